@@ -1,0 +1,21 @@
+//! trialsim: write a randomised pilot down in one readable spec file, get diagnostics on it,
+//! simulate it participant by participant to learn its power, and run the same analysis plan on
+//! the real participant data.
+//!
+//! The crate follows the pipeline, one module per stage:
+//!
+//! ```text
+//! spec text ─syntax─▶ tree ─check─▶ model ─┬─▶ sim (seeded, parallel) ─┐
+//!                                            │                          ├─▶ table ─▶ analysis ─▶ report
+//!                               real CSV ─data──────────────────────────┘
+//! ```
+//!
+//! The library has no semantic-version guarantees; the command line and the JSON report are the
+//! stable interfaces.
+
+#![warn(missing_docs, rust_2018_idioms, unreachable_pub)]
+
+pub mod analysis;
+pub mod cli;
+pub mod model;
+pub mod table;

@@ -1,0 +1,613 @@
+//! The checked trial model: plain, resolved, span-free data.
+//!
+//! This is the contract between the checker (which builds it from a spec), the engine (which
+//! simulates it), the data loader (which maps CSV columns onto it) and the analysis plan. It knows
+//! no command line, no source text and no file system. Every name is resolved to an index, every
+//! percentage is a probability in `[0, 1]`, every duration is in months and every amount of work is
+//! in hours per month.
+
+use serde::Serialize;
+
+/// Index into [`TrialModel::arms`].
+pub type ArmId = usize;
+/// Index into [`Arm::paths`].
+pub type PathId = usize;
+/// Index into [`Population::variables`].
+pub type VarId = usize;
+/// Index into [`TrialModel::outcomes`].
+pub type OutcomeId = usize;
+/// Index into [`TrialModel::analyses`].
+pub type AnalysisId = usize;
+
+/// A whole trial, validated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrialModel {
+    /// The trial's title as written in the spec.
+    pub name: String,
+    /// Months of follow-up after each participant's own intake (t = 0).
+    pub follow_up_months: u32,
+    /// The date on which eligibility is assessed (ISO 8601), if stated.
+    pub reference_date: Option<String>,
+    /// Who could be recruited, and how their baseline characteristics are distributed.
+    pub population: Population,
+    /// Criteria and screening between the pool and randomisation.
+    pub eligibility: Eligibility,
+    /// How eligible people are allocated to arms and taken in.
+    pub assignment: Assignment,
+    /// How many participants each arm gets, when the design fixes it (`sample 180 per arm`).
+    /// `None`: the arms are whatever the pool and the funnel yield.
+    pub sample: Option<Vec<u32>>,
+    /// The arms, in the order declared.
+    pub arms: Vec<Arm>,
+    /// The monthly employment process shared by all arms.
+    pub employment: EmploymentProcess,
+    /// Outcome measures, in the order declared.
+    pub outcomes: Vec<Outcome>,
+    /// The analysis plan, in the order declared.
+    pub analyses: Vec<Analysis>,
+    /// Claims about the design that `power` evaluates and gates on.
+    pub expectations: Vec<Expectation>,
+    /// How a real participant CSV maps onto this model, if declared.
+    pub data: Option<DataMapping>,
+}
+
+/// The recruitment pool and the distribution of baseline covariates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Population {
+    /// Size of the pool before eligibility (e.g. 440 clients in January 2017), if known.
+    pub pool: Option<u64>,
+    /// Baseline covariates, in the order declared.
+    pub variables: Vec<Variable>,
+}
+
+/// One baseline covariate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Variable {
+    /// Name used in criteria, subgroups and data mappings.
+    pub name: String,
+    /// Unit of the numeric values (categorical variables have [`Unit::None`]).
+    pub unit: Unit,
+    /// How the covariate is distributed in the pool.
+    pub distribution: Distribution,
+}
+
+impl Variable {
+    /// Level names, for a categorical variable.
+    pub fn levels(&self) -> Option<&[Level]> {
+        match &self.distribution {
+            Distribution::Categorical { levels } => Some(levels),
+            _ => None,
+        }
+    }
+}
+
+/// Units a quantity in a spec may carry. The checker converts years and weeks to months and hours
+/// per week to hours per month; what remains here is the canonical unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// A plain number or a category.
+    None,
+    /// Age in years.
+    Years,
+    /// Durations.
+    Months,
+    /// Hours of paid work per month.
+    HoursPerMonth,
+}
+
+/// A probability distribution over a covariate or over hours worked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Distribution {
+    /// Named (or numeric) levels with probabilities summing to 1.
+    Categorical {
+        /// The levels, in the order declared.
+        levels: Vec<Level>,
+    },
+    /// Continuous uniform on `[low, high)`.
+    Uniform {
+        /// Lower bound.
+        low: f64,
+        /// Upper bound.
+        high: f64,
+    },
+    /// Normal with mean and standard deviation.
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation (> 0).
+        sd: f64,
+    },
+    /// Log-normal given by its median and the sd of the log.
+    LogNormal {
+        /// Median (= exp(mu)).
+        median: f64,
+        /// Standard deviation of the log (> 0).
+        sigma: f64,
+    },
+    /// A constant.
+    Fixed {
+        /// The value.
+        value: f64,
+    },
+}
+
+/// One level of a categorical distribution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Level {
+    /// The level's name (numeric levels such as ladder rung `3` keep their text).
+    pub name: String,
+    /// Its numeric value, when the name is a number (used by `in {3, 4}` and by hours).
+    pub value: Option<f64>,
+    /// Probability in `[0, 1]`.
+    pub probability: f64,
+}
+
+/// The funnel between the pool and randomisation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Eligibility {
+    /// All criteria must hold.
+    pub criteria: Vec<Criterion>,
+    /// Loss at paper screening, if declared.
+    pub screening: Option<Screening>,
+}
+
+/// One eligibility criterion on a covariate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Criterion {
+    /// The covariate it tests.
+    pub variable: VarId,
+    /// The test.
+    pub test: CriterionTest,
+    /// The bound this criterion replaced, when the spec records an amendment
+    /// (Almere raised the upper age limit from 60 to 63).
+    pub amended_from: Option<f64>,
+}
+
+/// The test of a criterion.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CriterionTest {
+    /// `variable <op> value`, on a numeric variable (or a categorical one with numeric levels).
+    Compare {
+        /// Comparison.
+        op: Comparison,
+        /// Bound, in the variable's canonical unit.
+        value: f64,
+    },
+    /// `variable in {a, b}` on a categorical variable: the admitted level indices.
+    InSet {
+        /// Admitted level indices.
+        levels: Vec<usize>,
+    },
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `==`
+    Eq,
+}
+
+impl Comparison {
+    /// Does `lhs <op> rhs` hold?
+    pub fn holds(self, lhs: f64, rhs: f64) -> bool {
+        match self {
+            Self::Lt => lhs < rhs,
+            Self::Le => lhs <= rhs,
+            Self::Gt => lhs > rhs,
+            Self::Ge => lhs >= rhs,
+            Self::Eq => lhs == rhs,
+        }
+    }
+}
+
+/// Paper screening: a share of eligible people removed before randomisation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Screening {
+    /// The loss assumed by the design (Almere: 25 %). The engine uses this one.
+    pub planned_loss: f64,
+    /// The loss really observed, if recorded (Almere: < 5 %).
+    pub observed_loss: Option<f64>,
+}
+
+/// Allocation to arms and intake.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assignment {
+    /// The allocation rule.
+    pub rule: AssignmentRule,
+    /// The order in which participants are taken in.
+    pub intake_order: IntakeOrder,
+    /// Staff capacity, if declared.
+    pub capacity: Option<Capacity>,
+}
+
+/// How participants are allocated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AssignmentRule {
+    /// By the parity of the last digit of an ID number (Almere: even → experiment, odd → control).
+    /// Each person's parity is a fair coin, so arm sizes vary.
+    Parity {
+        /// Arm for even IDs.
+        even: ArmId,
+        /// Arm for odd IDs.
+        odd: ArmId,
+    },
+    /// Complete randomisation with fixed arm sizes in the given ratio.
+    Complete {
+        /// Integer weight per arm, indexed like [`TrialModel::arms`].
+        ratio: Vec<u32>,
+    },
+    /// Permuted blocks of `block_size` within strata.
+    Blocked {
+        /// Integer weight per arm, indexed like [`TrialModel::arms`].
+        ratio: Vec<u32>,
+        /// Size of each block (a multiple of the ratio's sum).
+        block_size: u32,
+        /// Stratification variables (categorical).
+        strata: Vec<VarId>,
+    },
+}
+
+/// The order of intakes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntakeOrder {
+    /// A random sequence number orders intakes (Almere's volgnummer).
+    Random,
+    /// Everyone starts at once.
+    Simultaneous,
+}
+
+/// Staff capacity for intake.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Capacity {
+    /// Number of case managers.
+    pub staff: u32,
+    /// Maximum caseload per case manager.
+    pub caseload: u32,
+    /// Intakes per month across all staff, if stated.
+    pub intakes_per_month: Option<f64>,
+}
+
+/// One arm of the trial.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Arm {
+    /// Arm name.
+    pub name: String,
+    /// Sub-paths with shares summing to 1 (an arm without declared paths has one path named
+    /// after the arm, with share 1).
+    pub paths: Vec<SubPath>,
+    /// Share baseline-employed (≥ 1 h in month 0) at intake.
+    pub baseline_employment: f64,
+    /// Dropout before intake (still analysed by intention to treat).
+    pub dropout: Option<Dropout>,
+    /// Temporary exemption pausing participation.
+    pub exemption: Option<Exemption>,
+    /// Competing exit from benefit for a non-work reason; no job starts after it.
+    pub non_work_exit: Option<EventRate>,
+    /// Crossover into another arm's process (analysed by intention to treat).
+    pub crossover: Option<Crossover>,
+    /// Directly declared outcomes (for designs without an employment process), by outcome.
+    pub direct_outcomes: Vec<DirectOutcome>,
+}
+
+/// A branch within an arm, such as Team Zorg, with its own outflow.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubPath {
+    /// Path name (`team_zorg`, `guided`).
+    pub name: String,
+    /// Share of the arm taking this path, in `[0, 1]`.
+    pub share: f64,
+    /// Months after intake before the path's process starts (e.g. a 3-month capacity assessment).
+    pub delay_months: u32,
+    /// The path's rate of work.
+    pub work: WorkRate,
+}
+
+/// A rate of work as users state it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkRate {
+    /// The probability, in `[0, 1]`.
+    pub probability: f64,
+    /// The window it refers to, in months after intake.
+    pub months: u32,
+    /// Which quantity the probability is.
+    pub meaning: RateMeaning,
+    /// Per-level probabilities for one categorical covariate (subgroup effects), if declared.
+    pub by: Option<RateByLevel>,
+}
+
+/// What a work rate means once jobs can end again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateMeaning {
+    /// `work within 12 months: 25%`: a first job starts at some point in months 1..=m.
+    FoundWithin,
+    /// `employed at month 12: 25%`: in work in month m.
+    EmployedAt,
+}
+
+/// Rates that differ by the level of one categorical covariate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RateByLevel {
+    /// The categorical covariate.
+    pub variable: VarId,
+    /// Probability per level index; `None` levels use the rate's default probability.
+    pub probabilities: Vec<Option<f64>>,
+}
+
+/// Dropout before intake.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dropout {
+    /// Share of the arm.
+    pub share: f64,
+    /// Whose process the dropouts follow instead (e.g. the control arm's).
+    pub follows: ProcessRef,
+}
+
+/// Temporary exemption from participation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Exemption {
+    /// Share of the arm exempted.
+    pub share: f64,
+    /// Maximum length of the exemption in months (Almere: 12).
+    pub max_months: u32,
+}
+
+/// An event with a probability of happening within a window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventRate {
+    /// Probability in `[0, 1]`.
+    pub probability: f64,
+    /// Window in months.
+    pub months: u32,
+}
+
+/// Crossover into another process.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Crossover {
+    /// Share of the arm crossing over.
+    pub share: f64,
+    /// The process they join.
+    pub to: ProcessRef,
+    /// Months after intake at which they cross.
+    pub after_months: u32,
+}
+
+/// Reference to an arm's process, or one of its paths.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProcessRef {
+    /// The arm.
+    pub arm: ArmId,
+    /// A specific path of it; `None` draws the path by the arm's shares.
+    pub path: Option<PathId>,
+}
+
+/// An outcome declared directly for an arm, without the employment process.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DirectOutcome {
+    /// The outcome it gives values for.
+    pub outcome: OutcomeId,
+    /// Its distribution in this arm.
+    pub value: DirectValue,
+}
+
+/// Distribution of a directly declared outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DirectValue {
+    /// A binary outcome with this probability of 1.
+    Binary {
+        /// Probability.
+        probability: f64,
+    },
+    /// A continuous outcome drawn from this distribution.
+    Continuous {
+        /// The distribution.
+        distribution: Distribution,
+    },
+}
+
+/// The monthly employment process that turns rates into participant-months.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EmploymentProcess {
+    /// Probability per month that a job ends (default 0: jobs last).
+    pub job_loss_per_month: f64,
+    /// Hours per month of a job, drawn once per job spell.
+    pub hours: Distribution,
+    /// Hourly wage of a job (euro), drawn once per job spell, if declared.
+    pub wage: Option<Distribution>,
+}
+
+/// One outcome measure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    /// Name used by analyses and data mappings.
+    pub name: String,
+    /// How it is measured.
+    pub measure: Measure,
+}
+
+impl Outcome {
+    /// Binary outcomes are analysed as proportions, the others as means.
+    pub fn is_binary(&self) -> bool {
+        self.measure.is_binary()
+    }
+}
+
+/// How an outcome is measured on a participant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Measure {
+    /// In work with at least `min_hours` in month `month` (month 0 = intake).
+    EmployedAt {
+        /// Month after intake.
+        month: u32,
+        /// Hours threshold per month (1 or 48 in Almere).
+        min_hours: f64,
+    },
+    /// In work with at least `min_hours` in some month of `1..=within`.
+    WorkedWithin {
+        /// Window end.
+        within: u32,
+        /// Hours threshold per month.
+        min_hours: f64,
+    },
+    /// In work with at least `min_hours` in each of the `consecutive` months ending at `month`.
+    Durable {
+        /// Last month of the run.
+        month: u32,
+        /// Length of the run (3 in Almere).
+        consecutive: u32,
+        /// Hours threshold per month.
+        min_hours: f64,
+    },
+    /// Hours worked in month `month` (0 when not in work).
+    Hours {
+        /// Month after intake.
+        month: u32,
+    },
+    /// Benefit ended (for work or another reason) by month `month`.
+    BenefitEnded {
+        /// Month after intake.
+        month: u32,
+    },
+    /// A binary outcome given directly per arm or read from data.
+    DirectBinary,
+    /// A continuous outcome given directly per arm or read from data.
+    DirectContinuous,
+}
+
+impl Measure {
+    /// Binary measures are analysed as proportions.
+    pub fn is_binary(&self) -> bool {
+        !matches!(self, Self::Hours { .. } | Self::DirectContinuous)
+    }
+}
+
+/// One analysis of the plan: a contrast between two arms on one or more outcomes, possibly
+/// within subgroups. All contrasts of one analysis form one family for multiplicity correction.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Analysis {
+    /// Name used by expectations and reports.
+    pub name: String,
+    /// Outcomes compared (one contrast each, per subgroup level).
+    pub outcomes: Vec<OutcomeId>,
+    /// The arm whose effect is estimated.
+    pub treatment: ArmId,
+    /// The comparator.
+    pub control: ArmId,
+    /// The test.
+    pub test: TestKind,
+    /// Direction of the alternative.
+    pub sides: Sides,
+    /// Significance level in `(0, 0.5]`.
+    pub alpha: f64,
+    /// Subgroup variable (categorical), if the contrast is made within its levels.
+    pub within: Option<VarId>,
+    /// Subgroup levels analysed (all levels when the spec does not restrict them).
+    pub levels: Vec<usize>,
+    /// Multiplicity correction over the analysis' contrasts.
+    pub correction: Correction,
+}
+
+/// A hypothesis test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestKind {
+    /// Two-proportion z test with pooled variance.
+    PooledZ,
+    /// Two-proportion z test with unpooled (Wald) variance.
+    UnpooledZ,
+    /// Fisher's exact test (conditional on the margins).
+    FisherExact,
+    /// Welch's unequal-variance t test for means.
+    WelchT,
+}
+
+/// Sidedness of the alternative hypothesis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sides {
+    /// H1: treatment > control.
+    Greater,
+    /// H1: treatment < control.
+    Less,
+    /// H1: treatment ≠ control.
+    TwoSided,
+}
+
+/// Multiplicity correction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Correction {
+    /// None.
+    None,
+    /// Bonferroni.
+    Bonferroni,
+    /// Holm's step-down.
+    Holm,
+}
+
+/// A claim the design must meet, e.g. `expect power(primary) >= 80% at 180 per arm`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Expectation {
+    /// The analysis it is about.
+    pub analysis: AnalysisId,
+    /// The quantity.
+    pub metric: Metric,
+    /// The comparison the quantity must satisfy.
+    pub op: Comparison,
+    /// The bound (a probability for power).
+    pub value: f64,
+    /// The sample size per arm at which it is evaluated, if not the spec's own.
+    pub n_per_arm: Option<u32>,
+}
+
+/// Quantities an expectation can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Simulated power of the analysis' first contrast.
+    Power,
+    /// Coverage of the 95 % interval of the first contrast.
+    Coverage,
+}
+
+/// How the columns of a participant CSV map onto the model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataMapping {
+    /// Column with the participant ID.
+    pub id: String,
+    /// Column with the assigned arm.
+    pub arm: String,
+    /// Values of the arm column, with the arm each one means.
+    pub arm_values: Vec<(String, ArmId)>,
+    /// Covariate columns: (variable, column).
+    pub covariates: Vec<(VarId, String)>,
+    /// Outcome columns: (outcome, column).
+    pub outcomes: Vec<(OutcomeId, String)>,
+    /// Pattern for monthly hours columns, with `{m}` for the month (`hours_m{m}`), from which
+    /// the employment measures are computed.
+    pub monthly_hours: Option<String>,
+    /// Column with the sub-path taken, with the value that means each (arm, path).
+    pub path: Option<(String, Vec<(String, ArmId, PathId)>)>,
+    /// Field delimiter, if declared (otherwise detected from the header).
+    pub delimiter: Option<u8>,
+    /// Whether numbers use a decimal comma, if declared (otherwise detected).
+    pub decimal_comma: Option<bool>,
+    /// Whether rows with missing or invalid values may be excluded (reported) instead of failing.
+    pub allow_exclusions: bool,
+}

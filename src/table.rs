@@ -1,0 +1,98 @@
+//! The participant table: the one shape produced by the simulator and by the CSV loader, and
+//! consumed by the analysis plan. Columnar, so that the engine can refill it replicate after
+//! replicate without allocating (`clear` keeps the capacity).
+
+use serde::Serialize;
+
+/// Bit flags recording what happened to a participant along the flows.
+pub mod flags {
+    /// Left before intake (analysed by intention to treat).
+    pub const DROPOUT: u8 = 1;
+    /// Temporarily exempted from participation.
+    pub const EXEMPT: u8 = 1 << 1;
+    /// Crossed over into another arm's process.
+    pub const CROSSOVER: u8 = 1 << 2;
+    /// Left benefit for a non-work reason.
+    pub const NON_WORK_EXIT: u8 = 1 << 3;
+    /// In work at intake (month 0).
+    pub const EMPLOYED_AT_BASELINE: u8 = 1 << 4;
+}
+
+/// Marks a missing categorical value or unknown path.
+pub const MISSING_CODE: u32 = u32::MAX;
+
+/// One covariate column, aligned with [`crate::model::Population::variables`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "values", rename_all = "snake_case")]
+pub enum CovariateColumn {
+    /// Level index per participant ([`MISSING_CODE`] when missing).
+    Categorical(Vec<u32>),
+    /// Value per participant (NaN when missing).
+    Numeric(Vec<f64>),
+}
+
+impl CovariateColumn {
+    fn clear(&mut self) {
+        match self {
+            Self::Categorical(v) => v.clear(),
+            Self::Numeric(v) => v.clear(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Categorical(v) => v.len(),
+            Self::Numeric(v) => v.len(),
+        }
+    }
+}
+
+/// Participants in rows, stored by column.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ParticipantTable {
+    /// Participant ID (the simulator numbers them; real data keeps its own IDs as given).
+    pub id: Vec<u64>,
+    /// Assigned arm (index into the model's arms): the intention-to-treat grouping.
+    pub arm: Vec<u32>,
+    /// Sub-path taken within the assigned arm ([`MISSING_CODE`] when unknown).
+    pub path: Vec<u32>,
+    /// [`flags`] per participant.
+    pub flags: Vec<u8>,
+    /// Covariates, aligned with the model's population variables.
+    pub covariates: Vec<CovariateColumn>,
+    /// Outcomes, aligned with the model's outcomes: 0/1 for binary, the value for continuous,
+    /// NaN when missing.
+    pub outcomes: Vec<Vec<f64>>,
+}
+
+impl ParticipantTable {
+    /// Number of participants.
+    pub fn len(&self) -> usize {
+        self.arm.len()
+    }
+
+    /// Whether the table has no participants.
+    pub fn is_empty(&self) -> bool {
+        self.arm.is_empty()
+    }
+
+    /// Empties every column, keeping the allocations for the next replicate.
+    pub fn clear(&mut self) {
+        self.id.clear();
+        self.arm.clear();
+        self.path.clear();
+        self.flags.clear();
+        self.covariates.iter_mut().for_each(CovariateColumn::clear);
+        self.outcomes.iter_mut().for_each(Vec::clear);
+    }
+
+    /// Whether all columns have the same length.
+    pub fn is_consistent(&self) -> bool {
+        let n = self.len();
+        self.id.len() == n
+            && self.path.len() == n
+            && self.flags.len() == n
+            && self.covariates.iter().all(|c| c.len() == n)
+            && self.outcomes.iter().all(|c| c.len() == n)
+    }
+}
