@@ -1,0 +1,22 @@
+//! The one integration-test binary. Each area is a module; `no_forgotten_test_files` makes sure
+//! every file in this folder is compiled.
+
+mod common;
+
+#[test]
+fn no_forgotten_test_files() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration");
+    let main = std::fs::read_to_string(dir.join("main.rs")).expect("main.rs is readable");
+    for entry in std::fs::read_dir(&dir).expect("tests/integration is readable") {
+        let path = entry.expect("directory entry").path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+            if stem != "main" {
+                assert!(
+                    main.contains(&format!("mod {stem};")),
+                    "tests/integration/{stem}.rs is not declared in main.rs"
+                );
+            }
+        }
+    }
+}
