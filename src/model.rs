@@ -602,12 +602,32 @@ pub struct DataMapping {
     /// Pattern for monthly hours columns, with `{m}` for the month (`hours_m{m}`), from which
     /// the employment measures are computed.
     pub monthly_hours: Option<String>,
-    /// Column with the sub-path taken, with the value that means each (arm, path).
-    pub path: Option<(String, Vec<(String, ArmId, PathId)>)>,
+    /// Column with the sub-path taken, if the data record it.
+    pub path: Option<PathColumn>,
     /// Field delimiter, if declared (otherwise detected from the header).
     pub delimiter: Option<u8>,
     /// Whether numbers use a decimal comma, if declared (otherwise detected).
     pub decimal_comma: Option<bool>,
     /// Whether rows with missing or invalid values may be excluded (reported) instead of failing.
     pub allow_exclusions: bool,
+}
+
+/// A data column recording which sub-path each participant took.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PathColumn {
+    /// The column's name.
+    pub column: String,
+    /// Each value of the column with the (arm, path) it means.
+    pub values: Vec<PathValue>,
+}
+
+/// One value of a [`PathColumn`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PathValue {
+    /// The value as written in the data.
+    pub value: String,
+    /// The arm.
+    pub arm: ArmId,
+    /// The path within that arm.
+    pub path: PathId,
 }
