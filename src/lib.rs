@@ -18,4 +18,5 @@
 pub mod analysis;
 pub mod cli;
 pub mod model;
+pub mod report;
 pub mod table;
