@@ -18,5 +18,6 @@
 pub mod analysis;
 pub mod cli;
 pub mod model;
+pub mod params;
 pub mod report;
 pub mod table;
