@@ -17,6 +17,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod design;
 pub mod model;
 pub mod params;
 pub mod report;
