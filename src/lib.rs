@@ -17,6 +17,9 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod design;
 pub mod model;
+pub mod params;
+pub mod report;
 pub mod sim;
 pub mod table;

@@ -15,6 +15,7 @@ fn path(name: &str, share: f64, delay: u32, p: f64) -> SubPath {
     SubPath {
         name: name.into(),
         share,
+        rest: false,
         delay_months: delay,
         work: WorkRate {
             probability: p,
@@ -218,5 +219,6 @@ pub fn almere_plan() -> TrialModel {
             n_per_arm: Some(180),
         }],
         data: None,
+        uncertain: Vec::new(),
     }
 }

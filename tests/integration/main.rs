@@ -2,6 +2,7 @@
 //! every file in this folder is compiled.
 
 mod common;
+mod svg;
 
 #[test]
 fn no_forgotten_test_files() {
@@ -22,4 +23,14 @@ fn no_forgotten_test_files() {
             }
         }
     }
+}
+
+#[test]
+fn version_flag_prints_the_crate_version() {
+    let output = common::run(common::trialsim().arg("--version"));
+    assert_eq!(output.status, Some(0), "{output}");
+    assert_eq!(
+        output.stdout.trim(),
+        format!("trialsim {}", env!("CARGO_PKG_VERSION"))
+    );
 }
