@@ -20,6 +20,7 @@ pub mod cli;
 pub mod design;
 pub mod model;
 pub mod params;
+pub mod power;
 pub mod report;
 pub mod sim;
 pub mod table;

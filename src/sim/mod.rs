@@ -282,7 +282,8 @@ impl NumDist {
     }
 }
 
-pub(crate) fn normal_cdf(z: f64) -> f64 {
+/// Standard normal CDF.
+pub fn normal_cdf(z: f64) -> f64 {
     0.5 * statrs::function::erf::erfc(-z / std::f64::consts::SQRT_2)
 }
 
@@ -804,6 +805,9 @@ impl<'m> Simulator<'m> {
             if m > 0 && !months.contains(&m) {
                 months.push(m);
             }
+        }
+        if model.follow_up_months > 0 && !months.contains(&model.follow_up_months) {
+            months.push(model.follow_up_months);
         }
         months.sort_unstable();
         let paths: Vec<usize> = model.arms.iter().map(|a| a.paths.len()).collect();
