@@ -133,8 +133,9 @@ pub struct RiskRatio {
 }
 
 /// Risk ratio of treatment to control with the log (Katz) interval. When any of the four cells
-/// is zero, 0.5 is added to all four cells first (as `statsmodels` `Table2x2(shift_zeros=True)`),
-/// so that the estimate and the interval are finite; the flag says so. An empty group gives NaN.
+/// is zero, 0.5 is added to all four cells first (the Haldane–Anscombe correction; note that
+/// `statsmodels`' `shift_zeros` replaces only the zero cells), so that the estimate and the
+/// interval are finite; the flag says so. An empty group gives NaN.
 pub fn risk_ratio(x_t: u64, n_t: u64, x_c: u64, n_c: u64, level: f64) -> RiskRatio {
     if n_t == 0 || n_c == 0 || x_t > n_t || x_c > n_c {
         return RiskRatio {

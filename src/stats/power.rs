@@ -397,7 +397,7 @@ mod unit {
     use super::*;
 
     // Almere: 11.67 % control vs 21.25 % experiment, one-sided 5 %. References from an
-    // independent NumPy/SciPy implementation (/tmp/ref_power.py, scipy 1.17.1):
+    // independent NumPy/SciPy implementation (tests/reference/power.py, scipy 1.17.1):
     //   normal power: norm.cdf((d - norm.ppf(0.95)*se0)/se1) with pooled se0, unpooled se1
     //   exact power: full 2-D enumeration, binom.pmf(x_t) * binom.pmf(x_c) * [z >= norm.ppf(0.95)]
     const P_C: f64 = 0.1167;
