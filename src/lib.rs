@@ -16,6 +16,9 @@
 #![warn(missing_docs, rust_2018_idioms, unreachable_pub)]
 
 pub mod analysis;
+pub mod check;
 pub mod cli;
 pub mod model;
+pub mod source;
+pub mod syntax;
 pub mod table;
