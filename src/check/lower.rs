@@ -30,7 +30,7 @@ impl Cx<'_> {
         self.diags.push(e);
     }
 
-    fn new(&self, kind: Kind, msg: impl Into<String>) -> CheckError {
+    fn diag(&self, kind: Kind, msg: impl Into<String>) -> CheckError {
         CheckError::new(self.src, kind, msg)
     }
 
@@ -50,12 +50,18 @@ impl Cx<'_> {
                 _ => format!("{}", q.value),
             };
             let help = if q.unit == UnitSpec::None && q.value > 1.0 && q.value <= 100.0 {
-                format!("a plain number is a proportion between 0 and 1; write `{}%`", q.value)
+                format!(
+                    "a plain number is a proportion between 0 and 1; write `{}%`",
+                    q.value
+                )
             } else {
                 "a probability lies between 0% and 100%".to_string()
             };
             let e = self
-                .new(Kind::ProbabilityRange, format!("{what} {shown} is not a probability"))
+                .diag(
+                    Kind::ProbabilityRange,
+                    format!("{what} {shown} is not a probability"),
+                )
                 .label(q.span, "must be between 0% and 100%")
                 .help(help);
             self.push(e);
@@ -64,9 +70,16 @@ impl Cx<'_> {
         Some(p)
     }
 
-    fn unit_mismatch(&mut self, q: &Quantity, got: UnitSpec, want: &str, what: &str, example: &str) {
+    fn unit_mismatch(
+        &mut self,
+        q: &Quantity,
+        got: UnitSpec,
+        want: &str,
+        what: &str,
+        example: &str,
+    ) {
         let e = self
-            .new(
+            .diag(
                 Kind::UnitMismatch,
                 format!("{what} needs {want}, but this is {}", got.describe()),
             )
@@ -88,7 +101,7 @@ impl Cx<'_> {
         };
         if m < 0.0 || !m.is_finite() {
             let e = self
-                .new(Kind::InvalidValue, format!("{what} cannot be negative"))
+                .diag(Kind::InvalidValue, format!("{what} cannot be negative"))
                 .label(q.span, "negative duration")
                 .help("durations count months from intake (t = 0)");
             self.push(e);
@@ -107,7 +120,7 @@ impl Cx<'_> {
         let r = m.round();
         if (m - r).abs() > 1e-9 || !(0.0..=1.0e6).contains(&r) {
             let e = self
-                .new(
+                .diag(
                     Kind::InvalidValue,
                     format!("{what} must be a whole number of {unit}"),
                 )
@@ -123,7 +136,7 @@ impl Cx<'_> {
         let v = self.whole(n.value, n.span, what, "units")?;
         if v < min {
             let e = self
-                .new(Kind::InvalidValue, format!("{what} must be at least {min}"))
+                .diag(Kind::InvalidValue, format!("{what} must be at least {min}"))
                 .label(n.span, "too small");
             self.push(e);
             return None;
@@ -145,7 +158,7 @@ impl Cx<'_> {
 
     fn duplicate(&mut self, what: &str, first: Span, again: Span) {
         let e = self
-            .new(Kind::Duplicate, format!("{what} is given twice"))
+            .diag(Kind::Duplicate, format!("{what} is given twice"))
             .label(again, "given again here")
             .label(first, "first given here")
             .help("keep one of them");
@@ -170,7 +183,7 @@ impl Names<'_> {
         }
         let names: Vec<&str> = self.arms.iter().map(|a| a.name.name.as_str()).collect();
         let e = cx
-            .new(Kind::UnknownArm, format!("there is no arm `{}`", id.name))
+            .diag(Kind::UnknownArm, format!("there is no arm `{}`", id.name))
             .label(id.span, "unknown arm")
             .help(suggest::help("arm", &id.name, &names));
         cx.push(e);
@@ -183,7 +196,10 @@ impl Names<'_> {
         }
         let names: Vec<&str> = self.outcomes.iter().map(|o| o.name.name.as_str()).collect();
         let e = cx
-            .new(Kind::UnknownOutcome, format!("there is no outcome `{}`", id.name))
+            .diag(
+                Kind::UnknownOutcome,
+                format!("there is no outcome `{}`", id.name),
+            )
             .label(id.span, "unknown outcome")
             .help(suggest::help("outcome", &id.name, &names));
         cx.push(e);
@@ -201,7 +217,7 @@ impl Names<'_> {
                 .to_string();
         }
         let e = cx
-            .new(
+            .diag(
                 Kind::UnknownVariable,
                 format!("there is no population variable `{}`", id.name),
             )
@@ -216,7 +232,7 @@ impl Names<'_> {
         let v = self.var(cx, id)?;
         if self.vars[v].levels().is_none() {
             let e = cx
-                .new(
+                .diag(
                     Kind::SubgroupNotCategorical,
                     format!("{what} `{}` is not categorical", id.name),
                 )
@@ -236,7 +252,7 @@ impl Names<'_> {
         }
         let names: Vec<&str> = levels.iter().map(|l| l.name.as_str()).collect();
         let e = cx
-            .new(
+            .diag(
                 Kind::UnknownLevel,
                 format!("`{}` has no level `{}`", self.vars[var].name, id.name),
             )
@@ -257,7 +273,7 @@ impl Names<'_> {
                     None => {
                         let names: Vec<&str> = paths.iter().map(String::as_str).collect();
                         let e = cx
-                            .new(
+                            .diag(
                                 Kind::UnknownPath,
                                 format!("arm `{}` has no path `{}`", r.arm.name, p.name),
                             )
@@ -314,7 +330,7 @@ fn shares(cx: &mut Cx<'_>, what: &str, owner: Span, items: &[(&str, &Share)]) ->
     let total: f64 = out.iter().sum();
     if total > 1.0 + SHARE_TOL {
         let mut e = cx
-            .new(
+            .diag(
                 Kind::SharesOver,
                 format!("the shares of {what} add up to {}%", pct(total)),
             )
@@ -329,7 +345,7 @@ fn shares(cx: &mut Cx<'_>, what: &str, owner: Span, items: &[(&str, &Share)]) ->
         Some((i, _)) => out[i] = (1.0 - total).max(0.0),
         None if (total - 1.0).abs() > SHARE_TOL => {
             let e = cx
-                .new(
+                .diag(
                     Kind::SharesUnder,
                     format!("the shares of {what} add up to {}%, not 100%", pct(total)),
                 )
@@ -407,7 +423,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
     let analyses = dedup(cx, "analysis", analyses, |a| &a.name);
     if arms.len() < 2 {
         let e = cx
-            .new(
+            .diag(
                 Kind::MissingSection,
                 format!(
                     "a trial needs at least two arms; this one declares {}",
@@ -420,7 +436,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
     }
     if outcomes.is_empty() {
         let e = cx
-            .new(Kind::MissingSection, "the trial declares no outcome")
+            .diag(Kind::MissingSection, "the trial declares no outcome")
             .label(spec.title_span, "in this trial")
             .help("add an outcome, e.g. `outcome work_12m = worked within 12 months, hours >= 1`");
         cx.push(e);
@@ -471,7 +487,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
                 && month > f
             {
                 let e = cx
-                    .new(
+                    .diag(
                         Kind::OutcomeAfterFollowUp,
                         format!("an outcome is measured at month {month}, after follow-up ends at month {f}"),
                     )
@@ -494,7 +510,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
             Some(d.clone())
         } else {
             let e = cx
-                .new(Kind::InvalidDate, format!("`{d}` is not a calendar date"))
+                .diag(Kind::InvalidDate, format!("`{d}` is not a calendar date"))
                 .label(s, "invalid date")
                 .help("write the date as YYYY-MM-DD, e.g. `2017-09-01`");
             cx.push(e);
@@ -528,7 +544,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
             for (ai, arm) in model_arms.iter().enumerate() {
                 if !arm.direct_outcomes.iter().any(|d| d.outcome == oi) && arms_ok {
                     let e = cx
-                        .new(
+                        .diag(
                             Kind::MissingSection,
                             format!(
                                 "arm `{}` gives no value for outcome `{}`",
@@ -553,7 +569,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
     }
     if analyses.is_empty() && !outcomes.is_empty() {
         let e = cx
-            .new(Kind::NoAnalysis, "the trial has no analysis plan")
+            .diag(Kind::NoAnalysis, "the trial has no analysis plan")
             .label(spec.title_span, "in this trial")
             .help("add `analysis primary { compare <outcome>: <arm> vs <arm> }`")
             .warning();
@@ -569,7 +585,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
             });
             if !used {
                 let e = cx
-                    .new(
+                    .diag(
                         Kind::UnusedOutcome,
                         format!("outcome `{}` is not used by any analysis", o.name.name),
                     )
@@ -614,8 +630,10 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         expectations: expectations.into_iter().collect::<Option<Vec<_>>>()?,
         data,
     };
-    if let (Some(sizes), AssignmentRule::Complete { ratio } | AssignmentRule::Blocked { ratio, .. }) =
-        (&model.sample, &model.assignment.rule)
+    if let (
+        Some(sizes),
+        AssignmentRule::Complete { ratio } | AssignmentRule::Blocked { ratio, .. },
+    ) = (&model.sample, &model.assignment.rule)
     {
         let base = sizes[0] as f64 / ratio[0].max(1) as f64;
         let off = sizes
@@ -624,7 +642,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
             .any(|(n, r)| (*n as f64 - base * *r as f64).abs() > 0.5);
         if off && let Some((_, s)) = sample_span(spec) {
             let e = cx
-                .new(
+                .diag(
                     Kind::SampleMismatch,
                     "the sample sizes do not follow the randomisation ratio",
                 )
@@ -644,14 +662,22 @@ fn sample_span(spec: &ast::Spec) -> Option<((), Span)> {
     })
 }
 
-fn dedup<'s, T>(cx: &mut Cx<'_>, what: &str, items: Vec<&'s T>, name: impl Fn(&T) -> &ast::Ident) -> Vec<&'s T> {
+fn dedup<'s, T>(
+    cx: &mut Cx<'_>,
+    what: &str,
+    items: Vec<&'s T>,
+    name: impl Fn(&T) -> &ast::Ident,
+) -> Vec<&'s T> {
     let mut seen: HashMap<&str, Span> = HashMap::new();
     let mut out = Vec::new();
     for item in items {
         let id = name(item);
         if let Some(first) = seen.get(id.name.as_str()) {
             let e = cx
-                .new(Kind::Duplicate, format!("{what} `{}` is declared twice", id.name))
+                .diag(
+                    Kind::Duplicate,
+                    format!("{what} `{}` is declared twice", id.name),
+                )
                 .label(id.span, "declared again here")
                 .label(*first, "first declared here")
                 .help(format!("rename one of them; {what} names must be unique"));
@@ -700,7 +726,10 @@ fn population(cx: &mut Cx<'_>, p: &ast::Population) -> (Option<u64>, Vec<Variabl
     for v in &p.variables {
         if let Some(first) = seen.get(v.name.name.as_str()) {
             let e = cx
-                .new(Kind::Duplicate, format!("variable `{}` is declared twice", v.name.name))
+                .diag(
+                    Kind::Duplicate,
+                    format!("variable `{}` is declared twice", v.name.name),
+                )
                 .label(v.name.span, "declared again here")
                 .label(*first, "first declared here")
                 .help("each population variable is declared once");
@@ -728,7 +757,11 @@ enum DistUse {
 }
 
 /// A distribution and the canonical unit of its values.
-fn distribution(cx: &mut Cx<'_>, d: &ast::Distribution, usage: DistUse) -> Option<(Distribution, Unit)> {
+fn distribution(
+    cx: &mut Cx<'_>,
+    d: &ast::Distribution,
+    usage: DistUse,
+) -> Option<(Distribution, Unit)> {
     match d {
         ast::Distribution::Categorical(levels, span) => {
             let mut seen: HashMap<&str, Span> = HashMap::new();
@@ -739,8 +772,10 @@ fn distribution(cx: &mut Cx<'_>, d: &ast::Distribution, usage: DistUse) -> Optio
                 }
                 seen.insert(l.name.name.as_str(), l.name.span);
             }
-            let items: Vec<(&str, &Share)> =
-                levels.iter().map(|l| (l.name.name.as_str(), &l.share)).collect();
+            let items: Vec<(&str, &Share)> = levels
+                .iter()
+                .map(|l| (l.name.name.as_str(), &l.share))
+                .collect();
             let probs = shares(cx, "the levels", *span, &items)?;
             let levels = levels
                 .iter()
@@ -762,7 +797,7 @@ fn distribution(cx: &mut Cx<'_>, d: &ast::Distribution, usage: DistUse) -> Optio
                 "fixed" => &["value"],
                 other => {
                     let e = cx
-                        .new(
+                        .diag(
                             Kind::UnknownDistribution,
                             format!("there is no distribution `{other}`"),
                         )
@@ -777,7 +812,7 @@ fn distribution(cx: &mut Cx<'_>, d: &ast::Distribution, usage: DistUse) -> Optio
             };
             if args.len() != params.len() {
                 let e = cx
-                    .new(
+                    .diag(
                         Kind::InvalidDistribution,
                         format!(
                             "`{}` takes {} argument{}, not {}",
@@ -797,9 +832,12 @@ fn distribution(cx: &mut Cx<'_>, d: &ast::Distribution, usage: DistUse) -> Optio
                     && n.name != *want
                 {
                     let e = cx
-                        .new(
+                        .diag(
                             Kind::InvalidDistribution,
-                            format!("`{}` has no parameter `{}` at this position", name.name, n.name),
+                            format!(
+                                "`{}` has no parameter `{}` at this position",
+                                name.name, n.name
+                            ),
                         )
                         .label(n.span, format!("expected `{want}`"))
                         .help(format!("write `{}({})`", name.name, params.join(", ")));
@@ -819,7 +857,13 @@ fn distribution(cx: &mut Cx<'_>, d: &ast::Distribution, usage: DistUse) -> Optio
             for (arg, p) in args.iter().zip(params) {
                 let v = if *p == "sigma" {
                     if arg.value.unit != UnitSpec::None {
-                        cx.unit_mismatch(&arg.value, arg.value.unit, "a plain number", "`sigma`", "0.9");
+                        cx.unit_mismatch(
+                            &arg.value,
+                            arg.value.unit,
+                            "a plain number",
+                            "`sigma`",
+                            "0.9",
+                        );
                         return None;
                     }
                     arg.value.value
@@ -830,7 +874,7 @@ fn distribution(cx: &mut Cx<'_>, d: &ast::Distribution, usage: DistUse) -> Optio
             }
             let bad = |cx: &mut Cx<'_>, msg: String, help: &str| {
                 let e = cx
-                    .new(Kind::InvalidDistribution, msg)
+                    .diag(Kind::InvalidDistribution, msg)
                     .label(*span, "here")
                     .help(help.to_string());
                 cx.push(e);
@@ -838,24 +882,45 @@ fn distribution(cx: &mut Cx<'_>, d: &ast::Distribution, usage: DistUse) -> Optio
             let dist = match (name.name.as_str(), values.as_slice()) {
                 ("uniform", [low, high]) => {
                     if low >= high {
-                        bad(cx, format!("`uniform` needs low < high, got {low} and {high}"), "swap the bounds");
+                        bad(
+                            cx,
+                            format!("`uniform` needs low < high, got {low} and {high}"),
+                            "swap the bounds",
+                        );
                         return None;
                     }
-                    Distribution::Uniform { low: *low, high: *high }
+                    Distribution::Uniform {
+                        low: *low,
+                        high: *high,
+                    }
                 }
                 ("normal", [mean, sd]) => {
                     if *sd <= 0.0 {
-                        bad(cx, format!("the sd of `normal` must be positive, got {sd}"), "give a positive standard deviation");
+                        bad(
+                            cx,
+                            format!("the sd of `normal` must be positive, got {sd}"),
+                            "give a positive standard deviation",
+                        );
                         return None;
                     }
-                    Distribution::Normal { mean: *mean, sd: *sd }
+                    Distribution::Normal {
+                        mean: *mean,
+                        sd: *sd,
+                    }
                 }
                 ("lognormal", [median, sigma]) => {
                     if *median <= 0.0 || *sigma <= 0.0 {
-                        bad(cx, "`lognormal` needs a positive median and sigma".to_string(), "the median is exp(mu); sigma is the sd of the log");
+                        bad(
+                            cx,
+                            "`lognormal` needs a positive median and sigma".to_string(),
+                            "the median is exp(mu); sigma is the sd of the log",
+                        );
                         return None;
                     }
-                    Distribution::LogNormal { median: *median, sigma: *sigma }
+                    Distribution::LogNormal {
+                        median: *median,
+                        sigma: *sigma,
+                    }
                 }
                 (_, [value]) => Distribution::Fixed { value: *value },
                 _ => return None,
@@ -876,7 +941,9 @@ fn canonical_unit(cx: &mut Cx<'_>, args: &[&Quantity], usage: DistUse) -> Option
             UnitSpec::None => continue,
             UnitSpec::Years if usage == DistUse::Covariate => Unit::Years,
             UnitSpec::Months | UnitSpec::Weeks if usage == DistUse::Covariate => Unit::Months,
-            UnitSpec::Hours | UnitSpec::HoursPerWeek if usage != DistUse::Plain => Unit::HoursPerMonth,
+            UnitSpec::Hours | UnitSpec::HoursPerWeek if usage != DistUse::Plain => {
+                Unit::HoursPerMonth
+            }
             UnitSpec::Euro if usage == DistUse::Plain => Unit::None,
             other => {
                 let want = match usage {
@@ -890,7 +957,13 @@ fn canonical_unit(cx: &mut Cx<'_>, args: &[&Quantity], usage: DistUse) -> Option
         if unit == Unit::None || unit == u {
             unit = u;
         } else if !(unit == Unit::Months && u == Unit::Years) {
-            cx.unit_mismatch(q, q.unit, "the same unit as the other arguments", "this argument", "12 months");
+            cx.unit_mismatch(
+                q,
+                q.unit,
+                "the same unit as the other arguments",
+                "this argument",
+                "12 months",
+            );
             return None;
         }
     }
@@ -922,7 +995,9 @@ fn convert(cx: &mut Cx<'_>, q: &Quantity, unit: Unit) -> Option<f64> {
         }
     };
     if !out.is_finite() {
-        let e = cx.new(Kind::InvalidValue, "this number is too large").label(q.span, "too large");
+        let e = cx
+            .diag(Kind::InvalidValue, "this number is too large")
+            .label(q.span, "too large");
         cx.push(e);
         return None;
     }
@@ -955,9 +1030,12 @@ fn eligibility(cx: &mut Cx<'_>, names: &Names<'_>, e: &ast::Eligibility) -> Opti
             ast::CriterionTest::InSet(levels) => {
                 if v.levels().is_none() {
                     let e = cx
-                        .new(
+                        .diag(
                             Kind::SubgroupNotCategorical,
-                            format!("`{}` is numeric; `in {{...}}` needs a categorical variable", v.name),
+                            format!(
+                                "`{}` is numeric; `in {{...}}` needs a categorical variable",
+                                v.name
+                            ),
                         )
                         .label(c.span, "here")
                         .help(format!("compare it instead, e.g. `{} >= 45`", v.name));
@@ -978,9 +1056,12 @@ fn eligibility(cx: &mut Cx<'_>, names: &Names<'_>, e: &ast::Eligibility) -> Opti
                 let value = if let Some(levels) = v.levels() {
                     if levels.iter().any(|l| l.value.is_none()) {
                         let e = cx
-                            .new(
+                            .diag(
                                 Kind::InvalidValue,
-                                format!("`{}` has named levels and cannot be compared with a number", v.name),
+                                format!(
+                                    "`{}` has named levels and cannot be compared with a number",
+                                    v.name
+                                ),
                             )
                             .label(c.span, "here")
                             .help(format!("use `{} in {{ ... }}` with level names", v.name));
@@ -1003,7 +1084,15 @@ fn eligibility(cx: &mut Cx<'_>, names: &Names<'_>, e: &ast::Eligibility) -> Opti
             }
         };
         let amended_from = match &c.amended_from {
-            Some(q) => match convert(cx, q, if v.levels().is_some() { Unit::None } else { v.unit }) {
+            Some(q) => match convert(
+                cx,
+                q,
+                if v.levels().is_some() {
+                    Unit::None
+                } else {
+                    v.unit
+                },
+            ) {
                 Some(x) => Some(x),
                 None => {
                     ok = false;
@@ -1051,7 +1140,9 @@ fn eligibility(cx: &mut Cx<'_>, names: &Names<'_>, e: &ast::Eligibility) -> Opti
 /// Finds criteria that contradict each other, or that no one in the declared population meets.
 fn feasibility(cx: &mut Cx<'_>, names: &Names<'_>, criteria: &[Criterion], spans: &[Span]) {
     for (var, v) in names.vars.iter().enumerate() {
-        let idx: Vec<usize> = (0..criteria.len()).filter(|i| criteria[*i].variable == var).collect();
+        let idx: Vec<usize> = (0..criteria.len())
+            .filter(|i| criteria[*i].variable == var)
+            .collect();
         if idx.is_empty() {
             continue;
         }
@@ -1103,12 +1194,18 @@ fn feasibility(cx: &mut Cx<'_>, names: &Names<'_>, criteria: &[Criterion], spans
             && (l > h || (l == h && (ls || hs)))
         {
             let e = cx
-                .new(
+                .diag(
                     Kind::ImpossibleEligibility,
                     format!("no value of `{}` meets these criteria together", v.name),
                 )
-                .label(lspan, format!("needs `{}` {} {l}", v.name, if ls { ">" } else { ">=" }))
-                .label(hspan, format!("but also {} {h}", if hs { "<" } else { "<=" }))
+                .label(
+                    lspan,
+                    format!("needs `{}` {} {l}", v.name, if ls { ">" } else { ">=" }),
+                )
+                .label(
+                    hspan,
+                    format!("but also {} {h}", if hs { "<" } else { "<=" }),
+                )
                 .help("criteria all have to hold; fix the bound that is wrong");
             cx.push(e);
             continue;
@@ -1116,10 +1213,13 @@ fn feasibility(cx: &mut Cx<'_>, names: &Names<'_>, criteria: &[Criterion], spans
         let excluded = match (&v.distribution, &admitted) {
             (_, Some(adm)) => {
                 let levels = v.levels().unwrap_or(&[]);
-                !adm.iter().zip(levels).any(|(a, l)| *a && l.probability > 0.0)
+                !adm.iter()
+                    .zip(levels)
+                    .any(|(a, l)| *a && l.probability > 0.0)
             }
             (Distribution::Uniform { low, high }, None) => {
-                lo.is_some_and(|(l, _, _)| l >= *high) || hi.is_some_and(|(h, s, _)| h < *low || (s && h <= *low))
+                lo.is_some_and(|(l, _, _)| l >= *high)
+                    || hi.is_some_and(|(h, s, _)| h < *low || (s && h <= *low))
             }
             (Distribution::Fixed { value }, None) => {
                 lo.is_some_and(|(l, s, _)| *value < l || (s && *value <= l))
@@ -1130,7 +1230,7 @@ fn feasibility(cx: &mut Cx<'_>, names: &Names<'_>, criteria: &[Criterion], spans
         };
         if excluded {
             let mut e = cx
-                .new(
+                .diag(
                     Kind::PopulationExcluded,
                     format!("the eligibility criteria exclude everyone: no `{}` in the population meets them", v.name),
                 )
@@ -1145,7 +1245,11 @@ fn feasibility(cx: &mut Cx<'_>, names: &Names<'_>, criteria: &[Criterion], spans
 
 // ---- assignment --------------------------------------------------------------------------------
 
-fn assignment(cx: &mut Cx<'_>, names: &Names<'_>, a: Option<&ast::Assignment>) -> Option<Assignment> {
+fn assignment(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    a: Option<&ast::Assignment>,
+) -> Option<Assignment> {
     let n_arms = names.arms.len();
     let Some(a) = a else {
         return Some(Assignment {
@@ -1192,7 +1296,7 @@ fn assignment(cx: &mut Cx<'_>, names: &Names<'_>, a: Option<&ast::Assignment>) -
                 Some(n) if n.value > 0.0 && n.value.is_finite() => Some(n.value),
                 Some(n) => {
                     let e = cx
-                        .new(Kind::InvalidValue, "intakes per month must be positive")
+                        .diag(Kind::InvalidValue, "intakes per month must be positive")
                         .label(n.span, "here");
                     cx.push(e);
                     return None;
@@ -1216,13 +1320,18 @@ fn assignment(cx: &mut Cx<'_>, names: &Names<'_>, a: Option<&ast::Assignment>) -
 fn allocation(cx: &mut Cx<'_>, names: &Names<'_>, r: &ast::Rule) -> Option<AssignmentRule> {
     let n_arms = names.arms.len();
     match r {
-        ast::Rule::Parity { even, odd, span, .. } => {
+        ast::Rule::Parity {
+            even, odd, span, ..
+        } => {
             let e_arm = names.arm(cx, even);
             let o_arm = names.arm(cx, odd);
             let (e_arm, o_arm) = (e_arm?, o_arm?);
             if e_arm == o_arm {
                 let e = cx
-                    .new(Kind::SameArm, format!("even and odd IDs both go to `{}`", even.name))
+                    .diag(
+                        Kind::SameArm,
+                        format!("even and odd IDs both go to `{}`", even.name),
+                    )
                     .label(odd.span, "same arm as for even IDs")
                     .help("send odd IDs to the other arm");
                 cx.push(e);
@@ -1230,23 +1339,34 @@ fn allocation(cx: &mut Cx<'_>, names: &Names<'_>, r: &ast::Rule) -> Option<Assig
             }
             if n_arms != 2 {
                 let e = cx
-                    .new(Kind::InvalidValue, format!("assignment by parity needs exactly two arms, but the trial has {n_arms}"))
+                    .diag(Kind::InvalidValue, format!("assignment by parity needs exactly two arms, but the trial has {n_arms}"))
                     .label(*span, "here")
                     .help("use `randomise 1:1:1` for more arms");
                 cx.push(e);
                 return None;
             }
-            Some(AssignmentRule::Parity { even: e_arm, odd: o_arm })
+            Some(AssignmentRule::Parity {
+                even: e_arm,
+                odd: o_arm,
+            })
         }
-        ast::Rule::Randomise { ratio, blocks, strata, span } => {
+        ast::Rule::Randomise {
+            ratio,
+            blocks,
+            strata,
+            span,
+        } => {
             let ratio_v = match ratio {
                 None => vec![1; n_arms],
                 Some((nums, rs)) => {
                     if nums.len() != n_arms {
                         let e = cx
-                            .new(
+                            .diag(
                                 Kind::InvalidValue,
-                                format!("the ratio has {} parts but the trial has {n_arms} arms", nums.len()),
+                                format!(
+                                    "the ratio has {} parts but the trial has {n_arms} arms",
+                                    nums.len()
+                                ),
                             )
                             .label(*rs, "one part per arm, in the order the arms are declared")
                             .help(format!("write {} numbers", n_arms));
@@ -1265,9 +1385,13 @@ fn allocation(cx: &mut Cx<'_>, names: &Names<'_>, r: &ast::Rule) -> Option<Assig
                 None => {
                     if let Some(s) = strata.first() {
                         let e = cx
-                            .new(Kind::InvalidValue, "stratified randomisation needs blocks")
+                            .diag(Kind::InvalidValue, "stratified randomisation needs blocks")
                             .label(s.span, "strata without blocks")
-                            .help(format!("write e.g. `randomise in blocks of {} within {}`", total * 2, s.name));
+                            .help(format!(
+                                "write e.g. `randomise in blocks of {} within {}`",
+                                total * 2,
+                                s.name
+                            ));
                         cx.push(e);
                         return None;
                     }
@@ -1277,7 +1401,7 @@ fn allocation(cx: &mut Cx<'_>, names: &Names<'_>, r: &ast::Rule) -> Option<Assig
                     let size = cx.count(b, "the block size", 1)?;
                     if total == 0 || size % total != 0 {
                         let e = cx
-                            .new(
+                            .diag(
                                 Kind::InvalidValue,
                                 format!("a block of {size} cannot hold the ratio, whose parts add up to {total}"),
                             )
@@ -1318,7 +1442,10 @@ fn sample_sizes(cx: &mut Cx<'_>, names: &Names<'_>, s: &ast::Sample) -> Option<V
                     (Some(a), Some(n)) => {
                         if sizes[a].is_some() {
                             let e = cx
-                                .new(Kind::Duplicate, format!("arm `{}` is sized twice", arm.name))
+                                .diag(
+                                    Kind::Duplicate,
+                                    format!("arm `{}` is sized twice", arm.name),
+                                )
                                 .label(arm.span, "again")
                                 .help("give each arm one size");
                             cx.push(e);
@@ -1341,7 +1468,7 @@ fn sample_sizes(cx: &mut Cx<'_>, names: &Names<'_>, s: &ast::Sample) -> Option<V
                 .collect();
             if !missing.is_empty() {
                 let e = cx
-                    .new(Kind::MissingSection, format!("no sample size for {}", missing.join(", ")))
+                    .diag(Kind::MissingSection, format!("no sample size for {}", missing.join(", ")))
                     .label(*span, "sizes given here")
                     .help("give every arm a size, e.g. `sample experiment 203, control 199`, or write `sample 180 per arm`");
                 cx.push(e);
@@ -1396,10 +1523,22 @@ fn employment(cx: &mut Cx<'_>, e: Option<&ast::Employment>) -> Option<Employment
 
 // ---- arms --------------------------------------------------------------------------------------
 
-fn rate(cx: &mut Cx<'_>, names: &Names<'_>, r: &ast::Rate, follow_up: u32, fu_span: Option<Span>) -> Option<WorkRate> {
+fn rate(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    r: &ast::Rate,
+    follow_up: u32,
+    fu_span: Option<Span>,
+) -> Option<WorkRate> {
     let (months, meaning) = match &r.kind {
-        ast::RateKind::WorkWithin(q) => (cx.whole_months(q, "the window of a work rate"), RateMeaning::FoundWithin),
-        ast::RateKind::EmployedAt(n) => (cx.whole(n.value, n.span, "the month", "months"), RateMeaning::EmployedAt),
+        ast::RateKind::WorkWithin(q) => (
+            cx.whole_months(q, "the window of a work rate"),
+            RateMeaning::FoundWithin,
+        ),
+        ast::RateKind::EmployedAt(n) => (
+            cx.whole(n.value, n.span, "the month", "months"),
+            RateMeaning::EmployedAt,
+        ),
         ast::RateKind::EmployedAtIntake => (Some(0), RateMeaning::EmployedAt),
     };
     let probability = cx.prob(&r.value, "the rate");
@@ -1416,10 +1555,12 @@ fn rate(cx: &mut Cx<'_>, names: &Names<'_>, r: &ast::Rate, follow_up: u32, fu_sp
                     for l in &by.levels {
                         let lv = names.level(cx, var, &l.name);
                         let p = match &l.share {
-                            Share::Value(q) => cx.prob(q, &format!("the rate for `{}`", l.name.name)),
+                            Share::Value(q) => {
+                                cx.prob(q, &format!("the rate for `{}`", l.name.name))
+                            }
                             Share::Rest(s) => {
                                 let e = cx
-                                    .new(Kind::InvalidValue, "`rest` is not a rate")
+                                    .diag(Kind::InvalidValue, "`rest` is not a rate")
                                     .label(*s, "here")
                                     .help("give each level its own rate; levels left out use the overall rate");
                                 cx.push(e);
@@ -1431,7 +1572,10 @@ fn rate(cx: &mut Cx<'_>, names: &Names<'_>, r: &ast::Rate, follow_up: u32, fu_sp
                             _ => ok = false,
                         }
                     }
-                    ok.then_some(Some(RateByLevel { variable: var, probabilities: probs }))
+                    ok.then_some(Some(RateByLevel {
+                        variable: var,
+                        probabilities: probs,
+                    }))
                 }
             }
         }
@@ -1439,7 +1583,7 @@ fn rate(cx: &mut Cx<'_>, names: &Names<'_>, r: &ast::Rate, follow_up: u32, fu_sp
     let months = months?;
     if months > follow_up {
         let mut e = cx
-            .new(
+            .diag(
                 Kind::RateBeyondFollowUp,
                 format!("this rate refers to {months} months, beyond the follow-up of {follow_up} months"),
             )
@@ -1447,7 +1591,10 @@ fn rate(cx: &mut Cx<'_>, names: &Names<'_>, r: &ast::Rate, follow_up: u32, fu_sp
         if let Some(s) = fu_span {
             e = e.label(s, "follow-up");
         }
-        cx.push(e.help("the part after follow-up is never observed").warning());
+        cx.push(
+            e.help("the part after follow-up is never observed")
+                .warning(),
+        );
     }
     Some(WorkRate {
         probability: probability?,
@@ -1507,14 +1654,18 @@ fn arm(
         };
         let needs_rate = arm_rates.is_empty()
             && measures.iter().any(|m| {
-                m.as_ref()
-                    .is_some_and(|m| !matches!(m, Measure::DirectBinary | Measure::DirectContinuous))
+                m.as_ref().is_some_and(|m| {
+                    !matches!(m, Measure::DirectBinary | Measure::DirectContinuous)
+                })
             });
         if needs_rate {
             let e = cx
-                .new(
+                .diag(
                     Kind::MissingSection,
-                    format!("arm `{}` says nothing about work, but outcomes measure it", a.name.name),
+                    format!(
+                        "arm `{}` says nothing about work, but outcomes measure it",
+                        a.name.name
+                    ),
                 )
                 .label(a.name.span, "this arm")
                 .help("add a rate such as `work within 12 months: 11.67%`, or paths with rates");
@@ -1532,7 +1683,13 @@ fn arm(
     } else {
         if let Some(r) = arm_rates.first() {
             let e = cx
-                .new(Kind::Conflict, format!("arm `{}` has paths and also an arm-wide work rate", a.name.name))
+                .diag(
+                    Kind::Conflict,
+                    format!(
+                        "arm `{}` has paths and also an arm-wide work rate",
+                        a.name.name
+                    ),
+                )
                 .label(r.span, "arm-wide rate")
                 .label(a.paths[0].span, "paths")
                 .help("move the rate into a path; each path has its own rate");
@@ -1547,8 +1704,17 @@ fn arm(
             }
             seen.insert(p.name.name.as_str(), p.name.span);
         }
-        let items: Vec<(&str, &Share)> = a.paths.iter().map(|p| (p.name.name.as_str(), &p.share)).collect();
-        let shares = shares(cx, &format!("the paths of arm `{}`", a.name.name), a.name.span, &items);
+        let items: Vec<(&str, &Share)> = a
+            .paths
+            .iter()
+            .map(|p| (p.name.name.as_str(), &p.share))
+            .collect();
+        let shares = shares(
+            cx,
+            &format!("the paths of arm `{}`", a.name.name),
+            a.name.span,
+            &items,
+        );
         let mut paths = Vec::new();
         for (i, p) in a.paths.iter().enumerate() {
             let delay = match &p.delay {
@@ -1558,7 +1724,7 @@ fn arm(
             let work = match p.rates.as_slice() {
                 [] => {
                     let e = cx
-                        .new(Kind::MissingSection, format!("path `{}` has no work rate", p.name.name))
+                        .diag(Kind::MissingSection, format!("path `{}` has no work rate", p.name.name))
                         .label(p.name.span, "this path")
                         .help("add e.g. `work within 12 months: 10%` inside its braces (0% for no outflow)");
                     cx.push(e);
@@ -1570,7 +1736,10 @@ fn arm(
                     }
                     if matches!(r.kind, ast::RateKind::EmployedAtIntake) {
                         let e = cx
-                            .new(Kind::InvalidValue, "`employed at intake` belongs to the arm, not to a path")
+                            .diag(
+                                Kind::InvalidValue,
+                                "`employed at intake` belongs to the arm, not to a path",
+                            )
                             .label(r.span, "here")
                             .help("move it out of the path, into the arm's block");
                         cx.push(e);
@@ -1584,7 +1753,10 @@ fn arm(
                 && shares[i] == 0.0
             {
                 let e = cx
-                    .new(Kind::ZeroShare, format!("path `{}` has a share of 0%", p.name.name))
+                    .diag(
+                        Kind::ZeroShare,
+                        format!("path `{}` has a share of 0%", p.name.name),
+                    )
                     .label(q.span, "nobody takes this path")
                     .help("remove the path, or give it a share")
                     .warning();
@@ -1614,7 +1786,7 @@ fn arm(
                 Some(p) => names.process(cx, p),
                 None => {
                     let e = cx
-                        .new(Kind::MissingSection, "say whose process the dropouts follow")
+                        .diag(Kind::MissingSection, "say whose process the dropouts follow")
                         .label(d.span, "dropout without `follows`")
                         .help("add e.g. `follows control`: people who never start usually follow the comparator's process");
                     cx.push(e);
@@ -1635,7 +1807,9 @@ fn arm(
             }
             let share = cx.prob(share, "the exemption share");
             let max = cx.whole_months(max, "the longest exemption");
-            share.zip(max).map(|(share, max_months)| Some(Exemption { share, max_months }))
+            share
+                .zip(max)
+                .map(|(share, max_months)| Some(Exemption { share, max_months }))
         }
     };
     let non_work_exit = match a.exits.as_slice() {
@@ -1646,7 +1820,12 @@ fn arm(
             }
             let months = cx.whole_months(window, "the window of non-work exits");
             let p = cx.prob(p, "the non-work exit rate");
-            months.zip(p).map(|(months, probability)| Some(EventRate { probability, months }))
+            months.zip(p).map(|(months, probability)| {
+                Some(EventRate {
+                    probability,
+                    months,
+                })
+            })
         }
     };
     let crossover = match a.crossovers.as_slice() {
@@ -1661,7 +1840,10 @@ fn arm(
                 && to.arm == index
             {
                 let e = cx
-                    .new(Kind::SameArm, format!("arm `{}` crosses over into itself", a.name.name))
+                    .diag(
+                        Kind::SameArm,
+                        format!("arm `{}` crosses over into itself", a.name.name),
+                    )
                     .label(c.to.span, "the same arm")
                     .help("crossover moves people into another arm's process");
                 cx.push(e);
@@ -1672,7 +1854,11 @@ fn arm(
                 None => Some(0),
             };
             match (share, to, after) {
-                (Some(share), Some(to), Some(after_months)) => Some(Some(Crossover { share, to, after_months })),
+                (Some(share), Some(to), Some(after_months)) => Some(Some(Crossover {
+                    share,
+                    to,
+                    after_months,
+                })),
                 _ => None,
             }
         }
@@ -1681,7 +1867,11 @@ fn arm(
     let mut seen: HashMap<&str, Span> = HashMap::new();
     for d in &a.direct {
         if let Some(first) = seen.get(d.outcome.name.as_str()) {
-            cx.duplicate(&format!("the value of `{}`", d.outcome.name), *first, d.span);
+            cx.duplicate(
+                &format!("the value of `{}`", d.outcome.name),
+                *first,
+                d.span,
+            );
             ok = false;
             continue;
         }
@@ -1695,27 +1885,46 @@ fn arm(
                 .prob(q, &format!("the rate of `{}`", d.outcome.name))
                 .map(|probability| DirectValue::Binary { probability }),
             (Some(Measure::DirectContinuous), ast::DirectValue::Distribution(dist)) => {
-                distribution(cx, dist, DistUse::Plain).map(|(distribution, _)| DirectValue::Continuous { distribution })
+                distribution(cx, dist, DistUse::Plain)
+                    .map(|(distribution, _)| DirectValue::Continuous { distribution })
             }
             (Some(Measure::DirectBinary), ast::DirectValue::Distribution(dist)) => {
                 let e = cx
-                    .new(Kind::TestMismatch, format!("`{}` is binary; give it a rate, not a distribution", d.outcome.name))
+                    .diag(
+                        Kind::TestMismatch,
+                        format!(
+                            "`{}` is binary; give it a rate, not a distribution",
+                            d.outcome.name
+                        ),
+                    )
                     .label(dist.span(), "a distribution")
-                    .help(format!("write `{}: 30%`, or declare the outcome `continuous`", d.outcome.name));
+                    .help(format!(
+                        "write `{}: 30%`, or declare the outcome `continuous`",
+                        d.outcome.name
+                    ));
                 cx.push(e);
                 None
             }
             (Some(Measure::DirectContinuous), ast::DirectValue::Probability(q)) => {
                 let e = cx
-                    .new(Kind::TestMismatch, format!("`{}` is continuous; give it a distribution, not a rate", d.outcome.name))
+                    .diag(
+                        Kind::TestMismatch,
+                        format!(
+                            "`{}` is continuous; give it a distribution, not a rate",
+                            d.outcome.name
+                        ),
+                    )
                     .label(q.span, "a rate")
-                    .help(format!("write `{} ~ normal(50, 10)`, or declare the outcome `binary`", d.outcome.name));
+                    .help(format!(
+                        "write `{} ~ normal(50, 10)`, or declare the outcome `binary`",
+                        d.outcome.name
+                    ));
                 cx.push(e);
                 None
             }
             (Some(_), _) => {
                 let e = cx
-                    .new(
+                    .diag(
                         Kind::Conflict,
                         format!("`{}` is measured from the employment process and cannot be given directly", d.outcome.name),
                     )
@@ -1756,7 +1965,7 @@ fn measure(cx: &mut Cx<'_>, o: &ast::Outcome) -> Option<(Measure, Option<(u32, S
                 let h = cx.hours(q, "the hours threshold")?;
                 if h <= 0.0 {
                     let e = cx
-                        .new(Kind::InvalidValue, "the hours threshold must be positive")
+                        .diag(Kind::InvalidValue, "the hours threshold must be positive")
                         .label(q.span, "here")
                         .help("`hours >= 1` counts any paid work");
                     cx.push(e);
@@ -1772,13 +1981,22 @@ fn measure(cx: &mut Cx<'_>, o: &ast::Outcome) -> Option<(Measure, Option<(u32, S
             let within = cx.whole_months(q, "the window");
             let min_hours = thr(cx, t)?;
             let within = within?;
-            Some((Measure::WorkedWithin { within, min_hours }, Some((within, q.span))))
+            Some((
+                Measure::WorkedWithin { within, min_hours },
+                Some((within, q.span)),
+            ))
         }
         ast::Measure::EmployedAt(n, t) => {
             let m = month(cx, n);
             let min_hours = thr(cx, t)?;
             let m = m?;
-            Some((Measure::EmployedAt { month: m, min_hours }, Some((m, n.span))))
+            Some((
+                Measure::EmployedAt {
+                    month: m,
+                    min_hours,
+                },
+                Some((m, n.span)),
+            ))
         }
         ast::Measure::Durable(n, run, t) => {
             let m = month(cx, n);
@@ -1787,14 +2005,14 @@ fn measure(cx: &mut Cx<'_>, o: &ast::Outcome) -> Option<(Measure, Option<(u32, S
             let (m, consecutive) = (m?, consecutive?);
             if consecutive == 0 {
                 let e = cx
-                    .new(Kind::InvalidValue, "a durable run needs at least one month")
+                    .diag(Kind::InvalidValue, "a durable run needs at least one month")
                     .label(run.span, "here");
                 cx.push(e);
                 return None;
             }
             if consecutive > m {
                 let e = cx
-                    .new(
+                    .diag(
                         Kind::DurableTooLong,
                         format!("a run of {consecutive} months cannot end at month {m}: it would start before intake"),
                     )
@@ -1804,7 +2022,14 @@ fn measure(cx: &mut Cx<'_>, o: &ast::Outcome) -> Option<(Measure, Option<(u32, S
                 cx.push(e);
                 return None;
             }
-            Some((Measure::Durable { month: m, consecutive, min_hours }, Some((m, n.span))))
+            Some((
+                Measure::Durable {
+                    month: m,
+                    consecutive,
+                    min_hours,
+                },
+                Some((m, n.span)),
+            ))
         }
         ast::Measure::Hours(n) => {
             let m = month(cx, n)?;
@@ -1821,10 +2046,18 @@ fn measure(cx: &mut Cx<'_>, o: &ast::Outcome) -> Option<(Measure, Option<(u32, S
 
 // ---- analyses ----------------------------------------------------------------------------------
 
-fn analysis(cx: &mut Cx<'_>, names: &Names<'_>, measures: &[Option<Measure>], a: &ast::Analysis) -> Option<Analysis> {
+fn analysis(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    measures: &[Option<Measure>],
+    a: &ast::Analysis,
+) -> Option<Analysis> {
     let Some(c) = a.compares.first() else {
         let e = cx
-            .new(Kind::MissingSection, format!("analysis `{}` compares nothing", a.name.name))
+            .diag(
+                Kind::MissingSection,
+                format!("analysis `{}` compares nothing", a.name.name),
+            )
             .label(a.name.span, "this analysis")
             .help("add `compare <outcome>: <treatment arm> vs <control arm>`");
         cx.push(e);
@@ -1847,7 +2080,13 @@ fn analysis(cx: &mut Cx<'_>, names: &Names<'_>, measures: &[Option<Measure>], a:
         && t == k
     {
         let e = cx
-            .new(Kind::SameArm, format!("analysis `{}` compares arm `{}` with itself", a.name.name, c.treatment.name))
+            .diag(
+                Kind::SameArm,
+                format!(
+                    "analysis `{}` compares arm `{}` with itself",
+                    a.name.name, c.treatment.name
+                ),
+            )
             .label(c.control.span, "same arm as the treatment")
             .help("compare the treatment arm with another arm");
         cx.push(e);
@@ -1902,7 +2141,7 @@ fn analysis(cx: &mut Cx<'_>, names: &Names<'_>, measures: &[Option<Measure>], a:
                 "welch_t" => Some(TestKind::WelchT),
                 other => {
                     let e = cx
-                        .new(Kind::UnknownTest, format!("there is no test `{other}`"))
+                        .diag(Kind::UnknownTest, format!("there is no test `{other}`"))
                         .label(n.span, "unknown test")
                         .help(format!(
                             "{}; tests are `pooled_z`, `unpooled_z`, `fisher` (binary outcomes) and `welch_t` (continuous)",
@@ -1928,7 +2167,7 @@ fn analysis(cx: &mut Cx<'_>, names: &Names<'_>, measures: &[Option<Measure>], a:
                     ("continuous", "`welch_t`")
                 };
                 let mut e = cx
-                    .new(
+                    .diag(
                         Kind::TestMismatch,
                         format!("{} cannot test this {what} outcome", test_name(test)),
                     )
@@ -1936,7 +2175,9 @@ fn analysis(cx: &mut Cx<'_>, names: &Names<'_>, measures: &[Option<Measure>], a:
                 if let Some(n) = explicit {
                     e = e.label(n.span, "the test");
                 }
-                cx.push(e.help(format!("use {fix}, or put binary and continuous outcomes in separate analyses")));
+                cx.push(e.help(format!(
+                    "use {fix}, or put binary and continuous outcomes in separate analyses"
+                )));
                 ok = false;
             }
         }
@@ -1955,7 +2196,7 @@ fn analysis(cx: &mut Cx<'_>, names: &Names<'_>, measures: &[Option<Measure>], a:
                 (true, Some(true)) => Sides::Greater,
                 (true, None) => {
                     let e = cx
-                        .new(Kind::OneSidedDirection, "one-sided test without a stated direction")
+                        .diag(Kind::OneSidedDirection, "one-sided test without a stated direction")
                         .label(s.span, "taken as `one_sided greater` (treatment > control)")
                         .help("write `one_sided greater` or `one_sided less`, so the direction is part of the plan")
                         .warning();
@@ -1970,12 +2211,19 @@ fn analysis(cx: &mut Cx<'_>, names: &Names<'_>, measures: &[Option<Measure>], a:
             }
             alpha = match q.unit {
                 UnitSpec::Percent | UnitSpec::None => {
-                    let v = if q.unit == UnitSpec::Percent { q.value / 100.0 } else { q.value };
+                    let v = if q.unit == UnitSpec::Percent {
+                        q.value / 100.0
+                    } else {
+                        q.value
+                    };
                     if v > 0.0 && v <= 0.5 {
                         Some(v)
                     } else {
                         let e = cx
-                            .new(Kind::AlphaRange, format!("alpha must lie in (0%, 50%], not {}", pct(v) + "%"))
+                            .diag(
+                                Kind::AlphaRange,
+                                format!("alpha must lie in (0%, 50%], not {}", pct(v) + "%"),
+                            )
                             .label(q.span, "out of range")
                             .help("the usual choice is `alpha 5%`");
                         cx.push(e);
@@ -2002,9 +2250,15 @@ fn analysis(cx: &mut Cx<'_>, names: &Names<'_>, measures: &[Option<Measure>], a:
                 "holm" => Some(Correction::Holm),
                 other => {
                     let e = cx
-                        .new(Kind::UnknownCorrection, format!("there is no correction `{other}`"))
+                        .diag(
+                            Kind::UnknownCorrection,
+                            format!("there is no correction `{other}`"),
+                        )
                         .label(c.span, "unknown correction")
-                        .help(format!("{}; corrections are `none`, `bonferroni` and `holm`", suggest::help("correction", other, &CORR)));
+                        .help(format!(
+                            "{}; corrections are `none`, `bonferroni` and `holm`",
+                            suggest::help("correction", other, &CORR)
+                        ));
                     cx.push(e);
                     None
                 }
@@ -2037,16 +2291,27 @@ fn test_name(t: TestKind) -> &'static str {
     }
 }
 
-fn expectation(cx: &mut Cx<'_>, analyses: &[&ast::Analysis], e: &ast::Expect, has_sample: bool) -> Option<Expectation> {
+fn expectation(
+    cx: &mut Cx<'_>,
+    analyses: &[&ast::Analysis],
+    e: &ast::Expect,
+    has_sample: bool,
+) -> Option<Expectation> {
     const METRICS: [&str; 2] = ["power", "coverage"];
     let metric = match e.metric.name.as_str() {
         "power" => Some(Metric::Power),
         "coverage" => Some(Metric::Coverage),
         other => {
             let d = cx
-                .new(Kind::UnknownMetric, format!("there is no quantity `{other}` to expect"))
+                .diag(
+                    Kind::UnknownMetric,
+                    format!("there is no quantity `{other}` to expect"),
+                )
                 .label(e.metric.span, "unknown")
-                .help(format!("{}; expectations are about `power(...)` or `coverage(...)`", suggest::help("quantity", other, &METRICS)));
+                .help(format!(
+                    "{}; expectations are about `power(...)` or `coverage(...)`",
+                    suggest::help("quantity", other, &METRICS)
+                ));
             cx.push(d);
             None
         }
@@ -2056,7 +2321,10 @@ fn expectation(cx: &mut Cx<'_>, analyses: &[&ast::Analysis], e: &ast::Expect, ha
         None => {
             let names: Vec<&str> = analyses.iter().map(|a| a.name.name.as_str()).collect();
             let d = cx
-                .new(Kind::UnknownAnalysis, format!("there is no analysis `{}`", e.analysis.name))
+                .diag(
+                    Kind::UnknownAnalysis,
+                    format!("there is no analysis `{}`", e.analysis.name),
+                )
                 .label(e.analysis.span, "unknown analysis")
                 .help(suggest::help("analysis", &e.analysis.name, &names));
             cx.push(d);
@@ -2069,7 +2337,10 @@ fn expectation(cx: &mut Cx<'_>, analyses: &[&ast::Analysis], e: &ast::Expect, ha
         None => {
             if !has_sample {
                 let d = cx
-                    .new(Kind::ExpectWithoutSample, "this expectation names no sample size and the trial fixes none")
+                    .diag(
+                        Kind::ExpectWithoutSample,
+                        "this expectation names no sample size and the trial fixes none",
+                    )
                     .label(e.span, "evaluated at whatever the pool yields")
                     .help("add `at 180 per arm`, or a `sample` statement")
                     .warning();
@@ -2089,11 +2360,19 @@ fn expectation(cx: &mut Cx<'_>, analyses: &[&ast::Analysis], e: &ast::Expect, ha
 
 // ---- data mapping ------------------------------------------------------------------------------
 
-fn data_mapping(cx: &mut Cx<'_>, names: &Names<'_>, d: &ast::Data, span: Span) -> Option<DataMapping> {
+/// The arm column: name, value → arm, where.
+type ArmColumn = (String, Vec<(String, ArmId)>, Span);
+
+fn data_mapping(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    d: &ast::Data,
+    span: Span,
+) -> Option<DataMapping> {
     use ast::DataItem;
     let mut ok = true;
     let mut id: Option<(&ast::Str, Span)> = None;
-    let mut arm: Option<(String, Vec<(String, ArmId)>, Span)> = None;
+    let mut arm: Option<ArmColumn> = None;
     let mut covariates = Vec::new();
     let mut outcomes = Vec::new();
     let mut monthly_hours: Option<(String, Span)> = None;
@@ -2124,7 +2403,10 @@ fn data_mapping(cx: &mut Cx<'_>, names: &Names<'_>, d: &ast::Data, span: Span) -
                 for (ai, a) in names.arms.iter().enumerate() {
                     if !vs.iter().any(|(_, x)| *x == ai) && ok {
                         let e = cx
-                            .new(Kind::UnmappedArm, format!("no value of the arm column means arm `{}`", a.name.name))
+                            .diag(
+                                Kind::UnmappedArm,
+                                format!("no value of the arm column means arm `{}`", a.name.name),
+                            )
                             .label(s, "arm column")
                             .help(format!("add `\"...\" -> {}`", a.name.name))
                             .warning();
@@ -2147,7 +2429,7 @@ fn data_mapping(cx: &mut Cx<'_>, names: &Names<'_>, d: &ast::Data, span: Span) -
                 }
                 if !p.text.contains("{m}") {
                     let e = cx
-                        .new(Kind::InvalidValue, format!("the pattern `{}` has no `{{m}}` for the month", p.text))
+                        .diag(Kind::InvalidValue, format!("the pattern `{}` has no `{{m}}` for the month", p.text))
                         .label(p.span, "no `{m}`")
                         .help("write e.g. `monthly_hours \"hours_m{m}\"`: `{m}` stands for the month number");
                     cx.push(e);
@@ -2162,13 +2444,27 @@ fn data_mapping(cx: &mut Cx<'_>, names: &Names<'_>, d: &ast::Data, span: Span) -
                 let mut vs = Vec::new();
                 for (v, r) in values {
                     match names.process(cx, r) {
-                        Some(ProcessRef { arm, path: Some(p) }) => vs.push(PathValue { value: v.text.clone(), arm, path: p }),
+                        Some(ProcessRef { arm, path: Some(p) }) => vs.push(PathValue {
+                            value: v.text.clone(),
+                            arm,
+                            path: p,
+                        }),
                         Some(ProcessRef { arm, path: None }) => {
                             if names.paths[arm].len() == 1 {
-                                vs.push(PathValue { value: v.text.clone(), arm, path: 0 });
+                                vs.push(PathValue {
+                                    value: v.text.clone(),
+                                    arm,
+                                    path: 0,
+                                });
                             } else {
                                 let e = cx
-                                    .new(Kind::UnknownPath, format!("`{}` names an arm with several paths; say which", r.arm.name))
+                                    .diag(
+                                        Kind::UnknownPath,
+                                        format!(
+                                            "`{}` names an arm with several paths; say which",
+                                            r.arm.name
+                                        ),
+                                    )
                                     .label(r.span, "arm without path")
                                     .help(format!("write `{}.<path>`", r.arm.name));
                                 cx.push(e);
@@ -2178,7 +2474,13 @@ fn data_mapping(cx: &mut Cx<'_>, names: &Names<'_>, d: &ast::Data, span: Span) -
                         None => ok = false,
                     }
                 }
-                path = Some((PathColumn { column: col.text.clone(), values: vs }, s));
+                path = Some((
+                    PathColumn {
+                        column: col.text.clone(),
+                        values: vs,
+                    },
+                    s,
+                ));
             }
             DataItem::Delimiter(t, _) => {
                 if let Some((_, f)) = delimiter {
@@ -2195,7 +2497,10 @@ fn data_mapping(cx: &mut Cx<'_>, names: &Names<'_>, d: &ast::Data, span: Span) -
                     Some(b) => delimiter = Some((b, s)),
                     None => {
                         let e = cx
-                            .new(Kind::InvalidValue, format!("`{}` is not a supported delimiter", t.text))
+                            .diag(
+                                Kind::InvalidValue,
+                                format!("`{}` is not a supported delimiter", t.text),
+                            )
                             .label(t.span, "here")
                             .help("use `\";\"`, `\",\"`, `\"|\"` or `\"\\t\"`");
                         cx.push(e);
@@ -2217,14 +2522,17 @@ fn data_mapping(cx: &mut Cx<'_>, names: &Names<'_>, d: &ast::Data, span: Span) -
             }
         }
     }
-    let missing: Vec<&str> = [("`id \"column\"`", id.is_none()), ("`arm \"column\" { ... }`", arm.is_none())]
-        .into_iter()
-        .filter(|(_, m)| *m)
-        .map(|(n, _)| n)
-        .collect();
+    let missing: Vec<&str> = [
+        ("`id \"column\"`", id.is_none()),
+        ("`arm \"column\" { ... }`", arm.is_none()),
+    ]
+    .into_iter()
+    .filter(|(_, m)| *m)
+    .map(|(n, _)| n)
+    .collect();
     if !missing.is_empty() {
         let e = cx
-            .new(Kind::MissingSection, format!("the data mapping needs {}", missing.join(" and ")))
+            .diag(Kind::MissingSection, format!("the data mapping needs {}", missing.join(" and ")))
             .label(span, "in this block")
             .help("the loader needs to know which column identifies a participant and which gives the arm");
         cx.push(e);

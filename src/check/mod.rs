@@ -29,11 +29,10 @@ pub fn compile(source: &SourceFile) -> Result<Checked, CheckFailed> {
         Ok(spec) => spec,
         Err(err) => {
             let span = err.span();
-            let e = CheckError::new(source, Kind::Syntax, err.message().to_string())
-                .label(
-                    crate::source::Span::new(span.offset(), span.offset() + span.len()),
-                    err.label().to_string(),
-                );
+            let e = CheckError::new(source, Kind::Syntax, err.message().to_string()).label(
+                crate::source::Span::new(span.offset(), span.offset() + span.len()),
+                err.label().to_string(),
+            );
             let e = match err.help_text() {
                 Some(h) => e.help(h.to_string()),
                 None => e,

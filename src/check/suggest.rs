@@ -1,7 +1,10 @@
 //! "Did you mean" suggestions.
 
 /// The closest candidate to `name`, if one is close enough to be a likely typo.
-pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(name, c), c))
@@ -11,7 +14,7 @@ pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a s
 }
 
 /// A help line: "did you mean `x`?" or the list of known names.
-pub(crate) fn help<'a>(what: &str, name: &str, candidates: &[&'a str]) -> String {
+pub(crate) fn help(what: &str, name: &str, candidates: &[&str]) -> String {
     match closest(name, candidates.iter().copied()) {
         Some(c) => format!("did you mean `{c}`?"),
         None if candidates.is_empty() => format!("no {what} is declared"),

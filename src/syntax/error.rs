@@ -360,7 +360,8 @@ impl Rule {
             Rule::kw_comma => "`comma`",
             Rule::kw_point => "`point`",
             Rule::kw_allow => "`allow`",
-            Rule::kw_exclusions => "`exclusions`",        }
+            Rule::kw_exclusions => "`exclusions`",
+        }
     }
 }
 

@@ -15,12 +15,12 @@ use crate::source::SourceFile;
 const CALL_LIMIT: usize = 20_000_000;
 
 /// Parses a spec into its syntax tree.
-pub fn parse(source: &SourceFile) -> Result<ast::Spec, SyntaxError> {
+pub fn parse(source: &SourceFile) -> Result<ast::Spec, Box<SyntaxError>> {
     pest::set_call_limit(NonZeroUsize::new(CALL_LIMIT));
     match parser::parse_spec(&source.text) {
         Ok(Ok(spec)) => Ok(spec),
-        Ok(Err(bug)) => Err(SyntaxError::internal(source, bug.span, bug.what)),
-        Err(err) => Err(SyntaxError::from_pest(source, &err)),
+        Ok(Err(bug)) => Err(Box::new(SyntaxError::internal(source, bug.span, bug.what))),
+        Err(err) => Err(Box::new(SyntaxError::from_pest(source, &err))),
     }
 }
 
@@ -30,7 +30,10 @@ mod tests {
 
     #[test]
     fn draft_parses() {
-        let src = SourceFile::new("a.trial", std::fs::read_to_string("specs/almere-45plus.trial").unwrap());
+        let src = SourceFile::new(
+            "a.trial",
+            std::fs::read_to_string("specs/almere-45plus.trial").unwrap(),
+        );
         let spec = parse(&src).unwrap();
         assert!(spec.items.len() > 5, "{spec:#?}");
     }

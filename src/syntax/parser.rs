@@ -64,7 +64,10 @@ impl<'i> Kids<'i> {
     fn of(pair: Pair<'i, Rule>) -> Self {
         let span = Span::from(pair.as_span());
         Self {
-            items: pair.into_inner().filter(|p| !is_token(p.as_rule())).collect(),
+            items: pair
+                .into_inner()
+                .filter(|p| !is_token(p.as_rule()))
+                .collect(),
             span,
         }
     }
@@ -143,10 +146,8 @@ fn quantity(pair: Pair<'_, Rule>) -> Res<Quantity> {
                     _ => UnitSpec::Hours,
                 }
             }
-            Rule::per_what => {
-                if has(&kid, Rule::kw_week) && unit == UnitSpec::Hours {
-                    unit = UnitSpec::HoursPerWeek;
-                }
+            Rule::per_what if has(&kid, Rule::kw_week) && unit == UnitSpec::Hours => {
+                unit = UnitSpec::HoursPerWeek;
             }
             _ => {}
         }
@@ -675,9 +676,7 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
                 }
                 a.tests.push(t);
             }
-            _ => a
-                .corrections
-                .push(ident(Kids::of(kid).next("correction")?)),
+            _ => a.corrections.push(ident(Kids::of(kid).next("correction")?)),
         }
     }
     Ok(a)
