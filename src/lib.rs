@@ -18,7 +18,10 @@
 pub mod analysis;
 pub mod check;
 pub mod cli;
+pub mod design;
 pub mod model;
+pub mod params;
+pub mod report;
 pub mod source;
 pub mod syntax;
 pub mod table;

@@ -629,6 +629,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         analyses: model_analyses.into_iter().collect::<Option<Vec<_>>>()?,
         expectations: expectations.into_iter().collect::<Option<Vec<_>>>()?,
         data,
+        uncertain: Vec::new(),
     };
     if let (
         Some(sizes),
@@ -1676,6 +1677,7 @@ fn arm(
             vec![SubPath {
                 name: a.name.name.clone(),
                 share: 1.0,
+                rest: false,
                 delay_months: 0,
                 work,
             }]
@@ -1766,6 +1768,7 @@ fn arm(
                 (Some(shares), Some(delay_months), Some(work)) => paths.push(SubPath {
                     name: p.name.name.clone(),
                     share: shares[i],
+                    rest: matches!(p.share, Share::Rest(_)),
                     delay_months,
                     work,
                 }),

@@ -2,6 +2,7 @@
 //! every file in this folder is compiled.
 
 mod common;
+mod svg;
 
 #[test]
 fn no_forgotten_test_files() {
