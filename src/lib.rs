@@ -16,6 +16,7 @@
 #![warn(missing_docs, rust_2018_idioms, unreachable_pub)]
 
 pub mod analysis;
+pub mod check;
 pub mod cli;
 pub mod design;
 pub mod model;
@@ -23,4 +24,7 @@ pub mod params;
 pub mod power;
 pub mod report;
 pub mod sim;
+pub mod source;
+pub mod stats;
+pub mod syntax;
 pub mod table;

@@ -65,11 +65,15 @@ pub fn run(args: PowerArgs) -> ExitCode {
     if args.threads == Some(0) {
         return fail("--threads must be at least 1");
     }
-    let model = match super::load_model(&args.file) {
-        Ok(m) => m,
-        Err(code) => return code,
+    let checked = match super::load_model(&args.file) {
+        Ok(checked) => checked,
+        Err(report) => {
+            eprintln!("{report:?}");
+            return ExitCode::from(super::EXIT_SPEC_ERROR);
+        }
     };
-    run_model(&model, &args)
+    super::print_warnings(&checked);
+    run_model(&checked.model, &args)
 }
 
 /// Runs `power` on a model already checked.

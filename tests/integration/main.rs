@@ -1,7 +1,9 @@
 //! The one integration-test binary. Each area is a module; `no_forgotten_test_files` makes sure
 //! every file in this folder is compiled.
 
+mod analysis;
 mod common;
+mod stats;
 mod svg;
 
 #[test]
