@@ -536,8 +536,43 @@ fn closed_forms(
         return (None, None);
     };
     let binary = model.outcomes[t.outcome].is_binary();
-    let _ = (binary, n1, n0, p1, p0);
-    (None, None)
+    use crate::stats::power::{
+        two_mean_normal_power, two_proportion_exact_power, two_proportion_normal_power,
+    };
+    let finite = |x: f64| x.is_finite().then_some(x);
+    let (nt, nc) = (u64::from(*n1), u64::from(*n0));
+    match (binary, a.test) {
+        (true, TestKind::PooledZ) => (
+            finite(two_proportion_normal_power(
+                p0, p1, nc as f64, nt as f64, a.alpha, a.sides,
+            )),
+            finite(two_proportion_exact_power(
+                p0, p1, nc, nt, a.alpha, a.sides, true,
+            )),
+        ),
+        (true, TestKind::UnpooledZ) => (
+            None,
+            finite(two_proportion_exact_power(
+                p0, p1, nc, nt, a.alpha, a.sides, false,
+            )),
+        ),
+        (false, TestKind::WelchT) => match (t.treatment_sd, t.control_sd) {
+            (Some(st), Some(sc)) => (
+                finite(two_mean_normal_power(
+                    p1 - p0,
+                    st,
+                    sc,
+                    nc as f64,
+                    nt as f64,
+                    a.alpha,
+                    a.sides,
+                )),
+                None,
+            ),
+            _ => (None, None),
+        },
+        _ => (None, None),
+    }
 }
 
 /// The power report. Its JSON form (`trialsim power --format json`) is a stable interface:

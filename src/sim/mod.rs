@@ -1431,7 +1431,6 @@ impl<'m> Simulator<'m> {
     }
 }
 
-
 #[inline]
 fn direct_value<R: Rng + ?Sized>(d: &Option<DirectSampler>, rng: &mut R) -> f64 {
     match d {
