@@ -164,6 +164,42 @@ fn truths(sim: &Simulator<'_>) -> Vec<Vec<ContrastTruth>> {
         .collect()
 }
 
+/// The plan's result for every replicate, in replicate order: the same replicates
+/// [`run_power`] aggregates (for inspection and for tests of reproducibility).
+pub fn replicate_results(
+    model: &TrialModel,
+    settings: &PowerSettings,
+) -> Result<Vec<PlanResult>, SimError> {
+    validate(settings)?;
+    let sim = Simulator::new(
+        model,
+        SimOptions {
+            n_per_arm: settings.n_per_arm,
+        },
+    )?;
+    let chunks = settings.replicates.div_ceil(CHUNK);
+    let parts: Vec<Vec<PlanResult>> = (0..chunks)
+        .into_par_iter()
+        .map(|c| {
+            let mut w = sim.worker();
+            let first = c * CHUNK;
+            let last = (first + CHUNK).min(settings.replicates);
+            (first..last)
+                .map(|r| {
+                    sim.simulate(
+                        &mut w,
+                        &mut replicate_rng(settings.seed, settings.scenario, r),
+                    );
+                    let mut plan = PlanResult::default();
+                    run_plan_into(model, &w.table, &mut plan);
+                    plan
+                })
+                .collect()
+        })
+        .collect();
+    Ok(parts.into_iter().flatten().collect())
+}
+
 /// Checks settings a user controls.
 pub fn validate(settings: &PowerSettings) -> Result<(), SimError> {
     if settings.replicates == 0 {

@@ -3,6 +3,7 @@
 
 mod analysis;
 mod common;
+mod engine;
 mod stats;
 mod svg;
 
