@@ -1,4 +1,4 @@
-//! Engine throughput on the Almere plan (18 months, 2 × 180), beside the bare cost of the random
+//! Engine throughput on the shipped Almere plan (specs/almere-45plus.trial: 18 months, 2 × 180), beside the bare cost of the random
 //! draws it makes, so the ratio to the generator's limit is visible.
 //!
 //! `cargo bench --bench engine`. Criterion reports elements/s: replicates/s for the `replicate`
@@ -10,11 +10,11 @@ use std::convert::Infallible;
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use rand::rngs::{ChaCha8Rng, Xoshiro256PlusPlus};
+use rand::rngs::ChaCha8Rng;
 use rand::{Rng, SeedableRng, TryRng};
 use trialsim::analysis::{PlanResult, run_plan_into};
+use trialsim::model::TrialModel;
 use trialsim::power::{PowerSettings, run_power};
-use trialsim::sim::fixtures::almere_plan;
 use trialsim::sim::rng::replicate_rng;
 use trialsim::sim::{SimOptions, Simulator};
 
@@ -50,11 +50,29 @@ fn bare<R: Rng>(rng: &mut R, words: u64) -> f64 {
     acc
 }
 
-fn engine(c: &mut Criterion) {
-    let model = almere_plan();
-    let sim = Simulator::new(&model, SimOptions::default()).expect("the fixture simulates");
+fn load_spec() -> TrialModel {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/specs/almere-45plus.trial");
+    let src = trialsim::source::SourceFile::read(path).expect("the shipped spec reads");
+    trialsim::check::compile(&src)
+        .expect("the shipped spec checks")
+        .model
+}
+
+/// Replicates/s, participant-months/s and the bare draws of one model, all in one group.
+fn bench_model(c: &mut Criterion, label: &str, model: &TrialModel) {
+    // As `power` runs it: only what the plan reads is drawn.
+    let sim = Simulator::new(
+        model,
+        SimOptions {
+            lean: true,
+            ..SimOptions::default()
+        },
+    )
+    .expect("the model simulates");
     let months = u64::from(model.follow_up_months);
-    let participants = 360u64;
+    let participants: u64 = sim
+        .fixed_sample()
+        .map_or(0, |v| v.iter().map(|&n| u64::from(n)).sum());
 
     // Words drawn per replicate, averaged over 1000 replicates.
     let mut w = sim.worker();
@@ -69,11 +87,11 @@ fn engine(c: &mut Criterion) {
     }
     let words = words / 1000;
     eprintln!(
-        "engine draws {words} random words per replicate ({} per participant)",
-        words as f64 / participants as f64
+        "{label}: {participants} participants x {months} months; the engine draws {words} random words per replicate ({:.2} per participant)",
+        words as f64 / participants.max(1) as f64
     );
 
-    let mut g = c.benchmark_group("engine");
+    let mut g = c.benchmark_group(label);
     g.throughput(Throughput::Elements(1));
     g.bench_function("replicate/simulate+analyse", |b| {
         let mut w = sim.worker();
@@ -81,7 +99,7 @@ fn engine(c: &mut Criterion) {
         let mut r = 0u64;
         b.iter(|| {
             sim.simulate(&mut w, &mut replicate_rng(2017, 0, r));
-            run_plan_into(&model, &w.table, &mut plan);
+            run_plan_into(model, &w.table, &mut plan);
             r += 1;
             black_box(&plan);
         });
@@ -127,31 +145,42 @@ fn engine(c: &mut Criterion) {
         let mut r = 0u64;
         b.iter(|| {
             sim.simulate(&mut w, &mut replicate_rng(2017, 0, r));
-            run_plan_into(&model, &w.table, &mut plan);
+            run_plan_into(model, &w.table, &mut plan);
             r += 1;
             black_box(&plan);
         });
     });
     g.finish();
+}
+
+fn engine(c: &mut Criterion) {
+    let spec = load_spec();
+    // The primary analysis alone: the engine with the lightest plan.
+    let mut primary = spec.clone();
+    primary.analyses.truncate(1);
+    primary.expectations.clear();
+    bench_model(c, "almere_primary", &primary);
+    bench_model(c, "almere_spec", &spec);
 
     // The whole `power` pipeline on every core: replicates/s of a 20,000-replicate run.
     let mut g = c.benchmark_group("power");
     g.sample_size(10);
     let reps = 20_000;
     g.throughput(Throughput::Elements(reps));
-    g.bench_with_input(BenchmarkId::new("run_power", reps), &reps, |b, &reps| {
-        b.iter(|| {
-            let s = PowerSettings {
-                seed: 2017,
-                replicates: reps,
-                n_per_arm: None,
-                scenario: 0,
-            };
-            black_box(run_power(&model, &s, &|_| {}).expect("runs"))
+    for (label, model) in [("almere_primary", &primary), ("almere_spec", &spec)] {
+        g.bench_with_input(BenchmarkId::new(label, reps), &reps, |b, &reps| {
+            b.iter(|| {
+                let s = PowerSettings {
+                    seed: 2017,
+                    replicates: reps,
+                    n_per_arm: None,
+                    scenario: 0,
+                };
+                black_box(run_power(model, &s, &|_| {}).expect("runs"))
+            });
         });
-    });
+    }
     g.finish();
-    let _ = Xoshiro256PlusPlus::seed_from_u64(0);
 }
 
 criterion_group!(benches, engine);

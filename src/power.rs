@@ -175,6 +175,7 @@ pub fn replicate_results(
         model,
         SimOptions {
             n_per_arm: settings.n_per_arm,
+            lean: true,
         },
     )?;
     let chunks = settings.replicates.div_ceil(CHUNK);
@@ -264,6 +265,7 @@ pub fn run_power(
         model,
         SimOptions {
             n_per_arm: settings.n_per_arm,
+            lean: true,
         },
     )?;
     let truth = truths(&sim);

@@ -99,6 +99,11 @@ fn err<T>(msg: impl Into<String>) -> Result<T, SimError> {
 pub struct SimOptions {
     /// Overrides the model's sample: exactly this many participants in every arm.
     pub n_per_arm: Option<u32>,
+    /// Draw only what the analysis plan and the process read: in a fixed sample, covariates
+    /// that no analysis, rate or stratum refers to, and outcomes no analysis compares, are left
+    /// missing (NaN, or the missing level code) instead of drawn. Results of the plan are
+    /// unchanged in distribution; `power` runs this way. Off by default (a complete table).
+    pub lean: bool,
 }
 
 /// Largest population the engine accepts per replicate (pool or total sample).
@@ -533,6 +538,10 @@ pub struct Simulator<'m> {
     wage: Option<NumDist>,
     layout: FlowLayout,
     strata_radix: Vec<(VarId, u32)>,
+    /// Per covariate: drawn (else left missing).
+    draw_var: Vec<bool>,
+    /// Per outcome: evaluated (else left missing).
+    eval_outcome: Vec<bool>,
 }
 
 fn rate_c(p: f64) -> f64 {
@@ -884,6 +893,33 @@ impl<'m> Simulator<'m> {
         {
             return err("parity assignment refers to an unknown arm");
         }
+        // What a lean run draws.
+        let n_vars = model.population.variables.len();
+        let (draw_var, eval_outcome) = if options.lean {
+            let mut vars = vec![false; n_vars];
+            let mut outs = vec![false; model.outcomes.len()];
+            for a in &model.analyses {
+                if let Some(v) = a.within.filter(|&v| v < n_vars) {
+                    vars[v] = true;
+                }
+                for &o in &a.outcomes {
+                    if let Some(x) = outs.get_mut(o) {
+                        *x = true;
+                    }
+                }
+            }
+            for p in arms.iter().flat_map(|a| &a.paths) {
+                if let Some(v) = p.by.filter(|&v| v < n_vars) {
+                    vars[v] = true;
+                }
+            }
+            for &(v, _) in &strata_radix {
+                vars[v] = true;
+            }
+            (vars, outs)
+        } else {
+            (vec![true; n_vars], vec![true; model.outcomes.len()])
+        };
         for arm in &mut arms {
             for p in &mut arm.paths {
                 let active = f64::from(horizon.saturating_sub(p.delay));
@@ -902,6 +938,8 @@ impl<'m> Simulator<'m> {
             wage,
             layout,
             strata_radix,
+            draw_var,
+            eval_outcome,
         })
     }
 
@@ -1008,6 +1046,15 @@ impl<'m> Simulator<'m> {
     /// Draws `n` participants' covariates conditional on eligibility, column by column.
     fn draw_eligible<R: Rng + ?Sized>(&self, w: &mut Worker, n: usize, rng: &mut R) {
         for (v, s) in self.vars.iter().enumerate() {
+            if !self.draw_var[v] {
+                match &mut w.table.covariates[v] {
+                    CovariateColumn::Categorical(col) => {
+                        col.extend(std::iter::repeat_n(MISSING_CODE, n));
+                    }
+                    CovariateColumn::Numeric(col) => col.extend(std::iter::repeat_n(f64::NAN, n)),
+                }
+                continue;
+            }
             match (s, &mut w.table.covariates[v]) {
                 (VarSampler::Categorical { cum_elig, .. }, CovariateColumn::Categorical(col)) => {
                     if cum_elig.len() == 2 {
@@ -1366,6 +1413,10 @@ impl<'m> Simulator<'m> {
         if w.spells.is_empty() {
             // Never in work: every employment measure is 0.
             for (o, outcome) in self.model.outcomes.iter().enumerate() {
+                if !self.eval_outcome[o] {
+                    w.table.outcomes[o].push(f64::NAN);
+                    continue;
+                }
                 let v = match outcome.measure {
                     Measure::BenefitEnded { month } => bool_f(exit_month <= month),
                     Measure::DirectBinary | Measure::DirectContinuous => {
@@ -1388,6 +1439,10 @@ impl<'m> Simulator<'m> {
         }
         // Measures.
         for (o, outcome) in self.model.outcomes.iter().enumerate() {
+            if !self.eval_outcome[o] {
+                w.table.outcomes[o].push(f64::NAN);
+                continue;
+            }
             let sp = &w.spells;
             let v = match outcome.measure {
                 Measure::EmployedAt { month, min_hours } => bool_f(
