@@ -542,6 +542,8 @@ pub struct Simulator<'m> {
     draw_var: Vec<bool>,
     /// Per outcome: evaluated (else left missing).
     eval_outcome: Vec<bool>,
+    /// Evaluated outcomes that can be non-zero for someone never in work (benefit ended, direct).
+    not_work_outcomes: Vec<usize>,
 }
 
 fn rate_c(p: f64) -> f64 {
@@ -938,6 +940,21 @@ impl<'m> Simulator<'m> {
             wage,
             layout,
             strata_radix,
+            not_work_outcomes: model
+                .outcomes
+                .iter()
+                .enumerate()
+                .filter(|(o, x)| {
+                    eval_outcome[*o]
+                        && matches!(
+                            x.measure,
+                            Measure::BenefitEnded { .. }
+                                | Measure::DirectBinary
+                                | Measure::DirectContinuous
+                        )
+                })
+                .map(|(o, _)| o)
+                .collect(),
             draw_var,
             eval_outcome,
         })
@@ -1037,8 +1054,14 @@ impl<'m> Simulator<'m> {
             }
         }
         let n = w.table.arm.len();
+        // Outcome columns start at their value for someone never in work (missing when not
+        // evaluated); participants then write only what differs.
+        for (o, col) in w.table.outcomes.iter_mut().enumerate() {
+            let fill = if self.eval_outcome[o] { 0.0 } else { f64::NAN };
+            col.resize(n, fill);
+        }
+        w.table.id.extend(1..=n as u64);
         for i in 0..n {
-            w.table.id.push(i as u64 + 1);
             self.participant(w, i, rng);
         }
     }
@@ -1360,7 +1383,7 @@ impl<'m> Simulator<'m> {
             }
         };
         if employed_from.is_none() && !baseline {
-            return self.finish(w, a, f, path_col, exit_month, rng);
+            return self.finish(w, i, a, f, path_col, exit_month, rng);
         }
         loop {
             if let Some(s) = employed_from {
@@ -1395,14 +1418,16 @@ impl<'m> Simulator<'m> {
             }
         }
 
-        self.finish(w, a, f, path_col, exit_month, rng);
+        self.finish(w, i, a, f, path_col, exit_month, rng);
     }
 
     /// Evaluates the measures and flow months from `w.spells` and appends the participant's row.
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     fn finish<R: Rng + ?Sized>(
         &self,
         w: &mut Worker,
+        i: usize,
         a: usize,
         f: u8,
         path_col: u32,
@@ -1410,23 +1435,16 @@ impl<'m> Simulator<'m> {
         rng: &mut R,
     ) {
         let arm = &self.arms[a];
+        w.table.path.push(path_col);
         if w.spells.is_empty() {
-            // Never in work: every employment measure is 0.
-            for (o, outcome) in self.model.outcomes.iter().enumerate() {
-                if !self.eval_outcome[o] {
-                    w.table.outcomes[o].push(f64::NAN);
-                    continue;
-                }
-                let v = match outcome.measure {
+            // Never in work: every employment measure stays 0; only outcomes that do not
+            // depend on work are written.
+            for &o in &self.not_work_outcomes {
+                w.table.outcomes[o][i] = match self.model.outcomes[o].measure {
                     Measure::BenefitEnded { month } => bool_f(exit_month <= month),
-                    Measure::DirectBinary | Measure::DirectContinuous => {
-                        direct_value(&arm.direct[o], rng)
-                    }
-                    _ => 0.0,
+                    _ => direct_value(&arm.direct[o], rng),
                 };
-                w.table.outcomes[o].push(v);
             }
-            w.table.path.push(path_col);
             w.table.flags.push(f);
             return;
         }
@@ -1440,7 +1458,6 @@ impl<'m> Simulator<'m> {
         // Measures.
         for (o, outcome) in self.model.outcomes.iter().enumerate() {
             if !self.eval_outcome[o] {
-                w.table.outcomes[o].push(f64::NAN);
                 continue;
             }
             let sp = &w.spells;
@@ -1479,9 +1496,8 @@ impl<'m> Simulator<'m> {
                     direct_value(&arm.direct[o], rng)
                 }
             };
-            w.table.outcomes[o].push(v);
+            w.table.outcomes[o][i] = v;
         }
-        w.table.path.push(path_col);
         w.table.flags.push(f);
     }
 }
