@@ -385,6 +385,15 @@ pub(crate) struct Schedule {
 }
 
 impl Schedule {
+    /// Hazard zero until month `start`, `c` from then on.
+    #[inline]
+    pub(crate) fn starting((start, c): (u32, f64)) -> Self {
+        let mut s = Self::new();
+        s.push(start, c);
+        s
+    }
+
+    #[inline]
     pub(crate) fn new() -> Self {
         let mut s = Self {
             start: [0; 8],
@@ -1301,7 +1310,10 @@ impl<'m> Simulator<'m> {
             f |= flags::EMPLOYED_AT_BASELINE;
             w.flows[base + counter::BASELINE] += 1;
         }
-        let mut sched = Schedule::new();
+        // The hazard schedule: one segment (hazard seg.1 from month seg.0) for most
+        // participants; a full schedule only once a crossover or an exit needs one.
+        let mut seg = (1u32, 0.0f64);
+        let mut sched: Option<Schedule> = None;
         let mut path_col = MISSING_CODE;
         // P(no job start at all) when the participant follows one path from intake, else NaN.
         let mut no_start = f64::NAN;
@@ -1310,7 +1322,7 @@ impl<'m> Simulator<'m> {
             Some((share, to)) if *share > 0.0 && u01(rng) < *share => {
                 let (ta, tp) = self.resolve(to, rng);
                 let (d, c) = self.path_c(w, i, ta, tp);
-                sched.push(1 + d, c);
+                seg = (1 + d, c);
                 f |= flags::DROPOUT;
                 w.flows[base + counter::DROPOUT] += 1;
                 true
@@ -1336,7 +1348,7 @@ impl<'m> Simulator<'m> {
                 _ => 0,
             };
             let (d, c) = self.path_c(w, i, a, p);
-            sched.push(1 + pause + d, c);
+            seg = (1 + pause + d, c);
             if pause == 0 {
                 no_start = self.path_no_start(w, i, a, p);
             }
@@ -1347,8 +1359,9 @@ impl<'m> Simulator<'m> {
             {
                 let (ta, tp) = self.resolve(to, rng);
                 let (d, c) = self.path_c(w, i, ta, tp);
-                sched.push(after + 1, 0.0);
-                sched.push(after + 1 + d, c);
+                let s = sched.get_or_insert_with(|| Schedule::starting(seg));
+                s.push(after + 1, 0.0);
+                s.push(after + 1 + d, c);
                 no_start = f64::NAN;
                 f |= flags::CROSSOVER;
                 w.flows[base + counter::CROSSOVER] += 1;
@@ -1360,7 +1373,9 @@ impl<'m> Simulator<'m> {
             let k = (exp1(rng) / arm.exit_c).ceil().max(1.0);
             if k <= f64::from(h) {
                 exit_month = k as u32;
-                sched.push(exit_month, 0.0);
+                sched
+                    .get_or_insert_with(|| Schedule::starting(seg))
+                    .push(exit_month, 0.0);
                 no_start = f64::NAN;
                 f |= flags::NON_WORK_EXIT;
                 w.flows[base + counter::NON_WORK_EXIT] += 1;
@@ -1379,12 +1394,15 @@ impl<'m> Simulator<'m> {
             if u < no_start {
                 None
             } else {
-                sched.next_event(0, -u.ln(), h)
+                sched
+                    .get_or_insert_with(|| Schedule::starting(seg))
+                    .next_event(0, -u.ln(), h)
             }
         };
         if employed_from.is_none() && !baseline {
             return self.finish(w, i, a, f, path_col, exit_month, rng);
         }
+        let sched = sched.unwrap_or_else(|| Schedule::starting(seg));
         loop {
             if let Some(s) = employed_from {
                 let hours = self.hours.draw(rng);
