@@ -117,24 +117,38 @@ pub struct InteractionResult {
     pub p_value: f64,
 }
 
-/// Running sums of one outcome in one (subgroup level, arm) cell; Welford's update keeps the
-/// variance accurate for hours-like outcomes.
+/// Running sums of one outcome in one (subgroup level, arm) cell. Sums are taken around the
+/// cell's first value (`shift`), which keeps the variance accurate for hours-like outcomes
+/// without a division per participant.
 #[derive(Debug, Clone, Copy, Default)]
 struct Accumulator {
     n: u64,
     events: u64,
-    mean: f64,
-    m2: f64,
+    shift: f64,
+    sum: f64,
+    sum_squares: f64,
 }
 
 impl Accumulator {
     #[inline]
     fn push(&mut self, value: f64) {
+        if self.n == 0 {
+            self.shift = value;
+        }
         self.n += 1;
         self.events += u64::from(value >= 0.5);
-        let delta = value - self.mean;
-        self.mean += delta / self.n as f64;
-        self.m2 += delta * (value - self.mean);
+        let d = value - self.shift;
+        self.sum += d;
+        self.sum_squares += d * d;
+    }
+
+    fn mean(&self) -> f64 {
+        self.shift + self.sum / self.n as f64
+    }
+
+    fn variance(&self) -> f64 {
+        let n = self.n as f64;
+        ((self.sum_squares - self.sum * self.sum / n) / (n - 1.0)).max(0.0)
     }
 
     fn summary(&self, binary: bool) -> ArmSummary {
@@ -144,7 +158,7 @@ impl Accumulator {
         } else if binary {
             self.events as f64 / n as f64
         } else {
-            self.mean
+            self.mean()
         };
         let sd = if n < 2 {
             f64::NAN
@@ -152,7 +166,7 @@ impl Accumulator {
             let p = mean;
             (p * (1.0 - p) * n as f64 / (n - 1) as f64).sqrt()
         } else {
-            (self.m2 / (n - 1) as f64).max(0.0).sqrt()
+            self.variance().sqrt()
         };
         let (events, ci) = if binary {
             (Some(self.events), wilson(self.events, n, CONFIDENCE))

@@ -43,7 +43,7 @@ for s in ['greater','less','two-sided']:
 print("ci", stats.ttest_ind(a,b,equal_var=False).confidence_interval(0.95))
 c=np.array([5.,5,5]); d=np.array([1.,2,4])
 r=stats.ttest_ind(c,d,equal_var=False); print("one sd zero", repr(r.statistic), repr(r.pvalue), repr(r.df), r.confidence_interval(0.95))
-for p,df in [(0.975,3.7),(0.975,10),(0.975,150.5),(0.9,2.2)]:
+for p,df in [(0.975,3.7),(0.975,10),(0.975,150.5),(0.9,2.2),(0.025,1000.0),(0.995,3.0),(0.6,25.5),(0.975,4.0),(0.975,37.0)]:
     print("tq", p, df, repr(stats.t.ppf(p,df)))
 print("tmean", stats.t.interval(0.95, len(a)-1, loc=a.mean(), scale=a.std(ddof=1)/np.sqrt(len(a))))
 for ps in [[0.01,0.04,0.03,0.005,0.5],[0.02,0.02,0.04],[0.3,0.2,0.6]]:
