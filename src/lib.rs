@@ -16,10 +16,13 @@
 #![warn(missing_docs, rust_2018_idioms, unreachable_pub)]
 
 pub mod analysis;
+pub mod check;
 pub mod cli;
 pub mod design;
 pub mod model;
 pub mod params;
 pub mod report;
+pub mod source;
 pub mod stats;
+pub mod syntax;
 pub mod table;
