@@ -429,4 +429,30 @@ mod unit {
         let n = two_proportion_exact_n(P_C, P_T, 0.05, Sides::Greater, true, 0.8, 1000);
         assert_eq!(n, Some(182));
     }
+
+    /// The enumeration's fast rejection rule must be the test's own decision (p ≤ alpha), so
+    /// that exact power and simulated power are about the same test.
+    #[test]
+    fn enumeration_rejects_exactly_when_the_test_does() {
+        use crate::stats::tests::two_proportion_z;
+        for (n_t, n_c) in [(13, 11), (1, 1), (2, 5), (30, 30)] {
+            for sides in [Sides::Greater, Sides::Less, Sides::TwoSided] {
+                for alpha in [0.01, 0.05, 0.2] {
+                    let crit = z_critical(alpha, sides);
+                    for pooled in [true, false] {
+                        for x_t in 0..=n_t {
+                            for x_c in 0..=n_c {
+                                let test = two_proportion_z(x_t, n_t, x_c, n_c, pooled, sides);
+                                assert_eq!(
+                                    z_rejects(x_t, n_t, x_c, n_c, pooled, sides, crit),
+                                    test.rejects(alpha),
+                                    "{x_t}/{n_t} vs {x_c}/{n_c} {sides:?} {alpha} pooled {pooled}: {test:?}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -372,3 +372,69 @@ fn balance_table_standardised_differences() {
     assert_eq!((age.treatment.n, age.control.n), (14, 13));
     assert!(age.standardized_difference.is_finite());
 }
+
+/// Simulates `reps` two-arm trials of `n` per arm with Bernoulli outcomes, runs the plan on each
+/// and returns (rejection rate, coverage of the true difference by the 95 % interval).
+fn simulate(p_c: f64, p_t: f64, n: usize, reps: usize, seed: u64) -> (f64, f64) {
+    use rand::rngs::Xoshiro256PlusPlus;
+    use rand::{RngExt, SeedableRng};
+    let m = model(vec![analysis(
+        "primary",
+        vec![0],
+        TestKind::PooledZ,
+        Sides::TwoSided,
+    )]);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut t = ParticipantTable {
+        covariates: vec![
+            CovariateColumn::Categorical(Vec::new()),
+            CovariateColumn::Numeric(Vec::new()),
+        ],
+        outcomes: vec![Vec::new(), Vec::new()],
+        ..ParticipantTable::default()
+    };
+    let mut result = PlanResult::default();
+    let (mut rejected, mut covered) = (0usize, 0usize);
+    for _ in 0..reps {
+        t.clear();
+        for i in 0..2 * n {
+            let arm = (i % 2) as u32;
+            let p = if arm == 0 { p_t } else { p_c };
+            t.id.push(i as u64);
+            t.arm.push(arm);
+            t.path.push(0);
+            t.flags.push(0);
+            t.outcomes[0].push(f64::from(rng.random::<f64>() < p));
+            t.outcomes[1].push(NAN);
+        }
+        run_plan_into(&m, &t, &mut result);
+        let c = &result.analyses[0].contrasts[0];
+        rejected += usize::from(c.reject);
+        covered += usize::from(c.ci.0 <= p_t - p_c && p_t - p_c <= c.ci.1);
+    }
+    (rejected as f64 / reps as f64, covered as f64 / reps as f64)
+}
+
+#[track_caller]
+fn within_3_mc_se(estimate: f64, exact: f64, reps: usize) {
+    let se = (exact * (1.0 - exact) / reps as f64).sqrt();
+    assert!(
+        (estimate - exact).abs() <= 3.0 * se,
+        "simulated {estimate}, exact {exact}, MC se {se}"
+    );
+}
+
+#[test]
+fn simulated_power_size_and_coverage_match_exact_enumeration() {
+    // Exact values from tests/reference/analysis.py (full enumeration over both binomials):
+    //   power: exact_power(0.15, 0.30, 60, 60, 0.05, 'two-sided') (pooled z)
+    //   coverage: sum of binom.pmf(x_t, 60, p_t) * binom.pmf(x_c, 60, p_c) over the tables whose
+    //   confint_proportions_2indep(x_t, 60, x_c, 60, method='newcomb', compare='diff') covers p_t − p_c
+    const REPS: usize = 20_000;
+    let (power, coverage) = simulate(0.15, 0.30, 60, REPS, 1);
+    within_3_mc_se(power, 0.514177210147542, REPS);
+    within_3_mc_se(coverage, 0.9508006948904812, REPS);
+    let (size, coverage) = simulate(0.2, 0.2, 60, REPS, 2);
+    within_3_mc_se(size, 0.04993314460277306, REPS);
+    within_3_mc_se(coverage, 0.9536527379787845, REPS);
+}
