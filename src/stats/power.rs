@@ -75,8 +75,8 @@ fn normal_power(delta: f64, se0: f64, se1: f64, alpha: f64, sides: Sides) -> f64
     }
 }
 
-/// Solves `power(n) = target` for a power function increasing in `n`, continuous `n`, by
-/// bisection below `upper` (where the power is already ≥ target).
+/// Solves `power(x) = target` for a power function increasing in `x ≥ 0` (a sample size or an
+/// effect), by bisection below `upper` (where the power is already ≥ target).
 fn bisect_n(power: impl Fn(f64) -> f64, target: f64, upper: f64) -> f64 {
     let (mut lo, mut hi) = (0.0_f64, upper);
     for _ in 0..200 {
@@ -175,6 +175,39 @@ pub fn two_proportion_mde(
         }
     }
     Some(far - p_c)
+}
+
+/// Smallest difference of means (positive; negative for [`Sides::Less`]) that
+/// [`two_mean_normal_power`] detects with `target_power` at the given arm sizes; one-sided this
+/// is `(z₁₋α + z_power) · se`, two-sided it is solved with both tails. `None` on invalid input.
+pub fn two_mean_mde(
+    sd_t: f64,
+    sd_c: f64,
+    n_c: f64,
+    n_t: f64,
+    alpha: f64,
+    sides: Sides,
+    target_power: f64,
+) -> Option<f64> {
+    if !(valid_target(alpha, target_power) && n_c > 0.0 && n_t > 0.0 && sd_t >= 0.0 && sd_c >= 0.0)
+    {
+        return None;
+    }
+    let se = (sd_t * sd_t / n_t + sd_c * sd_c / n_c).sqrt();
+    let closed = ((z_critical(alpha, sides) + norm_quantile(target_power)) * se).max(0.0);
+    let effect = match sides {
+        Sides::Greater | Sides::Less => closed,
+        Sides::TwoSided => bisect_n(
+            |d| two_mean_normal_power(d, sd_t, sd_c, n_c, n_t, alpha, sides),
+            target_power,
+            closed,
+        ),
+    };
+    Some(if sides == Sides::Less {
+        -effect
+    } else {
+        effect
+    })
 }
 
 /// Binomial probabilities `P(X = k)` for `k` in the returned range, skipping both tails where

@@ -17,8 +17,8 @@ use trialsim::stats::intervals::{
 };
 use trialsim::stats::multiplicity::{bonferroni, holm};
 use trialsim::stats::power::{
-    two_mean_normal_n, two_mean_normal_power, two_proportion_exact_power, two_proportion_mde,
-    two_proportion_normal_n, two_proportion_normal_power,
+    two_mean_mde, two_mean_normal_n, two_mean_normal_power, two_proportion_exact_power,
+    two_proportion_mde, two_proportion_normal_n, two_proportion_normal_power,
 };
 use trialsim::stats::tests::{fisher_exact, heterogeneity, two_proportion_z, welch_df, welch_t};
 
@@ -233,6 +233,36 @@ fn two_proportion_tests_intervals_and_risk_ratio_match_references() {
             rr.zero_cell_corrected,
             [x_t, n_t - x_t, x_c, n_c - x_c].contains(&0)
         );
+    }
+}
+
+#[test]
+fn fisher_two_sided_counts_tied_tables() {
+    // Symmetric margins make the mirrored table exactly as likely as the observed one; both must
+    // count (R's relative tolerance 1e-7). stats.fisher_exact([[x_t, n_t-x_t], [x_c, n_c-x_c]],
+    // alternative=...) for greater, less, two-sided; the last table is résumé-study sized.
+    let cases = [
+        (
+            (3, 10, 7, 10),
+            [0.9884929312173895, 0.0894477039987876, 0.1788954079975752],
+        ),
+        (
+            (5, 10, 5, 10),
+            [0.6718591006516703, 0.6718591006516703, 1.0],
+        ),
+        (
+            (2, 8, 6, 8),
+            [0.9949494949494949, 0.06596736596736597, 0.13193473193473193],
+        ),
+        (
+            (120, 2435, 157, 2435),
+            [0.9907113457350283, 0.01288453457570434, 0.02576906915140868],
+        ),
+    ];
+    for ((x_t, n_t, x_c, n_c), p) in cases {
+        for (k, sides) in SIDES.into_iter().enumerate() {
+            close(fisher_exact(x_t, n_t, x_c, n_c, sides).p_value, p[k]);
+        }
     }
 }
 
@@ -570,6 +600,19 @@ fn normal_and_exact_power_match_independent_enumeration() {
         two_mean_normal_n(10.0, 30.0, 25.0, 0.05, Sides::Greater, 0.8, 1.0),
         94.28399778830143,
     );
+}
+
+#[test]
+fn mean_mde_matches_formula() {
+    // se = np.sqrt(30**2/60 + 25**2/50); one-sided 5 %, 80 %: (norm.ppf(0.95) + norm.ppf(0.8)) * se;
+    // two-sided 5 %, 90 %: brentq(lambda d: norm.cdf(d/se - c) + norm.cdf(-d/se - c) - 0.9,
+    // 1e-9, 100, xtol=1e-13) with c = norm.ppf(0.975)
+    let one = two_mean_mde(30.0, 25.0, 50.0, 60.0, 0.05, Sides::Greater, 0.8);
+    close(one.unwrap_or(f64::NAN), 13.0391841723531);
+    let less = two_mean_mde(30.0, 25.0, 50.0, 60.0, 0.05, Sides::Less, 0.8);
+    close(less.unwrap_or(f64::NAN), -13.0391841723531);
+    let two = two_mean_mde(30.0, 25.0, 50.0, 60.0, 0.05, Sides::TwoSided, 0.9);
+    close(two.unwrap_or(f64::NAN), 16.998647998193736);
 }
 
 #[test]

@@ -73,3 +73,8 @@ def coverage(pc, pt, n):
     return tot
 print("power", repr(exact_power(0.15,0.30,60,60,0.05,'two-sided')), "coverage", repr(coverage(0.15,0.30,60)))
 print("size", repr(exact_power(0.2,0.2,60,60,0.05,'two-sided')), "coverage", repr(coverage(0.2,0.2,60)))
+
+# --- Balance: standardised difference of age = 45 + (i % 7) * 2.5
+age = np.array([45 + (i % 7) * 2.5 for i in range(len(arm))])
+a, b = age[arm == 0], age[arm == 1]
+print("age smd", repr((a.mean() - b.mean()) / np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)))

@@ -54,3 +54,10 @@ print("mde", repr(brentq(f,0.1167+1e-9,1,xtol=1e-13)-0.1167))
 se=np.sqrt(30**2/60+25**2/50); c=norm.ppf(0.975)
 print("mean power", repr(norm.cdf(10/se-c)+norm.cdf(-10/se-c)))
 print("mean n one-sided 80% ratio 1", repr((norm.ppf(0.95)+norm.ppf(0.8))**2*(30**2+25**2)/10**2))
+
+# --- Minimum detectable difference of means (sd 30 / 25, n_c 50, n_t 60)
+from scipy.optimize import brentq
+se = np.sqrt(30**2/60 + 25**2/50)
+print("mean mde one-sided", repr((norm.ppf(0.95) + norm.ppf(0.8)) * se))
+c = norm.ppf(0.975)
+print("mean mde two-sided 90%", repr(brentq(lambda d: norm.cdf(d/se - c) + norm.cdf(-d/se - c) - 0.9, 1e-9, 100, xtol=1e-13)))

@@ -51,3 +51,8 @@ for ps in [[0.01,0.04,0.03,0.005,0.5],[0.02,0.02,0.04],[0.3,0.2,0.6]]:
 d=np.array([0.1,0.25,-0.05]); v=np.array([0.004,0.006,0.01]); w=1/v; m=(w*d).sum()/w.sum(); Q=(w*(d-m)**2).sum()
 print("Q", repr(Q), repr(stats.chi2.sf(Q,2)))
 print("chi2", repr(stats.chi2.sf(3.2,1)), repr(stats.chi2.sf(10.5,4)))
+
+# --- Fisher with tied tables (symmetric margins) and a large table
+for t in [(3,10,7,10),(5,10,5,10),(2,8,6,8),(120,2435,157,2435)]:
+    xt,nt,xc,nc=t
+    print(t, [repr(stats.fisher_exact([[xt,nt-xt],[xc,nc-xc]],alternative=s).pvalue) for s in ['greater','less','two-sided']])
