@@ -17,5 +17,6 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod data;
 pub mod model;
 pub mod table;

@@ -10,7 +10,10 @@ fn no_forgotten_test_files() {
     for entry in std::fs::read_dir(&dir).expect("tests/integration is readable") {
         let path = entry.expect("directory entry").path();
         if path.extension().is_some_and(|e| e == "rs") {
-            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
             if stem != "main" {
                 assert!(
                     main.contains(&format!("mod {stem};")),

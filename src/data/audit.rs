@@ -1,0 +1,1 @@
+//! The assumption audit: every design assumption of the spec set against the data.
