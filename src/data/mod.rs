@@ -434,7 +434,7 @@ impl Plan {
                 err.help = Some(
                     match did_you_mean(column, names.iter().map(String::as_str)) {
                         Some(s) => format!(
-                            "did you mean `{s}`? Rename the column or change the spec's data mapping"
+                            "the header has `{s}`: did you mean that? Rename the column or change the spec's data mapping"
                         ),
                         None => format!(
                             "the header has: {}; add the column or change the spec's data mapping",
@@ -828,7 +828,7 @@ impl State {
                     problem(
                         DataErrorKind::NotANumber,
                         i,
-                        format!("line {line}, column {} (`{}`): `{t}` is not a number ({what})", i + 1, col(i)),
+                        format!("line {line}, column {} (`{}`): `{}` is not a number ({what})", i + 1, col(i), t.escape_debug()),
                         "not a number",
                         Some(help),
                     ),
@@ -847,7 +847,7 @@ impl State {
                 problem(
                     DataErrorKind::BadId,
                     plan.id,
-                    format!("line {line}: ID `{id_text}` is not a whole number"),
+                    format!("line {line}: ID `{}` is not a whole number", id_text.escape_debug()),
                     "not a whole number",
                     Some("participant IDs must be whole numbers ≥ 0 (replace text IDs by a numbering and keep the key elsewhere)".into()),
                 ),
@@ -877,7 +877,10 @@ impl State {
                 problem(
                     DataErrorKind::UnknownArm,
                     plan.arm,
-                    format!("line {line}: unknown arm value `{arm_text}`"),
+                    format!(
+                        "line {line}: unknown arm value `{}`",
+                        arm_text.escape_debug()
+                    ),
                     "not an arm value of the mapping",
                     Some(help),
                 ),
@@ -908,7 +911,10 @@ impl State {
                                     "line {line}: sub-path `{t}` is not a path of arm `{arm_text}`"
                                 )
                             } else {
-                                format!("line {line}: unknown sub-path value `{t}`")
+                                format!(
+                                    "line {line}: unknown sub-path value `{}`",
+                                    t.escape_debug()
+                                )
                             };
                             return Err(RowError::Exclude(
                                 format!("unknown sub-path value in column `{}`", col(*i)),
@@ -975,7 +981,8 @@ impl State {
                                         DataErrorKind::UnknownLevel,
                                         i,
                                         format!(
-                                            "line {line}: `{t}` is not a level of covariate `{}`",
+                                            "line {line}: `{}` is not a level of covariate `{}`",
+                                            t.escape_debug(),
                                             col(i)
                                         ),
                                         "unknown level",
@@ -1014,7 +1021,7 @@ impl State {
                         problem(
                             DataErrorKind::NotBinary,
                             i,
-                            format!("line {line}, column {} (`{}`): `{t}` is not 0 or 1", i + 1, col(i)),
+                            format!("line {line}, column {} (`{}`): `{}` is not 0 or 1", i + 1, col(i), t.escape_debug()),
                             "binary outcome",
                             Some("a binary outcome is written 0 or 1 (or false/true); recode the column, or declare the outcome continuous".into()),
                         ),

@@ -1,7 +1,9 @@
 //! The one integration-test binary. Each area is a module; `no_forgotten_test_files` makes sure
 //! every file in this folder is compiled.
 
+#[allow(dead_code)]
 mod common;
+mod data;
 
 #[test]
 fn no_forgotten_test_files() {
