@@ -488,7 +488,7 @@ fn arbitrary_bytes_never_panic() {
     proptest!(ProptestConfig::with_cases(300), |(bytes in proptest::collection::vec(
         prop_oneof![Just(b','), Just(b';'), Just(b'"'), Just(b'\n'), Just(b'\r'), Just(b'1'), Just(b'.'),
             Just(b'a'), Just(0xE9u8), Just(b't')], 0..120))| {
-        let mut csv = HEADER.as_bytes();
+        let mut csv = HEADER.as_bytes().to_vec();
         csv.extend_from_slice(&bytes);
         if let Err(e) = load_with(&csv, &mapping()) {
             let _ = render(&e);
