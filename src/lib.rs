@@ -18,5 +18,8 @@
 pub mod analysis;
 pub mod cli;
 pub mod data;
+pub mod design;
 pub mod model;
+pub mod params;
+pub mod report;
 pub mod table;

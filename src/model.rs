@@ -49,6 +49,18 @@ pub struct TrialModel {
     pub expectations: Vec<Expectation>,
     /// How a real participant CSV maps onto this model, if declared.
     pub data: Option<DataMapping>,
+    /// Parameters whose value is uncertain, with the distribution of belief about them; `power`
+    /// reports assurance (power averaged over this uncertainty) beside power at the central values.
+    pub uncertain: Vec<UncertainParameter>,
+}
+
+/// A parameter given as a distribution of belief, e.g. a Team Zorg share between 20 % and 35 %.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UncertainParameter {
+    /// The parameter's path, as accepted by `trialsim sweep --vary` (`arm.experiment.team_zorg.share`).
+    pub parameter: String,
+    /// Belief about its value (in canonical units: probabilities as fractions).
+    pub distribution: Distribution,
 }
 
 /// The recruitment pool and the distribution of baseline covariates.
@@ -310,6 +322,9 @@ pub struct SubPath {
     pub name: String,
     /// Share of the arm taking this path, in `[0, 1]`.
     pub share: f64,
+    /// Whether the share was declared as `rest` (what the other paths leave), so that it follows
+    /// when a sweep or an uncertain parameter changes another path's share.
+    pub rest: bool,
     /// Months after intake before the path's process starts (e.g. a 3-month capacity assessment).
     pub delay_months: u32,
     /// The path's rate of work.
@@ -602,12 +617,32 @@ pub struct DataMapping {
     /// Pattern for monthly hours columns, with `{m}` for the month (`hours_m{m}`), from which
     /// the employment measures are computed.
     pub monthly_hours: Option<String>,
-    /// Column with the sub-path taken, with the value that means each (arm, path).
-    pub path: Option<(String, Vec<(String, ArmId, PathId)>)>,
+    /// Column with the sub-path taken, if the data record it.
+    pub path: Option<PathColumn>,
     /// Field delimiter, if declared (otherwise detected from the header).
     pub delimiter: Option<u8>,
     /// Whether numbers use a decimal comma, if declared (otherwise detected).
     pub decimal_comma: Option<bool>,
     /// Whether rows with missing or invalid values may be excluded (reported) instead of failing.
     pub allow_exclusions: bool,
+}
+
+/// A data column recording which sub-path each participant took.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PathColumn {
+    /// The column's name.
+    pub column: String,
+    /// Each value of the column with the (arm, path) it means.
+    pub values: Vec<PathValue>,
+}
+
+/// One value of a [`PathColumn`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PathValue {
+    /// The value as written in the data.
+    pub value: String,
+    /// The arm.
+    pub arm: ArmId,
+    /// The path within that arm.
+    pub path: PathId,
 }

@@ -345,7 +345,10 @@ impl Plan {
         };
         let id = find(&mapping.id, "the participant ID");
         let arm = find(&mapping.arm, "the assigned arm");
-        let path_col = mapping.path.as_ref().map(|(c, _)| find(c, "the sub-path"));
+        let path_col = mapping
+            .path
+            .as_ref()
+            .map(|pc| find(&pc.column, "the sub-path"));
         let mut covariates = Vec::new();
         for (var, column) in &mapping.covariates {
             let Some(variable) = model.population.variables.get(*var) else {
@@ -459,12 +462,18 @@ impl Plan {
             arm_values.insert(value.trim().as_bytes().to_vec(), *a as u32);
         }
         let path = match (&mapping.path, path_col) {
-            (Some((_, values)), Some(i)) => {
-                let map = values
+            (Some(pc), Some(i)) => {
+                let map = pc
+                    .values
                     .iter()
-                    .map(|(v, a, p)| (v.trim().as_bytes().to_vec(), (*a as u32, *p as u32)))
+                    .map(|v| {
+                        (
+                            v.value.trim().as_bytes().to_vec(),
+                            (v.arm as u32, v.path as u32),
+                        )
+                    })
                     .collect();
-                Some((i, map, values.iter().map(|v| v.0.clone()).collect()))
+                Some((i, map, pc.values.iter().map(|v| v.value.clone()).collect()))
             }
             _ => None,
         };

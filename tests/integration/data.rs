@@ -14,6 +14,7 @@ fn arm(name: &str) -> Arm {
         paths: vec![SubPath {
             name: name.into(),
             share: 1.0,
+            rest: false,
             delay_months: 0,
             work: WorkRate {
                 probability: 0.2,
@@ -98,6 +99,7 @@ pub fn model() -> TrialModel {
         analyses: Vec::new(),
         expectations: Vec::new(),
         data: None,
+        uncertain: Vec::new(),
     }
 }
 

@@ -4,6 +4,7 @@
 #[allow(dead_code)]
 mod common;
 mod data;
+mod svg;
 
 #[test]
 fn no_forgotten_test_files() {
@@ -24,4 +25,14 @@ fn no_forgotten_test_files() {
             }
         }
     }
+}
+
+#[test]
+fn version_flag_prints_the_crate_version() {
+    let output = common::run(common::trialsim().arg("--version"));
+    assert_eq!(output.status, Some(0), "{output}");
+    assert_eq!(
+        output.stdout.trim(),
+        format!("trialsim {}", env!("CARGO_PKG_VERSION"))
+    );
 }

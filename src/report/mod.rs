@@ -1,0 +1,3 @@
+//! Renderers: pure functions from results to text, JSON, Markdown and SVG.
+
+pub mod svg;
