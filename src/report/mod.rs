@@ -1,3 +1,4 @@
 //! Renderers: pure functions from results to text, JSON, Markdown and SVG.
 
+pub mod analysis;
 pub mod svg;
