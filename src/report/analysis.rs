@@ -747,7 +747,7 @@ mod tests {
     #[test]
     fn round6_keeps_six_significant_digits() {
         assert_eq!(round6(0.012_736_411_146_287_267), 0.0127364);
-        assert_eq!(round6(1794.343_084_875_259_6), 1794.34);
+        assert_eq!(round6(1_794.343_084_875_259_6), 1794.34);
         assert_eq!(round6(3.983_886_837_585_077e-5), 3.98389e-5);
         assert_eq!(round6(0.0), 0.0);
         assert!(round6(f64::NAN).is_nan());
