@@ -408,7 +408,7 @@ impl Plan {
                 format!("outcome `{name}` has no data: {why}"),
             )
             .with_help(format!(
-                "map it to a column in the spec's data section, e.g. `outcome {name} = column_name`"
+                "map it to a column in the spec's data section, e.g. `outcome {name} \"column\"`"
             )));
         }
         let mut hours: Vec<Option<usize>> = Vec::new();
