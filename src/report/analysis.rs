@@ -24,7 +24,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::analysis::{ContrastResult, PlanResult};
-use crate::data::audit::{AuditItem, AuditStatus};
+use crate::data::Loaded;
+use crate::data::audit::{AuditItem, AuditStatus, audit};
 use crate::model::TrialModel;
 
 /// Everything `trialsim analyze` reports.
@@ -80,6 +81,46 @@ pub struct DataSummary {
     pub decimal_comma: bool,
     /// Participants per arm, in arm order.
     pub arms: Vec<(String, u64)>,
+}
+
+impl AnalysisReport {
+    /// Runs the model's analysis plan (the shared [`crate::analysis::run_plan`]), the balance
+    /// table and the assumption audit on loaded data.
+    pub fn build(model: &TrialModel, file: &str, loaded: &Loaded) -> AnalysisReport {
+        let table = &loaded.table;
+        let arms = model
+            .arms
+            .iter()
+            .enumerate()
+            .map(|(a, arm)| {
+                (
+                    arm.name.clone(),
+                    table.arm.iter().filter(|&&x| x as usize == a).count() as u64,
+                )
+            })
+            .collect();
+        AnalysisReport {
+            trial: model.name.clone(),
+            data: DataSummary {
+                file: file.to_owned(),
+                rows: loaded.rows,
+                participants: table.len() as u64,
+                excluded: loaded.excluded.clone(),
+                missing: loaded.missing.clone(),
+                delimiter: match loaded.delimiter {
+                    b'\t' => "tab".to_owned(),
+                    d => char::from(d).to_string(),
+                },
+                decimal_comma: loaded.decimal_comma,
+                arms,
+            },
+            plan_info: PlanInfo::from_model(model),
+            plan: crate::analysis::run_plan(model, table),
+            balance: Value::Null,
+            audit: audit(model, table, loaded.baseline_hours),
+            realised_power: Value::Null,
+        }
+    }
 }
 
 impl PlanInfo {
