@@ -28,6 +28,7 @@
 
 pub mod audit;
 pub mod error;
+pub mod export;
 pub mod measures;
 
 use std::collections::{BTreeMap, HashMap};

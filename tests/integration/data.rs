@@ -500,3 +500,35 @@ fn arbitrary_bytes_never_panic() {
         }
     });
 }
+
+#[test]
+fn export_reads_back_as_the_same_table() {
+    let m = model();
+    let table = trialsim::table::ParticipantTable {
+        id: vec![1, 2, 3],
+        arm: vec![0, 1, 1],
+        path: vec![0, MISSING_CODE, 0],
+        flags: vec![0, 0, 0],
+        covariates: vec![
+            CovariateColumn::Categorical(vec![1, MISSING_CODE, 0]),
+            CovariateColumn::Numeric(vec![30.123456789012345, f64::NAN, 1e-7]),
+        ],
+        outcomes: vec![vec![1.0, 0.0, 1.0], vec![0.1 + 0.2, 1234.5, -3.0]],
+    };
+    let mut csv = Vec::new();
+    data::export::write_csv(&m, &table, &mut csv).expect("writes to memory");
+    let mapping = data::export::default_mapping(&m);
+    let back = data::load(&m, &mapping, "export.csv", Cursor::new(csv)).expect("reads back");
+    let t = back.table;
+    assert_eq!((t.id.clone(), t.arm.clone(), t.path.clone()), (table.id, table.arm, table.path));
+    assert_eq!(t.covariates[0], table.covariates[0]);
+    assert_eq!(t.outcomes, table.outcomes);
+    match &t.covariates[1] {
+        CovariateColumn::Numeric(v) => {
+            assert_eq!(v[0], 30.123456789012345);
+            assert!(v[1].is_nan());
+            assert_eq!(v[2], 1e-7);
+        }
+        other => panic!("{other:?}"),
+    }
+}
