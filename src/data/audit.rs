@@ -517,3 +517,115 @@ mod tests {
         assert_eq!(verdict(1.0, (0.74, 1.0)), AuditStatus::Consistent);
     }
 }
+
+/// The spec with the flows observed in the data, for re-simulating the power the trial really
+/// had: arm sizes as observed (a fixed sample), sub-path shares and baseline employment as
+/// observed (when the data show them), and each comparator arm's directly declared outcomes at
+/// their observed level, with every other arm kept at the *planned* difference from it. The
+/// effect stays the planned one: power at the observed effect ("post-hoc power") says nothing the
+/// p-value does not.
+pub fn observed_model(
+    model: &TrialModel,
+    table: &ParticipantTable,
+    baseline_hours: bool,
+) -> TrialModel {
+    use crate::model::DirectValue;
+    let mut m = model.clone();
+    let n_arm = |a: usize| table.arm.iter().filter(|&&x| x as usize == a).count();
+    m.sample = Some((0..model.arms.len()).map(|a| n_arm(a) as u32).collect());
+    for (a, arm) in m.arms.iter_mut().enumerate() {
+        let in_arm = |i: usize| table.arm[i] as usize == a;
+        if arm.paths.len() > 1 {
+            let known: Vec<usize> = (0..table.len())
+                .filter(|&i| in_arm(i) && table.path[i] != MISSING_CODE)
+                .collect();
+            if !known.is_empty() {
+                for (p, path) in arm.paths.iter_mut().enumerate() {
+                    let x = known
+                        .iter()
+                        .filter(|&&i| table.path[i] as usize == p)
+                        .count();
+                    path.share = x as f64 / known.len() as f64;
+                }
+            }
+        }
+        if baseline_hours {
+            let n = n_arm(a);
+            if n > 0 {
+                let x = (0..table.len())
+                    .filter(|&i| in_arm(i) && table.flags[i] & flags::EMPLOYED_AT_BASELINE != 0)
+                    .count();
+                arm.baseline_employment = x as f64 / n as f64;
+            }
+        }
+    }
+    // Comparators: the control arm of every analysis.
+    let mut comparators: Vec<usize> = model.analyses.iter().map(|a| a.control).collect();
+    comparators.sort_unstable();
+    comparators.dedup();
+    let observed_mean = |o: usize, a: usize| {
+        let (mut s, mut n) = (0.0, 0u64);
+        for (i, v) in table.outcomes.get(o).into_iter().flatten().enumerate() {
+            if table.arm[i] as usize == a && !v.is_nan() {
+                s += v;
+                n += 1;
+            }
+        }
+        (n > 0).then(|| s / n as f64)
+    };
+    let planned_mean = |d: &DirectValue| match d {
+        DirectValue::Binary { probability } => Some(*probability),
+        DirectValue::Continuous { distribution } => distribution_mean(distribution),
+    };
+    for &c in &comparators {
+        let Some(control) = model.arms.get(c) else {
+            continue;
+        };
+        for d in &control.direct_outcomes {
+            let (Some(obs), Some(plan_c)) = (observed_mean(d.outcome, c), planned_mean(&d.value))
+            else {
+                continue;
+            };
+            let shift = obs - plan_c;
+            for (a, arm) in m.arms.iter_mut().enumerate() {
+                if a != c && comparators.contains(&a) {
+                    continue;
+                }
+                for od in arm
+                    .direct_outcomes
+                    .iter_mut()
+                    .filter(|od| od.outcome == d.outcome)
+                {
+                    shift_value(&mut od.value, shift);
+                }
+            }
+        }
+    }
+    m
+}
+
+/// Moves a directly declared outcome's mean by `shift` (probabilities clamped to [0, 1]).
+fn shift_value(v: &mut crate::model::DirectValue, shift: f64) {
+    use crate::model::DirectValue;
+    match v {
+        DirectValue::Binary { probability } => {
+            *probability = (*probability + shift).clamp(0.0, 1.0)
+        }
+        DirectValue::Continuous { distribution } => match distribution {
+            Distribution::Normal { mean, .. } => *mean += shift,
+            Distribution::Uniform { low, high } => {
+                *low += shift;
+                *high += shift;
+            }
+            Distribution::Fixed { value } => *value += shift,
+            Distribution::LogNormal { median, sigma } => {
+                // Scale so that the mean moves by `shift` (the mean is median·e^{σ²/2}).
+                let mean = *median * (*sigma * *sigma / 2.0).exp();
+                if mean > 0.0 && mean + shift > 0.0 {
+                    *median *= (mean + shift) / mean;
+                }
+            }
+            Distribution::Categorical { .. } => {}
+        },
+    }
+}

@@ -520,7 +520,10 @@ fn export_reads_back_as_the_same_table() {
     let mapping = data::export::default_mapping(&m);
     let back = data::load(&m, &mapping, "export.csv", Cursor::new(csv)).expect("reads back");
     let t = back.table;
-    assert_eq!((t.id.clone(), t.arm.clone(), t.path.clone()), (table.id, table.arm, table.path));
+    assert_eq!(
+        (t.id.clone(), t.arm.clone(), t.path.clone()),
+        (table.id, table.arm, table.path)
+    );
     assert_eq!(t.covariates[0], table.covariates[0]);
     assert_eq!(t.outcomes, table.outcomes);
     match &t.covariates[1] {
