@@ -492,32 +492,6 @@ pub fn audit(model: &TrialModel, table: &ParticipantTable, baseline_hours: bool)
     items
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // Reference values: statsmodels 0.14 `proportion_confint(x, n, method="wilson")`.
-    #[test]
-    fn wilson_matches_statsmodels() {
-        let (lo, hi) = wilson(140, 185);
-        assert!((lo - 0.6901187839717682).abs() < 1e-12, "{lo}");
-        assert!((hi - 0.8129487129289148).abs() < 1e-12, "{hi}");
-        let (lo, hi) = wilson(11, 11);
-        assert!((lo - 0.7411670330319682).abs() < 1e-12, "{lo}");
-        assert_eq!(hi, 1.0);
-        assert_eq!(wilson(0, 0), (0.0, 1.0));
-        let (lo, _) = wilson(0, 10);
-        assert_eq!(lo, 0.0);
-    }
-
-    #[test]
-    fn verdict_flags_only_values_outside_the_interval() {
-        assert_eq!(verdict(0.5, (0.4, 0.6)), AuditStatus::Consistent);
-        assert_eq!(verdict(0.39, (0.4, 0.6)), AuditStatus::Contradicted);
-        assert_eq!(verdict(1.0, (0.74, 1.0)), AuditStatus::Consistent);
-    }
-}
-
 /// The spec with the flows observed in the data, for re-simulating the power the trial really
 /// had: arm sizes as observed (a fixed sample), sub-path shares and baseline employment as
 /// observed (when the data show them), and each comparator arm's directly declared outcomes at
@@ -627,5 +601,31 @@ fn shift_value(v: &mut crate::model::DirectValue, shift: f64) {
             }
             Distribution::Categorical { .. } => {}
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Reference values: statsmodels 0.14 `proportion_confint(x, n, method="wilson")`.
+    #[test]
+    fn wilson_matches_statsmodels() {
+        let (lo, hi) = wilson(140, 185);
+        assert!((lo - 0.6901187839717682).abs() < 1e-12, "{lo}");
+        assert!((hi - 0.8129487129289148).abs() < 1e-12, "{hi}");
+        let (lo, hi) = wilson(11, 11);
+        assert!((lo - 0.7411670330319682).abs() < 1e-12, "{lo}");
+        assert_eq!(hi, 1.0);
+        assert_eq!(wilson(0, 0), (0.0, 1.0));
+        let (lo, _) = wilson(0, 10);
+        assert_eq!(lo, 0.0);
+    }
+
+    #[test]
+    fn verdict_flags_only_values_outside_the_interval() {
+        assert_eq!(verdict(0.5, (0.4, 0.6)), AuditStatus::Consistent);
+        assert_eq!(verdict(0.39, (0.4, 0.6)), AuditStatus::Contradicted);
+        assert_eq!(verdict(1.0, (0.74, 1.0)), AuditStatus::Consistent);
     }
 }
