@@ -496,26 +496,64 @@ fn data_lines(d: &DataSummary) -> Vec<String> {
     lines
 }
 
-/// Balance rows from the analysis module's balance JSON: an array of objects; every scalar
-/// field becomes a column, in the object's order.
+/// Balance rows from the analysis module's balance table (as JSON: `{treatment, control, rows:
+/// [{variable, level, treatment: {n, missing, mean, sd}, control: {…}, standardized_difference}]}`):
+/// variable (and level), each arm's mean (sd) or share, and the standardised difference.
 fn balance_table(balance: &Value) -> Option<(Vec<String>, Vec<Vec<String>>)> {
-    let rows = balance.as_array()?;
-    let first = rows.first()?.as_object()?;
-    let head: Vec<String> = first.keys().cloned().collect();
-    let cell = |v: Option<&Value>| match v {
-        Some(Value::Number(n)) if n.is_f64() => {
-            n.as_f64().map_or("–".into(), |x| fmt_value(x, false))
-        }
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Bool(b)) => b.to_string(),
-        Some(Value::Null) | None => "–".into(),
-        Some(other) => other.to_string(),
+    let rows = balance.get("rows")?.as_array()?;
+    let arm = |k: &str| {
+        balance
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or(k)
+            .to_owned()
     };
+    let head = vec![
+        "covariate".to_owned(),
+        arm("treatment"),
+        arm("control"),
+        "std. difference".to_owned(),
+        "missing".to_owned(),
+    ];
+    let num = |v: Option<&Value>| v.and_then(Value::as_f64).unwrap_or(f64::NAN);
     let body = rows
         .iter()
-        .filter_map(Value::as_object)
-        .map(|r| head.iter().map(|k| cell(r.get(k))).collect())
+        .map(|r| {
+            let level = r.get("level").and_then(Value::as_str);
+            let name = r.get("variable").and_then(Value::as_str).unwrap_or("?");
+            let label = match level {
+                Some(l) => format!("{name} = {l}"),
+                None => name.to_owned(),
+            };
+            let cell = |k: &str| {
+                let c = r.get(k);
+                let mean = num(c.and_then(|c| c.get("mean")));
+                if level.is_some() {
+                    fmt_value(mean, true)
+                } else {
+                    format!(
+                        "{} ({})",
+                        fmt_value(mean, false),
+                        fmt_value(num(c.and_then(|c| c.get("sd"))), false)
+                    )
+                }
+            };
+            let missing: u64 = ["treatment", "control"]
+                .iter()
+                .filter_map(|k| {
+                    r.get(*k)
+                        .and_then(|c| c.get("missing"))
+                        .and_then(Value::as_u64)
+                })
+                .sum();
+            vec![
+                label,
+                cell("treatment"),
+                cell("control"),
+                fmt_stat(num(r.get("standardized_difference"))),
+                missing.to_string(),
+            ]
+        })
         .collect();
     Some((head, body))
 }
