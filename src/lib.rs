@@ -22,4 +22,5 @@ pub mod design;
 pub mod model;
 pub mod params;
 pub mod report;
+pub mod stats;
 pub mod table;

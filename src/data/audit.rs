@@ -51,18 +51,9 @@ pub enum AuditStatus {
     NotObserved,
 }
 
-/// Wilson score interval for `x` successes out of `n` at 95 %; `(0, 1)` when `n = 0`.
+/// Wilson score interval for `x` successes out of `n` at 95 % (the statistics module's).
 pub fn wilson(x: u64, n: u64) -> (f64, f64) {
-    if n == 0 {
-        return (0.0, 1.0);
-    }
-    let (x, n) = (x as f64, n as f64);
-    let p = x / n;
-    let z2 = Z975 * Z975;
-    let denom = 1.0 + z2 / n;
-    let centre = (p + z2 / (2.0 * n)) / denom;
-    let half = Z975 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    crate::stats::intervals::wilson(x, n, 0.95)
 }
 
 fn proportion_item(

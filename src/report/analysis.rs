@@ -116,7 +116,8 @@ impl AnalysisReport {
             },
             plan_info: PlanInfo::from_model(model),
             plan: crate::analysis::run_plan(model, table),
-            balance: Value::Null,
+            balance: serde_json::to_value(crate::analysis::balance(model, table))
+                .unwrap_or(Value::Null),
             audit: audit(model, table, loaded.baseline_hours),
             realised_power: Value::Null,
         }
@@ -786,7 +787,13 @@ mod tests {
     use crate::analysis::{AnalysisResult, ArmSummary};
 
     fn report(p: f64) -> AnalysisReport {
-        let arm = |n, mean| ArmSummary { n, mean, sd: 0.4 };
+        let arm = |n, mean| ArmSummary {
+            n,
+            mean,
+            sd: 0.4,
+            events: None,
+            ci: (f64::NAN, f64::NAN),
+        };
         AnalysisReport {
             trial: "t".into(),
             data: DataSummary {
@@ -814,7 +821,11 @@ mod tests {
                         p_value: p,
                         p_adjusted: p,
                         reject: p < 0.05,
+                        wald_ci: (f64::NAN, f64::NAN),
+                        df: None,
+                        risk_ratio: None,
                     }],
+                    interactions: Vec::new(),
                 }],
             },
             balance: Value::Null,
