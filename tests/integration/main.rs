@@ -2,7 +2,9 @@
 //! every file in this folder is compiled.
 
 mod analysis;
+#[allow(dead_code)]
 mod common;
+mod data;
 mod stats;
 mod svg;
 
