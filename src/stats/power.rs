@@ -320,6 +320,85 @@ fn exact_power_with(
     power.min(1.0)
 }
 
+/// Exact power of Fisher's exact test ([`super::tests::fisher_exact`], the same p-values) at
+/// level `alpha`: the probability over `Binomial(n_t, p_t)` × `Binomial(n_c, p_c)` that the
+/// test rejects (p ≤ alpha). The test is conditional on the total number of successes `m`, so
+/// its rejection region is worked out once per `m`. NaN on invalid input or an empty arm.
+pub fn fisher_exact_power(p_c: f64, p_t: f64, n_c: u64, n_t: u64, alpha: f64, sides: Sides) -> f64 {
+    if !valid_probability(p_c) || !valid_probability(p_t) || !valid_alpha(alpha) {
+        return f64::NAN;
+    }
+    if n_c == 0 || n_t == 0 {
+        return f64::NAN;
+    }
+    let (mut pmf_t, mut pmf_c) = (Vec::new(), Vec::new());
+    let lo_t = binomial_pmf(n_t, p_t, &mut pmf_t);
+    let lo_c = binomial_pmf(n_c, p_c, &mut pmf_c);
+    let hi_t = lo_t + pmf_t.len() as u64 - 1;
+    let hi_c = lo_c + pmf_c.len() as u64 - 1;
+    let n = n_t + n_c;
+    let ln_total = ln_binomial(n, n_t);
+    let (mut h, mut sorted, mut prefix, mut reject) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut power = 0.0;
+    for m in (lo_t + lo_c)..=(hi_t + hi_c) {
+        // Support of x_t given m, and the hypergeometric probabilities on it.
+        let (s_lo, s_hi) = (m.saturating_sub(n_c), m.min(n_t));
+        h.clear();
+        h.extend(
+            (s_lo..=s_hi)
+                .map(|k| (ln_binomial(m, k) + ln_binomial(n - m, n_t - k) - ln_total).exp()),
+        );
+        reject.clear();
+        match sides {
+            Sides::Greater => {
+                let mut tail = 0.0;
+                reject.resize(h.len(), false);
+                for (i, &p) in h.iter().enumerate().rev() {
+                    tail += p;
+                    reject[i] = tail.min(1.0) <= alpha;
+                }
+            }
+            Sides::Less => {
+                let mut tail = 0.0;
+                for &p in &h {
+                    tail += p;
+                    reject.push(tail.min(1.0) <= alpha);
+                }
+            }
+            Sides::TwoSided => {
+                // p-value of k: the sum of all probabilities ≤ h[k] (1 + 1e-7), read off the
+                // prefix sums of the sorted probabilities.
+                sorted.clear();
+                sorted.extend_from_slice(&h);
+                sorted.sort_by(f64::total_cmp);
+                prefix.clear();
+                let mut running = 0.0;
+                prefix.extend(sorted.iter().map(|v| {
+                    running += v;
+                    running
+                }));
+                for &p in &h {
+                    let count = sorted.partition_point(|&v| v <= p * (1.0 + 1e-7));
+                    let p_value = if count == 0 { 0.0 } else { prefix[count - 1] };
+                    reject.push(p_value.min(1.0) <= alpha);
+                }
+            }
+        }
+        // Sum over the kept outcomes with x_t + x_c = m.
+        let x_lo = s_lo.max(lo_t).max(m.saturating_sub(hi_c));
+        let x_hi = s_hi.min(hi_t).min(m.saturating_sub(lo_c));
+        for x_t in x_lo..=x_hi {
+            let x_c = m - x_t;
+            if x_c < lo_c || x_c > hi_c || !reject[(x_t - s_lo) as usize] {
+                continue;
+            }
+            power += pmf_t[(x_t - lo_t) as usize] * pmf_c[(x_c - lo_c) as usize];
+        }
+    }
+    power.min(1.0)
+}
+
 /// Smallest equal arm size `n` (both arms `n`) in `[⌊n_normal / 2⌋, max_n]` at which
 /// [`two_proportion_exact_power`] reaches `target_power`, scanning upwards (exact power is not
 /// monotone in `n`, so this is the first crossing, not a bisection). `None` when the scan finds
@@ -485,6 +564,31 @@ mod unit {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Fisher's exact power sums exactly the tables that `fisher_exact` rejects.
+    #[test]
+    fn fisher_power_is_the_sum_over_rejected_tables() {
+        use crate::stats::tests::fisher_exact;
+        use statrs::distribution::{Binomial, Discrete};
+        for (p_c, p_t, n_c, n_t) in [(0.2, 0.5, 12, 15), (0.3, 0.3, 9, 9), (0.05, 0.4, 20, 7)] {
+            for sides in [Sides::Greater, Sides::Less, Sides::TwoSided] {
+                let (bt, bc) = match (Binomial::new(p_t, n_t), Binomial::new(p_c, n_c)) {
+                    (Ok(bt), Ok(bc)) => (bt, bc),
+                    _ => panic!("valid binomials"),
+                };
+                let mut brute = 0.0;
+                for x_t in 0..=n_t {
+                    for x_c in 0..=n_c {
+                        if fisher_exact(x_t, n_t, x_c, n_c, sides).rejects(0.05) {
+                            brute += bt.pmf(x_t) * bc.pmf(x_c);
+                        }
+                    }
+                }
+                let fast = fisher_exact_power(p_c, p_t, n_c, n_t, 0.05, sides);
+                assert!((fast - brute).abs() < 1e-12, "{sides:?}: {fast} vs {brute}");
             }
         }
     }

@@ -17,8 +17,9 @@ use trialsim::stats::intervals::{
 };
 use trialsim::stats::multiplicity::{bonferroni, holm};
 use trialsim::stats::power::{
-    two_mean_mde, two_mean_normal_n, two_mean_normal_power, two_proportion_exact_power,
-    two_proportion_mde, two_proportion_normal_n, two_proportion_normal_power,
+    fisher_exact_power, two_mean_mde, two_mean_normal_n, two_mean_normal_power,
+    two_proportion_exact_power, two_proportion_mde, two_proportion_normal_n,
+    two_proportion_normal_power,
 };
 use trialsim::stats::tests::{fisher_exact, heterogeneity, two_proportion_z, welch_df, welch_t};
 
@@ -600,6 +601,37 @@ fn normal_and_exact_power_match_independent_enumeration() {
         two_mean_normal_n(10.0, 30.0, 25.0, 0.05, Sides::Greater, 0.8, 1.0),
         94.28399778830143,
     );
+}
+
+#[test]
+fn fisher_exact_power_matches_scipy_enumeration() {
+    // Sum of binom.pmf(x_t, n_t, p_t) * binom.pmf(x_c, n_c, p_c) over every table (x_t, x_c)
+    // with stats.fisher_exact([[x_t, n_t-x_t], [x_c, n_c-x_c]], alternative=...).pvalue <= alpha
+    // (tables of probability < 1e-17 skipped), tests/reference/power.py.
+    let designs = [
+        (
+            0.3,
+            0.45,
+            60,
+            80,
+            0.05,
+            Sides::TwoSided,
+            0.40391739824125533,
+        ),
+        (0.5, 0.35, 40, 40, 0.025, Sides::Less, 0.21282932518375738),
+        (
+            0.1167,
+            0.2125,
+            180,
+            180,
+            0.05,
+            Sides::Greater,
+            0.7566092103981218,
+        ),
+    ];
+    for (p_c, p_t, n_c, n_t, alpha, sides, power) in designs {
+        close(fisher_exact_power(p_c, p_t, n_c, n_t, alpha, sides), power);
+    }
 }
 
 #[test]
