@@ -562,7 +562,12 @@ fn interactions(
         out.interactions.clear();
         return;
     };
-    out.interactions.truncate(analysis.outcomes.len());
+    let outcomes = if slots == 0 {
+        0
+    } else {
+        analysis.outcomes.len()
+    };
+    out.interactions.truncate(outcomes);
     for (k, chunk) in out.contrasts.chunks(slots.max(1)).enumerate() {
         scratch.estimates.clear();
         scratch.variances.clear();

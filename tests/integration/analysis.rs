@@ -440,3 +440,74 @@ fn simulated_power_size_and_coverage_match_exact_enumeration() {
     within_3_mc_se(size, 0.04993314460277306, REPS);
     within_3_mc_se(coverage, 0.9536527379787845, REPS);
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{analysis, model};
+    use trialsim::analysis::{balance, run_plan};
+    use trialsim::model::{Correction, Sides, TestKind};
+    use trialsim::table::{CovariateColumn, MISSING_CODE, ParticipantTable};
+
+    fn value() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            4 => Just(0.0),
+            4 => Just(1.0),
+            1 => Just(f64::NAN),
+            1 => -1e6..1e6f64,
+        ]
+    }
+
+    /// Columns of unrelated lengths, arms outside the model, missing codes: what a careless
+    /// caller could hand over. Nothing may panic.
+    fn table() -> impl Strategy<Value = ParticipantTable> {
+        (
+            prop::collection::vec(0u32..4, 0..40),
+            prop::collection::vec(
+                prop_oneof![Just(0u32), Just(1), Just(7), Just(MISSING_CODE)],
+                0..40,
+            ),
+            prop::collection::vec(value(), 0..40),
+            prop::collection::vec(value(), 0..40),
+        )
+            .prop_map(|(arm, sex, work, hours)| ParticipantTable {
+                id: (0..arm.len() as u64).collect(),
+                path: vec![0; arm.len()],
+                flags: vec![0; arm.len()],
+                arm,
+                covariates: vec![
+                    CovariateColumn::Categorical(sex),
+                    CovariateColumn::Numeric(hours.clone()),
+                ],
+                outcomes: vec![work, hours],
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_table_gives_a_result_without_panicking(t in table()) {
+            let mut by_sex = analysis("by_sex", vec![0, 1], TestKind::FisherExact, Sides::Less);
+            by_sex.within = Some(0);
+            by_sex.correction = Correction::Holm;
+            let mut bonferroni = analysis("b", vec![0, 1], TestKind::UnpooledZ, Sides::TwoSided);
+            bonferroni.correction = Correction::Bonferroni;
+            let m = model(vec![
+                analysis("z", vec![0, 1], TestKind::PooledZ, Sides::Greater),
+                analysis("welch", vec![1, 0], TestKind::WelchT, Sides::TwoSided),
+                by_sex,
+                bonferroni,
+            ]);
+            let result = run_plan(&m, &t);
+            prop_assert_eq!(result.analyses.len(), 4);
+            for a in &result.analyses {
+                for c in &a.contrasts {
+                    prop_assert!(c.p_value.is_nan() || (0.0..=1.0).contains(&c.p_value));
+                    prop_assert!(!c.reject || c.p_adjusted <= 0.05);
+                    prop_assert!(c.p_adjusted.is_nan() || c.p_adjusted >= c.p_value);
+                }
+            }
+            let _ = balance(&m, &t);
+            prop_assert!(serde_json::to_string(&result).is_ok());
+        }
+    }
+}

@@ -488,6 +488,10 @@ fn multiplicity_matches_statsmodels() {
     close(adjusted[0], 0.03);
     assert!(adjusted[1].is_nan());
     close(adjusted[2], 0.04);
+    let adjusted = bonferroni(&[0.01, f64::NAN, 0.02]);
+    close(adjusted[0], 0.03);
+    assert!(adjusted[1].is_nan());
+    close(adjusted[2], 0.06);
 }
 
 #[test]
@@ -680,4 +684,52 @@ fn power_edge_cases_are_defined() {
     assert!(two_proportion_exact_power(0.1, 0.2, 0, 10, 0.05, Sides::Greater, true).is_nan());
     assert!(two_proportion_normal_power(1.2, 0.2, 10.0, 10.0, 0.05, Sides::Greater).is_nan());
     assert!(two_proportion_mde(0.5, 3.0, 3.0, 0.05, Sides::Greater, 0.99).is_none());
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::SIDES;
+    use trialsim::stats::intervals::{newcombe_difference, risk_ratio, wilson};
+    use trialsim::stats::tests::{fisher_exact, two_proportion_z};
+
+    fn table() -> impl Strategy<Value = (u64, u64, u64, u64)> {
+        (1u64..60, 1u64..60).prop_flat_map(|(n_t, n_c)| (0..=n_t, Just(n_t), 0..=n_c, Just(n_c)))
+    }
+
+    proptest! {
+        /// On every table with both arms non-empty: p-values in [0, 1], never NaN; intervals
+        /// ordered, finite, inside their ranges, and containing the estimate.
+        #[test]
+        fn two_by_two_results_are_defined((x_t, n_t, x_c, n_c) in table()) {
+            for sides in SIDES {
+                for pooled in [true, false] {
+                    let z = two_proportion_z(x_t, n_t, x_c, n_c, pooled, sides);
+                    prop_assert!((0.0..=1.0).contains(&z.p_value), "{z:?}");
+                }
+                let f = fisher_exact(x_t, n_t, x_c, n_c, sides);
+                prop_assert!((0.0..=1.0).contains(&f.p_value), "{f:?}");
+            }
+            let d = x_t as f64 / n_t as f64 - x_c as f64 / n_c as f64;
+            let (lo, hi) = newcombe_difference(x_t, n_t, x_c, n_c, 0.95);
+            prop_assert!(-1.0 <= lo && lo <= d && d <= hi && hi <= 1.0, "({lo}, {hi}) around {d}");
+            let (lo, hi) = wilson(x_t, n_t, 0.95);
+            let p = x_t as f64 / n_t as f64;
+            prop_assert!(0.0 <= lo && lo <= p && p <= hi && hi <= 1.0);
+            let rr = risk_ratio(x_t, n_t, x_c, n_c, 0.95);
+            prop_assert!(rr.estimate.is_finite() && rr.estimate >= 0.0);
+            prop_assert!(0.0 <= rr.ci.0 && rr.ci.0 <= rr.estimate && rr.estimate <= rr.ci.1);
+            prop_assert!(rr.ci.1.is_finite());
+        }
+
+        /// One-sided p-values of the two directions of Fisher's test add up to 1 + P(observed).
+        #[test]
+        fn fisher_one_sided_tails_overlap_in_the_observed_table((x_t, n_t, x_c, n_c) in table()) {
+            let g = fisher_exact(x_t, n_t, x_c, n_c, trialsim::model::Sides::Greater).p_value;
+            let l = fisher_exact(x_t, n_t, x_c, n_c, trialsim::model::Sides::Less).p_value;
+            let t = fisher_exact(x_t, n_t, x_c, n_c, trialsim::model::Sides::TwoSided).p_value;
+            prop_assert!(g + l >= 1.0 - 1e-12);
+            prop_assert!(t >= g.min(l) - 1e-12);
+        }
+    }
 }
