@@ -300,13 +300,15 @@ fn run_analysis(
     let contrasts = analysis.outcomes.len() * slots;
     out.contrasts.truncate(contrasts);
 
-    // Level code → slot.
+    // Level code → slot, for the variable's declared levels only (a level index beyond them
+    // cannot match any participant and must not size the buffer).
     scratch.slot_of_level.clear();
     if let Some(s) = &subgroup {
-        let size = (0..slots).map(|slot| s.level(slot) + 1).max().unwrap_or(0);
-        scratch.slot_of_level.resize(size, usize::MAX);
+        scratch.slot_of_level.resize(s.names.len(), usize::MAX);
         for slot in 0..slots {
-            scratch.slot_of_level[s.level(slot)] = slot;
+            if let Some(entry) = scratch.slot_of_level.get_mut(s.level(slot)) {
+                *entry = slot;
+            }
         }
     }
 
