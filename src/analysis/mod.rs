@@ -11,6 +11,7 @@
 //! Carlo replicate costs one pass over the table per outcome and no allocation once warm.
 
 mod balance;
+mod power;
 
 use std::cell::RefCell;
 
@@ -27,7 +28,8 @@ use crate::stats::tests::{
 };
 use crate::table::{CovariateColumn, ParticipantTable};
 
-pub use balance::{BalanceRow, BalanceTable, balance, balance_between};
+pub use balance::{BalanceCell, BalanceRow, BalanceTable, balance, balance_between};
+pub use power::{Effect, closed_form_power, exact_power};
 
 /// Confidence level of every interval in the results.
 pub const CONFIDENCE: f64 = 0.95;

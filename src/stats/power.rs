@@ -66,6 +66,26 @@ pub fn two_proportion_normal_power(
     normal_power(p_t - p_c, se0, se1, alpha, sides)
 }
 
+/// Normal-approximation power of the unpooled (Wald) two-proportion z test: as
+/// [`two_proportion_normal_power`] with the unpooled standard error under H0 as well.
+pub fn two_proportion_normal_power_unpooled(
+    p_c: f64,
+    p_t: f64,
+    n_c: f64,
+    n_t: f64,
+    alpha: f64,
+    sides: Sides,
+) -> f64 {
+    if !valid_probability(p_c) || !valid_probability(p_t) || !valid_alpha(alpha) {
+        return f64::NAN;
+    }
+    if !(n_c > 0.0 && n_t > 0.0) {
+        return f64::NAN;
+    }
+    let se = (p_t * (1.0 - p_t) / n_t + p_c * (1.0 - p_c) / n_c).sqrt();
+    normal_power(p_t - p_c, se, se, alpha, sides)
+}
+
 fn normal_power(delta: f64, se0: f64, se1: f64, alpha: f64, sides: Sides) -> f64 {
     let c = z_critical(alpha, sides);
     match sides {

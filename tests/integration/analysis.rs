@@ -16,7 +16,9 @@
 //! - hours: stats.ttest_ind(a, b, equal_var=False) with .df and .confidence_interval(0.95);
 //!   stats.t.interval(0.95, n-1, loc=mean, scale=sd/sqrt(n)) per arm.
 
-use trialsim::analysis::{PlanResult, balance, run_plan, run_plan_into};
+use trialsim::analysis::{
+    Effect, PlanResult, balance, closed_form_power, exact_power, run_plan, run_plan_into,
+};
 use trialsim::model::*;
 use trialsim::table::{CovariateColumn, ParticipantTable};
 
@@ -439,6 +441,57 @@ fn simulated_power_size_and_coverage_match_exact_enumeration() {
     let (size, coverage) = simulate(0.2, 0.2, 60, REPS, 2);
     within_3_mc_se(size, 0.04993314460277306, REPS);
     within_3_mc_se(coverage, 0.9536527379787845, REPS);
+}
+
+#[test]
+fn power_of_a_declared_contrast_follows_its_test() {
+    // References: tests/reference/power.py (normal_power, exact_power, fisher_power, and the
+    // unpooled normal formula norm.cdf((d - c*se)/se) + norm.cdf((-d - c*se)/se) with the
+    // unpooled se under H0 and H1).
+    let almere = Effect::Proportions {
+        p_c: 0.1167,
+        p_t: 0.2125,
+    };
+    let pooled = analysis("primary", vec![0], TestKind::PooledZ, Sides::Greater);
+    close(
+        closed_form_power(&pooled, almere, 180.0, 180.0).unwrap_or(NAN),
+        0.7918482272076836,
+    );
+    close(
+        exact_power(&pooled, almere, 180, 180).unwrap_or(NAN),
+        0.7965410677143644,
+    );
+    let fisher = analysis("fisher", vec![0], TestKind::FisherExact, Sides::Greater);
+    assert_eq!(closed_form_power(&fisher, almere, 180.0, 180.0), None);
+    close(
+        exact_power(&fisher, almere, 180, 180).unwrap_or(NAN),
+        0.7566092103981218,
+    );
+    let unpooled = analysis("u", vec![0], TestKind::UnpooledZ, Sides::TwoSided);
+    let design = Effect::Proportions {
+        p_c: 0.3,
+        p_t: 0.45,
+    };
+    close(
+        closed_form_power(&unpooled, design, 60.0, 80.0).unwrap_or(NAN),
+        0.4551978244292642,
+    );
+    close(
+        exact_power(&unpooled, design, 60, 80).unwrap_or(NAN),
+        0.4608976158094879,
+    );
+    let welch = analysis("hours", vec![1], TestKind::WelchT, Sides::TwoSided);
+    let means = Effect::Means {
+        delta: 10.0,
+        sd_t: 30.0,
+        sd_c: 25.0,
+    };
+    close(
+        closed_form_power(&welch, means, 50.0, 60.0).unwrap_or(NAN),
+        0.4789056104764023,
+    );
+    assert_eq!(exact_power(&welch, means, 50, 60), None);
+    assert_eq!(closed_form_power(&pooled, means, 50.0, 60.0), None);
 }
 
 mod properties {

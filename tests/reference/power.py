@@ -78,3 +78,8 @@ def fisher_power(pc, pt, nc, nt, alpha, sides):
     return tot
 for d in [(0.3,0.45,60,80,0.05,'two-sided'),(0.5,0.35,40,40,0.025,'less'),(0.1167,0.2125,180,180,0.05,'greater')]:
     print(d, repr(fisher_power(*d)))
+
+# --- Normal approximation of the unpooled z test (unpooled se under H0 and H1)
+pc, pt, nc, nt = 0.3, 0.45, 60, 80
+se = np.sqrt(pt*(1-pt)/nt + pc*(1-pc)/nc); d = pt - pc; c = norm.ppf(0.975)
+print("unpooled normal", repr(norm.cdf((d - c*se)/se) + norm.cdf((-d - c*se)/se)))
