@@ -592,6 +592,12 @@ fn normal_and_exact_power_match_independent_enumeration() {
         two_proportion_normal_n(0.3, 0.45, 0.05, Sides::Greater, 0.8, 2.0),
         96.44890105392079,
     );
+    // Less, half as many treated: brentq(lambda n: normal_power(0.5, 0.35, n, 0.5*n, 0.025,
+    // 'less') - 0.9, 2, 5000, xtol=1e-12)
+    close(
+        two_proportion_normal_n(0.5, 0.35, 0.025, Sides::Less, 0.9, 0.5),
+        339.76710937328096,
+    );
     // Minimum detectable effect at 180 per arm, Almere's control rate, one-sided 5 %, 80 %.
     let mde = two_proportion_mde(0.1167, 180.0, 180.0, 0.05, Sides::Greater, 0.8);
     close(mde.unwrap_or(f64::NAN), 0.09705701288884805);

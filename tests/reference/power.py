@@ -83,3 +83,4 @@ for d in [(0.3,0.45,60,80,0.05,'two-sided'),(0.5,0.35,40,40,0.025,'less'),(0.116
 pc, pt, nc, nt = 0.3, 0.45, 60, 80
 se = np.sqrt(pt*(1-pt)/nt + pc*(1-pc)/nc); d = pt - pc; c = norm.ppf(0.975)
 print("unpooled normal", repr(norm.cdf((d - c*se)/se) + norm.cdf((-d - c*se)/se)))
+print("n less ratio 0.5 90%", repr(brentq(lambda n: normal_power(0.5,0.35,n,0.5*n,0.025,'less')-0.9, 2, 5000, xtol=1e-12)))
