@@ -362,13 +362,23 @@ pub fn fisher_exact_power(p_c: f64, p_t: f64, n_c: u64, n_t: u64, alpha: f64, si
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut power = 0.0;
     for m in (lo_t + lo_c)..=(hi_t + hi_c) {
-        // Support of x_t given m, and the hypergeometric probabilities on it.
-        let (s_lo, s_hi) = (m.saturating_sub(n_c), m.min(n_t));
+        // The hypergeometric law of x_t given m, from its mode outwards until the probabilities
+        // drop below 1e-20: the tables beyond are in the far tails under H0 (what they
+        // contribute to any p-value is negligible) but can be likely under H1, so they are
+        // decided below without being enumerated.
+        let (full_lo, full_hi) = (m.saturating_sub(n_c), m.min(n_t));
+        let hyper = |k: u64| (ln_binomial(m, k) + ln_binomial(n - m, n_t - k) - ln_total).exp();
+        let mode = ((m + 1) as f64 * (n_t + 1) as f64 / (n + 2) as f64) as u64;
+        let mode = mode.clamp(full_lo, full_hi);
+        let (mut s_lo, mut s_hi) = (mode, mode);
+        while s_lo > full_lo && hyper(s_lo - 1) >= 1e-20 {
+            s_lo -= 1;
+        }
+        while s_hi < full_hi && hyper(s_hi + 1) >= 1e-20 {
+            s_hi += 1;
+        }
         h.clear();
-        h.extend(
-            (s_lo..=s_hi)
-                .map(|k| (ln_binomial(m, k) + ln_binomial(n - m, n_t - k) - ln_total).exp()),
-        );
+        h.extend((s_lo..=s_hi).map(hyper));
         reject.clear();
         match sides {
             Sides::Greater => {
@@ -405,15 +415,24 @@ pub fn fisher_exact_power(p_c: f64, p_t: f64, n_c: u64, n_t: u64, alpha: f64, si
                 }
             }
         }
-        // Sum over the kept outcomes with x_t + x_c = m.
-        let x_lo = s_lo.max(lo_t).max(m.saturating_sub(hi_c));
-        let x_hi = s_hi.min(hi_t).min(m.saturating_sub(lo_c));
+        // Sum over the kept binomial outcomes with x_t + x_c = m.
+        let x_lo = lo_t.max(m.saturating_sub(hi_c));
+        let x_hi = hi_t.min(m.saturating_sub(lo_c));
         for x_t in x_lo..=x_hi {
             let x_c = m - x_t;
-            if x_c < lo_c || x_c > hi_c || !reject[(x_t - s_lo) as usize] {
+            if x_c < lo_c || x_c > hi_c {
                 continue;
             }
-            power += pmf_t[(x_t - lo_t) as usize] * pmf_c[(x_c - lo_c) as usize];
+            let rejected = if x_t < s_lo {
+                sides != Sides::Greater
+            } else if x_t > s_hi {
+                sides != Sides::Less
+            } else {
+                reject[(x_t - s_lo) as usize]
+            };
+            if rejected {
+                power += pmf_t[(x_t - lo_t) as usize] * pmf_c[(x_c - lo_c) as usize];
+            }
         }
     }
     power.min(1.0)
@@ -593,7 +612,14 @@ mod unit {
     fn fisher_power_is_the_sum_over_rejected_tables() {
         use crate::stats::tests::fisher_exact;
         use statrs::distribution::{Binomial, Discrete};
-        for (p_c, p_t, n_c, n_t) in [(0.2, 0.5, 12, 15), (0.3, 0.3, 9, 9), (0.05, 0.4, 20, 7)] {
+        for (p_c, p_t, n_c, n_t) in [
+            (0.2, 0.5, 12, 15),
+            (0.3, 0.3, 9, 9),
+            (0.05, 0.4, 20, 7),
+            (0.02, 0.98, 60, 60),
+            (0.0, 1.0, 50, 40),
+            (0.5, 0.1, 80, 70),
+        ] {
             for sides in [Sides::Greater, Sides::Less, Sides::TwoSided] {
                 let (bt, bc) = match (Binomial::new(p_t, n_t), Binomial::new(p_c, n_c)) {
                     (Ok(bt), Ok(bc)) => (bt, bc),
