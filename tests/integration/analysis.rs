@@ -377,17 +377,26 @@ fn balance_table_standardised_differences() {
     close(age.standardized_difference, 0.11420115214739915);
 }
 
-/// Simulates `reps` two-arm trials of `n` per arm with Bernoulli outcomes, runs the plan on each
-/// and returns (rejection rate, coverage of the true difference by the 95 % interval).
-fn simulate(p_c: f64, p_t: f64, n: usize, reps: usize, seed: u64) -> (f64, f64) {
+/// A two-arm design with a binary outcome.
+#[derive(Debug, Clone, Copy)]
+struct Design {
+    p_c: f64,
+    p_t: f64,
+    n_c: usize,
+    n_t: usize,
+    test: TestKind,
+    sides: Sides,
+    alpha: f64,
+}
+
+/// Simulates `reps` trials of `design` with Bernoulli outcomes, runs the plan on each and returns
+/// (rejection rate, coverage of the true difference by the 95 % interval).
+fn simulate(design: Design, reps: usize, seed: u64) -> (f64, f64) {
     use rand::rngs::Xoshiro256PlusPlus;
     use rand::{RngExt, SeedableRng};
-    let m = model(vec![analysis(
-        "primary",
-        vec![0],
-        TestKind::PooledZ,
-        Sides::TwoSided,
-    )]);
+    let mut primary = analysis("primary", vec![0], design.test, design.sides);
+    primary.alpha = design.alpha;
+    let m = model(vec![primary]);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut t = ParticipantTable {
         covariates: vec![
@@ -399,11 +408,12 @@ fn simulate(p_c: f64, p_t: f64, n: usize, reps: usize, seed: u64) -> (f64, f64) 
     };
     let mut result = PlanResult::default();
     let (mut rejected, mut covered) = (0usize, 0usize);
+    let truth = design.p_t - design.p_c;
     for _ in 0..reps {
         t.clear();
-        for i in 0..2 * n {
-            let arm = (i % 2) as u32;
-            let p = if arm == 0 { p_t } else { p_c };
+        for i in 0..design.n_t + design.n_c {
+            let arm = u32::from(i >= design.n_t);
+            let p = if arm == 0 { design.p_t } else { design.p_c };
             t.id.push(i as u64);
             t.arm.push(arm);
             t.path.push(0);
@@ -414,7 +424,7 @@ fn simulate(p_c: f64, p_t: f64, n: usize, reps: usize, seed: u64) -> (f64, f64) 
         run_plan_into(&m, &t, &mut result);
         let c = &result.analyses[0].contrasts[0];
         rejected += usize::from(c.reject);
-        covered += usize::from(c.ci.0 <= p_t - p_c && p_t - p_c <= c.ci.1);
+        covered += usize::from(c.ci.0 <= truth && truth <= c.ci.1);
     }
     (rejected as f64 / reps as f64, covered as f64 / reps as f64)
 }
@@ -435,12 +445,131 @@ fn simulated_power_size_and_coverage_match_exact_enumeration() {
     //   coverage: sum of binom.pmf(x_t, 60, p_t) * binom.pmf(x_c, 60, p_c) over the tables whose
     //   confint_proportions_2indep(x_t, 60, x_c, 60, method='newcomb', compare='diff') covers p_t − p_c
     const REPS: usize = 20_000;
-    let (power, coverage) = simulate(0.15, 0.30, 60, REPS, 1);
+    let design = Design {
+        p_c: 0.15,
+        p_t: 0.30,
+        n_c: 60,
+        n_t: 60,
+        test: TestKind::PooledZ,
+        sides: Sides::TwoSided,
+        alpha: 0.05,
+    };
+    let (power, coverage) = simulate(design, REPS, 1);
     within_3_mc_se(power, 0.514177210147542, REPS);
     within_3_mc_se(coverage, 0.9508006948904812, REPS);
-    let (size, coverage) = simulate(0.2, 0.2, 60, REPS, 2);
+    let null = Design {
+        p_c: 0.2,
+        p_t: 0.2,
+        ..design
+    };
+    let (size, coverage) = simulate(null, REPS, 2);
     within_3_mc_se(size, 0.04993314460277306, REPS);
     within_3_mc_se(coverage, 0.9536527379787845, REPS);
+}
+
+/// Exact coverage of the Newcombe interval: the binomial probability of the tables whose
+/// interval contains the true difference.
+fn newcombe_coverage(d: Design) -> f64 {
+    use statrs::distribution::{Binomial, Discrete};
+    use trialsim::stats::intervals::newcombe_difference;
+    let (Ok(bt), Ok(bc)) = (
+        Binomial::new(d.p_t, d.n_t as u64),
+        Binomial::new(d.p_c, d.n_c as u64),
+    ) else {
+        return NAN;
+    };
+    let truth = d.p_t - d.p_c;
+    let mut coverage = 0.0;
+    for x_t in 0..=d.n_t as u64 {
+        for x_c in 0..=d.n_c as u64 {
+            let (lo, hi) = newcombe_difference(x_t, d.n_t as u64, x_c, d.n_c as u64, 0.95);
+            if lo <= truth && truth <= hi {
+                coverage += bt.pmf(x_t) * bc.pmf(x_c);
+            }
+        }
+    }
+    coverage
+}
+
+/// The analysis in simulation against exact enumeration over 24 designs varying the rates, the
+/// arm sizes and their ratio, the sidedness, alpha and the test. Run with
+/// `cargo test --release --test integration -- --ignored --nocapture analysis_validation`.
+#[test]
+#[ignore = "statistical validation: run in release (5 s)"]
+fn analysis_validation_over_designs() {
+    const REPS: usize = 40_000;
+    let mut designs = Vec::new();
+    let rates = [
+        (0.1, 0.1),
+        (0.1167, 0.2125),
+        (0.3, 0.45),
+        (0.5, 0.35),
+        (0.05, 0.2),
+        (0.4, 0.4),
+    ];
+    let sizes = [(30, 30), (80, 40), (180, 180), (25, 50)];
+    let tests = [
+        (TestKind::PooledZ, Sides::Greater, 0.05),
+        (TestKind::UnpooledZ, Sides::TwoSided, 0.05),
+        (TestKind::FisherExact, Sides::TwoSided, 0.05),
+        (TestKind::PooledZ, Sides::Less, 0.025),
+    ];
+    for (i, &(p_c, p_t)) in rates.iter().enumerate() {
+        for (j, &(n_c, n_t)) in sizes.iter().enumerate() {
+            // Every rate pair meets every size once; tests rotate so each meets many designs.
+            let (test, sides, alpha) = tests[(i + j) % tests.len()];
+            designs.push(Design {
+                p_c,
+                p_t,
+                n_c,
+                n_t,
+                test,
+                sides,
+                alpha,
+            });
+        }
+    }
+    println!(
+        "test          sides      alpha  p_c    p_t    n_c  n_t   exact    sim      cover_x  cover_sim"
+    );
+    let mut misses = Vec::new();
+    for (k, d) in designs.iter().enumerate() {
+        let a = {
+            let mut a = analysis("a", vec![0], d.test, d.sides);
+            a.alpha = d.alpha;
+            a
+        };
+        let effect = Effect::Proportions {
+            p_c: d.p_c,
+            p_t: d.p_t,
+        };
+        let exact = exact_power(&a, effect, d.n_c as u64, d.n_t as u64).unwrap_or(NAN);
+        let cover = newcombe_coverage(*d);
+        let (power, coverage) = simulate(*d, REPS, 1000 + k as u64);
+        println!(
+            "{:<13} {:<10} {:<6} {:<6} {:<6} {:<4} {:<5} {:.5}  {:.5}  {:.5}  {:.5}",
+            format!("{:?}", d.test),
+            format!("{:?}", d.sides),
+            d.alpha,
+            d.p_c,
+            d.p_t,
+            d.n_c,
+            d.n_t,
+            exact,
+            power,
+            cover,
+            coverage
+        );
+        for (what, sim, truth) in [("power", power, exact), ("coverage", coverage, cover)] {
+            let se = (truth * (1.0 - truth) / REPS as f64).sqrt();
+            if (sim - truth).abs() > 3.0 * se {
+                misses.push(format!(
+                    "{d:?} {what}: simulated {sim}, exact {truth}, se {se}"
+                ));
+            }
+        }
+    }
+    assert!(misses.is_empty(), "{misses:#?}");
 }
 
 #[test]
