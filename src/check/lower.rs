@@ -803,10 +803,7 @@ fn distribution(
                             format!("there is no distribution `{other}`"),
                         )
                         .label(name.span, "unknown distribution")
-                        .help(format!(
-                            "{}; the distributions are `uniform(low, high)`, `normal(mean, sd)`, `lognormal(median, sigma)`, `fixed(value)` and `categorical {{ ... }}`",
-                            suggest::help("distribution", other, &KNOWN)
-                        ));
+                        .help(suggest::help_with(other, &KNOWN, "The distributions are `uniform(low, high)`, `normal(mean, sd)`, `lognormal(median, sigma)`, `fixed(value)` and `categorical { ... }`."));
                     cx.push(e);
                     return None;
                 }
@@ -2146,10 +2143,7 @@ fn analysis(
                     let e = cx
                         .diag(Kind::UnknownTest, format!("there is no test `{other}`"))
                         .label(n.span, "unknown test")
-                        .help(format!(
-                            "{}; tests are `pooled_z`, `unpooled_z`, `fisher` (binary outcomes) and `welch_t` (continuous)",
-                            suggest::help("test", other, &TESTS)
-                        ));
+                        .help(suggest::help_with(other, &TESTS, "Tests are `pooled_z`, `unpooled_z`, `fisher` (binary outcomes) and `welch_t` (continuous)."));
                     cx.push(e);
                     None
                 }
@@ -2258,9 +2252,10 @@ fn analysis(
                             format!("there is no correction `{other}`"),
                         )
                         .label(c.span, "unknown correction")
-                        .help(format!(
-                            "{}; corrections are `none`, `bonferroni` and `holm`",
-                            suggest::help("correction", other, &CORR)
+                        .help(suggest::help_with(
+                            other,
+                            &CORR,
+                            "Corrections are `none`, `bonferroni` and `holm`.",
                         ));
                     cx.push(e);
                     None
@@ -2311,9 +2306,10 @@ fn expectation(
                     format!("there is no quantity `{other}` to expect"),
                 )
                 .label(e.metric.span, "unknown")
-                .help(format!(
-                    "{}; expectations are about `power(...)` or `coverage(...)`",
-                    suggest::help("quantity", other, &METRICS)
+                .help(suggest::help_with(
+                    other,
+                    &METRICS,
+                    "Expectations are about `power(...)` or `coverage(...)`.",
                 ));
             cx.push(d);
             None

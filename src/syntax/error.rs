@@ -58,19 +58,45 @@ impl SyntaxError {
                 positives,
                 negatives,
             } => {
-                let expected = describe_set(positives);
-                let unexpected = describe_set(negatives);
-                let message = match (expected.is_empty(), unexpected.is_empty()) {
-                    (false, _) => format!("expected {expected}, found {found_words}"),
-                    (true, false) => format!("unexpected {unexpected}"),
-                    (true, true) => format!("unexpected {found_words}"),
-                };
-                let label = if expected.is_empty() {
-                    "not allowed here".to_string()
+                let words = describe_list(positives);
+                let expected = join_or(&words);
+                let unexpected = join_or(&describe_list(negatives));
+                let suggestion = did_you_mean(positives, found);
+                if found.is_empty() && positives.contains(&Rule::rbrace) {
+                    (
+                        "the file ends inside a block: a `{` is never closed".to_string(),
+                        "the file ends here".to_string(),
+                        Some("add the missing `}`".to_string()),
+                    )
+                } else if words.len() > 6 {
+                    let help = match suggestion {
+                        Some(k) => {
+                            format!("did you mean `{k}`? Here one of these can follow: {expected}")
+                        }
+                        None => format!("here one of these can follow: {expected}"),
+                    };
+                    (
+                        format!("unexpected {found_words}"),
+                        "not expected here".to_string(),
+                        Some(help),
+                    )
                 } else {
-                    format!("expected {expected}")
-                };
-                (message, label, hint(positives, found))
+                    let message = match (expected.is_empty(), unexpected.is_empty()) {
+                        (false, _) => format!("expected {expected}, found {found_words}"),
+                        (true, false) => format!("unexpected {unexpected}"),
+                        (true, true) => format!("unexpected {found_words}"),
+                    };
+                    let label = if expected.is_empty() {
+                        "not allowed here".to_string()
+                    } else {
+                        format!("expected {expected}")
+                    };
+                    let help = match suggestion {
+                        Some(k) => Some(format!("did you mean `{k}`?")),
+                        None => hint(positives),
+                    };
+                    (message, label, help)
+                }
             }
             ErrorVariant::CustomError { message } => (
                 format!("the spec is too complex to parse: {message}"),
@@ -121,7 +147,7 @@ fn found_token(text: &str, pos: usize) -> &str {
     }
 }
 
-fn describe_set(rules: &[Rule]) -> String {
+fn describe_list(rules: &[Rule]) -> Vec<&'static str> {
     let mut words: Vec<&'static str> = Vec::new();
     for rule in rules {
         let d = rule.describe();
@@ -129,6 +155,10 @@ fn describe_set(rules: &[Rule]) -> String {
             words.push(d);
         }
     }
+    words
+}
+
+fn join_or(words: &[&str]) -> String {
     match words.len() {
         0 => String::new(),
         1 => words[0].to_string(),
@@ -136,18 +166,24 @@ fn describe_set(rules: &[Rule]) -> String {
     }
 }
 
-fn hint(positives: &[Rule], found: &str) -> Option<String> {
+/// A keyword among the expected ones that the found word is probably a typo of.
+fn did_you_mean(positives: &[Rule], found: &str) -> Option<&'static str> {
+    if found.is_empty() || !found.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    positives
+        .iter()
+        .map(|r| r.describe())
+        .filter_map(|d| d.strip_prefix('`').and_then(|d| d.strip_suffix('`')))
+        .filter(|k| k.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .map(|k| (strsim::jaro_winkler(found, k), k))
+        .filter(|(score, k)| *score > 0.85 || strsim::levenshtein(found, k) <= 1)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
+fn hint(positives: &[Rule]) -> Option<String> {
     let has = |r: Rule| positives.contains(&r);
-    if found.is_empty() && has(Rule::rbrace) {
-        return Some("a block is not closed: add the missing `}`".to_string());
-    }
-    if has(Rule::kw_population) && has(Rule::kw_arm) {
-        return Some(
-            "inside `trial { }` each statement starts with a keyword such as `population`, \
-             `eligibility`, `assignment`, `arm`, `outcome`, `analysis` or `expect`"
-                .to_string(),
-        );
-    }
     if has(Rule::percent) || has(Rule::unit_word) {
         return Some(
             "write shares and rates as percentages (`25%`) and durations with a unit (`12 months`)"
