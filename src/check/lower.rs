@@ -1352,7 +1352,7 @@ fn allocation(cx: &mut Cx<'_>, names: &Names<'_>, r: &ast::Rule) -> Option<Assig
             ratio,
             blocks,
             strata,
-            span,
+            ..
         } => {
             let ratio_v = match ratio {
                 None => vec![1; n_arms],
@@ -1404,7 +1404,6 @@ fn allocation(cx: &mut Cx<'_>, names: &Names<'_>, r: &ast::Rule) -> Option<Assig
                                 format!("a block of {size} cannot hold the ratio, whose parts add up to {total}"),
                             )
                             .label(b.span, format!("not a multiple of {total}"))
-                            .label(*span, "")
                             .help(format!("use a multiple of {total}, e.g. {}", total * 2));
                         cx.push(e);
                         return None;

@@ -62,7 +62,7 @@ struct Kids<'i> {
 
 impl<'i> Kids<'i> {
     fn of(pair: Pair<'i, Rule>) -> Self {
-        let span = Span::from(pair.as_span());
+        let span = span(&pair);
         Self {
             items: pair
                 .into_inner()
@@ -96,8 +96,17 @@ fn has(pair: &Pair<'_, Rule>, rule: Rule) -> bool {
     pair.clone().into_inner().any(|p| p.as_rule() == rule)
 }
 
+/// The pair's span without the whitespace and comments that pest's implicit whitespace leaves
+/// at its end (after an optional part that did not match): it ends where its last token ends.
 fn span(pair: &Pair<'_, Rule>) -> Span {
-    Span::from(pair.as_span())
+    Span::new(pair.as_span().start(), end_of(pair))
+}
+
+fn end_of(pair: &Pair<'_, Rule>) -> usize {
+    match pair.clone().into_inner().last() {
+        Some(last) => end_of(&last),
+        None => pair.as_span().end(),
+    }
 }
 
 fn ident(pair: Pair<'_, Rule>) -> Ident {

@@ -2,6 +2,7 @@
 //! every file in this folder is compiled.
 
 mod common;
+mod language;
 mod svg;
 
 #[test]
