@@ -41,8 +41,16 @@ fn model(text: &str) -> TrialModel {
 
 fn codes(text: &str) -> Vec<String> {
     match compile(text) {
-        Ok(c) => c.warnings.iter().map(|w| w.code_str().to_string()).collect(),
-        Err(e) => e.diagnostics.iter().map(|d| d.code_str().to_string()).collect(),
+        Ok(c) => c
+            .warnings
+            .iter()
+            .map(|w| w.code_str().to_string())
+            .collect(),
+        Err(e) => e
+            .diagnostics
+            .iter()
+            .map(|d| d.code_str().to_string())
+            .collect(),
     }
 }
 
@@ -61,7 +69,12 @@ fn error_snapshots() {
                     "{} checks cleanly; every file in tests/errors must show a diagnostic",
                     path.display()
                 );
-                checked.warnings.iter().map(|w| render(w)).collect::<Vec<_>>().join("\n")
+                checked
+                    .warnings
+                    .iter()
+                    .map(|w| render(w))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             }
         };
         insta::assert_snapshot!(rendered);
@@ -88,7 +101,11 @@ fn check_passes_on_every_shipped_spec() {
     }
     assert!(files.len() >= 3, "the shipped specs are found");
     for file in files {
-        let rel = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+        let rel = file
+            .strip_prefix(root)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
         let out = run(trialsim().args(["check", &rel]));
         assert_eq!(out.status, Some(0), "trialsim check {rel}:\n{out}");
     }
@@ -137,7 +154,11 @@ fn check_reports_all_errors_and_exits_1() {
 fn check_names_an_unreadable_path() {
     let out = run(trialsim().args(["check", "specs/no-such-file.trial"]));
     assert_eq!(out.status, Some(1));
-    assert!(out.stderr.contains("cannot read `specs/no-such-file.trial`"), "{out}");
+    assert!(
+        out.stderr
+            .contains("cannot read `specs/no-such-file.trial`"),
+        "{out}"
+    );
     insta::assert_snapshot!(out.to_string());
 }
 
@@ -155,7 +176,10 @@ fn check_format_json_prints_the_model() {
     assert_eq!(out.status, Some(0), "{out}");
     let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("stdout is JSON");
     assert_eq!(json["name"], "Two-arm pilot");
-    assert_eq!(json["arms"][0]["direct_outcomes"][0]["value"]["probability"], 0.3);
+    assert_eq!(
+        json["arms"][0]["direct_outcomes"][0]["value"]["probability"],
+        0.3
+    );
     assert_eq!(json["assignment"]["rule"]["kind"], "complete");
 }
 
@@ -195,7 +219,11 @@ fn almere_plan_carries_the_power_calculation() {
     assert_eq!(m.assignment.intake_order, IntakeOrder::Random);
     assert_eq!(
         m.assignment.capacity,
-        Some(Capacity { staff: 4, caseload: 25, intakes_per_month: None })
+        Some(Capacity {
+            staff: 4,
+            caseload: 25,
+            intakes_per_month: None
+        })
     );
     let primary = &m.analyses[0];
     assert_eq!(primary.sides, Sides::Greater);
@@ -205,15 +233,31 @@ fn almere_plan_carries_the_power_calculation() {
     assert_eq!(m.expectations[0].value, 0.8);
     assert_eq!(m.reference_date.as_deref(), Some("2017-09-01"));
     let screening = m.eligibility.screening.as_ref().expect("screening");
-    assert_eq!((screening.planned_loss, screening.observed_loss), (0.25, Some(0.05)));
+    assert_eq!(
+        (screening.planned_loss, screening.observed_loss),
+        (0.25, Some(0.05))
+    );
     let age_max = &m.eligibility.criteria[1];
     assert_eq!(age_max.amended_from, Some(60.0));
-    assert_eq!(age_max.test, CriterionTest::Compare { op: Comparison::Le, value: 63.0 });
+    assert_eq!(
+        age_max.test,
+        CriterionTest::Compare {
+            op: Comparison::Le,
+            value: 63.0
+        }
+    );
     // Durable work: 3 consecutive months of at least 48 hours [000:586-599].
     assert!(m.outcomes.iter().any(|o| o.measure
-        == Measure::Durable { month: 12, consecutive: 3, min_hours: 48.0 }));
+        == Measure::Durable {
+            month: 12,
+            consecutive: 3,
+            min_hours: 48.0
+        }));
     let by_bg = &m.analyses[2];
-    assert_eq!(m.population.variables[by_bg.within.expect("subgroup")].name, "background");
+    assert_eq!(
+        m.population.variables[by_bg.within.expect("subgroup")].name,
+        "background"
+    );
     assert_eq!(by_bg.levels, vec![0, 1]);
 }
 
@@ -231,17 +275,40 @@ fn almere_observed_carries_the_real_flows() {
     assert!(exp.non_work_exit.is_some());
     assert!(exp.baseline_employment > 0.0);
     let cross = m.arms[1].crossover.as_ref().expect("crossover");
-    assert_eq!(cross.to, ProcessRef { arm: 0, path: Some(1) });
+    assert_eq!(
+        cross.to,
+        ProcessRef {
+            arm: 0,
+            path: Some(1)
+        }
+    );
     assert_eq!(cross.after_months, 6);
     let data = m.data.as_ref().expect("data mapping");
     assert_eq!(data.delimiter, Some(b';'));
     assert_eq!(data.decimal_comma, Some(true));
     assert!(data.allow_exclusions);
     assert_eq!(data.monthly_hours.as_deref(), Some("hours_m{m}"));
-    assert_eq!(data.arm_values, vec![("E".to_string(), 0), ("C".to_string(), 1)]);
+    assert_eq!(
+        data.arm_values,
+        vec![("E".to_string(), 0), ("C".to_string(), 1)]
+    );
     let path = data.path.as_ref().expect("path column");
-    assert_eq!(path.values[0], PathValue { value: "team_zorg".into(), arm: 0, path: 0 });
-    assert_eq!(path.values[2], PathValue { value: "control".into(), arm: 1, path: 0 });
+    assert_eq!(
+        path.values[0],
+        PathValue {
+            value: "team_zorg".into(),
+            arm: 0,
+            path: 0
+        }
+    );
+    assert_eq!(
+        path.values[2],
+        PathValue {
+            value: "control".into(),
+            arm: 1,
+            path: 0
+        }
+    );
 }
 
 const TWO_ARM_BASE: &str = r#"trial "t" {
@@ -259,17 +326,41 @@ fn with(extra: &str) -> String {
 #[test]
 fn defaults_are_filled() {
     let m = model(&with(""));
-    assert_eq!(m.follow_up_months, 12, "follow-up defaults to the latest month measured");
-    assert_eq!(m.assignment.rule, AssignmentRule::Complete { ratio: vec![1, 1] });
+    assert_eq!(
+        m.follow_up_months, 12,
+        "follow-up defaults to the latest month measured"
+    );
+    assert_eq!(
+        m.assignment.rule,
+        AssignmentRule::Complete { ratio: vec![1, 1] }
+    );
     assert_eq!(m.assignment.intake_order, IntakeOrder::Simultaneous);
     assert_eq!(m.employment.job_loss_per_month, 0.0);
-    assert_eq!(m.employment.hours, Distribution::Uniform { low: 8.0, high: 160.0 });
+    assert_eq!(
+        m.employment.hours,
+        Distribution::Uniform {
+            low: 8.0,
+            high: 160.0
+        }
+    );
     let a = &m.analyses[0];
-    assert_eq!((a.test, a.sides, a.alpha, a.correction), (TestKind::PooledZ, Sides::TwoSided, 0.05, Correction::None));
-    assert_eq!(m.outcomes[0].measure, Measure::WorkedWithin { within: 12, min_hours: 1.0 });
+    assert_eq!(
+        (a.test, a.sides, a.alpha, a.correction),
+        (TestKind::PooledZ, Sides::TwoSided, 0.05, Correction::None)
+    );
+    assert_eq!(
+        m.outcomes[0].measure,
+        Measure::WorkedWithin {
+            within: 12,
+            min_hours: 1.0
+        }
+    );
     assert_eq!(m.arms[0].baseline_employment, 0.0);
     let levels = m.population.variables[0].levels().expect("categorical");
-    assert!((levels[2].probability - 0.06).abs() < 1e-12, "`rest` level resolved");
+    assert!(
+        (levels[2].probability - 0.06).abs() < 1e-12,
+        "`rest` level resolved"
+    );
 }
 
 #[test]
@@ -287,20 +378,40 @@ fn units_are_normalised() {
         other => panic!("{other:?}"),
     }
     assert_eq!(m.employment.job_loss_per_month, 0.02);
-    assert_eq!(m.outcomes[1].measure, Measure::EmployedAt { month: 6, min_hours: 52.0 });
+    assert_eq!(
+        m.outcomes[1].measure,
+        Measure::EmployedAt {
+            month: 6,
+            min_hours: 52.0
+        }
+    );
 }
 
 #[test]
 fn randomisation_designs() {
-    let m = model(&with("assignment { randomise 2:1 in blocks of 6 within background }"));
-    assert_eq!(m.assignment.rule, AssignmentRule::Blocked { ratio: vec![2, 1], block_size: 6, strata: vec![0] });
+    let m = model(&with(
+        "assignment { randomise 2:1 in blocks of 6 within background }",
+    ));
+    assert_eq!(
+        m.assignment.rule,
+        AssignmentRule::Blocked {
+            ratio: vec![2, 1],
+            block_size: 6,
+            strata: vec![0]
+        }
+    );
     let m = model(&with("assignment { randomise 2:1 }"));
-    assert_eq!(m.assignment.rule, AssignmentRule::Complete { ratio: vec![2, 1] });
+    assert_eq!(
+        m.assignment.rule,
+        AssignmentRule::Complete { ratio: vec![2, 1] }
+    );
 }
 
 #[test]
 fn subgroup_rates_and_continuous_outcomes() {
-    let m = model(&with("arm c { work within 12 months: 25% by background { dutch: 30%, non_western: 22% } }"));
+    let m = model(&with(
+        "arm c { work within 12 months: 25% by background { dutch: 30%, non_western: 22% } }",
+    ));
     let by = m.arms[2].paths[0].work.by.as_ref().expect("by");
     assert_eq!(by.variable, 0);
     assert_eq!(by.probabilities, vec![Some(0.30), Some(0.22), None]);
@@ -314,10 +425,18 @@ fn subgroup_rates_and_continuous_outcomes() {
 }"#,
     );
     let a = &m.analyses[0];
-    assert_eq!((a.test, a.sides, a.alpha), (TestKind::WelchT, Sides::Less, 0.025));
+    assert_eq!(
+        (a.test, a.sides, a.alpha),
+        (TestKind::WelchT, Sides::Less, 0.025)
+    );
     assert_eq!(
         m.arms[0].direct_outcomes[0].value,
-        DirectValue::Continuous { distribution: Distribution::Normal { mean: 55.0, sd: 10.0 } }
+        DirectValue::Continuous {
+            distribution: Distribution::Normal {
+                mean: 55.0,
+                sd: 10.0
+            }
+        }
     );
 }
 
@@ -325,28 +444,60 @@ fn subgroup_rates_and_continuous_outcomes() {
 fn diagnostics_by_code() {
     // Each mistake gives its own stable code.
     let cases: &[(&str, &str)] = &[
-        ("analysis q { compare w: a vs b within background {dutch} \n correction hlm }", "trialsim::check::unknown_correction"),
-        ("expect pwr(p) >= 80% at 100 per arm", "trialsim::check::unknown_metric"),
-        ("expect power(primary) >= 80% at 100 per arm", "trialsim::check::unknown_analysis"),
+        (
+            "analysis q { compare w: a vs b within background {dutch} \n correction hlm }",
+            "trialsim::check::unknown_correction",
+        ),
+        (
+            "expect pwr(p) >= 80% at 100 per arm",
+            "trialsim::check::unknown_metric",
+        ),
+        (
+            "expect power(primary) >= 80% at 100 per arm",
+            "trialsim::check::unknown_analysis",
+        ),
         ("sample a 100", "trialsim::check::missing_section"),
-        ("arm c { work within 12 months: 20%  crossover 5% -> a.team }", "trialsim::check::unknown_path"),
-        ("assignment { randomise 1:1:1 }", "trialsim::check::invalid_value"),
-        ("eligibility { background >= 3 }", "trialsim::check::invalid_value"),
-        ("population { x ~ uniform(1, 2) }", "trialsim::check::duplicate"),
-        ("outcome w2 = durable at month 12 for 13 months", "trialsim::check::durable_too_long"),
-        ("arm c { path x 50% { work within 12 months: 1% } path y rest { work within 12 months: 2% } work within 12 months: 3% }", "trialsim::check::conflict"),
+        (
+            "arm c { work within 12 months: 20%  crossover 5% -> a.team }",
+            "trialsim::check::unknown_path",
+        ),
+        (
+            "assignment { randomise 1:1:1 }",
+            "trialsim::check::invalid_value",
+        ),
+        (
+            "eligibility { background >= 3 }",
+            "trialsim::check::invalid_value",
+        ),
+        (
+            "population { x ~ uniform(1, 2) }",
+            "trialsim::check::duplicate",
+        ),
+        (
+            "outcome w2 = durable at month 12 for 13 months",
+            "trialsim::check::durable_too_long",
+        ),
+        (
+            "arm c { path x 50% { work within 12 months: 1% } path y rest { work within 12 months: 2% } work within 12 months: 3% }",
+            "trialsim::check::conflict",
+        ),
         ("outcome b = binary", "trialsim::check::missing_section"),
     ];
     for (extra, code) in cases {
         let got = codes(&with(extra));
-        assert!(got.iter().any(|c| c == code), "{extra}: expected {code}, got {got:?}");
+        assert!(
+            got.iter().any(|c| c == code),
+            "{extra}: expected {code}, got {got:?}"
+        );
     }
 }
 
 #[test]
 fn syntax_tree_keeps_spans_but_compares_by_meaning() {
-    let a = trialsim::syntax::parse(&SourceFile::new("a", "trial \"t\" { arm x { } }")).expect("parses");
-    let b = trialsim::syntax::parse(&SourceFile::new("b", "trial \"t\" {\n\n  arm   x {}\n}")).expect("parses");
+    let a = trialsim::syntax::parse(&SourceFile::new("a", "trial \"t\" { arm x { } }"))
+        .expect("parses");
+    let b = trialsim::syntax::parse(&SourceFile::new("b", "trial \"t\" {\n\n  arm   x {}\n}"))
+        .expect("parses");
     assert_eq!(a, b);
     let trialsim::syntax::ast::Item::Arm(arm) = &b.items[0] else {
         panic!("an arm")

@@ -3,6 +3,7 @@
 
 mod common;
 mod language;
+mod language_fuzz;
 mod svg;
 
 #[test]
