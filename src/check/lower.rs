@@ -23,9 +23,112 @@ const SHARE_TOL: f64 = 1e-6;
 struct Cx<'a> {
     src: &'a SourceFile,
     diags: Vec<CheckError>,
+    /// Beliefs about uncertain values, with where each was written.
+    uncertain: Vec<(UncertainParameter, Span)>,
 }
 
 impl Cx<'_> {
+    /// A probability that may carry a belief (`25% ~ uniform(20%, 35%)`), recorded under the
+    /// parameter path that `params` uses for it.
+    fn chance(&mut self, q: &Quantity, what: &str, parameter: String) -> Option<f64> {
+        let p = self.prob(q, what)?;
+        if let Some(belief) = &q.belief {
+            self.belief(belief, p, parameter, q.span)?;
+        }
+        Some(p)
+    }
+
+    fn belief(
+        &mut self,
+        d: &ast::Distribution,
+        central: f64,
+        parameter: String,
+        at: Span,
+    ) -> Option<()> {
+        let ast::Distribution::Call { name, args, span } = d else {
+            let e = self
+                .diag(
+                    Kind::InvalidDistribution,
+                    "a belief about a probability cannot be categorical",
+                )
+                .label(d.span(), "here")
+                .help("write e.g. `25% ~ uniform(20%, 35%)`");
+            self.push(e);
+            return None;
+        };
+        let mut values = Vec::new();
+        for a in args {
+            let v = match a.value.unit {
+                UnitSpec::Percent => a.value.value / 100.0,
+                UnitSpec::None => a.value.value,
+                other => {
+                    self.unit_mismatch(
+                        &a.value,
+                        other,
+                        "a percentage",
+                        "a belief about a probability",
+                        "20%",
+                    );
+                    return None;
+                }
+            };
+            values.push(v);
+        }
+        let bad = |cx: &mut Self, msg: &str| {
+            let e = cx
+                .diag(Kind::InvalidDistribution, msg.to_string())
+                .label(*span, "this belief")
+                .help("a belief about a probability is `uniform(low, high)` with 0% <= low < high <= 100%, `normal(mean, sd)` or `fixed(value)`");
+            cx.push(e);
+        };
+        let distribution = match (name.name.as_str(), values.as_slice()) {
+            ("uniform", [low, high]) if 0.0 <= *low && low < high && *high <= 1.0 => {
+                Distribution::Uniform {
+                    low: *low,
+                    high: *high,
+                }
+            }
+            ("normal", [mean, sd]) if *sd > 0.0 && (0.0..=1.0).contains(mean) => {
+                Distribution::Normal {
+                    mean: *mean,
+                    sd: *sd,
+                }
+            }
+            ("fixed", [value]) if (0.0..=1.0).contains(value) => {
+                Distribution::Fixed { value: *value }
+            }
+            _ => {
+                bad(
+                    self,
+                    &format!(
+                        "`{}` with these arguments is not a belief about a probability",
+                        name.name
+                    ),
+                );
+                return None;
+            }
+        };
+        if let Distribution::Uniform { low, high } = distribution
+            && !(low..=high).contains(&central)
+        {
+            let e = self
+                .diag(Kind::BeliefOffCentre, "the stated value lies outside the belief about it")
+                .label(at, "stated value")
+                .label(*span, "belief")
+                .help("power is reported at the stated value and assurance over the belief; make the range include the value")
+                .warning();
+            self.push(e);
+        }
+        self.uncertain.push((
+            UncertainParameter {
+                parameter,
+                distribution,
+            },
+            at,
+        ));
+        Some(())
+    }
+
     fn push(&mut self, e: CheckError) {
         self.diags.push(e);
     }
@@ -372,6 +475,7 @@ pub(crate) fn lower(src: &SourceFile, spec: &ast::Spec) -> (Option<TrialModel>, 
     let mut cx = Cx {
         src,
         diags: Vec::new(),
+        uncertain: Vec::new(),
     };
     let model = lower_spec(&mut cx, spec);
     (model, cx.diags)
@@ -629,8 +733,24 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         analyses: model_analyses.into_iter().collect::<Option<Vec<_>>>()?,
         expectations: expectations.into_iter().collect::<Option<Vec<_>>>()?,
         data,
-        uncertain: Vec::new(),
+        uncertain: cx.uncertain.iter().map(|(u, _)| u.clone()).collect(),
     };
+    let mut unknown = Vec::new();
+    for (u, at) in &cx.uncertain {
+        if crate::params::get(&model, &u.parameter).is_err() {
+            unknown.push((u.parameter.clone(), *at));
+        }
+    }
+    for (parameter, at) in unknown {
+        let e = cx
+            .diag(
+                Kind::InvalidValue,
+                format!("this value cannot be varied (no parameter `{parameter}`)"),
+            )
+            .label(at, "here")
+            .help("give this value without a belief");
+        cx.push(e);
+    }
     if let (
         Some(sizes),
         AssignmentRule::Complete { ratio } | AssignmentRule::Blocked { ratio, .. },
@@ -1115,7 +1235,11 @@ fn eligibility(cx: &mut Cx<'_>, names: &Names<'_>, e: &ast::Eligibility) -> Opti
             for r in rest {
                 cx.duplicate("`screening`", first.span, r.span);
             }
-            let planned = cx.prob(&first.planned, "the screening loss");
+            let planned = cx.chance(
+                &first.planned,
+                "the screening loss",
+                "eligibility.screening".to_string(),
+            );
             let observed = match &first.observed {
                 Some(q) => match cx.prob(q, "the observed screening loss") {
                     Some(p) => Some(p),
@@ -1523,6 +1647,7 @@ fn employment(cx: &mut Cx<'_>, e: Option<&ast::Employment>) -> Option<Employment
 fn rate(
     cx: &mut Cx<'_>,
     names: &Names<'_>,
+    param: &str,
     r: &ast::Rate,
     follow_up: u32,
     fu_span: Option<Span>,
@@ -1538,7 +1663,7 @@ fn rate(
         ),
         ast::RateKind::EmployedAtIntake => (Some(0), RateMeaning::EmployedAt),
     };
-    let probability = cx.prob(&r.value, "the rate");
+    let probability = cx.chance(&r.value, "the rate", format!("{param}.work"));
     let by = match &r.by {
         None => Some(None),
         Some(by) => {
@@ -1620,7 +1745,14 @@ fn arm(
                 cx.duplicate("`employed at intake`", s, r.span);
                 ok = false;
             }
-            baseline = Some((cx.prob(&r.value, "baseline employment"), r.span));
+            baseline = Some((
+                cx.chance(
+                    &r.value,
+                    "baseline employment",
+                    format!("arm.{}.baseline", a.name.name),
+                ),
+                r.span,
+            ));
         } else {
             arm_rates.push(r);
         }
@@ -1646,7 +1778,14 @@ fn arm(
                 for x in rest {
                     cx.duplicate("the arm's work rate", r.span, x.span);
                 }
-                rate(cx, names, r, follow_up, fu_span)
+                rate(
+                    cx,
+                    names,
+                    &format!("arm.{}", a.name.name),
+                    r,
+                    follow_up,
+                    fu_span,
+                )
             }
         };
         let needs_rate = arm_rates.is_empty()
@@ -1713,6 +1852,23 @@ fn arm(
             a.name.span,
             &items,
         );
+        if let Some(shares) = &shares {
+            for (p, share) in a.paths.iter().zip(shares) {
+                if let Share::Value(Quantity {
+                    belief: Some(b),
+                    span,
+                    ..
+                }) = &p.share
+                {
+                    let _ = cx.belief(
+                        b,
+                        *share,
+                        format!("arm.{}.{}.share", a.name.name, p.name.name),
+                        *span,
+                    );
+                }
+            }
+        }
         let mut paths = Vec::new();
         for (i, p) in a.paths.iter().enumerate() {
             let delay = match &p.delay {
@@ -1743,7 +1899,14 @@ fn arm(
                         cx.push(e);
                         None
                     } else {
-                        rate(cx, names, r, follow_up, fu_span)
+                        rate(
+                            cx,
+                            names,
+                            &format!("arm.{}.{}", a.name.name, p.name.name),
+                            r,
+                            follow_up,
+                            fu_span,
+                        )
                     }
                 }
             };
@@ -1780,7 +1943,11 @@ fn arm(
             for r in rest {
                 cx.duplicate("`dropout`", d.span, r.span);
             }
-            let share = cx.prob(&d.share, "the dropout share");
+            let share = cx.chance(
+                &d.share,
+                "the dropout share",
+                format!("arm.{}.dropout", a.name.name),
+            );
             let follows = match &d.follows {
                 Some(p) => names.process(cx, p),
                 None => {
@@ -1804,7 +1971,11 @@ fn arm(
             for (_, _, r) in rest {
                 cx.duplicate("`exemption`", *s, *r);
             }
-            let share = cx.prob(share, "the exemption share");
+            let share = cx.chance(
+                share,
+                "the exemption share",
+                format!("arm.{}.exemption", a.name.name),
+            );
             let max = cx.whole_months(max, "the longest exemption");
             share
                 .zip(max)
@@ -1818,7 +1989,11 @@ fn arm(
                 cx.duplicate("`exit without work`", *s, *r);
             }
             let months = cx.whole_months(window, "the window of non-work exits");
-            let p = cx.prob(p, "the non-work exit rate");
+            let p = cx.chance(
+                p,
+                "the non-work exit rate",
+                format!("arm.{}.non_work_exit", a.name.name),
+            );
             months.zip(p).map(|(months, probability)| {
                 Some(EventRate {
                     probability,
@@ -1833,7 +2008,11 @@ fn arm(
             for r in rest {
                 cx.duplicate("`crossover`", c.span, r.span);
             }
-            let share = cx.prob(&c.share, "the crossover share");
+            let share = cx.chance(
+                &c.share,
+                "the crossover share",
+                format!("arm.{}.crossover", a.name.name),
+            );
             let to = names.process(cx, &c.to);
             if let Some(to) = &to
                 && to.arm == index
@@ -1881,7 +2060,11 @@ fn arm(
         };
         let value = match (&measures[o], &d.value) {
             (Some(Measure::DirectBinary), ast::DirectValue::Probability(q)) => cx
-                .prob(q, &format!("the rate of `{}`", d.outcome.name))
+                .chance(
+                    q,
+                    &format!("the rate of `{}`", d.outcome.name),
+                    format!("arm.{}.{}", a.name.name, d.outcome.name),
+                )
                 .map(|probability| DirectValue::Binary { probability }),
             (Some(Measure::DirectContinuous), ast::DirectValue::Distribution(dist)) => {
                 distribution(cx, dist, DistUse::Plain)

@@ -290,6 +290,8 @@ impl Rule {
             Rule::d_decimal => "`decimal comma` or `decimal point`",
             Rule::d_allow => "`allow exclusions`",
             Rule::quantity => "a number",
+            Rule::chance => "a percentage such as `25%`",
+            Rule::belief => "`~ uniform(low, high)`",
             Rule::unit => "a unit",
             Rule::per_what => "`per week` or `per month`",
             Rule::percent => "`%`",

@@ -504,3 +504,50 @@ fn syntax_tree_keeps_spans_but_compares_by_meaning() {
     };
     assert_eq!((arm.name.span.start, arm.name.span.end), (21, 22));
 }
+
+#[test]
+fn beliefs_about_uncertain_values() {
+    let m = model(&with(
+        "arm c {\n    path tz 25% ~ uniform(20%, 35%) { work within 12 months: 10% ~ normal(10%, 2%) }\n    path g rest { work within 12 months: 25% }\n    crossover 7% ~ uniform(5%, 10%) -> a\n  }",
+    ));
+    assert_eq!(
+        m.uncertain,
+        vec![
+            UncertainParameter {
+                parameter: "arm.c.tz.share".into(),
+                distribution: Distribution::Uniform {
+                    low: 0.20,
+                    high: 0.35
+                },
+            },
+            UncertainParameter {
+                parameter: "arm.c.tz.work".into(),
+                distribution: Distribution::Normal {
+                    mean: 0.10,
+                    sd: 0.02
+                },
+            },
+            UncertainParameter {
+                parameter: "arm.c.crossover".into(),
+                distribution: Distribution::Uniform {
+                    low: 0.05,
+                    high: 0.10
+                },
+            },
+        ]
+    );
+    for p in &m.uncertain {
+        trialsim::params::get(&m, &p.parameter).expect("every belief names a parameter");
+    }
+    let got = codes(&with(
+        "arm c { work within 12 months: 25% ~ uniform(30%, 40%) }",
+    ));
+    assert_eq!(got, vec!["trialsim::check::belief_off_centre".to_string()]);
+    let got = codes(&with(
+        "arm c { work within 12 months: 25% ~ uniform(20%, 140%) }",
+    ));
+    assert!(
+        got.contains(&"trialsim::check::invalid_distribution".to_string()),
+        "{got:?}"
+    );
+}
