@@ -1,10 +1,36 @@
 //! The analysis plan: one piece of code that runs on a participant table, whether the table came
 //! from the simulator or from a real CSV. It knows neither the engine nor the loader.
+//!
+//! Every analysis is by intention to treat: participants are grouped by their assigned arm
+//! (`table.arm`), whatever their flags say. Missing outcome values (NaN) are left out and the
+//! number analysed is reported per arm. Binary outcomes (values 0/1; a value ≥ 0.5 counts as 1)
+//! are compared as proportions, continuous ones as means. The contrasts of one analysis
+//! (outcomes × subgroup levels) form one family for the declared multiplicity correction.
+//!
+//! [`run_plan_into`] reuses the result's allocations and a per-thread scratch, so that a Monte
+//! Carlo replicate costs one pass over the table per outcome and no allocation once warm.
+
+mod balance;
+
+use std::cell::RefCell;
 
 use serde::Serialize;
 
-use crate::model::TrialModel;
-use crate::table::ParticipantTable;
+use crate::model::{Analysis, Correction, Level, TestKind, TrialModel};
+use crate::stats::intervals::{
+    RiskRatio, newcombe_difference, risk_ratio, t_mean, wald_difference_proportions,
+    welch_difference_means, wilson,
+};
+use crate::stats::multiplicity::{bonferroni_into, holm_into};
+use crate::stats::tests::{
+    TestOutcome, fisher_exact, heterogeneity, two_proportion_z, welch_df, welch_t,
+};
+use crate::table::{CovariateColumn, ParticipantTable};
+
+pub use balance::{BalanceRow, BalanceTable, balance, balance_between};
+
+/// Confidence level of every interval in the results.
+pub const CONFIDENCE: f64 = 0.95;
 
 /// Results of every analysis of the plan, in plan order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -20,6 +46,9 @@ pub struct AnalysisResult {
     pub name: String,
     /// Contrasts, outcome-major then subgroup level, in declaration order.
     pub contrasts: Vec<ContrastResult>,
+    /// For a subgroup analysis, one test of heterogeneity of the effect across the levels per
+    /// outcome (in outcome order); empty otherwise.
+    pub interactions: Vec<InteractionResult>,
 }
 
 /// One treatment-versus-control contrast on one outcome (within one subgroup level, if any).
@@ -46,6 +75,13 @@ pub struct ContrastResult {
     pub p_adjusted: f64,
     /// Whether H0 is rejected at the analysis' alpha after correction.
     pub reject: bool,
+    /// 95 % Wald interval of the difference (unpooled standard error; for means the same as
+    /// `ci`, with the t quantile at the Welch degrees of freedom).
+    pub wald_ci: (f64, f64),
+    /// Degrees of freedom of Welch's t test, when that is the test.
+    pub df: Option<f64>,
+    /// Risk ratio treatment / control with its 95 % log interval, for binary outcomes.
+    pub risk_ratio: Option<RiskRatio>,
 }
 
 /// Per-arm summary of one outcome.
@@ -57,10 +93,489 @@ pub struct ArmSummary {
     pub mean: f64,
     /// Sample standard deviation.
     pub sd: f64,
+    /// Number of participants with the outcome, for a binary outcome.
+    pub events: Option<u64>,
+    /// 95 % interval of the mean: Wilson score for a proportion, t for a mean.
+    pub ci: (f64, f64),
+}
+
+/// The test of heterogeneity of one outcome's effect across the levels of a subgroup variable:
+/// Cochran's Q on the level-specific differences weighted by their inverse (unpooled)
+/// variances, chi-square with (levels − 1) degrees of freedom. Levels whose difference has no
+/// positive finite variance (an empty arm, 0 % or 100 % in both arms) are left out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InteractionResult {
+    /// Outcome name.
+    pub outcome: String,
+    /// Subgroup variable name.
+    pub variable: String,
+    /// Q statistic (NaN with fewer than two usable levels).
+    pub statistic: f64,
+    /// Degrees of freedom (usable levels − 1).
+    pub df: usize,
+    /// p-value (NaN with fewer than two usable levels).
+    pub p_value: f64,
+}
+
+/// Running sums of one outcome in one (subgroup level, arm) cell; Welford's update keeps the
+/// variance accurate for hours-like outcomes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Accumulator {
+    n: u64,
+    events: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Accumulator {
+    #[inline]
+    fn push(&mut self, value: f64) {
+        self.n += 1;
+        self.events += u64::from(value >= 0.5);
+        let delta = value - self.mean;
+        self.mean += delta / self.n as f64;
+        self.m2 += delta * (value - self.mean);
+    }
+
+    fn summary(&self, binary: bool) -> ArmSummary {
+        let n = self.n;
+        let mean = if n == 0 {
+            f64::NAN
+        } else if binary {
+            self.events as f64 / n as f64
+        } else {
+            self.mean
+        };
+        let sd = if n < 2 {
+            f64::NAN
+        } else if binary {
+            let p = mean;
+            (p * (1.0 - p) * n as f64 / (n - 1) as f64).sqrt()
+        } else {
+            (self.m2 / (n - 1) as f64).max(0.0).sqrt()
+        };
+        let (events, ci) = if binary {
+            (Some(self.events), wilson(self.events, n, CONFIDENCE))
+        } else {
+            (None, t_mean(mean, sd, n, CONFIDENCE))
+        };
+        ArmSummary {
+            n,
+            mean,
+            sd,
+            events,
+            ci,
+        }
+    }
+}
+
+/// Per-thread buffers reused from replicate to replicate.
+#[derive(Default)]
+struct Scratch {
+    /// `[treatment, control]` accumulators per subgroup slot.
+    cells: Vec<[Accumulator; 2]>,
+    /// Subgroup slot of each level code (`usize::MAX`: not analysed).
+    slot_of_level: Vec<usize>,
+    p: Vec<f64>,
+    adjusted: Vec<f64>,
+    order: Vec<usize>,
+    estimates: Vec<f64>,
+    variances: Vec<f64>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 /// Runs every analysis of the model's plan on `table`.
 pub fn run_plan(model: &TrialModel, table: &ParticipantTable) -> PlanResult {
-    let _ = (model, table);
-    todo!("the analysis helper implements this")
+    let mut result = PlanResult::default();
+    run_plan_into(model, table, &mut result);
+    result
+}
+
+/// [`run_plan`] into an existing result, reusing its allocations (names are rewritten only when
+/// they differ): the entry point for the simulator's per-replicate loop.
+pub fn run_plan_into(model: &TrialModel, table: &ParticipantTable, result: &mut PlanResult) {
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        result.analyses.truncate(model.analyses.len());
+        for (index, analysis) in model.analyses.iter().enumerate() {
+            if result.analyses.len() <= index {
+                result.analyses.push(AnalysisResult {
+                    name: String::new(),
+                    contrasts: Vec::new(),
+                    interactions: Vec::new(),
+                });
+            }
+            run_analysis(
+                model,
+                analysis,
+                table,
+                &mut result.analyses[index],
+                &mut scratch,
+            );
+        }
+    });
+}
+
+/// The subgroup of an analysis: the variable's name and levels, the analysed level indices
+/// (all when the list is empty) and the table's column of level codes.
+struct Subgroup<'a> {
+    variable: &'a str,
+    names: &'a [Level],
+    levels: &'a [usize],
+    column: Option<&'a [u32]>,
+}
+
+impl Subgroup<'_> {
+    fn count(&self) -> usize {
+        if self.levels.is_empty() {
+            self.names.len()
+        } else {
+            self.levels.len()
+        }
+    }
+
+    fn level(&self, slot: usize) -> usize {
+        if self.levels.is_empty() {
+            slot
+        } else {
+            self.levels[slot]
+        }
+    }
+
+    fn level_name(&self, slot: usize) -> &str {
+        self.names
+            .get(self.level(slot))
+            .map_or("", |l| l.name.as_str())
+    }
+}
+
+fn subgroup<'a>(
+    model: &'a TrialModel,
+    analysis: &'a Analysis,
+    table: &'a ParticipantTable,
+) -> Option<Subgroup<'a>> {
+    let var = analysis.within?;
+    let variable = model.population.variables.get(var)?;
+    let column = match table.covariates.get(var) {
+        Some(CovariateColumn::Categorical(codes)) => Some(codes.as_slice()),
+        _ => None,
+    };
+    Some(Subgroup {
+        variable: &variable.name,
+        names: variable.levels().unwrap_or_default(),
+        levels: &analysis.levels,
+        column,
+    })
+}
+
+fn run_analysis(
+    model: &TrialModel,
+    analysis: &Analysis,
+    table: &ParticipantTable,
+    out: &mut AnalysisResult,
+    scratch: &mut Scratch,
+) {
+    if out.name != analysis.name {
+        out.name.clone_from(&analysis.name);
+    }
+    let subgroup = subgroup(model, analysis, table);
+    let slots = subgroup.as_ref().map_or(1, Subgroup::count);
+    let contrasts = analysis.outcomes.len() * slots;
+    out.contrasts.truncate(contrasts);
+
+    // Level code → slot.
+    scratch.slot_of_level.clear();
+    if let Some(s) = &subgroup {
+        let size = (0..slots).map(|slot| s.level(slot) + 1).max().unwrap_or(0);
+        scratch.slot_of_level.resize(size, usize::MAX);
+        for slot in 0..slots {
+            scratch.slot_of_level[s.level(slot)] = slot;
+        }
+    }
+
+    let mut next = 0;
+    for &outcome_id in &analysis.outcomes {
+        let outcome = model.outcomes.get(outcome_id);
+        let binary = outcome.is_none_or(|o| o.is_binary());
+        let name = outcome.map_or("", |o| o.name.as_str());
+        accumulate(
+            analysis,
+            table,
+            outcome_id,
+            subgroup.as_ref(),
+            slots,
+            scratch,
+        );
+        for slot in 0..slots {
+            let label = subgroup.as_ref().map(|s| (s.variable, s.level_name(slot)));
+            let [t, c] = scratch.cells[slot];
+            let contrast = contrast(analysis, binary, &t, &c);
+            set_contrast(&mut out.contrasts, next, name, label, contrast);
+            next += 1;
+        }
+    }
+
+    adjust(analysis, &mut out.contrasts, scratch);
+    interactions(analysis, subgroup.as_ref(), slots, out, scratch);
+}
+
+/// One pass over the table for one outcome, filling the `[treatment, control]` cells of every
+/// subgroup slot.
+fn accumulate(
+    analysis: &Analysis,
+    table: &ParticipantTable,
+    outcome: usize,
+    subgroup: Option<&Subgroup<'_>>,
+    slots: usize,
+    scratch: &mut Scratch,
+) {
+    scratch.cells.clear();
+    scratch.cells.resize(slots, [Accumulator::default(); 2]);
+    let Some(values) = table.outcomes.get(outcome) else {
+        return;
+    };
+    let (treatment, control) = (analysis.treatment as u64, analysis.control as u64);
+    let arm_of = |arm: u32| {
+        let arm = u64::from(arm);
+        if arm == treatment {
+            Some(0)
+        } else if arm == control {
+            Some(1)
+        } else {
+            None
+        }
+    };
+    match subgroup {
+        None => {
+            for (&arm, &value) in table.arm.iter().zip(values) {
+                if let Some(side) = arm_of(arm)
+                    && !value.is_nan()
+                {
+                    scratch.cells[0][side].push(value);
+                }
+            }
+        }
+        Some(s) => {
+            let Some(codes) = s.column else {
+                return;
+            };
+            for ((&arm, &value), &code) in table.arm.iter().zip(values).zip(codes) {
+                let slot = scratch
+                    .slot_of_level
+                    .get(code as usize)
+                    .copied()
+                    .unwrap_or(usize::MAX);
+                if slot == usize::MAX || value.is_nan() {
+                    continue;
+                }
+                if let Some(side) = arm_of(arm) {
+                    scratch.cells[slot][side].push(value);
+                }
+            }
+        }
+    }
+}
+
+/// The numbers of one contrast (labels and corrections are filled in by the caller).
+struct Numbers {
+    treatment: ArmSummary,
+    control: ArmSummary,
+    difference: f64,
+    ci: (f64, f64),
+    wald_ci: (f64, f64),
+    test: TestOutcome,
+    df: Option<f64>,
+    risk_ratio: Option<RiskRatio>,
+}
+
+fn contrast(analysis: &Analysis, binary: bool, t: &Accumulator, c: &Accumulator) -> Numbers {
+    let treatment = t.summary(binary);
+    let control = c.summary(binary);
+    let difference = treatment.mean - control.mean;
+    let sides = analysis.sides;
+    let welch = || {
+        let test = welch_t(
+            treatment.mean,
+            treatment.sd,
+            t.n,
+            control.mean,
+            control.sd,
+            c.n,
+            sides,
+        );
+        (test, Some(welch_df(treatment.sd, t.n, control.sd, c.n)))
+    };
+    if binary {
+        let (x_t, n_t, x_c, n_c) = (t.events, t.n, c.events, c.n);
+        let (test, df) = match analysis.test {
+            TestKind::PooledZ => (two_proportion_z(x_t, n_t, x_c, n_c, true, sides), None),
+            TestKind::UnpooledZ => (two_proportion_z(x_t, n_t, x_c, n_c, false, sides), None),
+            TestKind::FisherExact => {
+                let test = fisher_exact(x_t, n_t, x_c, n_c, sides);
+                (
+                    TestOutcome {
+                        statistic: f64::NAN,
+                        p_value: test.p_value,
+                    },
+                    None,
+                )
+            }
+            TestKind::WelchT => welch(),
+        };
+        Numbers {
+            treatment,
+            control,
+            difference,
+            ci: newcombe_difference(x_t, n_t, x_c, n_c, CONFIDENCE),
+            wald_ci: wald_difference_proportions(x_t, n_t, x_c, n_c, CONFIDENCE),
+            test,
+            df,
+            risk_ratio: Some(risk_ratio(x_t, n_t, x_c, n_c, CONFIDENCE)),
+        }
+    } else {
+        // Means are always compared with Welch's t; the checker pairs the z and Fisher tests
+        // with binary outcomes only.
+        let (test, df) = welch();
+        let ci = welch_difference_means(
+            treatment.mean,
+            treatment.sd,
+            t.n,
+            control.mean,
+            control.sd,
+            c.n,
+            CONFIDENCE,
+        );
+        Numbers {
+            treatment,
+            control,
+            difference,
+            ci,
+            wald_ci: ci,
+            test,
+            df,
+            risk_ratio: None,
+        }
+    }
+}
+
+fn set_contrast(
+    contrasts: &mut Vec<ContrastResult>,
+    index: usize,
+    outcome: &str,
+    subgroup: Option<(&str, &str)>,
+    n: Numbers,
+) {
+    if contrasts.len() <= index {
+        contrasts.push(ContrastResult {
+            outcome: String::new(),
+            subgroup: None,
+            treatment: ArmSummary::default(),
+            control: ArmSummary::default(),
+            difference: f64::NAN,
+            ci: (f64::NAN, f64::NAN),
+            statistic: f64::NAN,
+            p_value: f64::NAN,
+            p_adjusted: f64::NAN,
+            reject: false,
+            wald_ci: (f64::NAN, f64::NAN),
+            df: None,
+            risk_ratio: None,
+        });
+    }
+    let c = &mut contrasts[index];
+    if c.outcome != outcome {
+        c.outcome = outcome.to_owned();
+    }
+    let same_subgroup = match (&c.subgroup, subgroup) {
+        (None, None) => true,
+        (Some((v, l)), Some((v2, l2))) => v == v2 && l == l2,
+        _ => false,
+    };
+    if !same_subgroup {
+        c.subgroup = subgroup.map(|(v, l)| (v.to_owned(), l.to_owned()));
+    }
+    c.treatment = n.treatment;
+    c.control = n.control;
+    c.difference = n.difference;
+    c.ci = n.ci;
+    c.wald_ci = n.wald_ci;
+    c.statistic = n.test.statistic;
+    c.p_value = n.test.p_value;
+    c.df = n.df;
+    c.risk_ratio = n.risk_ratio;
+}
+
+/// Multiplicity correction over the analysis' contrasts and the rejection decisions.
+fn adjust(analysis: &Analysis, contrasts: &mut [ContrastResult], scratch: &mut Scratch) {
+    scratch.p.clear();
+    scratch.p.extend(contrasts.iter().map(|c| c.p_value));
+    scratch.adjusted.clear();
+    scratch.adjusted.resize(contrasts.len(), f64::NAN);
+    match analysis.correction {
+        Correction::None => scratch.adjusted.copy_from_slice(&scratch.p),
+        Correction::Bonferroni => bonferroni_into(&scratch.p, &mut scratch.adjusted),
+        Correction::Holm => holm_into(&scratch.p, &mut scratch.adjusted, &mut scratch.order),
+    }
+    for (c, &p) in contrasts.iter_mut().zip(&scratch.adjusted) {
+        c.p_adjusted = p;
+        c.reject = p <= analysis.alpha;
+    }
+}
+
+/// Variance of a contrast's difference (unpooled), for the heterogeneity test.
+fn difference_variance(c: &ContrastResult) -> f64 {
+    let part = |a: &ArmSummary| {
+        if a.events.is_some() {
+            a.mean * (1.0 - a.mean) / a.n as f64
+        } else {
+            a.sd * a.sd / a.n as f64
+        }
+    };
+    part(&c.treatment) + part(&c.control)
+}
+
+fn interactions(
+    analysis: &Analysis,
+    subgroup: Option<&Subgroup<'_>>,
+    slots: usize,
+    out: &mut AnalysisResult,
+    scratch: &mut Scratch,
+) {
+    let Some(s) = subgroup else {
+        out.interactions.clear();
+        return;
+    };
+    out.interactions.truncate(analysis.outcomes.len());
+    for (k, chunk) in out.contrasts.chunks(slots.max(1)).enumerate() {
+        scratch.estimates.clear();
+        scratch.variances.clear();
+        for c in chunk {
+            scratch.estimates.push(c.difference);
+            scratch.variances.push(difference_variance(c));
+        }
+        let (test, df) = heterogeneity(&scratch.estimates, &scratch.variances);
+        let outcome = chunk.first().map_or("", |c| c.outcome.as_str());
+        if out.interactions.len() <= k {
+            out.interactions.push(InteractionResult {
+                outcome: outcome.to_owned(),
+                variable: s.variable.to_owned(),
+                statistic: f64::NAN,
+                df: 0,
+                p_value: f64::NAN,
+            });
+        }
+        let i = &mut out.interactions[k];
+        if i.outcome != outcome {
+            i.outcome = outcome.to_owned();
+        }
+        if i.variable != s.variable {
+            i.variable = s.variable.to_owned();
+        }
+        i.statistic = test.statistic;
+        i.df = df;
+        i.p_value = test.p_value;
+    }
 }

@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 
 use crate::check::Checked;
 use crate::source::SourceFile;
+pub mod power;
 
 /// Design, simulate and analyse randomised pilots from one spec file.
 #[derive(Debug, Parser)]
@@ -26,6 +27,8 @@ struct Cli {
 enum Command {
     /// Check spec files and summarise the trial each describes.
     Check(check::Args),
+    /// Simulate the trial and report power, bias, coverage, flows and expectations.
+    Power(power::PowerArgs),
 }
 
 /// Parses `args` and runs the chosen command; the exit code says whether it succeeded.
@@ -44,6 +47,7 @@ where
     install_diagnostic_handler();
     match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Power(args) => power::run(args),
     }
 }
 

@@ -1,9 +1,13 @@
 //! The one integration-test binary. Each area is a module; `no_forgotten_test_files` makes sure
 //! every file in this folder is compiled.
 
+mod analysis;
+#[allow(dead_code)]
 mod common;
+mod data;
 mod language;
 mod language_fuzz;
+mod stats;
 mod svg;
 
 #[test]

@@ -1,0 +1,123 @@
+//! `trialsim analyze FILE --data CSV`: the spec's analysis plan on real participant data.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use crate::check;
+use crate::data;
+use crate::report::analysis::{self as report, AnalysisReport};
+use crate::source::SourceFile;
+
+/// Output format of the analysis report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned plain text.
+    Text,
+    /// The JSON report (the same as `--snapshot` writes).
+    Json,
+    /// Markdown tables.
+    Markdown,
+}
+
+/// Arguments of `trialsim analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// The spec file (with a `data { ... }` section mapping the CSV's columns).
+    pub file: PathBuf,
+    /// The participant CSV.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Report format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also write the JSON report to this file.
+    #[arg(long, value_name = "OUT")]
+    pub snapshot: Option<PathBuf>,
+    /// Compare with the JSON report in this file; exit 1 and show what changed if it differs.
+    #[arg(long, value_name = "OUT", conflicts_with = "snapshot")]
+    pub check: Option<PathBuf>,
+}
+
+/// Runs `trialsim analyze`. Exit codes: 0 done (and unchanged, with `--check`); 1 bad spec or
+/// data, or a changed report under `--check`; 2 unreadable files.
+pub fn run(args: AnalyzeArgs) -> ExitCode {
+    let source = match SourceFile::read(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot read spec `{}`: {}", e.path, e.reason);
+            return ExitCode::from(2);
+        }
+    };
+    let checked = match check::compile(&source) {
+        Ok(c) => c,
+        Err(failed) => {
+            super::eprint_diagnostic(&failed);
+            return ExitCode::from(1);
+        }
+    };
+    for w in &checked.warnings {
+        super::eprint_diagnostic(w);
+    }
+    let model = checked.model;
+    let Some(mapping) = model.data.clone() else {
+        eprintln!(
+            "error: spec `{}` has no data section\n  help: add `data {{ id \"id\" arm \"arm\" {{ \"treated\" -> <arm>, ... }} outcome <name> \"column\" }}` to map the CSV's columns",
+            source.name
+        );
+        return ExitCode::from(1);
+    };
+    let data_name = args.data.display().to_string();
+    let loaded = match data::load_path(&model, &mapping, &args.data, &data_name) {
+        Ok(l) => l,
+        Err(e) => {
+            super::eprint_diagnostic(&e);
+            return ExitCode::from(1);
+        }
+    };
+    let report = AnalysisReport::build(&model, &data_name, &loaded);
+    let json = report::render_json(&report);
+    let out = match args.format {
+        Format::Text => report::render_text(&report),
+        Format::Json => json.clone(),
+        Format::Markdown => report::render_markdown(&report),
+    };
+    print!("{out}");
+    if let Some(path) = &args.snapshot
+        && let Err(e) = std::fs::write(path, &json)
+    {
+        eprintln!("error: cannot write snapshot `{}`: {e}", path.display());
+        return ExitCode::from(2);
+    }
+    if let Some(path) = &args.check {
+        let shown = path.display();
+        let old = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: cannot read snapshot `{shown}`: {e}\n  help: write it first with --snapshot {shown}");
+                return ExitCode::from(2);
+            }
+        };
+        let old: serde_json::Value = match serde_json::from_str(&old) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("error: snapshot `{shown}` is not a JSON report: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let new = report::to_json(&report);
+        let changes = report::diff(&old, &new);
+        if changes.is_empty() {
+            eprintln!("analysis report unchanged: matches `{shown}`");
+        } else {
+            eprintln!("analysis report changed: {} difference(s) from `{shown}`", changes.len());
+            for c in &changes {
+                eprintln!("  {c}");
+            }
+            eprintln!("  help: if the change is intended, update the snapshot with --snapshot {shown}");
+            return ExitCode::from(1);
+        }
+    }
+    ExitCode::SUCCESS
+}

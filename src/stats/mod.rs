@@ -1,0 +1,19 @@
+//! Numbers only: distributions, hypothesis tests, confidence intervals, multiplicity corrections
+//! and closed-form or exactly enumerated power. Nothing here knows about trials, arms or specs;
+//! the analysis plan and the power report build on these functions.
+//!
+//! Conventions shared by every function:
+//! - "treatment" is the first group and "control" the second; a one-sided alternative
+//!   [`Sides::Greater`] means treatment > control.
+//! - Where a quantity is mathematically undefined (an empty group, a standard deviation of a
+//!   single observation) the function returns NaN and says so; a NaN p-value is never a rejection.
+//! - Where a limit exists (a zero variance with a non-zero difference) the limit is returned
+//!   (an infinite statistic, a p-value of 0 or 1), never NaN.
+
+pub mod dist;
+pub mod intervals;
+pub mod multiplicity;
+pub mod power;
+pub mod tests;
+
+pub use crate::model::Sides;

@@ -1,0 +1,374 @@
+//! The shared analysis plan on small hand-built participant tables.
+//!
+//! References: Python (`tests/reference/analysis.py`), run with scipy 1.17.1 / statsmodels 0.15.0 on exactly the
+//! columns below (the arrays ARM, SEX, WORK, HOURS), ITT by arm 0 (treatment) vs arm 1
+//! (control), NaN rows dropped per outcome, arm 2 ignored:
+//! - counts: x = np.nansum(work[mask]), n = np.sum(~np.isnan(work[mask]))
+//! - z, p: proportions_ztest([x_t, x_c], [n_t, n_c], alternative=...)
+//! - Newcombe / Wald: confint_proportions_2indep(x_t, n_t, x_c, n_c, method='newcomb' | 'wald',
+//!   compare='diff')
+//! - Wilson: proportion_confint(x_t, n_t, method='wilson')
+//! - risk ratio: Table2x2(np.array([[x_t, n_t-x_t], [x_c, n_c-x_c]], float)) (no zero cells)
+//! - Fisher: stats.fisher_exact([[x_t, n_t-x_t], [x_c, n_c-x_c]], alternative=...)
+//! - Holm / Bonferroni: multipletests(p, method='holm' | 'bonferroni')[1]
+//! - interaction: d, v = level differences and unpooled variances p_t q_t/n_t + p_c q_c/n_c;
+//!   w = 1/v; Q = sum(w (d - sum(w d)/sum(w))^2); stats.chi2.sf(Q, 1)
+//! - hours: stats.ttest_ind(a, b, equal_var=False) with .df and .confidence_interval(0.95);
+//!   stats.t.interval(0.95, n-1, loc=mean, scale=sd/sqrt(n)) per arm.
+
+use trialsim::analysis::{PlanResult, balance, run_plan, run_plan_into};
+use trialsim::model::*;
+use trialsim::table::{CovariateColumn, ParticipantTable};
+
+const NAN: f64 = f64::NAN;
+const ARM: [u32; 30] = [
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2,
+];
+const SEX: [u32; 30] = [
+    0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 1, 0,
+];
+const WORK: [f64; 30] = [
+    1., 0., 1., 1., 0., NAN, 1., 0., 0., 1., 1., 0., 1., 0., 0., 0., 1., 0., 0., 0., NAN, 1., 0.,
+    0., 0., 0., 1., 1., 1., 1.,
+];
+const HOURS: [f64; 30] = [
+    80., 0., 120.5, 64., 0., 32., 96., 0., 0., 140., 72., NAN, 88., 10., 0., 0., 60., 0., 16., 0.,
+    0., 40., 0., 0., 8., 0., 100., 500., 500., 500.,
+];
+
+#[track_caller]
+fn close(actual: f64, expected: f64) {
+    assert!(
+        (actual - expected).abs() <= 1e-6 * expected.abs().max(1.0),
+        "got {actual}, expected {expected}"
+    );
+}
+
+#[track_caller]
+fn close_pair(actual: (f64, f64), expected: (f64, f64)) {
+    close(actual.0, expected.0);
+    close(actual.1, expected.1);
+}
+
+fn level(name: &str, probability: f64) -> Level {
+    Level {
+        name: name.into(),
+        value: None,
+        probability,
+    }
+}
+
+fn arm(name: &str) -> Arm {
+    Arm {
+        name: name.into(),
+        paths: Vec::new(),
+        baseline_employment: 0.0,
+        dropout: None,
+        exemption: None,
+        non_work_exit: None,
+        crossover: None,
+        direct_outcomes: Vec::new(),
+    }
+}
+
+fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind, sides: Sides) -> Analysis {
+    Analysis {
+        name: name.into(),
+        outcomes,
+        treatment: 0,
+        control: 1,
+        test,
+        sides,
+        alpha: 0.05,
+        within: None,
+        levels: Vec::new(),
+        correction: Correction::None,
+    }
+}
+
+/// Three arms (experiment, control, other), a categorical `sex` and a numeric `age`, a binary
+/// `work` and a continuous `hours` outcome, and the given analyses.
+fn model(analyses: Vec<Analysis>) -> TrialModel {
+    TrialModel {
+        name: "test".into(),
+        follow_up_months: 12,
+        reference_date: None,
+        population: Population {
+            pool: None,
+            variables: vec![
+                Variable {
+                    name: "sex".into(),
+                    unit: Unit::None,
+                    distribution: Distribution::Categorical {
+                        levels: vec![level("female", 0.5), level("male", 0.5)],
+                    },
+                },
+                Variable {
+                    name: "age".into(),
+                    unit: Unit::Years,
+                    distribution: Distribution::Uniform {
+                        low: 45.0,
+                        high: 63.0,
+                    },
+                },
+            ],
+        },
+        eligibility: Eligibility {
+            criteria: Vec::new(),
+            screening: None,
+        },
+        assignment: Assignment {
+            rule: AssignmentRule::Complete {
+                ratio: vec![1, 1, 1],
+            },
+            intake_order: IntakeOrder::Simultaneous,
+            capacity: None,
+        },
+        sample: None,
+        arms: vec![arm("experiment"), arm("control"), arm("other")],
+        employment: EmploymentProcess {
+            job_loss_per_month: 0.0,
+            hours: Distribution::Fixed { value: 80.0 },
+            wage: None,
+        },
+        outcomes: vec![
+            Outcome {
+                name: "work".into(),
+                measure: Measure::DirectBinary,
+            },
+            Outcome {
+                name: "hours".into(),
+                measure: Measure::DirectContinuous,
+            },
+        ],
+        analyses,
+        expectations: Vec::new(),
+        data: None,
+        uncertain: Vec::new(),
+    }
+}
+
+fn table() -> ParticipantTable {
+    let n = ARM.len();
+    ParticipantTable {
+        id: (1..=n as u64).collect(),
+        arm: ARM.to_vec(),
+        path: vec![0; n],
+        // Flags must not change anything: the analysis is by intention to treat.
+        flags: (0..n).map(|i| if i % 5 == 0 { 1 } else { 0 }).collect(),
+        covariates: vec![
+            CovariateColumn::Categorical(SEX.to_vec()),
+            CovariateColumn::Numeric((0..n).map(|i| 45.0 + (i % 7) as f64 * 2.5).collect()),
+        ],
+        outcomes: vec![WORK.to_vec(), HOURS.to_vec()],
+    }
+}
+
+#[test]
+fn primary_pooled_z_matches_statsmodels() {
+    let m = model(vec![analysis(
+        "primary",
+        vec![0],
+        TestKind::PooledZ,
+        Sides::Greater,
+    )]);
+    let result = run_plan(&m, &table());
+    let c = &result.analyses[0].contrasts[0];
+    assert_eq!(result.analyses[0].name, "primary");
+    assert_eq!((c.outcome.as_str(), c.subgroup.as_ref()), ("work", None));
+    assert_eq!(
+        (
+            c.treatment.events,
+            c.treatment.n,
+            c.control.events,
+            c.control.n
+        ),
+        (Some(7), 13, Some(3), 12)
+    );
+    close(c.difference, 0.28846153846153844);
+    close(c.statistic, 1.4708710135363803);
+    close(c.p_value, 0.07066300152127808);
+    close(c.p_adjusted, 0.07066300152127808);
+    assert!(!c.reject);
+    close_pair(c.ci, (-0.0866610439810167, 0.5688181671929438));
+    close_pair(c.wald_ci, (-0.07686006871761403, 0.6537831456406908));
+    close_pair(c.treatment.ci, (0.29143795714506004, 0.7679393219046169));
+    let rr = c.risk_ratio.expect("binary outcomes have a risk ratio");
+    close(rr.estimate, 2.1538461538461537);
+    close_pair(rr.ci, (0.7157662391279481, 6.481240663278345));
+    assert!(!rr.zero_cell_corrected);
+    assert!(result.analyses[0].interactions.is_empty());
+}
+
+#[test]
+fn fisher_and_welch_match_scipy() {
+    let m = model(vec![
+        analysis("fisher", vec![0], TestKind::FisherExact, Sides::Greater),
+        analysis("hours", vec![1], TestKind::WelchT, Sides::TwoSided),
+    ]);
+    let result = run_plan(&m, &table());
+    let f = &result.analyses[0].contrasts[0];
+    close(f.p_value, 0.1441916812491587);
+    assert!(f.statistic.is_nan());
+    let h = &result.analyses[1].contrasts[0];
+    assert_eq!((h.treatment.n, h.control.n), (13, 13));
+    assert_eq!(h.treatment.events, None);
+    close(h.treatment.mean, 54.03846153846154);
+    close(h.control.mean, 17.23076923076923);
+    close(h.treatment.sd, 49.93515025279518);
+    close(h.control.sd, 31.171979527972034);
+    close(h.statistic, 2.254474824978752);
+    close(h.p_value, 0.035465128580058555);
+    close(h.df.unwrap_or(NAN), 20.119496117636903);
+    close_pair(h.ci, (2.764164168429474, 70.85122044695514));
+    assert!(h.reject);
+    close_pair(h.treatment.ci, (23.86295224462969, 84.2139708322934));
+    close_pair(h.control.ci, (-1.6062694722594735, 36.06780793379794));
+    assert!(h.risk_ratio.is_none());
+}
+
+#[test]
+fn subgroups_with_holm_bonferroni_and_interaction() {
+    let mut by_sex = analysis("by_sex", vec![0], TestKind::PooledZ, Sides::TwoSided);
+    by_sex.within = Some(0);
+    by_sex.levels = vec![0, 1];
+    by_sex.correction = Correction::Holm;
+    let mut bonferroni = by_sex.clone();
+    bonferroni.name = "by_sex_bonferroni".into();
+    bonferroni.correction = Correction::Bonferroni;
+    let m = model(vec![by_sex, bonferroni]);
+    let result = run_plan(&m, &table());
+    let holm = &result.analyses[0];
+    assert_eq!(holm.contrasts.len(), 2);
+    let (f, male) = (&holm.contrasts[0], &holm.contrasts[1]);
+    assert_eq!(f.subgroup, Some(("sex".to_string(), "female".to_string())));
+    assert_eq!(male.subgroup, Some(("sex".to_string(), "male".to_string())));
+    assert_eq!(
+        (
+            f.treatment.events,
+            f.treatment.n,
+            f.control.events,
+            f.control.n
+        ),
+        (Some(5), 7, Some(2), 6)
+    );
+    close(f.statistic, 1.3735433430339008);
+    close(f.p_value, 0.169583496492404);
+    close_pair(f.ci, (-0.12965888649868723, 0.6929970977568346));
+    close(male.p_value, 0.5049850750938458);
+    close_pair(male.ci, (-0.2953295209536778, 0.5579626411104139));
+    close(f.p_adjusted, 0.33916699);
+    close(male.p_adjusted, 0.5049850750938458);
+    let bonf = &result.analyses[1];
+    close(bonf.contrasts[0].p_adjusted, 0.339166992984808);
+    close(bonf.contrasts[1].p_adjusted, 1.0);
+    let i = &holm.interactions[0];
+    assert_eq!(
+        (i.outcome.as_str(), i.variable.as_str(), i.df),
+        ("work", "sex", 1)
+    );
+    close(i.statistic, 0.3633450817045819);
+    close(i.p_value, 0.5466543065349121);
+}
+
+#[test]
+fn reusing_the_result_gives_the_same_numbers() {
+    let mut by_sex = analysis("by_sex", vec![0, 1], TestKind::PooledZ, Sides::TwoSided);
+    by_sex.within = Some(0);
+    by_sex.correction = Correction::Holm;
+    let m = model(vec![
+        analysis("primary", vec![0], TestKind::PooledZ, Sides::Greater),
+        by_sex,
+    ]);
+    let fresh = run_plan(&m, &table());
+    // Warm a result on another table, then reuse it.
+    let mut reused = PlanResult::default();
+    let mut other = table();
+    other.arm.reverse();
+    run_plan_into(&m, &other, &mut reused);
+    assert_ne!(format!("{reused:?}"), format!("{fresh:?}"));
+    run_plan_into(&m, &table(), &mut reused);
+    // NaN != NaN, so compare the debug text.
+    assert_eq!(format!("{reused:?}"), format!("{fresh:?}"));
+    // Four contrasts: work and hours, each for female and male; one interaction per outcome.
+    assert_eq!(fresh.analyses[1].contrasts.len(), 4);
+    assert_eq!(fresh.analyses[1].interactions.len(), 2);
+}
+
+#[test]
+fn degenerate_tables_do_not_panic_or_give_nan_where_defined() {
+    let m = model(vec![
+        analysis("z", vec![0], TestKind::PooledZ, Sides::TwoSided),
+        analysis("u", vec![0], TestKind::UnpooledZ, Sides::Greater),
+        analysis("f", vec![0], TestKind::FisherExact, Sides::TwoSided),
+        analysis("h", vec![1], TestKind::WelchT, Sides::TwoSided),
+    ]);
+    // 0 % in both arms, all hours 0.
+    let mut t = table();
+    t.outcomes[0].iter_mut().for_each(|v| *v = 0.0);
+    t.outcomes[1].iter_mut().for_each(|v| *v = 0.0);
+    let r = run_plan(&m, &t);
+    for a in &r.analyses {
+        let c = &a.contrasts[0];
+        assert_eq!(c.difference, 0.0);
+        assert_eq!(c.p_value, 1.0, "{}", a.name);
+        assert!(!c.reject);
+        assert!(!c.ci.0.is_nan() && !c.ci.1.is_nan());
+    }
+    // 100 % vs 0 %.
+    let mut t = table();
+    for (v, &arm) in t.outcomes[0].iter_mut().zip(&ARM) {
+        *v = if arm == 0 { 1.0 } else { 0.0 };
+    }
+    let r = run_plan(&m, &t);
+    for a in &r.analyses[..3] {
+        let c = &a.contrasts[0];
+        assert_eq!(c.difference, 1.0);
+        assert!(c.reject, "{}", a.name);
+        let rr = c.risk_ratio.expect("binary");
+        assert!(rr.zero_cell_corrected && rr.estimate.is_finite() && rr.ci.1.is_finite());
+    }
+    // An empty table and a table without outcome columns: n = 0, NaN p-values, no rejection.
+    for t in [
+        ParticipantTable::default(),
+        ParticipantTable {
+            arm: vec![0, 1],
+            ..ParticipantTable::default()
+        },
+    ] {
+        let r = run_plan(&m, &t);
+        for a in &r.analyses {
+            let c = &a.contrasts[0];
+            assert_eq!((c.treatment.n, c.control.n), (0, 0));
+            assert!(!c.reject);
+        }
+    }
+}
+
+#[test]
+fn balance_table_standardised_differences() {
+    let m = model(vec![analysis(
+        "primary",
+        vec![0],
+        TestKind::PooledZ,
+        Sides::Greater,
+    )]);
+    let b = balance(&m, &table());
+    assert_eq!(
+        (b.treatment.as_str(), b.control.as_str()),
+        ("experiment", "control")
+    );
+    // Rows: sex=female, sex=male, age.
+    assert_eq!(b.rows.len(), 3);
+    let female = &b.rows[0];
+    // Treatment: 7 of 14 female; control: 7 of 13.
+    close(female.treatment.mean, 0.5);
+    close(female.control.mean, 7.0 / 13.0);
+    let pc: f64 = 7.0 / 13.0;
+    let expected = (0.5 - pc) / ((0.25 + pc * (1.0 - pc)) / 2.0).sqrt();
+    close(female.standardized_difference, expected);
+    let age = &b.rows[2];
+    assert_eq!(age.level, None);
+    assert_eq!((age.treatment.n, age.control.n), (14, 13));
+    assert!(age.standardized_difference.is_finite());
+}
