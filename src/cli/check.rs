@@ -441,6 +441,17 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
             pct(x.value)
         );
     }
+    for u in &m.uncertain {
+        let belief = match &u.distribution {
+            Distribution::Uniform { low, high } => {
+                format!("uniform({}, {})", pct(*low), pct(*high))
+            }
+            Distribution::Normal { mean, sd } => format!("normal({}, {})", pct(*mean), pct(*sd)),
+            Distribution::Fixed { value } => format!("fixed({})", pct(*value)),
+            other => dist(other, Unit::None),
+        };
+        let _ = writeln!(w, "  uncertain    {} ~ {belief}", u.parameter);
+    }
     if let Some(d) = &m.data {
         let _ = writeln!(
             w,

@@ -551,3 +551,34 @@ fn beliefs_about_uncertain_values() {
         "{got:?}"
     );
 }
+
+#[test]
+fn every_construct_of_the_reference_checks() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/language-reference.trial");
+    let checked = compile_file(&path).unwrap_or_else(|e| panic!("{}", render(&e)));
+    assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+    let m = checked.model;
+    assert_eq!(m.employment.job_loss_per_month, 0.02);
+    assert_eq!(
+        m.employment.wage,
+        Some(Distribution::Normal {
+            mean: 14.0,
+            sd: 2.0
+        })
+    );
+    assert_eq!(
+        m.assignment.capacity,
+        Some(Capacity {
+            staff: 4,
+            caseload: 25,
+            intakes_per_month: Some(20.0)
+        })
+    );
+    assert_eq!(m.analyses[1].test, TestKind::WelchT);
+    assert_eq!(m.analyses[1].correction, Correction::Bonferroni);
+    assert_eq!(m.expectations[1].metric, Metric::Coverage);
+    assert_eq!(m.outcomes[4].measure, Measure::BenefitEnded { month: 18 });
+    assert_eq!(m.uncertain.len(), 2);
+    let out = run(trialsim().args(["check", "tests/language-reference.trial"]));
+    insta::assert_snapshot!(out.to_string());
+}
