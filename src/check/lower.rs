@@ -756,7 +756,10 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         AssignmentRule::Complete { ratio } | AssignmentRule::Blocked { ratio, .. },
     ) = (&model.sample, &model.assignment.rule)
     {
-        let base = sizes[0] as f64 / ratio[0].max(1) as f64;
+        let base = match (sizes.first(), ratio.first()) {
+            (Some(n), Some(r)) => f64::from(*n) / f64::from((*r).max(1)),
+            _ => 0.0,
+        };
         let off = sizes
             .iter()
             .zip(ratio)
@@ -1046,6 +1049,25 @@ fn distribution(
             Some((dist, unit))
         }
     }
+}
+
+/// A distribution of numbers: a categorical one must have numeric levels.
+fn numeric(cx: &mut Cx<'_>, d: &ast::Distribution, usage: DistUse) -> Option<Distribution> {
+    let (dist, _) = distribution(cx, d, usage)?;
+    if let Distribution::Categorical { levels } = &dist
+        && let Some(level) = levels.iter().find(|l| l.value.is_none())
+    {
+        let e = cx
+            .diag(
+                Kind::InvalidDistribution,
+                format!("this distribution needs numbers, but level `{}` is a name", level.name),
+            )
+            .label(d.span(), "here")
+            .help("use numeric levels (`categorical { 40: 50%, 80: rest }`) or a continuous distribution");
+        cx.push(e);
+        return None;
+    }
+    Some(dist)
 }
 
 /// The unit a distribution's values carry, from its arguments' units.
@@ -1623,7 +1645,7 @@ fn employment(cx: &mut Cx<'_>, e: Option<&ast::Employment>) -> Option<Employment
             for r in rest {
                 cx.duplicate("`hours`", d.span(), r.span());
             }
-            distribution(cx, d, DistUse::Hours).map(|x| x.0)
+            numeric(cx, d, DistUse::Hours)
         }
     };
     let wage = match e.wage.as_slice() {
@@ -1632,7 +1654,7 @@ fn employment(cx: &mut Cx<'_>, e: Option<&ast::Employment>) -> Option<Employment
             for r in rest {
                 cx.duplicate("`wage`", d.span(), r.span());
             }
-            distribution(cx, d, DistUse::Plain).map(|x| Some(x.0))
+            numeric(cx, d, DistUse::Plain).map(Some)
         }
     };
     Some(EmploymentProcess {
@@ -2067,8 +2089,8 @@ fn arm(
                 )
                 .map(|probability| DirectValue::Binary { probability }),
             (Some(Measure::DirectContinuous), ast::DirectValue::Distribution(dist)) => {
-                distribution(cx, dist, DistUse::Plain)
-                    .map(|(distribution, _)| DirectValue::Continuous { distribution })
+                numeric(cx, dist, DistUse::Plain)
+                    .map(|distribution| DirectValue::Continuous { distribution })
             }
             (Some(Measure::DirectBinary), ast::DirectValue::Distribution(dist)) => {
                 let e = cx

@@ -142,3 +142,31 @@ fn deep_and_long_inputs_are_refused_cleanly() {
     let long = format!("trial \"x\" {{ {} }}", "follow_up 12 months ".repeat(5_000));
     assert_spans_inside(&long);
 }
+
+/// Degenerate specs: no arms, empty blocks, one of everything.
+#[test]
+fn degenerate_specs_never_panic() {
+    let cases = [
+        "",
+        "trial \"x\" {}",
+        "trial \"x\" { sample 10 per arm }",
+        "trial \"x\" { sample a 10 }",
+        "trial \"x\" { assignment { randomise 1:1 in blocks of 2 within v } }",
+        "trial \"x\" { assignment { parity of id: even -> a, odd -> a } arm a {} }",
+        "trial \"x\" { arm a {} arm b {} outcome o = binary }",
+        "trial \"x\" { arm a { path p rest {} } arm b { path q rest {} } }",
+        "trial \"x\" { population { v ~ categorical { a: rest, b: rest } } }",
+        "trial \"x\" { population { v ~ categorical { a: 0%, b: 100% } } eligibility { v in {a} } }",
+        "trial \"x\" { eligibility { v > 1 } }",
+        "trial \"x\" { expect power(p) >= 80% }",
+        "trial \"x\" { analysis p { compare o: a vs b } analysis p { } }",
+        "trial \"x\" { data { } }",
+        "trial \"x\" { follow_up 99999999999999999999999999999 months }",
+        "trial \"x\" { arm a { work within 0 months: 0% } arm b { employed at month 0: 100% } outcome o = durable at month 0 for 0 months }",
+        "trial \"x\" { employment { hours ~ categorical { 40: 50%, 80: rest } } }",
+        "trial \"x\" { arm a { crossover 1% -> b.c } arm b { dropout 1% before intake follows a.z } }",
+    ];
+    for text in cases {
+        assert_spans_inside(text);
+    }
+}
