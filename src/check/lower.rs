@@ -2426,7 +2426,14 @@ fn analysis(
                                 format!("alpha must lie in (0%, 50%], not {}", pct(v) + "%"),
                             )
                             .label(q.span, "out of range")
-                            .help("the usual choice is `alpha 5%`");
+                            .help(if q.unit == UnitSpec::None && v > 0.5 && v <= 50.0 {
+                                format!(
+                                    "a plain number is a proportion; write `alpha {}%`",
+                                    q.value
+                                )
+                            } else {
+                                "the usual choice is `alpha 5%`".to_string()
+                            });
                         cx.push(e);
                         None
                     }

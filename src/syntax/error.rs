@@ -62,6 +62,18 @@ impl SyntaxError {
                 let expected = join_or(&words);
                 let unexpected = join_or(&describe_list(negatives));
                 let suggestion = did_you_mean(positives, found);
+                let previous = previous_word(text, start);
+                // A misspelt keyword at the start of a statement is read as a name, and the
+                // error comes after it, where `:` or `~` was expected.
+                let after_statement_name = !positives.is_empty()
+                    && positives
+                        .iter()
+                        .all(|r| matches!(r, Rule::colon | Rule::tilde));
+                let misspelt = if suggestion.is_none() && after_statement_name {
+                    did_you_mean(Rule::all_rules(), previous).filter(|k| *k != previous)
+                } else {
+                    None
+                };
                 if found.is_empty() && positives.contains(&Rule::rbrace) {
                     (
                         "the file ends inside a block: a `{` is never closed".to_string(),
@@ -91,9 +103,12 @@ impl SyntaxError {
                     } else {
                         format!("expected {expected}")
                     };
-                    let help = match suggestion {
-                        Some(k) => Some(format!("did you mean `{k}`?")),
-                        None => hint(positives),
+                    let help = match (suggestion, misspelt) {
+                        (Some(k), _) => Some(format!("did you mean `{k}`?")),
+                        (None, Some(k)) => Some(format!(
+                            "`{previous}` is read as a name here; did you mean the keyword `{k}`?"
+                        )),
+                        (None, None) => hint(positives),
                     };
                     (message, label, help)
                 }
@@ -145,6 +160,18 @@ fn found_token(text: &str, pos: usize) -> &str {
     } else {
         rest.chars().next().map_or("", |c| &rest[..c.len_utf8()])
     }
+}
+
+/// The word just before `pos` (skipping whitespace), if any.
+fn previous_word(text: &str, pos: usize) -> &str {
+    let before = text[..pos].trim_end();
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+        .last()
+        .map_or(before.len(), |(i, _)| i);
+    &before[start..]
 }
 
 fn describe_list(rules: &[Rule]) -> Vec<&'static str> {
