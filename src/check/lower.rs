@@ -2585,6 +2585,8 @@ fn data_mapping(
     let mut arm: Option<ArmColumn> = None;
     let mut covariates = Vec::new();
     let mut outcomes = Vec::new();
+    let mut covariate_spans: Vec<(VarId, Span)> = Vec::new();
+    let mut outcome_spans: Vec<(OutcomeId, Span)> = Vec::new();
     let mut monthly_hours: Option<(String, Span)> = None;
     let mut path: Option<(PathColumn, Span)> = None;
     let mut delimiter: Option<(u8, Span)> = None;
@@ -2603,10 +2605,19 @@ fn data_mapping(
                 if let Some((_, _, f)) = &arm {
                     cx.duplicate("the arm column", *f, s);
                 }
-                let mut vs = Vec::new();
+                let mut vs: Vec<(String, ArmId)> = Vec::new();
+                let mut value_spans: Vec<Span> = Vec::new();
                 for (v, a) in values {
+                    if let Some(i) = vs.iter().position(|(x, _)| *x == v.text) {
+                        cx.duplicate(&format!("the value \"{}\"", v.text), value_spans[i], v.span);
+                        ok = false;
+                        continue;
+                    }
                     match names.arm(cx, a) {
-                        Some(a) => vs.push((v.text.clone(), a)),
+                        Some(a) => {
+                            vs.push((v.text.clone(), a));
+                            value_spans.push(v.span);
+                        }
                         None => ok = false,
                     }
                 }
@@ -2626,11 +2637,25 @@ fn data_mapping(
                 arm = Some((col.text.clone(), vs, s));
             }
             DataItem::Covariate(v, col, _) => match names.var(cx, v) {
-                Some(v) => covariates.push((v, col.text.clone())),
+                Some(id) => {
+                    if let Some((_, first)) = covariate_spans.iter().find(|(x, _)| *x == id) {
+                        cx.duplicate(&format!("the column of `{}`", v.name), *first, s);
+                        ok = false;
+                    }
+                    covariate_spans.push((id, s));
+                    covariates.push((id, col.text.clone()));
+                }
                 None => ok = false,
             },
             DataItem::Outcome(o, col, _) => match names.outcome(cx, o) {
-                Some(o) => outcomes.push((o, col.text.clone())),
+                Some(id) => {
+                    if let Some((_, first)) = outcome_spans.iter().find(|(x, _)| *x == id) {
+                        cx.duplicate(&format!("the column of `{}`", o.name), *first, s);
+                        ok = false;
+                    }
+                    outcome_spans.push((id, s));
+                    outcomes.push((id, col.text.clone()));
+                }
                 None => ok = false,
             },
             DataItem::MonthlyHours(p, _) => {

@@ -582,3 +582,17 @@ fn every_construct_of_the_reference_checks() {
     let out = run(trialsim().args(["check", "tests/language-reference.trial"]));
     insta::assert_snapshot!(out.to_string());
 }
+
+#[test]
+fn data_mapping_duplicates() {
+    let got = codes(&with(
+        "data { id \"i\" arm \"g\" { \"A\" -> a, \"A\" -> b } covariate background \"x\" covariate background \"y\" }",
+    ));
+    assert_eq!(
+        got.iter()
+            .filter(|c| *c == "trialsim::check::duplicate")
+            .count(),
+        2,
+        "{got:?}"
+    );
+}
