@@ -303,7 +303,12 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
         let trivial = a.paths.len() == 1
             && a.paths[0].work.probability == 0.0
             && !a.direct_outcomes.is_empty();
+        let own = a.paths.len() == 1 && a.paths[0].name == a.name;
         for p in a.paths.iter().filter(|_| !trivial) {
+            if own {
+                let _ = writeln!(w, "      {}", rate(m, &p.work));
+                continue;
+            }
             let delay = if p.delay_months > 0 {
                 format!(", after {} months", p.delay_months)
             } else {
