@@ -596,3 +596,25 @@ fn data_mapping_duplicates() {
         "{got:?}"
     );
 }
+
+#[test]
+fn check_continues_past_a_failing_file() {
+    let out = run(trialsim().args([
+        "check",
+        "tests/errors/unknown_arm.trial",
+        "specs/two-arm.trial",
+    ]));
+    assert_eq!(out.status, Some(1), "{out}");
+    assert!(out.stdout.starts_with("specs/two-arm.trial: ok"), "{out}");
+    assert!(out.stderr.contains("there is no arm `contrl`"), "{out}");
+    let out = run(trialsim().args([
+        "check",
+        "--format",
+        "json",
+        "specs/two-arm.trial",
+        "specs/almere-45plus.trial",
+    ]));
+    assert_eq!(out.status, Some(0), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("stdout is JSON");
+    assert_eq!(json.as_array().map(Vec::len), Some(2), "several files give an array");
+}
