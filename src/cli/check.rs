@@ -26,15 +26,17 @@ enum Format {
 pub(crate) fn run(args: &Args) -> ExitCode {
     let mut failed = false;
     let mut models = Vec::new();
-    for (i, path) in args.files.iter().enumerate() {
+    let mut printed = 0;
+    for path in &args.files {
         match super::load_model(path) {
             Ok(checked) => {
                 super::print_warnings(&checked);
                 match args.format {
                     Format::Text => {
-                        if i > 0 {
+                        if printed > 0 {
                             println!();
                         }
+                        printed += 1;
                         print!("{}", summary(&path.display().to_string(), &checked.model));
                     }
                     Format::Json => models.push(checked.model),

@@ -616,5 +616,9 @@ fn check_continues_past_a_failing_file() {
     ]));
     assert_eq!(out.status, Some(0), "{out}");
     let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("stdout is JSON");
-    assert_eq!(json.as_array().map(Vec::len), Some(2), "several files give an array");
+    assert_eq!(
+        json.as_array().map(Vec::len),
+        Some(2),
+        "several files give an array"
+    );
 }
