@@ -70,7 +70,7 @@ impl SyntaxError {
                         .iter()
                         .all(|r| matches!(r, Rule::colon | Rule::tilde));
                 let misspelt = if suggestion.is_none() && after_statement_name {
-                    did_you_mean(Rule::all_rules(), previous).filter(|k| *k != previous)
+                    did_you_mean(STATEMENT_KEYWORDS, previous).filter(|k| *k != previous)
                 } else {
                     None
                 };
@@ -108,6 +108,13 @@ impl SyntaxError {
                         (None, Some(k)) => Some(format!(
                             "`{previous}` is read as a name here; did you mean the keyword `{k}`?"
                         )),
+                        (None, None) if after_statement_name && !previous.is_empty() => {
+                            Some(format!(
+                                "`{previous}` starts a statement, so it is read as a name that \
+                                 takes a value: `{previous}: 30%` or `{previous} ~ normal(50, 10)`; \
+                                 if it was meant as a keyword, check its spelling"
+                            ))
+                        }
                         (None, None) => hint(positives),
                     };
                     (message, label, help)
@@ -161,6 +168,19 @@ fn found_token(text: &str, pos: usize) -> &str {
         rest.chars().next().map_or("", |c| &rest[..c.len_utf8()])
     }
 }
+
+/// Keywords that start a statement where a name could also start one (inside `arm`, `path` and
+/// `population` blocks).
+const STATEMENT_KEYWORDS: &[Rule] = &[
+    Rule::kw_path,
+    Rule::kw_work,
+    Rule::kw_employed,
+    Rule::kw_dropout,
+    Rule::kw_exemption,
+    Rule::kw_exit,
+    Rule::kw_crossover,
+    Rule::kw_pool,
+];
 
 /// The word just before `pos` (skipping whitespace), if any.
 fn previous_word(text: &str, pos: usize) -> &str {
