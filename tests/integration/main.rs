@@ -5,6 +5,8 @@ mod analysis;
 #[allow(dead_code)]
 mod common;
 mod data;
+mod language;
+mod language_fuzz;
 mod stats;
 mod svg;
 
