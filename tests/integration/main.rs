@@ -5,6 +5,7 @@ mod analysis;
 #[allow(dead_code)]
 mod common;
 mod data;
+mod engine;
 mod language;
 mod language_fuzz;
 mod stats;
