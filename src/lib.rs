@@ -16,11 +16,16 @@
 #![warn(missing_docs, rust_2018_idioms, unreachable_pub)]
 
 pub mod analysis;
+pub mod check;
 pub mod cli;
 pub mod data;
 pub mod design;
 pub mod model;
 pub mod params;
+pub mod power;
 pub mod report;
+pub mod sim;
+pub mod source;
 pub mod stats;
+pub mod syntax;
 pub mod table;

@@ -1,9 +1,20 @@
 //! The command line: flags in, calls into the library, exit code out. Nothing else lives here.
+//!
+//! Exit codes: 0 success, 1 the spec (or data) has errors, 2 the command line was wrong.
+
+mod analyze;
+mod check;
 
 use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::check::Checked;
+use crate::source::SourceFile;
+pub mod power;
 
 /// Design, simulate and analyse randomised pilots from one spec file.
 #[derive(Debug, Parser)]
@@ -14,7 +25,14 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Check spec files and summarise the trial each describes.
+    Check(check::Args),
+    /// Simulate the trial and report power, bias, coverage, flows and expectations.
+    Power(power::PowerArgs),
+    /// Run the spec's analysis plan on a participant CSV, with balance and an assumption audit.
+    Analyze(analyze::AnalyzeArgs),
+}
 
 /// Parses `args` and runs the chosen command; the exit code says whether it succeeded.
 pub fn run<I>(args: I) -> ExitCode
@@ -29,5 +47,54 @@ where
             return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
         }
     };
-    match cli.command {}
+    install_diagnostic_handler();
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Power(args) => power::run(args),
+        Command::Analyze(args) => analyze::run(args),
+    }
+}
+
+/// Exit code for a spec or data error.
+pub const EXIT_SPEC_ERROR: u8 = 1;
+/// Exit code for a usage error.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Configures how diagnostics are drawn, from the environment and not from guesses: colour only
+/// on a terminal and never with `NO_COLOR`; a fixed width of 100 columns (or `COLUMNS`) when
+/// stderr is not a terminal, so that output is reproducible.
+pub fn install_diagnostic_handler() {
+    let terminal = std::io::stderr().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = terminal && !no_color;
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .filter(|w| (40..=400).contains(w));
+    let _ = miette::set_hook(Box::new(move |_| {
+        let mut opts = miette::MietteHandlerOpts::new()
+            .terminal_links(false)
+            .color(color)
+            .unicode(true);
+        if !terminal {
+            opts = opts.width(width.unwrap_or(100));
+        } else if let Some(w) = width {
+            opts = opts.width(w);
+        }
+        Box::new(opts.build())
+    }));
+}
+
+/// Reads and checks a spec: what every subcommand that takes a spec starts with. The error is
+/// ready to print (`eprintln!("{err:?}")`) and names the file.
+pub fn load_model(path: impl AsRef<Path>) -> Result<Checked, miette::Report> {
+    let source = SourceFile::read(path)?;
+    Ok(crate::check::compile(&source)?)
+}
+
+/// Prints a checked spec's warnings to stderr.
+pub fn print_warnings(checked: &Checked) {
+    for w in &checked.warnings {
+        eprintln!("{:?}", miette::Report::new(w.clone()));
+    }
 }

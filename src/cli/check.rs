@@ -1,0 +1,462 @@
+//! `trialsim check FILE...`: check specs and summarise them (or print the model as JSON).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::model::*;
+
+/// Flags of `trialsim check`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Spec files to check.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Output: a readable summary, or the checked model as JSON.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+pub(crate) fn run(args: &Args) -> ExitCode {
+    let mut failed = false;
+    let mut models = Vec::new();
+    for (i, path) in args.files.iter().enumerate() {
+        match super::load_model(path) {
+            Ok(checked) => {
+                super::print_warnings(&checked);
+                match args.format {
+                    Format::Text => {
+                        if i > 0 {
+                            println!();
+                        }
+                        print!("{}", summary(&path.display().to_string(), &checked.model));
+                    }
+                    Format::Json => models.push(checked.model),
+                }
+            }
+            Err(report) => {
+                eprintln!("{report:?}");
+                failed = true;
+            }
+        }
+    }
+    if args.format == Format::Json {
+        let json = if models.len() == 1 {
+            serde_json::to_string_pretty(&models[0])
+        } else {
+            serde_json::to_string_pretty(&models)
+        };
+        match json {
+            Ok(json) => println!("{json}"),
+            Err(err) => {
+                eprintln!("error: cannot write the model as JSON: {err}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(super::EXIT_SPEC_ERROR)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn pct(p: f64) -> String {
+    let v = (p * 100.0 * 1e4).round() / 1e4;
+    format!("{v}%")
+}
+
+fn num(v: f64) -> String {
+    let r = (v * 1e4).round() / 1e4;
+    format!("{r}")
+}
+
+fn unit_suffix(u: Unit) -> &'static str {
+    match u {
+        Unit::None => "",
+        Unit::Years => " years",
+        Unit::Months => " months",
+        Unit::HoursPerMonth => " hours/month",
+    }
+}
+
+fn dist(d: &Distribution, unit: Unit) -> String {
+    let u = unit_suffix(unit);
+    match d {
+        Distribution::Categorical { levels } => {
+            let parts: Vec<String> = levels
+                .iter()
+                .map(|l| format!("{}: {}", l.name, pct(l.probability)))
+                .collect();
+            format!("categorical {{ {} }}", parts.join(", "))
+        }
+        Distribution::Uniform { low, high } => format!("uniform({}, {}){u}", num(*low), num(*high)),
+        Distribution::Normal { mean, sd } => format!("normal({}, {}){u}", num(*mean), num(*sd)),
+        Distribution::LogNormal { median, sigma } => {
+            format!(
+                "lognormal(median {}, sigma {}){u}",
+                num(*median),
+                num(*sigma)
+            )
+        }
+        Distribution::Fixed { value } => format!("fixed {}{u}", num(*value)),
+    }
+}
+
+fn op(c: Comparison) -> &'static str {
+    match c {
+        Comparison::Lt => "<",
+        Comparison::Le => "<=",
+        Comparison::Gt => ">",
+        Comparison::Ge => ">=",
+        Comparison::Eq => "==",
+    }
+}
+
+fn process(m: &TrialModel, p: &ProcessRef) -> String {
+    let arm = &m.arms[p.arm];
+    match p.path {
+        Some(i) => format!("{}.{}", arm.name, arm.paths[i].name),
+        None => arm.name.clone(),
+    }
+}
+
+fn rate(m: &TrialModel, w: &WorkRate) -> String {
+    let mut s = match w.meaning {
+        RateMeaning::FoundWithin => {
+            format!("work within {} months: {}", w.months, pct(w.probability))
+        }
+        RateMeaning::EmployedAt => {
+            format!("employed at month {}: {}", w.months, pct(w.probability))
+        }
+    };
+    if let Some(by) = &w.by {
+        let var = &m.population.variables[by.variable];
+        let levels = var.levels().unwrap_or(&[]);
+        let parts: Vec<String> = levels
+            .iter()
+            .zip(&by.probabilities)
+            .filter_map(|(l, p)| p.map(|p| format!("{}: {}", l.name, pct(p))))
+            .collect();
+        let _ = write!(s, " by {} {{ {} }}", var.name, parts.join(", "));
+    }
+    s
+}
+
+fn measure(m: &Measure) -> String {
+    match m {
+        Measure::EmployedAt { month, min_hours } => {
+            format!("employed at month {month}, >= {} h/month", num(*min_hours))
+        }
+        Measure::WorkedWithin { within, min_hours } => {
+            format!(
+                "worked within {within} months, >= {} h/month",
+                num(*min_hours)
+            )
+        }
+        Measure::Durable {
+            month,
+            consecutive,
+            min_hours,
+        } => format!(
+            "durable at month {month}: {consecutive} consecutive months >= {} h/month",
+            num(*min_hours)
+        ),
+        Measure::Hours { month } => format!("hours at month {month}"),
+        Measure::BenefitEnded { month } => format!("benefit ended by month {month}"),
+        Measure::DirectBinary => "binary, given per arm".to_string(),
+        Measure::DirectContinuous => "continuous, given per arm".to_string(),
+    }
+}
+
+/// A short readable summary of a checked model.
+pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "{file}: ok: \"{}\"", m.name);
+    let mut fu = format!("{} months after intake", m.follow_up_months);
+    if let Some(d) = &m.reference_date {
+        let _ = write!(fu, "; eligibility assessed on {d}");
+    }
+    let _ = writeln!(w, "  follow-up    {fu}");
+    let pool = m
+        .population
+        .pool
+        .map_or("pool size not stated".to_string(), |p| {
+            format!("pool of {p}")
+        });
+    let _ = writeln!(w, "  population   {pool}");
+    for v in &m.population.variables {
+        let _ = writeln!(
+            w,
+            "                 {} ~ {}",
+            v.name,
+            dist(&v.distribution, v.unit)
+        );
+    }
+    let mut criteria: Vec<String> = Vec::new();
+    for c in &m.eligibility.criteria {
+        let v = &m.population.variables[c.variable];
+        let mut s = match &c.test {
+            CriterionTest::Compare { op: o, value } => {
+                format!("{} {} {}", v.name, op(*o), num(*value))
+            }
+            CriterionTest::InSet { levels } => {
+                let names: Vec<&str> = levels
+                    .iter()
+                    .filter_map(|i| v.levels().and_then(|l| l.get(*i)).map(|l| l.name.as_str()))
+                    .collect();
+                format!("{} in {{{}}}", v.name, names.join(", "))
+            }
+        };
+        if let Some(a) = c.amended_from {
+            let _ = write!(s, " (amended from {})", num(a));
+        }
+        criteria.push(s);
+    }
+    let _ = writeln!(
+        w,
+        "  eligibility  {}",
+        if criteria.is_empty() {
+            "everyone".to_string()
+        } else {
+            criteria.join(", ")
+        }
+    );
+    if let Some(s) = &m.eligibility.screening {
+        let observed = s
+            .observed_loss
+            .map_or(String::new(), |o| format!(" (observed {})", pct(o)));
+        let _ = writeln!(
+            w,
+            "  screening    removes {}{observed}",
+            pct(s.planned_loss)
+        );
+    }
+    let rule = match &m.assignment.rule {
+        AssignmentRule::Parity { even, odd } => format!(
+            "parity of id: even -> {}, odd -> {}",
+            m.arms[*even].name, m.arms[*odd].name
+        ),
+        AssignmentRule::Complete { ratio } => {
+            format!("complete randomisation {}", ratio_text(ratio))
+        }
+        AssignmentRule::Blocked {
+            ratio,
+            block_size,
+            strata,
+        } => {
+            let mut s = format!(
+                "randomisation {} in blocks of {block_size}",
+                ratio_text(ratio)
+            );
+            if !strata.is_empty() {
+                let names: Vec<&str> = strata
+                    .iter()
+                    .map(|v| m.population.variables[*v].name.as_str())
+                    .collect();
+                let _ = write!(s, " within {}", names.join(", "));
+            }
+            s
+        }
+    };
+    let order = match m.assignment.intake_order {
+        IntakeOrder::Random => "random intake order",
+        IntakeOrder::Simultaneous => "simultaneous intake",
+    };
+    let _ = write!(w, "  assignment   {rule}; {order}");
+    if let Some(c) = &m.assignment.capacity {
+        let _ = write!(w, "; capacity {} staff x {} caseload", c.staff, c.caseload);
+        if let Some(r) = c.intakes_per_month {
+            let _ = write!(w, ", {} intakes/month", num(r));
+        }
+    }
+    let _ = writeln!(w);
+    if let Some(sizes) = &m.sample {
+        let parts: Vec<String> = m
+            .arms
+            .iter()
+            .zip(sizes)
+            .map(|(a, n)| format!("{} {n}", a.name))
+            .collect();
+        let _ = writeln!(w, "  sample       {}", parts.join(", "));
+    }
+    let e = &m.employment;
+    let mut emp = format!(
+        "job loss {} per month; hours ~ {}",
+        pct(e.job_loss_per_month),
+        dist(&e.hours, Unit::HoursPerMonth)
+    );
+    if let Some(wage) = &e.wage {
+        let _ = write!(emp, "; wage ~ {}", dist(wage, Unit::None));
+    }
+    let _ = writeln!(w, "  employment   {emp}");
+    let _ = writeln!(w, "  arms");
+    for a in &m.arms {
+        let _ = writeln!(w, "    {}", a.name);
+        let trivial = a.paths.len() == 1
+            && a.paths[0].work.probability == 0.0
+            && !a.direct_outcomes.is_empty();
+        for p in a.paths.iter().filter(|_| !trivial) {
+            let delay = if p.delay_months > 0 {
+                format!(", after {} months", p.delay_months)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                w,
+                "      path {} {}{delay}: {}",
+                p.name,
+                pct(p.share),
+                rate(m, &p.work)
+            );
+        }
+        if a.baseline_employment > 0.0 {
+            let _ = writeln!(
+                w,
+                "      employed at intake: {}",
+                pct(a.baseline_employment)
+            );
+        }
+        if let Some(d) = &a.dropout {
+            let _ = writeln!(
+                w,
+                "      dropout before intake {}, follows {}",
+                pct(d.share),
+                process(m, &d.follows)
+            );
+        }
+        if let Some(x) = &a.exemption {
+            let _ = writeln!(
+                w,
+                "      exemption {} up to {} months",
+                pct(x.share),
+                x.max_months
+            );
+        }
+        if let Some(x) = &a.non_work_exit {
+            let _ = writeln!(
+                w,
+                "      exit without work within {} months: {}",
+                x.months,
+                pct(x.probability)
+            );
+        }
+        if let Some(c) = &a.crossover {
+            let _ = writeln!(
+                w,
+                "      crossover {} -> {} after {} months",
+                pct(c.share),
+                process(m, &c.to),
+                c.after_months
+            );
+        }
+        for d in &a.direct_outcomes {
+            let v = match &d.value {
+                DirectValue::Binary { probability } => pct(*probability),
+                DirectValue::Continuous { distribution } => dist(distribution, Unit::None),
+            };
+            let _ = writeln!(w, "      {}: {v}", m.outcomes[d.outcome].name);
+        }
+    }
+    let _ = writeln!(w, "  outcomes");
+    for o in &m.outcomes {
+        let _ = writeln!(w, "    {} = {}", o.name, measure(&o.measure));
+    }
+    if !m.analyses.is_empty() {
+        let _ = writeln!(w, "  analyses");
+    }
+    for a in &m.analyses {
+        let outcomes: Vec<&str> = a
+            .outcomes
+            .iter()
+            .map(|o| m.outcomes[*o].name.as_str())
+            .collect();
+        let test = match a.test {
+            TestKind::PooledZ => "pooled z",
+            TestKind::UnpooledZ => "unpooled z",
+            TestKind::FisherExact => "Fisher exact",
+            TestKind::WelchT => "Welch t",
+        };
+        let sides = match a.sides {
+            Sides::Greater => "one-sided (treatment > control)",
+            Sides::Less => "one-sided (treatment < control)",
+            Sides::TwoSided => "two-sided",
+        };
+        let _ = write!(
+            w,
+            "    {}: {}, {} vs {}, {test}, {sides}, alpha {}",
+            a.name,
+            outcomes.join(", "),
+            m.arms[a.treatment].name,
+            m.arms[a.control].name,
+            pct(a.alpha)
+        );
+        if let Some(v) = a.within {
+            let var = &m.population.variables[v];
+            let names: Vec<&str> = a
+                .levels
+                .iter()
+                .filter_map(|i| {
+                    var.levels()
+                        .and_then(|l| l.get(*i))
+                        .map(|l| l.name.as_str())
+                })
+                .collect();
+            let _ = write!(w, ", within {} {{{}}}", var.name, names.join(", "));
+        }
+        match a.correction {
+            Correction::None => {}
+            Correction::Bonferroni => {
+                let _ = write!(w, ", Bonferroni");
+            }
+            Correction::Holm => {
+                let _ = write!(w, ", Holm");
+            }
+        }
+        let _ = writeln!(w);
+    }
+    if !m.expectations.is_empty() {
+        let _ = writeln!(w, "  expectations");
+    }
+    for x in &m.expectations {
+        let metric = match x.metric {
+            Metric::Power => "power",
+            Metric::Coverage => "coverage",
+        };
+        let at = x
+            .n_per_arm
+            .map_or(String::new(), |n| format!(" at {n} per arm"));
+        let _ = writeln!(
+            w,
+            "    {metric}({}) {} {}{at}",
+            m.analyses[x.analysis].name,
+            op(x.op),
+            pct(x.value)
+        );
+    }
+    if let Some(d) = &m.data {
+        let _ = writeln!(
+            w,
+            "  data         id column \"{}\", arm column \"{}\", {} covariate(s), {} outcome column(s){}",
+            d.id,
+            d.arm,
+            d.covariates.len(),
+            d.outcomes.len(),
+            d.monthly_hours
+                .as_ref()
+                .map_or(String::new(), |p| format!(", monthly hours \"{p}\""))
+        );
+    }
+    out
+}
+
+fn ratio_text(r: &[u32]) -> String {
+    r.iter().map(u32::to_string).collect::<Vec<_>>().join(":")
+}

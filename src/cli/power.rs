@@ -1,0 +1,129 @@
+//! `trialsim power FILE`: simulate the spec's trial and report power, flows and expectations.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use crate::model::TrialModel;
+use crate::power::{MAX_REPLICATES, PowerSettings, run_power};
+
+/// Default master seed (the year the Almere pilot started).
+pub const DEFAULT_SEED: u64 = 2017;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Readable text.
+    Text,
+    /// JSON with stable keys (see the README).
+    Json,
+}
+
+/// Flags of `trialsim power`.
+#[derive(Debug, Args)]
+pub struct PowerArgs {
+    /// The trial spec (.trial).
+    pub file: PathBuf,
+    /// Participants per arm, overriding the spec's sample.
+    #[arg(long = "n-per-arm", value_name = "N")]
+    pub n_per_arm: Option<u32>,
+    /// Monte Carlo replicates.
+    #[arg(long, value_name = "R", default_value_t = 10_000)]
+    pub reps: u64,
+    /// Master seed; the same seed gives the same report on any machine and thread count.
+    #[arg(long, value_name = "S", default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "T")]
+    pub threads: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
+}
+
+/// Runs `trialsim power`: 0 when every expectation holds, 1 when one fails, 2 on bad input.
+pub fn run(args: PowerArgs) -> ExitCode {
+    if args.reps == 0 || args.reps > MAX_REPLICATES {
+        return fail(&format!(
+            "--reps must be between 1 and {MAX_REPLICATES}, not {}",
+            args.reps
+        ));
+    }
+    if args.n_per_arm == Some(0) {
+        return fail("--n-per-arm must be at least 1");
+    }
+    if args.threads == Some(0) {
+        return fail("--threads must be at least 1");
+    }
+    let checked = match super::load_model(&args.file) {
+        Ok(checked) => checked,
+        Err(report) => {
+            eprintln!("{report:?}");
+            return ExitCode::from(super::EXIT_SPEC_ERROR);
+        }
+    };
+    super::print_warnings(&checked);
+    run_model(&checked.model, &args)
+}
+
+/// Runs `power` on a model already checked.
+pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
+    let settings = PowerSettings {
+        seed: args.seed,
+        replicates: args.reps,
+        n_per_arm: args.n_per_arm,
+        scenario: 0,
+    };
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = args.threads {
+        builder = builder.num_threads(t);
+    }
+    let pool = match builder.build() {
+        Ok(p) => p,
+        Err(e) => return fail(&format!("cannot start worker threads: {e}")),
+    };
+    let bar = if args.quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new(args.reps);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} simulating {pos}/{len} replicates [{bar:30}] {eta}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    };
+    // Shown only once a run takes over a second.
+    let started = std::time::Instant::now();
+    let progress = |done: u64| {
+        if started.elapsed().as_secs_f64() > 1.0 {
+            bar.set_position(done);
+        }
+    };
+    let result = pool.install(|| run_power(model, &settings, &progress));
+    bar.finish_and_clear();
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => return fail(&e.0),
+    };
+    let out = match args.format {
+        Format::Text => crate::report::power::text(&report),
+        Format::Json => crate::report::power::json(&report),
+    };
+    print!("{out}");
+    if report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

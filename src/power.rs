@@ -1,0 +1,801 @@
+//! Power by simulation: many replicates of the engine, each analysed by the plan, aggregated into
+//! power, bias, RMSE and coverage per contrast, the realised flows, the closed forms where they
+//! exist, and the verdict on every `expect` of the spec.
+//!
+//! Replicates run in parallel (rayon) in fixed chunks of [`CHUNK`] replicates. Each chunk folds its
+//! replicates in index order; the chunks are then folded in chunk order. The grouping depends only
+//! on the replicate count, never on the threads, so a report is byte-identical for any
+//! `--threads`, and replicate r (its stream is keyed by (seed, scenario, r)) is the same whatever
+//! the number of replicates.
+//!
+//! The *true effect* of a contrast is computed exactly from the model (see
+//! [`crate::sim::truth`]), not estimated.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::analysis::{PlanResult, run_plan_into};
+use crate::model::{Comparison, Metric, Sides, TestKind, TrialModel};
+use crate::sim::rng::{GENERATOR, replicate_rng};
+use crate::sim::{FlowLayout, SimError, SimOptions, Simulator, counter};
+
+/// Replicates folded together before chunks are combined (fixed, so results never depend on the
+/// thread count).
+pub const CHUNK: u64 = 64;
+/// Chunks run in parallel between two progress updates.
+const BATCH_CHUNKS: u64 = 64;
+/// Most replicates accepted.
+pub const MAX_REPLICATES: u64 = 1_000_000_000;
+
+/// What to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PowerSettings {
+    /// Master seed.
+    pub seed: u64,
+    /// Number of replicates (1..=10^9).
+    pub replicates: u64,
+    /// Overrides the model's sample with this many per arm.
+    pub n_per_arm: Option<u32>,
+    /// Scenario key of the streams (0 for an ordinary run; see [`crate::sim::rng`]).
+    pub scenario: u64,
+}
+
+/// Sums over replicates for one contrast.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct ContrastAcc {
+    rejections: u64,
+    valid: u64,
+    sum_estimate: f64,
+    sum_sq_error: f64,
+    covered: u64,
+}
+
+/// Sums over replicates of a whole run.
+#[derive(Debug, Clone, PartialEq)]
+struct Acc {
+    replicates: u64,
+    /// Per analysis: per contrast.
+    contrasts: Vec<Vec<ContrastAcc>>,
+    /// Per analysis: replicates with at least one rejection.
+    any: Vec<u64>,
+    flows: Vec<u64>,
+    /// Replicates where the largest arm exceeded the capacity slots.
+    over_capacity: u64,
+}
+
+impl Acc {
+    fn new(truth: &[Vec<ContrastTruth>], flows: usize) -> Self {
+        Self {
+            replicates: 0,
+            contrasts: truth
+                .iter()
+                .map(|a| vec![ContrastAcc::default(); a.len()])
+                .collect(),
+            any: vec![0; truth.len()],
+            flows: vec![0; flows],
+            over_capacity: 0,
+        }
+    }
+
+    fn add_replicate(&mut self, plan: &PlanResult, truth: &[Vec<ContrastTruth>]) {
+        self.replicates += 1;
+        for (ai, (res, tr)) in plan.analyses.iter().zip(truth).enumerate() {
+            let mut any = false;
+            for (acc, (c, t)) in self.contrasts[ai]
+                .iter_mut()
+                .zip(res.contrasts.iter().zip(tr))
+            {
+                acc.rejections += u64::from(c.reject);
+                any |= c.reject;
+                if c.difference.is_finite() {
+                    acc.valid += 1;
+                    acc.sum_estimate += c.difference;
+                    if let Some(te) = t.effect {
+                        acc.sum_sq_error += (c.difference - te) * (c.difference - te);
+                        acc.covered += u64::from(c.ci.0 <= te && te <= c.ci.1);
+                    }
+                }
+            }
+            self.any[ai] += u64::from(any);
+        }
+    }
+
+    fn merge(&mut self, other: &Self) {
+        self.replicates += other.replicates;
+        for (a, b) in self.contrasts.iter_mut().zip(&other.contrasts) {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.rejections += y.rejections;
+                x.valid += y.valid;
+                x.sum_estimate += y.sum_estimate;
+                x.sum_sq_error += y.sum_sq_error;
+                x.covered += y.covered;
+            }
+        }
+        for (a, b) in self.any.iter_mut().zip(&other.any) {
+            *a += b;
+        }
+        for (a, b) in self.flows.iter_mut().zip(&other.flows) {
+            *a += b;
+        }
+        self.over_capacity += other.over_capacity;
+    }
+}
+
+/// The exact truth behind one contrast.
+#[derive(Debug, Clone, PartialEq)]
+struct ContrastTruth {
+    outcome: usize,
+    subgroup: Option<(usize, usize)>,
+    treatment_mean: Option<f64>,
+    control_mean: Option<f64>,
+    treatment_sd: Option<f64>,
+    control_sd: Option<f64>,
+    effect: Option<f64>,
+}
+
+fn truths(sim: &Simulator<'_>) -> Vec<Vec<ContrastTruth>> {
+    let model = sim.model();
+    model
+        .analyses
+        .iter()
+        .map(|a| {
+            let mut v = Vec::new();
+            for &o in &a.outcomes {
+                let groups: Vec<Option<(usize, usize)>> = match a.within {
+                    Some(var) => a.levels.iter().map(|&l| Some((var, l))).collect(),
+                    None => vec![None],
+                };
+                for g in groups {
+                    let t = sim.expected(a.treatment, o, g);
+                    let c = sim.expected(a.control, o, g);
+                    v.push(ContrastTruth {
+                        outcome: o,
+                        subgroup: g,
+                        treatment_mean: t.map(|m| m.mean),
+                        control_mean: c.map(|m| m.mean),
+                        treatment_sd: t.map(|m| m.variance.sqrt()),
+                        control_sd: c.map(|m| m.variance.sqrt()),
+                        effect: t.zip(c).map(|(t, c)| t.mean - c.mean),
+                    });
+                }
+            }
+            v
+        })
+        .collect()
+}
+
+/// Checks settings a user controls.
+pub fn validate(settings: &PowerSettings) -> Result<(), SimError> {
+    if settings.replicates == 0 {
+        return Err(SimError("--reps must be at least 1".into()));
+    }
+    if settings.replicates > MAX_REPLICATES {
+        return Err(SimError(format!(
+            "--reps {} is more than the limit of {MAX_REPLICATES}",
+            settings.replicates
+        )));
+    }
+    if settings.n_per_arm == Some(0) {
+        return Err(SimError("--n-per-arm must be at least 1".into()));
+    }
+    Ok(())
+}
+
+fn run_chunk(
+    sim: &Simulator<'_>,
+    truth: &[Vec<ContrastTruth>],
+    settings: &PowerSettings,
+    chunk: u64,
+    slots: Option<u64>,
+) -> Acc {
+    let layout = sim.flow_layout();
+    let mut acc = Acc::new(truth, layout.len);
+    let mut w = sim.worker();
+    let mut plan = PlanResult::default();
+    let first = chunk * CHUNK;
+    let last = (first + CHUNK).min(settings.replicates);
+    for r in first..last {
+        let mut rng = replicate_rng(settings.seed, settings.scenario, r);
+        sim.simulate(&mut w, &mut rng);
+        run_plan_into(sim.model(), &w.table, &mut plan);
+        acc.add_replicate(&plan, truth);
+        for (a, b) in acc.flows.iter_mut().zip(&w.flows) {
+            *a += b;
+        }
+        if let Some(slots) = slots {
+            let largest = (0..layout.arms)
+                .map(|a| {
+                    let o = layout.arm(a);
+                    w.flows[o + counter::N] - w.flows[o + counter::DROPOUT]
+                })
+                .max()
+                .unwrap_or(0);
+            acc.over_capacity += u64::from(largest > slots);
+        }
+    }
+    acc
+}
+
+/// Simulates `settings.replicates` replicates of `model` and aggregates them into a report.
+/// `progress` is called with the number of replicates done after each batch.
+pub fn run_power(
+    model: &TrialModel,
+    settings: &PowerSettings,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<PowerReport, SimError> {
+    validate(settings)?;
+    let sim = Simulator::new(
+        model,
+        SimOptions {
+            n_per_arm: settings.n_per_arm,
+        },
+    )?;
+    let truth = truths(&sim);
+    let slots = model
+        .assignment
+        .capacity
+        .as_ref()
+        .map(|c| u64::from(c.staff) * u64::from(c.caseload));
+    let mut total = Acc::new(&truth, sim.flow_layout().len);
+    let chunks = settings.replicates.div_ceil(CHUNK);
+    let mut next = 0;
+    while next < chunks {
+        let end = (next + BATCH_CHUNKS).min(chunks);
+        let parts: Vec<Acc> = (next..end)
+            .into_par_iter()
+            .map(|c| run_chunk(&sim, &truth, settings, c, slots))
+            .collect();
+        for p in &parts {
+            total.merge(p);
+        }
+        next = end;
+        progress(total.replicates);
+    }
+    let mut report = build_report(&sim, &truth, settings, &total, slots);
+    // Expectations at another sample size run again, with the same seed.
+    for (ei, e) in model.expectations.iter().enumerate() {
+        let same = match (e.n_per_arm, sim.fixed_sample()) {
+            (None, _) => true,
+            (Some(n), Some(sizes)) => sizes.iter().all(|&s| s == n),
+            (Some(_), None) => false,
+        };
+        let source = if same {
+            None
+        } else {
+            let again = PowerSettings {
+                n_per_arm: e.n_per_arm,
+                ..*settings
+            };
+            Some(run_power(
+                &TrialModel {
+                    expectations: Vec::new(),
+                    ..model.clone()
+                },
+                &again,
+                &|_| {},
+            )?)
+        };
+        let from = source.as_ref().unwrap_or(&report);
+        let verdict = expectation(model, ei, from);
+        report.expectations.push(verdict);
+    }
+    report.passed = report.expectations.iter().all(|e| e.passed);
+    Ok(report)
+}
+
+fn expectation(model: &TrialModel, ei: usize, from: &PowerReport) -> ExpectationResult {
+    let e = &model.expectations[ei];
+    let analysis = model
+        .analyses
+        .get(e.analysis)
+        .map_or_else(String::new, |a| a.name.clone());
+    let first = from
+        .analyses
+        .get(e.analysis)
+        .and_then(|a| a.contrasts.first());
+    let (estimate, mc_se) = match (e.metric, first) {
+        (Metric::Power, Some(c)) => (Some(c.power), Some(c.mc_se)),
+        (Metric::Coverage, Some(c)) => (c.coverage, c.coverage_mc_se),
+        (_, None) => (None, None),
+    };
+    let passed = estimate.is_some_and(|x| e.op.holds(x, e.value));
+    let metric = match e.metric {
+        Metric::Power => "power",
+        Metric::Coverage => "coverage",
+    };
+    let n_text = e
+        .n_per_arm
+        .map_or_else(String::new, |n| format!(" at {n} per arm"));
+    ExpectationResult {
+        text: format!(
+            "{metric}({analysis}) {} {}%{n_text}",
+            op_text(e.op),
+            fmt_pct(e.value)
+        ),
+        analysis,
+        metric: metric.into(),
+        op: op_text(e.op).into(),
+        value: e.value,
+        n_per_arm: e.n_per_arm,
+        estimate,
+        mc_se,
+        passed,
+    }
+}
+
+fn fmt_pct(x: f64) -> String {
+    let s = format!("{:.2}", 100.0 * x);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn op_text(op: Comparison) -> &'static str {
+    match op {
+        Comparison::Lt => "<",
+        Comparison::Le => "<=",
+        Comparison::Gt => ">",
+        Comparison::Ge => ">=",
+        Comparison::Eq => "==",
+    }
+}
+
+/// Wilson score interval for a binomial proportion at 95 %.
+pub fn wilson(successes: u64, n: u64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let z = 1.959_963_984_540_054;
+    let n = n as f64;
+    let p = successes as f64 / n;
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+fn binomial_se(successes: u64, n: u64) -> f64 {
+    if n == 0 {
+        return f64::NAN;
+    }
+    let p = successes as f64 / n as f64;
+    (p * (1.0 - p) / n as f64).sqrt()
+}
+
+fn build_report(
+    sim: &Simulator<'_>,
+    truth: &[Vec<ContrastTruth>],
+    settings: &PowerSettings,
+    acc: &Acc,
+    slots: Option<u64>,
+) -> PowerReport {
+    let model = sim.model();
+    let r = acc.replicates;
+    let fixed = sim.fixed_sample().map(<[u32]>::to_vec);
+    let n_per_arm = fixed
+        .as_ref()
+        .and_then(|v| v.first().filter(|&&n| v.iter().all(|&m| m == n)).copied());
+    let mut analyses = Vec::with_capacity(model.analyses.len());
+    for (ai, a) in model.analyses.iter().enumerate() {
+        let mut contrasts = Vec::new();
+        for (ci, (c, t)) in acc.contrasts[ai].iter().zip(&truth[ai]).enumerate() {
+            let power = c.rejections as f64 / r as f64;
+            let valid = c.valid.max(1) as f64;
+            let mean_estimate = (c.valid > 0).then(|| c.sum_estimate / valid);
+            let (bias, rmse, coverage, coverage_mc_se) = match (t.effect, mean_estimate) {
+                (Some(te), Some(m)) => (
+                    Some(m - te),
+                    Some((c.sum_sq_error / valid).sqrt()),
+                    Some(c.covered as f64 / valid),
+                    Some(binomial_se(c.covered, c.valid)),
+                ),
+                _ => (None, None, None, None),
+            };
+            let single = truth[ai].len() == 1;
+            let (closed_form_power, exact_power) = match (&fixed, single) {
+                (Some(sizes), true) => closed_forms(a, t, sizes, model),
+                _ => (None, None),
+            };
+            let subgroup = t.subgroup.map(|(v, l)| {
+                let var = &model.population.variables[v];
+                let level = var
+                    .levels()
+                    .and_then(|ls| ls.get(l))
+                    .map_or_else(|| l.to_string(), |x| x.name.clone());
+                SubgroupRef {
+                    variable: var.name.clone(),
+                    level,
+                }
+            });
+            let _ = ci;
+            contrasts.push(ContrastReport {
+                outcome: model.outcomes[t.outcome].name.clone(),
+                subgroup,
+                power,
+                mc_se: binomial_se(c.rejections, r),
+                power_ci: wilson(c.rejections, r),
+                mean_estimate,
+                true_effect: t.effect,
+                true_treatment: t.treatment_mean,
+                true_control: t.control_mean,
+                bias,
+                rmse,
+                coverage,
+                coverage_mc_se,
+                valid_replicates: c.valid,
+                closed_form_power,
+                exact_power,
+            });
+        }
+        let first = contrasts.first();
+        analyses.push(AnalysisReport {
+            name: a.name.clone(),
+            power: first.map_or(f64::NAN, |c| c.power),
+            mc_se: first.map_or(f64::NAN, |c| c.mc_se),
+            power_ci: first.map_or((0.0, 1.0), |c| c.power_ci),
+            closed_form_power: first.and_then(|c| c.closed_form_power),
+            exact_power: first.and_then(|c| c.exact_power),
+            any_power: acc.any[ai] as f64 / r as f64,
+            any_mc_se: binomial_se(acc.any[ai], r),
+            test: a.test,
+            sides: a.sides,
+            alpha: a.alpha,
+            contrasts,
+        });
+    }
+    PowerReport {
+        spec: model.name.clone(),
+        seed: settings.seed,
+        replicates: r,
+        generator: GENERATOR.into(),
+        n_per_arm,
+        arm_sizes: fixed,
+        analyses,
+        flows: flows_report(sim, acc, slots),
+        expectations: Vec::new(),
+        passed: true,
+    }
+}
+
+fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsReport {
+    let model = sim.model();
+    let l: &FlowLayout = sim.flow_layout();
+    let f = &acc.flows;
+    let r = acc.replicates.max(1) as f64;
+    let arms = model
+        .arms
+        .iter()
+        .enumerate()
+        .map(|(a, arm)| {
+            let o = l.arm(a);
+            let n = f[o + counter::N];
+            let share = |k: u64, of: u64| if of == 0 { 0.0 } else { k as f64 / of as f64 };
+            let stayed = n - f[o + counter::DROPOUT];
+            ArmFlows {
+                name: arm.name.clone(),
+                mean_size: n as f64 / r,
+                dropout: share(f[o + counter::DROPOUT], n),
+                exempt: share(f[o + counter::EXEMPT], stayed),
+                crossover: share(f[o + counter::CROSSOVER], stayed),
+                non_work_exit: share(f[o + counter::NON_WORK_EXIT], n),
+                baseline_employed: share(f[o + counter::BASELINE], n),
+                paths: arm
+                    .paths
+                    .iter()
+                    .enumerate()
+                    .map(|(p, path)| PathFlows {
+                        name: path.name.clone(),
+                        planned_share: path.share,
+                        share: share(f[l.path(a, p)], stayed),
+                    })
+                    .collect(),
+                employment: l
+                    .months
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &m)| EmploymentFlows {
+                        month: m,
+                        found_work_within: share(f[l.found_within(a, k)], n),
+                        employed_at: share(f[l.employed_at(a, k)], n),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let capacity = slots.map(|slots| {
+        let largest = (0..l.arms)
+            .map(|a| {
+                let o = l.arm(a);
+                (f[o + counter::N] - f[o + counter::DROPOUT]) as f64 / r
+            })
+            .fold(0.0, f64::max);
+        let rate = model
+            .assignment
+            .capacity
+            .as_ref()
+            .and_then(|c| c.intakes_per_month);
+        CapacityFlows {
+            slots,
+            mean_largest_intake: largest,
+            over_capacity: acc.over_capacity as f64 / r,
+            months_to_take_in: rate.filter(|&x| x > 0.0).map(|x| (largest / x).ceil()),
+        }
+    });
+    FlowsReport { arms, capacity }
+}
+
+/// Closed-form (normal) and exact power for a single two-arm contrast with fixed arm sizes.
+fn closed_forms(
+    a: &crate::model::Analysis,
+    t: &ContrastTruth,
+    sizes: &[u32],
+    model: &TrialModel,
+) -> (Option<f64>, Option<f64>) {
+    let (Some(n1), Some(n0)) = (sizes.get(a.treatment), sizes.get(a.control)) else {
+        return (None, None);
+    };
+    let (Some(p1), Some(p0)) = (t.treatment_mean, t.control_mean) else {
+        return (None, None);
+    };
+    let binary = model.outcomes[t.outcome].is_binary();
+    let _ = (binary, n1, n0, p1, p0);
+    (None, None)
+}
+
+/// The power report. Its JSON form (`trialsim power --format json`) is a stable interface:
+///
+/// ```text
+/// {
+///   "spec": string,                 trial name
+///   "seed": integer,                master seed
+///   "replicates": integer,
+///   "generator": string,            random generator and stream derivation
+///   "n_per_arm": integer | null,    participants per arm when all arms have the same fixed size
+///   "arm_sizes": [integer] | null,  fixed size per arm (model order); null when the pool decides
+///   "analyses": [{
+///     "name": string,
+///     "power", "mc_se": number,     power of the analysis' first contrast and its MC standard error
+///     "power_ci": [lo, hi],         95 % Wilson interval of that power
+///     "closed_form_power": number | null,   normal-approximation power (single contrast only)
+///     "exact_power": number | null,         exact power under the binomial model (two proportions)
+///     "any_power", "any_mc_se": number,     P(at least one contrast of the family rejects)
+///     "test": "pooled_z" | "unpooled_z" | "fisher_exact" | "welch_t",
+///     "sides": "greater" | "less" | "two_sided", "alpha": number,
+///     "contrasts": [{
+///       "outcome": string, "subgroup": {"variable", "level"} | null,
+///       "power", "mc_se", "power_ci",
+///       "mean_estimate": number | null,   mean estimated difference over valid replicates
+///       "true_effect": number | null,     exact difference the model implies
+///       "true_treatment", "true_control": number | null,   exact arm means
+///       "bias", "rmse": number | null,
+///       "coverage", "coverage_mc_se": number | null,   share of 95 % CIs containing the truth
+///       "valid_replicates": integer,      replicates where the difference could be estimated
+///       "closed_form_power", "exact_power": number | null
+///     }]
+///   }],
+///   "flows": {
+///     "arms": [{ "name", "mean_size", "dropout", "exempt", "crossover", "non_work_exit",
+///                "baseline_employed",
+///                "paths": [{"name", "planned_share", "share"}],
+///                "employment": [{"month", "found_work_within", "employed_at"}] }],
+///     "capacity": {"slots", "mean_largest_intake", "over_capacity", "months_to_take_in"} | null
+///   },
+///   "expectations": [{ "text", "analysis", "metric": "power" | "coverage", "op", "value",
+///                      "n_per_arm": integer | null, "estimate": number | null,
+///                      "mc_se": number | null, "passed": bool }],
+///   "passed": bool                  all expectations hold (the exit code is 1 otherwise)
+/// }
+/// ```
+///
+/// Shares in `flows` are pooled over replicates: dropout, non-work exit, baseline employment and
+/// the employment figures are shares of the arm; exemption, crossover and path shares are shares
+/// of the arm's participants who did not drop out. "found_work_within" counts a job start in
+/// months 1..=m, "employed_at" being in work in month m.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PowerReport {
+    /// Trial name.
+    pub spec: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Replicates run.
+    pub replicates: u64,
+    /// Generator and stream derivation.
+    pub generator: String,
+    /// Participants per arm, when all arms have the same fixed size.
+    pub n_per_arm: Option<u32>,
+    /// Fixed size per arm, when the sample is fixed.
+    pub arm_sizes: Option<Vec<u32>>,
+    /// One entry per analysis of the plan.
+    pub analyses: Vec<AnalysisReport>,
+    /// Realised flows.
+    pub flows: FlowsReport,
+    /// Verdicts on the spec's expectations.
+    pub expectations: Vec<ExpectationResult>,
+    /// Whether every expectation holds.
+    pub passed: bool,
+}
+
+/// Power of one analysis.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnalysisReport {
+    /// Analysis name.
+    pub name: String,
+    /// Power of the first contrast.
+    pub power: f64,
+    /// Its Monte Carlo standard error.
+    pub mc_se: f64,
+    /// 95 % Wilson interval of the power.
+    pub power_ci: (f64, f64),
+    /// Normal-approximation power, where a closed form exists.
+    pub closed_form_power: Option<f64>,
+    /// Exact power under the binomial model, where it exists.
+    pub exact_power: Option<f64>,
+    /// Probability that at least one contrast rejects.
+    pub any_power: f64,
+    /// Its Monte Carlo standard error.
+    pub any_mc_se: f64,
+    /// The test.
+    pub test: TestKind,
+    /// The alternative.
+    pub sides: Sides,
+    /// Significance level.
+    pub alpha: f64,
+    /// Per contrast.
+    pub contrasts: Vec<ContrastReport>,
+}
+
+/// A subgroup level.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubgroupRef {
+    /// Variable name.
+    pub variable: String,
+    /// Level name.
+    pub level: String,
+}
+
+/// Operating characteristics of one contrast.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContrastReport {
+    /// Outcome name.
+    pub outcome: String,
+    /// Subgroup, if any.
+    pub subgroup: Option<SubgroupRef>,
+    /// Share of replicates rejecting H0 (after the family's correction).
+    pub power: f64,
+    /// Monte Carlo standard error of the power.
+    pub mc_se: f64,
+    /// 95 % Wilson interval of the power.
+    pub power_ci: (f64, f64),
+    /// Mean estimated difference.
+    pub mean_estimate: Option<f64>,
+    /// The exact difference the model implies.
+    pub true_effect: Option<f64>,
+    /// Exact treatment-arm mean.
+    pub true_treatment: Option<f64>,
+    /// Exact control-arm mean.
+    pub true_control: Option<f64>,
+    /// Mean estimate minus the true effect.
+    pub bias: Option<f64>,
+    /// Root mean squared error of the estimate.
+    pub rmse: Option<f64>,
+    /// Share of 95 % intervals containing the true effect.
+    pub coverage: Option<f64>,
+    /// Its Monte Carlo standard error.
+    pub coverage_mc_se: Option<f64>,
+    /// Replicates with a finite estimate.
+    pub valid_replicates: u64,
+    /// Normal-approximation power.
+    pub closed_form_power: Option<f64>,
+    /// Exact power.
+    pub exact_power: Option<f64>,
+}
+
+/// Realised flows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlowsReport {
+    /// Per arm.
+    pub arms: Vec<ArmFlows>,
+    /// Capacity, if declared.
+    pub capacity: Option<CapacityFlows>,
+}
+
+/// Realised flows of one arm.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArmFlows {
+    /// Arm name.
+    pub name: String,
+    /// Mean number of participants.
+    pub mean_size: f64,
+    /// Share who dropped out before intake.
+    pub dropout: f64,
+    /// Share exempted (of those who did not drop out).
+    pub exempt: f64,
+    /// Share who crossed over (of those who did not drop out).
+    pub crossover: f64,
+    /// Share with a non-work exit within the follow-up.
+    pub non_work_exit: f64,
+    /// Share in work at intake.
+    pub baseline_employed: f64,
+    /// Sub-path shares.
+    pub paths: Vec<PathFlows>,
+    /// Both employment quantities at each outcome month.
+    pub employment: Vec<EmploymentFlows>,
+}
+
+/// Realised share of one sub-path.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PathFlows {
+    /// Path name.
+    pub name: String,
+    /// Share in the spec.
+    pub planned_share: f64,
+    /// Realised share.
+    pub share: f64,
+}
+
+/// "Found work within m" next to "employed at month m".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EmploymentFlows {
+    /// The month.
+    pub month: u32,
+    /// Share with a job start in months 1..=m.
+    pub found_work_within: f64,
+    /// Share in work in month m.
+    pub employed_at: f64,
+}
+
+/// Intake capacity.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CapacityFlows {
+    /// Staff × caseload.
+    pub slots: u64,
+    /// Mean size of the largest arm, without dropouts.
+    pub mean_largest_intake: f64,
+    /// Share of replicates where that exceeds the slots.
+    pub over_capacity: f64,
+    /// Months to take the largest arm in at the declared intake rate.
+    pub months_to_take_in: Option<f64>,
+}
+
+/// The verdict on one `expect`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExpectationResult {
+    /// The expectation as text.
+    pub text: String,
+    /// Analysis name.
+    pub analysis: String,
+    /// `power` or `coverage`.
+    pub metric: String,
+    /// Comparison operator.
+    pub op: String,
+    /// Bound.
+    pub value: f64,
+    /// Sample size at which it was evaluated.
+    pub n_per_arm: Option<u32>,
+    /// Simulated value.
+    pub estimate: Option<f64>,
+    /// Its Monte Carlo standard error.
+    pub mc_se: Option<f64>,
+    /// Whether it holds (judged on the estimate).
+    pub passed: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::fixtures::almere_plan;
+
+    fn settings(seed: u64, replicates: u64) -> PowerSettings {
+        PowerSettings {
+            seed,
+            replicates,
+            n_per_arm: None,
+            scenario: 0,
+        }
+    }
+
+    #[test]
+    fn smoke() {
+        let model = almere_plan();
+        let r = run_power(&model, &settings(2017, 2000), &|_| {}).expect("runs");
+        println!("{}", crate::report::power::text(&r));
+    }
+}

@@ -1,0 +1,208 @@
+//! The power report as text and as JSON (schema: [`crate::power::PowerReport`]).
+
+use std::fmt::Write as _;
+
+use crate::model::{Sides, TestKind};
+use crate::power::{ContrastReport, PowerReport};
+
+/// The report as pretty-printed JSON, with a final newline.
+pub fn json(report: &PowerReport) -> String {
+    let mut s =
+        serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+fn pp(x: Option<f64>) -> String {
+    x.map_or_else(|| "n/a".into(), |v| format!("{:+.2} pp", 100.0 * v))
+}
+
+fn num(x: Option<f64>) -> String {
+    x.map_or_else(|| "n/a".into(), |v| format!("{v:.4}"))
+}
+
+fn test_name(t: TestKind) -> &'static str {
+    match t {
+        TestKind::PooledZ => "pooled z",
+        TestKind::UnpooledZ => "unpooled z",
+        TestKind::FisherExact => "Fisher's exact",
+        TestKind::WelchT => "Welch t",
+    }
+}
+
+fn sides_name(s: Sides) -> &'static str {
+    match s {
+        Sides::Greater => "one-sided (treatment > control)",
+        Sides::Less => "one-sided (treatment < control)",
+        Sides::TwoSided => "two-sided",
+    }
+}
+
+fn contrast_label(c: &ContrastReport) -> String {
+    match &c.subgroup {
+        Some(g) => format!("{} [{} = {}]", c.outcome, g.variable, g.level),
+        None => c.outcome.clone(),
+    }
+}
+
+/// The report as readable text.
+pub fn text(report: &PowerReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "power of {}", report.spec);
+    let size = match (&report.n_per_arm, &report.arm_sizes) {
+        (Some(n), _) => format!("{n} per arm"),
+        (None, Some(v)) => format!(
+            "arms of {}",
+            v.iter().map(u32::to_string).collect::<Vec<_>>().join(" / ")
+        ),
+        (None, None) => "arm sizes from the pool and funnel".into(),
+    };
+    let _ = writeln!(
+        s,
+        "seed {}, {} replicates, {size}\n",
+        report.seed, report.replicates
+    );
+    for a in &report.analyses {
+        let _ = writeln!(
+            s,
+            "analysis {}: {}, {}, alpha {}",
+            a.name,
+            test_name(a.test),
+            sides_name(a.sides),
+            pct(a.alpha)
+        );
+        if a.contrasts.len() == 1 {
+            let c = &a.contrasts[0];
+            let _ = writeln!(s, "  outcome             {}", contrast_label(c));
+            let _ = writeln!(
+                s,
+                "  power, simulated    {:.4} (MC SE {:.4}; 95% {:.4} to {:.4})",
+                c.power, c.mc_se, c.power_ci.0, c.power_ci.1
+            );
+            if let Some(x) = c.exact_power {
+                let _ = writeln!(
+                    s,
+                    "  power, exact        {x:.4} (binomial model, enumerated)"
+                );
+            }
+            if let Some(x) = c.closed_form_power {
+                let _ = writeln!(
+                    s,
+                    "  power, normal       {x:.4} (closed-form approximation)"
+                );
+            }
+            let _ = writeln!(
+                s,
+                "  true effect         {} ({} vs {})",
+                pp(c.true_effect),
+                c.true_treatment.map_or("n/a".into(), |x| format!("{x:.4}")),
+                c.true_control.map_or("n/a".into(), |x| format!("{x:.4}")),
+            );
+            let _ = writeln!(
+                s,
+                "  estimate            mean {}, bias {}, RMSE {}",
+                pp(c.mean_estimate),
+                pp(c.bias),
+                c.rmse
+                    .map_or("n/a".into(), |x| format!("{:.2} pp", 100.0 * x))
+            );
+            let _ = writeln!(
+                s,
+                "  CI coverage         {} (MC SE {})",
+                c.coverage.map_or("n/a".into(), pct),
+                c.coverage_mc_se.map_or("n/a".into(), pct)
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "  {:<36} {:>7} {:>7} {:>11} {:>11} {:>9}",
+                "contrast", "power", "MC SE", "true effect", "mean est.", "coverage"
+            );
+            for c in &a.contrasts {
+                let _ = writeln!(
+                    s,
+                    "  {:<36} {:>7.4} {:>7.4} {:>11} {:>11} {:>9}",
+                    contrast_label(c),
+                    c.power,
+                    c.mc_se,
+                    pp(c.true_effect),
+                    pp(c.mean_estimate),
+                    c.coverage.map_or("n/a".into(), pct)
+                );
+            }
+            let _ = writeln!(
+                s,
+                "  any contrast rejects: {:.4} (MC SE {:.4})",
+                a.any_power, a.any_mc_se
+            );
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(s, "realised flows (shares pooled over replicates)");
+    for arm in &report.flows.arms {
+        let _ = writeln!(
+            s,
+            "  {}: {:.1} participants; dropout {}, exempt {}, crossover {}, non-work exit {}, in work at intake {}",
+            arm.name,
+            arm.mean_size,
+            pct(arm.dropout),
+            pct(arm.exempt),
+            pct(arm.crossover),
+            pct(arm.non_work_exit),
+            pct(arm.baseline_employed)
+        );
+        if arm.paths.len() > 1 {
+            let paths: Vec<String> = arm
+                .paths
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} {} (spec {})",
+                        p.name,
+                        pct(p.share),
+                        pct(p.planned_share)
+                    )
+                })
+                .collect();
+            let _ = writeln!(s, "    paths: {}", paths.join(", "));
+        }
+        for e in &arm.employment {
+            let _ = writeln!(
+                s,
+                "    month {:>2}: found work within {}, employed at {}",
+                e.month,
+                pct(e.found_work_within),
+                pct(e.employed_at)
+            );
+        }
+    }
+    if let Some(c) = &report.flows.capacity {
+        let _ = writeln!(
+            s,
+            "  capacity: {} slots; largest arm takes in {:.1} on average; over capacity in {} of replicates{}",
+            c.slots,
+            c.mean_largest_intake,
+            pct(c.over_capacity),
+            c.months_to_take_in
+                .map_or(String::new(), |m| format!("; {m:.0} months to take it in"))
+        );
+    }
+    if !report.expectations.is_empty() {
+        let _ = writeln!(s, "\nexpectations");
+        for e in &report.expectations {
+            let _ = writeln!(
+                s,
+                "  {} {}: {} (MC SE {})",
+                if e.passed { "pass" } else { "FAIL" },
+                e.text,
+                num(e.estimate),
+                num(e.mc_se)
+            );
+        }
+    }
+    s
+}

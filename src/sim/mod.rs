@@ -1,0 +1,1366 @@
+//! The Monte Carlo engine: one replicate of a checked [`TrialModel`] into a [`ParticipantTable`].
+//!
+//! The engine sees only the model. [`Simulator::new`] prepares it once (calibrated hazards,
+//! truncated covariate samplers); [`Simulator::simulate`] then draws one replicate into a reusable
+//! [`Worker`] without allocating per participant. Parallel runs, seeding and the aggregation over
+//! replicates live in [`crate::power`]; random streams in [`rng`].
+//!
+//! # The process model
+//!
+//! **Population.** Covariates are independent, each drawn from its declared distribution.
+//! - *Fixed sample* (`sample N per arm` in the spec, or `--n-per-arm N`): every arm gets exactly
+//!   its N participants, and each covariate is drawn from its distribution *conditional on the
+//!   eligibility criteria* (uniforms are truncated directly, categorical levels renormalised over
+//!   the admitted levels, normal and log-normal values redrawn until they pass). Screening loss
+//!   and the assignment rule do not change a fixed sample (arm sizes are given, covariates are
+//!   independent of the arm), so they are not simulated.
+//! - *Pool and funnel* (a `pool` and no `sample`): each of the pool's people is drawn
+//!   unconditionally, kept when all criteria hold, then removed by paper screening with the
+//!   *planned* loss, then assigned: by ID parity (a fair coin each, so arm sizes vary), complete
+//!   randomisation (exact arm sizes in the ratio, largest remainder, a random permutation), or
+//!   permuted blocks within strata (blocks filled in pool order within each stratum; the last
+//!   block of a stratum may stay incomplete).
+//!
+//! **Intake.** The clock of every participant starts at their own intake (t = 0), as in Almere, so
+//! intake order and capacity do not change outcomes; they feed the flows report (slots =
+//! staff × caseload, months needed to take the largest arm in at the declared intake rate).
+//!
+//! **Flows, per participant,** in this order of draws:
+//! 1. *Baseline employment*: in work in month 0 with the arm's share, with a job spell as below.
+//! 2. *Dropout before intake* (with its share): the participant stays in the assigned arm for the
+//!    analysis (intention to treat) but follows the referenced process instead: that arm's path
+//!    (drawn by that arm's shares when no path is named), with its rate and delay. Dropouts take
+//!    no sub-path, no exemption and no crossover of their own arm; their path column is missing.
+//! 3. *Sub-path* by the arm's shares (Team Zorg / guided).
+//! 4. *Temporary exemption* (with its share): the length is uniform on 1..=max months; the work
+//!    process is paused (job-start hazard zero) for those months from intake, then the path
+//!    starts, delay included. The path's calibration refers to non-exempt participants, so
+//!    exemption lowers the arm's realised rate.
+//! 5. *Crossover* (with its share): after `after` months the participant's job-start hazard
+//!    becomes the target process's (target path drawn by the target arm's shares when not named);
+//!    the target path's delay counts from the crossover. Analysed in the assigned arm.
+//! 6. *Competing non-work exit*: a month X drawn from the geometric law with
+//!    P(X ≤ m) = the stated probability within m months. No job starts in month X or later;
+//!    a job already running goes on until it ends.
+//!
+//! **Employment process.** Months 1..=H (H = the follow-up, or the latest month a measure needs).
+//! Someone out of work in month t−1 starts a job in month t with the path's monthly hazard h
+//! (zero during a delay, an exemption, or after a non-work exit); someone in work in month t−1
+//! loses the job in month t with the monthly job-loss probability λ, and can start again from
+//! month t+1. Every job spell draws its hours per month once (and its hourly wage, if declared).
+//! Event times are drawn directly, not month by month: with E ~ Exp(1), the start is the first
+//! month where the cumulative hazard −Σ ln(1−h) reaches E (exactly geometric within each
+//! constant-hazard stretch), and a spell lasts ⌊E′ / −ln(1−λ)⌋ further months. Cost grows with
+//! the number of events, not months.
+//!
+//! **Calibration** of a path's monthly hazard h from its stated rate p over m months with a delay
+//! of d months (hazard zero in months 1..=d, so the window counts from intake):
+//! - `work within m months: p` ([`RateMeaning::FoundWithin`]): P(a first job start in months
+//!   1..=m | out of work at intake) = p, so h = 1 − (1 − p)^(1/(m − d)).
+//! - `employed at month m: p` ([`RateMeaning::EmployedAt`]): h is solved numerically (bisection on
+//!   the exact two-state recursion) so that P(in work in month m) = p for the path's participants,
+//!   given λ and the arm's baseline employment.
+//!
+//! A delay of m months or more leaves no month to start in and is rejected, as is an
+//! `employed at` rate out of reach for any hazard.
+//!
+//! **Measures** are read from the spells: employed at month m with ≥ h hours; worked (a spell with
+//! ≥ h hours overlapping months 1..=m; a job held at intake counts); durable (one spell with ≥ h
+//! hours covering the k months ending at m; spells are separated by at least one month, so runs
+//! never join two jobs); hours in month m (0 out of work); benefit ended by month m (a job start
+//! in months 1..=m, or a non-work exit by m; a job held at intake is part-time work on benefit).
+//! Directly declared per-arm outcomes are drawn from their distribution, by assigned arm.
+
+#[doc(hidden)]
+pub mod fixtures;
+pub mod rng;
+pub mod truth;
+
+use rand::Rng;
+use rand_distr::{Distribution as _, StandardNormal};
+
+use crate::model::{
+    ArmId, AssignmentRule, Comparison, CriterionTest, DirectValue, Distribution, Measure,
+    ProcessRef, RateMeaning, TrialModel, VarId, WorkRate,
+};
+use crate::table::{CovariateColumn, MISSING_CODE, ParticipantTable, flags};
+
+/// Why a model cannot be simulated as given.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct SimError(pub String);
+
+fn err<T>(msg: impl Into<String>) -> Result<T, SimError> {
+    Err(SimError(msg.into()))
+}
+
+/// Options of a simulation that are not part of the model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SimOptions {
+    /// Overrides the model's sample: exactly this many participants in every arm.
+    pub n_per_arm: Option<u32>,
+}
+
+/// Largest population the engine accepts per replicate (pool or total sample).
+pub const MAX_PARTICIPANTS: u64 = 50_000_000;
+
+/// Uniform on [0, 1) with 53 random bits.
+#[inline]
+pub(crate) fn u01<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// Exp(1) by inversion: −ln U with U uniform on (0, 1].
+#[inline]
+pub(crate) fn exp1<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    let u = ((rng.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64);
+    -u.ln()
+}
+
+/// Uniform integer in 0..n (n ≥ 1), by Lemire's multiply-shift (bias < n / 2^64).
+#[inline]
+fn below<R: Rng + ?Sized>(rng: &mut R, n: u32) -> u32 {
+    ((u128::from(rng.next_u64()) * u128::from(n)) >> 64) as u32
+}
+
+/// Index drawn from cumulative probabilities (the last entry is treated as 1).
+#[inline]
+fn pick(cum: &[f64], u: f64) -> usize {
+    let last = cum.len().saturating_sub(1);
+    cum[..last].iter().position(|&c| u < c).unwrap_or(last)
+}
+
+fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
+    let w: Vec<f64> = weights.collect();
+    let total: f64 = w.iter().sum();
+    let mut acc = 0.0;
+    w.iter()
+        .map(|x| {
+            acc += if total > 0.0 { x / total } else { 0.0 };
+            acc
+        })
+        .collect()
+}
+
+/// A numeric distribution ready to sample.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum NumDist {
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
+    Fixed(f64),
+    /// Numeric levels of a categorical distribution: cumulative probabilities and values.
+    Levels {
+        cum: Vec<f64>,
+        values: Vec<f64>,
+    },
+}
+
+impl NumDist {
+    pub(crate) fn from_model(d: &Distribution, what: &str) -> Result<Self, SimError> {
+        Ok(match d {
+            Distribution::Uniform { low, high } => Self::Uniform {
+                low: *low,
+                high: *high,
+            },
+            Distribution::Normal { mean, sd } => Self::Normal {
+                mean: *mean,
+                sd: *sd,
+            },
+            Distribution::LogNormal { median, sigma } => {
+                if *median <= 0.0 {
+                    return err(format!("{what}: a log-normal median must be positive"));
+                }
+                Self::LogNormal {
+                    mu: median.ln(),
+                    sigma: *sigma,
+                }
+            }
+            Distribution::Fixed { value } => Self::Fixed(*value),
+            Distribution::Categorical { levels } => {
+                let mut values = Vec::with_capacity(levels.len());
+                for l in levels {
+                    match l.value {
+                        Some(v) => values.push(v),
+                        None => {
+                            return err(format!("{what}: level `{}` has no numeric value", l.name));
+                        }
+                    }
+                }
+                Self::Levels {
+                    cum: cumulative(levels.iter().map(|l| l.probability)),
+                    values,
+                }
+            }
+        })
+    }
+
+    #[inline]
+    pub(crate) fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            Self::Uniform { low, high } => low + (high - low) * u01(rng),
+            Self::Normal { mean, sd } => {
+                let z: f64 = StandardNormal.sample(rng);
+                mean + sd * z
+            }
+            Self::LogNormal { mu, sigma } => {
+                let z: f64 = StandardNormal.sample(rng);
+                (mu + sigma * z).exp()
+            }
+            Self::Fixed(v) => *v,
+            Self::Levels { cum, values } => values[pick(cum, u01(rng))],
+        }
+    }
+
+    /// P(X ≥ x).
+    pub(crate) fn sf(&self, x: f64) -> f64 {
+        match self {
+            Self::Uniform { low, high } => {
+                if x <= *low {
+                    1.0
+                } else if x >= *high {
+                    0.0
+                } else {
+                    (high - x) / (high - low)
+                }
+            }
+            Self::Normal { mean, sd } => 1.0 - normal_cdf((x - mean) / sd),
+            Self::LogNormal { mu, sigma } => {
+                if x <= 0.0 {
+                    1.0
+                } else {
+                    1.0 - normal_cdf((x.ln() - mu) / sigma)
+                }
+            }
+            Self::Fixed(v) => f64::from(u8::from(*v >= x)),
+            Self::Levels { cum, values } => {
+                let mut prev = 0.0;
+                let mut p = 0.0;
+                for (c, v) in cum.iter().zip(values) {
+                    if *v >= x {
+                        p += c - prev;
+                    }
+                    prev = *c;
+                }
+                p
+            }
+        }
+    }
+
+    /// E[X] and E[X²].
+    pub(crate) fn moments(&self) -> (f64, f64) {
+        match self {
+            Self::Uniform { low, high } => (
+                (low + high) / 2.0,
+                (low * low + low * high + high * high) / 3.0,
+            ),
+            Self::Normal { mean, sd } => (*mean, mean * mean + sd * sd),
+            Self::LogNormal { mu, sigma } => (
+                (mu + sigma * sigma / 2.0).exp(),
+                (2.0 * mu + 2.0 * sigma * sigma).exp(),
+            ),
+            Self::Fixed(v) => (*v, v * v),
+            Self::Levels { cum, values } => {
+                let (mut prev, mut m1, mut m2) = (0.0, 0.0, 0.0);
+                for (c, v) in cum.iter().zip(values) {
+                    m1 += (c - prev) * v;
+                    m2 += (c - prev) * v * v;
+                    prev = *c;
+                }
+                (m1, m2)
+            }
+        }
+    }
+}
+
+/// Standard normal CDF.
+pub fn normal_cdf(z: f64) -> f64 {
+    0.5 * statrs::function::erf::erfc(-z / std::f64::consts::SQRT_2)
+}
+
+/// How one covariate is drawn.
+#[derive(Debug, Clone)]
+enum VarSampler {
+    Categorical {
+        /// Cumulative probabilities over all levels (pool draws).
+        cum_all: Vec<f64>,
+        /// Cumulative probabilities over the admitted levels only (conditional draws).
+        cum_elig: Vec<f64>,
+        admitted: Vec<bool>,
+        /// Level probabilities conditional on eligibility.
+        probs_elig: Vec<f64>,
+    },
+    Numeric {
+        dist: NumDist,
+        /// The same distribution truncated to the criteria, when that can be done directly.
+        truncated: Option<NumDist>,
+        criteria: Vec<(Comparison, f64)>,
+    },
+}
+
+impl VarSampler {
+    fn numeric_ok(criteria: &[(Comparison, f64)], x: f64) -> bool {
+        criteria.iter().all(|(op, v)| op.holds(x, *v))
+    }
+}
+
+/// A path's prepared work process.
+#[derive(Debug, Clone)]
+pub(crate) struct PathPlan {
+    pub(crate) delay: u32,
+    /// The categorical variable whose level selects the hazard, if rates differ by level.
+    pub(crate) by: Option<VarId>,
+    /// Cumulative hazard per month, −ln(1 − h): one entry, or one per level of `by`.
+    pub(crate) c: Vec<f64>,
+}
+
+impl PathPlan {
+    #[inline]
+    pub(crate) fn c_for(&self, level: u32) -> f64 {
+        if self.c.len() == 1 {
+            self.c[0]
+        } else {
+            self.c.get(level as usize).copied().unwrap_or(0.0)
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ArmPlan {
+    pub(crate) path_cum: Vec<f64>,
+    pub(crate) path_shares: Vec<f64>,
+    pub(crate) paths: Vec<PathPlan>,
+    pub(crate) baseline: f64,
+    pub(crate) dropout: Option<(f64, ProcessRef)>,
+    pub(crate) exemption: Option<(f64, u32)>,
+    /// −ln(1 − q) of the monthly non-work exit probability q (0 when none).
+    pub(crate) exit_c: f64,
+    pub(crate) crossover: Option<(f64, ProcessRef, u32)>,
+    direct: Vec<Option<DirectSampler>>,
+}
+
+#[derive(Debug, Clone)]
+enum DirectSampler {
+    Binary(f64),
+    Continuous(NumDist),
+}
+
+/// Piecewise-constant monthly cumulative hazard: segment i covers months start[i]..start[i+1]−1.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Schedule {
+    start: [u32; 8],
+    c: [f64; 8],
+    len: usize,
+}
+
+impl Schedule {
+    pub(crate) fn new() -> Self {
+        let mut s = Self {
+            start: [0; 8],
+            c: [0.0; 8],
+            len: 0,
+        };
+        s.push(1, 0.0);
+        s
+    }
+
+    /// From month `start` on, the hazard is `c` (later segments are dropped).
+    #[inline]
+    pub(crate) fn push(&mut self, start: u32, c: f64) {
+        while self.len > 0 && self.start[self.len - 1] >= start {
+            self.len -= 1;
+        }
+        if self.len < self.start.len() {
+            self.start[self.len] = start;
+            self.c[self.len] = c;
+            self.len += 1;
+        }
+    }
+
+    /// The hazard in month `t` (as −ln(1 − h)).
+    pub(crate) fn c_at(&self, t: u32) -> f64 {
+        let mut c = 0.0;
+        for i in 0..self.len {
+            if self.start[i] <= t {
+                c = self.c[i];
+            }
+        }
+        c
+    }
+
+    /// First month t in (t0, horizon] at which the cumulative hazard since t0 reaches `e`.
+    #[inline]
+    fn next_event(&self, t0: u32, mut e: f64, horizon: u32) -> Option<u32> {
+        for i in 0..self.len {
+            let hi = if i + 1 < self.len {
+                self.start[i + 1] - 1
+            } else {
+                horizon
+            };
+            let lo = self.start[i].max(t0 + 1);
+            let c = self.c[i];
+            if lo > hi || c <= 0.0 {
+                continue;
+            }
+            let len = f64::from(hi - lo + 1);
+            let k = (e / c).ceil().max(1.0);
+            if k <= len {
+                return Some(lo + k as u32 - 1);
+            }
+            e -= c * len;
+        }
+        None
+    }
+}
+
+/// One job spell: months `start..=end` in work.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Spell {
+    start: u32,
+    end: u32,
+    hours: f64,
+    wage: f64,
+}
+
+/// Index of the counters of one arm in [`Worker::flows`]; see [`FlowLayout`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowLayout {
+    /// Number of arms.
+    pub arms: usize,
+    /// Paths per arm.
+    pub paths: Vec<usize>,
+    /// Months at which "found work within m" and "employed at month m" are counted.
+    pub months: Vec<u32>,
+    offsets: Vec<usize>,
+    /// Total number of counters.
+    pub len: usize,
+}
+
+/// Counters per arm, in this order.
+pub mod counter {
+    /// Participants.
+    pub const N: usize = 0;
+    /// Dropouts before intake.
+    pub const DROPOUT: usize = 1;
+    /// Temporarily exempted.
+    pub const EXEMPT: usize = 2;
+    /// Crossed over.
+    pub const CROSSOVER: usize = 3;
+    /// Non-work exits within the follow-up.
+    pub const NON_WORK_EXIT: usize = 4;
+    /// In work at intake.
+    pub const BASELINE: usize = 5;
+    /// Fixed counters before the per-path and per-month ones.
+    pub const FIXED: usize = 6;
+}
+
+impl FlowLayout {
+    /// Offset of arm `a`'s counters.
+    pub fn arm(&self, a: usize) -> usize {
+        self.offsets[a]
+    }
+    /// Offset of the path counter (participants on path `p`, dropouts excluded).
+    pub fn path(&self, a: usize, p: usize) -> usize {
+        self.offsets[a] + counter::FIXED + p
+    }
+    /// Offset of the "a job start in months 1..=m" counter for `months[i]`.
+    pub fn found_within(&self, a: usize, i: usize) -> usize {
+        self.offsets[a] + counter::FIXED + self.paths[a] + i
+    }
+    /// Offset of the "in work in month m" counter for `months[i]`.
+    pub fn employed_at(&self, a: usize, i: usize) -> usize {
+        self.offsets[a] + counter::FIXED + self.paths[a] + self.months.len() + i
+    }
+}
+
+/// Per-thread scratch: the participant table and buffers, reused replicate after replicate.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    /// The participants of the last replicate.
+    pub table: ParticipantTable,
+    /// Flow counters of the last replicate (see [`FlowLayout`]).
+    pub flows: Vec<u64>,
+    spells: Vec<Spell>,
+    cov: Vec<f64>,
+    labels: Vec<u32>,
+    blocks: Vec<(Vec<u32>, usize)>,
+}
+
+/// How the replicate's participants are generated.
+#[derive(Debug, Clone, PartialEq)]
+enum Population {
+    Fixed(Vec<u32>),
+    Pool(u64),
+}
+
+/// A model prepared for simulation.
+#[derive(Debug, Clone)]
+pub struct Simulator<'m> {
+    model: &'m TrialModel,
+    vars: Vec<VarSampler>,
+    pub(crate) arms: Vec<ArmPlan>,
+    population: Population,
+    pub(crate) horizon: u32,
+    pub(crate) loss_c: f64,
+    pub(crate) loss: f64,
+    pub(crate) hours: NumDist,
+    wage: Option<NumDist>,
+    layout: FlowLayout,
+    strata_radix: Vec<(VarId, u32)>,
+}
+
+fn rate_c(p: f64) -> f64 {
+    if p >= 1.0 {
+        f64::INFINITY
+    } else {
+        -(-p).ln_1p()
+    }
+}
+
+/// P(in work in month m) for someone starting out of work with probability 1 − b, when the
+/// job-start hazard is zero in months 1..=d and `h` afterwards, and jobs end with λ per month.
+pub(crate) fn employed_at_prob(h: f64, lambda: f64, b: f64, d: u32, m: u32) -> f64 {
+    let mut e = b;
+    for t in 1..=m {
+        let ht = if t > d { h } else { 0.0 };
+        e = e * (1.0 - lambda) + (1.0 - e) * ht;
+    }
+    e
+}
+
+/// Calibrates a stated rate into the monthly job-start hazard h (see the module docs).
+pub fn calibrate(
+    rate: &WorkRate,
+    p: f64,
+    delay: u32,
+    job_loss: f64,
+    baseline: f64,
+) -> Result<f64, SimError> {
+    let m = rate.months;
+    if m <= delay {
+        return err(format!(
+            "a rate over {m} months cannot be reached after a delay of {delay} months"
+        ));
+    }
+    match rate.meaning {
+        RateMeaning::FoundWithin => Ok(1.0 - (1.0 - p).powf(1.0 / f64::from(m - delay))),
+        RateMeaning::EmployedAt => {
+            let f = |h| employed_at_prob(h, job_loss, baseline, delay, m);
+            let (lo_v, hi_v) = (f(0.0), f(1.0));
+            if p < lo_v - 1e-12 || p > hi_v + 1e-12 {
+                return err(format!(
+                    "`employed at month {m}: {:.2}%` is out of reach: with {:.2}% monthly job \
+                     loss, {:.2}% baseline employment and a {delay}-month delay, any hazard gives \
+                     between {:.2}% and {:.2}%",
+                    100.0 * p,
+                    100.0 * job_loss,
+                    100.0 * baseline,
+                    100.0 * lo_v,
+                    100.0 * hi_v
+                ));
+            }
+            let (mut lo, mut hi) = (0.0, 1.0);
+            for _ in 0..200 {
+                let mid = 0.5 * (lo + hi);
+                if f(mid) < p {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            Ok(0.5 * (lo + hi))
+        }
+    }
+}
+
+impl<'m> Simulator<'m> {
+    /// Prepares `model` for simulation.
+    pub fn new(model: &'m TrialModel, options: SimOptions) -> Result<Self, SimError> {
+        if model.arms.is_empty() {
+            return err("the model has no arms");
+        }
+        let n_arms = model.arms.len();
+        // Covariates.
+        let mut vars = Vec::with_capacity(model.population.variables.len());
+        for (vi, var) in model.population.variables.iter().enumerate() {
+            let criteria: Vec<_> = model
+                .eligibility
+                .criteria
+                .iter()
+                .filter(|c| c.variable == vi)
+                .collect();
+            match &var.distribution {
+                Distribution::Categorical { levels } => {
+                    let mut admitted = vec![true; levels.len()];
+                    for c in &criteria {
+                        for (li, l) in levels.iter().enumerate() {
+                            let ok = match &c.test {
+                                CriterionTest::InSet { levels } => levels.contains(&li),
+                                CriterionTest::Compare { op, value } => {
+                                    l.value.is_some_and(|v| op.holds(v, *value))
+                                }
+                            };
+                            admitted[li] &= ok;
+                        }
+                    }
+                    let w: Vec<f64> = levels
+                        .iter()
+                        .zip(&admitted)
+                        .map(|(l, a)| if *a { l.probability } else { 0.0 })
+                        .collect();
+                    let total: f64 = w.iter().sum();
+                    if total <= 0.0 {
+                        return err(format!(
+                            "the criteria on `{}` admit no level with positive probability",
+                            var.name
+                        ));
+                    }
+                    vars.push(VarSampler::Categorical {
+                        cum_all: cumulative(levels.iter().map(|l| l.probability)),
+                        cum_elig: cumulative(w.iter().copied()),
+                        admitted,
+                        probs_elig: w.iter().map(|x| x / total).collect(),
+                    });
+                }
+                d => {
+                    let dist = NumDist::from_model(d, &var.name)?;
+                    let mut cr = Vec::new();
+                    for c in &criteria {
+                        match &c.test {
+                            CriterionTest::Compare { op, value } => cr.push((*op, *value)),
+                            CriterionTest::InSet { .. } => {
+                                return err(format!(
+                                    "`{}` is numeric; a set criterion needs levels",
+                                    var.name
+                                ));
+                            }
+                        }
+                    }
+                    let (truncated, acceptance) = truncate(&dist, &cr);
+                    if acceptance < 1e-4 {
+                        return err(format!(
+                            "the criteria on `{}` admit {:.4}% of its distribution; too few to \
+                             sample",
+                            var.name,
+                            100.0 * acceptance
+                        ));
+                    }
+                    vars.push(VarSampler::Numeric {
+                        dist,
+                        truncated,
+                        criteria: cr,
+                    });
+                }
+            }
+        }
+        // Population.
+        let population = match (options.n_per_arm, &model.sample, model.population.pool) {
+            (Some(0), _, _) => return err("--n-per-arm must be at least 1"),
+            (Some(n), _, _) => Population::Fixed(vec![n; n_arms]),
+            (None, Some(s), _) => {
+                if s.len() != n_arms {
+                    return err("the sample gives a size for a different number of arms");
+                }
+                Population::Fixed(s.clone())
+            }
+            (None, None, Some(pool)) => Population::Pool(pool),
+            (None, None, None) => {
+                return err(
+                    "the model fixes neither a sample nor a pool; give `--n-per-arm N` or a \
+                     `sample` in the spec",
+                );
+            }
+        };
+        let total = match &population {
+            Population::Fixed(v) => v.iter().map(|&n| u64::from(n)).sum(),
+            Population::Pool(p) => *p,
+        };
+        if total > MAX_PARTICIPANTS {
+            return err(format!(
+                "{total} participants per replicate is more than the engine's limit of \
+                 {MAX_PARTICIPANTS}"
+            ));
+        }
+        let emp = &model.employment;
+        let loss = emp.job_loss_per_month;
+        let hours = NumDist::from_model(&emp.hours, "hours")?;
+        let wage = match &emp.wage {
+            Some(w) => Some(NumDist::from_model(w, "wage")?),
+            None => None,
+        };
+        // Arms.
+        let mut arms = Vec::with_capacity(n_arms);
+        for arm in &model.arms {
+            if arm.paths.is_empty() {
+                return err(format!("arm `{}` has no path", arm.name));
+            }
+            let mut paths = Vec::with_capacity(arm.paths.len());
+            for p in &arm.paths {
+                let cal = |prob: f64| {
+                    calibrate(&p.work, prob, p.delay_months, loss, arm.baseline_employment)
+                        .map(rate_c)
+                };
+                let (by, c) = match &p.work.by {
+                    None => (
+                        None,
+                        vec![cal(p.work.probability).map_err(|e| {
+                            SimError(format!("arm `{}`, path `{}`: {}", arm.name, p.name, e.0))
+                        })?],
+                    ),
+                    Some(by) => {
+                        let mut c = Vec::with_capacity(by.probabilities.len());
+                        for q in &by.probabilities {
+                            c.push(cal(q.unwrap_or(p.work.probability)).map_err(|e| {
+                                SimError(format!("arm `{}`, path `{}`: {}", arm.name, p.name, e.0))
+                            })?);
+                        }
+                        (Some(by.variable), c)
+                    }
+                };
+                paths.push(PathPlan {
+                    delay: p.delay_months,
+                    by,
+                    c,
+                });
+            }
+            let check_ref = |r: &ProcessRef| -> Result<(), SimError> {
+                let ok = r.arm < n_arms
+                    && r.path
+                        .is_none_or(|p| p < model.arms[r.arm].paths.len().max(1));
+                if ok {
+                    Ok(())
+                } else {
+                    err("a flow refers to an unknown arm or path")
+                }
+            };
+            let dropout = match &arm.dropout {
+                Some(d) => {
+                    check_ref(&d.follows)?;
+                    Some((d.share, d.follows.clone()))
+                }
+                None => None,
+            };
+            let crossover = match &arm.crossover {
+                Some(x) => {
+                    check_ref(&x.to)?;
+                    Some((x.share, x.to.clone(), x.after_months))
+                }
+                None => None,
+            };
+            let exit_c = match &arm.non_work_exit {
+                Some(e) if e.months > 0 && e.probability > 0.0 => {
+                    rate_c(1.0 - (1.0 - e.probability).powf(1.0 / f64::from(e.months)))
+                }
+                _ => 0.0,
+            };
+            let mut direct = vec![None; model.outcomes.len()];
+            for d in &arm.direct_outcomes {
+                if d.outcome < direct.len() {
+                    direct[d.outcome] = Some(match &d.value {
+                        DirectValue::Binary { probability } => DirectSampler::Binary(*probability),
+                        DirectValue::Continuous { distribution } => DirectSampler::Continuous(
+                            NumDist::from_model(distribution, "direct outcome")?,
+                        ),
+                    });
+                }
+            }
+            arms.push(ArmPlan {
+                path_cum: cumulative(arm.paths.iter().map(|p| p.share)),
+                path_shares: arm.paths.iter().map(|p| p.share).collect(),
+                paths,
+                baseline: arm.baseline_employment,
+                dropout,
+                exemption: arm
+                    .exemption
+                    .as_ref()
+                    .filter(|e| e.max_months > 0)
+                    .map(|e| (e.share, e.max_months)),
+                exit_c,
+                crossover,
+                direct,
+            });
+        }
+        // Horizon and the months of the flows report.
+        let mut months = Vec::new();
+        let mut horizon = model.follow_up_months;
+        for o in &model.outcomes {
+            let m = match o.measure {
+                Measure::EmployedAt { month, .. }
+                | Measure::Durable { month, .. }
+                | Measure::Hours { month }
+                | Measure::BenefitEnded { month } => month,
+                Measure::WorkedWithin { within, .. } => within,
+                Measure::DirectBinary | Measure::DirectContinuous => continue,
+            };
+            horizon = horizon.max(m);
+            if m > 0 && !months.contains(&m) {
+                months.push(m);
+            }
+        }
+        if model.follow_up_months > 0 && !months.contains(&model.follow_up_months) {
+            months.push(model.follow_up_months);
+        }
+        months.sort_unstable();
+        let paths: Vec<usize> = model.arms.iter().map(|a| a.paths.len()).collect();
+        let mut offsets = Vec::with_capacity(n_arms);
+        let mut len = 0;
+        for p in &paths {
+            offsets.push(len);
+            len += counter::FIXED + p + 2 * months.len();
+        }
+        let layout = FlowLayout {
+            arms: n_arms,
+            paths,
+            months,
+            offsets,
+            len,
+        };
+        // Strata for blocked assignment.
+        let mut strata_radix = Vec::new();
+        if let AssignmentRule::Blocked {
+            strata,
+            ratio,
+            block_size,
+        } = &model.assignment.rule
+        {
+            let w: u32 = ratio.iter().sum();
+            if ratio.len() != n_arms || w == 0 || *block_size == 0 || block_size % w != 0 {
+                return err(
+                    "blocked assignment needs a ratio per arm and a block size that is a multiple of its sum",
+                );
+            }
+            let mut cells: u64 = 1;
+            for &v in strata {
+                let levels = model
+                    .population
+                    .variables
+                    .get(v)
+                    .and_then(|x| x.levels())
+                    .map_or(0, <[_]>::len);
+                if levels == 0 {
+                    return err("a stratification variable must be categorical");
+                }
+                cells = cells.saturating_mul(levels as u64);
+                strata_radix.push((v, levels as u32));
+            }
+            if cells > 65_536 {
+                return err("too many strata (more than 65,536 cells)");
+            }
+        }
+        if let AssignmentRule::Complete { ratio } = &model.assignment.rule
+            && (ratio.len() != n_arms || ratio.iter().sum::<u32>() == 0)
+        {
+            return err("complete randomisation needs a positive ratio per arm");
+        }
+        if let AssignmentRule::Parity { even, odd } = model.assignment.rule
+            && (even >= n_arms || odd >= n_arms)
+        {
+            return err("parity assignment refers to an unknown arm");
+        }
+        Ok(Self {
+            model,
+            vars,
+            arms,
+            population,
+            horizon,
+            loss_c: rate_c(loss),
+            loss,
+            hours,
+            wage,
+            layout,
+            strata_radix,
+        })
+    }
+
+    /// The model being simulated.
+    pub fn model(&self) -> &TrialModel {
+        self.model
+    }
+
+    /// The layout of the flow counters.
+    pub fn flow_layout(&self) -> &FlowLayout {
+        &self.layout
+    }
+
+    /// Participants per arm, when the sample is fixed.
+    pub fn fixed_sample(&self) -> Option<&[u32]> {
+        match &self.population {
+            Population::Fixed(v) => Some(v),
+            Population::Pool(_) => None,
+        }
+    }
+
+    /// Level probabilities of a categorical covariate among the eligible.
+    pub(crate) fn eligible_level_probs(&self, v: VarId) -> Option<&[f64]> {
+        match self.vars.get(v)? {
+            VarSampler::Categorical { probs_elig, .. } => Some(probs_elig),
+            VarSampler::Numeric { .. } => None,
+        }
+    }
+
+    /// A fresh worker with buffers sized for this model.
+    pub fn worker(&self) -> Worker {
+        let cap = match &self.population {
+            Population::Fixed(v) => v.iter().map(|&n| n as usize).sum(),
+            Population::Pool(p) => (*p).min(1 << 20) as usize,
+        };
+        let mut table = ParticipantTable {
+            id: Vec::with_capacity(cap),
+            arm: Vec::with_capacity(cap),
+            path: Vec::with_capacity(cap),
+            flags: Vec::with_capacity(cap),
+            covariates: Vec::new(),
+            outcomes: Vec::new(),
+        };
+        for v in &self.vars {
+            table.covariates.push(match v {
+                VarSampler::Categorical { .. } => {
+                    CovariateColumn::Categorical(Vec::with_capacity(cap))
+                }
+                VarSampler::Numeric { .. } => CovariateColumn::Numeric(Vec::with_capacity(cap)),
+            });
+        }
+        for _ in &self.model.outcomes {
+            table.outcomes.push(Vec::with_capacity(cap));
+        }
+        Worker {
+            table,
+            flows: vec![0; self.layout.len],
+            spells: Vec::with_capacity(16),
+            cov: vec![0.0; self.vars.len()],
+            labels: Vec::new(),
+            blocks: Vec::new(),
+        }
+    }
+
+    /// Draws one replicate into `w.table` and `w.flows`.
+    pub fn simulate<R: Rng + ?Sized>(&self, w: &mut Worker, rng: &mut R) {
+        w.table.clear();
+        w.flows.iter_mut().for_each(|x| *x = 0);
+        match &self.population {
+            Population::Fixed(sizes) => {
+                for (a, &n) in sizes.iter().enumerate() {
+                    for _ in 0..n {
+                        self.draw_eligible(w, rng);
+                        w.table.arm.push(a as u32);
+                    }
+                }
+            }
+            Population::Pool(pool) => {
+                let screening = self
+                    .model
+                    .eligibility
+                    .screening
+                    .as_ref()
+                    .map_or(0.0, |s| s.planned_loss);
+                for _ in 0..*pool {
+                    if self.draw_unconditional(w, rng)
+                        && (screening <= 0.0 || u01(rng) >= screening)
+                    {
+                        self.push_cov(w);
+                    }
+                }
+                self.assign(w, rng);
+            }
+        }
+        let n = w.table.arm.len();
+        for i in 0..n {
+            w.table.id.push(i as u64 + 1);
+            self.participant(w, i, rng);
+        }
+    }
+
+    fn draw_eligible<R: Rng + ?Sized>(&self, w: &mut Worker, rng: &mut R) {
+        for (v, s) in self.vars.iter().enumerate() {
+            match (s, &mut w.table.covariates[v]) {
+                (VarSampler::Categorical { cum_elig, .. }, CovariateColumn::Categorical(col)) => {
+                    col.push(pick(cum_elig, u01(rng)) as u32);
+                }
+                (
+                    VarSampler::Numeric {
+                        dist,
+                        truncated,
+                        criteria,
+                    },
+                    CovariateColumn::Numeric(col),
+                ) => {
+                    let d = truncated.as_ref().unwrap_or(dist);
+                    let mut x = d.draw(rng);
+                    // Acceptance is at least 1e-4 (checked in `new`); the cap only guards
+                    // against a pathological edge and keeps the last draw.
+                    let mut tries = 0;
+                    while !VarSampler::numeric_ok(criteria, x) && tries < 1_000_000 {
+                        x = d.draw(rng);
+                        tries += 1;
+                    }
+                    col.push(x);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Draws a pool member into `w.cov`; returns whether all criteria hold.
+    fn draw_unconditional<R: Rng + ?Sized>(&self, w: &mut Worker, rng: &mut R) -> bool {
+        let mut ok = true;
+        for (v, s) in self.vars.iter().enumerate() {
+            match s {
+                VarSampler::Categorical {
+                    cum_all, admitted, ..
+                } => {
+                    let l = pick(cum_all, u01(rng));
+                    ok &= admitted[l];
+                    w.cov[v] = l as f64;
+                }
+                VarSampler::Numeric { dist, criteria, .. } => {
+                    let x = dist.draw(rng);
+                    ok &= VarSampler::numeric_ok(criteria, x);
+                    w.cov[v] = x;
+                }
+            }
+        }
+        ok
+    }
+
+    fn push_cov(&self, w: &mut Worker) {
+        for (v, col) in w.table.covariates.iter_mut().enumerate() {
+            match col {
+                CovariateColumn::Categorical(c) => c.push(w.cov[v] as u32),
+                CovariateColumn::Numeric(c) => c.push(w.cov[v]),
+            }
+        }
+    }
+
+    fn level(&self, w: &Worker, i: usize, v: VarId) -> u32 {
+        match w.table.covariates.get(v) {
+            Some(CovariateColumn::Categorical(c)) => c[i],
+            _ => MISSING_CODE,
+        }
+    }
+
+    fn assign<R: Rng + ?Sized>(&self, w: &mut Worker, rng: &mut R) {
+        let n = w.table.covariates.first().map_or(0, |c| match c {
+            CovariateColumn::Categorical(v) => v.len(),
+            CovariateColumn::Numeric(v) => v.len(),
+        });
+        match &self.model.assignment.rule {
+            AssignmentRule::Parity { even, odd } => {
+                let mut bits = 0u64;
+                for i in 0..n {
+                    if i % 64 == 0 {
+                        bits = rng.next_u64();
+                    }
+                    let arm = if bits & 1 == 0 { *even } else { *odd };
+                    bits >>= 1;
+                    w.table.arm.push(arm as u32);
+                }
+            }
+            AssignmentRule::Complete { ratio } => {
+                let total: u32 = ratio.iter().sum();
+                let mut sizes: Vec<(usize, u64, u64)> = ratio
+                    .iter()
+                    .enumerate()
+                    .map(|(a, &r)| {
+                        let x = n as u64 * u64::from(r);
+                        (a, x / u64::from(total), x % u64::from(total))
+                    })
+                    .collect();
+                let assigned: u64 = sizes.iter().map(|s| s.1).sum();
+                let mut order: Vec<usize> = (0..sizes.len()).collect();
+                order.sort_by(|&x, &y| sizes[y].2.cmp(&sizes[x].2).then(x.cmp(&y)));
+                for &a in order.iter().take((n as u64 - assigned) as usize) {
+                    sizes[a].1 += 1;
+                }
+                w.labels.clear();
+                for (a, k, _) in &sizes {
+                    w.labels.extend(std::iter::repeat_n(*a as u32, *k as usize));
+                }
+                shuffle(&mut w.labels, rng);
+                w.table.arm.extend_from_slice(&w.labels);
+            }
+            AssignmentRule::Blocked {
+                ratio, block_size, ..
+            } => {
+                let cells: usize = self.strata_radix.iter().map(|(_, l)| *l as usize).product();
+                w.blocks.resize_with(cells.max(1), || (Vec::new(), 0));
+                for (b, pos) in w.blocks.iter_mut() {
+                    b.clear();
+                    *pos = 0;
+                }
+                let unit: u32 = ratio.iter().sum();
+                let reps = block_size / unit;
+                for i in 0..n {
+                    let mut key = 0usize;
+                    for &(v, l) in &self.strata_radix {
+                        key = key * l as usize + self.level(w, i, v).min(l - 1) as usize;
+                    }
+                    let (block, pos) = &mut w.blocks[key];
+                    if *pos == block.len() {
+                        block.clear();
+                        for (a, &r) in ratio.iter().enumerate() {
+                            block.extend(std::iter::repeat_n(a as u32, (r * reps) as usize));
+                        }
+                        shuffle(block, rng);
+                        *pos = 0;
+                    }
+                    w.table.arm.push(block[*pos]);
+                    *pos += 1;
+                }
+            }
+        }
+    }
+
+    /// Draws the path of `r` when it names none.
+    #[inline]
+    fn resolve<R: Rng + ?Sized>(&self, r: &ProcessRef, rng: &mut R) -> (ArmId, usize) {
+        let target = &self.arms[r.arm];
+        let p = match r.path {
+            Some(p) => p.min(target.paths.len() - 1),
+            None if target.paths.len() == 1 => 0,
+            None => pick(&target.path_cum, u01(rng)),
+        };
+        (r.arm, p)
+    }
+
+    fn path_c(&self, w: &Worker, i: usize, arm: ArmId, path: usize) -> (u32, f64) {
+        let p = &self.arms[arm].paths[path];
+        let c = match p.by {
+            Some(v) => p.c_for(self.level(w, i, v)),
+            None => p.c[0],
+        };
+        (p.delay, c)
+    }
+
+    fn participant<R: Rng + ?Sized>(&self, w: &mut Worker, i: usize, rng: &mut R) {
+        let a = w.table.arm[i] as usize;
+        let arm = &self.arms[a];
+        let h = self.horizon;
+        let base = self.layout.arm(a);
+        let mut f = 0u8;
+        w.flows[base + counter::N] += 1;
+
+        // 1. Baseline employment.
+        let baseline = arm.baseline > 0.0 && u01(rng) < arm.baseline;
+        if baseline {
+            f |= flags::EMPLOYED_AT_BASELINE;
+            w.flows[base + counter::BASELINE] += 1;
+        }
+        let mut sched = Schedule::new();
+        let mut path_col = MISSING_CODE;
+        // 2. Dropout.
+        let dropped = match &arm.dropout {
+            Some((share, to)) if *share > 0.0 && u01(rng) < *share => {
+                let (ta, tp) = self.resolve(to, rng);
+                let (d, c) = self.path_c(w, i, ta, tp);
+                sched.push(1 + d, c);
+                f |= flags::DROPOUT;
+                w.flows[base + counter::DROPOUT] += 1;
+                true
+            }
+            _ => false,
+        };
+        if !dropped {
+            // 3. Sub-path.
+            let p = if arm.paths.len() == 1 {
+                0
+            } else {
+                pick(&arm.path_cum, u01(rng))
+            };
+            path_col = p as u32;
+            w.flows[self.layout.path(a, p)] += 1;
+            // 4. Exemption.
+            let pause = match arm.exemption {
+                Some((share, max)) if share > 0.0 && u01(rng) < share => {
+                    f |= flags::EXEMPT;
+                    w.flows[base + counter::EXEMPT] += 1;
+                    1 + below(rng, max)
+                }
+                _ => 0,
+            };
+            let (d, c) = self.path_c(w, i, a, p);
+            sched.push(1 + pause + d, c);
+            // 5. Crossover.
+            if let Some((share, to, after)) = &arm.crossover
+                && *share > 0.0
+                && u01(rng) < *share
+            {
+                let (ta, tp) = self.resolve(to, rng);
+                let (d, c) = self.path_c(w, i, ta, tp);
+                sched.push(after + 1, 0.0);
+                sched.push(after + 1 + d, c);
+                f |= flags::CROSSOVER;
+                w.flows[base + counter::CROSSOVER] += 1;
+            }
+        }
+        // 6. Non-work exit.
+        let mut exit_month = u32::MAX;
+        if arm.exit_c > 0.0 {
+            let k = (exp1(rng) / arm.exit_c).ceil().max(1.0);
+            if k <= f64::from(h) {
+                exit_month = k as u32;
+                sched.push(exit_month, 0.0);
+                f |= flags::NON_WORK_EXIT;
+                w.flows[base + counter::NON_WORK_EXIT] += 1;
+            }
+        }
+
+        // Employment spells.
+        w.spells.clear();
+        let mut t0 = 0u32;
+        let mut employed_from = if baseline { Some(0u32) } else { None };
+        loop {
+            if let Some(s) = employed_from {
+                let hours = self.hours.draw(rng);
+                let wage = self.wage.as_ref().map_or(f64::NAN, |d| d.draw(rng));
+                let end = if self.loss_c > 0.0 {
+                    let k = (exp1(rng) / self.loss_c).floor();
+                    if k >= f64::from(h - s) {
+                        h
+                    } else {
+                        s + k as u32
+                    }
+                } else {
+                    h
+                };
+                w.spells.push(Spell {
+                    start: s,
+                    end,
+                    hours,
+                    wage,
+                });
+                if end >= h {
+                    break;
+                }
+                t0 = end + 1;
+                employed_from = None;
+            } else {
+                match sched.next_event(t0, exp1(rng), h) {
+                    Some(s) => employed_from = Some(s),
+                    None => break,
+                }
+            }
+        }
+
+        // Flow months.
+        for (k, &m) in self.layout.months.iter().enumerate() {
+            let found = w.spells.iter().any(|s| s.start >= 1 && s.start <= m);
+            let emp = w.spells.iter().any(|s| s.start <= m && s.end >= m);
+            w.flows[self.layout.found_within(a, k)] += u64::from(found);
+            w.flows[self.layout.employed_at(a, k)] += u64::from(emp);
+        }
+
+        // Measures.
+        for (o, outcome) in self.model.outcomes.iter().enumerate() {
+            let sp = &w.spells;
+            let v = match outcome.measure {
+                Measure::EmployedAt { month, min_hours } => bool_f(
+                    sp.iter()
+                        .any(|s| s.start <= month && s.end >= month && s.hours >= min_hours),
+                ),
+                Measure::WorkedWithin { within, min_hours } => bool_f(
+                    sp.iter()
+                        .any(|s| s.start <= within && s.end >= 1 && s.hours >= min_hours),
+                ),
+                Measure::Durable {
+                    month,
+                    consecutive,
+                    min_hours,
+                } => {
+                    let first = i64::from(month) - i64::from(consecutive) + 1;
+                    bool_f(
+                        first >= 0
+                            && sp.iter().any(|s| {
+                                i64::from(s.start) <= first
+                                    && s.end >= month
+                                    && s.hours >= min_hours
+                            }),
+                    )
+                }
+                Measure::Hours { month } => sp
+                    .iter()
+                    .find(|s| s.start <= month && s.end >= month)
+                    .map_or(0.0, |s| s.hours),
+                Measure::BenefitEnded { month } => bool_f(
+                    exit_month <= month || sp.iter().any(|s| s.start >= 1 && s.start <= month),
+                ),
+                Measure::DirectBinary | Measure::DirectContinuous => match &arm.direct[o] {
+                    Some(DirectSampler::Binary(p)) => bool_f(u01(rng) < *p),
+                    Some(DirectSampler::Continuous(d)) => d.draw(rng),
+                    None => f64::NAN,
+                },
+            };
+            w.table.outcomes[o].push(v);
+        }
+        w.table.path.push(path_col);
+        w.table.flags.push(f);
+    }
+}
+
+#[inline]
+fn bool_f(b: bool) -> f64 {
+    if b { 1.0 } else { 0.0 }
+}
+
+fn shuffle<R: Rng + ?Sized>(v: &mut [u32], rng: &mut R) {
+    for i in (1..v.len()).rev() {
+        let j = below(rng, (i + 1) as u32) as usize;
+        v.swap(i, j);
+    }
+}
+
+/// The distribution truncated to the criteria where that is direct (uniform, fixed), and the
+/// share of the distribution the criteria admit.
+fn truncate(dist: &NumDist, criteria: &[(Comparison, f64)]) -> (Option<NumDist>, f64) {
+    let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
+    let mut point = None;
+    for (op, v) in criteria {
+        match op {
+            Comparison::Gt | Comparison::Ge => lo = lo.max(*v),
+            Comparison::Lt | Comparison::Le => hi = hi.min(*v),
+            Comparison::Eq => point = Some(*v),
+        }
+    }
+    let mass = |d: &NumDist| -> f64 {
+        if let Some(p) = point {
+            return f64::from(u8::from(matches!(d, NumDist::Fixed(x) if *x == p)));
+        }
+        let below = |x: f64| 1.0 - d.sf(x);
+        (below(hi) - below(lo)).max(0.0)
+    };
+    match dist {
+        NumDist::Uniform { low, high } => {
+            let (a, b) = (low.max(lo), high.min(hi));
+            if point.is_some() || a >= b {
+                (None, 0.0)
+            } else {
+                (
+                    Some(NumDist::Uniform { low: a, high: b }),
+                    (b - a) / (high - low),
+                )
+            }
+        }
+        NumDist::Fixed(x) => {
+            let ok = criteria.iter().all(|(op, v)| op.holds(*x, *v));
+            (None, f64::from(u8::from(ok)))
+        }
+        NumDist::Levels { values, .. } => {
+            let ok = values
+                .iter()
+                .any(|x| criteria.iter().all(|(op, v)| op.holds(*x, *v)));
+            (None, if ok { mass(dist).max(1e-3) } else { 0.0 })
+        }
+        _ => (None, mass(dist)),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

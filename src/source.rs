@@ -1,0 +1,116 @@
+//! Spec files as read from disk (or given as text), with the name the user typed.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use miette::{Diagnostic, NamedSource};
+use thiserror::Error;
+
+/// A spec's text together with the name under which diagnostics show it.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The file name exactly as the user typed it (so snapshots never contain absolute paths).
+    pub name: String,
+    /// The whole text.
+    pub text: Arc<str>,
+}
+
+/// A spec file that could not be read.
+#[derive(Debug, Error, Diagnostic)]
+#[error("cannot read `{path}`: {reason}")]
+#[diagnostic(
+    code(trialsim::io),
+    help("check that the path is right and that the file is readable UTF-8 text")
+)]
+pub struct ReadError {
+    /// The path as given.
+    pub path: String,
+    /// What the operating system said.
+    pub reason: String,
+}
+
+impl SourceFile {
+    /// A source from text in memory.
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+        Self {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    /// Reads a spec file; the error names the path.
+    pub fn read(path: impl AsRef<Path>) -> Result<Self, ReadError> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => Ok(Self::new(shown, text)),
+                Err(err) => Err(ReadError {
+                    path: shown,
+                    reason: format!("not UTF-8 text ({})", err.utf8_error()),
+                }),
+            },
+            Err(err) => Err(ReadError {
+                path: shown,
+                reason: io_reason(&err),
+            }),
+        }
+    }
+
+    /// The text as miette source code, named for diagnostics.
+    pub fn named(&self) -> NamedSource<Arc<str>> {
+        NamedSource::new(self.name.clone(), self.text.clone())
+    }
+}
+
+fn io_reason(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::IsADirectory => "it is a directory".to_string(),
+        _ => err.to_string(),
+    }
+}
+
+/// A byte range in a source text. Two spans always compare equal, so that syntax trees compare
+/// by meaning and not by position.
+#[derive(Debug, Clone, Copy, Default, Eq)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl PartialEq for Span {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Span {
+    /// A span from byte offsets.
+    pub fn new(start: usize, end: usize) -> Self {
+        Self {
+            start,
+            end: end.max(start),
+        }
+    }
+
+    /// The smallest span covering both.
+    pub fn join(self, other: Self) -> Self {
+        Self::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(span: Span) -> Self {
+        (span.start, span.end - span.start).into()
+    }
+}
+
+impl From<pest::Span<'_>> for Span {
+    fn from(span: pest::Span<'_>) -> Self {
+        Self::new(span.start(), span.end())
+    }
+}

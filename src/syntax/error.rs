@@ -1,0 +1,378 @@
+//! Syntax errors as miette diagnostics, with pest's expected-token sets said in words.
+
+use std::sync::Arc;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use pest::error::{ErrorVariant, InputLocation};
+use thiserror::Error;
+
+use super::parser::Rule;
+use crate::source::SourceFile;
+
+/// A spec that does not follow the grammar.
+#[derive(Debug, Clone, Error, Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(trialsim::syntax))]
+pub struct SyntaxError {
+    #[source_code]
+    src: NamedSource<Arc<str>>,
+    #[label("{label}")]
+    span: SourceSpan,
+    message: String,
+    label: String,
+    #[help]
+    help: Option<String>,
+}
+
+impl SyntaxError {
+    /// The byte range the error points at.
+    pub fn span(&self) -> SourceSpan {
+        self.span
+    }
+
+    /// The one-line message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub(crate) fn from_pest(source: &SourceFile, err: &pest::error::Error<Rule>) -> Self {
+        let text = &*source.text;
+        let (start, end) = match err.location {
+            InputLocation::Pos(p) => (p, p),
+            InputLocation::Span((s, e)) => (s, e),
+        };
+        let start = floor_char(text, start.min(text.len()));
+        let found = found_token(text, start);
+        let end = if end > start {
+            floor_char(text, end.min(text.len()))
+        } else {
+            start + found.len()
+        };
+        let found_words = if found.is_empty() {
+            "the end of the file".to_string()
+        } else {
+            format!("`{found}`")
+        };
+        let (message, label, help) = match &err.variant {
+            ErrorVariant::ParsingError {
+                positives,
+                negatives,
+            } => {
+                let expected = describe_set(positives);
+                let unexpected = describe_set(negatives);
+                let message = match (expected.is_empty(), unexpected.is_empty()) {
+                    (false, _) => format!("expected {expected}, found {found_words}"),
+                    (true, false) => format!("unexpected {unexpected}"),
+                    (true, true) => format!("unexpected {found_words}"),
+                };
+                let label = if expected.is_empty() {
+                    "not allowed here".to_string()
+                } else {
+                    format!("expected {expected}")
+                };
+                (message, label, hint(positives, found))
+            }
+            ErrorVariant::CustomError { message } => (
+                format!("the spec is too complex to parse: {message}"),
+                "parsing stopped here".to_string(),
+                Some("split long statements or remove repeated text".to_string()),
+            ),
+        };
+        Self {
+            src: source.named(),
+            span: (start, end - start).into(),
+            message,
+            label,
+            help,
+        }
+    }
+
+    pub(crate) fn internal(source: &SourceFile, span: crate::source::Span, what: &str) -> Self {
+        Self {
+            src: source.named(),
+            span: span.into(),
+            message: format!("could not read this {what}"),
+            label: "here".to_string(),
+            help: Some("this is a bug in trialsim; please report it with the spec".to_string()),
+        }
+    }
+}
+
+fn floor_char(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The word (or single character) at `pos`, for "found `...`".
+fn found_token(text: &str, pos: usize) -> &str {
+    let rest = &text[pos..];
+    let word_len: usize = rest
+        .char_indices()
+        .take_while(|(_, c)| c.is_alphanumeric() || *c == '_' || *c == '.')
+        .map(|(i, c)| i + c.len_utf8())
+        .last()
+        .unwrap_or(0);
+    if word_len > 0 {
+        &rest[..word_len]
+    } else {
+        rest.chars().next().map_or("", |c| &rest[..c.len_utf8()])
+    }
+}
+
+fn describe_set(rules: &[Rule]) -> String {
+    let mut words: Vec<&'static str> = Vec::new();
+    for rule in rules {
+        let d = rule.describe();
+        if !words.contains(&d) {
+            words.push(d);
+        }
+    }
+    match words.len() {
+        0 => String::new(),
+        1 => words[0].to_string(),
+        n => format!("{} or {}", words[..n - 1].join(", "), words[n - 1]),
+    }
+}
+
+fn hint(positives: &[Rule], found: &str) -> Option<String> {
+    let has = |r: Rule| positives.contains(&r);
+    if found.is_empty() && has(Rule::rbrace) {
+        return Some("a block is not closed: add the missing `}`".to_string());
+    }
+    if has(Rule::kw_population) && has(Rule::kw_arm) {
+        return Some(
+            "inside `trial { }` each statement starts with a keyword such as `population`, \
+             `eligibility`, `assignment`, `arm`, `outcome`, `analysis` or `expect`"
+                .to_string(),
+        );
+    }
+    if has(Rule::percent) || has(Rule::unit_word) {
+        return Some(
+            "write shares and rates as percentages (`25%`) and durations with a unit (`12 months`)"
+                .to_string(),
+        );
+    }
+    if has(Rule::kw_trial) {
+        return Some("a spec is one block: `trial \"title\" { ... }`".to_string());
+    }
+    Some("docs/language.md shows the form of every statement".to_string())
+}
+
+impl Rule {
+    /// How the rule reads in an error message. Exhaustive on purpose: a new grammar rule must be
+    /// given words here before the crate compiles.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Rule::EOI => "the end of the file",
+            Rule::WHITESPACE => "whitespace",
+            Rule::COMMENT => "a comment",
+            Rule::spec => "a spec",
+            Rule::item => "a statement",
+            Rule::follow_up => "`follow_up`",
+            Rule::reference_date => "`reference_date`",
+            Rule::population => "a `population` block",
+            Rule::pool => "`pool`",
+            Rule::variable => "a covariate (`name ~ distribution`)",
+            Rule::distribution => "a distribution",
+            Rule::categorical => "`categorical { ... }`",
+            Rule::level => "a level (`name: 40%`)",
+            Rule::level_name => "a level name",
+            Rule::dist_call => "a distribution such as `uniform(45, 66)`",
+            Rule::dist_arg => "a distribution argument",
+            Rule::eligibility => "an `eligibility` block",
+            Rule::criterion => "a criterion such as `age >= 45 years`",
+            Rule::compare => "a comparison such as `>= 45`",
+            Rule::in_set => "`in { ... }`",
+            Rule::amended => "`(amended from ...)`",
+            Rule::screening => "`screening removes ...`",
+            Rule::observed => "`(observed ...)`",
+            Rule::assignment => "an `assignment` block",
+            Rule::parity => "`parity of id: ...`",
+            Rule::randomise => "`randomise ...`",
+            Rule::ratio => "a ratio such as `1:1`",
+            Rule::blocks => "`in blocks of N`",
+            Rule::strata => "`within <variable>`",
+            Rule::intake => "`intake order ...`",
+            Rule::capacity => "`capacity N staff x M caseload`",
+            Rule::intake_rate => "`, N intakes per month`",
+            Rule::sample => "`sample ...`",
+            Rule::sample_per_arm => "`N per arm`",
+            Rule::sample_arm => "an arm size such as `control 199`",
+            Rule::employment => "an `employment` block",
+            Rule::job_loss => "`job_loss ...`",
+            Rule::hours_dist => "`hours ~ ...`",
+            Rule::wage_dist => "`wage ~ ...`",
+            Rule::arm => "an `arm` block",
+            Rule::arm_item => "an arm statement",
+            Rule::path => "a `path`",
+            Rule::share => "a share such as `25%` or `rest`",
+            Rule::delay => "`after N months`",
+            Rule::work_rate => "`work within N months: P%`",
+            Rule::employed_rate => "`employed at month N: P%`",
+            Rule::rate_by => "`by <variable> { ... }`",
+            Rule::dropout => "`dropout P% before intake`",
+            Rule::exemption => "`exemption P% up to N months`",
+            Rule::exit_rate => "`exit without work within N months: P%`",
+            Rule::crossover => "`crossover P% -> arm`",
+            Rule::process_ref => "an arm or `arm.path`",
+            Rule::direct_outcome => "a direct outcome such as `employed: 30%`",
+            Rule::outcome => "an `outcome`",
+            Rule::measure => "a measure",
+            Rule::m_worked => "`worked within N months`",
+            Rule::m_employed => "`employed at month N`",
+            Rule::m_durable => "`durable at month N for M months`",
+            Rule::m_hours => "`hours at month N`",
+            Rule::m_benefit => "`benefit ended by month N`",
+            Rule::m_binary => "`binary`",
+            Rule::m_continuous => "`continuous`",
+            Rule::at_month => "`at month N`",
+            Rule::threshold => "`, hours >= N`",
+            Rule::analysis => "an `analysis` block",
+            Rule::compare_stmt => "`compare ...`",
+            Rule::subgroup => "`within <variable>`",
+            Rule::test_stmt => "`test ...`",
+            Rule::test_item => "a test option",
+            Rule::sides => "`one_sided` or `two_sided`",
+            Rule::direction => "`greater` or `less`",
+            Rule::alpha => "`alpha P%`",
+            Rule::test_name => "a test name",
+            Rule::correction => "`correction ...`",
+            Rule::expect => "`expect ...`",
+            Rule::at_n => "`at N per arm`",
+            Rule::data => "a `data` block",
+            Rule::d_id => "`id \"column\"`",
+            Rule::d_arm => "`arm \"column\" { ... }`",
+            Rule::arm_value => "`\"value\" -> arm`",
+            Rule::d_covariate => "`covariate <variable> \"column\"`",
+            Rule::d_outcome => "`outcome <name> \"column\"`",
+            Rule::d_hours => "`monthly_hours \"pattern\"`",
+            Rule::d_path => "`path \"column\" { ... }`",
+            Rule::path_value => "`\"value\" -> arm.path`",
+            Rule::d_delimiter => "`delimiter \";\"`",
+            Rule::d_decimal => "`decimal comma` or `decimal point`",
+            Rule::d_allow => "`allow exclusions`",
+            Rule::quantity => "a number",
+            Rule::unit => "a unit",
+            Rule::per_what => "`per week` or `per month`",
+            Rule::percent => "`%`",
+            Rule::unit_word => "a unit (`months`, `years`, `hours`, ...)",
+            Rule::name => "a name",
+            Rule::ident_char => "a letter, digit or `_`",
+            Rule::number => "a number",
+            Rule::string => "a quoted string",
+            Rule::string_text => "text",
+            Rule::date => "a date such as `2017-09-01`",
+            Rule::cmp_op => "a comparison (`>=`, `>`, `<=`, `<`, `==`)",
+            Rule::ge => "`>=`",
+            Rule::lbrace => "`{`",
+            Rule::rbrace => "`}`",
+            Rule::lparen => "`(`",
+            Rule::rparen => "`)`",
+            Rule::colon => "`:`",
+            Rule::comma => "`,`",
+            Rule::dot => "`.`",
+            Rule::tilde => "`~`",
+            Rule::eq => "`=`",
+            Rule::arrow => "`->`",
+            Rule::times => "`x`",
+            Rule::kw_trial => "`trial`",
+            Rule::kw_follow_up => "`follow_up`",
+            Rule::kw_reference_date => "`reference_date`",
+            Rule::kw_population => "`population`",
+            Rule::kw_pool => "`pool`",
+            Rule::kw_categorical => "`categorical`",
+            Rule::kw_rest => "`rest`",
+            Rule::kw_eligibility => "`eligibility`",
+            Rule::kw_and => "`and`",
+            Rule::kw_in => "`in`",
+            Rule::kw_amended => "`amended`",
+            Rule::kw_from => "`from`",
+            Rule::kw_screening => "`screening`",
+            Rule::kw_removes => "`removes`",
+            Rule::kw_observed => "`observed`",
+            Rule::kw_assignment => "`assignment`",
+            Rule::kw_parity => "`parity`",
+            Rule::kw_of => "`of`",
+            Rule::kw_even => "`even`",
+            Rule::kw_odd => "`odd`",
+            Rule::kw_randomise => "`randomise`",
+            Rule::kw_blocks => "`blocks`",
+            Rule::kw_within => "`within`",
+            Rule::kw_intake => "`intake`",
+            Rule::kw_order => "`order`",
+            Rule::kw_random => "`random`",
+            Rule::kw_simultaneous => "`simultaneous`",
+            Rule::kw_capacity => "`capacity`",
+            Rule::kw_staff => "`staff`",
+            Rule::kw_caseload => "`caseload`",
+            Rule::kw_intakes => "`intakes`",
+            Rule::kw_per => "`per`",
+            Rule::kw_month => "`month`",
+            Rule::kw_week => "`week`",
+            Rule::kw_sample => "`sample`",
+            Rule::kw_arm => "`arm`",
+            Rule::kw_employment => "`employment`",
+            Rule::kw_job_loss => "`job_loss`",
+            Rule::kw_hours => "`hours`",
+            Rule::kw_wage => "`wage`",
+            Rule::kw_path => "`path`",
+            Rule::kw_after => "`after`",
+            Rule::kw_work => "`work`",
+            Rule::kw_employed => "`employed`",
+            Rule::kw_at => "`at`",
+            Rule::kw_by => "`by`",
+            Rule::kw_dropout => "`dropout`",
+            Rule::kw_before => "`before`",
+            Rule::kw_follows => "`follows`",
+            Rule::kw_exemption => "`exemption`",
+            Rule::kw_up => "`up`",
+            Rule::kw_to => "`to`",
+            Rule::kw_exit => "`exit`",
+            Rule::kw_without => "`without`",
+            Rule::kw_crossover => "`crossover`",
+            Rule::kw_outcome => "`outcome`",
+            Rule::kw_worked => "`worked`",
+            Rule::kw_durable => "`durable`",
+            Rule::kw_for => "`for`",
+            Rule::kw_benefit => "`benefit`",
+            Rule::kw_ended => "`ended`",
+            Rule::kw_binary => "`binary`",
+            Rule::kw_continuous => "`continuous`",
+            Rule::kw_analysis => "`analysis`",
+            Rule::kw_compare => "`compare`",
+            Rule::kw_vs => "`vs`",
+            Rule::kw_test => "`test`",
+            Rule::kw_one_sided => "`one_sided`",
+            Rule::kw_two_sided => "`two_sided`",
+            Rule::kw_greater => "`greater`",
+            Rule::kw_less => "`less`",
+            Rule::kw_alpha => "`alpha`",
+            Rule::kw_correction => "`correction`",
+            Rule::kw_expect => "`expect`",
+            Rule::kw_data => "`data`",
+            Rule::kw_id => "`id`",
+            Rule::kw_covariate => "`covariate`",
+            Rule::kw_monthly_hours => "`monthly_hours`",
+            Rule::kw_delimiter => "`delimiter`",
+            Rule::kw_decimal => "`decimal`",
+            Rule::kw_comma => "`comma`",
+            Rule::kw_point => "`point`",
+            Rule::kw_allow => "`allow`",
+            Rule::kw_exclusions => "`exclusions`",
+        }
+    }
+}
+
+impl SyntaxError {
+    /// The label text.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The help line, if any.
+    pub fn help_text(&self) -> Option<&str> {
+        self.help.as_deref()
+    }
+}

@@ -1,0 +1,749 @@
+//! The pest parser and the builder that turns its pairs into the syntax tree.
+
+use pest::Parser as _;
+use pest::iterators::Pair;
+
+use super::ast::*;
+use crate::source::Span;
+
+/// The generated parser for `grammar/trial.pest`.
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/trial.pest"]
+pub(crate) struct TrialParser;
+
+/// A tree shape the grammar should make impossible; reported, never panicked on.
+#[derive(Debug)]
+pub(crate) struct Bug {
+    pub(crate) span: Span,
+    pub(crate) what: &'static str,
+}
+
+type Res<T> = Result<T, Bug>;
+
+/// Parses the text into pest pairs and builds the tree.
+pub(crate) fn parse_spec(text: &str) -> Result<Res<Spec>, Box<pest::error::Error<Rule>>> {
+    let mut pairs = TrialParser::parse(Rule::spec, text).map_err(Box::new)?;
+    Ok(match pairs.next() {
+        Some(pair) => build_spec(pair),
+        None => Err(Bug {
+            span: Span::new(0, 0),
+            what: "empty parse",
+        }),
+    })
+}
+
+/// Rules that only structure the text: keywords and punctuation.
+fn is_token(rule: Rule) -> bool {
+    let name = format!("{rule:?}");
+    name.starts_with("kw_")
+        || matches!(
+            rule,
+            Rule::lbrace
+                | Rule::rbrace
+                | Rule::lparen
+                | Rule::rparen
+                | Rule::colon
+                | Rule::comma
+                | Rule::dot
+                | Rule::tilde
+                | Rule::eq
+                | Rule::arrow
+                | Rule::times
+                | Rule::ge
+                | Rule::EOI
+        )
+}
+
+/// The meaningful children of a pair.
+struct Kids<'i> {
+    items: std::collections::VecDeque<Pair<'i, Rule>>,
+    span: Span,
+}
+
+impl<'i> Kids<'i> {
+    fn of(pair: Pair<'i, Rule>) -> Self {
+        let span = Span::from(pair.as_span());
+        Self {
+            items: pair
+                .into_inner()
+                .filter(|p| !is_token(p.as_rule()))
+                .collect(),
+            span,
+        }
+    }
+
+    fn next(&mut self, what: &'static str) -> Res<Pair<'i, Rule>> {
+        self.items.pop_front().ok_or(Bug {
+            span: self.span,
+            what,
+        })
+    }
+
+    fn opt(&mut self, rule: Rule) -> Option<Pair<'i, Rule>> {
+        if self.items.front().map(|p| p.as_rule()) == Some(rule) {
+            self.items.pop_front()
+        } else {
+            None
+        }
+    }
+
+    fn rest(&mut self) -> impl Iterator<Item = Pair<'i, Rule>> + '_ {
+        self.items.drain(..)
+    }
+}
+
+fn has(pair: &Pair<'_, Rule>, rule: Rule) -> bool {
+    pair.clone().into_inner().any(|p| p.as_rule() == rule)
+}
+
+fn span(pair: &Pair<'_, Rule>) -> Span {
+    Span::from(pair.as_span())
+}
+
+fn ident(pair: Pair<'_, Rule>) -> Ident {
+    Ident {
+        name: pair.as_str().to_string(),
+        span: span(&pair),
+    }
+}
+
+fn number(pair: Pair<'_, Rule>) -> Res<Number> {
+    let s = span(&pair);
+    let value = pair.as_str().parse::<f64>().map_err(|_| Bug {
+        span: s,
+        what: "number",
+    })?;
+    Ok(Number { value, span: s })
+}
+
+fn string(pair: Pair<'_, Rule>) -> Str {
+    let s = span(&pair);
+    let text = pair.as_str();
+    let inner = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    Str {
+        text: inner.to_string(),
+        span: s,
+    }
+}
+
+fn quantity(pair: Pair<'_, Rule>) -> Res<Quantity> {
+    let s = span(&pair);
+    let mut kids = Kids::of(pair);
+    let value = number(kids.next("quantity number")?)?.value;
+    let mut unit = UnitSpec::None;
+    for kid in kids.rest() {
+        match kid.as_rule() {
+            Rule::percent => unit = UnitSpec::Percent,
+            Rule::unit_word => {
+                unit = match kid.as_str() {
+                    "years" | "year" => UnitSpec::Years,
+                    "months" | "month" => UnitSpec::Months,
+                    "weeks" | "week" => UnitSpec::Weeks,
+                    "euro" => UnitSpec::Euro,
+                    _ => UnitSpec::Hours,
+                }
+            }
+            Rule::per_what if has(&kid, Rule::kw_week) && unit == UnitSpec::Hours => {
+                unit = UnitSpec::HoursPerWeek;
+            }
+            _ => {}
+        }
+    }
+    Ok(Quantity {
+        value,
+        unit,
+        span: s,
+    })
+}
+
+fn share(pair: Pair<'_, Rule>) -> Res<Share> {
+    let s = span(&pair);
+    if has(&pair, Rule::kw_rest) {
+        return Ok(Share::Rest(s));
+    }
+    let mut kids = Kids::of(pair);
+    Ok(Share::Value(quantity(kids.next("share")?)?))
+}
+
+fn build_spec(pair: Pair<'_, Rule>) -> Res<Spec> {
+    let s = span(&pair);
+    let mut kids = Kids::of(pair);
+    let title = string(kids.next("title")?);
+    let mut items = Vec::new();
+    for kid in kids.rest() {
+        items.push(item(kid)?);
+    }
+    Ok(Spec {
+        title: title.text,
+        title_span: title.span,
+        items,
+        span: s,
+    })
+}
+
+fn item(pair: Pair<'_, Rule>) -> Res<Item> {
+    let s = span(&pair);
+    let rule = pair.as_rule();
+    let mut kids = Kids::of(pair.clone());
+    Ok(match rule {
+        Rule::follow_up => Item::FollowUp(quantity(kids.next("follow_up")?)?, s),
+        Rule::reference_date => Item::ReferenceDate(kids.next("date")?.as_str().to_string(), s),
+        Rule::population => Item::Population(population(kids, s)?),
+        Rule::eligibility => Item::Eligibility(eligibility(kids, s)?),
+        Rule::assignment => Item::Assignment(assignment(kids, s)?),
+        Rule::sample => Item::Sample(sample(kids, s)?),
+        Rule::employment => Item::Employment(employment(kids, s)?),
+        Rule::arm => Item::Arm(arm(kids, s)?),
+        Rule::outcome => Item::Outcome(outcome(kids, s)?),
+        Rule::analysis => Item::Analysis(analysis(kids, s)?),
+        Rule::expect => Item::Expect(expect(kids, s)?),
+        Rule::data => Item::Data(data(kids, s)?),
+        _ => {
+            return Err(Bug {
+                span: s,
+                what: "top-level item",
+            });
+        }
+    })
+}
+
+fn population(mut kids: Kids<'_>, s: Span) -> Res<Population> {
+    let mut pop = Population {
+        pools: Vec::new(),
+        variables: Vec::new(),
+        span: s,
+    };
+    for kid in kids.rest() {
+        match kid.as_rule() {
+            Rule::pool => pop.pools.push(number(Kids::of(kid).next("pool")?)?),
+            _ => {
+                let vs = span(&kid);
+                let mut k = Kids::of(kid);
+                let name = ident(k.next("variable name")?);
+                let distribution = distribution(k.next("distribution")?)?;
+                pop.variables.push(Variable {
+                    name,
+                    distribution,
+                    span: vs,
+                });
+            }
+        }
+    }
+    Ok(pop)
+}
+
+fn level(pair: Pair<'_, Rule>) -> Res<Level> {
+    let mut k = Kids::of(pair);
+    let name = ident(k.next("level name")?);
+    let share = share(k.next("level share")?)?;
+    Ok(Level { name, share })
+}
+
+fn distribution(pair: Pair<'_, Rule>) -> Res<Distribution> {
+    let s = span(&pair);
+    let rule = pair.as_rule();
+    let mut k = Kids::of(pair);
+    if rule == Rule::categorical {
+        let mut levels = Vec::new();
+        for kid in k.rest() {
+            levels.push(level(kid)?);
+        }
+        return Ok(Distribution::Categorical(levels, s));
+    }
+    let name = ident(k.next("distribution name")?);
+    let mut args = Vec::new();
+    for kid in k.rest() {
+        let mut a = Kids::of(kid);
+        let arg_name = a.opt(Rule::name).map(ident);
+        let value = quantity(a.next("argument")?)?;
+        args.push(DistArg {
+            name: arg_name,
+            value,
+        });
+    }
+    Ok(Distribution::Call {
+        name,
+        args,
+        span: s,
+    })
+}
+
+fn eligibility(mut kids: Kids<'_>, s: Span) -> Res<Eligibility> {
+    let mut el = Eligibility {
+        criteria: Vec::new(),
+        screenings: Vec::new(),
+        span: s,
+    };
+    for kid in kids.rest() {
+        let ks = span(&kid);
+        match kid.as_rule() {
+            Rule::screening => {
+                let mut k = Kids::of(kid);
+                let planned = quantity(k.next("screening")?)?;
+                let observed = match k.opt(Rule::observed) {
+                    Some(o) => Some(quantity(Kids::of(o).next("observed")?)?),
+                    None => None,
+                };
+                el.screenings.push(Screening {
+                    planned,
+                    observed,
+                    span: ks,
+                });
+            }
+            _ => {
+                let mut k = Kids::of(kid);
+                let variable = ident(k.next("criterion variable")?);
+                let t = k.next("criterion test")?;
+                let test = if t.as_rule() == Rule::in_set {
+                    CriterionTest::InSet(Kids::of(t).rest().map(ident).collect())
+                } else {
+                    let mut c = Kids::of(t);
+                    let op = c.next("operator")?.as_str().to_string();
+                    CriterionTest::Compare(op, quantity(c.next("bound")?)?)
+                };
+                let amended_from = match k.opt(Rule::amended) {
+                    Some(a) => Some(quantity(Kids::of(a).next("amended")?)?),
+                    None => None,
+                };
+                el.criteria.push(Criterion {
+                    variable,
+                    test,
+                    amended_from,
+                    span: ks,
+                });
+            }
+        }
+    }
+    Ok(el)
+}
+
+fn assignment(mut kids: Kids<'_>, s: Span) -> Res<Assignment> {
+    let mut a = Assignment {
+        rules: Vec::new(),
+        intake: Vec::new(),
+        capacity: Vec::new(),
+        span: s,
+    };
+    for kid in kids.rest() {
+        let ks = span(&kid);
+        match kid.as_rule() {
+            Rule::parity => {
+                let mut k = Kids::of(kid);
+                let id = ident(k.next("id")?);
+                let even = ident(k.next("even arm")?);
+                let odd = ident(k.next("odd arm")?);
+                a.rules.push(Rule_::Parity {
+                    id,
+                    even,
+                    odd,
+                    span: ks,
+                });
+            }
+            Rule::randomise => {
+                let mut k = Kids::of(kid);
+                let ratio = match k.opt(Rule::ratio) {
+                    Some(r) => {
+                        let rs = span(&r);
+                        let mut nums = Vec::new();
+                        for n in Kids::of(r).rest() {
+                            nums.push(number(n)?);
+                        }
+                        Some((nums, rs))
+                    }
+                    None => None,
+                };
+                let blocks = match k.opt(Rule::blocks) {
+                    Some(b) => Some(number(Kids::of(b).next("block size")?)?),
+                    None => None,
+                };
+                let strata = match k.opt(Rule::strata) {
+                    Some(st) => Kids::of(st).rest().map(ident).collect(),
+                    None => Vec::new(),
+                };
+                a.rules.push(Rule_::Randomise {
+                    ratio,
+                    blocks,
+                    strata,
+                    span: ks,
+                });
+            }
+            Rule::intake => a.intake.push((has(&kid, Rule::kw_random), ks)),
+            _ => {
+                let mut k = Kids::of(kid);
+                let staff = number(k.next("staff")?)?;
+                let caseload = number(k.next("caseload")?)?;
+                let intakes_per_month = match k.opt(Rule::intake_rate) {
+                    Some(r) => Some(number(Kids::of(r).next("intakes")?)?),
+                    None => None,
+                };
+                a.capacity.push(Capacity {
+                    staff,
+                    caseload,
+                    intakes_per_month,
+                    span: ks,
+                });
+            }
+        }
+    }
+    Ok(a)
+}
+
+use super::ast::Rule as Rule_;
+
+fn sample(mut kids: Kids<'_>, s: Span) -> Res<Sample> {
+    if let Some(p) = kids.opt(Rule::sample_per_arm) {
+        return Ok(Sample::PerArm(number(Kids::of(p).next("per arm")?)?, s));
+    }
+    let mut arms = Vec::new();
+    for kid in kids.rest() {
+        let mut k = Kids::of(kid);
+        let name = ident(k.next("arm")?);
+        arms.push((name, number(k.next("size")?)?));
+    }
+    Ok(Sample::Arms(arms, s))
+}
+
+fn employment(mut kids: Kids<'_>, s: Span) -> Res<Employment> {
+    let mut e = Employment {
+        job_loss: Vec::new(),
+        hours: Vec::new(),
+        wage: Vec::new(),
+        span: s,
+    };
+    for kid in kids.rest() {
+        let rule = kid.as_rule();
+        let mut k = Kids::of(kid);
+        match rule {
+            Rule::job_loss => e.job_loss.push(quantity(k.next("job loss")?)?),
+            Rule::hours_dist => e.hours.push(distribution(k.next("hours")?)?),
+            _ => e.wage.push(distribution(k.next("wage")?)?),
+        }
+    }
+    Ok(e)
+}
+
+fn rate(pair: Pair<'_, Rule>) -> Res<Rate> {
+    let s = span(&pair);
+    let rule = pair.as_rule();
+    let at_intake = has(&pair, Rule::kw_intake);
+    let mut k = Kids::of(pair);
+    let kind = if rule == Rule::work_rate {
+        RateKind::WorkWithin(quantity(k.next("window")?)?)
+    } else if at_intake {
+        RateKind::EmployedAtIntake
+    } else {
+        RateKind::EmployedAt(number(k.next("month")?)?)
+    };
+    let value = quantity(k.next("rate")?)?;
+    let by = match k.opt(Rule::rate_by) {
+        Some(b) => {
+            let mut bk = Kids::of(b);
+            let variable = ident(bk.next("by variable")?);
+            let mut levels = Vec::new();
+            for l in bk.rest() {
+                levels.push(level(l)?);
+            }
+            Some(RateBy { variable, levels })
+        }
+        None => None,
+    };
+    Ok(Rate {
+        kind,
+        value,
+        by,
+        span: s,
+    })
+}
+
+fn process_ref(pair: Pair<'_, Rule>) -> Res<ProcessRef> {
+    let s = span(&pair);
+    let mut k = Kids::of(pair);
+    let arm = ident(k.next("arm")?);
+    let path = k.opt(Rule::name).map(ident);
+    Ok(ProcessRef { arm, path, span: s })
+}
+
+fn arm(mut kids: Kids<'_>, s: Span) -> Res<Arm> {
+    let name = ident(kids.next("arm name")?);
+    let mut arm = Arm {
+        name,
+        paths: Vec::new(),
+        rates: Vec::new(),
+        dropouts: Vec::new(),
+        exemptions: Vec::new(),
+        exits: Vec::new(),
+        crossovers: Vec::new(),
+        direct: Vec::new(),
+        span: s,
+    };
+    for kid in kids.rest() {
+        let ks = span(&kid);
+        match kid.as_rule() {
+            Rule::path => {
+                let mut k = Kids::of(kid);
+                let name = ident(k.next("path name")?);
+                let share = share(k.next("path share")?)?;
+                let delay = match k.opt(Rule::delay) {
+                    Some(d) => Some(quantity(Kids::of(d).next("delay")?)?),
+                    None => None,
+                };
+                let mut rates = Vec::new();
+                for r in k.rest() {
+                    rates.push(rate(r)?);
+                }
+                arm.paths.push(Path {
+                    name,
+                    share,
+                    delay,
+                    rates,
+                    span: ks,
+                });
+            }
+            Rule::work_rate | Rule::employed_rate => arm.rates.push(rate(kid)?),
+            Rule::dropout => {
+                let mut k = Kids::of(kid);
+                let share = quantity(k.next("dropout share")?)?;
+                let follows = match k.opt(Rule::process_ref) {
+                    Some(p) => Some(process_ref(p)?),
+                    None => None,
+                };
+                arm.dropouts.push(Dropout {
+                    share,
+                    follows,
+                    span: ks,
+                });
+            }
+            Rule::exemption => {
+                let mut k = Kids::of(kid);
+                let share = quantity(k.next("exemption share")?)?;
+                let max = quantity(k.next("exemption length")?)?;
+                arm.exemptions.push((share, max, ks));
+            }
+            Rule::exit_rate => {
+                let mut k = Kids::of(kid);
+                let window = quantity(k.next("exit window")?)?;
+                let p = quantity(k.next("exit rate")?)?;
+                arm.exits.push((window, p, ks));
+            }
+            Rule::crossover => {
+                let mut k = Kids::of(kid);
+                let share = quantity(k.next("crossover share")?)?;
+                let to = process_ref(k.next("crossover target")?)?;
+                let after = match k.opt(Rule::delay) {
+                    Some(d) => Some(quantity(Kids::of(d).next("delay")?)?),
+                    None => None,
+                };
+                arm.crossovers.push(Crossover {
+                    share,
+                    to,
+                    after,
+                    span: ks,
+                });
+            }
+            _ => {
+                let mut k = Kids::of(kid);
+                let outcome = ident(k.next("direct outcome")?);
+                let v = k.next("direct value")?;
+                let value = if v.as_rule() == Rule::quantity {
+                    DirectValue::Probability(quantity(v)?)
+                } else {
+                    DirectValue::Distribution(distribution(v)?)
+                };
+                arm.direct.push(DirectOutcome {
+                    outcome,
+                    value,
+                    span: ks,
+                });
+            }
+        }
+    }
+    Ok(arm)
+}
+
+fn at_month(pair: Pair<'_, Rule>) -> Res<Number> {
+    number(Kids::of(pair).next("month")?)
+}
+
+fn threshold(k: &mut Kids<'_>) -> Res<Option<Quantity>> {
+    match k.opt(Rule::threshold) {
+        Some(t) => Ok(Some(quantity(Kids::of(t).next("threshold")?)?)),
+        None => Ok(None),
+    }
+}
+
+fn outcome(mut kids: Kids<'_>, s: Span) -> Res<Outcome> {
+    let name = ident(kids.next("outcome name")?);
+    let m = kids.next("measure")?;
+    let ms = span(&m);
+    let rule = m.as_rule();
+    let mut k = Kids::of(m);
+    let measure = match rule {
+        Rule::m_worked => {
+            let w = quantity(k.next("window")?)?;
+            Measure::WorkedWithin(w, threshold(&mut k)?)
+        }
+        Rule::m_employed => {
+            let month = at_month(k.next("month")?)?;
+            Measure::EmployedAt(month, threshold(&mut k)?)
+        }
+        Rule::m_durable => {
+            let month = at_month(k.next("month")?)?;
+            let run = quantity(k.next("run")?)?;
+            Measure::Durable(month, run, threshold(&mut k)?)
+        }
+        Rule::m_hours => Measure::Hours(at_month(k.next("month")?)?),
+        Rule::m_benefit => Measure::BenefitEnded(number(k.next("month")?)?),
+        Rule::m_binary => Measure::Binary,
+        _ => Measure::Continuous,
+    };
+    Ok(Outcome {
+        name,
+        measure,
+        measure_span: ms,
+        span: s,
+    })
+}
+
+fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
+    let name = ident(kids.next("analysis name")?);
+    let mut a = Analysis {
+        name,
+        compares: Vec::new(),
+        tests: Vec::new(),
+        corrections: Vec::new(),
+        span: s,
+    };
+    for kid in kids.rest() {
+        let ks = span(&kid);
+        match kid.as_rule() {
+            Rule::compare_stmt => {
+                let names: Vec<Pair<'_, Rule>> = Kids::of(kid.clone())
+                    .rest()
+                    .filter(|p| p.as_rule() == Rule::name)
+                    .collect();
+                let mut idents: Vec<Ident> = names.into_iter().map(ident).collect();
+                let within = match Kids::of(kid).rest().find(|p| p.as_rule() == Rule::subgroup) {
+                    Some(sg) => {
+                        let mut k = Kids::of(sg);
+                        let var = ident(k.next("subgroup variable")?);
+                        Some((var, k.rest().map(ident).collect()))
+                    }
+                    None => None,
+                };
+                if idents.len() < 3 {
+                    return Err(Bug {
+                        span: ks,
+                        what: "compare",
+                    });
+                }
+                let control = idents.remove(idents.len() - 1);
+                let treatment = idents.remove(idents.len() - 1);
+                a.compares.push(Compare {
+                    outcomes: idents,
+                    treatment,
+                    control,
+                    within,
+                    span: ks,
+                });
+            }
+            Rule::test_stmt => {
+                let mut t = Test {
+                    names: Vec::new(),
+                    sides: Vec::new(),
+                    alphas: Vec::new(),
+                    span: ks,
+                };
+                for item in Kids::of(kid).rest() {
+                    let is = span(&item);
+                    match item.as_rule() {
+                        Rule::sides => {
+                            let one_sided = has(&item, Rule::kw_one_sided);
+                            let greater = Kids::of(item)
+                                .opt(Rule::direction)
+                                .map(|d| has(&d, Rule::kw_greater));
+                            t.sides.push(Sides {
+                                one_sided,
+                                greater,
+                                span: is,
+                            });
+                        }
+                        Rule::alpha => t.alphas.push(quantity(Kids::of(item).next("alpha")?)?),
+                        _ => t.names.push(ident(Kids::of(item).next("test name")?)),
+                    }
+                }
+                a.tests.push(t);
+            }
+            _ => a.corrections.push(ident(Kids::of(kid).next("correction")?)),
+        }
+    }
+    Ok(a)
+}
+
+fn expect(mut kids: Kids<'_>, s: Span) -> Res<Expect> {
+    let metric = ident(kids.next("metric")?);
+    let analysis = ident(kids.next("analysis")?);
+    let op = kids.next("operator")?;
+    let op = (op.as_str().to_string(), span(&op));
+    let value = quantity(kids.next("bound")?)?;
+    let n_per_arm = match kids.opt(Rule::at_n) {
+        Some(n) => Some(number(Kids::of(n).next("n")?)?),
+        None => None,
+    };
+    Ok(Expect {
+        metric,
+        analysis,
+        op,
+        value,
+        n_per_arm,
+        span: s,
+    })
+}
+
+fn data(mut kids: Kids<'_>, s: Span) -> Res<Data> {
+    let mut items = Vec::new();
+    for kid in kids.rest() {
+        let ks = span(&kid);
+        let rule = kid.as_rule();
+        let is_comma = has(&kid, Rule::kw_comma);
+        let mut k = Kids::of(kid);
+        items.push(match rule {
+            Rule::d_id => DataItem::Id(string(k.next("id column")?), ks),
+            Rule::d_arm => {
+                let column = string(k.next("arm column")?);
+                let mut values = Vec::new();
+                for v in k.rest() {
+                    let mut vk = Kids::of(v);
+                    let value = string(vk.next("arm value")?);
+                    values.push((value, ident(vk.next("arm")?)));
+                }
+                DataItem::Arm(column, values, ks)
+            }
+            Rule::d_covariate => {
+                let var = ident(k.next("covariate")?);
+                DataItem::Covariate(var, string(k.next("column")?), ks)
+            }
+            Rule::d_outcome => {
+                let o = ident(k.next("outcome")?);
+                DataItem::Outcome(o, string(k.next("column")?), ks)
+            }
+            Rule::d_hours => DataItem::MonthlyHours(string(k.next("pattern")?), ks),
+            Rule::d_path => {
+                let column = string(k.next("path column")?);
+                let mut values = Vec::new();
+                for v in k.rest() {
+                    let mut vk = Kids::of(v);
+                    let value = string(vk.next("path value")?);
+                    values.push((value, process_ref(vk.next("path")?)?));
+                }
+                DataItem::Path(column, values, ks)
+            }
+            Rule::d_delimiter => DataItem::Delimiter(string(k.next("delimiter")?), ks),
+            Rule::d_decimal => DataItem::Decimal(is_comma, ks),
+            _ => DataItem::AllowExclusions(ks),
+        });
+    }
+    Ok(Data { items, span: s })
+}
