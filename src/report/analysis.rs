@@ -411,6 +411,29 @@ fn audit_rows(report: &AnalysisReport) -> Vec<[String; 5]> {
         .collect()
 }
 
+/// One line per interaction (heterogeneity) test of the analysis.
+fn interaction_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
+    report
+        .plan
+        .analyses
+        .get(analysis)
+        .map_or_else(Vec::new, |a| {
+            a.interactions
+                .iter()
+                .map(|t| {
+                    format!(
+                        "interaction {} × {}: Q = {} on {} df, p = {}",
+                        t.outcome,
+                        t.variable,
+                        fmt_stat(t.statistic),
+                        t.df,
+                        fmt_p(t.p_value)
+                    )
+                })
+                .collect()
+        })
+}
+
 /// Plain-text table with columns padded to their widest cell (by characters).
 fn text_table<const N: usize>(head: [&str; N], rows: &[[String; N]]) -> String {
     let mut widths = head.map(|h| h.chars().count());
@@ -622,9 +645,12 @@ pub fn render_text(report: &AnalysisReport) -> String {
     for l in data_lines(&report.data) {
         out += &format!("  {l}\n");
     }
-    for (title, rows) in contrast_rows(report) {
+    for (i, (title, rows)) in contrast_rows(report).into_iter().enumerate() {
         out += &format!("\nAnalysis {title}\n");
         out += &text_table(CONTRAST_HEAD, &rows);
+        for l in interaction_lines(report, i) {
+            out += &format!("  {l}\n");
+        }
     }
     if let Some((head, rows)) = balance_table(&report.balance) {
         out += "\nCovariate balance\n";
@@ -655,9 +681,16 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
         let l = l.trim_start();
         out += &format!("- {l}\n");
     }
-    for (title, rows) in contrast_rows(report) {
+    for (i, (title, rows)) in contrast_rows(report).into_iter().enumerate() {
         out += &format!("\n## Analysis {title}\n\n");
         out += &md_table(CONTRAST_HEAD, &rows);
+        let lines = interaction_lines(report, i);
+        if !lines.is_empty() {
+            out += "\n";
+        }
+        for l in lines {
+            out += &format!("- {l}\n");
+        }
     }
     if let Some((head, rows)) = balance_table(&report.balance) {
         out += "\n## Covariate balance\n\n";

@@ -5,6 +5,7 @@ mod analysis;
 #[allow(dead_code)]
 mod common;
 mod data;
+mod examples;
 mod stats;
 mod svg;
 
