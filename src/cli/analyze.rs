@@ -37,6 +37,12 @@ pub(crate) struct AnalyzeArgs {
     /// Compare with the JSON report in this file; exit 1 and show what changed if it differs.
     #[arg(long, value_name = "OUT", conflicts_with = "snapshot")]
     pub(crate) check: Option<PathBuf>,
+    /// Replicates for re-simulating the power the trial really had (0 skips it).
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) replicates: u64,
+    /// Master seed of that simulation.
+    #[arg(long, default_value_t = super::power::DEFAULT_SEED)]
+    pub(crate) seed: u64,
 }
 
 /// Runs `trialsim analyze`. Exit codes: 0 done (and unchanged, with `--check`); 1 bad spec or
@@ -64,7 +70,19 @@ pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
             return ExitCode::from(super::EXIT_SPEC_ERROR);
         }
     };
-    let report = AnalysisReport::build(&model, &data_name, &loaded);
+    let mut report = AnalysisReport::build(&model, &data_name, &loaded);
+    if args.replicates > 0 {
+        report.realised_power = match data::audit::realised_power(
+            &model,
+            &loaded.table,
+            loaded.baseline_hours,
+            args.seed,
+            args.replicates,
+        ) {
+            Ok(v) => v,
+            Err(e) => serde_json::json!({ "error": e.to_string() }),
+        };
+    }
     let json = report::render_json(&report);
     let out = match args.format {
         Format::Text => report::render_text(&report),

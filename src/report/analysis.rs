@@ -620,22 +620,37 @@ fn dyn_text_table(head: &[String], rows: &[Vec<String>], markdown: bool) -> Stri
 }
 
 fn power_lines(power: &Value) -> Vec<String> {
-    match power.as_array() {
-        Some(items) => items
-            .iter()
-            .filter_map(|p| {
-                let name = p.get("analysis")?.as_str()?;
-                let power = p.get("power")?.as_f64()?;
-                let detail = p
-                    .get("note")
-                    .and_then(Value::as_str)
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default();
-                Some(format!("{name}: {:.1}%{detail}", power * 100.0))
-            })
-            .collect(),
-        None => Vec::new(),
+    if let Some(err) = power.get("error").and_then(Value::as_str) {
+        return vec![format!("not simulated: {err}")];
     }
+    let Some(items) = power.as_array() else {
+        return Vec::new();
+    };
+    let mut lines: Vec<String> = items
+        .iter()
+        .filter_map(|p| {
+            let name = p.get("analysis")?.as_str()?;
+            let power = p.get("power")?.as_f64()?;
+            let se = p.get("mc_se").and_then(Value::as_f64).unwrap_or(f64::NAN);
+            let any = p
+                .get("any_power")
+                .and_then(Value::as_f64)
+                .unwrap_or(f64::NAN);
+            Some(format!(
+                "{name}: {:.1}% (MC s.e. {:.1}%; any contrast of the family: {:.1}%)",
+                power * 100.0,
+                se * 100.0,
+                any * 100.0
+            ))
+        })
+        .collect();
+    if let Some(first) = items.first() {
+        let seed = first.get("seed").and_then(Value::as_u64).unwrap_or(0);
+        let reps = first.get("replicates").and_then(Value::as_u64).unwrap_or(0);
+        let note = first.get("note").and_then(Value::as_str).unwrap_or("");
+        lines.push(format!("{reps} replicates, seed {seed}; {note}"));
+    }
+    lines
 }
 
 /// The report as plain text.

@@ -2,6 +2,7 @@
 //! every file in this folder is compiled.
 
 mod analysis;
+mod analyze_cli;
 #[allow(dead_code)]
 mod common;
 mod data;
