@@ -4,6 +4,7 @@
 
 mod analyze;
 mod check;
+mod simulate;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -32,6 +33,8 @@ enum Command {
     Power(power::PowerArgs),
     /// Run the spec's analysis plan on a participant CSV, with balance and an assumption audit.
     Analyze(analyze::AnalyzeArgs),
+    /// Simulate one trial and export its participant table as CSV.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Parses `args` and runs the chosen command; the exit code says whether it succeeded.
@@ -52,6 +55,7 @@ where
         Command::Check(args) => check::run(&args),
         Command::Power(args) => power::run(args),
         Command::Analyze(args) => analyze::run(args),
+        Command::Simulate(args) => simulate::run(args),
     }
 }
 

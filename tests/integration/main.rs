@@ -7,6 +7,7 @@ mod analyze_cli;
 mod common;
 mod data;
 mod examples;
+mod roundtrip;
 mod stats;
 mod svg;
 
