@@ -1,4 +1,5 @@
 //! Renderers: pure functions from results to text, JSON, Markdown and SVG.
 
+pub mod analysis;
 pub mod power;
 pub mod svg;

@@ -1,0 +1,136 @@
+//! `trialsim analyze FILE --data CSV`: the spec's analysis plan on real participant data.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use crate::data;
+use crate::report::analysis::{self as report, AnalysisReport};
+
+/// Output format of the analysis report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Aligned plain text.
+    Text,
+    /// The JSON report (the same as `--snapshot` writes).
+    Json,
+    /// Markdown tables.
+    Markdown,
+}
+
+/// Arguments of `trialsim analyze`.
+#[derive(Debug, Args)]
+pub(crate) struct AnalyzeArgs {
+    /// The spec file. Its `data { ... }` section maps the CSV's columns; without one, columns are
+    /// named after the model (`id`, `arm`, `path`, covariates, outcomes), as `simulate --export` writes.
+    pub(crate) file: PathBuf,
+    /// The participant CSV.
+    #[arg(long)]
+    pub(crate) data: PathBuf,
+    /// Report format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+    /// Also write the JSON report to this file.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) snapshot: Option<PathBuf>,
+    /// Compare with the JSON report in this file; exit 1 and show what changed if it differs.
+    #[arg(long, value_name = "OUT", conflicts_with = "snapshot")]
+    pub(crate) check: Option<PathBuf>,
+    /// Replicates for re-simulating the power the trial really had (0 skips it).
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) replicates: u64,
+    /// Master seed of that simulation.
+    #[arg(long, default_value_t = super::power::DEFAULT_SEED)]
+    pub(crate) seed: u64,
+}
+
+/// Runs `trialsim analyze`. Exit codes: 0 done (and unchanged, with `--check`); 1 bad spec or
+/// data, or a changed report under `--check`; 2 unreadable files.
+pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
+    let checked = match super::load_model(&args.file) {
+        Ok(c) => c,
+        Err(report) => {
+            eprintln!("{report:?}");
+            return ExitCode::from(super::EXIT_SPEC_ERROR);
+        }
+    };
+    super::print_warnings(&checked);
+    let model = checked.model;
+    // Without a data section, the columns are named after the model (the export's shape).
+    let mapping = model
+        .data
+        .clone()
+        .unwrap_or_else(|| data::export::default_mapping(&model));
+    let data_name = args.data.display().to_string();
+    let loaded = match data::load_path(&model, &mapping, &args.data, &data_name) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            return ExitCode::from(super::EXIT_SPEC_ERROR);
+        }
+    };
+    let mut report = AnalysisReport::build(&model, &data_name, &loaded);
+    if args.replicates > 0 {
+        report.realised_power = match data::audit::realised_power(
+            &model,
+            &loaded.table,
+            loaded.baseline_hours,
+            args.seed,
+            args.replicates,
+        ) {
+            Ok(v) => v,
+            Err(e) => serde_json::json!({ "error": e.to_string() }),
+        };
+    }
+    let json = report::render_json(&report);
+    let out = match args.format {
+        Format::Text => report::render_text(&report),
+        Format::Json => json.clone(),
+        Format::Markdown => report::render_markdown(&report),
+    };
+    print!("{out}");
+    if let Some(path) = &args.snapshot
+        && let Err(e) = std::fs::write(path, &json)
+    {
+        eprintln!("error: cannot write snapshot `{}`: {e}", path.display());
+        return ExitCode::from(2);
+    }
+    if let Some(path) = &args.check {
+        let shown = path.display();
+        let old = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!(
+                    "error: cannot read snapshot `{shown}`: {e}\n  help: write it first with --snapshot {shown}"
+                );
+                return ExitCode::from(2);
+            }
+        };
+        let old: serde_json::Value = match serde_json::from_str(&old) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("error: snapshot `{shown}` is not a JSON report: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let new = report::to_json(&report);
+        let changes = report::diff(&old, &new);
+        if changes.is_empty() {
+            eprintln!("analysis report unchanged: matches `{shown}`");
+        } else {
+            eprintln!(
+                "analysis report changed: {} difference(s) from `{shown}`",
+                changes.len()
+            );
+            for c in &changes {
+                eprintln!("  {c}");
+            }
+            eprintln!(
+                "  help: if the change is intended, update the snapshot with --snapshot {shown}"
+            );
+            return ExitCode::from(1);
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,1198 @@
+//! Real participant data: a CSV file, streamed into a [`ParticipantTable`] according to the
+//! spec's [`DataMapping`], with a precise diagnostic for every kind of bad data.
+//!
+//! What the loader accepts:
+//! - **Delimiter**: `,` or `;` (or tab), as declared in the mapping or else detected from the
+//!   header line (the most frequent of the three outside quotes; `,` on a tie).
+//! - **Decimal separator**: declared in the mapping, or else detected: a `;`-delimited file uses
+//!   decimal commas (Dutch and German spreadsheet exports), any other file decimal points. A number
+//!   with the other separator is rejected, never guessed: `12.500` in a decimal-comma file could
+//!   mean twelve thousand five hundred.
+//! - Quoted fields, a UTF-8 byte-order mark, LF or CRLF line ends, blank lines (skipped).
+//! - **Missing values**: an empty field, `NA` or `.`.
+//! - **Binary outcomes**: `0`/`1` (also `0.0`, `1,0`) and `true`/`false` (any case). Anything
+//!   else — `2`, `yes` — is an error: a coding we would have to guess is not accepted.
+//! - **IDs**: whole numbers; a repeated ID is always an error, with both lines shown.
+//!
+//! Rows are never dropped silently. A row with a missing ID or arm, an unknown arm, path or
+//! level, or an unreadable value is *excluded*; a missing outcome value (or hours month that
+//! leaves a measure undecided) keeps the participant but leaves that outcome missing. Both are
+//! counted by reason in [`Loaded`], and both fail the load unless the mapping allows exclusions.
+//! A missing covariate value is counted but always allowed.
+//!
+//! Memory: the loader holds the header, one record and the table's columns (plus one entry per
+//! ID for the duplicate check); never the file.
+
+// Errors are the cold path and carry the offending line; their size does not matter.
+#![allow(clippy::result_large_err)]
+
+pub mod audit;
+pub mod error;
+pub mod export;
+pub mod measures;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use csv::ByteRecord;
+
+pub use error::{DataError, DataErrorKind, LineSource, did_you_mean};
+
+use crate::model::{DataMapping, Distribution, Measure, OutcomeId, TrialModel, VarId};
+use crate::table::{CovariateColumn, MISSING_CODE, ParticipantTable, flags};
+
+/// A loaded data file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    /// The participants kept, aligned with the model.
+    pub table: ParticipantTable,
+    /// Data rows read (the header and blank lines not counted).
+    pub rows: u64,
+    /// Rows excluded, by reason (e.g. "unknown arm value in column `arm`").
+    pub excluded: BTreeMap<String, u64>,
+    /// Missing values kept, by column or computed outcome (participants stay in the table).
+    pub missing: BTreeMap<String, u64>,
+    /// The delimiter used.
+    pub delimiter: u8,
+    /// Whether numbers were read with a decimal comma.
+    pub decimal_comma: bool,
+    /// Outcomes computed from monthly hours rather than read from a column.
+    pub computed_outcomes: Vec<OutcomeId>,
+    /// Whether month-0 hours were read (then the baseline-employment flag is set from them).
+    pub baseline_hours: bool,
+}
+
+impl Loaded {
+    /// Rows excluded in total.
+    pub fn excluded_total(&self) -> u64 {
+        self.excluded.values().sum()
+    }
+}
+
+/// Loads the CSV at `path`; `name` is the file name shown in diagnostics (the path as typed).
+pub fn load_path(
+    model: &TrialModel,
+    mapping: &DataMapping,
+    path: &Path,
+    name: &str,
+) -> Result<Loaded, DataError> {
+    let file = File::open(path).map_err(|e| {
+        DataError::new(
+            DataErrorKind::Io,
+            format!("cannot read data file `{name}`: {e}"),
+        )
+        .with_help("check the path given to --data")
+    })?;
+    load(model, mapping, name, file)
+}
+
+/// Loads CSV text from any seekable source (a file, or bytes in memory). Seeking is used only to
+/// show the offending line(s) in a diagnostic.
+pub fn load<R: Read + Seek>(
+    model: &TrialModel,
+    mapping: &DataMapping,
+    name: &str,
+    source: R,
+) -> Result<Loaded, DataError> {
+    let io_err = |e: std::io::Error| {
+        DataError::new(
+            DataErrorKind::Io,
+            format!("cannot read data file `{name}`: {e}"),
+        )
+    };
+    let mut buffered = BufReader::with_capacity(1 << 16, source);
+    let bom = {
+        let head = buffered.fill_buf().map_err(io_err)?;
+        if head.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        }
+    };
+    buffered.consume(bom);
+    let mut header_raw = Vec::new();
+    buffered
+        .read_until(b'\n', &mut header_raw)
+        .map_err(io_err)?;
+    let header_text = trim_line_end(&header_raw);
+    if header_text.iter().all(u8::is_ascii_whitespace) {
+        return Err(DataError::new(
+            DataErrorKind::EmptyFile,
+            format!("data file `{name}` is empty"),
+        )
+        .with_help(
+            "a participant CSV starts with a header line naming its columns, then one row per participant",
+        ));
+    }
+    let header_line = String::from_utf8_lossy(header_text).into_owned();
+    let delimiter = mapping
+        .delimiter
+        .unwrap_or_else(|| detect_delimiter(header_text));
+    let decimal_comma = mapping.decimal_comma.unwrap_or(delimiter == b';');
+
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(Cursor::new(header_raw).chain(buffered));
+    let ctx = Ctx {
+        name,
+        header_line: &header_line,
+        delimiter,
+    };
+    let headers = match reader.byte_headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            return Err(ctx.header_error(
+                DataErrorKind::Malformed,
+                format!("cannot read the header: {e}"),
+                None,
+            ));
+        }
+    };
+    let mut names = Vec::with_capacity(headers.len());
+    for (i, field) in headers.iter().enumerate() {
+        match std::str::from_utf8(field) {
+            Ok(s) => names.push(s.trim().to_owned()),
+            Err(_) => {
+                return Err(ctx
+                    .header_error(
+                        DataErrorKind::InvalidUtf8,
+                        "the header is not valid UTF-8".into(),
+                        Some((i, "not UTF-8".into())),
+                    )
+                    .with_help("save the file as UTF-8 (in a spreadsheet: \"CSV UTF-8\")"));
+            }
+        }
+    }
+    if let Some(dup) = (1..names.len()).find(|&i| names[..i].contains(&names[i])) {
+        return Err(ctx
+            .header_error(
+                DataErrorKind::DuplicateColumn,
+                format!("column `{}` appears twice in the header", names[dup]),
+                Some((dup, "second column with this name".into())),
+            )
+            .with_help("rename one of the two columns so that each name is unique"));
+    }
+    let plan = Plan::new(model, mapping, &names, &ctx, decimal_comma)?;
+    let mut state = State::new(model, &plan);
+    let scanned = state.read_rows(&mut reader, &plan, mapping.allow_exclusions);
+    // IDs are checked for duplicates after the scan, by sorting row indices (4 bytes a row)
+    // rather than keeping a hash set beside the table; the lines are found again only on error.
+    let problem = match scanned {
+        Err(problem) => Some(problem),
+        Ok(()) => first_duplicate(&state.table.id).map(|id| Problem {
+            kind: DataErrorKind::DuplicateId,
+            line: 0,
+            byte: 0,
+            field: Some(plan.id),
+            message: String::new(),
+            label: "used again here".into(),
+            help: Some(
+                "each participant must appear once; remove the repeated row or correct its ID"
+                    .into(),
+            ),
+            first: Some((id, 0)),
+        }),
+    };
+    if let Some(mut problem) = problem {
+        let chain = reader.into_inner();
+        let (_, buffered) = chain.into_inner();
+        let mut source = buffered.into_inner();
+        if problem.kind == DataErrorKind::DuplicateId
+            && let Some((id, _)) = problem.first
+        {
+            let found = find_id_lines(&mut source, bom as u64, delimiter, plan.id, id);
+            let [(first_line, first_byte), (line, byte)] = found;
+            problem.line = line;
+            problem.byte = byte;
+            problem.first = Some((first_line, first_byte));
+            problem.message =
+                format!("ID {id} appears on line {first_line} and again on line {line}");
+        }
+        return Err(problem.into_error(&ctx, &mut source, bom as u64));
+    }
+    if state.rows == 0 {
+        return Err(ctx
+            .header_error(
+                DataErrorKind::HeaderOnly,
+                format!("data file `{name}` has a header but no participants"),
+                None,
+            )
+            .with_help("export the participant rows too, one per line under the header"));
+    }
+    if !mapping.allow_exclusions {
+        // read_rows already fails on the first excludable problem; this is a guard.
+        if let Some((reason, n)) = state.excluded.iter().next() {
+            return Err(DataError::new(
+                DataErrorKind::ExclusionsNotAllowed,
+                format!("{n} row(s) would be excluded ({reason})"),
+            ));
+        }
+    }
+    Ok(Loaded {
+        table: state.table,
+        rows: state.rows,
+        excluded: state.excluded,
+        missing: state.missing,
+        delimiter,
+        decimal_comma,
+        computed_outcomes: plan.computed.iter().map(|c| c.0).collect(),
+        baseline_hours: plan.hours.first().is_some_and(Option::is_some),
+    })
+}
+
+/// Context for building diagnostics.
+struct Ctx<'a> {
+    name: &'a str,
+    header_line: &'a str,
+    delimiter: u8,
+}
+
+impl Ctx<'_> {
+    /// An error located in the header line, optionally labelling one column.
+    fn header_error(
+        &self,
+        kind: DataErrorKind,
+        message: String,
+        column: Option<(usize, String)>,
+    ) -> DataError {
+        let mut err = DataError::new(kind, message).with_source(LineSource::new(
+            self.name,
+            1,
+            self.header_line.to_owned(),
+        ));
+        match column {
+            Some((i, label)) => {
+                if let Some(&(start, len)) = field_spans(self.header_line, self.delimiter).get(i) {
+                    err = err.with_label(label, start, len);
+                }
+            }
+            None => err = err.with_label("header", 0, self.header_line.len()),
+        }
+        err
+    }
+}
+
+/// The ID whose second occurrence comes first in the table, if any ID repeats.
+fn first_duplicate(ids: &[u64]) -> Option<u64> {
+    let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| (ids[i as usize], i));
+    order
+        .windows(2)
+        .filter(|w| ids[w[0] as usize] == ids[w[1] as usize])
+        .min_by_key(|w| w[1])
+        .map(|w| ids[w[0] as usize])
+}
+
+/// (line, byte) of the first two records whose ID column reads `id` (error path: one more pass).
+fn find_id_lines<R: Read + Seek>(
+    source: &mut R,
+    base: u64,
+    delimiter: u8,
+    column: usize,
+    id: u64,
+) -> [(u64, u64); 2] {
+    let mut found = [(0, 0); 2];
+    if source.seek(SeekFrom::Start(base)).is_err() {
+        return found;
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(BufReader::new(source));
+    let mut record = ByteRecord::new();
+    let mut n = 0;
+    while n < 2 && matches!(reader.read_byte_record(&mut record), Ok(true)) {
+        let matches = record
+            .get(column)
+            .and_then(|f| std::str::from_utf8(trim(f)).ok())
+            .and_then(|t| t.parse::<u64>().ok())
+            == Some(id);
+        if matches && let Some(p) = record.position() {
+            found[n] = (p.line(), p.byte());
+            n += 1;
+        }
+    }
+    found
+}
+
+/// Picks the delimiter occurring most often outside quotes in the header line.
+fn detect_delimiter(header: &[u8]) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in header {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let best = (0..3)
+        .max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))
+        .unwrap_or(0);
+    [b',', b';', b'\t'][best]
+}
+
+fn trim_line_end(line: &[u8]) -> &[u8] {
+    let mut end = line.len();
+    while end > 0 && matches!(line[end - 1], b'\n' | b'\r') {
+        end -= 1;
+    }
+    &line[..end]
+}
+
+/// Byte span (start, length) of each field in one raw CSV line, aware of quotes.
+fn field_spans(line: &str, delimiter: u8) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, &b) in line.as_bytes().iter().enumerate() {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if b == delimiter && !quoted {
+            spans.push((start, i - start));
+            start = i + 1;
+        }
+    }
+    spans.push((start, line.len() - start));
+    spans
+}
+
+/// Where each mapped thing is in the header, and how to read it.
+struct Plan {
+    columns: Vec<String>,
+    id: usize,
+    arm: usize,
+    arm_values: HashMap<Vec<u8>, u32>,
+    arm_names: Vec<String>,
+    path: Option<PathPlan>,
+    single_path: Vec<bool>,
+    covariates: Vec<CovPlan>,
+    outcomes: Vec<(OutcomeId, usize, bool)>,
+    /// Column per month `0..=max` (None: not read).
+    hours: Vec<Option<usize>>,
+    computed: Vec<(OutcomeId, Measure, String)>,
+    /// Population variables without a column (filled with missing values).
+    unmapped_vars: Vec<VarId>,
+    decimal_comma: bool,
+}
+
+/// Path column, value → (arm, path), and the values for did-you-mean.
+type PathPlan = (usize, HashMap<Vec<u8>, (u32, u32)>, Vec<String>);
+/// Level name → index, and (name, numeric value) per level.
+type LevelPlan = (HashMap<Vec<u8>, u32>, Vec<(String, Option<f64>)>);
+
+struct CovPlan {
+    var: VarId,
+    column: usize,
+    name: String,
+    /// Level names and numeric values, for a categorical variable.
+    levels: Option<LevelPlan>,
+}
+
+impl Plan {
+    fn new(
+        model: &TrialModel,
+        mapping: &DataMapping,
+        names: &[String],
+        ctx: &Ctx<'_>,
+        decimal_comma: bool,
+    ) -> Result<Plan, DataError> {
+        let mut missing: Vec<(String, String)> = Vec::new(); // (column, what it is for)
+        let mut find = |column: &str, what: &str| -> usize {
+            match names.iter().position(|n| n == column) {
+                Some(i) => i,
+                None => {
+                    missing.push((column.to_owned(), what.to_owned()));
+                    usize::MAX
+                }
+            }
+        };
+        let id = find(&mapping.id, "the participant ID");
+        let arm = find(&mapping.arm, "the assigned arm");
+        let path_col = mapping
+            .path
+            .as_ref()
+            .map(|pc| find(&pc.column, "the sub-path"));
+        let mut covariates = Vec::new();
+        for (var, column) in &mapping.covariates {
+            let Some(variable) = model.population.variables.get(*var) else {
+                continue;
+            };
+            let i = find(column, &format!("covariate `{}`", variable.name));
+            let levels = variable.levels().map(|levels| {
+                let map = levels
+                    .iter()
+                    .enumerate()
+                    .map(|(k, l)| (l.name.as_bytes().to_vec(), k as u32))
+                    .collect();
+                let list = levels.iter().map(|l| (l.name.clone(), l.value)).collect();
+                (map, list)
+            });
+            covariates.push(CovPlan {
+                var: *var,
+                column: i,
+                name: column.clone(),
+                levels,
+            });
+        }
+        let mut outcomes = Vec::new();
+        for (o, column) in &mapping.outcomes {
+            let Some(outcome) = model.outcomes.get(*o) else {
+                continue;
+            };
+            let i = find(column, &format!("outcome `{}`", outcome.name));
+            outcomes.push((*o, i, outcome.is_binary()));
+        }
+        let mut computed = Vec::new();
+        let mut months_needed: Vec<u32> = Vec::new();
+        let mut unmapped = Vec::new();
+        for (o, outcome) in model.outcomes.iter().enumerate() {
+            if mapping.outcomes.iter().any(|(m, _)| *m == o) {
+                continue;
+            }
+            match (
+                &mapping.monthly_hours,
+                measures::last_month(&outcome.measure),
+            ) {
+                (Some(_), Some(_)) => {
+                    months_needed.extend(months_read(&outcome.measure));
+                    computed.push((o, outcome.measure.clone(), outcome.name.clone()));
+                }
+                _ => unmapped.push(outcome.name.clone()),
+            }
+        }
+        if let Some(name) = unmapped.first() {
+            let why = if mapping.monthly_hours.is_some() {
+                "it cannot be computed from monthly hours"
+            } else {
+                "the mapping has no column for it and no monthly hours columns"
+            };
+            return Err(DataError::new(
+                DataErrorKind::UnmappedOutcome,
+                format!("outcome `{name}` has no data: {why}"),
+            )
+            .with_help(format!(
+                "map it to a column in the spec's data section, e.g. `outcome {name} \"column\"`"
+            )));
+        }
+        let mut hours: Vec<Option<usize>> = Vec::new();
+        if let Some(pattern) = &mapping.monthly_hours {
+            let max = months_needed.iter().copied().max().unwrap_or(0);
+            hours = vec![None; max as usize + 1];
+            months_needed.sort_unstable();
+            months_needed.dedup();
+            for m in months_needed {
+                let column = pattern.replace("{m}", &m.to_string());
+                hours[m as usize] = Some(find(&column, &format!("hours worked in month {m}")));
+            }
+            // Month 0 gives baseline employment when present; never required.
+            if hours[0].is_none() {
+                let column = pattern.replace("{m}", "0");
+                hours[0] = names.iter().position(|n| *n == column);
+            }
+        }
+        if !missing.is_empty() {
+            let make = |(column, what): &(String, String)| {
+                let mut err = ctx.header_error(
+                    DataErrorKind::MissingColumn,
+                    format!("column `{column}` ({what}) is not in the header"),
+                    None,
+                );
+                err.help = Some(
+                    match did_you_mean(column, names.iter().map(String::as_str)) {
+                        Some(s) => format!(
+                            "the header has `{s}`: did you mean that? Rename the column or change the spec's data mapping"
+                        ),
+                        None => format!(
+                            "the header has: {}; add the column or change the spec's data mapping",
+                            names
+                                .iter()
+                                .map(|n| format!("`{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    },
+                );
+                err
+            };
+            let mut first = make(&missing[0]);
+            for other in &missing[1..] {
+                first = first.with_related(make(other));
+            }
+            return Err(first);
+        }
+        let mut arm_values = HashMap::new();
+        for (value, a) in &mapping.arm_values {
+            arm_values.insert(value.trim().as_bytes().to_vec(), *a as u32);
+        }
+        let path = match (&mapping.path, path_col) {
+            (Some(pc), Some(i)) => {
+                let map = pc
+                    .values
+                    .iter()
+                    .map(|v| {
+                        (
+                            v.value.trim().as_bytes().to_vec(),
+                            (v.arm as u32, v.path as u32),
+                        )
+                    })
+                    .collect();
+                Some((i, map, pc.values.iter().map(|v| v.value.clone()).collect()))
+            }
+            _ => None,
+        };
+        Ok(Plan {
+            columns: names.to_vec(),
+            id,
+            arm,
+            arm_values,
+            arm_names: mapping.arm_values.iter().map(|v| v.0.clone()).collect(),
+            path,
+            single_path: model.arms.iter().map(|a| a.paths.len() <= 1).collect(),
+            covariates,
+            outcomes,
+            hours,
+            computed,
+            unmapped_vars: (0..model.population.variables.len())
+                .filter(|v| !mapping.covariates.iter().any(|(m, _)| m == v))
+                .collect(),
+            decimal_comma,
+        })
+    }
+}
+
+/// Months a measure reads.
+fn months_read(measure: &Measure) -> Vec<u32> {
+    match *measure {
+        Measure::EmployedAt { month, .. } | Measure::Hours { month } => vec![month],
+        Measure::WorkedWithin { within, .. } => (1..=within).collect(),
+        Measure::Durable {
+            month, consecutive, ..
+        } => ((month + 1).saturating_sub(consecutive)..=month).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A problem found while streaming, located by byte offset; turned into a [`DataError`] once the
+/// source can be re-read.
+struct Problem {
+    kind: DataErrorKind,
+    line: u64,
+    byte: u64,
+    /// Field index to label (None: the whole line).
+    field: Option<usize>,
+    message: String,
+    label: String,
+    help: Option<String>,
+    /// The earlier line of a duplicate: (line, byte).
+    first: Option<(u64, u64)>,
+}
+
+impl Problem {
+    fn into_error<R: Read + Seek>(self, ctx: &Ctx<'_>, source: &mut R, base: u64) -> DataError {
+        let located = |line: u64, byte: u64, field: Option<usize>, label: String, src: &mut R| {
+            let text = raw_record(src, base + byte);
+            let spans = field_spans(&text, ctx.delimiter);
+            let (start, len) = match field {
+                Some(i) => spans.get(i).copied().unwrap_or((text.len(), 0)),
+                None => (0, text.len()),
+            };
+            (LineSource::new(ctx.name, line, text), label, start, len)
+        };
+        let (src, label, start, len) =
+            located(self.line, self.byte, self.field, self.label, source);
+        let mut err = DataError::new(self.kind, self.message)
+            .with_source(src)
+            .with_label(label, start, len);
+        err.help = self.help;
+        if let Some((line, byte)) = self.first {
+            let (src, label, start, len) =
+                located(line, byte, self.field, "first used here".into(), source);
+            let mut note = DataError::new(
+                self.kind,
+                format!("the same ID first appears on line {line}"),
+            )
+            .with_source(src)
+            .with_label(label, start, len);
+            note.advice = true;
+            err = err.with_related(note);
+        }
+        err
+    }
+}
+
+/// The raw text of the record starting at `byte` (up to 64 KiB, up to the first line end outside
+/// quotes), for diagnostics.
+fn raw_record<R: Read + Seek>(source: &mut R, byte: u64) -> String {
+    let mut buf = Vec::new();
+    if source.seek(SeekFrom::Start(byte)).is_ok() {
+        let _ = source.take(1 << 16).read_to_end(&mut buf);
+    }
+    let mut quoted = false;
+    let mut end = buf.len();
+    for (i, &b) in buf.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+fn trim(field: &[u8]) -> &[u8] {
+    field.trim_ascii()
+}
+
+fn is_missing(field: &[u8]) -> bool {
+    matches!(trim(field), b"" | b"NA" | b".")
+}
+
+/// Why a field is not a number.
+enum NumError {
+    NotANumber,
+    WrongSeparator,
+}
+
+fn parse_number(field: &[u8], decimal_comma: bool) -> Result<f64, NumError> {
+    let t = trim(field);
+    let s = std::str::from_utf8(t).map_err(|_| NumError::NotANumber)?;
+    let (wrong, right) = if decimal_comma {
+        ('.', ',')
+    } else {
+        (',', '.')
+    };
+    if s.contains(wrong) {
+        return Err(NumError::WrongSeparator);
+    }
+    let owned;
+    let s = if decimal_comma && s.contains(right) {
+        owned = s.replace(',', ".");
+        owned.as_str()
+    } else {
+        s
+    };
+    // Rust also parses "inf" and "NaN"; only digits, sign, point and exponent are numbers here.
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
+    {
+        return Err(NumError::NotANumber);
+    }
+    s.parse::<f64>()
+        .map_err(|_| NumError::NotANumber)
+        .and_then(|v| {
+            if v.is_finite() {
+                Ok(v)
+            } else {
+                Err(NumError::NotANumber)
+            }
+        })
+}
+
+/// The streaming state: the table being filled and the counts.
+struct State {
+    table: ParticipantTable,
+    rows: u64,
+    excluded: BTreeMap<String, u64>,
+    missing: BTreeMap<String, u64>,
+    hours: Vec<f64>,
+    cov: Vec<(usize, Cov)>,
+    out: Vec<f64>,
+}
+
+#[derive(Clone, Copy)]
+enum Cov {
+    Level(u32),
+    Number(f64),
+}
+
+/// The outcome of reading one row.
+enum RowError {
+    /// The row is excluded for this reason (or fails the load when exclusions are not allowed).
+    Exclude(String, Problem),
+    /// The load fails.
+    Fatal(Problem),
+}
+
+impl State {
+    fn new(model: &TrialModel, plan: &Plan) -> Self {
+        let covariates = model
+            .population
+            .variables
+            .iter()
+            .map(|v| match v.distribution {
+                Distribution::Categorical { .. } => CovariateColumn::Categorical(Vec::new()),
+                _ => CovariateColumn::Numeric(Vec::new()),
+            })
+            .collect();
+        State {
+            table: ParticipantTable {
+                covariates,
+                outcomes: vec![Vec::new(); model.outcomes.len()],
+                ..ParticipantTable::default()
+            },
+            rows: 0,
+            excluded: BTreeMap::new(),
+            missing: BTreeMap::new(),
+            hours: vec![f64::NAN; plan.hours.len()],
+            cov: Vec::with_capacity(plan.covariates.len()),
+            out: vec![f64::NAN; model.outcomes.len()],
+        }
+    }
+
+    fn read_rows<R: Read>(
+        &mut self,
+        reader: &mut csv::Reader<R>,
+        plan: &Plan,
+        allow_exclusions: bool,
+    ) -> Result<(), Problem> {
+        let mut record = ByteRecord::new();
+        let mut pending_missing: Vec<String> = Vec::new();
+        loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(e) => {
+                    let (line, byte) = e
+                        .position()
+                        .map_or((self.rows + 2, 0), |p| (p.line(), p.byte()));
+                    return Err(Problem {
+                        kind: DataErrorKind::Malformed,
+                        line,
+                        byte,
+                        field: None,
+                        message: format!("cannot read line {line}: {e}"),
+                        label: "here".into(),
+                        help: None,
+                        first: None,
+                    });
+                }
+            }
+            self.rows += 1;
+            let (line, byte) = record.position().map_or((0, 0), |p| (p.line(), p.byte()));
+            if record.len() != plan.columns.len() {
+                return Err(Problem {
+                    kind: DataErrorKind::RaggedRow,
+                    line,
+                    byte,
+                    field: (record.len() > plan.columns.len()).then_some(plan.columns.len()),
+                    message: format!(
+                        "line {line} has {} fields, the header has {}",
+                        record.len(),
+                        plan.columns.len()
+                    ),
+                    label: if record.len() > plan.columns.len() {
+                        "first extra field".into()
+                    } else {
+                        format!("{} fields", record.len())
+                    },
+                    help: Some(
+                        "every row needs one value per header column; quote values that contain the delimiter, and write missing values as an empty field or NA"
+                            .into(),
+                    ),
+                    first: None,
+                });
+            }
+            pending_missing.clear();
+            match self.read_row(
+                &record,
+                plan,
+                line,
+                byte,
+                &mut pending_missing,
+                allow_exclusions,
+            ) {
+                Ok(()) => {
+                    for key in pending_missing.drain(..) {
+                        *self.missing.entry(key).or_insert(0) += 1;
+                    }
+                }
+                Err(RowError::Fatal(p)) => return Err(p),
+                Err(RowError::Exclude(reason, p)) => {
+                    if !allow_exclusions {
+                        return Err(p);
+                    }
+                    *self.excluded.entry(reason).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+
+    /// Reads one row into the table, or leaves the table untouched and says why not.
+    fn read_row(
+        &mut self,
+        record: &ByteRecord,
+        plan: &Plan,
+        line: u64,
+        byte: u64,
+        missing: &mut Vec<String>,
+        allow_exclusions: bool,
+    ) -> Result<(), RowError> {
+        let col = |i: usize| plan.columns[i].as_str();
+        let problem =
+            |kind, field: usize, message: String, label: &str, help: Option<String>| Problem {
+                kind,
+                line,
+                byte,
+                field: Some(field),
+                message,
+                label: label.to_owned(),
+                help,
+                first: None,
+            };
+        let field = |i: usize| record.get(i).unwrap_or_default();
+        let text = |i: usize| -> Result<&str, RowError> {
+            std::str::from_utf8(trim(field(i))).map_err(|_| {
+                RowError::Exclude(
+                    format!("invalid UTF-8 in column `{}`", col(i)),
+                    problem(
+                        DataErrorKind::InvalidUtf8,
+                        i,
+                        format!(
+                            "line {line}, column {} (`{}`) is not valid UTF-8",
+                            i + 1,
+                            col(i)
+                        ),
+                        "not UTF-8",
+                        Some("save the file as UTF-8 (in a spreadsheet: \"CSV UTF-8\")".into()),
+                    ),
+                )
+            })
+        };
+        let missing_value = |i: usize, what: &str| {
+            RowError::Exclude(
+                format!("missing {what} in column `{}`", col(i)),
+                problem(
+                    DataErrorKind::MissingValue,
+                    i,
+                    format!("line {line} has no {what} (column `{}`)", col(i)),
+                    "missing",
+                    Some(format!(
+                        "fill in the {what}, or allow exclusions in the spec's data section to exclude such rows (they are counted in the report)"
+                    )),
+                ),
+            )
+        };
+        let number = |i: usize, what: &str| -> Result<Option<f64>, RowError> {
+            if is_missing(field(i)) {
+                return Ok(None);
+            }
+            let t = text(i)?;
+            parse_number(field(i), plan.decimal_comma).map(Some).map_err(|e| {
+                let help = match e {
+                    NumError::WrongSeparator if plan.decimal_comma => {
+                        "this file is read with decimal commas (`;`-delimited files are); write `1,5`, or declare `decimal point` in the spec's data section".to_owned()
+                    }
+                    NumError::WrongSeparator => {
+                        "this file is read with decimal points; write `1.5`, or declare `decimal comma` in the spec's data section (and quote such fields in a `,`-delimited file)".to_owned()
+                    }
+                    NumError::NotANumber => {
+                        "write a number, or leave the field empty (or NA) if the value is missing".to_owned()
+                    }
+                };
+                RowError::Exclude(
+                    format!("non-numeric value in column `{}`", col(i)),
+                    problem(
+                        DataErrorKind::NotANumber,
+                        i,
+                        format!("line {line}, column {} (`{}`): `{}` is not a number ({what})", i + 1, col(i), t.escape_debug()),
+                        "not a number",
+                        Some(help),
+                    ),
+                )
+            })
+        };
+
+        // ID
+        if is_missing(field(plan.id)) {
+            return Err(missing_value(plan.id, "participant ID"));
+        }
+        let id_text = text(plan.id)?;
+        let id: u64 = id_text.parse().map_err(|_| {
+            RowError::Exclude(
+                format!("invalid ID in column `{}`", col(plan.id)),
+                problem(
+                    DataErrorKind::BadId,
+                    plan.id,
+                    format!("line {line}: ID `{}` is not a whole number", id_text.escape_debug()),
+                    "not a whole number",
+                    Some("participant IDs must be whole numbers ≥ 0 (replace text IDs by a numbering and keep the key elsewhere)".into()),
+                ),
+            )
+        })?;
+
+        // Arm
+        if is_missing(field(plan.arm)) {
+            return Err(missing_value(plan.arm, "arm"));
+        }
+        let arm_text = text(plan.arm)?;
+        let Some(&arm) = plan.arm_values.get(arm_text.as_bytes()) else {
+            let known = plan
+                .arm_names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let help = match did_you_mean(arm_text, plan.arm_names.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`? The mapping knows {known}"),
+                None => format!(
+                    "the mapping knows {known}; add `{arm_text}` to the spec's data section if it names an arm"
+                ),
+            };
+            return Err(RowError::Exclude(
+                format!("unknown arm value in column `{}`", col(plan.arm)),
+                problem(
+                    DataErrorKind::UnknownArm,
+                    plan.arm,
+                    format!(
+                        "line {line}: unknown arm value `{}`",
+                        arm_text.escape_debug()
+                    ),
+                    "not an arm value of the mapping",
+                    Some(help),
+                ),
+            ));
+        };
+
+        // Path
+        let path = match &plan.path {
+            Some((i, values, names)) => {
+                if is_missing(field(*i)) {
+                    missing.push(col(*i).to_owned());
+                    MISSING_CODE
+                } else {
+                    let t = text(*i)?;
+                    match values.get(t.as_bytes()) {
+                        Some(&(a, p)) if a == arm => p,
+                        found => {
+                            let help = match (found, did_you_mean(t, names.iter().map(String::as_str))) {
+                                (Some(_), _) => "a sub-path belongs to one arm; check the arm and path columns of this row".to_owned(),
+                                (None, Some(s)) => format!("did you mean `{s}`?"),
+                                (None, None) => format!(
+                                    "the mapping knows {}",
+                                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                                ),
+                            };
+                            let message = if found.is_some() {
+                                format!(
+                                    "line {line}: sub-path `{t}` is not a path of arm `{arm_text}`"
+                                )
+                            } else {
+                                format!(
+                                    "line {line}: unknown sub-path value `{}`",
+                                    t.escape_debug()
+                                )
+                            };
+                            return Err(RowError::Exclude(
+                                format!("unknown sub-path value in column `{}`", col(*i)),
+                                problem(
+                                    DataErrorKind::UnknownPath,
+                                    *i,
+                                    message,
+                                    "not a path of this arm",
+                                    Some(help),
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+            None if plan.single_path.get(arm as usize).copied().unwrap_or(false) => 0,
+            None => MISSING_CODE,
+        };
+
+        // Covariates
+        self.cov.clear();
+        for c in &plan.covariates {
+            let i = c.column;
+            let value = match &c.levels {
+                None => match number(i, "a numeric covariate")? {
+                    Some(v) => Cov::Number(v),
+                    None => {
+                        missing.push(c.name.clone());
+                        Cov::Number(f64::NAN)
+                    }
+                },
+                Some((map, list)) => {
+                    if is_missing(field(i)) {
+                        missing.push(c.name.clone());
+                        Cov::Level(MISSING_CODE)
+                    } else {
+                        let t = text(i)?;
+                        let found = map.get(t.as_bytes()).copied().or_else(|| {
+                            let v = parse_number(field(i), plan.decimal_comma).ok()?;
+                            list.iter()
+                                .position(|(_, lv)| *lv == Some(v))
+                                .map(|k| k as u32)
+                        });
+                        match found {
+                            Some(k) => Cov::Level(k),
+                            None => {
+                                let names = list
+                                    .iter()
+                                    .map(|l| format!("`{}`", l.0))
+                                    .collect::<Vec<_>>()
+                                    .join(", ");
+                                let help = match did_you_mean(t, list.iter().map(|l| l.0.as_str()))
+                                {
+                                    Some(s) => {
+                                        format!("did you mean `{s}`? The spec's levels are {names}")
+                                    }
+                                    None => format!(
+                                        "the spec's levels are {names}; add the level to the spec or recode the column"
+                                    ),
+                                };
+                                return Err(RowError::Exclude(
+                                    format!("unknown level in column `{}`", col(i)),
+                                    problem(
+                                        DataErrorKind::UnknownLevel,
+                                        i,
+                                        format!(
+                                            "line {line}: `{}` is not a level of covariate `{}`",
+                                            t.escape_debug(),
+                                            col(i)
+                                        ),
+                                        "unknown level",
+                                        Some(help),
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                }
+            };
+            self.cov.push((c.var, value));
+        }
+
+        // Outcome columns
+        self.out.iter_mut().for_each(|v| *v = f64::NAN);
+        for &(o, i, binary) in &plan.outcomes {
+            if is_missing(field(i)) {
+                missing.push(col(i).to_owned());
+                continue;
+            }
+            let v = if binary {
+                let t = text(i)?;
+                let v = if t.eq_ignore_ascii_case("true") {
+                    Some(1.0)
+                } else if t.eq_ignore_ascii_case("false") {
+                    Some(0.0)
+                } else {
+                    parse_number(field(i), plan.decimal_comma)
+                        .ok()
+                        .filter(|v| *v == 0.0 || *v == 1.0)
+                };
+                v.ok_or_else(|| {
+                    RowError::Exclude(
+                        format!("non-binary value in column `{}`", col(i)),
+                        problem(
+                            DataErrorKind::NotBinary,
+                            i,
+                            format!("line {line}, column {} (`{}`): `{}` is not 0 or 1", i + 1, col(i), t.escape_debug()),
+                            "binary outcome",
+                            Some("a binary outcome is written 0 or 1 (or false/true); recode the column, or declare the outcome continuous".into()),
+                        ),
+                    )
+                })?
+            } else {
+                number(i, "a continuous outcome")?.unwrap_or(f64::NAN)
+            };
+            self.out[o] = v;
+        }
+
+        // Monthly hours and the measures computed from them
+        let mut first_missing_hours = None;
+        for (m, c) in plan.hours.iter().enumerate() {
+            self.hours[m] = match c {
+                Some(i) => match number(*i, "hours worked")? {
+                    Some(v) if v < 0.0 => {
+                        return Err(RowError::Exclude(
+                            format!("negative hours in column `{}`", col(*i)),
+                            problem(
+                                DataErrorKind::NotANumber,
+                                *i,
+                                format!(
+                                    "line {line}: negative hours `{v}` in column `{}`",
+                                    col(*i)
+                                ),
+                                "negative",
+                                Some("hours worked in a month are 0 or more".into()),
+                            ),
+                        ));
+                    }
+                    Some(v) => v,
+                    None => {
+                        first_missing_hours.get_or_insert(*i);
+                        f64::NAN
+                    }
+                },
+                None => f64::NAN,
+            };
+        }
+        for (o, measure, name) in &plan.computed {
+            match measures::from_hours(measure, &self.hours) {
+                Some(v) => self.out[*o] = v,
+                None => missing.push(format!("{name} (from monthly hours)")),
+            }
+        }
+        if !allow_exclusions {
+            // A missing outcome drops the participant from that outcome's analysis.
+            if let Some(&(_, i, _)) = plan.outcomes.iter().find(|(o, _, _)| self.out[*o].is_nan())
+                && let RowError::Exclude(_, p) = missing_value(i, "outcome value")
+            {
+                return Err(RowError::Fatal(p));
+            }
+            if plan.computed.iter().any(|(o, _, _)| self.out[*o].is_nan())
+                && let Some(i) = first_missing_hours
+                && let RowError::Exclude(_, p) = missing_value(i, "hours value")
+            {
+                return Err(RowError::Fatal(p));
+            }
+        }
+
+        self.push(plan, id, arm, path);
+        Ok(())
+    }
+
+    fn push(&mut self, plan: &Plan, id: u64, arm: u32, path: u32) {
+        let t = &mut self.table;
+        t.id.push(id);
+        t.arm.push(arm);
+        t.path.push(path);
+        let baseline = self.hours.first().is_some_and(|h| *h >= 1.0);
+        t.flags.push(if baseline {
+            flags::EMPLOYED_AT_BASELINE
+        } else {
+            0
+        });
+        for &(var, value) in &self.cov {
+            match (&mut t.covariates[var], value) {
+                (CovariateColumn::Categorical(c), Cov::Level(k)) => c.push(k),
+                (CovariateColumn::Numeric(c), Cov::Number(v)) => c.push(v),
+                (CovariateColumn::Categorical(c), Cov::Number(_)) => c.push(MISSING_CODE),
+                (CovariateColumn::Numeric(c), Cov::Level(_)) => c.push(f64::NAN),
+            }
+        }
+        for &var in &plan.unmapped_vars {
+            match &mut t.covariates[var] {
+                CovariateColumn::Categorical(c) => c.push(MISSING_CODE),
+                CovariateColumn::Numeric(c) => c.push(f64::NAN),
+            }
+        }
+        for (o, col) in t.outcomes.iter_mut().enumerate() {
+            col.push(self.out[o]);
+        }
+    }
+}

@@ -1,0 +1,928 @@
+//! The analysis report of `trialsim analyze`: the plan's results on real data, the data summary,
+//! the balance table and the assumption audit, rendered as text, Markdown or JSON.
+//!
+//! All renderers are pure and byte-deterministic: fixed ordering (plan order, then reasons and
+//! columns sorted by name), fixed float formatting. The JSON rounds every float to 6 significant
+//! digits (so snapshots do not churn on the last bit) and writes non-finite numbers as `null`.
+//!
+//! JSON schema (`"schema": "trialsim.analysis/1"`; object keys are written in sorted order):
+//! - `trial`: the spec's title; `data`: `file`, `rows` (data rows read), `participants`,
+//!   `excluded` (reason → rows), `excluded_total`, `missing` (column → values), `delimiter`,
+//!   `decimal` (`point`/`comma`), `arms` (`[{arm, n}]`);
+//! - `analyses`: per analysis `name`, `test`, `sides`, `alpha`, `correction`, `contrasts`; each
+//!   contrast has `label` (`outcome` or `outcome [variable=level]`) and every field of
+//!   [`crate::analysis::ContrastResult`] (`outcome`, `subgroup`, `treatment`/`control`
+//!   `{n, mean, sd}`, `difference`, `ci`, `statistic`, `p_value`, `p_adjusted`, `reject`, …);
+//! - `audit`: per assumption `kind`, `assumption`, `planned`, `observed`, `n`, `ci`, `status`
+//!   (`consistent`/`contradicted`/`not_observed`), `note`;
+//! - `realised_power`: `null`, or per analysis the simulated power with the observed flows.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::analysis::{ContrastResult, PlanResult};
+use crate::data::Loaded;
+use crate::data::audit::{AuditItem, AuditStatus, audit};
+use crate::model::TrialModel;
+
+/// Everything `trialsim analyze` reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnalysisReport {
+    /// The spec's title.
+    pub trial: String,
+    /// What was read.
+    pub data: DataSummary,
+    /// Tests, sides, alpha and correction per analysis, in plan order.
+    pub plan_info: Vec<PlanInfo>,
+    /// The plan's results.
+    pub plan: PlanResult,
+    /// Covariate balance, as the analysis module computes it (already JSON).
+    pub balance: Value,
+    /// The assumption audit.
+    pub audit: Vec<AuditItem>,
+    /// Power the trial really had, re-simulated with the observed flows (JSON), if computed.
+    pub realised_power: Value,
+}
+
+/// How one analysis of the plan is declared (for the report's headings).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanInfo {
+    /// `pooled_z`, `fisher_exact`, …
+    pub test: String,
+    /// `greater`, `less`, `two_sided`.
+    pub sides: String,
+    /// Significance level.
+    pub alpha: f64,
+    /// `none`, `holm`, `bonferroni`.
+    pub correction: String,
+    /// Whether the analysis' outcomes are binary, by outcome name.
+    pub binary: BTreeMap<String, bool>,
+}
+
+/// What the loader read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataSummary {
+    /// The data file, as given.
+    pub file: String,
+    /// Data rows read.
+    pub rows: u64,
+    /// Participants analysed.
+    pub participants: u64,
+    /// Rows excluded, by reason.
+    pub excluded: BTreeMap<String, u64>,
+    /// Missing values kept, by column.
+    pub missing: BTreeMap<String, u64>,
+    /// The delimiter, as text.
+    pub delimiter: String,
+    /// Whether decimal commas were read.
+    pub decimal_comma: bool,
+    /// Participants per arm, in arm order.
+    pub arms: Vec<(String, u64)>,
+}
+
+impl AnalysisReport {
+    /// Runs the model's analysis plan (the shared [`crate::analysis::run_plan`]), the balance
+    /// table and the assumption audit on loaded data.
+    pub fn build(model: &TrialModel, file: &str, loaded: &Loaded) -> AnalysisReport {
+        let table = &loaded.table;
+        let arms = model
+            .arms
+            .iter()
+            .enumerate()
+            .map(|(a, arm)| {
+                (
+                    arm.name.clone(),
+                    table.arm.iter().filter(|&&x| x as usize == a).count() as u64,
+                )
+            })
+            .collect();
+        AnalysisReport {
+            trial: model.name.clone(),
+            data: DataSummary {
+                file: file.to_owned(),
+                rows: loaded.rows,
+                participants: table.len() as u64,
+                excluded: loaded.excluded.clone(),
+                missing: loaded.missing.clone(),
+                delimiter: match loaded.delimiter {
+                    b'\t' => "tab".to_owned(),
+                    d => char::from(d).to_string(),
+                },
+                decimal_comma: loaded.decimal_comma,
+                arms,
+            },
+            plan_info: PlanInfo::from_model(model),
+            plan: crate::analysis::run_plan(model, table),
+            balance: serde_json::to_value(crate::analysis::balance(model, table))
+                .unwrap_or(Value::Null),
+            audit: audit(model, table, loaded.baseline_hours),
+            realised_power: Value::Null,
+        }
+    }
+}
+
+impl PlanInfo {
+    /// The declarations of every analysis of `model`, in plan order.
+    pub fn from_model(model: &TrialModel) -> Vec<PlanInfo> {
+        let name = |v: &dyn erased::Ser| v.name();
+        model
+            .analyses
+            .iter()
+            .map(|a| PlanInfo {
+                test: name(&a.test),
+                sides: name(&a.sides),
+                alpha: a.alpha,
+                correction: name(&a.correction),
+                binary: a
+                    .outcomes
+                    .iter()
+                    .filter_map(|&o| model.outcomes.get(o))
+                    .map(|o| (o.name.clone(), o.is_binary()))
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+mod erased {
+    /// The snake_case serde name of a unit enum variant.
+    pub(super) trait Ser {
+        fn name(&self) -> String;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn name(&self) -> String {
+            match serde_json::to_value(self) {
+                Ok(serde_json::Value::String(s)) => s,
+                _ => String::new(),
+            }
+        }
+    }
+}
+
+/// Rounds to 6 significant digits (deterministically, through decimal text).
+pub fn round6(x: f64) -> f64 {
+    if !x.is_finite() || x == 0.0 {
+        return x;
+    }
+    format!("{x:.5e}").parse().unwrap_or(x)
+}
+
+/// Rounds every float in a JSON value to 6 significant digits (non-finite floats are already
+/// `null` in JSON).
+fn round_floats(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(x) = n.as_f64() {
+                *v = serde_json::Number::from_f64(round6(x)).map_or(Value::Null, Value::Number);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(round_floats),
+        Value::Object(map) => map.values_mut().for_each(round_floats),
+        _ => {}
+    }
+}
+
+/// The label of a contrast: `outcome` or `outcome [variable=level]`.
+pub fn contrast_label(c: &ContrastResult) -> String {
+    match &c.subgroup {
+        Some((var, level)) => format!("{} [{var}={level}]", c.outcome),
+        None => c.outcome.clone(),
+    }
+}
+
+/// The report as a JSON value (floats rounded).
+pub fn to_json(report: &AnalysisReport) -> Value {
+    let mut analyses = Vec::new();
+    for (i, a) in report.plan.analyses.iter().enumerate() {
+        let info = report.plan_info.get(i);
+        let contrasts: Vec<Value> = a
+            .contrasts
+            .iter()
+            .map(|c| {
+                let mut obj = Map::new();
+                obj.insert("label".into(), Value::String(contrast_label(c)));
+                if let Ok(Value::Object(fields)) = serde_json::to_value(c) {
+                    obj.extend(fields);
+                }
+                Value::Object(obj)
+            })
+            .collect();
+        let mut obj = serde_json::to_value(a).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut obj {
+            map.insert("contrasts".into(), Value::Array(contrasts));
+        }
+        let mut head = Map::new();
+        head.insert("name".into(), json!(a.name));
+        if let Some(info) = info {
+            head.insert("test".into(), json!(info.test));
+            head.insert("sides".into(), json!(info.sides));
+            head.insert("alpha".into(), json!(info.alpha));
+            head.insert("correction".into(), json!(info.correction));
+        }
+        if let Value::Object(map) = obj {
+            for (k, v) in map {
+                head.entry(k).or_insert(v);
+            }
+        }
+        analyses.push(Value::Object(head));
+    }
+    let d = &report.data;
+    let mut v = json!({
+        "schema": "trialsim.analysis/1",
+        "trial": report.trial,
+        "data": {
+            "file": d.file,
+            "rows": d.rows,
+            "participants": d.participants,
+            "excluded": d.excluded,
+            "excluded_total": d.excluded.values().sum::<u64>(),
+            "missing": d.missing,
+            "delimiter": d.delimiter,
+            "decimal": if d.decimal_comma { "comma" } else { "point" },
+            "arms": d.arms.iter().map(|(a, n)| json!({"arm": a, "n": n})).collect::<Vec<_>>(),
+        },
+        "analyses": analyses,
+        "balance": report.balance,
+        "audit": report.audit,
+        "realised_power": report.realised_power,
+    });
+    round_floats(&mut v);
+    v
+}
+
+/// The JSON report text (pretty, with a final newline).
+pub fn render_json(report: &AnalysisReport) -> String {
+    let mut s = serde_json::to_string_pretty(&to_json(report)).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// A number for people: proportions and differences of proportions as percentages with one
+/// decimal, other values with 2 decimals (or 4 significant digits when small).
+fn fmt_value(x: f64, binary: bool) -> String {
+    if !x.is_finite() {
+        return "–".into();
+    }
+    if binary {
+        return format!("{:.1}%", x * 100.0);
+    }
+    if x != 0.0 && x.abs() < 0.01 {
+        format!("{:.3e}", x)
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// A p-value: 4 decimals, or scientific below 0.0001.
+pub fn fmt_p(p: f64) -> String {
+    if !p.is_finite() {
+        "–".into()
+    } else if p < 1e-4 {
+        format!("{p:.2e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+fn fmt_stat(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.3}")
+    } else {
+        "–".into()
+    }
+}
+
+fn is_binary(report: &AnalysisReport, analysis: usize, outcome: &str) -> bool {
+    report
+        .plan_info
+        .get(analysis)
+        .and_then(|i| i.binary.get(outcome).copied())
+        .unwrap_or(true)
+}
+
+fn status_word(s: AuditStatus) -> &'static str {
+    match s {
+        AuditStatus::Consistent => "ok",
+        AuditStatus::Contradicted => "CONTRADICTED",
+        AuditStatus::NotObserved => "not observed",
+    }
+}
+
+fn audit_value(item: &AuditItem, x: f64) -> String {
+    let proportion = !matches!(item.kind, "sample") && !item.assumption.contains("mean ");
+    if item.kind == "sample" {
+        format!("{x:.0}")
+    } else {
+        fmt_value(x, proportion)
+    }
+}
+
+/// One row per contrast: label, arms, difference with CI, statistic, p, adjusted p, decision.
+fn contrast_rows(report: &AnalysisReport) -> Vec<(String, Vec<[String; 8]>)> {
+    report
+        .plan
+        .analyses
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let info = report.plan_info.get(i);
+            let title = match info {
+                Some(info) => format!(
+                    "{}: {}, {}, alpha {}, correction {}",
+                    a.name,
+                    info.test,
+                    info.sides.replace('_', "-"),
+                    fmt_value(info.alpha, true),
+                    info.correction
+                ),
+                None => a.name.clone(),
+            };
+            let rows = a
+                .contrasts
+                .iter()
+                .map(|c| {
+                    let b = is_binary(report, i, &c.outcome);
+                    [
+                        contrast_label(c),
+                        format!("{} (n={})", fmt_value(c.treatment.mean, b), c.treatment.n),
+                        format!("{} (n={})", fmt_value(c.control.mean, b), c.control.n),
+                        format!(
+                            "{} [{}, {}]",
+                            fmt_value(c.difference, b),
+                            fmt_value(c.ci.0, b),
+                            fmt_value(c.ci.1, b)
+                        ),
+                        fmt_stat(c.statistic),
+                        fmt_p(c.p_value),
+                        fmt_p(c.p_adjusted),
+                        if c.reject { "reject H0" } else { "–" }.to_owned(),
+                    ]
+                })
+                .collect();
+            (title, rows)
+        })
+        .collect()
+}
+
+const CONTRAST_HEAD: [&str; 8] = [
+    "contrast",
+    "treatment",
+    "control",
+    "difference [95% CI]",
+    "statistic",
+    "p",
+    "p adj.",
+    "decision",
+];
+const AUDIT_HEAD: [&str; 5] = ["assumption", "planned", "observed [95% CI]", "n", "verdict"];
+
+fn audit_rows(report: &AnalysisReport) -> Vec<[String; 5]> {
+    report
+        .audit
+        .iter()
+        .map(|item| {
+            let observed = match (item.observed, item.ci) {
+                (Some(x), Some((lo, hi))) => {
+                    format!(
+                        "{} [{}, {}]",
+                        audit_value(item, x),
+                        audit_value(item, lo),
+                        audit_value(item, hi)
+                    )
+                }
+                (Some(x), None) => audit_value(item, x),
+                _ => "–".into(),
+            };
+            let mut verdict = status_word(item.status).to_owned();
+            if let Some(note) = &item.note {
+                write!(verdict, " ({note})").ok();
+            }
+            [
+                item.assumption.clone(),
+                audit_value(item, item.planned),
+                observed,
+                item.n.to_string(),
+                verdict,
+            ]
+        })
+        .collect()
+}
+
+/// One line per interaction (heterogeneity) test of the analysis.
+fn interaction_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
+    report
+        .plan
+        .analyses
+        .get(analysis)
+        .map_or_else(Vec::new, |a| {
+            a.interactions
+                .iter()
+                .map(|t| {
+                    format!(
+                        "interaction {} × {}: Q = {} on {} df, p = {}",
+                        t.outcome,
+                        t.variable,
+                        fmt_stat(t.statistic),
+                        t.df,
+                        fmt_p(t.p_value)
+                    )
+                })
+                .collect()
+        })
+}
+
+/// Plain-text table with columns padded to their widest cell (by characters).
+fn text_table<const N: usize>(head: [&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = head.map(|h| h.chars().count());
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::from(" ");
+        for (i, c) in cells.iter().enumerate() {
+            let pad = widths[i] - c.chars().count();
+            s.push(' ');
+            s.push_str(c);
+            if i + 1 < N {
+                s.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        s.trim_end().to_owned() + "\n"
+    };
+    let mut out = line(head.to_vec());
+    out += &line(
+        widths
+            .iter()
+            .map(|&w| "-".repeat(w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect(),
+    );
+    for r in rows {
+        out += &line(r.iter().map(String::as_str).collect());
+    }
+    out
+}
+
+fn md_table<const N: usize>(head: [&str; N], rows: &[[String; N]]) -> String {
+    let esc = |s: &str| s.replace('|', "\\|");
+    let mut out = format!("| {} |\n", head.join(" | "));
+    out += &format!("|{}\n", " --- |".repeat(N));
+    for r in rows {
+        out += &format!(
+            "| {} |\n",
+            r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
+        );
+    }
+    out
+}
+
+fn data_lines(d: &DataSummary) -> Vec<String> {
+    let mut lines = vec![
+        format!(
+            "{} participants from {} rows of `{}` (delimiter `{}`, decimal {})",
+            d.participants,
+            d.rows,
+            d.file,
+            d.delimiter,
+            if d.decimal_comma { "comma" } else { "point" }
+        ),
+        format!(
+            "arms: {}",
+            d.arms
+                .iter()
+                .map(|(a, n)| format!("{a} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ];
+    let total: u64 = d.excluded.values().sum();
+    lines.push(format!("excluded rows: {total}"));
+    for (reason, n) in &d.excluded {
+        lines.push(format!("  {n} × {reason}"));
+    }
+    if !d.missing.is_empty() {
+        lines.push(format!(
+            "missing values kept: {}",
+            d.missing
+                .iter()
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    lines
+}
+
+/// Balance rows from the analysis module's balance table (as JSON: `{treatment, control, rows:
+/// [{variable, level, treatment: {n, missing, mean, sd}, control: {…}, standardized_difference}]}`):
+/// variable (and level), each arm's mean (sd) or share, and the standardised difference.
+fn balance_table(balance: &Value) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let rows = balance.get("rows")?.as_array()?;
+    let arm = |k: &str| {
+        balance
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or(k)
+            .to_owned()
+    };
+    let head = vec![
+        "covariate".to_owned(),
+        arm("treatment"),
+        arm("control"),
+        "std. difference".to_owned(),
+        "missing".to_owned(),
+    ];
+    let num = |v: Option<&Value>| v.and_then(Value::as_f64).unwrap_or(f64::NAN);
+    let body = rows
+        .iter()
+        .map(|r| {
+            let level = r.get("level").and_then(Value::as_str);
+            let name = r.get("variable").and_then(Value::as_str).unwrap_or("?");
+            let label = match level {
+                Some(l) => format!("{name} = {l}"),
+                None => name.to_owned(),
+            };
+            let cell = |k: &str| {
+                let c = r.get(k);
+                let mean = num(c.and_then(|c| c.get("mean")));
+                if level.is_some() {
+                    fmt_value(mean, true)
+                } else {
+                    format!(
+                        "{} ({})",
+                        fmt_value(mean, false),
+                        fmt_value(num(c.and_then(|c| c.get("sd"))), false)
+                    )
+                }
+            };
+            let missing: u64 = ["treatment", "control"]
+                .iter()
+                .filter_map(|k| {
+                    r.get(*k)
+                        .and_then(|c| c.get("missing"))
+                        .and_then(Value::as_u64)
+                })
+                .sum();
+            vec![
+                label,
+                cell("treatment"),
+                cell("control"),
+                fmt_stat(num(r.get("standardized_difference"))),
+                missing.to_string(),
+            ]
+        })
+        .collect();
+    Some((head, body))
+}
+
+fn dyn_text_table(head: &[String], rows: &[Vec<String>], markdown: bool) -> String {
+    // Reuse the fixed-width renderers through a column-count-erased path.
+    let mut widths: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    if markdown {
+        out += &format!(
+            "| {} |\n|{}\n",
+            head.join(" | "),
+            " --- |".repeat(head.len())
+        );
+        for r in rows {
+            out += &format!("| {} |\n", r.join(" | "));
+        }
+        return out;
+    }
+    let line = |cells: &[String]| {
+        let mut s = String::from(" ");
+        for (i, c) in cells.iter().enumerate() {
+            s.push(' ');
+            s.push_str(c);
+            s.push_str(&" ".repeat(widths[i] - c.chars().count() + 2));
+        }
+        s.trim_end().to_owned() + "\n"
+    };
+    out += &line(head);
+    out += &line(&widths.iter().map(|&w| "-".repeat(w)).collect::<Vec<_>>());
+    for r in rows {
+        out += &line(r);
+    }
+    out
+}
+
+fn power_lines(power: &Value) -> Vec<String> {
+    if let Some(err) = power.get("error").and_then(Value::as_str) {
+        return vec![format!("not simulated: {err}")];
+    }
+    let Some(items) = power.as_array() else {
+        return Vec::new();
+    };
+    let mut lines: Vec<String> = items
+        .iter()
+        .filter_map(|p| {
+            let name = p.get("analysis")?.as_str()?;
+            let power = p.get("power")?.as_f64()?;
+            let se = p.get("mc_se").and_then(Value::as_f64).unwrap_or(f64::NAN);
+            let any = p
+                .get("any_power")
+                .and_then(Value::as_f64)
+                .unwrap_or(f64::NAN);
+            Some(format!(
+                "{name}: {:.1}% (MC s.e. {:.1}%; any contrast of the family: {:.1}%)",
+                power * 100.0,
+                se * 100.0,
+                any * 100.0
+            ))
+        })
+        .collect();
+    if let Some(first) = items.first() {
+        let seed = first.get("seed").and_then(Value::as_u64).unwrap_or(0);
+        let reps = first.get("replicates").and_then(Value::as_u64).unwrap_or(0);
+        let note = first.get("note").and_then(Value::as_str).unwrap_or("");
+        lines.push(format!("{reps} replicates, seed {seed}; {note}"));
+    }
+    lines
+}
+
+/// The report as plain text.
+pub fn render_text(report: &AnalysisReport) -> String {
+    let mut out = format!("Analysis of \"{}\"\n\n", report.trial);
+    out += "Data\n";
+    for l in data_lines(&report.data) {
+        out += &format!("  {l}\n");
+    }
+    for (i, (title, rows)) in contrast_rows(report).into_iter().enumerate() {
+        out += &format!("\nAnalysis {title}\n");
+        out += &text_table(CONTRAST_HEAD, &rows);
+        for l in interaction_lines(report, i) {
+            out += &format!("  {l}\n");
+        }
+    }
+    if let Some((head, rows)) = balance_table(&report.balance) {
+        out += "\nCovariate balance\n";
+        out += &dyn_text_table(&head, &rows, false);
+    }
+    out += "\nAssumption audit (planned value against the data, 95% Wilson / normal intervals)\n";
+    out += &text_table(AUDIT_HEAD, &audit_rows(report));
+    let flagged = report
+        .audit
+        .iter()
+        .filter(|a| a.status == AuditStatus::Contradicted)
+        .count();
+    out += &format!("  {flagged} assumption(s) contradicted by the data\n");
+    let power = power_lines(&report.realised_power);
+    if !power.is_empty() {
+        out += "\nPower the trial really had (re-simulated with the observed flows)\n";
+        for l in power {
+            out += &format!("  {l}\n");
+        }
+    }
+    out
+}
+
+/// The report as Markdown.
+pub fn render_markdown(report: &AnalysisReport) -> String {
+    let mut out = format!("# Analysis of \"{}\"\n\n## Data\n\n", report.trial);
+    for l in data_lines(&report.data) {
+        let l = l.trim_start();
+        out += &format!("- {l}\n");
+    }
+    for (i, (title, rows)) in contrast_rows(report).into_iter().enumerate() {
+        out += &format!("\n## Analysis {title}\n\n");
+        out += &md_table(CONTRAST_HEAD, &rows);
+        let lines = interaction_lines(report, i);
+        if !lines.is_empty() {
+            out += "\n";
+        }
+        for l in lines {
+            out += &format!("- {l}\n");
+        }
+    }
+    if let Some((head, rows)) = balance_table(&report.balance) {
+        out += "\n## Covariate balance\n\n";
+        out += &dyn_text_table(&head, &rows, true);
+    }
+    out += "\n## Assumption audit\n\nPlanned value against the data, with 95 % intervals (Wilson for proportions).\n\n";
+    out += &md_table(AUDIT_HEAD, &audit_rows(report));
+    let flagged = report
+        .audit
+        .iter()
+        .filter(|a| a.status == AuditStatus::Contradicted)
+        .count();
+    out += &format!("\n{flagged} assumption(s) contradicted by the data.\n");
+    let power = power_lines(&report.realised_power);
+    if !power.is_empty() {
+        out += "\n## Power the trial really had\n\nRe-simulated with the observed flows.\n\n";
+        for l in power {
+            out += &format!("- {l}\n");
+        }
+    }
+    out
+}
+
+/// What changed between two JSON reports, one line per changed value, with a readable path
+/// (`analyses.primary.contrasts[employed78].p_value: 0.0127 → 0.0131`). Empty when equal.
+pub fn diff(old: &Value, new: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    diff_into("", old, new, &mut out);
+    out
+}
+
+fn key_of(v: &Value) -> Option<String> {
+    let o = v.as_object()?;
+    ["label", "name", "assumption", "arm"]
+        .iter()
+        .find_map(|k| o.get(*k).and_then(Value::as_str).map(str::to_owned))
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("\"{s}\""),
+        Value::Array(_) | Value::Object(_) => {
+            let s = v.to_string();
+            if s.chars().count() > 60 {
+                format!("{}…", s.chars().take(60).collect::<String>())
+            } else {
+                s
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+fn diff_into(path: &str, old: &Value, new: &Value, out: &mut Vec<String>) {
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, va) in a {
+                match b.get(k) {
+                    Some(vb) => diff_into(&join(k), va, vb, out),
+                    None => out.push(format!("{}: removed (was {})", join(k), show(va))),
+                }
+            }
+            for (k, vb) in b {
+                if !a.contains_key(k) {
+                    out.push(format!("{}: added {}", join(k), show(vb)));
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            let keyed = a.iter().chain(b).all(|v| key_of(v).is_some());
+            if keyed {
+                let index = |items: &Vec<Value>| -> Vec<(String, usize)> {
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (key_of(v).unwrap_or_default(), i))
+                        .collect()
+                };
+                let (ia, ib) = (index(a), index(b));
+                for (k, i) in &ia {
+                    let p = format!("{path}[{k}]");
+                    match ib.iter().find(|(kb, _)| kb == k) {
+                        Some((_, j)) => diff_into(&p, &a[*i], &b[*j], out),
+                        None => out.push(format!("{p}: removed")),
+                    }
+                }
+                for (k, _) in &ib {
+                    if !ia.iter().any(|(ka, _)| ka == k) {
+                        out.push(format!("{path}[{k}]: added"));
+                    }
+                }
+            } else if a.len() == b.len()
+                && a.iter().chain(b).all(|v| !v.is_object() && !v.is_array())
+            {
+                if a != b {
+                    out.push(format!("{path}: {} → {}", show(old), show(new)));
+                }
+            } else {
+                for i in 0..a.len().max(b.len()) {
+                    match (a.get(i), b.get(i)) {
+                        (Some(x), Some(y)) => diff_into(&format!("{path}[{i}]"), x, y, out),
+                        (Some(_), None) => out.push(format!("{path}[{i}]: removed")),
+                        (None, Some(_)) => out.push(format!("{path}[{i}]: added")),
+                        (None, None) => {}
+                    }
+                }
+            }
+        }
+        (a, b) => {
+            if a != b {
+                out.push(format!("{path}: {} → {}", show(a), show(b)));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{AnalysisResult, ArmSummary};
+
+    fn report(p: f64) -> AnalysisReport {
+        let arm = |n, mean| ArmSummary {
+            n,
+            mean,
+            sd: 0.4,
+            events: None,
+            ci: (f64::NAN, f64::NAN),
+        };
+        AnalysisReport {
+            trial: "t".into(),
+            data: DataSummary {
+                file: "d.csv".into(),
+                rows: 3,
+                participants: 2,
+                excluded: [("unknown arm value in column `arm`".to_owned(), 1)].into(),
+                missing: BTreeMap::new(),
+                delimiter: ",".into(),
+                decimal_comma: false,
+                arms: vec![("treatment".into(), 1), ("control".into(), 1)],
+            },
+            plan_info: Vec::new(),
+            plan: PlanResult {
+                analyses: vec![AnalysisResult {
+                    name: "primary".into(),
+                    contrasts: vec![ContrastResult {
+                        outcome: "employed".into(),
+                        subgroup: None,
+                        treatment: arm(185, 0.756_756_756_756_756_8),
+                        control: arm(260, 0.646_153_846_153_846_2),
+                        difference: 0.110_602_910_602_910_6,
+                        ci: (0.023_810_759_768_498_71, 0.192_707_927_386_685_5),
+                        statistic: f64::NAN,
+                        p_value: p,
+                        p_adjusted: p,
+                        reject: p < 0.05,
+                        wald_ci: (f64::NAN, f64::NAN),
+                        df: None,
+                        risk_ratio: None,
+                    }],
+                    interactions: Vec::new(),
+                }],
+            },
+            balance: Value::Null,
+            audit: Vec::new(),
+            realised_power: Value::Null,
+        }
+    }
+
+    #[test]
+    fn round6_keeps_six_significant_digits() {
+        assert_eq!(round6(0.012_736_411_146_287_267), 0.0127364);
+        assert_eq!(round6(1_794.343_084_875_259_6), 1794.34);
+        assert_eq!(round6(3.983_886_837_585_077e-5), 3.98389e-5);
+        assert_eq!(round6(0.0), 0.0);
+        assert!(round6(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn json_is_rounded_and_nan_is_null() {
+        let text = render_json(&report(0.012_736_411_146_287_267));
+        assert!(text.contains("\"p_value\": 0.0127364"), "{text}");
+        assert!(text.contains("\"statistic\": null"), "{text}");
+        assert!(text.contains("\"label\": \"employed\""), "{text}");
+        assert!(text.contains("\"excluded_total\": 1"), "{text}");
+    }
+
+    #[test]
+    fn diff_names_what_changed() {
+        let a = to_json(&report(0.0127));
+        assert!(diff(&a, &a).is_empty());
+        let b = to_json(&report(0.0713));
+        assert_eq!(
+            diff(&a, &b),
+            [
+                "analyses[primary].contrasts[employed].p_adjusted: 0.0127 → 0.0713",
+                "analyses[primary].contrasts[employed].p_value: 0.0127 → 0.0713",
+                "analyses[primary].contrasts[employed].reject: true → false",
+            ]
+        );
+    }
+
+    #[test]
+    fn text_shows_percentages_and_exclusions() {
+        let text = render_text(&report(0.0127));
+        assert!(text.contains("75.7% (n=185)"), "{text}");
+        assert!(text.contains("11.1% [2.4%, 19.3%]"), "{text}");
+        assert!(
+            text.contains("1 × unknown arm value in column `arm`"),
+            "{text}"
+        );
+    }
+}
