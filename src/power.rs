@@ -261,6 +261,21 @@ pub fn run_power(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<PowerReport, SimError> {
     validate(settings)?;
+    // A design without a sample or a pool is simulated at the size its expectations name.
+    let mut settings = *settings;
+    if settings.n_per_arm.is_none() && model.sample.is_none() && model.population.pool.is_none() {
+        let mut sizes: Vec<u32> = model
+            .expectations
+            .iter()
+            .filter_map(|e| e.n_per_arm)
+            .collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        if let [n] = sizes[..] {
+            settings.n_per_arm = Some(n);
+        }
+    }
+    let settings = &settings;
     let sim = Simulator::new(
         model,
         SimOptions {
