@@ -443,9 +443,11 @@ impl Schedule {
                 continue;
             }
             let len = f64::from(hi - lo + 1);
-            let k = (e / c).ceil().max(1.0);
-            if k <= len {
-                return Some(lo + k as u32 - 1);
+            // The k-th month of the stretch, k = ⌈e / c⌉ (≥ 1); truncation is ⌈·⌉ − 1 except on
+            // a set of probability zero, and avoids a libm call.
+            let x = e / c;
+            if x <= len {
+                return Some(lo + (x as u32).min(hi - lo));
             }
             e -= c * len;
         }
@@ -1370,9 +1372,10 @@ impl<'m> Simulator<'m> {
         // 6. Non-work exit.
         let mut exit_month = u32::MAX;
         if arm.exit_c > 0.0 {
-            let k = (exp1(rng) / arm.exit_c).ceil().max(1.0);
-            if k <= f64::from(h) {
-                exit_month = k as u32;
+            // X = ⌈E / c⌉ ≥ 1, as truncation + 1.
+            let x = exp1(rng) / arm.exit_c;
+            if x < f64::from(h) {
+                exit_month = x as u32 + 1;
                 sched
                     .get_or_insert_with(|| Schedule::starting(seg))
                     .push(exit_month, 0.0);
@@ -1408,7 +1411,7 @@ impl<'m> Simulator<'m> {
                 let hours = self.hours.draw(rng);
                 let wage = self.wage.as_ref().map_or(f64::NAN, |d| d.draw(rng));
                 let end = if self.loss_c > 0.0 {
-                    let k = (exp1(rng) / self.loss_c).floor();
+                    let k = exp1(rng) / self.loss_c;
                     if k >= f64::from(h - s) {
                         h
                     } else {
