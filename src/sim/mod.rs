@@ -70,6 +70,23 @@
 //! never join two jobs); hours in month m (0 out of work); benefit ended by month m (a job start
 //! in months 1..=m, or a non-work exit by m; a job held at intake is part-time work on benefit).
 //! Directly declared per-arm outcomes are drawn from their distribution, by assigned arm.
+//!
+//! **Lean runs.** `power` asks for [`SimOptions::lean`]: in a fixed sample, covariates that no
+//! analysis (`within`), rate (`by`) or stratum reads, and outcomes that no analysis compares, are
+//! left missing instead of drawn. Covariates are independent of each other and of the process,
+//! so the plan's results have the same distribution either way; `simulate --export` writes
+//! complete tables.
+//!
+//! **Truth.** [`Simulator::expected`] computes every measure's exact mean per arm (and subgroup)
+//! by propagating the same process month by month over its few profiles (path, exemption length,
+//! crossover target, rate level), with no simulation; `power` compares estimates with it.
+//!
+//! **Randomness and cost.** One stream per replicate ([`rng`]). Per participant the engine draws
+//! one uniform per drawn covariate, one for the sub-path, one for each declared flow (baseline,
+//! dropout, exemption, crossover, exit), one for the first job start, and per job spell one for
+//! its hours (and wage) and one for its end when jobs can be lost. Someone who never starts
+//! work costs no logarithm: the first uniform is compared with the path's precomputed
+//! probability of no start over the follow-up.
 
 #[doc(hidden)]
 pub mod fixtures;
