@@ -1420,7 +1420,17 @@ impl<'m> Simulator<'m> {
             }
         };
         if employed_from.is_none() && !baseline {
-            return self.finish(w, i, a, f, path_col, exit_month, rng);
+            // Never in work (most participants): every employment measure stays 0; only
+            // outcomes that do not depend on work are written. Kept inline: this path is hot.
+            w.table.path.push(path_col);
+            w.table.flags.push(f);
+            for &o in &self.not_work_outcomes {
+                w.table.outcomes[o][i] = match self.model.outcomes[o].measure {
+                    Measure::BenefitEnded { month } => bool_f(exit_month <= month),
+                    _ => direct_value(&arm.direct[o], rng),
+                };
+            }
+            return;
         }
         let sched = sched.unwrap_or_else(|| Schedule::starting(seg));
         loop {
@@ -1459,7 +1469,8 @@ impl<'m> Simulator<'m> {
         self.finish(w, i, a, f, path_col, exit_month, rng);
     }
 
-    /// Evaluates the measures and flow months from `w.spells` and appends the participant's row.
+    /// Evaluates the measures and flow months from `w.spells` (someone who worked) and appends
+    /// the participant's row.
     #[inline]
     #[allow(clippy::too_many_arguments)]
     fn finish<R: Rng + ?Sized>(
@@ -1474,18 +1485,6 @@ impl<'m> Simulator<'m> {
     ) {
         let arm = &self.arms[a];
         w.table.path.push(path_col);
-        if w.spells.is_empty() {
-            // Never in work: every employment measure stays 0; only outcomes that do not
-            // depend on work are written.
-            for &o in &self.not_work_outcomes {
-                w.table.outcomes[o][i] = match self.model.outcomes[o].measure {
-                    Measure::BenefitEnded { month } => bool_f(exit_month <= month),
-                    _ => direct_value(&arm.direct[o], rng),
-                };
-            }
-            w.table.flags.push(f);
-            return;
-        }
         // Flow months.
         for (k, &m) in self.layout.months.iter().enumerate() {
             let found = w.spells.iter().any(|s| s.start >= 1 && s.start <= m);
