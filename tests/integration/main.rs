@@ -6,7 +6,10 @@ mod analyze_cli;
 #[allow(dead_code)]
 mod common;
 mod data;
+mod engine;
 mod examples;
+mod language;
+mod language_fuzz;
 mod roundtrip;
 mod stats;
 mod svg;
