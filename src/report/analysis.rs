@@ -744,7 +744,7 @@ pub fn diff(old: &Value, new: &Value) -> Vec<String> {
 
 fn key_of(v: &Value) -> Option<String> {
     let o = v.as_object()?;
-    ["label", "name", "assumption", "arm"]
+    ["label", "name", "assumption", "arm", "analysis"]
         .iter()
         .find_map(|k| o.get(*k).and_then(Value::as_str).map(str::to_owned))
 }
