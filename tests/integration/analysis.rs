@@ -42,7 +42,7 @@ const HOURS: [f64; 30] = [
 fn close(actual: f64, expected: f64) {
     assert!(
         // 1e-6 absolute, and 1e-6 relative for small values such as tiny p-values.
-        (actual - expected).abs() <= 1e-6 * expected.abs().min(1.0).max(1e-3)
+        (actual - expected).abs() <= 1e-6 * expected.abs().clamp(1e-3, 1.0)
             || (actual - expected).abs() <= 1e-6 * expected.abs(),
         "got {actual}, expected {expected}"
     );
