@@ -499,7 +499,6 @@ pub fn two_proportion_exact_n(
 /// Normal-approximation power for a difference of means `delta = μ_t − μ_c` with known
 /// standard deviations: `Φ(Δ/se − z₁₋α)`, `se = √(sd_t²/n_t + sd_c²/n_c)` (two-sided: both
 /// tails). Slightly optimistic against Welch's t for small samples. NaN on invalid input.
-#[allow(clippy::too_many_arguments)]
 pub fn two_mean_normal_power(
     delta: f64,
     sd_t: f64,
