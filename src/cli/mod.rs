@@ -2,7 +2,9 @@
 //!
 //! Exit codes: 0 success, 1 the spec (or data) has errors, 2 the command line was wrong.
 
+mod analyze;
 mod check;
+mod simulate;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -29,6 +31,10 @@ enum Command {
     Check(check::Args),
     /// Simulate the trial and report power, bias, coverage, flows and expectations.
     Power(power::PowerArgs),
+    /// Run the spec's analysis plan on a participant CSV, with balance and an assumption audit.
+    Analyze(analyze::AnalyzeArgs),
+    /// Simulate one trial and export its participant table as CSV.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Parses `args` and runs the chosen command; the exit code says whether it succeeded.
@@ -48,6 +54,8 @@ where
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Power(args) => power::run(args),
+        Command::Analyze(args) => analyze::run(args),
+        Command::Simulate(args) => simulate::run(args),
     }
 }
 
