@@ -257,6 +257,21 @@ mod unit {
         }
     }
 
+    /// Small df, where statrs' inversion is used: stats.t.ppf(p, df), scipy 1.17.1.
+    #[test]
+    fn t_quantile_with_small_df_matches_scipy() {
+        for (p, df, q) in [
+            (0.975, 1.0, 12.706204736174694),
+            (0.975, 2.0, 4.302652729749462),
+            (0.999, 1.5, 52.18443000899263),
+            (0.6, 0.5, 0.3979754267847907),
+            (0.975, 2.9, 3.2454380624331107),
+        ] {
+            let got = t_quantile(p, df);
+            assert!((got - q).abs() < 1e-8 * q.abs().max(1.0), "{p} {df}: {got}");
+        }
+    }
+
     #[test]
     fn invalid_arguments_give_nan_not_panics() {
         assert!(t_cdf(f64::NAN, 5.0).is_nan());
