@@ -44,7 +44,7 @@ pub(crate) fn run(args: SimulateArgs) -> ExitCode {
         &model,
         SimOptions {
             n_per_arm: args.n_per_arm,
-            ..SimOptions::default()
+            lean: false,
         },
     ) {
         Ok(s) => s,
