@@ -247,6 +247,7 @@ fn a_failed_expectation_exits_1_and_absurd_flags_exit_2() {
         ["--reps", "0"],
         ["--reps", "2000000000"],
         ["--threads", "0"],
+        ["--threads", "100000"],
         ["--n-per-arm", "0"],
     ] {
         let out = run(trialsim()
