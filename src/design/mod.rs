@@ -10,6 +10,7 @@
 pub mod assurance;
 pub mod explain;
 pub mod feasibility;
+pub mod report;
 pub mod size;
 pub mod sweep;
 
