@@ -19,8 +19,10 @@ use crate::model::{AnalysisId, Arm, TrialModel};
 /// One step of the waterfall.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Step {
-    /// Short label (`Team Zorg 25% (10% work)`).
+    /// Label with the declared values (`team zorg 25% (10% work)`).
     pub label: String,
+    /// The mechanism in a word or two, for figures (`team zorg`, `dropout`).
+    pub short_label: String,
     /// What the step switches on, in a sentence.
     pub description: String,
     /// Exact treatment-arm proportion (or mean) after this step.
@@ -77,7 +79,7 @@ fn only_main_path(arm: &mut Arm) {
 }
 
 /// Builds the cumulative models of the waterfall with their labels.
-fn stages(model: &TrialModel, treatment: usize) -> Vec<(String, String, TrialModel)> {
+fn stages(model: &TrialModel, treatment: usize) -> Vec<(String, String, String, TrialModel)> {
     let spec = model.clone();
     let mut m = model.clone();
     for arm in &mut m.arms {
@@ -96,6 +98,7 @@ fn stages(model: &TrialModel, treatment: usize) -> Vec<(String, String, TrialMod
         format!("{} as planned", t.name)
     };
     let mut out = vec![(
+        first_label.clone(),
         first_label,
         format!(
             "everyone in each arm takes its main path ({} in {}), with no dropout, exemption, \
@@ -107,11 +110,13 @@ fn stages(model: &TrialModel, treatment: usize) -> Vec<(String, String, TrialMod
     // Sub-paths.
     if spec.arms.iter().any(|a| a.paths.len() > 1) {
         let mut labels = Vec::new();
+        let mut names = Vec::new();
         for (arm, declared) in m.arms.iter_mut().zip(&spec.arms) {
             if declared.paths.len() > 1 {
                 let main = main_path(declared);
                 for (i, p) in declared.paths.iter().enumerate() {
                     if i != main {
+                        names.push(p.name.replace('_', " "));
                         labels.push(format!(
                             "{} {} ({} work)",
                             p.name.replace('_', " "),
@@ -124,6 +129,7 @@ fn stages(model: &TrialModel, treatment: usize) -> Vec<(String, String, TrialMod
             }
         }
         out.push((
+            names.join(", "),
             labels.join(", "),
             "the other sub-paths take their declared shares and rates".into(),
             m.clone(),
@@ -180,6 +186,7 @@ fn stages(model: &TrialModel, treatment: usize) -> Vec<(String, String, TrialMod
             set(arm, declared);
         }
         out.push((
+            name.to_string(),
             format!("{name} ({})", present.join(", ")),
             description.into(),
             m.clone(),
@@ -208,13 +215,14 @@ pub fn explain(
         ))
     });
     let mut steps = Vec::new();
-    for (label, description, m) in stages(&focused, a.treatment) {
+    for (short_label, label, description, m) in stages(&focused, a.treatment) {
         let [t, c, ..] = exact_means(&m, 0).ok_or_else(|| {
             DesignError::new("the exact effect of this model cannot be computed")
         })?;
         let e = evaluate(&m, seed, replicates)?;
         steps.push(Step {
             label,
+            short_label,
             description,
             treatment: t,
             control: c,
@@ -229,6 +237,7 @@ pub fn explain(
     if let Some(last) = steps.last().cloned() {
         steps.push(Step {
             label: "ITT effect".into(),
+            short_label: "ITT effect".into(),
             description: "the spec as written: the effect the analysis estimates".into(),
             ..last
         });

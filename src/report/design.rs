@@ -365,13 +365,13 @@ pub fn waterfall_text(w: &Waterfall) -> String {
 /// The waterfall as an SVG figure.
 pub fn waterfall_svg(w: &Waterfall) -> String {
     svg::waterfall(&svg::Waterfall {
-        title: format!("Dilution of the effect on {}: {}", w.outcome, w.spec),
-        y_label: format!("effect, {} minus {} (percentage points)", w.arms.0, w.arms.1),
+        title: format!("Dilution of the effect on {}", w.outcome),
+        y_label: format!("effect: {} − {} (percentage points)", w.arms.0, w.arms.1),
         steps: w
             .steps
             .iter()
             .map(|s| WaterfallStep {
-                label: s.label.clone(),
+                label: s.short_label.clone(),
                 value: s.effect,
                 note: format!("power {:.0}%", 100.0 * s.power),
             })
@@ -393,7 +393,7 @@ pub fn feasibility_text(f: &Feasibility) -> String {
         }
     }
     for (name, share) in &f.criteria {
-        let _ = writeln!(s, "  criteria on {:<12}  {} meet them", name, pct(*share));
+        let _ = writeln!(s, "  {:<24}{} meet the criteria", name, pct(*share));
     }
     let _ = writeln!(s, "  eligible share          {}", pct(f.eligible_share));
     if let Some(e) = f.expected_eligible {
