@@ -392,6 +392,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
     let mut analyses: Vec<&ast::Analysis> = Vec::new();
     let mut expects = Vec::new();
     let mut datas = Vec::new();
+    let mut assumes = Vec::new();
     for item in &spec.items {
         match item {
             Item::FollowUp(q, s) => follow_ups.push((q, *s)),
@@ -406,6 +407,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
             Item::Analysis(a) => analyses.push(a),
             Item::Expect(e) => expects.push(e),
             Item::Data(d) => datas.push((d, d.span)),
+            Item::Assume(a) => assumes.push(a),
         }
     }
     let follow_up = single(cx, "`follow_up`", follow_ups);
@@ -603,7 +605,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
     }
     let data = data.and_then(|(d, s)| data_mapping(cx, &names, d, s));
 
-    let model = TrialModel {
+    let mut model = TrialModel {
         name: spec.title.clone(),
         follow_up_months: follow_up_months?,
         reference_date,
@@ -631,6 +633,13 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         data,
         uncertain: Vec::new(),
     };
+    let (uncertain, assume_diags) = super::assume::uncertain(cx.src, &assumes, &model);
+    let assume_failed = assume_diags.iter().any(CheckError::is_error);
+    cx.diags.extend(assume_diags);
+    if assume_failed {
+        return None;
+    }
+    model.uncertain = uncertain;
     if let (
         Some(sizes),
         AssignmentRule::Complete { ratio } | AssignmentRule::Blocked { ratio, .. },

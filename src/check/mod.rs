@@ -4,6 +4,7 @@
 //! week to hours per month, percentages to probabilities), resolves `rest` shares and fills the
 //! documented defaults (docs/language.md, "Defaults").
 
+mod assume;
 mod diagnostics;
 mod lower;
 mod suggest;

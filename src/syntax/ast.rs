@@ -126,6 +126,8 @@ pub enum Item {
     Analysis(Analysis),
     /// `expect power(name) >= 80% at 180 per arm`
     Expect(Expect),
+    /// `assume arm.experiment.team_zorg.share ~ uniform(20%, 35%)`
+    Assume(Assume),
     /// `data { ... }`
     Data(Data),
 }
@@ -557,6 +559,17 @@ pub struct Expect {
     pub value: Quantity,
     /// `at N per arm`
     pub n_per_arm: Option<Number>,
+    /// The statement.
+    pub span: Span,
+}
+
+/// `assume PATH ~ distribution`: a belief about a parameter of the spec, for assurance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assume {
+    /// The parameter's path as written, with where.
+    pub path: Ident,
+    /// The distribution of belief.
+    pub distribution: Distribution,
     /// The statement.
     pub span: Span,
 }

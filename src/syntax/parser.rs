@@ -200,6 +200,7 @@ fn item(pair: Pair<'_, Rule>) -> Res<Item> {
         Rule::outcome => Item::Outcome(outcome(kids, s)?),
         Rule::analysis => Item::Analysis(analysis(kids, s)?),
         Rule::expect => Item::Expect(expect(kids, s)?),
+        Rule::assume => Item::Assume(assume(kids, s)?),
         Rule::data => Item::Data(data(kids, s)?),
         _ => {
             return Err(Bug {
@@ -680,6 +681,16 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
         }
     }
     Ok(a)
+}
+
+fn assume(mut kids: Kids<'_>, s: Span) -> Res<Assume> {
+    let path = ident(kids.next("parameter")?);
+    let distribution = distribution(kids.next("distribution")?)?;
+    Ok(Assume {
+        path,
+        distribution,
+        span: s,
+    })
 }
 
 fn expect(mut kids: Kids<'_>, s: Span) -> Res<Expect> {
