@@ -4,7 +4,6 @@
 //! week to hours per month, percentages to probabilities), resolves `rest` shares and fills the
 //! documented defaults (docs/language.md, "Defaults").
 
-mod assume;
 mod diagnostics;
 mod lower;
 mod suggest;

@@ -2,8 +2,10 @@
 //!
 //! Exit codes: 0 success, 1 the spec (or data) has errors, 2 the command line was wrong.
 
+mod analyze;
 mod check;
 pub mod design;
+mod simulate;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -40,6 +42,10 @@ enum Command {
     Feasibility(design::FeasibilityArgs),
     /// Write a Markdown design report with its figures, for a pre-registration.
     Report(design::ReportArgs),
+    /// Run the spec's analysis plan on a participant CSV, with balance and an assumption audit.
+    Analyze(analyze::AnalyzeArgs),
+    /// Simulate one trial and export its participant table as CSV.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Parses `args` and runs the chosen command; the exit code says whether it succeeded.
@@ -64,6 +70,8 @@ where
         Command::Explain(args) => design::run_explain(args),
         Command::Feasibility(args) => design::run_feasibility(args),
         Command::Report(args) => design::run_report(args),
+        Command::Analyze(args) => analyze::run(args),
+        Command::Simulate(args) => simulate::run(args),
     }
 }
 

@@ -19,6 +19,8 @@ pub struct Quantity {
     pub value: f64,
     /// The unit as written.
     pub unit: UnitSpec,
+    /// Belief about an uncertain value (`25% ~ uniform(20%, 35%)`), where the language allows it.
+    pub belief: Option<Box<Distribution>>,
     /// Where it is written.
     pub span: Span,
 }
@@ -126,8 +128,6 @@ pub enum Item {
     Analysis(Analysis),
     /// `expect power(name) >= 80% at 180 per arm`
     Expect(Expect),
-    /// `assume arm.experiment.team_zorg.share ~ uniform(20%, 35%)`
-    Assume(Assume),
     /// `data { ... }`
     Data(Data),
 }
@@ -559,17 +559,6 @@ pub struct Expect {
     pub value: Quantity,
     /// `at N per arm`
     pub n_per_arm: Option<Number>,
-    /// The statement.
-    pub span: Span,
-}
-
-/// `assume PATH ~ distribution`: a belief about a parameter of the spec, for assurance.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Assume {
-    /// The parameter's path as written, with where.
-    pub path: Ident,
-    /// The distribution of belief.
-    pub distribution: Distribution,
     /// The statement.
     pub span: Span,
 }
