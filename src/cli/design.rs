@@ -86,6 +86,9 @@ pub struct ExplainArgs {
     /// Replicates per step for the power at each step.
     #[arg(long, value_name = "R", default_value_t = 10_000)]
     reps: u64,
+    /// Participants per arm at which power is computed (default: the spec's sample).
+    #[arg(long = "n-per-arm", value_name = "N")]
+    n_per_arm: Option<u32>,
     /// Also write waterfall.svg and waterfall.json into this directory.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -344,7 +347,14 @@ pub fn run_sweep_command(args: SweepArgs) -> ExitCode {
 /// Runs `trialsim explain`.
 pub fn run_explain(args: ExplainArgs) -> ExitCode {
     tri!(check_reps(args.reps));
+    if args.n_per_arm == Some(0) {
+        return usage("--n-per-arm must be at least 1");
+    }
     let model = tri!(load(&args.common.file));
+    let model = match args.n_per_arm {
+        Some(n) => crate::design::with_sizes(&model, n, &[]),
+        None => model,
+    };
     let analysis = match analysis_index(&model, args.common.analysis.as_deref()) {
         Ok(a) => a,
         Err(e) => return design_error(e),

@@ -63,16 +63,6 @@ pub fn build(model: &TrialModel, s: &ReportSettings) -> Result<DesignReport, Des
         .analyses
         .get(s.analysis)
         .ok_or_else(|| DesignError::new("no such analysis"))?;
-    let focused = focus(model, s.analysis);
-    let power_at_spec = evaluate(&focused, s.seed, s.replicates)?;
-    let closed_form_at_spec = model.sample.as_ref().and_then(|v| {
-        closed_form_power(
-            &focused,
-            0,
-            v.get(a.treatment).copied()?,
-            v.get(a.control).copied()?,
-        )
-    });
     let question = SizeQuestion {
         analysis: s.analysis,
         target: s.target,
@@ -85,6 +75,25 @@ pub fn build(model: &TrialModel, s: &ReportSettings) -> Result<DesignReport, Des
         Ok(r) => (Some(r), None),
         Err(e) => (None, Some(e.message)),
     };
+    // A spec that fixes neither a sample nor a pool is shown at the sample-size answer.
+    let sized;
+    let model = if model.sample.is_none() && model.population.pool.is_none() {
+        let n = size.as_ref().map_or(100, |r| r.n_per_arm);
+        sized = super::with_sizes(model, n, &[]);
+        &sized
+    } else {
+        model
+    };
+    let focused = focus(model, s.analysis);
+    let power_at_spec = evaluate(&focused, s.seed, s.replicates)?;
+    let closed_form_at_spec = model.sample.as_ref().and_then(|v| {
+        closed_form_power(
+            &focused,
+            0,
+            v.get(a.treatment).copied()?,
+            v.get(a.control).copied()?,
+        )
+    });
     let centre = size
         .as_ref()
         .map(|r| r.n_per_arm)
