@@ -485,10 +485,16 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
     );
     let _ = writeln!(s);
     let pop = &model.population;
-    if let Some(pool) = pop.pool {
-        let _ = write!(s, "**Population.** A pool of {pool} people");
-    } else {
-        let _ = write!(s, "**Population.** Participants");
+    match (pop.pool, pop.variables.is_empty()) {
+        (Some(pool), _) => {
+            let _ = write!(s, "**Population.** A pool of {pool} people");
+        }
+        (None, false) => {
+            let _ = write!(s, "**Population.** Participants");
+        }
+        (None, true) => {
+            let _ = write!(s, "**Population.** Not described beyond the arms");
+        }
     }
     if pop.variables.is_empty() {
         let _ = writeln!(s, ".");
@@ -604,8 +610,14 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
                 .collect();
             let _ = writeln!(s, " The design fixes {}.", parts.join(" and "));
         }
-        None => {
+        None if model.population.pool.is_some() => {
             let _ = writeln!(s, " The arms are whatever the pool and the funnel yield.");
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                " The spec fixes no sample size; the figures below use the sample-size answer."
+            );
         }
     }
     let _ = writeln!(s);
@@ -943,8 +955,9 @@ pub fn design_markdown(
         None => {
             let _ = writeln!(
                 s,
-                "No parameter is declared uncertain (`assume PATH ~ uniform(LOW, HIGH)` in the \
-                 spec, or `--assume` on the command line), so assurance equals power."
+                "No parameter is declared uncertain (a belief on a probability in the spec, such as \
+                 `25% ~ uniform(20%, 35%)`, or `--assume PATH~uniform(LOW,HIGH)` on the command \
+                 line), so assurance equals power."
             );
         }
     }
