@@ -198,17 +198,12 @@ fn parse_ratio(text: &str, arms: usize) -> Option<Vec<u32>> {
 }
 
 fn write_file(dir: &Path, name: &str, contents: &str) -> Result<(), ExitCode> {
-    std::fs::write(dir.join(name), contents).map_err(|e| {
-        usage(format!(
-            "cannot write {}: {e}",
-            dir.join(name).display()
-        ))
-    })
+    std::fs::write(dir.join(name), contents)
+        .map_err(|e| usage(format!("cannot write {}: {e}", dir.join(name).display())))
 }
 
 fn make_dir(dir: &Path) -> Result<(), ExitCode> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| usage(format!("cannot create {}: {e}", dir.display())))
+    std::fs::create_dir_all(dir).map_err(|e| usage(format!("cannot create {}: {e}", dir.display())))
 }
 
 macro_rules! tri {
@@ -305,7 +300,7 @@ pub fn run_sweep_command(args: SweepArgs) -> ExitCode {
                 axes.push(a);
             }
             Err(e) => {
-                eprintln!("{:?}", miette::Report::new(e));
+                eprintln!("{:?}", miette::Report::new(*e));
                 return ExitCode::from(super::EXIT_USAGE);
             }
         }
@@ -460,9 +455,21 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
     tri!(make_dir(&args.out));
     let markdown = render::design_markdown(&model, &source.text, &built);
     tri!(write_file(&args.out, "design-report.md", &markdown));
-    tri!(write_file(&args.out, "power-curve.svg", &render::sweep_svg(&built.curve)));
-    tri!(write_file(&args.out, "waterfall.svg", &render::waterfall_svg(&built.waterfall)));
-    tri!(write_file(&args.out, "design-report.json", &render::json(&built)));
+    tri!(write_file(
+        &args.out,
+        "power-curve.svg",
+        &render::sweep_svg(&built.curve)
+    ));
+    tri!(write_file(
+        &args.out,
+        "waterfall.svg",
+        &render::waterfall_svg(&built.waterfall)
+    ));
+    tri!(write_file(
+        &args.out,
+        "design-report.json",
+        &render::json(&built)
+    ));
     println!(
         "wrote {} (with power-curve.svg, waterfall.svg, design-report.json)",
         args.out.join("design-report.md").display()

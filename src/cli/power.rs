@@ -129,7 +129,10 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
         Format::Text => crate::report::power::text(&report),
         Format::Json => crate::report::power::json(&report),
     };
-    print!("{}", super::design::with_assurance(out, args.format, assurance.as_ref()));
+    print!(
+        "{}",
+        super::design::with_assurance(out, args.format, assurance.as_ref())
+    );
     if report.passed {
         ExitCode::SUCCESS
     } else {

@@ -4,7 +4,8 @@
 //! Replicate r first draws every uncertain parameter from its distribution of belief, with a
 //! stream keyed by (seed, [`ASSURANCE_SCENARIO`], r), sets the values on a copy of the model
 //! (through [`crate::params::set`], so a `rest` path follows a changed share), and then simulates
-//! and analyses the trial with the ordinary stream (seed, 0, r). The trial draws are therefore the
+//! and analyses the trial with the ordinary stream (seed, 0, r), drawing what `power` draws (a
+//! lean run). The trial draws are therefore the
 //! same as those of `trialsim power` with the same seed: the difference between assurance and
 //! power is estimated with common random numbers. The estimate is the share of replicates whose
 //! first contrast rejects H0; its Monte Carlo standard error is binomial.
@@ -223,14 +224,20 @@ pub fn run_assurance(
                         )));
                     }
                 }
-                let sim = Simulator::new(&m, SimOptions::default())?;
+                let sim = Simulator::new(
+                    &m,
+                    SimOptions {
+                        lean: true,
+                        ..SimOptions::default()
+                    },
+                )?;
                 let mut w = sim.worker();
                 let mut rng = replicate_rng(seed, 0, r);
                 sim.simulate(&mut w, &mut rng);
                 run_plan_into(&m, &w.table, &mut plan);
                 let reject = plan
                     .analyses
-                    .first()
+                    .get(analysis)
                     .and_then(|a| a.contrasts.first())
                     .is_some_and(|c| c.reject);
                 rejected += u64::from(reject);
@@ -265,8 +272,8 @@ pub fn run_assurance(
         assurance: p,
         mc_se: (p * (1.0 - p) / replicates as f64).sqrt(),
         assurance_ci: wilson(successes, replicates),
-        power_at_central: evaluate(&at_central, seed, replicates)?,
-        power_at_spec: evaluate(&focused, seed, replicates)?,
+        power_at_central: evaluate(&at_central, analysis, seed, replicates)?,
+        power_at_spec: evaluate(&focused, analysis, seed, replicates)?,
     })
 }
 

@@ -208,18 +208,15 @@ pub fn explain(
         .ok_or_else(|| DesignError::new("no such analysis"))?
         .clone();
     let focused = focus(model, analysis);
-    let sizes = focused.sample.as_ref().and_then(|s| {
-        Some((
-            s.get(a.treatment).copied()?,
-            s.get(a.control).copied()?,
-        ))
-    });
+    let sizes = focused
+        .sample
+        .as_ref()
+        .and_then(|s| Some((s.get(a.treatment).copied()?, s.get(a.control).copied()?)));
     let mut steps = Vec::new();
     for (short_label, label, description, m) in stages(&focused, a.treatment) {
-        let [t, c, ..] = exact_means(&m, 0).ok_or_else(|| {
-            DesignError::new("the exact effect of this model cannot be computed")
-        })?;
-        let e = evaluate(&m, seed, replicates)?;
+        let [t, c, ..] = exact_means(&m, analysis)
+            .ok_or_else(|| DesignError::new("the exact effect of this model cannot be computed"))?;
+        let e = evaluate(&m, analysis, seed, replicates)?;
         steps.push(Step {
             label,
             short_label,
@@ -230,7 +227,7 @@ pub fn explain(
             power: e.power,
             mc_se: e.mc_se,
             closed_form_power: sizes
-                .and_then(|(nt, nc)| closed_form_power(&m, 0, nt, nc))
+                .and_then(|(nt, nc)| closed_form_power(&m, analysis, nt, nc))
                 .map(|p| p.0),
         });
     }

@@ -211,7 +211,11 @@ fn quantile(pmf: &[f64], level: f64) -> u64 {
 
 /// The feasibility check of `model`, against `required` participants per arm (the spec's sample
 /// when `None`); `treatment` is the arm that takes the case managers' capacity.
-pub fn feasibility(model: &TrialModel, required: Option<Vec<u32>>, treatment: usize) -> Feasibility {
+pub fn feasibility(
+    model: &TrialModel,
+    required: Option<Vec<u32>>,
+    treatment: usize,
+) -> Feasibility {
     let mut criteria = Vec::new();
     let mut eligible = 1.0;
     for (v, var) in model.population.variables.iter().enumerate() {
@@ -226,7 +230,11 @@ pub fn feasibility(model: &TrialModel, required: Option<Vec<u32>>, treatment: us
         .screening
         .as_ref()
         .map_or(0.0, |s| s.planned_loss);
-    let observed = model.eligibility.screening.as_ref().and_then(|s| s.observed_loss);
+    let observed = model
+        .eligibility
+        .screening
+        .as_ref()
+        .and_then(|s| s.observed_loss);
     let q = eligible * (1.0 - screening);
     let required = required.or_else(|| model.sample.clone());
     let pool = model.population.pool;
@@ -269,9 +277,7 @@ pub fn feasibility(model: &TrialModel, required: Option<Vec<u32>>, treatment: us
     }
     let capacity = model.assignment.capacity.as_ref();
     let slots = capacity.map(|c| u64::from(c.staff) * u64::from(c.caseload));
-    let treatment_required = required
-        .as_ref()
-        .and_then(|r| r.get(treatment).copied());
+    let treatment_required = required.as_ref().and_then(|r| r.get(treatment).copied());
     let months_intake = capacity
         .and_then(|c| c.intakes_per_month)
         .filter(|&r| r > 0.0)

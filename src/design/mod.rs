@@ -103,11 +103,12 @@ pub fn analysis_index(model: &TrialModel, name: Option<&str>) -> Result<Analysis
     ))
 }
 
-/// A copy of `model` reduced to one analysis, without expectations, uncertain parameters or a
-/// data mapping: what a design run simulates, so that it costs only what it reports.
-pub fn focus(model: &TrialModel, analysis: AnalysisId) -> TrialModel {
+/// A copy of `model` without expectations, uncertain parameters or a data mapping: what a design
+/// run simulates. The analyses and outcomes stay, because the engine draws only what the plan
+/// needs, so dropping any would change the streams and a point would no longer equal
+/// `trialsim power` with the same seed.
+pub fn focus(model: &TrialModel, _analysis: AnalysisId) -> TrialModel {
     let mut m = model.clone();
-    m.analyses = model.analyses.get(analysis).cloned().into_iter().collect();
     m.expectations.clear();
     m.uncertain.clear();
     m.data = None;
@@ -133,8 +134,14 @@ pub struct Evaluation {
     pub true_control: Option<f64>,
 }
 
-/// Simulates `model` (already [`focus`]ed) with scenario 0 and reads its first contrast.
-pub fn evaluate(model: &TrialModel, seed: u64, replicates: u64) -> Result<Evaluation, DesignError> {
+/// Simulates `model` (already [`focus`]ed) with scenario 0 and reads the first contrast of
+/// `analysis`.
+pub fn evaluate(
+    model: &TrialModel,
+    analysis: AnalysisId,
+    seed: u64,
+    replicates: u64,
+) -> Result<Evaluation, DesignError> {
     let settings = PowerSettings {
         seed,
         replicates,
@@ -144,7 +151,7 @@ pub fn evaluate(model: &TrialModel, seed: u64, replicates: u64) -> Result<Evalua
     let report = run_power(model, &settings, &|_| {})?;
     let contrast = report
         .analyses
-        .first()
+        .get(analysis)
         .and_then(|a| a.contrasts.first())
         .ok_or_else(|| DesignError::new("the analysis has no contrast"))?;
     Ok(Evaluation {

@@ -85,11 +85,11 @@ pub fn build(model: &TrialModel, s: &ReportSettings) -> Result<DesignReport, Des
         model
     };
     let focused = focus(model, s.analysis);
-    let power_at_spec = evaluate(&focused, s.seed, s.replicates)?;
+    let power_at_spec = evaluate(&focused, s.analysis, s.seed, s.replicates)?;
     let closed_form_at_spec = model.sample.as_ref().and_then(|v| {
         closed_form_power(
             &focused,
-            0,
+            s.analysis,
             v.get(a.treatment).copied()?,
             v.get(a.control).copied()?,
         )

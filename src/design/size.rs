@@ -234,7 +234,12 @@ pub fn size_for_model(
         .get(question.analysis)
         .ok_or_else(|| DesignError::new("no such analysis"))?;
     let focused = focus(model, question.analysis);
-    let closed = closed_form(&focused, 0, question.target, &question.ratio);
+    let closed = closed_form(
+        &focused,
+        question.analysis,
+        question.target,
+        &question.ratio,
+    );
     let settings = SizeSearch {
         target: question.target,
         coarse_replicates: (question.replicates / 10).max(500).min(question.replicates),
@@ -242,8 +247,15 @@ pub fn size_for_model(
         max_n: question.max_n,
     };
     let mut failure = None;
-    let answer = search(settings, closed.and_then(|c| c.normal_n), |n, reps| {
-        match evaluate(&with_sizes(&focused, n, &question.ratio), question.seed, reps) {
+    let answer = search(
+        settings,
+        closed.and_then(|c| c.normal_n),
+        |n, reps| match evaluate(
+            &with_sizes(&focused, n, &question.ratio),
+            question.analysis,
+            question.seed,
+            reps,
+        ) {
             Ok(e) => PowerPoint {
                 n_per_arm: n,
                 power: e.power,
@@ -259,8 +271,8 @@ pub fn size_for_model(
                     replicates: reps,
                 }
             }
-        }
-    });
+        },
+    );
     if let Some(e) = failure {
         return Err(e);
     }
@@ -280,6 +292,7 @@ pub fn size_for_model(
     };
     let fine = evaluate(
         &with_sizes(&focused, answer.n_per_arm, &question.ratio),
+        question.analysis,
         question.seed,
         question.replicates,
     )?;

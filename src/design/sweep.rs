@@ -36,14 +36,14 @@ impl VaryError {
         message: impl Into<String>,
         label: impl Into<String>,
         help: Option<String>,
-    ) -> Self {
-        Self {
+    ) -> Box<Self> {
+        Box::new(Self {
             message: message.into(),
             source_code: NamedSource::new(flag, text.to_string()),
             span: (range.start, range.end - range.start).into(),
             label: label.into(),
             help,
-        }
+        })
     }
 }
 
@@ -79,12 +79,13 @@ fn number(text: &str) -> Option<(f64, bool)> {
         None => (t, false),
     };
     let v: f64 = t.parse().ok()?;
-    v.is_finite().then_some((if percent { v / 100.0 } else { v }, percent))
+    v.is_finite()
+        .then_some((if percent { v / 100.0 } else { v }, percent))
 }
 
 /// Parses `PATH=FROM..TO[:STEP]`, `PATH=A,B,C` or `PATH=V` against `model`'s parameters.
 /// Without a step, a range has 11 evenly spaced points (whole numbers for counts and months).
-pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, VaryError> {
+pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, Box<VaryError>> {
     let flag = "--vary";
     let Some(eq) = text.find('=') else {
         return Err(VaryError::new(
@@ -93,7 +94,10 @@ pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, VaryError> {
             0..text.len(),
             "a `--vary` needs a path and values",
             "no `=` here",
-            Some("write PATH=FROM..TO[:STEP], e.g. arm.experiment.team_zorg.share=20%..35%:5%".into()),
+            Some(
+                "write PATH=FROM..TO[:STEP], e.g. arm.experiment.team_zorg.share=20%..35%:5%"
+                    .into(),
+            ),
         ));
     };
     let path = text[..eq].trim();
@@ -136,9 +140,10 @@ pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, VaryError> {
             Some(help.into()),
         )
     };
-    let form = "write FROM..TO[:STEP] (e.g. 20%..35%:5% or 100..300:20), a list A,B,C, or one value";
+    let form =
+        "write FROM..TO[:STEP] (e.g. 20%..35%:5% or 100..300:20), a list A,B,C, or one value";
     let mut percent_used = false;
-    let mut num = |s: &str| -> Result<f64, VaryError> {
+    let mut num = |s: &str| -> Result<f64, Box<VaryError>> {
         let (v, p) =
             number(s).ok_or_else(|| bad(format!("`{}` is not a number", s.trim()), form))?;
         percent_used |= p;
@@ -153,8 +158,19 @@ pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, VaryError> {
         let (from, to) = (num(from)?, num(to)?);
         let step = step.map(&mut num).transpose()?;
         if to < from {
+            let shown = |v: f64| {
+                if percent_used {
+                    super::pct(v)
+                } else {
+                    format!("{v}")
+                }
+            };
             return Err(bad(
-                format!("the range runs backwards (from {from} down to {to})"),
+                format!(
+                    "the range runs backwards (from {} down to {})",
+                    shown(from),
+                    shown(to)
+                ),
                 "give the smaller value first",
             ));
         }
@@ -175,7 +191,9 @@ pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, VaryError> {
                     .collect()
             }
             None if to == from => vec![from],
-            None => (0..=10).map(|i| from + (to - from) * f64::from(i) / 10.0).collect(),
+            None => (0..=10)
+                .map(|i| from + (to - from) * f64::from(i) / 10.0)
+                .collect(),
         }
     } else {
         spec.split(',').map(&mut num).collect::<Result<_, _>>()?
@@ -251,8 +269,9 @@ pub struct SweepReport {
     pub axes: Vec<Axis>,
     /// The grid, the last axis varying fastest.
     pub points: Vec<SweepPoint>,
-    /// The spec's own design, with the same seed.
-    pub spec_point: Evaluation,
+    /// The spec's own design, with the same seed (null when the spec fixes neither a sample nor
+    /// a pool).
+    pub spec_point: Option<Evaluation>,
 }
 
 /// Every combination of the axes' values, the last axis varying fastest.
@@ -308,11 +327,15 @@ pub fn run_sweep(
         let m = apply(&focused, axes, &values)?;
         points.push(SweepPoint {
             values,
-            result: evaluate(&m, seed, replicates)?,
+            result: evaluate(&m, analysis, seed, replicates)?,
         });
         progress(i + 1, total);
     }
-    let spec_point = evaluate(&focused, seed, replicates)?;
+    let spec_point = if focused.sample.is_some() || focused.population.pool.is_some() {
+        Some(evaluate(&focused, analysis, seed, replicates)?)
+    } else {
+        None
+    };
     Ok(SweepReport {
         spec: model.name.clone(),
         analysis: a.name.clone(),

@@ -81,7 +81,10 @@ pub fn size_text(r: &SizeReport) -> String {
     }
     match (r.closed_form_n_per_arm, r.closed_form_n_unrounded) {
         (Some(n), Some(u)) => {
-            let _ = writeln!(s, "normal approx.     {n} per arm ({u:.1} before rounding up)");
+            let _ = writeln!(
+                s,
+                "normal approx.     {n} per arm ({u:.1} before rounding up)"
+            );
         }
         _ => {
             let _ = writeln!(s, "normal approx.     n/a (no formula for this analysis)");
@@ -89,7 +92,10 @@ pub fn size_text(r: &SizeReport) -> String {
     }
     match r.exact_n_per_arm {
         Some(n) => {
-            let _ = writeln!(s, "exact z-test power first reaches the target at {n} per arm");
+            let _ = writeln!(
+                s,
+                "exact z-test power first reaches the target at {n} per arm"
+            );
         }
         None => {
             let _ = writeln!(s, "exact power        n/a");
@@ -109,11 +115,7 @@ pub fn size_text(r: &SizeReport) -> String {
 }
 
 fn axis_value(axis: &Axis, v: f64) -> String {
-    if axis.percent {
-        pct(v)
-    } else {
-        format!("{v}")
-    }
+    if axis.percent { pct(v) } else { format!("{v}") }
 }
 
 /// `trialsim sweep` as a text table.
@@ -153,13 +155,15 @@ pub fn sweep_text(r: &SweepReport) -> String {
         .iter()
         .map(|a| format!("{} = {}", a.path, axis_value(a, a.spec_value)))
         .collect();
-    let _ = writeln!(
-        s,
-        "spec's own design ({}): power {} (MC SE {})",
-        specs.join(", "),
-        p4(r.spec_point.power),
-        p4(r.spec_point.mc_se)
-    );
+    if let Some(spec) = &r.spec_point {
+        let _ = writeln!(
+            s,
+            "spec's own design ({}): power {} (MC SE {})",
+            specs.join(", "),
+            p4(spec.power),
+            p4(spec.mc_se)
+        );
+    }
     s
 }
 
@@ -229,7 +233,13 @@ pub fn sweep_svg(r: &SweepReport) -> String {
                 .collect(),
             band: points
                 .iter()
-                .map(|p| (p.values[0] * scale, p.result.power_ci.0, p.result.power_ci.1))
+                .map(|p| {
+                    (
+                        p.values[0] * scale,
+                        p.result.power_ci.0,
+                        p.result.power_ci.1,
+                    )
+                })
                 .collect(),
         });
     }
@@ -241,17 +251,14 @@ pub fn sweep_svg(r: &SweepReport) -> String {
     svg::line_chart(&LineChart {
         title: format!("Power of `{}` ({})", r.analysis, r.outcome),
         x_label: axis_label(x_axis),
-        y_label: format!(
-            "power (%; band: 95% MC interval, {} reps)",
-            r.replicates
-        ),
+        y_label: format!("power (%; band: 95% MC interval, {} reps)", r.replicates),
         series,
         y_range: Some((0.0, 1.0)),
         reference: Some((0.8, "80% power".into())),
-        marker: x_axis
-            .spec_value
-            .is_finite()
-            .then(|| (x_axis.spec_value * scale, r.spec_point.power, spec_label)),
+        marker: r
+            .spec_point
+            .filter(|_| x_axis.spec_value.is_finite())
+            .map(|p| (x_axis.spec_value * scale, p.power, spec_label)),
         y_percent: true,
     })
 }
@@ -275,7 +282,13 @@ pub fn assurance_text(r: &AssuranceReport) -> String {
         r.analysis, r.replicates, r.seed
     );
     for p in &r.parameters {
-        let shown = |x: f64| if p.belief.contains('%') { pct(x) } else { format!("{x}") };
+        let shown = |x: f64| {
+            if p.belief.contains('%') {
+                pct(x)
+            } else {
+                format!("{x}")
+            }
+        };
         let _ = writeln!(
             s,
             "  {} ~ {} (spec {}, central {})",
@@ -402,7 +415,11 @@ pub fn feasibility_text(f: &Feasibility) -> String {
     let obs = f
         .observed_screening_loss
         .map_or_else(String::new, |o| format!(" (observed {})", pct(o)));
-    let _ = writeln!(s, "  screening loss          {}{obs}", pct(f.screening_loss));
+    let _ = writeln!(
+        s,
+        "  screening loss          {}{obs}",
+        pct(f.screening_loss)
+    );
     if let (Some(m), Some(sd)) = (f.expected_randomised, f.sd_randomised) {
         let range = f
             .randomised_90
@@ -412,7 +429,11 @@ pub fn feasibility_text(f: &Feasibility) -> String {
     if let Some(req) = &f.required {
         let total: u32 = req.iter().sum();
         let parts: Vec<String> = req.iter().map(u32::to_string).collect();
-        let _ = writeln!(s, "  required                {} ({total} in all)", parts.join(" + "));
+        let _ = writeln!(
+            s,
+            "  required                {} ({total} in all)",
+            parts.join(" + ")
+        );
     }
     if let Some(p) = f.probability_filled {
         let _ = writeln!(s, "  P(pool fills the arms)  {}", pct(p));
@@ -428,7 +449,10 @@ pub fn feasibility_text(f: &Feasibility) -> String {
             let _ = writeln!(s, "  months of intake        {m:.1}");
         }
         None => {
-            let _ = writeln!(s, "  months of intake        unknown (no intake rate declared)");
+            let _ = writeln!(
+                s,
+                "  months of intake        unknown (no intake rate declared)"
+            );
         }
     }
     if f.flags.is_empty() {
@@ -499,7 +523,10 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
     if pop.variables.is_empty() {
         let _ = writeln!(s, ".");
     } else {
-        let _ = writeln!(s, " with these characteristics (independent of each other):");
+        let _ = writeln!(
+            s,
+            " with these characteristics (independent of each other):"
+        );
         for v in &pop.variables {
             let _ = writeln!(
                 s,
@@ -525,7 +552,13 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
                         Comparison::Ge => "≥",
                         Comparison::Eq => "=",
                     };
-                    format!("{} {op} {value}", var.name)
+                    let unit = match var.unit {
+                        crate::model::Unit::Years => " years",
+                        crate::model::Unit::Months => " months",
+                        crate::model::Unit::HoursPerMonth => " hours per month",
+                        crate::model::Unit::None => "",
+                    };
+                    format!("{} {op} {value}{unit}", var.name)
                 }
                 CriterionTest::InSet { levels } => {
                     let names: Vec<String> = levels
@@ -539,6 +572,14 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
             let amended = c
                 .amended_from
                 .map_or_else(String::new, |f| format!(" (amended from {f})"));
+            let amended = match (&c.test, var.unit) {
+                (CriterionTest::Compare { .. }, crate::model::Unit::Years)
+                    if !amended.is_empty() =>
+                {
+                    amended.replace(')', " years)")
+                }
+                _ => amended,
+            };
             let _ = writeln!(s, "- {test}{amended}");
         }
         if let Some(sc) = &model.eligibility.screening {
@@ -661,10 +702,16 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
             }
         }
         if arm.baseline_employment > 0.0 {
-            parts.push(format!("{} are in work at intake", pct(arm.baseline_employment)));
+            parts.push(format!(
+                "{} are in work at intake",
+                pct(arm.baseline_employment)
+            ));
         }
         if let Some(d) = &arm.dropout {
-            let to = model.arms.get(d.follows.arm).map_or("?", |a| a.name.as_str());
+            let to = model
+                .arms
+                .get(d.follows.arm)
+                .map_or("?", |a| a.name.as_str());
             parts.push(format!(
                 "{} drop out before intake and follow the {to} process (analysed as allocated)",
                 pct(d.share)
@@ -705,7 +752,10 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
         );
         let _ = writeln!(s);
     }
-    let _ = writeln!(s, "**Analysis plan** (intention to treat: everyone analysed in the arm allocated):");
+    let _ = writeln!(
+        s,
+        "**Analysis plan** (intention to treat: everyone analysed in the arm allocated):"
+    );
     for a in &model.analyses {
         let outcomes: Vec<String> = a
             .outcomes
@@ -914,10 +964,7 @@ pub fn design_markdown(
         (None, None) => {}
     }
     let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "![Power by participants per arm](power-curve.svg)"
-    );
+    let _ = writeln!(s, "![Power by participants per arm](power-curve.svg)");
     let _ = writeln!(s);
     let _ = writeln!(s, "| per arm | power | MC SE |");
     let _ = writeln!(s, "|---:|---:|---:|");
@@ -986,7 +1033,10 @@ pub fn design_markdown(
             100.0 * st.treatment,
             100.0 * st.control,
             100.0 * st.effect,
-            previous.map_or_else(String::new, |p| format!("{:+.2} pp", 100.0 * (st.effect - p))),
+            previous.map_or_else(String::new, |p| format!(
+                "{:+.2} pp",
+                100.0 * (st.effect - p)
+            )),
             100.0 * st.power
         );
         previous = Some(st.effect);
