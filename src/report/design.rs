@@ -197,6 +197,9 @@ pub fn sweep_csv(r: &SweepReport) -> String {
 }
 
 fn axis_label(a: &Axis) -> String {
+    if a.path == "n_per_arm" {
+        return "participants per arm (n_per_arm)".into();
+    }
     match a.unit {
         "%" => format!("{} (%)", a.path),
         "" => a.path.clone(),
