@@ -171,6 +171,9 @@ fn measure(m: &Measure) -> String {
             num(*min_hours)
         ),
         Measure::Hours { month } => format!("hours at month {month}"),
+        Measure::Wage { month } => {
+            format!("hourly wage at month {month}, among those in work (not ITT)")
+        }
         Measure::BenefitEnded { month } => format!("benefit ended by month {month}"),
         Measure::DirectBinary => "binary, given per arm".to_string(),
         Measure::DirectContinuous => "continuous, given per arm".to_string(),
@@ -248,8 +251,8 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
         );
     }
     let rule = match &m.assignment.rule {
-        AssignmentRule::Parity { even, odd } => format!(
-            "parity of id: even -> {}, odd -> {}",
+        AssignmentRule::Parity { even, odd, id } => format!(
+            "parity of {id}: even -> {}, odd -> {}",
             m.arms[*even].name, m.arms[*odd].name
         ),
         AssignmentRule::Complete { ratio } => {

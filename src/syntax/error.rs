@@ -325,6 +325,9 @@ impl Rule {
             Rule::intake => "`intake order ...`",
             Rule::capacity => "`capacity N staff x M caseload`",
             Rule::intake_rate => "`, N intakes per month`",
+            Rule::top_up => "`top_up N per arm at month M`",
+            Rule::excluded => "`(excluded from analysis)`",
+            Rule::paired_start => "`<arm> starts paired with <arm>`",
             Rule::sample => "`sample ...`",
             Rule::sample_per_arm => "`N per arm`",
             Rule::sample_arm => "an arm size such as `control 199`",
@@ -352,6 +355,7 @@ impl Rule {
             Rule::m_employed => "`employed at month N`",
             Rule::m_durable => "`durable at month N for M months`",
             Rule::m_hours => "`hours at month N`",
+            Rule::m_wage => "`wage at month N`",
             Rule::m_benefit => "`benefit ended by month N`",
             Rule::m_binary => "`binary`",
             Rule::m_continuous => "`continuous`",
@@ -491,6 +495,11 @@ impl Rule {
             Rule::kw_point => "`point`",
             Rule::kw_allow => "`allow`",
             Rule::kw_exclusions => "`exclusions`",
+            Rule::kw_top_up => "`top_up`",
+            Rule::kw_excluded => "`excluded`",
+            Rule::kw_starts => "`starts`",
+            Rule::kw_paired => "`paired`",
+            Rule::kw_with => "`with`",
         }
     }
 }
