@@ -824,31 +824,30 @@ impl<'m> Simulator<'m> {
                     });
                 }
             }
-            let path_by = arm
-                .paths
-                .iter()
-                .find_map(|p| p.share_by.as_ref())
-                .map(|b| {
-                    let shares: Vec<Vec<f64>> = (0..b.probabilities.len())
-                        .map(|l| {
-                            arm.paths
-                                .iter()
-                                .map(|p| {
-                                    p.share_by
-                                        .as_ref()
-                                        .filter(|pb| pb.variable == b.variable)
-                                        .and_then(|pb| pb.probabilities.get(l).copied().flatten())
-                                        .unwrap_or(p.share)
-                                })
-                                .collect()
-                        })
-                        .collect();
-                    PathBy {
-                        var: b.variable,
-                        cum: shares.iter().map(|s| cumulative(s.iter().copied())).collect(),
-                        shares,
-                    }
-                });
+            let path_by = arm.paths.iter().find_map(|p| p.share_by.as_ref()).map(|b| {
+                let shares: Vec<Vec<f64>> = (0..b.probabilities.len())
+                    .map(|l| {
+                        arm.paths
+                            .iter()
+                            .map(|p| {
+                                p.share_by
+                                    .as_ref()
+                                    .filter(|pb| pb.variable == b.variable)
+                                    .and_then(|pb| pb.probabilities.get(l).copied().flatten())
+                                    .unwrap_or(p.share)
+                            })
+                            .collect()
+                    })
+                    .collect();
+                PathBy {
+                    var: b.variable,
+                    cum: shares
+                        .iter()
+                        .map(|s| cumulative(s.iter().copied()))
+                        .collect(),
+                    shares,
+                }
+            });
             arms.push(ArmPlan {
                 path_by,
                 path_cum: cumulative(arm.paths.iter().map(|p| p.share)),

@@ -521,7 +521,10 @@ fn path_shares_by(
             let e = cx
                 .diag(
                     Kind::Conflict,
-                    format!("the `rest` path `{}` cannot have shares by level", p.name.name),
+                    format!(
+                        "the `rest` path `{}` cannot have shares by level",
+                        p.name.name
+                    ),
                 )
                 .label(by.variable.span, "shares by level")
                 .label(s, "`rest` takes what the other paths leave, level by level")
@@ -563,7 +566,9 @@ fn path_shares_by(
                     let e = cx
                         .diag(Kind::InvalidValue, "`rest` is not a share of one level")
                         .label(*s, "here")
-                        .help("give each level its share; the arm's `rest` path takes what is left");
+                        .help(
+                            "give each level its share; the arm's `rest` path takes what is left",
+                        );
                     cx.push(e);
                     None
                 }
@@ -582,7 +587,10 @@ fn path_shares_by(
         return None;
     }
     let levels = names.vars[v].levels().unwrap_or(&[]);
-    let rest = a.paths.iter().position(|p| matches!(p.share, Share::Rest(_)));
+    let rest = a
+        .paths
+        .iter()
+        .position(|p| matches!(p.share, Share::Rest(_)));
     let mut rest_probs = vec![None; levels.len()];
     for (li, level) in levels.iter().enumerate() {
         let mut total = 0.0;
@@ -607,7 +615,11 @@ fn path_shares_by(
         if over || under {
             let mut e = cx
                 .diag(
-                    if over { Kind::SharesOver } else { Kind::SharesUnder },
+                    if over {
+                        Kind::SharesOver
+                    } else {
+                        Kind::SharesUnder
+                    },
                     format!(
                         "for `{}` = `{}`, the shares of the paths of arm `{}` add up to {}%",
                         names.vars[v].name,
@@ -616,7 +628,10 @@ fn path_shares_by(
                         pct(total)
                     ),
                 )
-                .label(a.name.span, format!("{}% at level `{}`", pct(total), level.name));
+                .label(
+                    a.name.span,
+                    format!("{}% at level `{}`", pct(total), level.name),
+                );
             for s in spans {
                 e = e.label(s, "");
             }

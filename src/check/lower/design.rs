@@ -109,7 +109,7 @@ fn top_up(cx: &mut Cx<'_>, t: &ast::TopUp) -> Option<Option<TopUp>> {
             )
             .label(t.span, "analysed top-up")
             .help(
-                "write `(excluded from analysis)` after it; participants who are analysed belong in                  `sample` (or the pool)",
+                "write `(excluded from analysis)` after it; participants who are analysed belong in `sample` (or the pool)",
             );
         cx.push(e);
         return None;

@@ -727,10 +727,11 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
                             o.name.name
                         ),
                     )
-                    .label(x.span, "compares those in work")
-                    .label(o.measure_span, "missing when not in work")
+                    .label(x.span, "a wage is missing when not in work")
                     .help(
-                        "a wage exists only for participants in work, and the intervention changes                          who is in work; read the difference as descriptive, not as the effect                          of assignment",
+                        "the intervention changes who is in work, so this difference is \
+                         descriptive, not the effect of assignment; `hours at month M` (0 when \
+                         not in work) is the intention-to-treat alternative",
                     )
                     .warning();
                 cx.push(e);
