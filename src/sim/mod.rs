@@ -1031,6 +1031,27 @@ impl<'m> Simulator<'m> {
         }
     }
 
+    /// The share of arm `arm`'s participants (dropouts aside) expected on path `path`: its
+    /// declared share, or, when shares depend on a covariate's level, their average over the
+    /// level distribution among the eligible.
+    pub fn path_share(&self, arm: ArmId, path: usize) -> f64 {
+        let Some(plan) = self.arms.get(arm) else {
+            return f64::NAN;
+        };
+        let own = plan.path_shares.get(path).copied().unwrap_or(f64::NAN);
+        match &plan.path_by {
+            Some(b) => match self.eligible_level_probs(b.var) {
+                Some(probs) if probs.len() == b.shares.len() => probs
+                    .iter()
+                    .zip(&b.shares)
+                    .map(|(p, s)| p * s.get(path).copied().unwrap_or(0.0))
+                    .sum(),
+                _ => own,
+            },
+            None => own,
+        }
+    }
+
     /// Level probabilities of a categorical covariate among the eligible.
     pub(crate) fn eligible_level_probs(&self, v: VarId) -> Option<&[f64]> {
         match self.vars.get(v)? {
