@@ -76,7 +76,21 @@ impl SyntaxError {
                 } else {
                     None
                 };
-                if found.is_empty() && positives.contains(&Rule::rbrace) {
+                let hours_before_colon = matches!(found, "hours" | "hour" | "h")
+                    && positives.contains(&Rule::unit_word)
+                    && text[start + found.len()..].trim_start().starts_with(':');
+                if hours_before_colon {
+                    (
+                        format!("`{found}` before `:` is not read as a unit"),
+                        "a name starting a statement, not a unit".to_string(),
+                        Some(
+                            "an hours word followed by `:` starts a statement (such as an outcome \
+                             `hours: 30%`); windows and delays are durations: write e.g. \
+                             `work within 12 months: 25%`"
+                                .to_string(),
+                        ),
+                    )
+                } else if found.is_empty() && positives.contains(&Rule::rbrace) {
                     let label = match unclosed_brace(text) {
                         Some(open) => {
                             at = (open, open + 1);

@@ -174,3 +174,16 @@ fn wages_are_measured_among_those_in_work() {
         3.0 * se
     );
 }
+
+/// Sweeping a path's overall share moves the `rest` path at the levels that use it.
+#[test]
+fn sweeping_a_share_keeps_the_levels_consistent() {
+    let mut m = load("specs/almere-45plus-observed.trial");
+    trialsim::params::set(&mut m, "arm.experiment.team_zorg.share", 0.4).expect("settable");
+    let guided = m.arms[0].paths[1].share_by.as_ref().expect("by level");
+    let want = [1.0 - 0.354, 0.75, 0.6];
+    for (got, want) in guided.probabilities.iter().zip(want) {
+        assert!((got.expect("every level") - want).abs() < 1e-12, "{got:?}");
+    }
+    assert!((m.arms[0].paths[1].share - 0.6).abs() < 1e-12);
+}
