@@ -326,7 +326,9 @@ fn describe_grouped(rules: &[Rule], short: bool) -> Vec<&'static str> {
     let mut groups = Vec::new();
     for g in GROUPS {
         if rules.iter().filter(|r| g.members.contains(r)).count() >= g.min {
-            rules.retain(|r| !g.members.contains(r) && !(g.starts_with_name && *r == Rule::name));
+            let absorbed =
+                |r: &Rule| g.members.contains(r) || (g.starts_with_name && *r == Rule::name);
+            rules.retain(|r| !absorbed(r));
             groups.push(if short { g.short } else { g.words });
         }
     }

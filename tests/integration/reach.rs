@@ -112,13 +112,12 @@ fn path_shares_by_level_are_realised() {
         let CovariateColumn::Categorical(levels) = &w.table.covariates[bg] else {
             panic!("background is categorical")
         };
-        for i in 0..w.table.len() {
-            if w.table.arm[i] != 0 || w.table.path[i] == MISSING_CODE {
+        for ((&arm, &path), &level) in w.table.arm.iter().zip(&w.table.path).zip(levels) {
+            if arm != 0 || path == MISSING_CODE {
                 continue;
             }
-            let l = levels[i] as usize;
-            n[l] += 1;
-            zorg[l] += u64::from(w.table.path[i] == 0);
+            n[level as usize] += 1;
+            zorg[level as usize] += u64::from(path == 0);
         }
     }
     for (l, want) in [0.354, 0.25, 0.293].into_iter().enumerate() {

@@ -499,6 +499,9 @@ pub(super) fn arm(
     ok.then_some(arm)
 }
 
+/// A path's share per level, with where it is written (`None`: the path's own share).
+type LevelShares = Vec<Option<(f64, Span)>>;
+
 /// Per-level path shares (`path team_zorg 30% by background { non_western: 25% }`), one entry per
 /// path. The `rest` path gets what the others leave at every level; without a `rest` path the
 /// shares must make 100 % at every level. `None` when something is wrong (reported).
@@ -514,7 +517,7 @@ fn path_shares_by(
     }
     let mut ok = true;
     let mut var: Option<(VarId, &ast::Ident)> = None;
-    let mut per_path: Vec<Option<Vec<Option<(f64, Span)>>>> = vec![None; n_paths];
+    let mut per_path: Vec<Option<LevelShares>> = vec![None; n_paths];
     for (i, p) in a.paths.iter().enumerate() {
         let Some(by) = &p.share_by else { continue };
         if let Share::Rest(s) = p.share {
