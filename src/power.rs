@@ -557,7 +557,11 @@ fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsRepo
             months_to_take_in: rate.filter(|&x| x > 0.0).map(|x| (largest / x).ceil()),
         }
     });
-    FlowsReport { arms, capacity }
+    FlowsReport {
+        arms,
+        capacity,
+        top_up: model.assignment.top_up.clone(),
+    }
 }
 
 /// Closed-form (normal) and exact power for a single two-arm contrast with fixed arm sizes.
@@ -649,7 +653,8 @@ fn closed_forms(
 ///                "baseline_employed",
 ///                "paths": [{"name", "planned_share", "share"}],
 ///                "employment": [{"month", "found_work_within", "employed_at"}] }],
-///     "capacity": {"slots", "mean_largest_intake", "over_capacity", "months_to_take_in"} | null
+///     "capacity": {"slots", "mean_largest_intake", "over_capacity", "months_to_take_in"} | null,
+///     "top_up": {"per_arm", "month", "excluded"} | null
 ///   },
 ///   "expectations": [{ "text", "analysis", "metric": "power" | "coverage", "op", "value",
 ///                      "n_per_arm": integer | null, "estimate": number | null,
@@ -768,6 +773,9 @@ pub struct FlowsReport {
     pub arms: Vec<ArmFlows>,
     /// Capacity, if declared.
     pub capacity: Option<CapacityFlows>,
+    /// The top-up cohort, if declared: counted here, not simulated, since it is excluded from
+    /// the analysis and each clock starts at its own intake.
+    pub top_up: Option<crate::model::TopUp>,
 }
 
 /// Realised flows of one arm.

@@ -191,6 +191,13 @@ pub fn text(report: &PowerReport) -> String {
                 .map_or(String::new(), |m| format!("; {m:.0} months to take it in"))
         );
     }
+    if let Some(t) = &report.flows.top_up {
+        let _ = writeln!(
+            s,
+            "  top-up: {} per arm in month {} of intake, excluded from the analysis (counted, not simulated)",
+            t.per_arm, t.month
+        );
+    }
     if !report.expectations.is_empty() {
         let _ = writeln!(s, "\nexpectations");
         for e in &report.expectations {
