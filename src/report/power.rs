@@ -192,9 +192,22 @@ pub fn text(report: &PowerReport) -> String {
         );
     }
     if let Some(t) = &report.flows.top_up {
+        // At the declared intake rate, the top-up adds its own months of intake.
+        let extra = report
+            .flows
+            .capacity
+            .as_ref()
+            .and_then(|c| c.intakes_per_month)
+            .map(|rate| {
+                format!(
+                    "; {:.0} more months of intake at {rate} intakes/month",
+                    (f64::from(t.per_arm) / rate).ceil()
+                )
+            })
+            .unwrap_or_default();
         let _ = writeln!(
             s,
-            "  top-up: {} per arm in month {} of intake, excluded from the analysis (counted, not simulated)",
+            "  top-up: {} per arm in month {} of intake, excluded from the analysis (counted, not simulated){extra}",
             t.per_arm, t.month
         );
     }
