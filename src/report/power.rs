@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::model::{Sides, TestKind};
-use crate::power::{ContrastReport, PowerReport};
+use crate::power::{ContrastReport, Judgement, PowerReport, Verdict};
 
 /// The report as pretty-printed JSON, with a final newline.
 pub fn json(report: &PowerReport) -> String {
@@ -225,14 +225,27 @@ pub fn text(report: &PowerReport) -> String {
     if !report.expectations.is_empty() {
         let _ = writeln!(s, "\nexpectations");
         for e in &report.expectations {
-            let _ = writeln!(
-                s,
-                "  {} {}: {} (MC SE {})",
-                if e.passed { "pass" } else { "FAIL" },
-                e.text,
-                num(e.estimate),
-                num(e.mc_se)
-            );
+            let verdict = match e.verdict {
+                Verdict::Met => "met",
+                Verdict::NotMet => "NOT MET",
+                Verdict::Undecided => "undecided",
+            };
+            let basis = match (e.judged_on, e.exact) {
+                (Judgement::Exact, Some(x)) => format!(
+                    "exact {}; simulated {} (MC SE {})",
+                    num(Some(x)),
+                    num(e.estimate),
+                    num(e.mc_se)
+                ),
+                _ => format!("simulated {} (MC SE {})", num(e.estimate), num(e.mc_se)),
+            };
+            let _ = writeln!(s, "  {verdict:<9} {}: {basis}", e.text);
+            if e.verdict == Verdict::Undecided {
+                let _ = writeln!(
+                    s,
+                    "            the 95 % Monte Carlo interval contains the bound: raise --reps to decide"
+                );
+            }
         }
     }
     s
