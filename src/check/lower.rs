@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+mod delivery;
+
 use super::diagnostics::{CheckError, Kind};
 use super::suggest;
 use crate::model::{self, *};
@@ -392,6 +394,8 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
     let mut analyses: Vec<&ast::Analysis> = Vec::new();
     let mut expects = Vec::new();
     let mut datas = Vec::new();
+    let mut inflows: Vec<&ast::Inflow> = Vec::new();
+    let mut costs: Vec<&ast::Costs> = Vec::new();
     for item in &spec.items {
         match item {
             Item::FollowUp(q, s) => follow_ups.push((q, *s)),
@@ -406,6 +410,8 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
             Item::Analysis(a) => analyses.push(a),
             Item::Expect(e) => expects.push(e),
             Item::Data(d) => datas.push((d, d.span)),
+            Item::Inflow(i) => inflows.push(i),
+            Item::Costs(c) => costs.push(c),
         }
     }
     let follow_up = single(cx, "`follow_up`", follow_ups);
@@ -526,7 +532,30 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         }),
     };
     let assignment = assignment(cx, &names, assign.map(|a| a.0));
-    let sample = sample.and_then(|(s, _)| sample_sizes(cx, &names, s));
+    let clusters = delivery::clusters(cx, assign.map(|a| a.0));
+    let cluster_sample = matches!(sample, Some((ast::Sample::Clusters(..), _)));
+    let sample = sample.and_then(|(s, span)| {
+        let sizes = sample_sizes(cx, &names, s)?;
+        if !cluster_sample {
+            return Some(sizes);
+        }
+        match &clusters {
+            Some(Some(c)) => Some(sizes.iter().map(|k| k.saturating_mul(c.size)).collect()),
+            Some(None) => {
+                let e = cx
+                    .diag(
+                        Kind::MissingSection,
+                        "the sample counts clusters, but the assignment randomises no clusters",
+                    )
+                    .label(span, "clusters per arm")
+                    .help("randomise clusters in the assignment: `randomise 1:1 by cohort of 22, icc 5%`");
+                cx.push(e);
+                None
+            }
+            None => None,
+        }
+    });
+    let inflow = delivery::inflow(cx, &inflows);
     let employment = employment(cx, emp.map(|e| e.0));
 
     let fu = follow_up_months.unwrap_or(DEFAULT_FOLLOW_UP);
@@ -602,6 +631,35 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         expectations.push(expectation(cx, &analyses, e, sample.is_some()));
     }
     let data = data.and_then(|(d, s)| data_mapping(cx, &names, d, s));
+    let exits = delivery::exits(cx, &names);
+    let exits_ok = exits
+        .as_ref()
+        .is_some_and(|e| delivery::check_exit_measures(cx, &names, &measures, e));
+    let costs = delivery::costs(cx, &costs, &analyses);
+    let clusters = clusters?;
+    if clusters.is_none()
+        && let Some(a) = analyses.iter().find(|a| {
+            a.tests
+                .iter()
+                .any(|t| t.names.first().is_some_and(|n| n.name == "cluster_t"))
+        })
+    {
+        let e = cx
+            .diag(
+                Kind::TestMismatch,
+                format!(
+                    "analysis `{}` uses `cluster_t`, but the design has no clusters",
+                    a.name.name
+                ),
+            )
+            .label(a.name.span, "this analysis")
+            .help("randomise clusters in the assignment: `randomise 1:1 by cohort of 22, icc 5%`");
+        cx.push(e);
+        return None;
+    }
+    if !exits_ok {
+        return None;
+    }
 
     let model = TrialModel {
         name: spec.title.clone(),
@@ -630,6 +688,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         expectations: expectations.into_iter().collect::<Option<Vec<_>>>()?,
         data,
         uncertain: Vec::new(),
+        delivery: delivery::delivery(clusters, inflow?, exits?, costs?),
     };
     if let (
         Some(sizes),
@@ -1320,6 +1379,16 @@ fn assignment(
 
 fn allocation(cx: &mut Cx<'_>, names: &Names<'_>, r: &ast::Rule) -> Option<AssignmentRule> {
     let n_arms = names.arms.len();
+    if let ast::Rule::Cluster { ratio, span, .. } = r {
+        // Clusters are allocated by complete randomisation in the ratio.
+        let as_randomise = ast::Rule::Randomise {
+            ratio: ratio.clone(),
+            blocks: None,
+            strata: Vec::new(),
+            span: *span,
+        };
+        return allocation(cx, names, &as_randomise);
+    }
     match r {
         ast::Rule::Parity {
             even, odd, span, ..
@@ -1424,6 +1493,8 @@ fn allocation(cx: &mut Cx<'_>, names: &Names<'_>, r: &ast::Rule) -> Option<Assig
                 }
             }
         }
+        // Handled above, by complete randomisation of the clusters.
+        ast::Rule::Cluster { .. } => None,
     }
 }
 
@@ -1431,6 +1502,10 @@ fn sample_sizes(cx: &mut Cx<'_>, names: &Names<'_>, s: &ast::Sample) -> Option<V
     match s {
         ast::Sample::PerArm(n, _) => {
             let n = cx.count(n, "the sample size", 1)?;
+            Some(vec![n; names.arms.len()])
+        }
+        ast::Sample::Clusters(n, _, _) => {
+            let n = cx.count(n, "the number of clusters", 1)?;
             Some(vec![n; names.arms.len()])
         }
         ast::Sample::Arms(list, span) => {
@@ -1654,6 +1729,7 @@ fn arm(
             }
         };
         let needs_rate = arm_rates.is_empty()
+            && a.competing.is_empty()
             && measures.iter().any(|m| {
                 m.as_ref().is_some_and(|m| {
                     !matches!(m, Measure::DirectBinary | Measure::DirectContinuous)
@@ -2042,6 +2118,16 @@ fn measure(cx: &mut Cx<'_>, o: &ast::Outcome) -> Option<(Measure, Option<(u32, S
             let m = month(cx, n)?;
             Some((Measure::BenefitEnded { month: m }, Some((m, n.span))))
         }
+        ast::Measure::ExitedTo(to, n) => {
+            let m = month(cx, n)?;
+            Some((
+                Measure::ExitedTo {
+                    destination: to.name.clone(),
+                    month: m,
+                },
+                Some((m, n.span)),
+            ))
+        }
         ast::Measure::Binary => Some((Measure::DirectBinary, None)),
         ast::Measure::Continuous => Some((Measure::DirectContinuous, None)),
     }
@@ -2136,12 +2222,13 @@ fn analysis(
     }
     let test = match explicit {
         Some(n) => {
-            const TESTS: [&str; 4] = ["pooled_z", "unpooled_z", "fisher", "welch_t"];
+            const TESTS: [&str; 5] = ["pooled_z", "unpooled_z", "fisher", "welch_t", "cluster_t"];
             match n.name.as_str() {
                 "pooled_z" => Some(TestKind::PooledZ),
                 "unpooled_z" => Some(TestKind::UnpooledZ),
                 "fisher" => Some(TestKind::FisherExact),
                 "welch_t" => Some(TestKind::WelchT),
+                "cluster_t" => Some(TestKind::ClusterT),
                 other => {
                     let e = cx
                         .diag(Kind::UnknownTest, format!("there is no test `{other}`"))
@@ -2163,7 +2250,8 @@ fn analysis(
     if let Some(test) = test {
         let for_binary = test != TestKind::WelchT;
         for (is_bin, s) in &binary {
-            if *is_bin != for_binary {
+            // The cluster-level t test compares cluster means of any outcome.
+            if *is_bin != for_binary && test != TestKind::ClusterT {
                 let (what, fix) = if *is_bin {
                     ("binary", "`pooled_z`, `unpooled_z` or `fisher`")
                 } else {
@@ -2291,6 +2379,7 @@ fn test_name(t: TestKind) -> &'static str {
         TestKind::UnpooledZ => "`unpooled_z`",
         TestKind::FisherExact => "`fisher`",
         TestKind::WelchT => "`welch_t`",
+        TestKind::ClusterT => "`cluster_t`",
     }
 }
 

@@ -170,6 +170,9 @@ fn measure(m: &Measure) -> String {
         ),
         Measure::Hours { month } => format!("hours at month {month}"),
         Measure::BenefitEnded { month } => format!("benefit ended by month {month}"),
+        Measure::ExitedTo { destination, month } => {
+            format!("exited to {destination} by month {month}")
+        }
         Measure::DirectBinary => "binary, given per arm".to_string(),
         Measure::DirectContinuous => "continuous, given per arm".to_string(),
     }
@@ -383,6 +386,7 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
             TestKind::UnpooledZ => "unpooled z",
             TestKind::FisherExact => "Fisher exact",
             TestKind::WelchT => "Welch t",
+            TestKind::ClusterT => "cluster-level t",
         };
         let sides = match a.sides {
             Sides::Greater => "one-sided (treatment > control)",

@@ -31,6 +31,7 @@ fn test_name(t: TestKind) -> &'static str {
         TestKind::UnpooledZ => "unpooled z",
         TestKind::FisherExact => "Fisher's exact",
         TestKind::WelchT => "Welch t",
+        TestKind::ClusterT => "cluster-level t",
     }
 }
 
