@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 the spec (or data) has errors, 2 the command line was wrong.
 
 mod check;
+mod gallery;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -29,6 +30,8 @@ enum Command {
     Check(check::Args),
     /// Simulate the trial and report power, bias, coverage, flows and expectations.
     Power(power::PowerArgs),
+    /// Render the gallery page of a set of specs (design, power, size needed, costs).
+    Gallery(gallery::GalleryArgs),
 }
 
 /// Parses `args` and runs the chosen command; the exit code says whether it succeeded.
@@ -48,6 +51,7 @@ where
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Power(args) => power::run(args),
+        Command::Gallery(args) => gallery::run(&args),
     }
 }
 
