@@ -75,7 +75,11 @@ pub fn economics(
     } else {
         f64::INFINITY
     };
-    let mut sorted: Vec<f64> = estimates.iter().copied().filter(|x| x.is_finite()).collect();
+    let mut sorted: Vec<f64> = estimates
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect();
     sorted.sort_by(f64::total_cmp);
     let (lo, hi) = (quantile(&sorted, 0.025), quantile(&sorted, 0.975));
     let net = |d: f64| treated * d * per_exit - cost;

@@ -20,7 +20,7 @@
 
 use serde::Serialize;
 
-use crate::model::{AssignmentRule, TrialModel};
+use crate::model::{AssignmentRule, TestKind, TrialModel};
 use crate::power::{PowerReport, PowerSettings, run_power};
 use crate::sim::SimError;
 use crate::stats::power::{two_proportion_mde, two_proportion_normal_n};
@@ -53,10 +53,13 @@ impl Default for GallerySettings {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Needed {
-    /// Participants per arm (normal approximation).
+    /// Participants per arm.
     PerArm {
         /// Participants per arm.
         n: u64,
+        /// Simulated power at n, when the size was found by simulation (small trials and
+        /// Fisher's test); `None`: the normal approximation.
+        power: Option<f64>,
     },
     /// Clusters per arm (simulated), with the simulated power there.
     Clusters {
@@ -104,6 +107,8 @@ pub struct GalleryRow {
     pub cost_per_extra_exit: Option<(Option<f64>, Option<f64>, Option<f64>)>,
     /// Break-even effect of the costs block.
     pub break_even: Option<f64>,
+    /// Months the spec's inflow takes to bring in the needed participants (all arms).
+    pub intake_months: Option<u32>,
 }
 
 fn settings(g: &GallerySettings, n_per_arm: Option<u32>) -> PowerSettings {
@@ -124,12 +129,7 @@ fn without_expectations(model: &TrialModel) -> TrialModel {
 
 /// The design of `model` in words.
 pub fn design_text(model: &TrialModel) -> String {
-    let ratio = |r: &[u32]| {
-        r.iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join(":")
-    };
+    let ratio = |r: &[u32]| r.iter().map(u32::to_string).collect::<Vec<_>>().join(":");
     let mut s = match (&model.delivery.clusters, &model.assignment.rule) {
         (Some(c), AssignmentRule::Complete { ratio: r }) => format!(
             "{}s of {} randomised {}, ICC {}",
@@ -229,15 +229,18 @@ pub fn row(file: &str, model: &TrialModel, g: &GallerySettings) -> Result<Galler
             mde = two_proportion_mde(p_c, n_c / de, n_t / de, a.alpha, a.sides, g.target);
         }
         let n_cf = two_proportion_normal_n(p_c, p_t, a.alpha, a.sides, g.target, 1.0);
+        let z_test = matches!(a.test, TestKind::PooledZ | TestKind::UnpooledZ);
         needed = match &model.delivery.clusters {
             _ if !n_cf.is_finite() => Needed::Unreachable,
-            None => Needed::PerArm {
+            None if z_test && n_cf > LARGE => Needed::PerArm {
                 n: n_cf.ceil().max(2.0) as u64,
+                power: None,
             },
+            None => individual_search(&full_follow_up(&bare), g, n_cf.ceil().max(2.0) as u32)?,
             Some(c) => {
                 let m = c.size.max(1);
                 let start = ((n_cf * de / f64::from(m)).ceil() as u32).clamp(2, g.max_clusters);
-                cluster_search(&bare, g, m, start)?
+                cluster_search(&full_follow_up(&bare), g, m, start)?
             }
         };
     }
@@ -248,13 +251,26 @@ pub fn row(file: &str, model: &TrialModel, g: &GallerySettings) -> Result<Galler
         .map_or(0.0, |s| s.observed_loss.unwrap_or(s.planned_loss));
     let arms = model.arms.len() as f64;
     let candidates = match &needed {
-        Needed::PerArm { n } => Some(*n as f64 * arms / (1.0 - loss)),
+        Needed::PerArm { n, .. } => Some(*n as f64 * arms / (1.0 - loss)),
         Needed::Clusters { k, size, .. } => {
             Some(f64::from(*k) * f64::from(*size) * arms / (1.0 - loss))
         }
         _ => None,
     }
     .filter(|x| x.is_finite());
+    let intake_months = match (&model.delivery.inflow, candidates) {
+        (Some(inflow), Some(_)) => {
+            let total = match &needed {
+                Needed::PerArm { n, .. } => *n as usize * model.arms.len(),
+                Needed::Clusters { k, size, .. } => (*k * *size) as usize * model.arms.len(),
+                _ => 0,
+            };
+            crate::sim::entry_months(inflow, total.min(1_000_000))
+                .last()
+                .map(|m| m + 1)
+        }
+        _ => None,
+    };
     let cost_per_extra_exit = report.economics.as_ref().map(|e| {
         (
             e.cost_per_extra_exit,
@@ -277,6 +293,77 @@ pub fn row(file: &str, model: &TrialModel, g: &GallerySettings) -> Result<Galler
         pool: model.population.pool,
         cost_per_extra_exit,
         break_even: report.economics.as_ref().map(|e| e.break_even_effect),
+        intake_months,
+    })
+}
+
+/// Above this many per arm, a z test's size is taken from the normal approximation (accurate
+/// there, and simulating it would be slow).
+const LARGE: f64 = 200.0;
+
+/// The model with every participant followed in full: sizes needed are for a complete
+/// follow-up; the time the inflow takes to bring them in is reported beside.
+fn full_follow_up(model: &TrialModel) -> TrialModel {
+    let mut m = model.clone();
+    m.delivery.inflow = None;
+    m
+}
+
+/// Smallest n per arm whose simulated power reaches the target: a bracket by doubling or
+/// halving from `start`, then bisection (same seed at every n, so the curve is nearly
+/// monotone).
+fn individual_search(
+    model: &TrialModel,
+    g: &GallerySettings,
+    start: u32,
+) -> Result<Needed, SimError> {
+    let power = |n: u32| -> Result<f64, SimError> {
+        let r = run_power(model, &settings(g, Some(n)), &|_| {})?;
+        Ok(r.analyses.first().map_or(f64::NAN, |a| a.power))
+    };
+    let max = 5_000u32;
+    let (mut lo, mut hi) = (start.max(2), start.max(2));
+    let mut p_hi = power(hi)?;
+    if p_hi >= g.target {
+        loop {
+            if lo <= 2 {
+                lo = 1;
+                break;
+            }
+            lo = (lo / 2).max(2);
+            let p = power(lo)?;
+            if p < g.target {
+                break;
+            }
+            hi = lo;
+            p_hi = p;
+        }
+    } else {
+        loop {
+            lo = hi;
+            if hi >= max {
+                return Ok(Needed::Unreachable);
+            }
+            hi = hi.saturating_mul(2).min(max);
+            p_hi = power(hi)?;
+            if p_hi >= g.target {
+                break;
+            }
+        }
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        let p = power(mid)?;
+        if p >= g.target {
+            hi = mid;
+            p_hi = p;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(Needed::PerArm {
+        n: u64::from(hi),
+        power: Some(p_hi),
     })
 }
 
@@ -371,7 +458,8 @@ pub fn markdown(rows: &[GalleryRow], g: &GallerySettings, command: &str) -> Stri
             .mde
             .map_or_else(|| "—".to_string(), |m| format!("{:+.1} pp", 100.0 * m));
         let needed = match &r.needed {
-            Needed::PerArm { n } => format!("{n} per arm"),
+            Needed::PerArm { n, power: None } => format!("{n} per arm (normal approx.)"),
+            Needed::PerArm { n, power: Some(p) } => format!("{n} per arm (power {})", pct(*p)),
             Needed::Clusters { k, size, power } => {
                 format!("{k} clusters of {size} per arm (power {})", pct(*power))
             }
@@ -382,17 +470,25 @@ pub fn markdown(rows: &[GalleryRow], g: &GallerySettings, command: &str) -> Stri
             (Some(c), Some(p)) => format!(
                 "{:.0} (pool {p}: {})",
                 c.ceil(),
-                if (p as f64) >= c { "enough" } else { "too small" }
+                if (p as f64) >= c {
+                    "enough"
+                } else {
+                    "too small"
+                }
             ),
             (Some(c), None) => format!("{:.0}", c.ceil()),
             (None, _) => "—".to_string(),
         };
+        let needed = match r.intake_months {
+            Some(m) => format!("{needed}; intake {m} months at the spec's inflow"),
+            None => needed,
+        };
         let cost = match r.cost_per_extra_exit {
             Some((at, lo, hi)) => {
                 let f = |x: Option<f64>| x.map_or_else(|| "unbounded".to_string(), euro);
-                let be = r
-                    .break_even
-                    .map_or_else(String::new, |b| format!("; break-even {:+.1} pp", 100.0 * b));
+                let be = r.break_even.map_or_else(String::new, |b| {
+                    format!("; break-even {:+.1} pp", 100.0 * b)
+                });
                 format!("{} ({} to {}){be}", f(at), f(lo), f(hi))
             }
             None => "—".to_string(),
@@ -418,7 +514,10 @@ pub fn markdown(rows: &[GalleryRow], g: &GallerySettings, command: &str) -> Stri
          target power at those sizes (normal approximation around the simulated control \
          proportion; cluster designs on the sample divided by the design effect). *Needed* is \
          the size for the target power at the simulated proportions: participants per arm by the \
-         normal approximation, or clusters per arm found by simulating the cluster-level t test. \
+         normal approximation for z tests above 200 per arm, otherwise found by simulating the \
+         spec's own test (shown with the power reached), with every participant followed in \
+         full; for cluster designs the clusters per arm, found by simulating the cluster-level \
+         t test. With an inflow, the months it takes to bring that many in are added. \
          *Candidates to screen* is that size over all arms divided by the share passing \
          selection, against the spec's pool where it states one. *Assurance* needs uncertain \
          parameters, which none of these specs declares. *Cost per extra exit* is the \
@@ -488,8 +587,8 @@ pub fn page(inputs: &[String], out: Option<&str>, g: &GallerySettings) -> Result
     let mut rows = Vec::with_capacity(files.len());
     for file in &files {
         let source = crate::source::SourceFile::read(file).map_err(|e| format!("{e}"))?;
-        let checked = crate::check::compile(&source)
-            .map_err(|e| format!("{:?}", miette::Report::new(e)))?;
+        let checked =
+            crate::check::compile(&source).map_err(|e| format!("{:?}", miette::Report::new(e)))?;
         rows.push(row(file, &checked.model, g).map_err(|e| format!("{file}: {}", e.0))?);
     }
     Ok(markdown(&rows, g, &command_line(inputs, out, g)))

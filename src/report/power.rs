@@ -202,11 +202,7 @@ pub fn text(report: &PowerReport) -> String {
             euro(e.cost),
             e.treated
         );
-        let _ = writeln!(
-            s,
-            "  break-even effect   {}",
-            pp(Some(e.break_even_effect))
-        );
+        let _ = writeln!(s, "  break-even effect   {}", pp(Some(e.break_even_effect)));
         let _ = writeln!(
             s,
             "  at effect {}: {:.1} extra exits, cost per extra exit {}, net saving {}",
