@@ -2,8 +2,10 @@
 //!
 //! Exit codes: 0 success, 1 the spec (or data) has errors, 2 the command line was wrong.
 
+mod analyze;
 mod check;
 mod gallery;
+mod simulate;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -32,6 +34,10 @@ enum Command {
     Power(power::PowerArgs),
     /// Render the gallery page of a set of specs (design, power, size needed, costs).
     Gallery(gallery::GalleryArgs),
+    /// Run the spec's analysis plan on a participant CSV, with balance and an assumption audit.
+    Analyze(analyze::AnalyzeArgs),
+    /// Simulate one trial and export its participant table as CSV.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Parses `args` and runs the chosen command; the exit code says whether it succeeded.
@@ -52,6 +58,8 @@ where
         Command::Check(args) => check::run(&args),
         Command::Power(args) => power::run(args),
         Command::Gallery(args) => gallery::run(&args),
+        Command::Analyze(args) => analyze::run(args),
+        Command::Simulate(args) => simulate::run(args),
     }
 }
 
