@@ -53,7 +53,9 @@ pub struct TrialModel {
     /// reports assurance (power averaged over this uncertainty) beside power at the central values.
     pub uncertain: Vec<UncertainParameter>,
     /// How the programme is delivered beyond the individual flows: clusters, inflow over time,
-    /// multi-category exits and costs (all optional; [`Delivery::default`] is none of them).
+    /// multi-category exits and costs (all optional; [`Delivery::default`] is none of them, and
+    /// is left out of the JSON form).
+    #[serde(skip_serializing_if = "Delivery::is_none")]
     pub delivery: Delivery,
 }
 
@@ -69,6 +71,13 @@ pub struct Delivery {
     pub exits: Vec<ArmExits>,
     /// Programme costs and savings, for the cost per extra exit and the break-even effect.
     pub costs: Option<CostModel>,
+}
+
+impl Delivery {
+    /// Whether the model uses none of the delivery features.
+    pub fn is_none(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// Cluster randomisation: participants in clusters of `size`, whole clusters allocated to arms,

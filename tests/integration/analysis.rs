@@ -92,6 +92,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind, sides: Sides) 
 /// `work` and a continuous `hours` outcome, and the given analyses.
 fn model(analyses: Vec<Analysis>) -> TrialModel {
     TrialModel {
+        delivery: Default::default(),
         name: "test".into(),
         follow_up_months: 12,
         reference_date: None,
@@ -153,6 +154,7 @@ fn model(analyses: Vec<Analysis>) -> TrialModel {
 fn table() -> ParticipantTable {
     let n = ARM.len();
     ParticipantTable {
+        cluster: Vec::new(),
         id: (1..=n as u64).collect(),
         arm: ARM.to_vec(),
         path: vec![0; n],
@@ -334,6 +336,7 @@ fn degenerate_tables_do_not_panic_or_give_nan_where_defined() {
     for t in [
         ParticipantTable::default(),
         ParticipantTable {
+            cluster: Vec::new(),
             arm: vec![0, 1],
             ..ParticipantTable::default()
         },
@@ -399,6 +402,7 @@ fn simulate(design: Design, reps: usize, seed: u64) -> (f64, f64) {
     let m = model(vec![primary]);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut t = ParticipantTable {
+        cluster: Vec::new(),
         covariates: vec![
             CovariateColumn::Categorical(Vec::new()),
             CovariateColumn::Numeric(Vec::new()),
@@ -653,6 +657,7 @@ mod properties {
             prop::collection::vec(value(), 0..40),
         )
             .prop_map(|(arm, sex, work, hours)| ParticipantTable {
+                cluster: Vec::new(),
                 id: (0..arm.len() as u64).collect(),
                 path: vec![0; arm.len()],
                 flags: vec![0; arm.len()],
