@@ -310,7 +310,11 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
     }
     if let Some(i) = &d.inflow {
         let counts: Vec<String> = i.per_period.iter().map(u32::to_string).collect();
-        let per = if i.period_months == 12 { "year" } else { "month" };
+        let per = if i.period_months == 12 {
+            "year"
+        } else {
+            "month"
+        };
         let _ = writeln!(
             w,
             "  inflow       {} per {per}; analysis at month {}",
@@ -363,7 +367,11 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
                 rate(m, &p.work)
             );
         }
-        for e in d.exits.iter().filter(|e| m.arms.get(e.arm).is_some_and(|x| x.name == a.name)) {
+        for e in d
+            .exits
+            .iter()
+            .filter(|e| m.arms.get(e.arm).is_some_and(|x| x.name == a.name))
+        {
             let parts: Vec<String> = e
                 .destinations
                 .iter()
