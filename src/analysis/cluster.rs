@@ -16,8 +16,9 @@
 //! Klar 2000, ch. 6). Clusters are weighted equally; with unequal sizes this stays valid but
 //! loses some efficiency.
 //!
-//! Without a cluster column (an empty [`ParticipantTable::cluster`]) every participant is its own
-//! cluster and the test is Student's t on the participants' values.
+//! Without a cluster column (an empty [`ParticipantTable::cluster`]) the clusters are unknown and
+//! the contrast is undefined (NaN statistic and p-value, never a rejection): falling back to
+//! participants would be exactly the naive test this one replaces.
 
 use std::collections::HashMap;
 
@@ -60,7 +61,11 @@ pub(super) fn cluster_test(
 ) -> ClusterTest {
     scratch.index.clear();
     scratch.cells.clear();
-    let values = table.outcomes.get(outcome).map_or(&[][..], Vec::as_slice);
+    let values = if table.cluster.len() == table.arm.len() {
+        table.outcomes.get(outcome).map_or(&[][..], Vec::as_slice)
+    } else {
+        &[][..]
+    };
     let (treatment, control) = (analysis.treatment as u32, analysis.control as u32);
     for (i, (&arm, &value)) in table.arm.iter().zip(values).enumerate() {
         let side = if arm == treatment {
@@ -73,12 +78,7 @@ pub(super) fn cluster_test(
         if value.is_nan() || !keep(i) {
             continue;
         }
-        // Without a cluster column each participant is a cluster of one.
-        let code = if table.cluster.is_empty() {
-            i as u32
-        } else {
-            table.cluster[i]
-        };
+        let code = table.cluster[i];
         let next = scratch.cells.len();
         let slot = *scratch.index.entry(code).or_insert(next);
         if slot == next {

@@ -257,6 +257,11 @@ fn cluster_t_matches_scipy_on_cluster_proportions() {
         );
         assert_eq!(c.df, Some(4.0));
     }
+    // Without the cluster column the clusters are unknown: no test, never a rejection.
+    t.cluster.clear();
+    let r = run_plan(&model, &t);
+    let c = &r.analyses[0].contrasts[0];
+    assert!(c.p_value.is_nan() && !c.reject, "{c:?}");
 }
 
 /// Under the null (both arms 20 %, cohorts of 21, ICC 0.05), the cluster-level test rejects at
