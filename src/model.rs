@@ -91,6 +91,9 @@ pub struct Clusters {
     pub icc: f64,
     /// What the spec calls a cluster (`cohort`, `group`), for reports.
     pub label: String,
+    /// The participant CSV's column with each participant's cluster (`cluster "cohort_id"` in
+    /// the data block), if declared.
+    pub data_column: Option<String>,
 }
 
 /// Inflow over time: intakes per period (ramp-up, or intake rounds) and one analysis date.

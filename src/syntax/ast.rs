@@ -668,6 +668,8 @@ pub enum DataItem {
     Decimal(bool, Span),
     /// `allow exclusions`
     AllowExclusions(Span),
+    /// `cluster "column"`: each participant's cluster, for a cluster-randomised design
+    Cluster(Str, Span),
 }
 
 impl DataItem {
@@ -682,7 +684,8 @@ impl DataItem {
             | Self::Path(_, _, s)
             | Self::Delimiter(_, s)
             | Self::Decimal(_, s)
-            | Self::AllowExclusions(s) => *s,
+            | Self::AllowExclusions(s)
+            | Self::Cluster(_, s) => *s,
         }
     }
 }

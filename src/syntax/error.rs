@@ -340,6 +340,8 @@ impl Rule {
             Rule::exit_dest => "a destination such as `werkom: 24%`",
             Rule::m_exited => "`exited to <destination> by month N`",
             Rule::kw_icc => "`icc`",
+            Rule::kw_cluster => "`cluster`",
+            Rule::d_cluster => "`cluster \"column\"`",
             Rule::kw_inflow => "`inflow`",
             Rule::kw_year => "`year`",
             Rule::kw_exits => "`exits`",

@@ -35,7 +35,43 @@ pub(super) fn clusters(cx: &mut Cx<'_>, a: Option<&ast::Assignment>) -> Option<O
         size: size?,
         icc: icc_value?,
         label: label.name.clone(),
+        data_column: None,
     }))
+}
+
+/// `cluster "column"` of the data block: only for a design with clusters, given once.
+pub(super) fn cluster_column(
+    cx: &mut Cx<'_>,
+    data: Option<&ast::Data>,
+    clusters: &mut Option<Clusters>,
+) -> bool {
+    let Some(data) = data else { return true };
+    let mut first: Option<crate::source::Span> = None;
+    for item in &data.items {
+        let ast::DataItem::Cluster(col, s) = item else {
+            continue;
+        };
+        if let Some(f) = first {
+            cx.duplicate("the cluster column", f, *s);
+            return false;
+        }
+        first = Some(*s);
+        match clusters {
+            Some(c) => c.data_column = Some(col.text.clone()),
+            None => {
+                let e = cx
+                    .diag(
+                        Kind::Conflict,
+                        "the data give a cluster column, but the design randomises no clusters",
+                    )
+                    .label(*s, "cluster column")
+                    .help("randomise clusters in the assignment: `randomise 1:1 by cohort of 22, icc 5%`");
+                cx.push(e);
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// `inflow 80, 70, 50 per year, analysis at month 36`.

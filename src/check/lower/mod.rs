@@ -535,6 +535,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
     let sample = single(cx, "`sample`", samples);
     let emp = single(cx, "the `employment` block", emps);
     let data = single(cx, "the `data` block", datas);
+    let datas_block = data.map(|(d, _)| d);
 
     // Unique names.
     let arms = dedup(cx, "arm", arms, |a| &a.name);
@@ -749,7 +750,10 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         .as_ref()
         .is_some_and(|e| delivery::check_exit_measures(cx, &names, &measures, e));
     let costs = delivery::costs(cx, &costs, &analyses);
-    let clusters = clusters?;
+    let mut clusters = clusters?;
+    if !delivery::cluster_column(cx, datas_block, &mut clusters) {
+        return None;
+    }
     if clusters.is_none()
         && let Some(a) = analyses.iter().find(|a| {
             a.tests

@@ -506,6 +506,8 @@ pub(super) fn data_mapping(
                 }
                 decimal = Some((*c, s));
             }
+            // Read by the delivery lowering (`delivery::cluster_column`).
+            DataItem::Cluster(..) => {}
             DataItem::AllowExclusions(_) => {
                 if let Some(f) = allow {
                     cx.duplicate("`allow exclusions`", f, s);
