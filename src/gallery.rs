@@ -301,56 +301,16 @@ pub fn row(file: &str, model: &TrialModel, g: &GallerySettings) -> Result<Galler
     })
 }
 
-/// Scenario keys of the assurance streams (one per replicate, far from ordinary runs).
-const ASSURANCE_SCENARIO: u64 = 0xA55_0000_0000;
-
-/// Assurance: each replicate draws every uncertain value from its belief (clamped to its
-/// admitted range), then simulates one trial; the share of trials whose first analysis
-/// rejects. `None` without beliefs.
+/// Assurance of the first analysis at the spec's size over the spec's beliefs
+/// ([`crate::design::assurance::run_assurance`]); `None` without beliefs.
 fn assurance(model: &TrialModel, g: &GallerySettings) -> Result<Option<(f64, f64)>, SimError> {
-    if model.uncertain.is_empty() {
+    if model.uncertain.is_empty() || model.analyses.is_empty() {
         return Ok(None);
     }
-    let mut hits = 0u64;
-    for r in 0..g.replicates {
-        let scenario = ASSURANCE_SCENARIO + r;
-        let mut rng = crate::sim::rng::replicate_rng(g.seed, scenario, u64::MAX);
-        let mut m = model.clone();
-        for u in &model.uncertain {
-            let v = draw(&u.distribution, &mut rng).clamp(0.0, 1.0);
-            crate::params::set(&mut m, &u.parameter, v).map_err(|e| SimError(e.to_string()))?;
-        }
-        let one = PowerSettings {
-            seed: g.seed,
-            replicates: 1,
-            n_per_arm: None,
-            scenario,
-        };
-        let report = run_power(&m, &one, &|_| {})?;
-        hits += u64::from(report.analyses.first().is_some_and(|a| a.power > 0.5));
-    }
-    let a = hits as f64 / g.replicates as f64;
-    Ok(Some((a, (a * (1.0 - a) / g.replicates as f64).sqrt())))
-}
-
-/// One draw from a belief (uniform, normal or fixed; other forms give their centre).
-fn draw<R: rand::Rng + ?Sized>(d: &crate::model::Distribution, rng: &mut R) -> f64 {
-    use crate::model::Distribution as D;
-    let u = |rng: &mut R| ((rng.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64;
-    match d {
-        D::Uniform { low, high } => low + (high - low) * u(rng),
-        D::Normal { mean, sd } => {
-            // Box–Muller.
-            let (a, b) = (u(rng), u(rng));
-            mean + sd * (-2.0 * a.ln()).sqrt() * (std::f64::consts::TAU * b).cos()
-        }
-        D::Fixed { value } => *value,
-        D::LogNormal { median, .. } => *median,
-        D::Categorical { levels } => levels
-            .iter()
-            .map(|l| l.value.unwrap_or(0.0) * l.probability)
-            .sum(),
-    }
+    let r =
+        crate::design::assurance::run_assurance(model, 0, &model.uncertain, g.seed, g.replicates)
+            .map_err(|e| SimError(e.message))?;
+    Ok(Some((r.assurance, r.mc_se)))
 }
 
 /// Above this many per arm, a z test's size is taken from the normal approximation (accurate
@@ -581,7 +541,7 @@ pub fn markdown(rows: &[GalleryRow], g: &GallerySettings, command: &str) -> Stri
          *Candidates to screen* is that size over all arms divided by the share passing \
          selection, against the spec's pool where it states one. *Assurance* is the power at the \
          spec's size averaged over its beliefs about uncertain values (`20% ~ uniform(10%, \
-         30%)`): each replicate draws the values, then simulates one trial. *Cost per extra exit* is the \
+         30%)`), as `trialsim power` reports it. *Cost per extra exit* is the \
          programme's cost over the extra exits at the simulated effect, with the interval a \
          trial of this size would report; *break-even* is the effect at which the savings \
          (€14,000 per benefit-year) pay for the programme.\n",

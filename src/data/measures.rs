@@ -13,7 +13,8 @@ pub fn last_month(measure: &Measure) -> Option<u32> {
         Measure::EmployedAt { month, .. } | Measure::Hours { month } => Some(month),
         Measure::WorkedWithin { within, .. } => Some(within),
         Measure::Durable { month, .. } => Some(month),
-        Measure::BenefitEnded { .. }
+        Measure::Wage { .. }
+        | Measure::BenefitEnded { .. }
         | Measure::ExitedTo { .. }
         | Measure::DirectBinary
         | Measure::DirectContinuous => None,
@@ -58,7 +59,8 @@ pub fn from_hours(measure: &Measure, hours: &[f64]) -> Option<f64> {
             }
             if undecided { None } else { Some(1.0) }
         }
-        Measure::BenefitEnded { .. }
+        Measure::Wage { .. }
+        | Measure::BenefitEnded { .. }
         | Measure::ExitedTo { .. }
         | Measure::DirectBinary
         | Measure::DirectContinuous => None,

@@ -45,6 +45,15 @@ impl Simulator<'_> {
         {
             return None;
         }
+        if matches!(measure, Measure::Wage { .. }) {
+            // A wage is drawn per job, independently of everything else: among those in work
+            // it has the wage distribution's moments in every arm and subgroup.
+            let (m1, m2) = self.wage.as_ref()?.moments();
+            return Some(Moments {
+                mean: m1,
+                variance: (m2 - m1 * m1).max(0.0),
+            });
+        }
         if matches!(measure, Measure::DirectBinary | Measure::DirectContinuous) {
             return match plan.direct.get(outcome)?.as_ref()? {
                 DirectSampler::Binary(p) => Some(Moments {
@@ -99,6 +108,15 @@ impl Simulator<'_> {
                 by = Some(v);
             }
         }
+        // Path shares that depend on a covariate: the same one, or the profile cannot be exact.
+        for &(a, _) in &targets {
+            if let Some(b) = &self.arms[a].path_by {
+                if by.is_some_and(|v| v != b.var) {
+                    return None;
+                }
+                by = Some(b.var);
+            }
+        }
         let levels: Vec<(u32, f64)> = match (by, subgroup) {
             (None, _) => vec![(0, 1.0)],
             (Some(v), Some((sv, l))) if v == sv => vec![(l as u32, 1.0)],
@@ -113,12 +131,12 @@ impl Simulator<'_> {
             let path = &self.arms[a].paths[p];
             (path.delay, path.c_for(level))
         };
-        let shares = |r: &crate::model::ProcessRef| -> Vec<(usize, f64)> {
+        let shares = |r: &crate::model::ProcessRef, level: u32| -> Vec<(usize, f64)> {
             let t = &self.arms[r.arm];
             match r.path {
                 Some(p) => vec![(p.min(t.paths.len() - 1), 1.0)],
                 None if t.paths.len() == 1 => vec![(0, 1.0)],
-                None => t.path_shares.iter().copied().enumerate().collect(),
+                None => t.shares_at(level).iter().copied().enumerate().collect(),
             }
         };
         let mut out = Vec::new();
@@ -128,7 +146,7 @@ impl Simulator<'_> {
             }
             let d = plan.dropout.as_ref().map_or(0.0, |x| x.0);
             if let Some((_, to, ..)) = plan.dropout.as_ref().map(|x| (x.0, &x.1)) {
-                for (tp, s) in shares(to) {
+                for (tp, s) in shares(to, level) {
                     let (delay, c) = c_of(to.arm, tp, level);
                     let mut sched = Schedule::new();
                     sched.push(1 + delay, c);
@@ -141,7 +159,7 @@ impl Simulator<'_> {
             let own: Vec<(usize, f64)> = if plan.paths.len() == 1 {
                 vec![(0, 1.0)]
             } else {
-                plan.path_shares.iter().copied().enumerate().collect()
+                plan.shares_at(level).iter().copied().enumerate().collect()
             };
             let mut pauses = vec![(0u32, 1.0)];
             if let Some((e, max)) = plan.exemption
@@ -162,7 +180,7 @@ impl Simulator<'_> {
                                 weight: w * (1.0 - x),
                                 sched: base,
                             });
-                            for (tp, s) in shares(to) {
+                            for (tp, s) in shares(to, level) {
                                 let (dt, ct) = c_of(to.arm, tp, level);
                                 let mut sched = base;
                                 sched.push(after + 1, 0.0);
@@ -256,9 +274,10 @@ impl Simulator<'_> {
                 }
                 bin(1.0 - cu - ce)
             }
-            Measure::DirectBinary | Measure::DirectContinuous | Measure::ExitedTo { .. } => {
-                (f64::NAN, f64::NAN)
-            }
+            Measure::Wage { .. }
+            | Measure::DirectBinary
+            | Measure::DirectContinuous
+            | Measure::ExitedTo { .. } => (f64::NAN, f64::NAN),
         }
     }
 }

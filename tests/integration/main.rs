@@ -6,11 +6,13 @@ mod analyze_cli;
 #[allow(dead_code)]
 mod common;
 mod data;
+mod design;
 mod engine;
 mod examples;
 mod gallery;
 mod language;
 mod language_fuzz;
+mod reach;
 mod roundtrip;
 mod stats;
 mod svg;
