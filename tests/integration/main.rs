@@ -3,7 +3,6 @@
 
 mod analysis;
 mod analyze_cli;
-#[allow(dead_code)]
 mod common;
 mod data;
 mod design;
@@ -12,6 +11,7 @@ mod examples;
 mod gallery;
 mod language;
 mod language_fuzz;
+mod params;
 mod reach;
 mod roundtrip;
 mod stats;
