@@ -351,7 +351,7 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
     if let Some(c) = &d.costs {
         let _ = writeln!(
             w,
-            "  costs        EUR {} fixed + EUR {} per participant; EUR {} saved per benefit-year, {} years per exit",
+            "  costs        EUR {} fixed + EUR {} per participant; EUR {} saved per benefit-year; {} benefit-years avoided per exit",
             num(c.fixed),
             num(c.per_participant),
             num(c.saving_per_benefit_year),

@@ -6,6 +6,7 @@
 //! Tolerances are 3 Monte Carlo standard errors computed from the number of simulated
 //! participants (times the design effect for clustered outcomes).
 
+use crate::common::{run, trialsim};
 use trialsim::analysis::run_plan;
 use trialsim::gallery::{GallerySettings, page};
 use trialsim::model::{Analysis, Correction, Sides, TestKind, TrialModel};
@@ -398,4 +399,34 @@ fn gallery_page_is_up_to_date() {
         "specs/gallery/README.md is stale; regenerate it with\n  {}",
         trialsim::gallery::command_line(&inputs, Some("specs/gallery/README.md"), &settings)
     );
+}
+
+#[test]
+fn gallery_command_prints_a_page_and_check_flags_a_stale_one() {
+    let out = run(trialsim().args([
+        "gallery",
+        "specs/gallery/fip-sittard-geleen.trial",
+        "--reps",
+        "20",
+    ]));
+    assert_eq!(out.status, Some(0), "{out}");
+    assert!(
+        out.stdout.contains("| FIP Sittard-Geleen (300 vs 300) |"),
+        "{out}"
+    );
+    assert!(out.stdout.contains("--seed 2019 --reps 20"), "{out}");
+    // A page that is not the generated one is stale.
+    let stale = run(trialsim().args([
+        "gallery",
+        "specs/gallery/fip-sittard-geleen.trial",
+        "--reps",
+        "20",
+        "--out",
+        "specs/gallery/fip-sittard-geleen.trial",
+        "--check",
+    ]));
+    assert_eq!(stale.status, Some(1), "{stale}");
+    assert!(stale.stderr.contains("stale"), "{stale}");
+    let bad = run(trialsim().args(["gallery", "specs/gallery", "--reps", "0"]));
+    assert_eq!(bad.status, Some(2), "{bad}");
 }
