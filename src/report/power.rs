@@ -36,6 +36,7 @@ fn test_name(t: TestKind) -> &'static str {
         TestKind::UnpooledZ => "unpooled z",
         TestKind::FisherExact => "Fisher's exact",
         TestKind::WelchT => "Welch t",
+        TestKind::ClusterT => "cluster-level t",
     }
 }
 
@@ -220,6 +221,41 @@ pub fn text(report: &PowerReport) -> String {
             s,
             "  top-up: {} per arm in month {} of intake, excluded from the analysis (counted, not simulated){extra}",
             t.per_arm, t.month
+        );
+    }
+    if let Some(e) = &report.economics {
+        let euro = |x: f64| format!("€{x:.0}");
+        let cpe = |x: Option<f64>| x.map_or_else(|| "unbounded".to_string(), euro);
+        let _ = writeln!(s, "\ncosts and savings ({})", e.analysis);
+        let _ = writeln!(
+            s,
+            "  programme cost      {} for {:.0} treated",
+            euro(e.cost),
+            e.treated
+        );
+        let _ = writeln!(s, "  break-even effect   {}", pp(Some(e.break_even_effect)));
+        let _ = writeln!(
+            s,
+            "  at effect {}: {:.1} extra exits, cost per extra exit {}, net saving {}",
+            pp(Some(e.effect)),
+            e.extra_exits,
+            cpe(e.cost_per_extra_exit),
+            euro(e.net_saving)
+        );
+        let _ = writeln!(
+            s,
+            "  simulation interval (95%): effect {} to {}, net saving {} to {}, cost per extra exit {} to {}",
+            pp(Some(e.effect_interval.0)),
+            pp(Some(e.effect_interval.1)),
+            euro(e.net_saving_interval.0),
+            euro(e.net_saving_interval.1),
+            cpe(e.cost_per_extra_exit_interval.0),
+            cpe(e.cost_per_extra_exit_interval.1)
+        );
+        let _ = writeln!(
+            s,
+            "  replicates reaching break-even: {}",
+            pct(e.p_break_even)
         );
     }
     if !report.expectations.is_empty() {
