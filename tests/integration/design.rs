@@ -179,7 +179,8 @@ fn sweep_point_equals_power_at_the_same_value_and_seed() {
 fn sweep_command_equals_power_command() {
     let json = |args: &[&str]| -> serde_json::Value {
         let out = run(trialsim().args(args));
-        assert_eq!(out.status, Some(0), "{out}");
+        // `power` exits 1 when the spec's expectation fails at this sample size.
+        assert!(matches!(out.status, Some(0 | 1)), "{out}");
         serde_json::from_str(&out.stdout).expect("JSON")
     };
     let sweep = json(&[
