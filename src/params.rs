@@ -85,6 +85,36 @@ pub struct Param {
     pub kind: ParamKind,
 }
 
+/// The rest path's per-level shares once path `target`'s overall share becomes `value`:
+/// `None` when the rest path's share does not vary by level.
+fn rest_by_level(
+    paths: &[crate::model::SubPath],
+    rest: usize,
+    target: usize,
+    value: f64,
+) -> Option<Vec<Option<f64>>> {
+    let by = paths.get(rest)?.share_by.as_ref()?;
+    Some(
+        (0..by.probabilities.len())
+            .map(|l| {
+                let taken: f64 = paths
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != rest)
+                    .map(|(i, p)| {
+                        let own = if i == target { value } else { p.share };
+                        p.share_by
+                            .as_ref()
+                            .and_then(|b| b.probabilities.get(l).copied().flatten())
+                            .unwrap_or(own)
+                    })
+                    .sum();
+                Some(1.0 - taken)
+            })
+            .collect(),
+    )
+}
+
 /// Every numeric parameter of `model` that can be varied, in a stable order.
 pub fn list(model: &TrialModel) -> Vec<Param> {
     let mut params = Vec::new();
@@ -286,10 +316,28 @@ pub fn set(model: &mut TrialModel, path: &str, value: f64) -> Result<(), ParamEr
                         .filter(|(i, _)| *i != target && Some(*i) != rest)
                         .map(|(_, p)| p.share)
                         .sum();
+                    // Shares by level: the rest path follows at every level, too.
+                    let rest_by = match rest {
+                        Some(r) => rest_by_level(&arm.paths, r, target, value),
+                        None => None,
+                    };
+                    if rest_by
+                        .as_ref()
+                        .is_some_and(|v| v.iter().any(|x| x.is_some_and(|x| x < -1e-12)))
+                    {
+                        return Err(out_of_range(
+                            "at most what the other paths leave at every level of the covariate the shares depend on",
+                        ));
+                    }
                     match rest {
                         Some(r) if others + value <= 1.0 + 1e-12 => {
                             arm.paths[target].share = value;
                             arm.paths[r].share = (1.0 - others - value).max(0.0);
+                            if let (Some(by), Some(levels)) = (&mut arm.paths[r].share_by, rest_by)
+                            {
+                                by.probabilities =
+                                    levels.into_iter().map(|x| x.map(|x| x.max(0.0))).collect();
+                            }
                         }
                         Some(_) => return Err(out_of_range("at most what the other paths leave")),
                         None => {

@@ -11,6 +11,7 @@ mod engine;
 mod examples;
 mod language;
 mod language_fuzz;
+mod reach;
 mod roundtrip;
 mod stats;
 mod svg;
