@@ -245,6 +245,35 @@ fn waterfall_of_the_almere_plan_goes_from_guided_clients_to_the_planned_effect()
     assert_eq!(w.steps[2].label, "ITT effect");
 }
 
+#[test]
+fn waterfall_of_the_observed_almere_flows_starts_at_the_guided_clients() {
+    let model = spec_model("specs/almere-45plus-observed.trial");
+    let w = explain(&model, 0, 2017, 64).expect("runs");
+    // Guided clients: 25 % find work within 12 months and keep it (no job loss), so 25 % are in
+    // work at month 12; control: 7 % within 18 months at a constant hazard, so 1 − 0.93^(12/18)
+    // by month 12.
+    let control = 1.0 - 0.93_f64.powf(12.0 / 18.0);
+    assert!(
+        (w.steps[0].effect - (0.25 - control)).abs() < 1e-9,
+        "{:?}",
+        w.steps[0]
+    );
+    // Every later mechanism of this spec lowers the effect, and the last bar is the ITT effect
+    // the power report compares estimates with.
+    for pair in w.steps.windows(2).take(w.steps.len() - 2) {
+        assert!(pair[1].effect < pair[0].effect, "{pair:?}");
+    }
+    let settings = PowerSettings {
+        seed: 1,
+        replicates: 64,
+        n_per_arm: None,
+        scenario: 0,
+    };
+    let power = run_power(&model, &settings, &|_| {}).expect("runs");
+    let itt = power.analyses[0].contrasts[0].true_effect.expect("exact");
+    assert!((w.steps[w.steps.len() - 1].effect - itt).abs() < 1e-12);
+}
+
 fn svg_texts(svg: &str) -> Vec<String> {
     let document = roxmltree::Document::parse(svg).expect("the SVG is well-formed XML");
     assert_eq!(document.root_element().tag_name().name(), "svg");
