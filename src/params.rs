@@ -240,7 +240,16 @@ pub fn get(model: &TrialModel, path: &str) -> Result<Param, ParamError> {
 }
 
 /// Sets the parameter at `path` to `value`, keeping the model valid.
+///
+/// Either the whole change is made or, on an error, the model is left as it was.
 pub fn set(model: &mut TrialModel, path: &str, value: f64) -> Result<(), ParamError> {
+    let mut changed = model.clone();
+    apply(&mut changed, path, value)?;
+    *model = changed;
+    Ok(())
+}
+
+fn apply(model: &mut TrialModel, path: &str, value: f64) -> Result<(), ParamError> {
     let param = get(model, path)?;
     check_range(path, value, param.kind)?;
     let out_of_range = |expected| ParamError::OutOfRange {
@@ -316,7 +325,24 @@ pub fn set(model: &mut TrialModel, path: &str, value: f64) -> Result<(), ParamEr
                         .filter(|(i, _)| *i != target && Some(*i) != rest)
                         .map(|(_, p)| p.share)
                         .sum();
-                    // Shares by level: the rest path follows at every level, too.
+                    // Shares that differ by level keep their proportions to the path's share
+                    // (so a share of 0 removes the path at every level), and the rest path
+                    // follows at every level, too.
+                    let old_share = arm.paths[target].share;
+                    if let Some(by) = arm.paths[target].share_by.as_mut() {
+                        for level in by.probabilities.iter_mut().flatten() {
+                            *level = if old_share > 0.0 {
+                                *level * value / old_share
+                            } else {
+                                value
+                            };
+                            if *level > 1.0 + 1e-12 {
+                                return Err(out_of_range(
+                                    "small enough that the share at every level of the covariate stays at most 100 %",
+                                ));
+                            }
+                        }
+                    }
                     let rest_by = match rest {
                         Some(r) => rest_by_level(&arm.paths, r, target, value),
                         None => None,

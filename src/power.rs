@@ -261,6 +261,21 @@ pub fn run_power(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<PowerReport, SimError> {
     validate(settings)?;
+    // A design without a sample or a pool is simulated at the size its expectations name.
+    let mut settings = *settings;
+    if settings.n_per_arm.is_none() && model.sample.is_none() && model.population.pool.is_none() {
+        let mut sizes: Vec<u32> = model
+            .expectations
+            .iter()
+            .filter_map(|e| e.n_per_arm)
+            .collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        if let [n] = sizes[..] {
+            settings.n_per_arm = Some(n);
+        }
+    }
+    let settings = &settings;
     let sim = Simulator::new(
         model,
         SimOptions {
@@ -336,7 +351,12 @@ fn expectation(model: &TrialModel, ei: usize, from: &PowerReport) -> Expectation
         (Metric::Coverage, Some(c)) => (c.coverage, c.coverage_mc_se),
         (_, None) => (None, None),
     };
-    let passed = estimate.is_some_and(|x| e.op.holds(x, e.value));
+    let exact = match (e.metric, first) {
+        (Metric::Power, Some(c)) => c.exact_power,
+        _ => None,
+    };
+    let (verdict, judged_on) = judge(e.op, e.value, exact, estimate, mc_se);
+    let passed = verdict != Verdict::NotMet;
     let metric = match e.metric {
         Metric::Power => "power",
         Metric::Coverage => "coverage",
@@ -357,8 +377,43 @@ fn expectation(model: &TrialModel, ei: usize, from: &PowerReport) -> Expectation
         n_per_arm: e.n_per_arm,
         estimate,
         mc_se,
+        exact,
+        verdict,
+        judged_on,
         passed,
     }
+}
+
+/// Judges `quantity <op> bound`. Where the exact value is known it decides, free of Monte Carlo
+/// noise. Otherwise the simulated estimate decides only when its whole 95 % Monte Carlo interval
+/// lies on one side of the bound; an interval that straddles the bound is undecided, because
+/// more replicates could still turn the verdict either way.
+fn judge(
+    op: Comparison,
+    bound: f64,
+    exact: Option<f64>,
+    estimate: Option<f64>,
+    mc_se: Option<f64>,
+) -> (Verdict, Judgement) {
+    if let Some(x) = exact {
+        let verdict = if op.holds(x, bound) {
+            Verdict::Met
+        } else {
+            Verdict::NotMet
+        };
+        return (verdict, Judgement::Exact);
+    }
+    let Some(x) = estimate else {
+        return (Verdict::NotMet, Judgement::Simulation);
+    };
+    let half = 1.96 * mc_se.unwrap_or(0.0);
+    let (low, high) = (x - half, x + half);
+    let verdict = match (op.holds(low, bound), op.holds(high, bound)) {
+        (true, true) => Verdict::Met,
+        (false, false) => Verdict::NotMet,
+        _ => Verdict::Undecided,
+    };
+    (verdict, Judgement::Simulation)
 }
 
 fn fmt_pct(x: f64) -> String {
@@ -555,9 +610,14 @@ fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsRepo
             mean_largest_intake: largest,
             over_capacity: acc.over_capacity as f64 / r,
             months_to_take_in: rate.filter(|&x| x > 0.0).map(|x| (largest / x).ceil()),
+            intakes_per_month: rate.filter(|&x| x > 0.0),
         }
     });
-    FlowsReport { arms, capacity }
+    FlowsReport {
+        arms,
+        capacity,
+        top_up: model.assignment.top_up.clone(),
+    }
 }
 
 /// Closed-form (normal) and exact power for a single two-arm contrast with fixed arm sizes.
@@ -649,12 +709,17 @@ fn closed_forms(
 ///                "baseline_employed",
 ///                "paths": [{"name", "planned_share", "share"}],
 ///                "employment": [{"month", "found_work_within", "employed_at"}] }],
-///     "capacity": {"slots", "mean_largest_intake", "over_capacity", "months_to_take_in"} | null
+///     "capacity": {"slots", "mean_largest_intake", "over_capacity", "months_to_take_in",
+///                  "intakes_per_month"} | null,
+///     "top_up": {"per_arm", "month", "excluded"} | null
 ///   },
 ///   "expectations": [{ "text", "analysis", "metric": "power" | "coverage", "op", "value",
 ///                      "n_per_arm": integer | null, "estimate": number | null,
-///                      "mc_se": number | null, "passed": bool }],
-///   "passed": bool                  all expectations hold (the exit code is 1 otherwise)
+///                      "mc_se": number | null, "exact": number | null,
+///                      "verdict": "met" | "not_met" | "undecided",
+///                      "judged_on": "exact" | "simulation",
+///                      "passed": bool }],      false only when not met
+///   "passed": bool                  no expectation is contradicted (the exit code is 1 otherwise)
 /// }
 /// ```
 ///
@@ -768,6 +833,9 @@ pub struct FlowsReport {
     pub arms: Vec<ArmFlows>,
     /// Capacity, if declared.
     pub capacity: Option<CapacityFlows>,
+    /// The top-up cohort, if declared: counted here, not simulated, since it is excluded from
+    /// the analysis and each clock starts at its own intake.
+    pub top_up: Option<crate::model::TopUp>,
 }
 
 /// Realised flows of one arm.
@@ -827,6 +895,30 @@ pub struct CapacityFlows {
     pub over_capacity: f64,
     /// Months to take the largest arm in at the declared intake rate.
     pub months_to_take_in: Option<f64>,
+    /// The declared intake rate, if any.
+    pub intakes_per_month: Option<f64>,
+}
+
+/// Whether an expectation holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// It holds.
+    Met,
+    /// It does not hold.
+    NotMet,
+    /// The Monte Carlo interval straddles the bound: more replicates are needed to tell.
+    Undecided,
+}
+
+/// What an expectation's verdict rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Judgement {
+    /// The exact value (no Monte Carlo error).
+    Exact,
+    /// The simulated estimate's 95 % Monte Carlo interval.
+    Simulation,
 }
 
 /// The verdict on one `expect`.
@@ -848,13 +940,41 @@ pub struct ExpectationResult {
     pub estimate: Option<f64>,
     /// Its Monte Carlo standard error.
     pub mc_se: Option<f64>,
-    /// Whether it holds (judged on the estimate).
+    /// Exact value of the quantity, where one exists (power of two proportions).
+    pub exact: Option<f64>,
+    /// Whether the expectation is met.
+    pub verdict: Verdict,
+    /// What decided the verdict.
+    pub judged_on: Judgement,
+    /// Whether it is not contradicted (met or undecided); the exit code is 1 otherwise.
     pub passed: bool,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_exact_value_decides_where_there_is_one() {
+        let judged = judge(Comparison::Ge, 0.8, Some(0.7965), Some(0.83), Some(0.001));
+        assert_eq!(judged, (Verdict::NotMet, Judgement::Exact));
+        let judged = judge(Comparison::Ge, 0.8, Some(0.801), Some(0.70), Some(0.001));
+        assert_eq!(judged, (Verdict::Met, Judgement::Exact));
+    }
+
+    #[test]
+    fn a_simulated_estimate_decides_only_outside_its_monte_carlo_interval() {
+        let sim = |estimate: f64| judge(Comparison::Ge, 0.8, None, Some(estimate), Some(0.004)).0;
+        // 1.96 × 0.004 = 0.00784 either side of the estimate.
+        assert_eq!(sim(0.8079), Verdict::Met);
+        assert_eq!(sim(0.8077), Verdict::Undecided);
+        assert_eq!(sim(0.7923), Verdict::Undecided);
+        assert_eq!(sim(0.7921), Verdict::NotMet);
+        assert_eq!(
+            judge(Comparison::Ge, 0.8, None, None, None).0,
+            Verdict::NotMet
+        );
+    }
     use crate::sim::fixtures::almere_plan;
 
     fn settings(seed: u64, replicates: u64) -> PowerSettings {

@@ -75,7 +75,7 @@ fn only_main_path(arm: &mut Arm) {
     let main = main_path(arm);
     for (i, p) in arm.paths.iter_mut().enumerate() {
         p.share = if i == main { 1.0 } else { 0.0 };
-        // Per-level shares would override the arm-wide one.
+        // Shares that differ by level go too: everyone takes the main path at every level.
         p.share_by = None;
     }
 }
@@ -119,13 +119,8 @@ fn stages(model: &TrialModel, treatment: usize) -> Vec<(String, String, String, 
                 for (i, p) in declared.paths.iter().enumerate() {
                     if i != main {
                         names.push(p.name.replace('_', " "));
-                        let by = p
-                            .share_by
-                            .as_ref()
-                            .and_then(|b| spec.population.variables.get(b.variable))
-                            .map_or_else(String::new, |v| format!(" by {}", v.name));
                         labels.push(format!(
-                            "{} {}{by} ({} work)",
+                            "{} {} ({} work)",
                             p.name.replace('_', " "),
                             pct(p.share),
                             pct(p.work.probability)

@@ -60,14 +60,9 @@ pub fn size_text(r: &SizeReport) -> String {
         .zip(&r.arm_sizes)
         .map(|(a, n)| format!("{a} {n}"))
         .collect();
-    let unit = if r.ratio.iter().all(|&w| w == 1) {
-        "per arm"
-    } else {
-        "per ratio unit"
-    };
     let _ = writeln!(
         s,
-        "simulated answer   {} {unit} ({})",
+        "simulated answer   {} per arm ({})",
         r.n_per_arm,
         sizes.join(", ")
     );
@@ -82,7 +77,7 @@ pub fn size_text(r: &SizeReport) -> String {
         last
     );
     if let Some(b) = r.power_below {
-        let _ = writeln!(s, "  at {} {unit}    {}", r.n_per_arm - 1, p4(b));
+        let _ = writeln!(s, "  at {} per arm    {}", r.n_per_arm - 1, p4(b));
     }
     match (r.closed_form_n_per_arm, r.closed_form_n_unrounded) {
         (Some(n), Some(u)) => {
@@ -106,7 +101,7 @@ pub fn size_text(r: &SizeReport) -> String {
             let _ = writeln!(s, "exact power        n/a");
         }
     }
-    let _ = writeln!(s, "\nevaluations (n {unit}: power, replicates)");
+    let _ = writeln!(s, "\nevaluations (n per arm: power, replicates)");
     for e in &r.evaluations {
         let _ = writeln!(
             s,
@@ -604,7 +599,7 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
     }
     let rule = match &model.assignment.rule {
         AssignmentRule::Parity { even, odd, id } => format!(
-            "by the parity of the last digit of their {id} (even → {}, odd → {}), so arm sizes vary",
+            "by the parity of the last digit of `{id}` (even → {}, odd → {}), so arm sizes vary",
             arm_names.get(*even).unwrap_or(&"?"),
             arm_names.get(*odd).unwrap_or(&"?")
         ),
@@ -819,7 +814,7 @@ fn measure_words(m: &crate::model::Measure) -> String {
             min_hours,
         } => format!("≥ {min_hours} h in each of {consecutive} months ending at month {month}"),
         M::Hours { month } => format!("hours at month {month}"),
-        M::Wage { month } => format!("hourly wage at month {month}, among those in work"),
+        M::Wage { month } => format!("hourly wage at month {month} (among those in work)"),
         M::BenefitEnded { month } => format!("benefit ended by month {month}"),
         M::DirectBinary => "binary".into(),
         M::DirectContinuous => "continuous".into(),

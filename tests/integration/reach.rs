@@ -180,9 +180,41 @@ fn sweeping_a_share_keeps_the_levels_consistent() {
     let mut m = load("specs/almere-45plus-observed.trial");
     trialsim::params::set(&mut m, "arm.experiment.team_zorg.share", 0.4).expect("settable");
     let guided = m.arms[0].paths[1].share_by.as_ref().expect("by level");
-    let want = [1.0 - 0.354, 0.75, 0.6];
+    // Level shares keep their proportion to the path's share (29.3 % in the spec), so the
+    // sweep moves Team Zorg for every background; the rest path takes what is left per level.
+    let scale = 0.4 / 0.293;
+    let want = [1.0 - 0.354 * scale, 1.0 - 0.25 * scale, 0.6];
     for (got, want) in guided.probabilities.iter().zip(want) {
         assert!((got.expect("every level") - want).abs() < 1e-12, "{got:?}");
     }
     assert!((m.arms[0].paths[1].share - 0.6).abs() < 1e-12);
+}
+
+/// `power` words a wage contrast in euro, not percentage points, and lists the top-up with its
+/// months of intake at the declared rate (30 at 26 a month: 2).
+#[test]
+fn power_reports_wages_in_their_units_and_counts_the_top_up() {
+    let out = run(trialsim().args([
+        "power",
+        "specs/almere-45plus-observed.trial",
+        "--reps",
+        "40",
+        "--quiet",
+    ]));
+    assert!(matches!(out.status, Some(0 | 1)), "{out}");
+    let wages = out
+        .stdout
+        .split("analysis wages")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .expect("the wages analysis is reported");
+    assert!(wages.contains("true effect         +0.0000"), "{wages}");
+    assert!(!wages.contains(" pp"), "{wages}");
+    assert!(
+        out.stdout.contains(
+            "top-up: 30 per arm in month 16 of intake, excluded from the analysis (counted, not \
+             simulated); 2 more months of intake at 26 intakes/month"
+        ),
+        "{out}"
+    );
 }
