@@ -3,13 +3,20 @@
 //!
 //! Proportions get a Wilson score interval; means a normal-approximation interval
 //! (mean ± 1.96·sd/√n). An assumption is *contradicted* when the planned value lies outside the
-//! observed interval. Some assumptions cannot be observed in a participant table (dropout and
-//! crossover have no column in the mapping yet); they are listed as `not observed`, never skipped.
+//! observed interval. An assumption the data cannot show (a flow without a column in the data
+//! mapping, baseline employment without month-0 hours) is listed as `not observed`, never skipped.
+//!
+//! Flows are set against their flow columns (`dropout "column"` etc. in the data section) over
+//! the participants the engine draws them for: dropout and non-work exit over the whole arm,
+//! exemption and crossover over those who did not drop out (when the data record dropout; else
+//! over the whole arm, with the planned share scaled by 1 − dropout). A planned non-work exit
+//! `within m months: p` is compared as P(exit within the months followed). A flow that an arm does
+//! not declare is planned at 0 %, so any observed case contradicts it.
 
 use serde::Serialize;
 
 use crate::model::{
-    AssignmentRule, Distribution, Measure, RateMeaning, TrialModel, Unit, WorkRate,
+    AssignmentRule, Distribution, Flow, Measure, RateMeaning, TrialModel, Unit, WorkRate,
 };
 use crate::table::{CovariateColumn, MISSING_CODE, ParticipantTable, flags};
 
@@ -191,9 +198,168 @@ fn count_binary(values: &[f64], keep: impl Fn(usize) -> bool) -> (u64, u64) {
     (x, n)
 }
 
+/// What a participant table shows beyond its columns: which of its [`flags`] were observed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Observed<'a> {
+    /// Whether the baseline-employment flags were observed (month-0 hours in the data).
+    pub baseline_hours: bool,
+    /// The flow bits ([`flags::DROPOUT`], ...) read from flow columns.
+    pub flow_bits: u8,
+    /// Per participant, the flow bits whose value was missing (may be empty: none missing).
+    pub flow_unknown: &'a [u8],
+}
+
+impl Observed<'_> {
+    fn known(&self, i: usize, bit: u8) -> bool {
+        self.flow_bits & bit != 0 && self.flow_unknown.get(i).is_none_or(|u| u & bit == 0)
+    }
+}
+
 /// Sets every assumption of `model` against `table`. `baseline_hours` says whether the table's
-/// baseline-employment flags were observed (month-0 hours in the data).
+/// baseline-employment flags were observed (month-0 hours in the data); flows are not observed.
 pub fn audit(model: &TrialModel, table: &ParticipantTable, baseline_hours: bool) -> Vec<AuditItem> {
+    audit_with(
+        model,
+        table,
+        &Observed {
+            baseline_hours,
+            ..Observed::default()
+        },
+    )
+}
+
+/// The last month the engine simulates: the follow-up, or a later month a measure needs.
+fn horizon(model: &TrialModel) -> u32 {
+    model
+        .outcomes
+        .iter()
+        .filter_map(|o| crate::data::measures::last_month(&o.measure))
+        .chain(model.outcomes.iter().filter_map(|o| match o.measure {
+            Measure::BenefitEnded { month } => Some(month),
+            _ => None,
+        }))
+        .fold(model.follow_up_months, u32::max)
+}
+
+/// The share of `flow` the spec plans in arm `a`, over the participants the engine draws it
+/// for (dropout and non-work exit: everyone; exemption and crossover: those who did not drop
+/// out), and whether that denominator excludes dropouts.
+fn planned_flow(model: &TrialModel, a: usize, flow: Flow) -> f64 {
+    let arm = &model.arms[a];
+    match flow {
+        Flow::Dropout => arm.dropout.as_ref().map_or(0.0, |d| d.share),
+        Flow::Exemption => arm.exemption.as_ref().map_or(0.0, |e| e.share),
+        Flow::Crossover => arm.crossover.as_ref().map_or(0.0, |c| c.share),
+        Flow::NonWorkExit => arm.non_work_exit.as_ref().map_or(0.0, |e| {
+            if e.months == 0 {
+                return 0.0;
+            }
+            // The engine's exit month is geometric with P(X <= m) = p; flagged within the horizon.
+            let h = f64::from(horizon(model));
+            1.0 - (1.0 - e.probability).powf(h / f64::from(e.months))
+        }),
+    }
+}
+
+fn flow_declared(model: &TrialModel, a: usize, flow: Flow) -> bool {
+    let arm = &model.arms[a];
+    match flow {
+        Flow::Dropout => arm.dropout.is_some(),
+        Flow::Exemption => arm.exemption.is_some(),
+        Flow::Crossover => arm.crossover.is_some(),
+        Flow::NonWorkExit => arm.non_work_exit.is_some(),
+    }
+}
+
+/// Observed (x, n) of `flow` in arm `a`: exemption and crossover among those known not to have
+/// dropped out when dropout is observed; `None` when the data have no column for it.
+fn observed_flow(
+    table: &ParticipantTable,
+    obs: &Observed<'_>,
+    a: usize,
+    flow: Flow,
+) -> Option<(u64, u64)> {
+    let bit = crate::data::flag_bit(flow);
+    if obs.flow_bits & bit == 0 {
+        return None;
+    }
+    let conditional =
+        matches!(flow, Flow::Exemption | Flow::Crossover) && obs.flow_bits & flags::DROPOUT != 0;
+    let (mut x, mut n) = (0, 0);
+    for i in 0..table.len() {
+        if table.arm[i] as usize != a || !obs.known(i, bit) {
+            continue;
+        }
+        if conditional && (!obs.known(i, flags::DROPOUT) || table.flags[i] & flags::DROPOUT != 0) {
+            continue;
+        }
+        n += 1;
+        x += u64::from(table.flags[i] & bit != 0);
+    }
+    Some((x, n))
+}
+
+fn flow_item(
+    model: &TrialModel,
+    table: &ParticipantTable,
+    obs: &Observed<'_>,
+    a: usize,
+    flow: Flow,
+) -> Option<AuditItem> {
+    let arm = &model.arms[a];
+    let declared = flow_declared(model, a, flow);
+    let mut planned = planned_flow(model, a, flow);
+    let words = format!("arm {}: {}", arm.name, flow.name().replace('_', " "));
+    let Some((x, n)) = observed_flow(table, obs, a, flow) else {
+        return declared.then(|| {
+            not_observed(
+                flow.name(),
+                words,
+                planned,
+                &format!(
+                    "the data mapping has no column for it; add `{} \"column\"` to the data section",
+                    flow.name()
+                ),
+            )
+        });
+    };
+    let mut notes = Vec::new();
+    if matches!(flow, Flow::Exemption | Flow::Crossover) {
+        if obs.flow_bits & flags::DROPOUT != 0 {
+            notes.push("share of those who did not drop out".to_owned());
+        } else if let Some(d) = &arm.dropout {
+            planned *= 1.0 - d.share;
+            notes.push("share of the whole arm: the planned share × (1 − dropout), as dropouts take no exemption or crossover".to_owned());
+        }
+    }
+    if flow == Flow::NonWorkExit
+        && let Some(e) = &arm.non_work_exit
+        && e.months != horizon(model)
+    {
+        notes.push(format!(
+            "planned {:.1}% within {} months, scaled to the {} months followed",
+            100.0 * e.probability,
+            e.months,
+            horizon(model)
+        ));
+    }
+    if !declared {
+        notes.push("the spec declares no such flow in this arm".to_owned());
+    }
+    let mut item = proportion_item(flow.name(), words, planned, x, n);
+    if !notes.is_empty() && item.note.is_none() {
+        item.note = Some(notes.join("; "));
+    }
+    Some(item)
+}
+
+/// Sets every assumption of `model` against `table`, with what `obs` says was observed.
+pub fn audit_with(
+    model: &TrialModel,
+    table: &ParticipantTable,
+    obs: &Observed<'_>,
+) -> Vec<AuditItem> {
+    let baseline_hours = obs.baseline_hours;
     let mut items = Vec::new();
     let total = table.len() as u64;
     let arm_n = |a: usize| table.arm.iter().filter(|&&x| x as usize == a).count() as u64;
@@ -414,24 +580,10 @@ pub fn audit(model: &TrialModel, table: &ParticipantTable, baseline_hours: bool)
                 }
             }
         }
-        // Flows without a column in the data.
-        let flows = [
-            ("dropout", arm.dropout.as_ref().map(|d| d.share)),
-            ("crossover", arm.crossover.as_ref().map(|c| c.share)),
-            ("exemption", arm.exemption.as_ref().map(|e| e.share)),
-            (
-                "non_work_exit",
-                arm.non_work_exit.as_ref().map(|e| e.probability),
-            ),
-        ];
-        for (kind, planned) in flows {
-            if let Some(planned) = planned {
-                items.push(not_observed(
-                    kind,
-                    format!("arm {}: {}", arm.name, kind.replace('_', " ")),
-                    planned,
-                    "the data mapping has no column for it",
-                ));
+        // Flows: planned share against the flow column, when the data have one.
+        for flow in Flow::ALL {
+            if let Some(item) = flow_item(model, table, obs, a, flow) {
+                items.push(item);
             }
         }
     }
@@ -496,16 +648,58 @@ pub fn audit(model: &TrialModel, table: &ParticipantTable, baseline_hours: bool)
 /// observed (when the data show them), and each comparator arm's directly declared outcomes at
 /// their observed level, with every other arm kept at the *planned* difference from it. The
 /// effect stays the planned one: power at the observed effect ("post-hoc power") says nothing the
-/// p-value does not.
+/// p-value does not. Flows and employment-process rates are left as planned here; see
+/// [`observed_model_with`] for those.
 pub fn observed_model(
     model: &TrialModel,
     table: &ParticipantTable,
     baseline_hours: bool,
 ) -> TrialModel {
+    observed_model_with(
+        model,
+        table,
+        &Observed {
+            baseline_hours,
+            ..Observed::default()
+        },
+    )
+    .0
+}
+
+/// [`observed_model`] with the flows `obs` says were observed, and the employment process
+/// recalibrated to the observed comparator level. Returns the model and one note per change
+/// beyond sizes, shares, baseline employment and direct outcomes.
+///
+/// - **Flows** with a data column take their observed share: dropout, and exemption and
+///   crossover (among those who did not drop out, when dropout is recorded; else the whole-arm
+///   share divided by 1 − dropout); non-work exit becomes `within H months: observed share`,
+///   H the months followed (also added to an arm that did not declare it). A dropout, exemption
+///   or crossover seen in an arm that does not declare it cannot be added (the spec does not say
+///   whose process dropouts follow, how long exemptions last, or where crossovers go): a note
+///   says so.
+/// - **Employment process.** The design's effect is a multiplier of the monthly job-start hazard:
+///   every path's rate is calibrated to a hazard, and a treatment path at 25 % against a control
+///   at 12 % is the control's hazard times a ratio. "The power the trial really had" keeps that
+///   planned ratio and puts the background level where the data put it: one common factor t
+///   multiplies every path's hazard (in every arm, so dropouts and crossovers follow the same
+///   rescaled processes), with t chosen so that the primary comparator's expected value of the
+///   outcome measuring its rate (else the first analysis' first outcome) equals its observed
+///   share, given all the observed flows above. Paths at 0 % stay at 0 %. A hazard ratio is used
+///   rather than a difference of proportions because arms state rates over different windows
+///   (`work within 12 months` against `within 18 months`), where a difference is undefined, and
+///   because a weaker labour market lowers everyone's chances in proportion.
+pub fn observed_model_with(
+    model: &TrialModel,
+    table: &ParticipantTable,
+    obs: &Observed<'_>,
+) -> (TrialModel, Vec<String>) {
     use crate::model::DirectValue;
+    let baseline_hours = obs.baseline_hours;
+    let mut notes = Vec::new();
     let mut m = model.clone();
     let n_arm = |a: usize| table.arm.iter().filter(|&&x| x as usize == a).count();
     m.sample = Some((0..model.arms.len()).map(|a| n_arm(a) as u32).collect());
+    let h = horizon(model);
     for (a, arm) in m.arms.iter_mut().enumerate() {
         let in_arm = |i: usize| table.arm[i] as usize == a;
         if arm.paths.len() > 1 {
@@ -530,6 +724,61 @@ pub fn observed_model(
                     .count();
                 arm.baseline_employment = x as f64 / n as f64;
             }
+        }
+        // Flows.
+        let share = |flow: Flow| {
+            observed_flow(table, obs, a, flow)
+                .and_then(|(x, n)| (n > 0).then(|| x as f64 / n as f64))
+        };
+        let dropout_seen = obs.flow_bits & flags::DROPOUT != 0;
+        if let Some(d) = share(Flow::Dropout) {
+            match &mut arm.dropout {
+                Some(dropout) => dropout.share = d,
+                None if d > 0.0 => notes.push(format!(
+                    "arm {}: {:.1}% dropped out, but the spec declares no dropout (whose process they follow is unknown); not simulated",
+                    arm.name,
+                    100.0 * d
+                )),
+                None => {}
+            }
+        }
+        let dropout_share = arm.dropout.as_ref().map_or(0.0, |d| d.share);
+        let conditional = |x: f64| {
+            if dropout_seen || dropout_share >= 1.0 {
+                x
+            } else {
+                (x / (1.0 - dropout_share)).min(1.0)
+            }
+        };
+        if let Some(e) = share(Flow::Exemption) {
+            match &mut arm.exemption {
+                Some(ex) => ex.share = conditional(e),
+                None if e > 0.0 => notes.push(format!(
+                    "arm {}: {:.1}% exempted, but the spec declares no exemption (its length is unknown); not simulated",
+                    arm.name,
+                    100.0 * e
+                )),
+                None => {}
+            }
+        }
+        if let Some(c) = share(Flow::Crossover) {
+            match &mut arm.crossover {
+                Some(x) => x.share = conditional(c),
+                None if c > 0.0 => notes.push(format!(
+                    "arm {}: {:.1}% crossed over, but the spec declares no crossover (its target is unknown); not simulated",
+                    arm.name,
+                    100.0 * c
+                )),
+                None => {}
+            }
+        }
+        if let Some(x) = share(Flow::NonWorkExit)
+            && (x > 0.0 || arm.non_work_exit.is_some())
+        {
+            arm.non_work_exit = Some(crate::model::EventRate {
+                probability: x,
+                months: h,
+            });
         }
     }
     // Comparators: the control arm of every analysis.
@@ -574,7 +823,148 @@ pub fn observed_model(
             }
         }
     }
-    m
+    if let Some(note) = recalibrate_hazards(model, table, &mut m) {
+        notes.push(note);
+    }
+    (m, notes)
+}
+
+/// Scales the monthly job-start hazard of `rate` by `t`, given the path's delay, the job loss and
+/// the arm's baseline employment; returns the new rate's probability (and per-level ones).
+fn scale_rate(rate: &mut WorkRate, t: f64, delay: u32, job_loss: f64, baseline: f64) -> bool {
+    let scale = |p: f64| -> Option<f64> {
+        if p <= 0.0 || p >= 1.0 {
+            return Some(p);
+        }
+        match rate.meaning {
+            // h = 1 − (1 − p)^(1/(m − d)): scaling −ln(1 − h) by t gives 1 − (1 − p)^t.
+            RateMeaning::FoundWithin => Some(1.0 - (1.0 - p).powf(t)),
+            RateMeaning::EmployedAt => {
+                let h = crate::sim::calibrate(rate, p, delay, job_loss, baseline).ok()?;
+                let h2 = 1.0 - (1.0 - h).powf(t);
+                Some(crate::sim::employed_at_prob(
+                    h2,
+                    job_loss,
+                    baseline,
+                    delay,
+                    rate.months,
+                ))
+            }
+        }
+    };
+    let Some(p) = scale(rate.probability) else {
+        return false;
+    };
+    let mut by = rate.by.clone();
+    if let Some(b) = &mut by {
+        for q in b.probabilities.iter_mut().flatten() {
+            match scale(*q) {
+                Some(x) => *q = x,
+                None => return false,
+            }
+        }
+    }
+    rate.probability = p;
+    rate.by = by;
+    true
+}
+
+/// `model` with every path's hazard multiplied by `t`, or `None` when a rate cannot be scaled.
+fn scaled(model: &TrialModel, t: f64) -> Option<TrialModel> {
+    let mut m = model.clone();
+    let loss = m.employment.job_loss_per_month;
+    for arm in &mut m.arms {
+        let b = arm.baseline_employment;
+        for p in &mut arm.paths {
+            if !scale_rate(&mut p.work, t, p.delay_months, loss, b) {
+                return None;
+            }
+        }
+    }
+    Some(m)
+}
+
+/// Sets the common hazard factor of [`observed_model_with`] on `m` (already carrying the observed
+/// flows); returns a note saying what was matched, or `None` when nothing could be.
+fn recalibrate_hazards(
+    model: &TrialModel,
+    table: &ParticipantTable,
+    m: &mut TrialModel,
+) -> Option<String> {
+    let first = model.analyses.first()?;
+    let c = first.control;
+    let control = model.arms.get(c)?;
+    if !control.direct_outcomes.is_empty() || control.paths.is_empty() {
+        return None;
+    }
+    let rate = &control.paths[0].work;
+    let same_rate = control
+        .paths
+        .iter()
+        .all(|p| p.work.months == rate.months && p.work.meaning == rate.meaning);
+    let o = same_rate
+        .then(|| outcome_for_rate(model, rate))
+        .flatten()
+        .or_else(|| {
+            first.outcomes.iter().copied().find(|&o| {
+                model.outcomes.get(o).is_some_and(|out| {
+                    out.is_binary()
+                        && !matches!(
+                            out.measure,
+                            Measure::DirectBinary | Measure::DirectContinuous
+                        )
+                })
+            })
+        })?;
+    let (x, n) = count_binary(table.outcomes.get(o)?, |i| table.arm[i] as usize == c);
+    if n == 0 {
+        return None;
+    }
+    let target = x as f64 / n as f64;
+    let expected = |t: f64| -> Option<f64> {
+        let mt = scaled(m, t)?;
+        let sim = crate::sim::Simulator::new(&mt, crate::sim::SimOptions::default()).ok()?;
+        sim.expected(c, o, None).map(|e| e.mean)
+    };
+    let at_one = expected(1.0)?;
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    if at_one < target {
+        // Grow until the comparator reaches the target (or the hazards cannot grow further).
+        lo = 1.0;
+        hi = 2.0;
+        loop {
+            match expected(hi) {
+                Some(v) if v < target && hi < 1e4 => {
+                    lo = hi;
+                    hi *= 2.0;
+                }
+                Some(_) => break,
+                None => return None,
+            }
+        }
+    }
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        match expected(mid) {
+            Some(v) if v < target => lo = mid,
+            Some(_) => hi = mid,
+            None => return None,
+        }
+    }
+    let t = 0.5 * (lo + hi);
+    let mt = scaled(m, t)?;
+    let reached = {
+        let sim = crate::sim::Simulator::new(&mt, crate::sim::SimOptions::default()).ok()?;
+        sim.expected(c, o, None)?.mean
+    };
+    *m = mt;
+    Some(format!(
+        "job-start hazards of every path × {t:.3}, so that arm {}'s expected {} is {:.1}% as observed ({x} of {n}; {:.1}% under the planned rates and observed flows); planned hazard ratios between arms kept",
+        control.name,
+        model.outcomes[o].name,
+        100.0 * reached,
+        100.0 * at_one
+    ))
 }
 
 /// Moves a directly declared outcome's mean by `shift` (probabilities clamped to [0, 1]).
@@ -614,7 +1004,28 @@ pub fn realised_power(
     seed: u64,
     replicates: u64,
 ) -> Result<serde_json::Value, crate::sim::SimError> {
-    let observed = observed_model(model, table, baseline_hours);
+    realised_power_with(
+        model,
+        table,
+        &Observed {
+            baseline_hours,
+            ..Observed::default()
+        },
+        seed,
+        replicates,
+    )
+}
+
+/// [`realised_power`] on [`observed_model_with`]: observed flows and the recalibrated employment
+/// process too; the note lists those changes after the usual text.
+pub fn realised_power_with(
+    model: &TrialModel,
+    table: &ParticipantTable,
+    obs: &Observed<'_>,
+    seed: u64,
+    replicates: u64,
+) -> Result<serde_json::Value, crate::sim::SimError> {
+    let (observed, changes) = observed_model_with(model, table, obs);
     let settings = crate::power::PowerSettings {
         seed,
         replicates,
@@ -622,7 +1033,14 @@ pub fn realised_power(
         scenario: 0,
     };
     let report = crate::power::run_power(&observed, &settings, &|_| {})?;
-    let note = "observed arm sizes, sub-path shares, baseline employment and comparator levels; planned effects";
+    let mut note = "observed arm sizes, sub-path shares, baseline employment and comparator levels; planned effects".to_owned();
+    if obs.flow_bits != 0 {
+        note.push_str("; observed flows");
+    }
+    for c in &changes {
+        note.push_str("; ");
+        note.push_str(c);
+    }
     Ok(serde_json::Value::Array(
         report
             .analyses

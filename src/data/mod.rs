@@ -40,7 +40,7 @@ use csv::ByteRecord;
 
 pub use error::{DataError, DataErrorKind, LineSource, did_you_mean};
 
-use crate::model::{DataMapping, Distribution, Measure, OutcomeId, TrialModel, VarId};
+use crate::model::{DataMapping, Distribution, Flow, Measure, OutcomeId, TrialModel, VarId};
 use crate::table::{CovariateColumn, MISSING_CODE, ParticipantTable, flags};
 
 /// Most monthly hours columns the loader reads (100 years).
@@ -65,9 +65,33 @@ pub struct Loaded {
     pub computed_outcomes: Vec<OutcomeId>,
     /// Whether month-0 hours were read (then the baseline-employment flag is set from them).
     pub baseline_hours: bool,
+    /// The [`flags`] bits read from flow columns (0 when the mapping has none).
+    pub flow_bits: u8,
+    /// Per participant, the flow bits whose value was missing (empty when no flow column is
+    /// mapped); such a participant counts in no denominator of that flow.
+    pub flow_unknown: Vec<u8>,
+}
+
+/// The [`flags`] bit that records `flow`.
+pub fn flag_bit(flow: Flow) -> u8 {
+    match flow {
+        Flow::Dropout => flags::DROPOUT,
+        Flow::Exemption => flags::EXEMPT,
+        Flow::Crossover => flags::CROSSOVER,
+        Flow::NonWorkExit => flags::NON_WORK_EXIT,
+    }
 }
 
 impl Loaded {
+    /// What the data show beyond the table's columns, for the audit.
+    pub fn observed(&self) -> audit::Observed<'_> {
+        audit::Observed {
+            baseline_hours: self.baseline_hours,
+            flow_bits: self.flow_bits,
+            flow_unknown: &self.flow_unknown,
+        }
+    }
+
     /// Rows excluded in total.
     pub fn excluded_total(&self) -> u64 {
         self.excluded.values().sum()
@@ -245,6 +269,12 @@ pub fn load<R: Read + Seek>(
         decimal_comma,
         computed_outcomes: plan.computed.iter().map(|c| c.0).collect(),
         baseline_hours: plan.hours.first().is_some_and(Option::is_some),
+        flow_bits: plan.flows.iter().fold(0, |b, f| b | f.0),
+        flow_unknown: if plan.flows.is_empty() {
+            Vec::new()
+        } else {
+            state.flow_unknown
+        },
     })
 }
 
@@ -385,6 +415,8 @@ struct Plan {
     /// Population variables without a column (filled with missing values).
     unmapped_vars: Vec<VarId>,
     decimal_comma: bool,
+    /// Flow columns: (flag bit, column).
+    flows: Vec<(u8, usize)>,
 }
 
 /// Path column, value → (arm, path), and the values for did-you-mean.
@@ -449,6 +481,15 @@ impl Plan {
                 name: column.clone(),
                 levels,
             });
+        }
+        let mut flows = Vec::new();
+        for (k, (flow, column)) in mapping.flows.iter().enumerate() {
+            // One column per flow: a repeated mapping keeps the first.
+            if mapping.flows[..k].iter().any(|(f, _)| f == flow) {
+                continue;
+            }
+            let i = find(column, &format!("the {} flow", flow.name()));
+            flows.push((flag_bit(*flow), i));
         }
         let mut outcomes = Vec::new();
         for (o, column) in &mapping.outcomes {
@@ -579,6 +620,7 @@ impl Plan {
                 .filter(|v| !mapping.covariates.iter().any(|(m, _)| m == v))
                 .collect(),
             decimal_comma,
+            flows,
         })
     }
 }
@@ -724,6 +766,10 @@ struct State {
     hours: Vec<f64>,
     cov: Vec<(usize, Cov)>,
     out: Vec<f64>,
+    /// The current row's flow bits, and those missing in it.
+    row_flags: (u8, u8),
+    /// Per participant kept, the flow bits whose value was missing.
+    flow_unknown: Vec<u8>,
 }
 
 #[derive(Clone, Copy)]
@@ -763,6 +809,8 @@ impl State {
             hours: vec![f64::NAN; plan.hours.len()],
             cov: Vec::with_capacity(plan.covariates.len()),
             out: vec![f64::NAN; model.outcomes.len()],
+            row_flags: (0, 0),
+            flow_unknown: Vec::new(),
         }
     }
 
@@ -1126,6 +1174,49 @@ impl State {
             self.out[o] = v;
         }
 
+        // Flow columns
+        self.row_flags = (0, 0);
+        for &(bit, i) in &plan.flows {
+            if is_missing(field(i)) {
+                missing.push(col(i).to_owned());
+                self.row_flags.1 |= bit;
+                continue;
+            }
+            let t = text(i)?;
+            let v = if t.eq_ignore_ascii_case("true") {
+                Some(true)
+            } else if t.eq_ignore_ascii_case("false") {
+                Some(false)
+            } else {
+                match parse_number(field(i), plan.decimal_comma) {
+                    Ok(0.0) => Some(false),
+                    Ok(1.0) => Some(true),
+                    _ => None,
+                }
+            };
+            match v {
+                Some(true) => self.row_flags.0 |= bit,
+                Some(false) => {}
+                None => {
+                    return Err(RowError::Exclude(
+                        format!("non-binary value in column `{}`", col(i)),
+                        problem(
+                            DataErrorKind::NotBinary,
+                            i,
+                            format!(
+                                "line {line}, column {} (`{}`): `{}` is not 0 or 1",
+                                i + 1,
+                                col(i),
+                                t.escape_debug()
+                            ),
+                            "flow column",
+                            Some("a flow column says 1 (or true) for a participant who went through the flow and 0 (or false) for one who did not; leave it empty or NA when unknown".into()),
+                        ),
+                    ));
+                }
+            }
+        }
+
         // Monthly hours and the measures computed from them
         let mut first_missing_hours = None;
         for (m, c) in plan.hours.iter().enumerate() {
@@ -1186,11 +1277,17 @@ impl State {
         t.arm.push(arm);
         t.path.push(path);
         let baseline = self.hours.first().is_some_and(|h| *h >= 1.0);
-        t.flags.push(if baseline {
-            flags::EMPLOYED_AT_BASELINE
-        } else {
-            0
-        });
+        t.flags.push(
+            self.row_flags.0
+                | if baseline {
+                    flags::EMPLOYED_AT_BASELINE
+                } else {
+                    0
+                },
+        );
+        if !plan.flows.is_empty() {
+            self.flow_unknown.push(self.row_flags.1);
+        }
         for &(var, value) in &self.cov {
             match (&mut t.covariates[var], value) {
                 (CovariateColumn::Categorical(c), Cov::Level(k)) => c.push(k),

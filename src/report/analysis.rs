@@ -30,7 +30,7 @@ use serde_json::{Map, Value, json};
 
 use crate::analysis::{ContrastResult, PlanResult};
 use crate::data::Loaded;
-use crate::data::audit::{AuditItem, AuditStatus, audit};
+use crate::data::audit::{AuditItem, AuditStatus, audit_with};
 use crate::model::TrialModel;
 
 /// Everything `trialsim analyze` reports.
@@ -123,7 +123,7 @@ impl AnalysisReport {
             plan: crate::analysis::run_plan(model, table),
             balance: serde_json::to_value(crate::analysis::balance(model, table))
                 .unwrap_or(Value::Null),
-            audit: audit(model, table, loaded.baseline_hours),
+            audit: audit_with(model, table, &loaded.observed()),
             realised_power: Value::Null,
         }
     }

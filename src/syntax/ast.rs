@@ -602,6 +602,8 @@ pub enum DataItem {
     Decimal(bool, Span),
     /// `allow exclusions`
     AllowExclusions(Span),
+    /// `dropout "left_before_intake"`: a flow's 0/1 column (the flow name is checked later).
+    Flow(Ident, Str, Span),
 }
 
 impl DataItem {
@@ -616,7 +618,8 @@ impl DataItem {
             | Self::Path(_, _, s)
             | Self::Delimiter(_, s)
             | Self::Decimal(_, s)
-            | Self::AllowExclusions(s) => *s,
+            | Self::AllowExclusions(s)
+            | Self::Flow(_, _, s) => *s,
         }
     }
 }

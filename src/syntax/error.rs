@@ -381,6 +381,7 @@ impl Rule {
             Rule::d_delimiter => "`delimiter \";\"`",
             Rule::d_decimal => "`decimal comma` or `decimal point`",
             Rule::d_allow => "`allow exclusions`",
+            Rule::d_flow => "a flow column such as `dropout \"column\"`",
             Rule::quantity => "a number",
             Rule::chance => "a percentage such as `25%`",
             Rule::belief => "`~ uniform(low, high)`",

@@ -141,7 +141,9 @@ fn bad_data_gives_a_located_diagnostic_and_exit_1() {
 /// hours from which the employment measures are computed, and a sub-path column.
 #[test]
 fn dutch_export_with_monthly_hours() {
-    let mut csv = String::from("\u{feff}client_id;group;background;age;route");
+    let mut csv = String::from(
+        "\u{feff}client_id;group;background;age;route;left_before_intake;exempt;joined_programme;benefit_end_other",
+    );
     for m in 0..=18 {
         csv.push_str(&format!(";hours_m{m}"));
     }
@@ -156,11 +158,15 @@ fn dutch_export_with_monthly_hours() {
         };
         let start = (i * 7) % 31 + 1; // first month in work, often beyond follow-up
         csv.push_str(&format!(
-            "{i};{};{};{},{};{route}",
+            "{i};{};{};{},{};{route};{};{};{};{}",
             if experiment { "E" } else { "C" },
             backgrounds[(i % 3) as usize],
             45 + i % 18,
-            i % 10
+            i % 10,
+            u32::from(i % 13 == 0),
+            if i % 11 == 0 { "NA" } else { "0" },
+            if i % 9 == 0 { "true" } else { "false" },
+            u32::from(i % 7 == 0),
         ));
         for m in 0..=18 {
             if m >= start {

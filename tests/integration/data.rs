@@ -115,6 +115,7 @@ pub fn mapping() -> DataMapping {
         delimiter: None,
         decimal_comma: None,
         allow_exclusions: false,
+        flows: Vec::new(),
     }
 }
 
@@ -299,6 +300,7 @@ fn allowed_exclusions_are_counted_by_reason() {
         &csv,
         &DataMapping {
             allow_exclusions: true,
+            flows: Vec::new(),
             ..mapping()
         },
     )
