@@ -648,8 +648,8 @@ pub fn audit_with(
 /// observed (when the data show them), and each comparator arm's directly declared outcomes at
 /// their observed level, with every other arm kept at the *planned* difference from it. The
 /// effect stays the planned one: power at the observed effect ("post-hoc power") says nothing the
-/// p-value does not. Flows and employment-process rates are left as planned here; see
-/// [`observed_model_with`] for those.
+/// p-value does not. The employment process is recalibrated as in [`observed_model_with`];
+/// flows stay as planned (this entry point sees no flow columns).
 pub fn observed_model(
     model: &TrialModel,
     table: &ParticipantTable,
@@ -1076,6 +1076,203 @@ mod tests {
         assert_eq!(wilson(0, 0), (0.0, 1.0));
         let (lo, _) = wilson(0, 10);
         assert_eq!(lo, 0.0);
+    }
+
+    use crate::model::{Dropout, EventRate, Exemption, ProcessRef};
+    use crate::sim::fixtures::{CONTROL, EXPERIMENT, almere_plan};
+
+    /// Ten experiment and ten control participants; outcome 0 (`work_12m`) is 1 for the first
+    /// `control_work` control participants, other outcomes 0.
+    fn table(flags_of: impl Fn(usize) -> u8, control_work: usize) -> ParticipantTable {
+        let model = almere_plan();
+        let arm: Vec<u32> = (0..20).map(|i| if i < 10 { 0 } else { 1 }).collect();
+        ParticipantTable {
+            id: (1..=20).collect(),
+            arm,
+            path: (0..20).map(|i| if i < 10 { 1 } else { 0 }).collect(),
+            flags: (0..20).map(flags_of).collect(),
+            covariates: Vec::new(),
+            outcomes: (0..model.outcomes.len())
+                .map(|o| {
+                    (0..20)
+                        .map(|i| f64::from(u8::from(o == 0 && i >= 10 && i < 10 + control_work)))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    fn with_flows() -> TrialModel {
+        let mut m = almere_plan();
+        m.arms[EXPERIMENT].dropout = Some(Dropout {
+            share: 0.10,
+            follows: ProcessRef {
+                arm: CONTROL,
+                path: None,
+            },
+        });
+        m.arms[EXPERIMENT].exemption = Some(Exemption {
+            share: 0.20,
+            max_months: 6,
+        });
+        m.arms[CONTROL].non_work_exit = Some(EventRate {
+            probability: 0.10,
+            months: 12,
+        });
+        m
+    }
+
+    fn flow_flags(i: usize) -> u8 {
+        match i {
+            0 | 1 => flags::DROPOUT,
+            2 | 3 => flags::EXEMPT,
+            5 => flags::CROSSOVER,
+            10..=13 => flags::NON_WORK_EXIT,
+            _ => 0,
+        }
+    }
+
+    fn find<'a>(items: &'a [AuditItem], assumption: &str) -> &'a AuditItem {
+        items
+            .iter()
+            .find(|i| i.assumption == assumption)
+            .unwrap_or_else(|| panic!("no audit item `{assumption}`"))
+    }
+
+    // Wilson bounds: the score-interval formula evaluated in Python (z = 1.959963984540054),
+    // e.g. (4, 10) -> (0.16818032970623614, 0.6873262302663417).
+    #[test]
+    fn flows_are_audited_over_the_engine_denominators() {
+        let model = with_flows();
+        let t = table(flow_flags, 0);
+        let mut unknown = vec![0u8; 20];
+        unknown[4] = flags::EXEMPT;
+        let obs = Observed {
+            baseline_hours: false,
+            flow_bits: flags::DROPOUT | flags::EXEMPT | flags::CROSSOVER | flags::NON_WORK_EXIT,
+            flow_unknown: &unknown,
+        };
+        let items = audit_with(&model, &t, &obs);
+
+        let d = find(&items, "arm experiment: dropout");
+        assert_eq!((d.planned, d.observed, d.n), (0.10, Some(0.2), 10));
+        assert_eq!(d.status, AuditStatus::Consistent);
+        // Exemption among the 8 who did not drop out, one of them unknown: 2 of 7.
+        let e = find(&items, "arm experiment: exemption");
+        assert_eq!((e.planned, e.n), (0.20, 7));
+        let (lo, hi) = e.ci.expect("interval");
+        assert!(
+            (lo - 0.08221892400405678).abs() < 1e-12 && (hi - 0.6410655481673808).abs() < 1e-12
+        );
+        // Crossover is not declared in the experiment arm: planned 0 %, one case contradicts it.
+        let c = find(&items, "arm experiment: crossover");
+        assert_eq!((c.planned, c.observed, c.n), (0.0, Some(0.125), 8));
+        assert_eq!(c.status, AuditStatus::Contradicted);
+        // Non-work exit: 10 % within 12 months is 1 − 0.9^(18/12) within the 18 months followed.
+        let x = find(&items, "arm control: non work exit");
+        assert!(
+            (x.planned - 0.14618503175453756).abs() < 1e-12,
+            "{}",
+            x.planned
+        );
+        assert_eq!((x.observed, x.n), (Some(0.4), 10));
+        assert_eq!(x.status, AuditStatus::Contradicted);
+        let x = find(&items, "arm experiment: non work exit");
+        assert_eq!(
+            (x.planned, x.observed, x.status),
+            (0.0, Some(0.0), AuditStatus::Consistent)
+        );
+        // The old entry point sees no flow columns: declared flows are "not observed".
+        let old = audit(&model, &t, false);
+        assert_eq!(
+            find(&old, "arm experiment: dropout").status,
+            AuditStatus::NotObserved
+        );
+        assert!(
+            !old.iter()
+                .any(|i| i.assumption == "arm experiment: crossover")
+        );
+    }
+
+    #[test]
+    fn without_a_dropout_column_exemption_is_a_share_of_the_whole_arm() {
+        let model = with_flows();
+        let t = table(flow_flags, 0);
+        let obs = Observed {
+            baseline_hours: false,
+            flow_bits: flags::EXEMPT,
+            flow_unknown: &[],
+        };
+        let items = audit_with(&model, &t, &obs);
+        let e = find(&items, "arm experiment: exemption");
+        assert!((e.planned - 0.18).abs() < 1e-15);
+        assert_eq!((e.observed, e.n), (Some(0.2), 10));
+        assert_eq!(
+            find(&items, "arm experiment: dropout").status,
+            AuditStatus::NotObserved
+        );
+    }
+
+    #[test]
+    fn observed_model_takes_the_observed_flows() {
+        let model = with_flows();
+        let t = table(flow_flags, 2);
+        let obs = Observed {
+            baseline_hours: false,
+            flow_bits: flags::DROPOUT | flags::EXEMPT | flags::CROSSOVER | flags::NON_WORK_EXIT,
+            flow_unknown: &[],
+        };
+        let (m, notes) = observed_model_with(&model, &t, &obs);
+        let exp = &m.arms[EXPERIMENT];
+        assert_eq!(exp.dropout.as_ref().map(|d| d.share), Some(0.2));
+        assert_eq!(exp.exemption.as_ref().map(|e| e.share), Some(0.25));
+        assert_eq!(exp.exemption.as_ref().map(|e| e.max_months), Some(6));
+        // No exit observed in the experiment arm, none declared: stays undeclared.
+        assert!(exp.non_work_exit.is_none());
+        assert_eq!(
+            m.arms[CONTROL].non_work_exit,
+            Some(EventRate {
+                probability: 0.4,
+                months: 18
+            })
+        );
+        assert!(
+            notes.iter().any(|n| n.contains("crossed over")),
+            "{notes:?}"
+        );
+        // The control arm's expected work_12m now equals the observed 2 of 10, with the observed
+        // exits competing.
+        let sim =
+            crate::sim::Simulator::new(&m, crate::sim::SimOptions::default()).expect("simulates");
+        let e = sim.expected(CONTROL, 0, None).expect("exact").mean;
+        assert!((e - 0.2).abs() < 1e-9, "{e}");
+        assert!(
+            notes.iter().any(|n| n.contains("hazards of every path")),
+            "{notes:?}"
+        );
+    }
+
+    // With no flows, no baseline employment and no job loss, the control arm's expected
+    // "worked within 12 months" is its path rate itself, so the recalibrated rate must be the
+    // observed share, and every other path's hazard is scaled by the same factor
+    // t = ln(1 − 0.2) / ln(1 − 0.1167): 25 % → 1 − 0.75^t, 10 % → 1 − 0.9^t (computed in Python:
+    // t = 1.79823401223815, 0.4038838136609748, 0.17259655622829118).
+    #[test]
+    fn observed_model_recalibrates_the_comparator_and_keeps_hazard_ratios() {
+        let model = almere_plan();
+        let t = table(|_| 0, 2);
+        let m = observed_model(&model, &t, false);
+        let rate = |a: usize, p: usize| m.arms[a].paths[p].work.probability;
+        assert!(
+            (rate(CONTROL, 0) - 0.2).abs() < 1e-9,
+            "{}",
+            rate(CONTROL, 0)
+        );
+        assert!((rate(EXPERIMENT, 1) - 0.4038838136609748).abs() < 1e-9);
+        assert!((rate(EXPERIMENT, 0) - 0.17259655622829118).abs() < 1e-9);
+        assert_eq!(m.sample, Some(vec![10, 10]));
+        // Path shares as observed: everyone in the experiment arm on `guided`.
+        assert_eq!(m.arms[EXPERIMENT].paths[1].share, 1.0);
     }
 
     #[test]
