@@ -44,6 +44,11 @@ pub struct PowerArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// A belief about a parameter, for assurance beside power: PATH~uniform(LOW,HIGH),
+    /// PATH~normal(MEAN,SD) or PATH~fixed(V), percentages allowed (repeatable; added to the
+    /// spec's own `assume` statements).
+    #[arg(long, value_name = "PATH~DIST")]
+    pub assume: Vec<String>,
 }
 
 fn fail(msg: &str) -> ExitCode {
@@ -116,11 +121,18 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&e.0),
     };
+    let assurance = match pool.install(|| super::design::assurance_for_power(model, args)) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
     let out = match args.format {
         Format::Text => crate::report::power::text(&report),
         Format::Json => crate::report::power::json(&report),
     };
-    print!("{out}");
+    print!(
+        "{}",
+        super::design::with_assurance(out, args.format, assurance.as_ref())
+    );
     if report.passed {
         ExitCode::SUCCESS
     } else {

@@ -6,6 +6,7 @@ mod analyze_cli;
 #[allow(dead_code)]
 mod common;
 mod data;
+mod design;
 mod engine;
 mod examples;
 mod language;
