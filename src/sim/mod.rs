@@ -73,6 +73,7 @@
 
 #[doc(hidden)]
 pub mod fixtures;
+pub mod hours;
 pub mod rng;
 pub mod truth;
 
