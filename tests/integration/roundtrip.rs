@@ -152,7 +152,7 @@ fn export_with_monthly_hours_reads_back_to_the_engine_measures() {
         for (v, _) in &mapping.covariates {
             assert_eq!(t.covariates[*v], worker.table.covariates[*v]);
         }
-        let analysed = run_plan(&model, &t);
+        let analysed = run_plan(&model, t);
         assert_eq!(format!("{analysed:?}"), format!("{engine:?}"));
     }
 }
