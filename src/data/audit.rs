@@ -161,8 +161,87 @@ fn rate_words(rate: &WorkRate) -> String {
     }
 }
 
+/// The measure a work rate states: worked within m months, or employed at month m, with at
+/// least one hour.
+pub(crate) fn rate_measure(rate: &WorkRate) -> Measure {
+    match rate.meaning {
+        RateMeaning::FoundWithin => Measure::WorkedWithin {
+            within: rate.months,
+            min_hours: 1.0,
+        },
+        RateMeaning::EmployedAt => Measure::EmployedAt {
+            month: rate.months,
+            min_hours: 1.0,
+        },
+    }
+}
+
+/// The exact expected share of `measure` in arm `a` under the spec (on path `p` alone, among
+/// those who did not drop out, when given), or `None` when the engine cannot compute it.
+fn implied_share(
+    model: &TrialModel,
+    a: usize,
+    path: Option<usize>,
+    measure: &Measure,
+) -> Option<f64> {
+    let mut m = model.clone();
+    m.outcomes.push(crate::model::Outcome {
+        name: "audited rate".into(),
+        measure: measure.clone(),
+    });
+    if let Some(p) = path {
+        let arm = m.arms.get_mut(a)?;
+        let mut only = arm.paths.get(p)?.clone();
+        only.share = 1.0;
+        only.rest = false;
+        arm.paths = vec![only];
+        arm.dropout = None;
+        // Other arms' dropouts and crossovers naming a path of this arm now find path 0.
+        for other in &mut m.arms {
+            for r in other
+                .dropout
+                .iter_mut()
+                .map(|d| &mut d.follows)
+                .chain(other.crossover.iter_mut().map(|c| &mut c.to))
+            {
+                if r.arm == a {
+                    r.path = None;
+                }
+            }
+        }
+    }
+    let sim = crate::sim::Simulator::new(&m, crate::sim::SimOptions::default()).ok()?;
+    sim.expected(a, m.outcomes.len() - 1, None).map(|e| e.mean)
+}
+
+/// Values of the rate's measure per participant and what they are: the outcome measuring the
+/// rate, else the measure computed from monthly hours.
+fn rate_values<'t>(
+    model: &TrialModel,
+    table: &'t ParticipantTable,
+    obs: &Observed<'t>,
+    rate: &WorkRate,
+) -> Option<(&'t [f64], String)> {
+    if let Some(o) = outcome_for_rate(model, rate) {
+        return Some((
+            table.outcomes.get(o)?.as_slice(),
+            format!("measured by outcome {}", model.outcomes[o].name),
+        ));
+    }
+    let measure = rate_measure(rate);
+    obs.rate_measures
+        .iter()
+        .find(|(m, _)| *m == measure)
+        .map(|(_, v)| {
+            (
+                v.as_slice(),
+                "measured from the monthly hours (≥ 1 hour)".to_owned(),
+            )
+        })
+}
+
 /// The outcome that measures a work rate (lowest hours threshold first).
-fn outcome_for_rate(model: &TrialModel, rate: &WorkRate) -> Option<usize> {
+pub(crate) fn outcome_for_rate(model: &TrialModel, rate: &WorkRate) -> Option<usize> {
     model
         .outcomes
         .iter()
@@ -199,7 +278,7 @@ fn count_binary(values: &[f64], keep: impl Fn(usize) -> bool) -> (u64, u64) {
 }
 
 /// What a participant table shows beyond its columns: which of its [`flags`] were observed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Observed<'a> {
     /// Whether the baseline-employment flags were observed (month-0 hours in the data).
     pub baseline_hours: bool,
@@ -207,6 +286,9 @@ pub struct Observed<'a> {
     pub flow_bits: u8,
     /// Per participant, the flow bits whose value was missing (may be empty: none missing).
     pub flow_unknown: &'a [u8],
+    /// Work rates no outcome measures, measured from monthly hours: (measure, value per
+    /// participant), as [`crate::data::Loaded::rate_measures`].
+    pub rate_measures: &'a [(Measure, Vec<f64>)],
 }
 
 impl Observed<'_> {
@@ -421,7 +503,7 @@ pub fn audit_with(
 
     for (a, arm) in model.arms.iter().enumerate() {
         let in_arm = |i: usize| table.arm[i] as usize == a;
-        // Work rates: the arm's nominal rate (shares × path rates), then each path.
+        // Work rates: what the spec implies for the rate's measure in the arm, then on each path.
         if let Some(first) = arm.paths.first()
             && arm
                 .paths
@@ -430,41 +512,41 @@ pub fn audit_with(
             && arm.direct_outcomes.is_empty()
         {
             let words = rate_words(&first.work);
-            let planned: f64 = arm.paths.iter().map(|p| p.share * p.work.probability).sum();
-            match outcome_for_rate(model, &first.work) {
-                Some(o) => {
-                    let (x, n) = count_binary(&table.outcomes[o], in_arm);
+            let nominal: f64 = arm.paths.iter().map(|p| p.share * p.work.probability).sum();
+            let measure = rate_measure(&first.work);
+            match rate_values(model, table, obs, &first.work) {
+                Some((values, measured_by)) => {
+                    let (x, n) = count_binary(values, in_arm);
+                    let implied = implied_share(model, a, None, &measure);
                     let mut item = proportion_item(
                         "rate",
                         format!("arm {}: {words}", arm.name),
-                        planned,
+                        implied.unwrap_or(nominal),
                         x,
                         n,
                     );
                     let mut notes = Vec::new();
                     if arm.paths.iter().any(|p| p.work.by.is_some()) {
-                        notes.push(
-                            "rate varies by covariate level; the default rate is shown".to_owned(),
-                        );
+                        notes.push("rate varies by covariate level".to_owned());
                     }
-                    if arm.dropout.is_some()
-                        || arm.crossover.is_some()
-                        || arm.non_work_exit.is_some()
-                    {
-                        notes.push(
-                            "planned value ignores dropout, crossover and non-work exits"
-                                .to_owned(),
-                        );
+                    match implied {
+                        Some(_) => notes.push(format!(
+                            "planned: the share the spec implies for the whole arm (stated {:.1}% for those out of work at intake, with baseline employment and the flows)",
+                            100.0 * nominal
+                        )),
+                        None => notes.push(
+                            "planned value ignores baseline employment and the flows".to_owned(),
+                        ),
                     }
-                    notes.push(format!("measured by outcome {}", model.outcomes[o].name));
+                    notes.push(measured_by);
                     item.note = Some(notes.join("; "));
                     items.push(item);
                     if arm.paths.len() > 1 {
                         for (p, path) in arm.paths.iter().enumerate() {
-                            let (x, n) = count_binary(&table.outcomes[o], |i| {
-                                in_arm(i) && table.path[i] as usize == p
-                            });
-                            items.push(proportion_item(
+                            let (x, n) =
+                                count_binary(values, |i| in_arm(i) && table.path[i] as usize == p);
+                            let implied = implied_share(model, a, Some(p), &measure);
+                            let mut item = proportion_item(
                                 "rate",
                                 format!(
                                     "arm {} path {}: {}",
@@ -472,17 +554,24 @@ pub fn audit_with(
                                     path.name,
                                     rate_words(&path.work)
                                 ),
-                                path.work.probability,
+                                implied.unwrap_or(path.work.probability),
                                 x,
                                 n,
-                            ));
+                            );
+                            if implied.is_some() && item.note.is_none() {
+                                item.note = Some(format!(
+                                    "planned: the share the spec implies on the path (stated {:.1}%, with baseline employment, exemption, crossover and exits)",
+                                    100.0 * path.work.probability
+                                ));
+                            }
+                            items.push(item);
                         }
                     }
                 }
                 None => items.push(not_observed(
                     "rate",
                     format!("arm {}: {words}", arm.name),
-                    planned,
+                    nominal,
                     &format!(
                         "no outcome measures it; add e.g. `outcome x = {}`",
                         match first.work.meaning {
@@ -823,7 +912,7 @@ pub fn observed_model_with(
             }
         }
     }
-    if let Some(note) = recalibrate_hazards(model, table, &mut m) {
+    if let Some(note) = recalibrate_hazards(model, table, obs, &mut m) {
         notes.push(note);
     }
     (m, notes)
@@ -889,6 +978,7 @@ fn scaled(model: &TrialModel, t: f64) -> Option<TrialModel> {
 fn recalibrate_hazards(
     model: &TrialModel,
     table: &ParticipantTable,
+    obs: &Observed<'_>,
     m: &mut TrialModel,
 ) -> Option<String> {
     let first = model.analyses.first()?;
@@ -902,27 +992,48 @@ fn recalibrate_hazards(
         .paths
         .iter()
         .all(|p| p.work.months == rate.months && p.work.meaning == rate.meaning);
-    let o = same_rate
-        .then(|| outcome_for_rate(model, rate))
-        .flatten()
-        .or_else(|| {
-            first.outcomes.iter().copied().find(|&o| {
-                model.outcomes.get(o).is_some_and(|out| {
-                    out.is_binary()
-                        && !matches!(
-                            out.measure,
-                            Measure::DirectBinary | Measure::DirectContinuous
-                        )
-                })
-            })
-        })?;
-    let (x, n) = count_binary(table.outcomes.get(o)?, |i| table.arm[i] as usize == c);
+    // What the comparator's level is matched on: the outcome measuring its rate, else that rate
+    // measured from monthly hours (added to the model as an extra outcome for the exact
+    // expectation), else the first analysis' first binary employment outcome.
+    let mut base = m.clone();
+    let from_outcome = |o: usize| (table.outcomes.get(o).map(Vec::as_slice), o);
+    let (values, o) = match same_rate.then(|| outcome_for_rate(model, rate)).flatten() {
+        Some(o) => from_outcome(o),
+        None => {
+            let measure = rate_measure(rate);
+            match obs.rate_measures.iter().find(|(x, _)| *x == measure) {
+                Some((_, v)) if same_rate => {
+                    base.outcomes.push(crate::model::Outcome {
+                        name: match rate.meaning {
+                            RateMeaning::FoundWithin => {
+                                format!("work within {} months", rate.months)
+                            }
+                            RateMeaning::EmployedAt => format!("employed at month {}", rate.months),
+                        },
+                        measure,
+                    });
+                    (Some(v.as_slice()), base.outcomes.len() - 1)
+                }
+                _ => from_outcome(first.outcomes.iter().copied().find(|&o| {
+                    model.outcomes.get(o).is_some_and(|out| {
+                        out.is_binary()
+                            && !matches!(
+                                out.measure,
+                                Measure::DirectBinary | Measure::DirectContinuous
+                            )
+                    })
+                })?),
+            }
+        }
+    };
+    let what = base.outcomes.get(o)?.name.clone();
+    let (x, n) = count_binary(values?, |i| table.arm[i] as usize == c);
     if n == 0 {
         return None;
     }
     let target = x as f64 / n as f64;
     let expected = |t: f64| -> Option<f64> {
-        let mt = scaled(m, t)?;
+        let mt = scaled(&base, t)?;
         let sim = crate::sim::Simulator::new(&mt, crate::sim::SimOptions::default()).ok()?;
         sim.expected(c, o, None).map(|e| e.mean)
     };
@@ -952,16 +1063,11 @@ fn recalibrate_hazards(
         }
     }
     let t = 0.5 * (lo + hi);
-    let mt = scaled(m, t)?;
-    let reached = {
-        let sim = crate::sim::Simulator::new(&mt, crate::sim::SimOptions::default()).ok()?;
-        sim.expected(c, o, None)?.mean
-    };
-    *m = mt;
+    let reached = expected(t)?;
+    *m = scaled(m, t)?;
     Some(format!(
-        "job-start hazards of every path × {t:.3}, so that arm {}'s expected {} is {:.1}% as observed ({x} of {n}; {:.1}% under the planned rates and observed flows); planned hazard ratios between arms kept",
+        "job-start hazards of every path × {t:.3}, so that arm {}'s expected {what} is {:.1}% as observed ({x} of {n}; {:.1}% under the planned rates and observed flows); planned hazard ratios between arms kept",
         control.name,
-        model.outcomes[o].name,
         100.0 * reached,
         100.0 * at_one
     ))
@@ -1151,6 +1257,7 @@ mod tests {
             baseline_hours: false,
             flow_bits: flags::DROPOUT | flags::EXEMPT | flags::CROSSOVER | flags::NON_WORK_EXIT,
             flow_unknown: &unknown,
+            rate_measures: &[],
         };
         let items = audit_with(&model, &t, &obs);
 
@@ -1202,6 +1309,7 @@ mod tests {
             baseline_hours: false,
             flow_bits: flags::EXEMPT,
             flow_unknown: &[],
+            rate_measures: &[],
         };
         let items = audit_with(&model, &t, &obs);
         let e = find(&items, "arm experiment: exemption");
@@ -1221,6 +1329,7 @@ mod tests {
             baseline_hours: false,
             flow_bits: flags::DROPOUT | flags::EXEMPT | flags::CROSSOVER | flags::NON_WORK_EXIT,
             flow_unknown: &[],
+            rate_measures: &[],
         };
         let (m, notes) = observed_model_with(&model, &t, &obs);
         let exp = &m.arms[EXPERIMENT];
@@ -1273,6 +1382,47 @@ mod tests {
         assert_eq!(m.sample, Some(vec![10, 10]));
         // Path shares as observed: everyone in the experiment arm on `guided`.
         assert_eq!(m.arms[EXPERIMENT].paths[1].share, 1.0);
+    }
+
+    // The planned value of a rate is the share the spec implies for the whole arm: with 5 %
+    // employed at intake (a job held at intake counts as work within 12 months, and jobs last),
+    // control's 11.67 % becomes 0.05 + 0.95 × 0.1167 = 0.160865 (by hand).
+    #[test]
+    fn rate_audit_plans_the_share_the_spec_implies() {
+        let mut model = almere_plan();
+        model.arms[CONTROL].baseline_employment = 0.05;
+        let t = table(|_| 0, 3);
+        let items = audit(&model, &t, false);
+        let r = find(&items, "arm control: work within 12 months");
+        assert!((r.planned - 0.160865).abs() < 1e-9, "{}", r.planned);
+        assert_eq!((r.observed, r.n), (Some(0.3), 10));
+        // Rates no outcome measures are measured from hours when the loader computed them.
+        let mut model = almere_plan();
+        model.outcomes.remove(0);
+        model.analyses.truncate(0);
+        let mut t = table(|_| 0, 0);
+        t.outcomes.remove(0);
+        let values: Vec<f64> = (0..20).map(|i| f64::from(u8::from(i == 10))).collect();
+        let measures = [(
+            Measure::WorkedWithin {
+                within: 12,
+                min_hours: 1.0,
+            },
+            values,
+        )];
+        let obs = Observed {
+            rate_measures: &measures,
+            ..Observed::default()
+        };
+        let items = audit_with(&model, &t, &obs);
+        let r = find(&items, "arm control: work within 12 months");
+        assert!((r.planned - 0.1167).abs() < 1e-9, "{}", r.planned);
+        assert_eq!((r.observed, r.n), (Some(0.1), 10));
+        assert!(
+            r.note
+                .as_deref()
+                .is_some_and(|n| n.contains("monthly hours"))
+        );
     }
 
     #[test]

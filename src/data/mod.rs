@@ -70,6 +70,10 @@ pub struct Loaded {
     /// Per participant, the flow bits whose value was missing (empty when no flow column is
     /// mapped); such a participant counts in no denominator of that flow.
     pub flow_unknown: Vec<u8>,
+    /// Work rates of the spec that no outcome measures, computed from the monthly hours (for the
+    /// audit): each measure (worked within / employed at month m, ≥ 1 hour) with its value per
+    /// participant (NaN when the hours leave it undecided).
+    pub rate_measures: Vec<(Measure, Vec<f64>)>,
 }
 
 /// The [`flags`] bit that records `flow`.
@@ -89,6 +93,7 @@ impl Loaded {
             baseline_hours: self.baseline_hours,
             flow_bits: self.flow_bits,
             flow_unknown: &self.flow_unknown,
+            rate_measures: &self.rate_measures,
         }
     }
 
@@ -275,6 +280,11 @@ pub fn load<R: Read + Seek>(
         } else {
             state.flow_unknown
         },
+        rate_measures: plan
+            .rate_measures
+            .into_iter()
+            .zip(state.rate_values)
+            .collect(),
     })
 }
 
@@ -417,6 +427,8 @@ struct Plan {
     decimal_comma: bool,
     /// Flow columns: (flag bit, column).
     flows: Vec<(u8, usize)>,
+    /// Work rates measured from the hours for the audit (no outcome measures them).
+    rate_measures: Vec<Measure>,
 }
 
 /// Path column, value → (arm, path), and the values for did-you-mean.
@@ -532,6 +544,7 @@ impl Plan {
             )));
         }
         let mut hours: Vec<Option<usize>> = Vec::new();
+        let mut rate_measures = Vec::new();
         if let Some(pattern) = &mapping.monthly_hours {
             let max = months_needed.iter().copied().max().unwrap_or(0);
             if max > MAX_MONTHS {
@@ -552,6 +565,39 @@ impl Plan {
             if hours[0].is_none() {
                 let column = pattern.replace("{m}", "0");
                 hours[0] = names.iter().position(|n| *n == column);
+            }
+            // Rates that no outcome measures, measured from the hours when all their months are
+            // in the file (for the audit; never required).
+            for rate in model
+                .arms
+                .iter()
+                .flat_map(|a| a.paths.iter().map(|p| &p.work))
+            {
+                let measure = audit::rate_measure(rate);
+                if audit::outcome_for_rate(model, rate).is_some()
+                    || rate_measures.contains(&measure)
+                    || rate.months > MAX_MONTHS
+                {
+                    continue;
+                }
+                let months = months_read(&measure);
+                let columns: Option<Vec<usize>> = months
+                    .iter()
+                    .map(|m| {
+                        let column = pattern.replace("{m}", &m.to_string());
+                        names.iter().position(|n| *n == column)
+                    })
+                    .collect();
+                if let Some(columns) = columns {
+                    for (m, c) in months.iter().zip(columns) {
+                        let m = *m as usize;
+                        if hours.len() <= m {
+                            hours.resize(m + 1, None);
+                        }
+                        hours[m] = Some(c);
+                    }
+                    rate_measures.push(measure);
+                }
             }
         }
         if !missing.is_empty() {
@@ -621,6 +667,7 @@ impl Plan {
                 .collect(),
             decimal_comma,
             flows,
+            rate_measures,
         })
     }
 }
@@ -770,6 +817,9 @@ struct State {
     row_flags: (u8, u8),
     /// Per participant kept, the flow bits whose value was missing.
     flow_unknown: Vec<u8>,
+    /// The current row's rate measures, and their columns.
+    rate_row: Vec<f64>,
+    rate_values: Vec<Vec<f64>>,
 }
 
 #[derive(Clone, Copy)]
@@ -811,6 +861,8 @@ impl State {
             out: vec![f64::NAN; model.outcomes.len()],
             row_flags: (0, 0),
             flow_unknown: Vec::new(),
+            rate_row: vec![f64::NAN; plan.rate_measures.len()],
+            rate_values: vec![Vec::new(); plan.rate_measures.len()],
         }
     }
 
@@ -1252,6 +1304,9 @@ impl State {
                 None => missing.push(format!("{name} (from monthly hours)")),
             }
         }
+        for (k, measure) in plan.rate_measures.iter().enumerate() {
+            self.rate_row[k] = measures::from_hours(measure, &self.hours).unwrap_or(f64::NAN);
+        }
         if !allow_exclusions {
             // A missing outcome drops the participant from that outcome's analysis.
             if let Some(&(_, i, _)) = plan.outcomes.iter().find(|(o, _, _)| self.out[*o].is_nan())
@@ -1287,6 +1342,9 @@ impl State {
         );
         if !plan.flows.is_empty() {
             self.flow_unknown.push(self.row_flags.1);
+        }
+        for (col, v) in self.rate_values.iter_mut().zip(&self.rate_row) {
+            col.push(*v);
         }
         for &(var, value) in &self.cov {
             match (&mut t.covariates[var], value) {
