@@ -32,6 +32,32 @@ fn committed_nsw_report_is_current() {
     committed_report_is_current("examples/nsw/nsw.trial", "examples/nsw");
 }
 
+/// The synthetic Almere example: `data.csv` is exactly what `simulate --seed 2017` writes today,
+/// and its committed reports are current.
+#[test]
+fn committed_almere_synthetic_example_is_current() {
+    let dir = std::env::temp_dir().join(format!("trialsim-almere-synth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let csv = dir.join("data.csv");
+    let spec = "specs/almere-45plus-observed.trial";
+    let out = run(trialsim()
+        .args(["simulate", spec, "--seed", "2017", "--export"])
+        .arg(&csv));
+    assert_eq!(out.status, Some(0), "{out}");
+    let fresh = std::fs::read(&csv).expect("export written");
+    let committed = std::fs::read(format!(
+        "{}/examples/almere-synthetic/data.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("data.csv is committed");
+    assert!(
+        fresh == committed,
+        "examples/almere-synthetic/data.csv is stale: regenerate it (see its README)"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    committed_report_is_current(spec, "examples/almere-synthetic");
+}
+
 /// Slow in a debug build (the power re-simulation of 4,870 résumés): `cargo test -- --ignored`.
 #[test]
 #[ignore]
