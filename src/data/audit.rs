@@ -194,6 +194,7 @@ fn implied_share(
         let mut only = arm.paths.get(p)?.clone();
         only.share = 1.0;
         only.rest = false;
+        only.share_by = None;
         arm.paths = vec![only];
         arm.dropout = None;
         // Other arms' dropouts and crossovers naming a path of this arm now find path 0.
@@ -448,7 +449,7 @@ pub fn audit_with(
 
     // Allocation.
     let shares: Option<Vec<f64>> = match &model.assignment.rule {
-        AssignmentRule::Parity { even, odd } => {
+        AssignmentRule::Parity { even, odd, .. } => {
             let mut s = vec![0.0; model.arms.len()];
             if let Some(x) = s.get_mut(*even) {
                 *x += 0.5;
@@ -802,6 +803,8 @@ pub fn observed_model_with(
                         .filter(|&&i| table.path[i] as usize == p)
                         .count();
                     path.share = x as f64 / known.len() as f64;
+                    // The observed share replaces shares by covariate level.
+                    path.share_by = None;
                 }
             }
         }

@@ -75,6 +75,8 @@ fn only_main_path(arm: &mut Arm) {
     let main = main_path(arm);
     for (i, p) in arm.paths.iter_mut().enumerate() {
         p.share = if i == main { 1.0 } else { 0.0 };
+        // Shares that differ by level go too: everyone takes the main path at every level.
+        p.share_by = None;
     }
 }
 

@@ -158,7 +158,7 @@ const EXACT_LIMIT: u64 = 5_000;
 fn probability_filled(model: &TrialModel, pool: u64, q: f64, required: &[u32]) -> f64 {
     let total: u64 = required.iter().map(|&n| u64::from(n)).sum();
     let parity = match &model.assignment.rule {
-        AssignmentRule::Parity { even, odd } => Some((*even, *odd)),
+        AssignmentRule::Parity { even, odd, .. } => Some((*even, *odd)),
         _ => None,
     };
     if pool > EXACT_LIMIT {

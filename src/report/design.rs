@@ -598,8 +598,8 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
         let _ = writeln!(s);
     }
     let rule = match &model.assignment.rule {
-        AssignmentRule::Parity { even, odd } => format!(
-            "by the parity of an ID number's last digit (even → {}, odd → {}), so arm sizes vary",
+        AssignmentRule::Parity { even, odd, id } => format!(
+            "by the parity of the last digit of `{id}` (even → {}, odd → {}), so arm sizes vary",
             arm_names.get(*even).unwrap_or(&"?"),
             arm_names.get(*odd).unwrap_or(&"?")
         ),
@@ -814,6 +814,7 @@ fn measure_words(m: &crate::model::Measure) -> String {
             min_hours,
         } => format!("≥ {min_hours} h in each of {consecutive} months ending at month {month}"),
         M::Hours { month } => format!("hours at month {month}"),
+        M::Wage { month } => format!("hourly wage at month {month} (among those in work)"),
         M::BenefitEnded { month } => format!("benefit ended by month {month}"),
         M::DirectBinary => "binary".into(),
         M::DirectContinuous => "continuous".into(),

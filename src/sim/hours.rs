@@ -9,7 +9,7 @@
 
 use rand::Rng;
 
-use super::{Population, Simulator, Spell, Worker, u01};
+use super::{Simulator, Spell, Worker};
 use crate::data::export::MonthlyHours;
 
 /// Appends months 0..=`months` of hours for one participant's `spells` to `out`.
@@ -40,48 +40,9 @@ impl Simulator<'_> {
     ) {
         hours.months = self.horizon;
         hours.hours.clear();
-        // Keep in step with `Simulator::simulate` (tests/integration/roundtrip.rs compares them).
-        w.table.clear();
-        w.flows.iter_mut().for_each(|x| *x = 0);
-        match &self.population {
-            Population::Fixed(sizes) => {
-                let mut total = 0usize;
-                for (a, &n) in sizes.iter().enumerate() {
-                    w.table
-                        .arm
-                        .extend(std::iter::repeat_n(a as u32, n as usize));
-                    total += n as usize;
-                }
-                self.draw_eligible(w, total, rng);
-            }
-            Population::Pool(pool) => {
-                let screening = self
-                    .model
-                    .eligibility
-                    .screening
-                    .as_ref()
-                    .map_or(0.0, |s| s.planned_loss);
-                for _ in 0..*pool {
-                    if self.draw_unconditional(w, rng)
-                        && (screening <= 0.0 || u01(rng) >= screening)
-                    {
-                        self.push_cov(w);
-                    }
-                }
-                self.assign(w, rng);
-            }
-        }
-        let n = w.table.arm.len();
-        for (o, col) in w.table.outcomes.iter_mut().enumerate() {
-            let fill = if self.eval_outcome[o] { 0.0 } else { f64::NAN };
-            col.resize(n, fill);
-        }
-        w.table.id.extend(1..=n as u64);
-        hours.hours.reserve(n * (self.horizon as usize + 1));
-        for i in 0..n {
-            self.participant(w, i, rng);
-            push_hours(&w.spells, self.horizon, &mut hours.hours);
-        }
+        let months = self.horizon;
+        let out = &mut hours.hours;
+        self.simulate_each(w, rng, |w| push_hours(&w.spells, months, out));
     }
 }
 

@@ -179,7 +179,8 @@ fn sweep_point_equals_power_at_the_same_value_and_seed() {
 fn sweep_command_equals_power_command() {
     let json = |args: &[&str]| -> serde_json::Value {
         let out = run(trialsim().args(args));
-        assert_eq!(out.status, Some(0), "{out}");
+        // Exit 1 only says the spec's expectation is not met at this n; the report is complete.
+        assert!(matches!(out.status, Some(0 | 1)), "{out}");
         serde_json::from_str(&out.stdout).expect("JSON")
     };
     let sweep = json(&[

@@ -3,7 +3,6 @@
 
 mod analysis;
 mod analyze_cli;
-#[allow(dead_code)]
 mod common;
 mod data;
 mod design;
@@ -11,6 +10,8 @@ mod engine;
 mod examples;
 mod language;
 mod language_fuzz;
+mod params;
+mod reach;
 mod roundtrip;
 mod stats;
 mod svg;
