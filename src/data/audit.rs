@@ -12,6 +12,13 @@
 //! over the whole arm, with the planned share scaled by 1 − dropout). A planned non-work exit
 //! `within m months: p` is compared as P(exit within the months followed). A flow that an arm does
 //! not declare is planned at 0 %, so any observed case contradicts it.
+//!
+//! A work rate (`work within 12 months: 25%`) is stated for those out of work at intake on the
+//! path; the share observed in the data also counts jobs held at intake, dropouts following
+//! another process, crossovers and exits. So the planned value of a rate item is the share the
+//! spec implies for the rate's measure over the whole arm (or the path), computed exactly by
+//! [`crate::sim::Simulator::expected`]; the rate is measured by an outcome with the same window,
+//! else from the monthly hours (worked within / employed at month m, ≥ 1 hour).
 
 use serde::Serialize;
 
