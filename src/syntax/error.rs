@@ -71,8 +71,13 @@ impl SyntaxError {
                     && positives
                         .iter()
                         .all(|r| matches!(r, Rule::colon | Rule::tilde));
+                // In a `data` block a misspelt keyword is read as a flow column's name, and the
+                // error comes after it, where the column's quoted name was expected.
+                let after_flow_name = positives.as_slice() == [Rule::string];
                 let misspelt = if suggestion.is_none() && after_statement_name {
                     did_you_mean(STATEMENT_KEYWORDS, previous).filter(|k| *k != previous)
+                } else if suggestion.is_none() && after_flow_name {
+                    did_you_mean(DATA_KEYWORDS, previous).filter(|k| *k != previous)
                 } else {
                     None
                 };
@@ -203,6 +208,17 @@ const STATEMENT_KEYWORDS: &[Rule] = &[
     Rule::kw_exit,
     Rule::kw_crossover,
     Rule::kw_pool,
+];
+
+/// Keywords of `data` statements that take more than a quoted column (a misspelling of one is
+/// read as a flow column's name).
+const DATA_KEYWORDS: &[Rule] = &[
+    Rule::kw_arm,
+    Rule::kw_covariate,
+    Rule::kw_outcome,
+    Rule::kw_path,
+    Rule::kw_decimal,
+    Rule::kw_allow,
 ];
 
 /// The innermost `{` left open at the end of the text (outside strings and comments).
