@@ -269,8 +269,8 @@ pub struct TopUp {
     pub per_arm: u32,
     /// Month after the start of intake at which they are added.
     pub month: u32,
-    /// Whether they are excluded from the analysis (always true today; the flag keeps the
-    /// spec's statement explicit in the model).
+    /// Whether they are excluded from the analysis. The checker accepts only excluded top-ups
+    /// (`(excluded from analysis)`); the field keeps that statement explicit in the model.
     pub excluded: bool,
 }
 

@@ -261,6 +261,21 @@ pub fn run_power(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<PowerReport, SimError> {
     validate(settings)?;
+    // A design without a sample or a pool is simulated at the size its expectations name.
+    let mut settings = *settings;
+    if settings.n_per_arm.is_none() && model.sample.is_none() && model.population.pool.is_none() {
+        let mut sizes: Vec<u32> = model
+            .expectations
+            .iter()
+            .filter_map(|e| e.n_per_arm)
+            .collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        if let [n] = sizes[..] {
+            settings.n_per_arm = Some(n);
+        }
+    }
+    let settings = &settings;
     let sim = Simulator::new(
         model,
         SimOptions {
@@ -555,9 +570,14 @@ fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsRepo
             mean_largest_intake: largest,
             over_capacity: acc.over_capacity as f64 / r,
             months_to_take_in: rate.filter(|&x| x > 0.0).map(|x| (largest / x).ceil()),
+            intakes_per_month: rate.filter(|&x| x > 0.0),
         }
     });
-    FlowsReport { arms, capacity }
+    FlowsReport {
+        arms,
+        capacity,
+        top_up: model.assignment.top_up.clone(),
+    }
 }
 
 /// Closed-form (normal) and exact power for a single two-arm contrast with fixed arm sizes.
@@ -649,7 +669,9 @@ fn closed_forms(
 ///                "baseline_employed",
 ///                "paths": [{"name", "planned_share", "share"}],
 ///                "employment": [{"month", "found_work_within", "employed_at"}] }],
-///     "capacity": {"slots", "mean_largest_intake", "over_capacity", "months_to_take_in"} | null
+///     "capacity": {"slots", "mean_largest_intake", "over_capacity", "months_to_take_in",
+///                  "intakes_per_month"} | null,
+///     "top_up": {"per_arm", "month", "excluded"} | null
 ///   },
 ///   "expectations": [{ "text", "analysis", "metric": "power" | "coverage", "op", "value",
 ///                      "n_per_arm": integer | null, "estimate": number | null,
@@ -768,6 +790,9 @@ pub struct FlowsReport {
     pub arms: Vec<ArmFlows>,
     /// Capacity, if declared.
     pub capacity: Option<CapacityFlows>,
+    /// The top-up cohort, if declared: counted here, not simulated, since it is excluded from
+    /// the analysis and each clock starts at its own intake.
+    pub top_up: Option<crate::model::TopUp>,
 }
 
 /// Realised flows of one arm.
@@ -827,6 +852,8 @@ pub struct CapacityFlows {
     pub over_capacity: f64,
     /// Months to take the largest arm in at the declared intake rate.
     pub months_to_take_in: Option<f64>,
+    /// The declared intake rate, if any.
+    pub intakes_per_month: Option<f64>,
 }
 
 /// The verdict on one `expect`.

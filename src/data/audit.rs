@@ -810,7 +810,7 @@ pub fn observed_model_with(
                         .filter(|&&i| table.path[i] as usize == p)
                         .count();
                     path.share = x as f64 / known.len() as f64;
-                    // The observed share replaces shares by covariate level.
+                    // The observed overall share replaces the planned shares by level.
                     path.share_by = None;
                 }
             }

@@ -21,6 +21,11 @@ fn pp(x: Option<f64>) -> String {
     x.map_or_else(|| "n/a".into(), |v| format!("{:+.2} pp", 100.0 * v))
 }
 
+/// A difference in the outcome's own units (means: hours, euro, a score), signed.
+fn units(x: Option<f64>) -> String {
+    x.map_or_else(|| "n/a".into(), |v| format!("{v:+.4}"))
+}
+
 fn num(x: Option<f64>) -> String {
     x.map_or_else(|| "n/a".into(), |v| format!("{v:.4}"))
 }
@@ -67,6 +72,9 @@ pub fn text(report: &PowerReport) -> String {
         report.seed, report.replicates
     );
     for a in &report.analyses {
+        // Proportions differ in percentage points; means in the outcome's own units.
+        let means = a.test == TestKind::WelchT;
+        let eff = |x: Option<f64>| if means { units(x) } else { pp(x) };
         let _ = writeln!(
             s,
             "analysis {}: {}, {}, alpha {}",
@@ -98,17 +106,20 @@ pub fn text(report: &PowerReport) -> String {
             let _ = writeln!(
                 s,
                 "  true effect         {} ({} vs {})",
-                pp(c.true_effect),
+                eff(c.true_effect),
                 c.true_treatment.map_or("n/a".into(), |x| format!("{x:.4}")),
                 c.true_control.map_or("n/a".into(), |x| format!("{x:.4}")),
             );
             let _ = writeln!(
                 s,
                 "  estimate            mean {}, bias {}, RMSE {}",
-                pp(c.mean_estimate),
-                pp(c.bias),
-                c.rmse
-                    .map_or("n/a".into(), |x| format!("{:.2} pp", 100.0 * x))
+                eff(c.mean_estimate),
+                eff(c.bias),
+                c.rmse.map_or("n/a".into(), |x| if means {
+                    format!("{x:.4}")
+                } else {
+                    format!("{:.2} pp", 100.0 * x)
+                })
             );
             let _ = writeln!(
                 s,
@@ -129,8 +140,8 @@ pub fn text(report: &PowerReport) -> String {
                     contrast_label(c),
                     c.power,
                     c.mc_se,
-                    pp(c.true_effect),
-                    pp(c.mean_estimate),
+                    eff(c.true_effect),
+                    eff(c.mean_estimate),
                     c.coverage.map_or("n/a".into(), pct)
                 );
             }
@@ -189,6 +200,26 @@ pub fn text(report: &PowerReport) -> String {
             pct(c.over_capacity),
             c.months_to_take_in
                 .map_or(String::new(), |m| format!("; {m:.0} months to take it in"))
+        );
+    }
+    if let Some(t) = &report.flows.top_up {
+        // At the declared intake rate, the top-up adds its own months of intake.
+        let extra = report
+            .flows
+            .capacity
+            .as_ref()
+            .and_then(|c| c.intakes_per_month)
+            .map(|rate| {
+                format!(
+                    "; {:.0} more months of intake at {rate} intakes/month",
+                    (f64::from(t.per_arm) / rate).ceil()
+                )
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  top-up: {} per arm in month {} of intake, excluded from the analysis (counted, not simulated){extra}",
+            t.per_arm, t.month
         );
     }
     if !report.expectations.is_empty() {

@@ -70,6 +70,23 @@
 //! never join two jobs); hours in month m (0 out of work); benefit ended by month m (a job start
 //! in months 1..=m, or a non-work exit by m; a job held at intake is part-time work on benefit).
 //! Directly declared per-arm outcomes are drawn from their distribution, by assigned arm.
+//!
+//! **Lean runs.** `power` asks for [`SimOptions::lean`]: in a fixed sample, covariates that no
+//! analysis (`within`), rate (`by`) or stratum reads, and outcomes that no analysis compares, are
+//! left missing instead of drawn. Covariates are independent of each other and of the process,
+//! so the plan's results have the same distribution either way; `simulate --export` writes
+//! complete tables.
+//!
+//! **Truth.** [`Simulator::expected`] computes every measure's exact mean per arm (and subgroup)
+//! by propagating the same process month by month over its few profiles (path, exemption length,
+//! crossover target, rate level), with no simulation; `power` compares estimates with it.
+//!
+//! **Randomness and cost.** One stream per replicate ([`rng`]). Per participant the engine draws
+//! one uniform per drawn covariate, one for the sub-path, one for each declared flow (baseline,
+//! dropout, exemption, crossover, exit), one for the first job start, and per job spell one for
+//! its hours (and wage) and one for its end when jobs can be lost. Someone who never starts
+//! work costs no logarithm: the first uniform is compared with the path's precomputed
+//! probability of no start over the follow-up.
 
 #[doc(hidden)]
 pub mod fixtures;
@@ -408,6 +425,15 @@ pub(crate) struct Schedule {
 }
 
 impl Schedule {
+    /// Hazard zero until month `start`, `c` from then on.
+    #[inline]
+    pub(crate) fn starting((start, c): (u32, f64)) -> Self {
+        let mut s = Self::new();
+        s.push(start, c);
+        s
+    }
+
+    #[inline]
     pub(crate) fn new() -> Self {
         let mut s = Self {
             start: [0; 8],
@@ -457,9 +483,11 @@ impl Schedule {
                 continue;
             }
             let len = f64::from(hi - lo + 1);
-            let k = (e / c).ceil().max(1.0);
-            if k <= len {
-                return Some(lo + k as u32 - 1);
+            // The k-th month of the stretch, k = ⌈e / c⌉ (≥ 1); truncation is ⌈·⌉ − 1 except on
+            // a set of probability zero, and avoids a libm call.
+            let x = e / c;
+            if x <= len {
+                return Some(lo + (x as u32).min(hi - lo));
             }
             e -= c * len;
         }
@@ -1416,7 +1444,10 @@ impl<'m> Simulator<'m> {
             f |= flags::EMPLOYED_AT_BASELINE;
             w.flows[base + counter::BASELINE] += 1;
         }
-        let mut sched = Schedule::new();
+        // The hazard schedule: one segment (hazard seg.1 from month seg.0) for most
+        // participants; a full schedule only once a crossover or an exit needs one.
+        let mut seg = (1u32, 0.0f64);
+        let mut sched: Option<Schedule> = None;
         let mut path_col = MISSING_CODE;
         // P(no job start at all) when the participant follows one path from intake, else NaN.
         let mut no_start = f64::NAN;
@@ -1425,7 +1456,7 @@ impl<'m> Simulator<'m> {
             Some((share, to)) if *share > 0.0 && u01(rng) < *share => {
                 let (ta, tp) = self.resolve(w, i, to, rng);
                 let (d, c) = self.path_c(w, i, ta, tp);
-                sched.push(1 + d, c);
+                seg = (1 + d, c);
                 f |= flags::DROPOUT;
                 w.flows[base + counter::DROPOUT] += 1;
                 true
@@ -1451,7 +1482,7 @@ impl<'m> Simulator<'m> {
                 _ => 0,
             };
             let (d, c) = self.path_c(w, i, a, p);
-            sched.push(1 + pause + d, c);
+            seg = (1 + pause + d, c);
             if pause == 0 {
                 no_start = self.path_no_start(w, i, a, p);
             }
@@ -1462,8 +1493,9 @@ impl<'m> Simulator<'m> {
             {
                 let (ta, tp) = self.resolve(w, i, to, rng);
                 let (d, c) = self.path_c(w, i, ta, tp);
-                sched.push(after + 1, 0.0);
-                sched.push(after + 1 + d, c);
+                let s = sched.get_or_insert_with(|| Schedule::starting(seg));
+                s.push(after + 1, 0.0);
+                s.push(after + 1 + d, c);
                 no_start = f64::NAN;
                 f |= flags::CROSSOVER;
                 w.flows[base + counter::CROSSOVER] += 1;
@@ -1472,10 +1504,13 @@ impl<'m> Simulator<'m> {
         // 6. Non-work exit.
         let mut exit_month = u32::MAX;
         if arm.exit_c > 0.0 {
-            let k = (exp1(rng) / arm.exit_c).ceil().max(1.0);
-            if k <= f64::from(h) {
-                exit_month = k as u32;
-                sched.push(exit_month, 0.0);
+            // X = ⌈E / c⌉ ≥ 1, as truncation + 1.
+            let x = exp1(rng) / arm.exit_c;
+            if x < f64::from(h) {
+                exit_month = x as u32 + 1;
+                sched
+                    .get_or_insert_with(|| Schedule::starting(seg))
+                    .push(exit_month, 0.0);
                 no_start = f64::NAN;
                 f |= flags::NON_WORK_EXIT;
                 w.flows[base + counter::NON_WORK_EXIT] += 1;
@@ -1494,18 +1529,31 @@ impl<'m> Simulator<'m> {
             if u < no_start {
                 None
             } else {
-                sched.next_event(0, -u.ln(), h)
+                sched
+                    .get_or_insert_with(|| Schedule::starting(seg))
+                    .next_event(0, -u.ln(), h)
             }
         };
         if employed_from.is_none() && !baseline {
-            return self.finish(w, i, a, f, path_col, exit_month, rng);
+            // Never in work (most participants): every employment measure stays 0; only
+            // outcomes that do not depend on work are written. Kept inline: this path is hot.
+            w.table.path.push(path_col);
+            w.table.flags.push(f);
+            for &o in &self.not_work_outcomes {
+                w.table.outcomes[o][i] = match self.model.outcomes[o].measure {
+                    Measure::BenefitEnded { month } => bool_f(exit_month <= month),
+                    _ => direct_value(&arm.direct[o], rng),
+                };
+            }
+            return;
         }
+        let sched = sched.unwrap_or_else(|| Schedule::starting(seg));
         loop {
             if let Some(s) = employed_from {
                 let hours = self.hours.draw(rng);
                 let wage = self.wage.as_ref().map_or(f64::NAN, |d| d.draw(rng));
                 let end = if self.loss_c > 0.0 {
-                    let k = (exp1(rng) / self.loss_c).floor();
+                    let k = exp1(rng) / self.loss_c;
                     if k >= f64::from(h - s) {
                         h
                     } else {
@@ -1536,7 +1584,8 @@ impl<'m> Simulator<'m> {
         self.finish(w, i, a, f, path_col, exit_month, rng);
     }
 
-    /// Evaluates the measures and flow months from `w.spells` and appends the participant's row.
+    /// Evaluates the measures and flow months from `w.spells` (someone who worked) and appends
+    /// the participant's row.
     #[inline]
     #[allow(clippy::too_many_arguments)]
     fn finish<R: Rng + ?Sized>(
@@ -1551,18 +1600,6 @@ impl<'m> Simulator<'m> {
     ) {
         let arm = &self.arms[a];
         w.table.path.push(path_col);
-        if w.spells.is_empty() {
-            // Never in work: every employment measure stays 0; only outcomes that do not
-            // depend on work are written.
-            for &o in &self.not_work_outcomes {
-                w.table.outcomes[o][i] = match self.model.outcomes[o].measure {
-                    Measure::BenefitEnded { month } => bool_f(exit_month <= month),
-                    _ => direct_value(&arm.direct[o], rng),
-                };
-            }
-            w.table.flags.push(f);
-            return;
-        }
         // Flow months.
         for (k, &m) in self.layout.months.iter().enumerate() {
             let found = w.spells.iter().any(|s| s.start >= 1 && s.start <= m);

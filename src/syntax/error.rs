@@ -284,6 +284,22 @@ struct Group {
 
 const GROUPS: &[Group] = &[
     Group {
+        words: "a population statement (a covariate such as `age ~ uniform(45 years, 64 years)`, \
+                or `pool N`)",
+        short: "a population statement",
+        members: &[Rule::kw_pool],
+        starts_with_name: true,
+        min: 1,
+    },
+    Group {
+        words: "an eligibility statement (a criterion such as `age >= 45 years`, or \
+                `screening removes P%`)",
+        short: "an eligibility statement",
+        members: &[Rule::kw_screening],
+        starts_with_name: true,
+        min: 1,
+    },
+    Group {
         words: "an arm statement (`path`, `work within`, `employed at`, `dropout`, `exemption`, \
                 `exit without work`, `crossover`, or an outcome's value such as `employed: 30%`)",
         members: &[
