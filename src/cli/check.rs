@@ -175,6 +175,9 @@ fn measure(m: &Measure) -> String {
             format!("hourly wage at month {month}, among those in work (not ITT)")
         }
         Measure::BenefitEnded { month } => format!("benefit ended by month {month}"),
+        Measure::ExitedTo { destination, month } => {
+            format!("exited to {destination} by month {month}")
+        }
         Measure::DirectBinary => "binary, given per arm".to_string(),
         Measure::DirectContinuous => "continuous, given per arm".to_string(),
     }
@@ -321,6 +324,40 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
             .collect();
         let _ = writeln!(w, "  sample       {}", parts.join(", "));
     }
+    let d = &m.delivery;
+    if let Some(c) = &d.clusters {
+        let _ = writeln!(
+            w,
+            "  clusters     {}s of {} randomised whole; ICC {}",
+            c.label,
+            c.size,
+            num(c.icc)
+        );
+    }
+    if let Some(i) = &d.inflow {
+        let counts: Vec<String> = i.per_period.iter().map(u32::to_string).collect();
+        let per = if i.period_months == 12 {
+            "year"
+        } else {
+            "month"
+        };
+        let _ = writeln!(
+            w,
+            "  inflow       {} per {per}; analysis at month {}",
+            counts.join(", "),
+            i.analysis_month
+        );
+    }
+    if let Some(c) = &d.costs {
+        let _ = writeln!(
+            w,
+            "  costs        EUR {} fixed + EUR {} per participant; EUR {} saved per benefit-year; {} benefit-years avoided per exit",
+            num(c.fixed),
+            num(c.per_participant),
+            num(c.saving_per_benefit_year),
+            num(c.years_per_exit)
+        );
+    }
     let e = &m.employment;
     let mut emp = format!(
         "job loss {} per month; hours ~ {}",
@@ -355,6 +392,23 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
                 pct(p.share),
                 share_by(m, p),
                 rate(m, &p.work)
+            );
+        }
+        for e in d
+            .exits
+            .iter()
+            .filter(|e| m.arms.get(e.arm).is_some_and(|x| x.name == a.name))
+        {
+            let parts: Vec<String> = e
+                .destinations
+                .iter()
+                .map(|x| format!("{}: {}", x.name, pct(x.probability)))
+                .collect();
+            let _ = writeln!(
+                w,
+                "      exits within {} months: {}",
+                e.months,
+                parts.join(", ")
             );
         }
         if a.baseline_employment > 0.0 {
@@ -423,6 +477,7 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
             TestKind::UnpooledZ => "unpooled z",
             TestKind::FisherExact => "Fisher exact",
             TestKind::WelchT => "Welch t",
+            TestKind::ClusterT => "cluster-level t",
         };
         let sides = match a.sides {
             Sides::Greater => "one-sided (treatment > control)",

@@ -1215,6 +1215,7 @@ mod tests {
                         .collect()
                 })
                 .collect(),
+            ..ParticipantTable::default()
         }
     }
 

@@ -3,16 +3,20 @@
 //!
 //! Columns of the default shape ([`write_csv`]): `id`, `arm` (arm names), `path` (`arm.path`,
 //! `NA` when unknown), one column per covariate (level names, or numbers), one per outcome (0/1
-//! for binary, the value otherwise), each named as in the model, then one 0/1 column per flow
-//! some arm declares (`dropout`, `exemption`, `crossover`, `non_work_exit`); `NA` for missing
-//! values. [`write_mapped`] writes the shape of a spec's own data section instead, with monthly
-//! hours columns. Numbers are written in Rust's shortest round-trip form, so reading the file
-//! back gives the very same table.
+//! for binary, the value otherwise), each named as in the model; for a cluster design, a column
+//! [`CLUSTER_COLUMN`] with each participant's cluster code; then one 0/1 column per flow some arm
+//! declares (`dropout`, `exemption`, `crossover`, `non_work_exit`); `NA` for missing values.
+//! [`write_mapped`] writes the shape of a spec's own data section instead, with monthly hours
+//! columns. Numbers are written in Rust's shortest round-trip form, so reading the file back
+//! gives the very same table.
 
 use std::io::{self, Write};
 
 use crate::model::{DataMapping, Flow, PathColumn, PathValue, TrialModel};
 use crate::table::{CovariateColumn, MISSING_CODE, ParticipantTable};
+
+/// Name of the exported cluster column.
+pub const CLUSTER_COLUMN: &str = "cluster";
 
 /// The mapping of an exported file (also what `analyze` uses for a spec without a data section):
 /// every column named after the model's arm, variable or outcome.
@@ -165,6 +169,17 @@ pub fn write_mapped<W: Write>(
     }
     head.extend(mapping.covariates.iter().map(|(_, c)| style.quote(c)));
     head.extend(mapping.outcomes.iter().map(|(_, c)| style.quote(c)));
+    // A cluster design's cluster codes, under the spec's cluster column (or `cluster`).
+    let cluster_column = model.delivery.clusters.as_ref().and_then(|c| {
+        (table.cluster.len() == table.len()).then(|| {
+            c.data_column
+                .clone()
+                .unwrap_or_else(|| CLUSTER_COLUMN.to_owned())
+        })
+    });
+    if let Some(c) = &cluster_column {
+        head.push(style.quote(c));
+    }
     head.extend(mapping.flows.iter().map(|(_, c)| style.quote(c)));
     if let Some((pattern, h)) = hours {
         head.extend((0..=h.months).map(|m| style.quote(&pattern.replace("{m}", &m.to_string()))));
@@ -220,6 +235,10 @@ pub fn write_mapped<W: Write>(
             line.push_str(&sep);
             let v = table.outcomes.get(*o).map_or(f64::NAN, |c| c[i]);
             line.push_str(&style.number(v));
+        }
+        if cluster_column.is_some() {
+            line.push_str(&sep);
+            line.push_str(&table.cluster[i].to_string());
         }
         for (flow, _) in &mapping.flows {
             line.push_str(&sep);

@@ -771,6 +771,7 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
             TestKind::UnpooledZ => "two-proportion z test with unpooled variance",
             TestKind::FisherExact => "Fisher's exact test",
             TestKind::WelchT => "Welch's t test",
+            TestKind::ClusterT => "Student's t test on cluster means",
         };
         let sides = match a.sides {
             Sides::Greater => "one-sided (treatment > control)",
@@ -816,6 +817,7 @@ fn measure_words(m: &crate::model::Measure) -> String {
         M::Hours { month } => format!("hours at month {month}"),
         M::Wage { month } => format!("hourly wage at month {month} (among those in work)"),
         M::BenefitEnded { month } => format!("benefit ended by month {month}"),
+        M::ExitedTo { destination, month } => format!("left to {destination} by month {month}"),
         M::DirectBinary => "binary".into(),
         M::DirectContinuous => "continuous".into(),
     }
