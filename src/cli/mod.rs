@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 use crate::check::Checked;
 use crate::source::SourceFile;
 pub mod power;
+pub mod validate;
 
 /// Design, simulate and analyse randomised pilots from one spec file.
 #[derive(Debug, Parser)]
@@ -29,6 +30,8 @@ enum Command {
     Check(check::Args),
     /// Simulate the trial and report power, bias, coverage, flows and expectations.
     Power(power::PowerArgs),
+    /// Check the statistics against exact figures and reference values (exit 1 on any miss).
+    Validate(validate::ValidateArgs),
 }
 
 /// Parses `args` and runs the chosen command; the exit code says whether it succeeded.
@@ -48,6 +51,7 @@ where
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Power(args) => power::run(args),
+        Command::Validate(args) => validate::run_validate(&args),
     }
 }
 
