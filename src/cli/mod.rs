@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 the spec (or data) has errors, 2 the command line was wrong.
 
 mod check;
+pub mod interrupt;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;

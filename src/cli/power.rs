@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use crate::model::TrialModel;
-use crate::power::{MAX_REPLICATES, PowerSettings, run_power};
+use crate::power::{MAX_REPLICATES, PowerSettings, run_power_until};
 
 /// Default master seed (the year the Almere pilot started).
 pub const DEFAULT_SEED: u64 = 2017;
@@ -110,18 +110,33 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
             bar.set_position(done);
         }
     };
-    let result = pool.install(|| run_power(model, &settings, &progress));
+    let cancel = super::interrupt::flag();
+    let result = pool.install(|| run_power_until(model, &settings, &progress, cancel));
     bar.finish_and_clear();
     let report = match result {
         Ok(r) => r,
+        Err(_) if cancel.load(std::sync::atomic::Ordering::Relaxed) => {
+            eprintln!("interrupted before the first batch of replicates was done");
+            return ExitCode::from(super::interrupt::EXIT_INTERRUPTED);
+        }
         Err(e) => return fail(&e.0),
     };
+    if report.interrupted {
+        eprintln!(
+            "interrupted: {} of {} replicates done; the figures below are from those \
+             (the first {} in order, as a run with --reps {} gives), with their Monte Carlo \
+             standard errors; expectations not evaluated",
+            report.replicates, args.reps, report.replicates, report.replicates
+        );
+    }
     let out = match args.format {
         Format::Text => crate::report::power::text(&report),
         Format::Json => crate::report::power::json(&report),
     };
     print!("{out}");
-    if report.passed {
+    if report.interrupted {
+        ExitCode::from(super::interrupt::EXIT_INTERRUPTED)
+    } else if report.passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
