@@ -1,1 +1,187 @@
-fn main() {}
+//! Engine throughput on the shipped Almere plan (specs/almere-45plus.trial: 18 months, 2 × 180), beside the bare cost of the random
+//! draws it makes, so the ratio to the generator's limit is visible.
+//!
+//! `cargo bench --bench engine`. Criterion reports elements/s: replicates/s for the `replicate`
+//! benches, participant-months/s for `participant_months`, and draws/s for the `bare_draws`
+//! benches (one element = the draws of one replicate, so their rate is directly comparable with
+//! replicates/s).
+
+use std::convert::Infallible;
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rand::rngs::ChaCha8Rng;
+use rand::{Rng, SeedableRng, TryRng};
+use trialsim::analysis::{PlanResult, run_plan_into};
+use trialsim::model::TrialModel;
+use trialsim::power::{PowerSettings, run_power};
+use trialsim::sim::rng::replicate_rng;
+use trialsim::sim::{SimOptions, Simulator};
+
+/// Counts the words an engine replicate draws.
+struct Counting<R> {
+    inner: R,
+    words: u64,
+}
+
+impl<R: Rng> TryRng for Counting<R> {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        self.words += 1;
+        Ok(self.inner.next_u32())
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        self.words += 1;
+        Ok(self.inner.next_u64())
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        self.words += dst.len().div_ceil(8) as u64;
+        self.inner.fill_bytes(dst);
+        Ok(())
+    }
+}
+
+/// `words` uniform f64 draws summed, the least work any engine drawing that many numbers does.
+fn bare<R: Rng>(rng: &mut R, words: u64) -> f64 {
+    let mut acc = 0.0;
+    for _ in 0..words {
+        acc += (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+    }
+    acc
+}
+
+fn load_spec() -> TrialModel {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/specs/almere-45plus.trial");
+    let src = trialsim::source::SourceFile::read(path).expect("the shipped spec reads");
+    trialsim::check::compile(&src)
+        .expect("the shipped spec checks")
+        .model
+}
+
+/// Replicates/s, participant-months/s and the bare draws of one model, all in one group.
+fn bench_model(c: &mut Criterion, label: &str, model: &TrialModel) {
+    // As `power` runs it: only what the plan reads is drawn.
+    let sim = Simulator::new(
+        model,
+        SimOptions {
+            lean: true,
+            ..SimOptions::default()
+        },
+    )
+    .expect("the model simulates");
+    let months = u64::from(model.follow_up_months);
+    let participants: u64 = sim
+        .fixed_sample()
+        .map_or(0, |v| v.iter().map(|&n| u64::from(n)).sum());
+
+    // Words drawn per replicate, averaged over 1000 replicates.
+    let mut w = sim.worker();
+    let mut words = 0;
+    for r in 0..1000 {
+        let mut rng = Counting {
+            inner: replicate_rng(2017, 0, r),
+            words: 0,
+        };
+        sim.simulate(&mut w, &mut rng);
+        words += rng.words;
+    }
+    let words = words / 1000;
+    eprintln!(
+        "{label}: {participants} participants x {months} months; the engine draws {words} random words per replicate ({:.2} per participant)",
+        words as f64 / participants.max(1) as f64
+    );
+
+    let mut g = c.benchmark_group(label);
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("replicate/simulate+analyse", |b| {
+        let mut w = sim.worker();
+        let mut plan = PlanResult::default();
+        let mut r = 0u64;
+        b.iter(|| {
+            sim.simulate(&mut w, &mut replicate_rng(2017, 0, r));
+            run_plan_into(model, &w.table, &mut plan);
+            r += 1;
+            black_box(&plan);
+        });
+    });
+    g.bench_function("replicate/simulate", |b| {
+        let mut w = sim.worker();
+        let mut r = 0u64;
+        b.iter(|| {
+            sim.simulate(&mut w, &mut replicate_rng(2017, 0, r));
+            r += 1;
+            black_box(&w.table);
+        });
+    });
+    g.bench_function("replicate/simulate_chacha8", |b| {
+        let mut w = sim.worker();
+        let mut r = 0u64;
+        b.iter(|| {
+            sim.simulate(&mut w, &mut ChaCha8Rng::seed_from_u64(r));
+            r += 1;
+            black_box(&w.table);
+        });
+    });
+    g.bench_function("bare_draws/xoshiro256pp", |b| {
+        let mut r = 0u64;
+        b.iter(|| {
+            let mut rng = replicate_rng(2017, 0, r);
+            r += 1;
+            black_box(bare(&mut rng, words))
+        });
+    });
+    g.bench_function("bare_draws/chacha8", |b| {
+        let mut r = 0u64;
+        b.iter(|| {
+            let mut rng = ChaCha8Rng::seed_from_u64(r);
+            r += 1;
+            black_box(bare(&mut rng, words))
+        });
+    });
+    g.throughput(Throughput::Elements(participants * months));
+    g.bench_function("participant_months/simulate+analyse", |b| {
+        let mut w = sim.worker();
+        let mut plan = PlanResult::default();
+        let mut r = 0u64;
+        b.iter(|| {
+            sim.simulate(&mut w, &mut replicate_rng(2017, 0, r));
+            run_plan_into(model, &w.table, &mut plan);
+            r += 1;
+            black_box(&plan);
+        });
+    });
+    g.finish();
+}
+
+fn engine(c: &mut Criterion) {
+    let spec = load_spec();
+    // The primary analysis alone: the engine with the lightest plan.
+    let mut primary = spec.clone();
+    primary.analyses.truncate(1);
+    primary.expectations.clear();
+    bench_model(c, "almere_primary", &primary);
+    bench_model(c, "almere_spec", &spec);
+
+    // The whole `power` pipeline on every core: replicates/s of a 20,000-replicate run.
+    let mut g = c.benchmark_group("power");
+    g.sample_size(10);
+    let reps = 20_000;
+    g.throughput(Throughput::Elements(reps));
+    for (label, model) in [("almere_primary", &primary), ("almere_spec", &spec)] {
+        g.bench_with_input(BenchmarkId::new(label, reps), &reps, |b, &reps| {
+            b.iter(|| {
+                let s = PowerSettings {
+                    seed: 2017,
+                    replicates: reps,
+                    n_per_arm: None,
+                    scenario: 0,
+                };
+                black_box(run_power(model, &s, &|_| {}).expect("runs"))
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, engine);
+criterion_main!(benches);

@@ -166,6 +166,43 @@ fn truths(sim: &Simulator<'_>) -> Vec<Vec<ContrastTruth>> {
         .collect()
 }
 
+/// The plan's result for every replicate, in replicate order: the same replicates
+/// [`run_power`] aggregates (for inspection and for tests of reproducibility).
+pub fn replicate_results(
+    model: &TrialModel,
+    settings: &PowerSettings,
+) -> Result<Vec<PlanResult>, SimError> {
+    validate(settings)?;
+    let sim = Simulator::new(
+        model,
+        SimOptions {
+            n_per_arm: settings.n_per_arm,
+            lean: true,
+        },
+    )?;
+    let chunks = settings.replicates.div_ceil(CHUNK);
+    let parts: Vec<Vec<PlanResult>> = (0..chunks)
+        .into_par_iter()
+        .map(|c| {
+            let mut w = sim.worker();
+            let first = c * CHUNK;
+            let last = (first + CHUNK).min(settings.replicates);
+            (first..last)
+                .map(|r| {
+                    sim.simulate(
+                        &mut w,
+                        &mut replicate_rng(settings.seed, settings.scenario, r),
+                    );
+                    let mut plan = PlanResult::default();
+                    run_plan_into(model, &w.table, &mut plan);
+                    plan
+                })
+                .collect()
+        })
+        .collect();
+    Ok(parts.into_iter().flatten().collect())
+}
+
 /// Checks settings a user controls.
 pub fn validate(settings: &PowerSettings) -> Result<(), SimError> {
     if settings.replicates == 0 {
@@ -243,6 +280,7 @@ pub fn run_power_until(
         model,
         SimOptions {
             n_per_arm: settings.n_per_arm,
+            lean: true,
         },
     )?;
     let truth = truths(&sim);
@@ -576,8 +614,43 @@ fn closed_forms(
         return (None, None);
     };
     let binary = model.outcomes[t.outcome].is_binary();
-    let _ = (binary, n1, n0, p1, p0);
-    (None, None)
+    use crate::stats::power::{
+        two_mean_normal_power, two_proportion_exact_power, two_proportion_normal_power,
+    };
+    let finite = |x: f64| x.is_finite().then_some(x);
+    let (nt, nc) = (u64::from(*n1), u64::from(*n0));
+    match (binary, a.test) {
+        (true, TestKind::PooledZ) => (
+            finite(two_proportion_normal_power(
+                p0, p1, nc as f64, nt as f64, a.alpha, a.sides,
+            )),
+            finite(two_proportion_exact_power(
+                p0, p1, nc, nt, a.alpha, a.sides, true,
+            )),
+        ),
+        (true, TestKind::UnpooledZ) => (
+            None,
+            finite(two_proportion_exact_power(
+                p0, p1, nc, nt, a.alpha, a.sides, false,
+            )),
+        ),
+        (false, TestKind::WelchT) => match (t.treatment_sd, t.control_sd) {
+            (Some(st), Some(sc)) => (
+                finite(two_mean_normal_power(
+                    p1 - p0,
+                    st,
+                    sc,
+                    nc as f64,
+                    nt as f64,
+                    a.alpha,
+                    a.sides,
+                )),
+                None,
+            ),
+            _ => (None, None),
+        },
+        _ => (None, None),
+    }
 }
 
 /// The power report. Its JSON form (`trialsim power --format json`) is a stable interface:

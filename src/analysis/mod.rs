@@ -11,6 +11,7 @@
 //! Carlo replicate costs one pass over the table per outcome and no allocation once warm.
 
 mod balance;
+mod power;
 
 use std::cell::RefCell;
 
@@ -27,7 +28,8 @@ use crate::stats::tests::{
 };
 use crate::table::{CovariateColumn, ParticipantTable};
 
-pub use balance::{BalanceRow, BalanceTable, balance, balance_between};
+pub use balance::{BalanceCell, BalanceRow, BalanceTable, balance, balance_between};
+pub use power::{Effect, closed_form_power, exact_power};
 
 /// Confidence level of every interval in the results.
 pub const CONFIDENCE: f64 = 0.95;
@@ -117,24 +119,38 @@ pub struct InteractionResult {
     pub p_value: f64,
 }
 
-/// Running sums of one outcome in one (subgroup level, arm) cell; Welford's update keeps the
-/// variance accurate for hours-like outcomes.
+/// Running sums of one outcome in one (subgroup level, arm) cell. Sums are taken around the
+/// cell's first value (`shift`), which keeps the variance accurate for hours-like outcomes
+/// without a division per participant.
 #[derive(Debug, Clone, Copy, Default)]
 struct Accumulator {
     n: u64,
     events: u64,
-    mean: f64,
-    m2: f64,
+    shift: f64,
+    sum: f64,
+    sum_squares: f64,
 }
 
 impl Accumulator {
     #[inline]
     fn push(&mut self, value: f64) {
+        if self.n == 0 {
+            self.shift = value;
+        }
         self.n += 1;
         self.events += u64::from(value >= 0.5);
-        let delta = value - self.mean;
-        self.mean += delta / self.n as f64;
-        self.m2 += delta * (value - self.mean);
+        let d = value - self.shift;
+        self.sum += d;
+        self.sum_squares += d * d;
+    }
+
+    fn mean(&self) -> f64 {
+        self.shift + self.sum / self.n as f64
+    }
+
+    fn variance(&self) -> f64 {
+        let n = self.n as f64;
+        ((self.sum_squares - self.sum * self.sum / n) / (n - 1.0)).max(0.0)
     }
 
     fn summary(&self, binary: bool) -> ArmSummary {
@@ -144,7 +160,7 @@ impl Accumulator {
         } else if binary {
             self.events as f64 / n as f64
         } else {
-            self.mean
+            self.mean()
         };
         let sd = if n < 2 {
             f64::NAN
@@ -152,7 +168,7 @@ impl Accumulator {
             let p = mean;
             (p * (1.0 - p) * n as f64 / (n - 1) as f64).sqrt()
         } else {
-            (self.m2 / (n - 1) as f64).max(0.0).sqrt()
+            self.variance().sqrt()
         };
         let (events, ci) = if binary {
             (Some(self.events), wilson(self.events, n, CONFIDENCE))
@@ -286,13 +302,15 @@ fn run_analysis(
     let contrasts = analysis.outcomes.len() * slots;
     out.contrasts.truncate(contrasts);
 
-    // Level code → slot.
+    // Level code → slot, for the variable's declared levels only (a level index beyond them
+    // cannot match any participant and must not size the buffer).
     scratch.slot_of_level.clear();
     if let Some(s) = &subgroup {
-        let size = (0..slots).map(|slot| s.level(slot) + 1).max().unwrap_or(0);
-        scratch.slot_of_level.resize(size, usize::MAX);
+        scratch.slot_of_level.resize(s.names.len(), usize::MAX);
         for slot in 0..slots {
-            scratch.slot_of_level[s.level(slot)] = slot;
+            if let Some(entry) = scratch.slot_of_level.get_mut(s.level(slot)) {
+                *entry = slot;
+            }
         }
     }
 
@@ -548,7 +566,12 @@ fn interactions(
         out.interactions.clear();
         return;
     };
-    out.interactions.truncate(analysis.outcomes.len());
+    let outcomes = if slots == 0 {
+        0
+    } else {
+        analysis.outcomes.len()
+    };
+    out.interactions.truncate(outcomes);
     for (k, chunk) in out.contrasts.chunks(slots.max(1)).enumerate() {
         scratch.estimates.clear();
         scratch.variances.clear();

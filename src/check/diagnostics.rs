@@ -49,6 +49,7 @@ pub enum Kind {
     ExpectWithoutSample,
     SampleMismatch,
     UnmappedArm,
+    BeliefOffCentre,
 }
 
 impl Kind {
@@ -92,6 +93,7 @@ impl Kind {
             Self::ExpectWithoutSample => "expect_without_sample",
             Self::SampleMismatch => "sample_mismatch",
             Self::UnmappedArm => "unmapped_arm",
+            Self::BeliefOffCentre => "belief_off_centre",
         }
     }
 }

@@ -24,3 +24,11 @@ pub(crate) fn help(what: &str, name: &str, candidates: &[&str]) -> String {
         }
     }
 }
+
+/// "did you mean `x`? {list}" or just the list.
+pub(crate) fn help_with(name: &str, candidates: &[&str], list: &str) -> String {
+    match closest(name, candidates.iter().copied()) {
+        Some(c) => format!("did you mean `{c}`? {list}"),
+        None => list.to_string(),
+    }
+}

@@ -5,14 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use crate::check;
 use crate::data;
 use crate::report::analysis::{self as report, AnalysisReport};
-use crate::source::SourceFile;
 
 /// Output format of the analysis report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// Aligned plain text.
     Text,
     /// The JSON report (the same as `--snapshot` writes).
@@ -23,60 +21,68 @@ pub enum Format {
 
 /// Arguments of `trialsim analyze`.
 #[derive(Debug, Args)]
-pub struct AnalyzeArgs {
-    /// The spec file (with a `data { ... }` section mapping the CSV's columns).
-    pub file: PathBuf,
+pub(crate) struct AnalyzeArgs {
+    /// The spec file. Its `data { ... }` section maps the CSV's columns; without one, columns are
+    /// named after the model (`id`, `arm`, `path`, covariates, outcomes), as `simulate --export` writes.
+    pub(crate) file: PathBuf,
     /// The participant CSV.
     #[arg(long)]
-    pub data: PathBuf,
+    pub(crate) data: PathBuf,
     /// Report format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    pub(crate) format: Format,
     /// Also write the JSON report to this file.
     #[arg(long, value_name = "OUT")]
-    pub snapshot: Option<PathBuf>,
+    pub(crate) snapshot: Option<PathBuf>,
     /// Compare with the JSON report in this file; exit 1 and show what changed if it differs.
     #[arg(long, value_name = "OUT", conflicts_with = "snapshot")]
-    pub check: Option<PathBuf>,
+    pub(crate) check: Option<PathBuf>,
+    /// Replicates for re-simulating the power the trial really had (0 skips it).
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) replicates: u64,
+    /// Master seed of that simulation.
+    #[arg(long, default_value_t = super::power::DEFAULT_SEED)]
+    pub(crate) seed: u64,
 }
 
 /// Runs `trialsim analyze`. Exit codes: 0 done (and unchanged, with `--check`); 1 bad spec or
 /// data, or a changed report under `--check`; 2 unreadable files.
-pub fn run(args: AnalyzeArgs) -> ExitCode {
-    let source = match SourceFile::read(&args.file) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot read spec `{}`: {}", e.path, e.reason);
-            return ExitCode::from(2);
-        }
-    };
-    let checked = match check::compile(&source) {
+pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
+    let checked = match super::load_model(&args.file) {
         Ok(c) => c,
-        Err(failed) => {
-            super::eprint_diagnostic(&failed);
-            return ExitCode::from(1);
+        Err(report) => {
+            eprintln!("{report:?}");
+            return ExitCode::from(super::EXIT_SPEC_ERROR);
         }
     };
-    for w in &checked.warnings {
-        super::eprint_diagnostic(w);
-    }
+    super::print_warnings(&checked);
     let model = checked.model;
-    let Some(mapping) = model.data.clone() else {
-        eprintln!(
-            "error: spec `{}` has no data section\n  help: add `data {{ id \"id\" arm \"arm\" {{ \"treated\" -> <arm>, ... }} outcome <name> \"column\" }}` to map the CSV's columns",
-            source.name
-        );
-        return ExitCode::from(1);
-    };
+    // Without a data section, the columns are named after the model (the export's shape).
+    let mapping = model
+        .data
+        .clone()
+        .unwrap_or_else(|| data::export::default_mapping(&model));
     let data_name = args.data.display().to_string();
     let loaded = match data::load_path(&model, &mapping, &args.data, &data_name) {
         Ok(l) => l,
         Err(e) => {
-            super::eprint_diagnostic(&e);
-            return ExitCode::from(1);
+            eprintln!("{:?}", miette::Report::new(e));
+            return ExitCode::from(super::EXIT_SPEC_ERROR);
         }
     };
-    let report = AnalysisReport::build(&model, &data_name, &loaded);
+    let mut report = AnalysisReport::build(&model, &data_name, &loaded);
+    if args.replicates > 0 {
+        report.realised_power = match data::audit::realised_power(
+            &model,
+            &loaded.table,
+            loaded.baseline_hours,
+            args.seed,
+            args.replicates,
+        ) {
+            Ok(v) => v,
+            Err(e) => serde_json::json!({ "error": e.to_string() }),
+        };
+    }
     let json = report::render_json(&report);
     let out = match args.format {
         Format::Text => report::render_text(&report),
@@ -95,7 +101,9 @@ pub fn run(args: AnalyzeArgs) -> ExitCode {
         let old = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("error: cannot read snapshot `{shown}`: {e}\n  help: write it first with --snapshot {shown}");
+                eprintln!(
+                    "error: cannot read snapshot `{shown}`: {e}\n  help: write it first with --snapshot {shown}"
+                );
                 return ExitCode::from(2);
             }
         };
@@ -111,11 +119,16 @@ pub fn run(args: AnalyzeArgs) -> ExitCode {
         if changes.is_empty() {
             eprintln!("analysis report unchanged: matches `{shown}`");
         } else {
-            eprintln!("analysis report changed: {} difference(s) from `{shown}`", changes.len());
+            eprintln!(
+                "analysis report changed: {} difference(s) from `{shown}`",
+                changes.len()
+            );
             for c in &changes {
                 eprintln!("  {c}");
             }
-            eprintln!("  help: if the change is intended, update the snapshot with --snapshot {shown}");
+            eprintln!(
+                "  help: if the change is intended, update the snapshot with --snapshot {shown}"
+            );
             return ExitCode::from(1);
         }
     }

@@ -26,15 +26,17 @@ enum Format {
 pub(crate) fn run(args: &Args) -> ExitCode {
     let mut failed = false;
     let mut models = Vec::new();
-    for (i, path) in args.files.iter().enumerate() {
+    let mut printed = 0;
+    for path in &args.files {
         match super::load_model(path) {
             Ok(checked) => {
                 super::print_warnings(&checked);
                 match args.format {
                     Format::Text => {
-                        if i > 0 {
+                        if printed > 0 {
                             println!();
                         }
+                        printed += 1;
                         print!("{}", summary(&path.display().to_string(), &checked.model));
                     }
                     Format::Json => models.push(checked.model),
@@ -303,7 +305,12 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
         let trivial = a.paths.len() == 1
             && a.paths[0].work.probability == 0.0
             && !a.direct_outcomes.is_empty();
+        let own = a.paths.len() == 1 && a.paths[0].name == a.name;
         for p in a.paths.iter().filter(|_| !trivial) {
+            if own {
+                let _ = writeln!(w, "      {}", rate(m, &p.work));
+                continue;
+            }
             let delay = if p.delay_months > 0 {
                 format!(", after {} months", p.delay_months)
             } else {
@@ -440,6 +447,17 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
             op(x.op),
             pct(x.value)
         );
+    }
+    for u in &m.uncertain {
+        let belief = match &u.distribution {
+            Distribution::Uniform { low, high } => {
+                format!("uniform({}, {})", pct(*low), pct(*high))
+            }
+            Distribution::Normal { mean, sd } => format!("normal({}, {})", pct(*mean), pct(*sd)),
+            Distribution::Fixed { value } => format!("fixed({})", pct(*value)),
+            other => dist(other, Unit::None),
+        };
+        let _ = writeln!(w, "  uncertain    {} ~ {belief}", u.parameter);
     }
     if let Some(d) = &m.data {
         let _ = writeln!(

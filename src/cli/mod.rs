@@ -2,8 +2,10 @@
 //!
 //! Exit codes: 0 success, 1 the spec (or data) has errors, 2 the command line was wrong.
 
+mod analyze;
 mod check;
 pub mod interrupt;
+mod simulate;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -33,6 +35,10 @@ enum Command {
     Power(power::PowerArgs),
     /// Check the statistics against exact figures and reference values (exit 1 on any miss).
     Validate(validate::ValidateArgs),
+    /// Run the spec's analysis plan on a participant CSV, with balance and an assumption audit.
+    Analyze(analyze::AnalyzeArgs),
+    /// Simulate one trial and export its participant table as CSV.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Parses `args` and runs the chosen command; the exit code says whether it succeeded.
@@ -53,6 +59,8 @@ where
         Command::Check(args) => check::run(&args),
         Command::Power(args) => power::run(args),
         Command::Validate(args) => validate::run_validate(&args),
+        Command::Analyze(args) => analyze::run(args),
+        Command::Simulate(args) => simulate::run(args),
     }
 }
 

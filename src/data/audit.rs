@@ -595,6 +595,45 @@ fn shift_value(v: &mut crate::model::DirectValue, shift: f64) {
     }
 }
 
+/// The power the trial really had: the plan re-simulated on [`observed_model`] with `replicates`
+/// seeded replicates. JSON: per analysis `analysis`, `power` (of its first contrast), `mc_se`,
+/// `any_power` (at least one contrast of the family rejects), plus `seed`, `replicates` and a
+/// `note` saying what was observed and what was planned.
+pub fn realised_power(
+    model: &TrialModel,
+    table: &ParticipantTable,
+    baseline_hours: bool,
+    seed: u64,
+    replicates: u64,
+) -> Result<serde_json::Value, crate::sim::SimError> {
+    let observed = observed_model(model, table, baseline_hours);
+    let settings = crate::power::PowerSettings {
+        seed,
+        replicates,
+        n_per_arm: None,
+        scenario: 0,
+    };
+    let report = crate::power::run_power(&observed, &settings, &|_| {})?;
+    let note = "observed arm sizes, sub-path shares, baseline employment and comparator levels; planned effects";
+    Ok(serde_json::Value::Array(
+        report
+            .analyses
+            .iter()
+            .map(|a| {
+                serde_json::json!({
+                    "analysis": a.name,
+                    "power": a.power,
+                    "mc_se": a.mc_se,
+                    "any_power": a.any_power,
+                    "seed": seed,
+                    "replicates": replicates,
+                    "note": note,
+                })
+            })
+            .collect(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -179,14 +179,41 @@ pub fn load<R: Read + Seek>(
     }
     let plan = Plan::new(model, mapping, &names, &ctx, decimal_comma)?;
     let mut state = State::new(model, &plan);
-    match state.read_rows(&mut reader, &plan, mapping.allow_exclusions) {
-        Ok(()) => {}
-        Err(problem) => {
-            let chain = reader.into_inner();
-            let (_, buffered) = chain.into_inner();
-            let mut source = buffered.into_inner();
-            return Err(problem.into_error(&ctx, &mut source, bom as u64));
+    let scanned = state.read_rows(&mut reader, &plan, mapping.allow_exclusions);
+    // IDs are checked for duplicates after the scan, by sorting row indices (4 bytes a row)
+    // rather than keeping a hash set beside the table; the lines are found again only on error.
+    let problem = match scanned {
+        Err(problem) => Some(problem),
+        Ok(()) => first_duplicate(&state.table.id).map(|id| Problem {
+            kind: DataErrorKind::DuplicateId,
+            line: 0,
+            byte: 0,
+            field: Some(plan.id),
+            message: String::new(),
+            label: "used again here".into(),
+            help: Some(
+                "each participant must appear once; remove the repeated row or correct its ID"
+                    .into(),
+            ),
+            first: Some((id, 0)),
+        }),
+    };
+    if let Some(mut problem) = problem {
+        let chain = reader.into_inner();
+        let (_, buffered) = chain.into_inner();
+        let mut source = buffered.into_inner();
+        if problem.kind == DataErrorKind::DuplicateId
+            && let Some((id, _)) = problem.first
+        {
+            let found = find_id_lines(&mut source, bom as u64, delimiter, plan.id, id);
+            let [(first_line, first_byte), (line, byte)] = found;
+            problem.line = line;
+            problem.byte = byte;
+            problem.first = Some((first_line, first_byte));
+            problem.message =
+                format!("ID {id} appears on line {first_line} and again on line {line}");
         }
+        return Err(problem.into_error(&ctx, &mut source, bom as u64));
     }
     if state.rows == 0 {
         return Err(ctx
@@ -248,6 +275,50 @@ impl Ctx<'_> {
         }
         err
     }
+}
+
+/// The ID whose second occurrence comes first in the table, if any ID repeats.
+fn first_duplicate(ids: &[u64]) -> Option<u64> {
+    let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| (ids[i as usize], i));
+    order
+        .windows(2)
+        .filter(|w| ids[w[0] as usize] == ids[w[1] as usize])
+        .min_by_key(|w| w[1])
+        .map(|w| ids[w[0] as usize])
+}
+
+/// (line, byte) of the first two records whose ID column reads `id` (error path: one more pass).
+fn find_id_lines<R: Read + Seek>(
+    source: &mut R,
+    base: u64,
+    delimiter: u8,
+    column: usize,
+    id: u64,
+) -> [(u64, u64); 2] {
+    let mut found = [(0, 0); 2];
+    if source.seek(SeekFrom::Start(base)).is_err() {
+        return found;
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(BufReader::new(source));
+    let mut record = ByteRecord::new();
+    let mut n = 0;
+    while n < 2 && matches!(reader.read_byte_record(&mut record), Ok(true)) {
+        let matches = record
+            .get(column)
+            .and_then(|f| std::str::from_utf8(trim(f)).ok())
+            .and_then(|t| t.parse::<u64>().ok())
+            == Some(id);
+        if matches && let Some(p) = record.position() {
+            found[n] = (p.line(), p.byte());
+            n += 1;
+        }
+    }
+    found
 }
 
 /// Picks the delimiter occurring most often outside quotes in the header line.
@@ -636,7 +707,6 @@ struct State {
     rows: u64,
     excluded: BTreeMap<String, u64>,
     missing: BTreeMap<String, u64>,
-    seen: HashMap<u64, (u64, u64)>,
     hours: Vec<f64>,
     cov: Vec<(usize, Cov)>,
     out: Vec<f64>,
@@ -676,7 +746,6 @@ impl State {
             rows: 0,
             excluded: BTreeMap::new(),
             missing: BTreeMap::new(),
-            seen: HashMap::new(),
             hours: vec![f64::NAN; plan.hours.len()],
             cov: Vec::with_capacity(plan.covariates.len()),
             out: vec![f64::NAN; model.outcomes.len()],
@@ -1093,22 +1162,6 @@ impl State {
             }
         }
 
-        // Duplicate check last, so that excluded rows do not reserve their ID.
-        if let Some(&(first_line, first_byte)) = self.seen.get(&id) {
-            let mut p = problem(
-                DataErrorKind::DuplicateId,
-                plan.id,
-                format!("ID {id} appears on line {first_line} and again on line {line}"),
-                "used again here",
-                Some(
-                    "each participant must appear once; remove the repeated row or correct its ID"
-                        .into(),
-                ),
-            );
-            p.first = Some((first_line, first_byte));
-            return Err(RowError::Fatal(p));
-        }
-        self.seen.insert(id, (line, byte));
         self.push(plan, id, arm, path);
         Ok(())
     }

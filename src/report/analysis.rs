@@ -411,6 +411,29 @@ fn audit_rows(report: &AnalysisReport) -> Vec<[String; 5]> {
         .collect()
 }
 
+/// One line per interaction (heterogeneity) test of the analysis.
+fn interaction_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
+    report
+        .plan
+        .analyses
+        .get(analysis)
+        .map_or_else(Vec::new, |a| {
+            a.interactions
+                .iter()
+                .map(|t| {
+                    format!(
+                        "interaction {} × {}: Q = {} on {} df, p = {}",
+                        t.outcome,
+                        t.variable,
+                        fmt_stat(t.statistic),
+                        t.df,
+                        fmt_p(t.p_value)
+                    )
+                })
+                .collect()
+        })
+}
+
 /// Plain-text table with columns padded to their widest cell (by characters).
 fn text_table<const N: usize>(head: [&str; N], rows: &[[String; N]]) -> String {
     let mut widths = head.map(|h| h.chars().count());
@@ -597,22 +620,37 @@ fn dyn_text_table(head: &[String], rows: &[Vec<String>], markdown: bool) -> Stri
 }
 
 fn power_lines(power: &Value) -> Vec<String> {
-    match power.as_array() {
-        Some(items) => items
-            .iter()
-            .filter_map(|p| {
-                let name = p.get("analysis")?.as_str()?;
-                let power = p.get("power")?.as_f64()?;
-                let detail = p
-                    .get("note")
-                    .and_then(Value::as_str)
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default();
-                Some(format!("{name}: {:.1}%{detail}", power * 100.0))
-            })
-            .collect(),
-        None => Vec::new(),
+    if let Some(err) = power.get("error").and_then(Value::as_str) {
+        return vec![format!("not simulated: {err}")];
     }
+    let Some(items) = power.as_array() else {
+        return Vec::new();
+    };
+    let mut lines: Vec<String> = items
+        .iter()
+        .filter_map(|p| {
+            let name = p.get("analysis")?.as_str()?;
+            let power = p.get("power")?.as_f64()?;
+            let se = p.get("mc_se").and_then(Value::as_f64).unwrap_or(f64::NAN);
+            let any = p
+                .get("any_power")
+                .and_then(Value::as_f64)
+                .unwrap_or(f64::NAN);
+            Some(format!(
+                "{name}: {:.1}% (MC s.e. {:.1}%; any contrast of the family: {:.1}%)",
+                power * 100.0,
+                se * 100.0,
+                any * 100.0
+            ))
+        })
+        .collect();
+    if let Some(first) = items.first() {
+        let seed = first.get("seed").and_then(Value::as_u64).unwrap_or(0);
+        let reps = first.get("replicates").and_then(Value::as_u64).unwrap_or(0);
+        let note = first.get("note").and_then(Value::as_str).unwrap_or("");
+        lines.push(format!("{reps} replicates, seed {seed}; {note}"));
+    }
+    lines
 }
 
 /// The report as plain text.
@@ -622,9 +660,12 @@ pub fn render_text(report: &AnalysisReport) -> String {
     for l in data_lines(&report.data) {
         out += &format!("  {l}\n");
     }
-    for (title, rows) in contrast_rows(report) {
+    for (i, (title, rows)) in contrast_rows(report).into_iter().enumerate() {
         out += &format!("\nAnalysis {title}\n");
         out += &text_table(CONTRAST_HEAD, &rows);
+        for l in interaction_lines(report, i) {
+            out += &format!("  {l}\n");
+        }
     }
     if let Some((head, rows)) = balance_table(&report.balance) {
         out += "\nCovariate balance\n";
@@ -655,9 +696,16 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
         let l = l.trim_start();
         out += &format!("- {l}\n");
     }
-    for (title, rows) in contrast_rows(report) {
+    for (i, (title, rows)) in contrast_rows(report).into_iter().enumerate() {
         out += &format!("\n## Analysis {title}\n\n");
         out += &md_table(CONTRAST_HEAD, &rows);
+        let lines = interaction_lines(report, i);
+        if !lines.is_empty() {
+            out += "\n";
+        }
+        for l in lines {
+            out += &format!("- {l}\n");
+        }
     }
     if let Some((head, rows)) = balance_table(&report.balance) {
         out += "\n## Covariate balance\n\n";

@@ -99,6 +99,11 @@ fn err<T>(msg: impl Into<String>) -> Result<T, SimError> {
 pub struct SimOptions {
     /// Overrides the model's sample: exactly this many participants in every arm.
     pub n_per_arm: Option<u32>,
+    /// Draw only what the analysis plan and the process read: in a fixed sample, covariates
+    /// that no analysis, rate or stratum refers to, and outcomes no analysis compares, are left
+    /// missing (NaN, or the missing level code) instead of drawn. Results of the plan are
+    /// unchanged in distribution; `power` runs this way. Off by default (a complete table).
+    pub lean: bool,
 }
 
 /// Largest population the engine accepts per replicate (pool or total sample).
@@ -110,11 +115,16 @@ pub(crate) fn u01<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
+/// Uniform on (0, 1] with 53 random bits.
+#[inline]
+fn u01_open<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    ((rng.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
 /// Exp(1) by inversion: −ln U with U uniform on (0, 1].
 #[inline]
 pub(crate) fn exp1<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    let u = ((rng.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64);
-    -u.ln()
+    -u01_open(rng).ln()
 }
 
 /// Uniform integer in 0..n (n ≥ 1), by Lemire's multiply-shift (bias < n / 2^64).
@@ -321,9 +331,21 @@ pub(crate) struct PathPlan {
     pub(crate) by: Option<VarId>,
     /// Cumulative hazard per month, −ln(1 − h): one entry, or one per level of `by`.
     pub(crate) c: Vec<f64>,
+    /// Per entry of `c`: the probability of no job start in months 1..=horizon for a
+    /// participant who follows only this path from intake, exp(−c · (horizon − delay)).
+    no_start: Vec<f64>,
 }
 
 impl PathPlan {
+    #[inline]
+    fn no_start_for(&self, level: u32) -> f64 {
+        if self.no_start.len() == 1 {
+            self.no_start[0]
+        } else {
+            self.no_start.get(level as usize).copied().unwrap_or(1.0)
+        }
+    }
+
     #[inline]
     pub(crate) fn c_for(&self, level: u32) -> f64 {
         if self.c.len() == 1 {
@@ -516,6 +538,12 @@ pub struct Simulator<'m> {
     wage: Option<NumDist>,
     layout: FlowLayout,
     strata_radix: Vec<(VarId, u32)>,
+    /// Per covariate: drawn (else left missing).
+    draw_var: Vec<bool>,
+    /// Per outcome: evaluated (else left missing).
+    eval_outcome: Vec<bool>,
+    /// Evaluated outcomes that can be non-zero for someone never in work (benefit ended, direct).
+    not_work_outcomes: Vec<usize>,
 }
 
 fn rate_c(p: f64) -> f64 {
@@ -730,6 +758,7 @@ impl<'m> Simulator<'m> {
                     delay: p.delay_months,
                     by,
                     c,
+                    no_start: Vec::new(),
                 });
             }
             let check_ref = |r: &ProcessRef| -> Result<(), SimError> {
@@ -866,6 +895,39 @@ impl<'m> Simulator<'m> {
         {
             return err("parity assignment refers to an unknown arm");
         }
+        // What a lean run draws.
+        let n_vars = model.population.variables.len();
+        let (draw_var, eval_outcome) = if options.lean {
+            let mut vars = vec![false; n_vars];
+            let mut outs = vec![false; model.outcomes.len()];
+            for a in &model.analyses {
+                if let Some(v) = a.within.filter(|&v| v < n_vars) {
+                    vars[v] = true;
+                }
+                for &o in &a.outcomes {
+                    if let Some(x) = outs.get_mut(o) {
+                        *x = true;
+                    }
+                }
+            }
+            for p in arms.iter().flat_map(|a| &a.paths) {
+                if let Some(v) = p.by.filter(|&v| v < n_vars) {
+                    vars[v] = true;
+                }
+            }
+            for &(v, _) in &strata_radix {
+                vars[v] = true;
+            }
+            (vars, outs)
+        } else {
+            (vec![true; n_vars], vec![true; model.outcomes.len()])
+        };
+        for arm in &mut arms {
+            for p in &mut arm.paths {
+                let active = f64::from(horizon.saturating_sub(p.delay));
+                p.no_start = p.c.iter().map(|c| (-c * active).exp()).collect();
+            }
+        }
         Ok(Self {
             model,
             vars,
@@ -878,6 +940,23 @@ impl<'m> Simulator<'m> {
             wage,
             layout,
             strata_radix,
+            not_work_outcomes: model
+                .outcomes
+                .iter()
+                .enumerate()
+                .filter(|(o, x)| {
+                    eval_outcome[*o]
+                        && matches!(
+                            x.measure,
+                            Measure::BenefitEnded { .. }
+                                | Measure::DirectBinary
+                                | Measure::DirectContinuous
+                        )
+                })
+                .map(|(o, _)| o)
+                .collect(),
+            draw_var,
+            eval_outcome,
         })
     }
 
@@ -948,12 +1027,14 @@ impl<'m> Simulator<'m> {
         w.flows.iter_mut().for_each(|x| *x = 0);
         match &self.population {
             Population::Fixed(sizes) => {
+                let mut total = 0usize;
                 for (a, &n) in sizes.iter().enumerate() {
-                    for _ in 0..n {
-                        self.draw_eligible(w, rng);
-                        w.table.arm.push(a as u32);
-                    }
+                    w.table
+                        .arm
+                        .extend(std::iter::repeat_n(a as u32, n as usize));
+                    total += n as usize;
                 }
+                self.draw_eligible(w, total, rng);
             }
             Population::Pool(pool) => {
                 let screening = self
@@ -973,17 +1054,38 @@ impl<'m> Simulator<'m> {
             }
         }
         let n = w.table.arm.len();
+        // Outcome columns start at their value for someone never in work (missing when not
+        // evaluated); participants then write only what differs.
+        for (o, col) in w.table.outcomes.iter_mut().enumerate() {
+            let fill = if self.eval_outcome[o] { 0.0 } else { f64::NAN };
+            col.resize(n, fill);
+        }
+        w.table.id.extend(1..=n as u64);
         for i in 0..n {
-            w.table.id.push(i as u64 + 1);
             self.participant(w, i, rng);
         }
     }
 
-    fn draw_eligible<R: Rng + ?Sized>(&self, w: &mut Worker, rng: &mut R) {
+    /// Draws `n` participants' covariates conditional on eligibility, column by column.
+    fn draw_eligible<R: Rng + ?Sized>(&self, w: &mut Worker, n: usize, rng: &mut R) {
         for (v, s) in self.vars.iter().enumerate() {
+            if !self.draw_var[v] {
+                match &mut w.table.covariates[v] {
+                    CovariateColumn::Categorical(col) => {
+                        col.extend(std::iter::repeat_n(MISSING_CODE, n));
+                    }
+                    CovariateColumn::Numeric(col) => col.extend(std::iter::repeat_n(f64::NAN, n)),
+                }
+                continue;
+            }
             match (s, &mut w.table.covariates[v]) {
                 (VarSampler::Categorical { cum_elig, .. }, CovariateColumn::Categorical(col)) => {
-                    col.push(pick(cum_elig, u01(rng)) as u32);
+                    if cum_elig.len() == 2 {
+                        let c0 = cum_elig[0];
+                        col.extend((0..n).map(|_| u32::from(u01(rng) >= c0)));
+                    } else {
+                        col.extend((0..n).map(|_| pick(cum_elig, u01(rng)) as u32));
+                    }
                 }
                 (
                     VarSampler::Numeric {
@@ -992,18 +1094,53 @@ impl<'m> Simulator<'m> {
                         criteria,
                     },
                     CovariateColumn::Numeric(col),
-                ) => {
-                    let d = truncated.as_ref().unwrap_or(dist);
-                    let mut x = d.draw(rng);
-                    // Acceptance is at least 1e-4 (checked in `new`); the cap only guards
-                    // against a pathological edge and keeps the last draw.
-                    let mut tries = 0;
-                    while !VarSampler::numeric_ok(criteria, x) && tries < 1_000_000 {
-                        x = d.draw(rng);
-                        tries += 1;
+                ) => match (truncated, dist) {
+                    (Some(NumDist::Uniform { low, high }), _) => {
+                        let (low, width) = (*low, high - low);
+                        col.extend((0..n).map(|_| low + width * u01(rng)));
                     }
-                    col.push(x);
-                }
+                    (_, NumDist::LogNormal { mu, sigma }) => {
+                        // Criteria tested on the log scale, one exp per accepted value.
+                        let (lo, hi) = log_bounds(criteria);
+                        col.extend((0..n).map(|_| {
+                            let mut tries = 0;
+                            loop {
+                                let z: f64 = StandardNormal.sample(rng);
+                                let l = mu + sigma * z;
+                                if (l > lo && l < hi) || tries >= 1_000_000 {
+                                    break l.exp();
+                                }
+                                tries += 1;
+                            }
+                        }));
+                        // Boundary values (x == bound) are left to the exact check below.
+                        for x in col.iter_mut().rev().take(n) {
+                            if !VarSampler::numeric_ok(criteria, *x) {
+                                let mut y = dist.draw(rng);
+                                let mut tries = 0;
+                                while !VarSampler::numeric_ok(criteria, y) && tries < 1_000_000 {
+                                    y = dist.draw(rng);
+                                    tries += 1;
+                                }
+                                *x = y;
+                            }
+                        }
+                    }
+                    _ => {
+                        let d = truncated.as_ref().unwrap_or(dist);
+                        col.extend((0..n).map(|_| {
+                            // Acceptance is at least 1e-4 (checked in `new`); the cap only
+                            // guards against a pathological edge and keeps the last draw.
+                            let mut x = d.draw(rng);
+                            let mut tries = 0;
+                            while !VarSampler::numeric_ok(criteria, x) && tries < 1_000_000 {
+                                x = d.draw(rng);
+                                tries += 1;
+                            }
+                            x
+                        }));
+                    }
+                },
                 _ => {}
             }
         }
@@ -1131,6 +1268,7 @@ impl<'m> Simulator<'m> {
         (r.arm, p)
     }
 
+    #[inline]
     fn path_c(&self, w: &Worker, i: usize, arm: ArmId, path: usize) -> (u32, f64) {
         let p = &self.arms[arm].paths[path];
         let c = match p.by {
@@ -1138,6 +1276,15 @@ impl<'m> Simulator<'m> {
             None => p.c[0],
         };
         (p.delay, c)
+    }
+
+    #[inline]
+    fn path_no_start(&self, w: &Worker, i: usize, arm: ArmId, path: usize) -> f64 {
+        let p = &self.arms[arm].paths[path];
+        match p.by {
+            Some(v) => p.no_start_for(self.level(w, i, v)),
+            None => p.no_start[0],
+        }
     }
 
     fn participant<R: Rng + ?Sized>(&self, w: &mut Worker, i: usize, rng: &mut R) {
@@ -1156,6 +1303,8 @@ impl<'m> Simulator<'m> {
         }
         let mut sched = Schedule::new();
         let mut path_col = MISSING_CODE;
+        // P(no job start at all) when the participant follows one path from intake, else NaN.
+        let mut no_start = f64::NAN;
         // 2. Dropout.
         let dropped = match &arm.dropout {
             Some((share, to)) if *share > 0.0 && u01(rng) < *share => {
@@ -1188,6 +1337,9 @@ impl<'m> Simulator<'m> {
             };
             let (d, c) = self.path_c(w, i, a, p);
             sched.push(1 + pause + d, c);
+            if pause == 0 {
+                no_start = self.path_no_start(w, i, a, p);
+            }
             // 5. Crossover.
             if let Some((share, to, after)) = &arm.crossover
                 && *share > 0.0
@@ -1197,6 +1349,7 @@ impl<'m> Simulator<'m> {
                 let (d, c) = self.path_c(w, i, ta, tp);
                 sched.push(after + 1, 0.0);
                 sched.push(after + 1 + d, c);
+                no_start = f64::NAN;
                 f |= flags::CROSSOVER;
                 w.flows[base + counter::CROSSOVER] += 1;
             }
@@ -1208,6 +1361,7 @@ impl<'m> Simulator<'m> {
             if k <= f64::from(h) {
                 exit_month = k as u32;
                 sched.push(exit_month, 0.0);
+                no_start = f64::NAN;
                 f |= flags::NON_WORK_EXIT;
                 w.flows[base + counter::NON_WORK_EXIT] += 1;
             }
@@ -1216,7 +1370,21 @@ impl<'m> Simulator<'m> {
         // Employment spells.
         w.spells.clear();
         let mut t0 = 0u32;
-        let mut employed_from = if baseline { Some(0u32) } else { None };
+        let mut employed_from = if baseline {
+            Some(0u32)
+        } else {
+            // The first start, from one uniform: none at all when U < P(no start), which spares
+            // the logarithm for most participants; otherwise E = −ln U.
+            let u = u01_open(rng);
+            if u < no_start {
+                None
+            } else {
+                sched.next_event(0, -u.ln(), h)
+            }
+        };
+        if employed_from.is_none() && !baseline {
+            return self.finish(w, i, a, f, path_col, exit_month, rng);
+        }
         loop {
             if let Some(s) = employed_from {
                 let hours = self.hours.draw(rng);
@@ -1250,6 +1418,36 @@ impl<'m> Simulator<'m> {
             }
         }
 
+        self.finish(w, i, a, f, path_col, exit_month, rng);
+    }
+
+    /// Evaluates the measures and flow months from `w.spells` and appends the participant's row.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    fn finish<R: Rng + ?Sized>(
+        &self,
+        w: &mut Worker,
+        i: usize,
+        a: usize,
+        f: u8,
+        path_col: u32,
+        exit_month: u32,
+        rng: &mut R,
+    ) {
+        let arm = &self.arms[a];
+        w.table.path.push(path_col);
+        if w.spells.is_empty() {
+            // Never in work: every employment measure stays 0; only outcomes that do not
+            // depend on work are written.
+            for &o in &self.not_work_outcomes {
+                w.table.outcomes[o][i] = match self.model.outcomes[o].measure {
+                    Measure::BenefitEnded { month } => bool_f(exit_month <= month),
+                    _ => direct_value(&arm.direct[o], rng),
+                };
+            }
+            w.table.flags.push(f);
+            return;
+        }
         // Flow months.
         for (k, &m) in self.layout.months.iter().enumerate() {
             let found = w.spells.iter().any(|s| s.start >= 1 && s.start <= m);
@@ -1257,9 +1455,11 @@ impl<'m> Simulator<'m> {
             w.flows[self.layout.found_within(a, k)] += u64::from(found);
             w.flows[self.layout.employed_at(a, k)] += u64::from(emp);
         }
-
         // Measures.
         for (o, outcome) in self.model.outcomes.iter().enumerate() {
+            if !self.eval_outcome[o] {
+                continue;
+            }
             let sp = &w.spells;
             let v = match outcome.measure {
                 Measure::EmployedAt { month, min_hours } => bool_f(
@@ -1292,16 +1492,22 @@ impl<'m> Simulator<'m> {
                 Measure::BenefitEnded { month } => bool_f(
                     exit_month <= month || sp.iter().any(|s| s.start >= 1 && s.start <= month),
                 ),
-                Measure::DirectBinary | Measure::DirectContinuous => match &arm.direct[o] {
-                    Some(DirectSampler::Binary(p)) => bool_f(u01(rng) < *p),
-                    Some(DirectSampler::Continuous(d)) => d.draw(rng),
-                    None => f64::NAN,
-                },
+                Measure::DirectBinary | Measure::DirectContinuous => {
+                    direct_value(&arm.direct[o], rng)
+                }
             };
-            w.table.outcomes[o].push(v);
+            w.table.outcomes[o][i] = v;
         }
-        w.table.path.push(path_col);
         w.table.flags.push(f);
+    }
+}
+
+#[inline]
+fn direct_value<R: Rng + ?Sized>(d: &Option<DirectSampler>, rng: &mut R) -> f64 {
+    match d {
+        Some(DirectSampler::Binary(p)) => bool_f(u01(rng) < *p),
+        Some(DirectSampler::Continuous(d)) => d.draw(rng),
+        None => f64::NAN,
     }
 }
 
@@ -1315,6 +1521,21 @@ fn shuffle<R: Rng + ?Sized>(v: &mut [u32], rng: &mut R) {
         let j = below(rng, (i + 1) as u32) as usize;
         v.swap(i, j);
     }
+}
+
+/// Open bounds on ln x implied by the criteria (for a positive variable).
+fn log_bounds(criteria: &[(Comparison, f64)]) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
+    for (op, v) in criteria {
+        let l = if *v > 0.0 { v.ln() } else { f64::NEG_INFINITY };
+        match op {
+            Comparison::Gt | Comparison::Ge => lo = lo.max(l),
+            Comparison::Lt | Comparison::Le => hi = hi.min(l),
+            // An equality has probability zero; the exact check keeps it honest.
+            Comparison::Eq => {}
+        }
+    }
+    (lo, hi)
 }
 
 /// The distribution truncated to the criteria where that is direct (uniform, fixed), and the

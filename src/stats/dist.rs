@@ -2,6 +2,8 @@
 
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
 use statrs::function::erf::erfc;
+use statrs::function::gamma::ln_gamma;
+use std::f64::consts::PI;
 
 use super::Sides;
 
@@ -55,6 +57,10 @@ pub fn t_sf(x: f64, df: f64) -> f64 {
 }
 
 /// Student t quantile; NaN when `df` is not positive or `p` is outside `[0, 1]`.
+///
+/// Inverting the incomplete beta function costs about a microsecond, and the analysis asks for
+/// the same few (p, df) pairs replicate after replicate (per-arm intervals at df = n − 1), so
+/// the last few answers are remembered per thread.
 pub fn t_quantile(p: f64, df: f64) -> f64 {
     if !(0.0..=1.0).contains(&p) {
         return f64::NAN;
@@ -72,10 +78,77 @@ pub fn t_quantile(p: f64, df: f64) -> f64 {
     if p == 1.0 {
         return if df > 0.0 { f64::INFINITY } else { f64::NAN };
     }
-    match student(df) {
-        Some(t) => t.inverse_cdf(p),
-        None => f64::NAN,
+    let Some(t) = student(df) else {
+        return f64::NAN;
+    };
+    // Per-arm intervals: integral df, the 97.5 % point; a per-thread table filled on demand.
+    if p == 0.975 && df.fract() == 0.0 && df <= 4096.0 {
+        let index = df as usize;
+        return T_975.with(|table| {
+            let mut table = table.borrow_mut();
+            if table.len() <= index {
+                table.resize(index + 1, f64::NAN);
+            }
+            if table[index].is_nan() {
+                table[index] = t_quantile_newton(p, df).unwrap_or_else(|| t.inverse_cdf(p));
+            }
+            table[index]
+        });
     }
+    T_QUANTILES.with(|memo| {
+        let mut entries = memo.get();
+        if let Some(&(_, _, q)) = entries.iter().find(|&&(mp, mdf, _)| mp == p && mdf == df) {
+            return q;
+        }
+        let q = t_quantile_newton(p, df).unwrap_or_else(|| t.inverse_cdf(p));
+        entries.rotate_right(1);
+        entries[0] = (p, df, q);
+        memo.set(entries);
+        q
+    })
+}
+
+/// The t quantile by Newton's method from the Cornish–Fisher expansion (Abramowitz & Stegun
+/// 26.7.5), for `df ≥ 3` where that start is close; about three times faster than inverting
+/// the incomplete beta function. `None` when it does not converge (the caller falls back).
+fn t_quantile_newton(p: f64, df: f64) -> Option<f64> {
+    if !(3.0..1e7).contains(&df) || !(1e-12..=1.0 - 1e-12).contains(&p) {
+        return None;
+    }
+    let z = norm_quantile(p);
+    let z2 = z * z;
+    let g1 = z * (z2 + 1.0) / 4.0;
+    let g2 = z * ((5.0 * z2 + 16.0) * z2 + 3.0) / 96.0;
+    let g3 = z * (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) / 384.0;
+    let g4 = z * ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) / 92160.0;
+    let mut q = z + (g1 + (g2 + (g3 + g4 / df) / df) / df) / df;
+    let ln_norm = ln_gamma((df + 1.0) / 2.0) - ln_gamma(df / 2.0) - 0.5 * (df * PI).ln();
+    for _ in 0..8 {
+        // F(q) − p, from the tail nearer to q for precision.
+        let excess = if p > 0.5 {
+            (1.0 - p) - t_sf(q, df)
+        } else {
+            t_cdf(q, df) - p
+        };
+        let density = (ln_norm - (df + 1.0) / 2.0 * (q * q / df).ln_1p()).exp();
+        let step = excess / density;
+        if !step.is_finite() {
+            return None;
+        }
+        q -= step;
+        if step.abs() <= 1e-13 * q.abs().max(1.0) {
+            return Some(q);
+        }
+    }
+    None
+}
+
+thread_local! {
+    /// t quantiles at 0.975 by integral degrees of freedom (NaN: not computed yet).
+    static T_975: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Recent (p, df, quantile) triples; NaN keys never match.
+    static T_QUANTILES: std::cell::Cell<[(f64, f64, f64); 16]> =
+        const { std::cell::Cell::new([(f64::NAN, f64::NAN, f64::NAN); 16]) };
 }
 
 /// Chi-square upper tail with `df` degrees of freedom; NaN when `df` is not positive.

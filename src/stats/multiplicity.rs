@@ -13,7 +13,8 @@ pub fn bonferroni(p: &[f64]) -> Vec<f64> {
 pub fn bonferroni_into(p: &[f64], out: &mut [f64]) {
     let m = p.len() as f64;
     for (o, &p) in out.iter_mut().zip(p) {
-        *o = (m * p).min(1.0);
+        // `f64::min` would turn NaN into 1.
+        *o = if p.is_nan() { p } else { (m * p).min(1.0) };
     }
 }
 

@@ -66,6 +66,26 @@ pub fn two_proportion_normal_power(
     normal_power(p_t - p_c, se0, se1, alpha, sides)
 }
 
+/// Normal-approximation power of the unpooled (Wald) two-proportion z test: as
+/// [`two_proportion_normal_power`] with the unpooled standard error under H0 as well.
+pub fn two_proportion_normal_power_unpooled(
+    p_c: f64,
+    p_t: f64,
+    n_c: f64,
+    n_t: f64,
+    alpha: f64,
+    sides: Sides,
+) -> f64 {
+    if !valid_probability(p_c) || !valid_probability(p_t) || !valid_alpha(alpha) {
+        return f64::NAN;
+    }
+    if !(n_c > 0.0 && n_t > 0.0) {
+        return f64::NAN;
+    }
+    let se = (p_t * (1.0 - p_t) / n_t + p_c * (1.0 - p_c) / n_c).sqrt();
+    normal_power(p_t - p_c, se, se, alpha, sides)
+}
+
 fn normal_power(delta: f64, se0: f64, se1: f64, alpha: f64, sides: Sides) -> f64 {
     let c = z_critical(alpha, sides);
     match sides {
@@ -75,8 +95,8 @@ fn normal_power(delta: f64, se0: f64, se1: f64, alpha: f64, sides: Sides) -> f64
     }
 }
 
-/// Solves `power(n) = target` for a power function increasing in `n`, continuous `n`, by
-/// bisection below `upper` (where the power is already ≥ target).
+/// Solves `power(x) = target` for a power function increasing in `x ≥ 0` (a sample size or an
+/// effect), by bisection below `upper` (where the power is already ≥ target).
 fn bisect_n(power: impl Fn(f64) -> f64, target: f64, upper: f64) -> f64 {
     let (mut lo, mut hi) = (0.0_f64, upper);
     for _ in 0..200 {
@@ -175,6 +195,39 @@ pub fn two_proportion_mde(
         }
     }
     Some(far - p_c)
+}
+
+/// Smallest difference of means (positive; negative for [`Sides::Less`]) that
+/// [`two_mean_normal_power`] detects with `target_power` at the given arm sizes; one-sided this
+/// is `(z₁₋α + z_power) · se`, two-sided it is solved with both tails. `None` on invalid input.
+pub fn two_mean_mde(
+    sd_t: f64,
+    sd_c: f64,
+    n_c: f64,
+    n_t: f64,
+    alpha: f64,
+    sides: Sides,
+    target_power: f64,
+) -> Option<f64> {
+    if !(valid_target(alpha, target_power) && n_c > 0.0 && n_t > 0.0 && sd_t >= 0.0 && sd_c >= 0.0)
+    {
+        return None;
+    }
+    let se = (sd_t * sd_t / n_t + sd_c * sd_c / n_c).sqrt();
+    let closed = ((z_critical(alpha, sides) + norm_quantile(target_power)) * se).max(0.0);
+    let effect = match sides {
+        Sides::Greater | Sides::Less => closed,
+        Sides::TwoSided => bisect_n(
+            |d| two_mean_normal_power(d, sd_t, sd_c, n_c, n_t, alpha, sides),
+            target_power,
+            closed,
+        ),
+    };
+    Some(if sides == Sides::Less {
+        -effect
+    } else {
+        effect
+    })
 }
 
 /// Binomial probabilities `P(X = k)` for `k` in the returned range, skipping both tails where
@@ -283,6 +336,104 @@ fn exact_power_with(
             }
         }
         power += wt * row;
+    }
+    power.min(1.0)
+}
+
+/// Exact power of Fisher's exact test ([`super::tests::fisher_exact`], the same p-values) at
+/// level `alpha`: the probability over `Binomial(n_t, p_t)` × `Binomial(n_c, p_c)` that the
+/// test rejects (p ≤ alpha). The test is conditional on the total number of successes `m`, so
+/// its rejection region is worked out once per `m`. NaN on invalid input or an empty arm.
+pub fn fisher_exact_power(p_c: f64, p_t: f64, n_c: u64, n_t: u64, alpha: f64, sides: Sides) -> f64 {
+    if !valid_probability(p_c) || !valid_probability(p_t) || !valid_alpha(alpha) {
+        return f64::NAN;
+    }
+    if n_c == 0 || n_t == 0 {
+        return f64::NAN;
+    }
+    let (mut pmf_t, mut pmf_c) = (Vec::new(), Vec::new());
+    let lo_t = binomial_pmf(n_t, p_t, &mut pmf_t);
+    let lo_c = binomial_pmf(n_c, p_c, &mut pmf_c);
+    let hi_t = lo_t + pmf_t.len() as u64 - 1;
+    let hi_c = lo_c + pmf_c.len() as u64 - 1;
+    let n = n_t + n_c;
+    let ln_total = ln_binomial(n, n_t);
+    let (mut h, mut sorted, mut prefix, mut reject) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut power = 0.0;
+    for m in (lo_t + lo_c)..=(hi_t + hi_c) {
+        // The hypergeometric law of x_t given m, from its mode outwards until the probabilities
+        // drop below 1e-20: the tables beyond are in the far tails under H0 (what they
+        // contribute to any p-value is negligible) but can be likely under H1, so they are
+        // decided below without being enumerated.
+        let (full_lo, full_hi) = (m.saturating_sub(n_c), m.min(n_t));
+        let hyper = |k: u64| (ln_binomial(m, k) + ln_binomial(n - m, n_t - k) - ln_total).exp();
+        let mode = ((m + 1) as f64 * (n_t + 1) as f64 / (n + 2) as f64) as u64;
+        let mode = mode.clamp(full_lo, full_hi);
+        let (mut s_lo, mut s_hi) = (mode, mode);
+        while s_lo > full_lo && hyper(s_lo - 1) >= 1e-20 {
+            s_lo -= 1;
+        }
+        while s_hi < full_hi && hyper(s_hi + 1) >= 1e-20 {
+            s_hi += 1;
+        }
+        h.clear();
+        h.extend((s_lo..=s_hi).map(hyper));
+        reject.clear();
+        match sides {
+            Sides::Greater => {
+                let mut tail = 0.0;
+                reject.resize(h.len(), false);
+                for (i, &p) in h.iter().enumerate().rev() {
+                    tail += p;
+                    reject[i] = tail.min(1.0) <= alpha;
+                }
+            }
+            Sides::Less => {
+                let mut tail = 0.0;
+                for &p in &h {
+                    tail += p;
+                    reject.push(tail.min(1.0) <= alpha);
+                }
+            }
+            Sides::TwoSided => {
+                // p-value of k: the sum of all probabilities ≤ h[k] (1 + 1e-7), read off the
+                // prefix sums of the sorted probabilities.
+                sorted.clear();
+                sorted.extend_from_slice(&h);
+                sorted.sort_by(f64::total_cmp);
+                prefix.clear();
+                let mut running = 0.0;
+                prefix.extend(sorted.iter().map(|v| {
+                    running += v;
+                    running
+                }));
+                for &p in &h {
+                    let count = sorted.partition_point(|&v| v <= p * (1.0 + 1e-7));
+                    let p_value = if count == 0 { 0.0 } else { prefix[count - 1] };
+                    reject.push(p_value.min(1.0) <= alpha);
+                }
+            }
+        }
+        // Sum over the kept binomial outcomes with x_t + x_c = m.
+        let x_lo = lo_t.max(m.saturating_sub(hi_c));
+        let x_hi = hi_t.min(m.saturating_sub(lo_c));
+        for x_t in x_lo..=x_hi {
+            let x_c = m - x_t;
+            if x_c < lo_c || x_c > hi_c {
+                continue;
+            }
+            let rejected = if x_t < s_lo {
+                sides != Sides::Greater
+            } else if x_t > s_hi {
+                sides != Sides::Less
+            } else {
+                reject[(x_t - s_lo) as usize]
+            };
+            if rejected {
+                power += pmf_t[(x_t - lo_t) as usize] * pmf_c[(x_c - lo_c) as usize];
+            }
+        }
     }
     power.min(1.0)
 }
@@ -428,5 +579,63 @@ mod unit {
         }
         let n = two_proportion_exact_n(P_C, P_T, 0.05, Sides::Greater, true, 0.8, 1000);
         assert_eq!(n, Some(182));
+    }
+
+    /// The enumeration's fast rejection rule must be the test's own decision (p ≤ alpha), so
+    /// that exact power and simulated power are about the same test.
+    #[test]
+    fn enumeration_rejects_exactly_when_the_test_does() {
+        use crate::stats::tests::two_proportion_z;
+        for (n_t, n_c) in [(13, 11), (1, 1), (2, 5), (30, 30)] {
+            for sides in [Sides::Greater, Sides::Less, Sides::TwoSided] {
+                for alpha in [0.01, 0.05, 0.2] {
+                    let crit = z_critical(alpha, sides);
+                    for pooled in [true, false] {
+                        for x_t in 0..=n_t {
+                            for x_c in 0..=n_c {
+                                let test = two_proportion_z(x_t, n_t, x_c, n_c, pooled, sides);
+                                assert_eq!(
+                                    z_rejects(x_t, n_t, x_c, n_c, pooled, sides, crit),
+                                    test.rejects(alpha),
+                                    "{x_t}/{n_t} vs {x_c}/{n_c} {sides:?} {alpha} pooled {pooled}: {test:?}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fisher's exact power sums exactly the tables that `fisher_exact` rejects.
+    #[test]
+    fn fisher_power_is_the_sum_over_rejected_tables() {
+        use crate::stats::tests::fisher_exact;
+        use statrs::distribution::{Binomial, Discrete};
+        for (p_c, p_t, n_c, n_t) in [
+            (0.2, 0.5, 12, 15),
+            (0.3, 0.3, 9, 9),
+            (0.05, 0.4, 20, 7),
+            (0.02, 0.98, 60, 60),
+            (0.0, 1.0, 50, 40),
+            (0.5, 0.1, 80, 70),
+        ] {
+            for sides in [Sides::Greater, Sides::Less, Sides::TwoSided] {
+                let (bt, bc) = match (Binomial::new(p_t, n_t), Binomial::new(p_c, n_c)) {
+                    (Ok(bt), Ok(bc)) => (bt, bc),
+                    _ => panic!("valid binomials"),
+                };
+                let mut brute = 0.0;
+                for x_t in 0..=n_t {
+                    for x_c in 0..=n_c {
+                        if fisher_exact(x_t, n_t, x_c, n_c, sides).rejects(0.05) {
+                            brute += bt.pmf(x_t) * bc.pmf(x_c);
+                        }
+                    }
+                }
+                let fast = fisher_exact_power(p_c, p_t, n_c, n_t, 0.05, sides);
+                assert!((fast - brute).abs() < 1e-12, "{sides:?}: {fast} vs {brute}");
+            }
+        }
     }
 }

@@ -19,6 +19,8 @@ pub struct Quantity {
     pub value: f64,
     /// The unit as written.
     pub unit: UnitSpec,
+    /// Belief about an uncertain value (`25% ~ uniform(20%, 35%)`), where the language allows it.
+    pub belief: Option<Box<Distribution>>,
     /// Where it is written.
     pub span: Span,
 }

@@ -58,19 +58,67 @@ impl SyntaxError {
                 positives,
                 negatives,
             } => {
-                let expected = describe_set(positives);
-                let unexpected = describe_set(negatives);
-                let message = match (expected.is_empty(), unexpected.is_empty()) {
-                    (false, _) => format!("expected {expected}, found {found_words}"),
-                    (true, false) => format!("unexpected {unexpected}"),
-                    (true, true) => format!("unexpected {found_words}"),
-                };
-                let label = if expected.is_empty() {
-                    "not allowed here".to_string()
+                let words = describe_list(positives);
+                let expected = join_or(&words);
+                let unexpected = join_or(&describe_list(negatives));
+                let suggestion = did_you_mean(positives, found);
+                let previous = previous_word(text, start);
+                // A misspelt keyword at the start of a statement is read as a name, and the
+                // error comes after it, where `:` or `~` was expected.
+                let after_statement_name = !positives.is_empty()
+                    && positives
+                        .iter()
+                        .all(|r| matches!(r, Rule::colon | Rule::tilde));
+                let misspelt = if suggestion.is_none() && after_statement_name {
+                    did_you_mean(STATEMENT_KEYWORDS, previous).filter(|k| *k != previous)
                 } else {
-                    format!("expected {expected}")
+                    None
                 };
-                (message, label, hint(positives, found))
+                if found.is_empty() && positives.contains(&Rule::rbrace) {
+                    (
+                        "the file ends inside a block: a `{` is never closed".to_string(),
+                        "the file ends here".to_string(),
+                        Some("add the missing `}`".to_string()),
+                    )
+                } else if words.len() > 6 {
+                    let help = match suggestion {
+                        Some(k) => {
+                            format!("did you mean `{k}`? Here one of these can follow: {expected}")
+                        }
+                        None => format!("here one of these can follow: {expected}"),
+                    };
+                    (
+                        format!("unexpected {found_words}"),
+                        "not expected here".to_string(),
+                        Some(help),
+                    )
+                } else {
+                    let message = match (expected.is_empty(), unexpected.is_empty()) {
+                        (false, _) => format!("expected {expected}, found {found_words}"),
+                        (true, false) => format!("unexpected {unexpected}"),
+                        (true, true) => format!("unexpected {found_words}"),
+                    };
+                    let label = if expected.is_empty() {
+                        "not allowed here".to_string()
+                    } else {
+                        format!("expected {expected}")
+                    };
+                    let help = match (suggestion, misspelt) {
+                        (Some(k), _) => Some(format!("did you mean `{k}`?")),
+                        (None, Some(k)) => Some(format!(
+                            "`{previous}` is read as a name here; did you mean the keyword `{k}`?"
+                        )),
+                        (None, None) if after_statement_name && !previous.is_empty() => {
+                            Some(format!(
+                                "`{previous}` starts a statement, so it is read as a name that \
+                                 takes a value: `{previous}: 30%` or `{previous} ~ normal(50, 10)`; \
+                                 if it was meant as a keyword, check its spelling"
+                            ))
+                        }
+                        (None, None) => hint(positives),
+                    };
+                    (message, label, help)
+                }
             }
             ErrorVariant::CustomError { message } => (
                 format!("the spec is too complex to parse: {message}"),
@@ -121,7 +169,32 @@ fn found_token(text: &str, pos: usize) -> &str {
     }
 }
 
-fn describe_set(rules: &[Rule]) -> String {
+/// Keywords that start a statement where a name could also start one (inside `arm`, `path` and
+/// `population` blocks).
+const STATEMENT_KEYWORDS: &[Rule] = &[
+    Rule::kw_path,
+    Rule::kw_work,
+    Rule::kw_employed,
+    Rule::kw_dropout,
+    Rule::kw_exemption,
+    Rule::kw_exit,
+    Rule::kw_crossover,
+    Rule::kw_pool,
+];
+
+/// The word just before `pos` (skipping whitespace), if any.
+fn previous_word(text: &str, pos: usize) -> &str {
+    let before = text[..pos].trim_end();
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+        .last()
+        .map_or(before.len(), |(i, _)| i);
+    &before[start..]
+}
+
+fn describe_list(rules: &[Rule]) -> Vec<&'static str> {
     let mut words: Vec<&'static str> = Vec::new();
     for rule in rules {
         let d = rule.describe();
@@ -129,6 +202,10 @@ fn describe_set(rules: &[Rule]) -> String {
             words.push(d);
         }
     }
+    words
+}
+
+fn join_or(words: &[&str]) -> String {
     match words.len() {
         0 => String::new(),
         1 => words[0].to_string(),
@@ -136,18 +213,24 @@ fn describe_set(rules: &[Rule]) -> String {
     }
 }
 
-fn hint(positives: &[Rule], found: &str) -> Option<String> {
+/// A keyword among the expected ones that the found word is probably a typo of.
+fn did_you_mean(positives: &[Rule], found: &str) -> Option<&'static str> {
+    if found.is_empty() || !found.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    positives
+        .iter()
+        .map(|r| r.describe())
+        .filter_map(|d| d.strip_prefix('`').and_then(|d| d.strip_suffix('`')))
+        .filter(|k| k.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .map(|k| (strsim::jaro_winkler(found, k), k))
+        .filter(|(score, k)| *score > 0.85 || strsim::levenshtein(found, k) <= 1)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
+fn hint(positives: &[Rule]) -> Option<String> {
     let has = |r: Rule| positives.contains(&r);
-    if found.is_empty() && has(Rule::rbrace) {
-        return Some("a block is not closed: add the missing `}`".to_string());
-    }
-    if has(Rule::kw_population) && has(Rule::kw_arm) {
-        return Some(
-            "inside `trial { }` each statement starts with a keyword such as `population`, \
-             `eligibility`, `assignment`, `arm`, `outcome`, `analysis` or `expect`"
-                .to_string(),
-        );
-    }
     if has(Rule::percent) || has(Rule::unit_word) {
         return Some(
             "write shares and rates as percentages (`25%`) and durations with a unit (`12 months`)"
@@ -254,6 +337,8 @@ impl Rule {
             Rule::d_decimal => "`decimal comma` or `decimal point`",
             Rule::d_allow => "`allow exclusions`",
             Rule::quantity => "a number",
+            Rule::chance => "a percentage such as `25%`",
+            Rule::belief => "`~ uniform(low, high)`",
             Rule::unit => "a unit",
             Rule::per_what => "`per week` or `per month`",
             Rule::percent => "`%`",

@@ -62,7 +62,7 @@ struct Kids<'i> {
 
 impl<'i> Kids<'i> {
     fn of(pair: Pair<'i, Rule>) -> Self {
-        let span = Span::from(pair.as_span());
+        let span = span(&pair);
         Self {
             items: pair
                 .into_inner()
@@ -96,8 +96,17 @@ fn has(pair: &Pair<'_, Rule>, rule: Rule) -> bool {
     pair.clone().into_inner().any(|p| p.as_rule() == rule)
 }
 
+/// The pair's span without the whitespace and comments that pest's implicit whitespace leaves
+/// at its end (after an optional part that did not match): it ends where its last token ends.
 fn span(pair: &Pair<'_, Rule>) -> Span {
-    Span::from(pair.as_span())
+    Span::new(pair.as_span().start(), end_of(pair))
+}
+
+fn end_of(pair: &Pair<'_, Rule>) -> usize {
+    match pair.clone().into_inner().last() {
+        Some(last) => end_of(&last),
+        None => pair.as_span().end(),
+    }
 }
 
 fn ident(pair: Pair<'_, Rule>) -> Ident {
@@ -155,8 +164,22 @@ fn quantity(pair: Pair<'_, Rule>) -> Res<Quantity> {
     Ok(Quantity {
         value,
         unit,
+        belief: None,
         span: s,
     })
+}
+
+/// A quantity, possibly with a belief: `25% ~ uniform(20%, 35%)`. The span is the quantity's.
+fn chance(pair: Pair<'_, Rule>) -> Res<Quantity> {
+    if pair.as_rule() == Rule::quantity {
+        return quantity(pair);
+    }
+    let mut kids = Kids::of(pair);
+    let mut q = quantity(kids.next("chance")?)?;
+    if let Some(b) = kids.opt(Rule::belief) {
+        q.belief = Some(Box::new(distribution(Kids::of(b).next("belief")?)?));
+    }
+    Ok(q)
 }
 
 fn share(pair: Pair<'_, Rule>) -> Res<Share> {
@@ -165,7 +188,7 @@ fn share(pair: Pair<'_, Rule>) -> Res<Share> {
         return Ok(Share::Rest(s));
     }
     let mut kids = Kids::of(pair);
-    Ok(Share::Value(quantity(kids.next("share")?)?))
+    Ok(Share::Value(chance(kids.next("share")?)?))
 }
 
 fn build_spec(pair: Pair<'_, Rule>) -> Res<Spec> {
@@ -282,7 +305,7 @@ fn eligibility(mut kids: Kids<'_>, s: Span) -> Res<Eligibility> {
         match kid.as_rule() {
             Rule::screening => {
                 let mut k = Kids::of(kid);
-                let planned = quantity(k.next("screening")?)?;
+                let planned = chance(k.next("screening")?)?;
                 let observed = match k.opt(Rule::observed) {
                     Some(o) => Some(quantity(Kids::of(o).next("observed")?)?),
                     None => None,
@@ -437,7 +460,7 @@ fn rate(pair: Pair<'_, Rule>) -> Res<Rate> {
     } else {
         RateKind::EmployedAt(number(k.next("month")?)?)
     };
-    let value = quantity(k.next("rate")?)?;
+    let value = chance(k.next("rate")?)?;
     let by = match k.opt(Rule::rate_by) {
         Some(b) => {
             let mut bk = Kids::of(b);
@@ -505,7 +528,7 @@ fn arm(mut kids: Kids<'_>, s: Span) -> Res<Arm> {
             Rule::work_rate | Rule::employed_rate => arm.rates.push(rate(kid)?),
             Rule::dropout => {
                 let mut k = Kids::of(kid);
-                let share = quantity(k.next("dropout share")?)?;
+                let share = chance(k.next("dropout share")?)?;
                 let follows = match k.opt(Rule::process_ref) {
                     Some(p) => Some(process_ref(p)?),
                     None => None,
@@ -518,19 +541,19 @@ fn arm(mut kids: Kids<'_>, s: Span) -> Res<Arm> {
             }
             Rule::exemption => {
                 let mut k = Kids::of(kid);
-                let share = quantity(k.next("exemption share")?)?;
+                let share = chance(k.next("exemption share")?)?;
                 let max = quantity(k.next("exemption length")?)?;
                 arm.exemptions.push((share, max, ks));
             }
             Rule::exit_rate => {
                 let mut k = Kids::of(kid);
                 let window = quantity(k.next("exit window")?)?;
-                let p = quantity(k.next("exit rate")?)?;
+                let p = chance(k.next("exit rate")?)?;
                 arm.exits.push((window, p, ks));
             }
             Rule::crossover => {
                 let mut k = Kids::of(kid);
-                let share = quantity(k.next("crossover share")?)?;
+                let share = chance(k.next("crossover share")?)?;
                 let to = process_ref(k.next("crossover target")?)?;
                 let after = match k.opt(Rule::delay) {
                     Some(d) => Some(quantity(Kids::of(d).next("delay")?)?),
@@ -547,8 +570,8 @@ fn arm(mut kids: Kids<'_>, s: Span) -> Res<Arm> {
                 let mut k = Kids::of(kid);
                 let outcome = ident(k.next("direct outcome")?);
                 let v = k.next("direct value")?;
-                let value = if v.as_rule() == Rule::quantity {
-                    DirectValue::Probability(quantity(v)?)
+                let value = if v.as_rule() == Rule::chance {
+                    DirectValue::Probability(chance(v)?)
                 } else {
                     DirectValue::Distribution(distribution(v)?)
                 };

@@ -16,7 +16,9 @@
 //! - hours: stats.ttest_ind(a, b, equal_var=False) with .df and .confidence_interval(0.95);
 //!   stats.t.interval(0.95, n-1, loc=mean, scale=sd/sqrt(n)) per arm.
 
-use trialsim::analysis::{PlanResult, balance, run_plan, run_plan_into};
+use trialsim::analysis::{
+    Effect, PlanResult, balance, closed_form_power, exact_power, run_plan, run_plan_into,
+};
 use trialsim::model::*;
 use trialsim::table::{CovariateColumn, ParticipantTable};
 
@@ -370,5 +372,324 @@ fn balance_table_standardised_differences() {
     let age = &b.rows[2];
     assert_eq!(age.level, None);
     assert_eq!((age.treatment.n, age.control.n), (14, 13));
-    assert!(age.standardized_difference.is_finite());
+    // a, b = age[arm == 0], age[arm == 1] with age = 45 + (i % 7) * 2.5;
+    // (a.mean() - b.mean()) / np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
+    close(age.standardized_difference, 0.11420115214739915);
+}
+
+/// A two-arm design with a binary outcome.
+#[derive(Debug, Clone, Copy)]
+struct Design {
+    p_c: f64,
+    p_t: f64,
+    n_c: usize,
+    n_t: usize,
+    test: TestKind,
+    sides: Sides,
+    alpha: f64,
+}
+
+/// Simulates `reps` trials of `design` with Bernoulli outcomes, runs the plan on each and returns
+/// (rejection rate, coverage of the true difference by the 95 % interval).
+fn simulate(design: Design, reps: usize, seed: u64) -> (f64, f64) {
+    use rand::rngs::Xoshiro256PlusPlus;
+    use rand::{RngExt, SeedableRng};
+    let mut primary = analysis("primary", vec![0], design.test, design.sides);
+    primary.alpha = design.alpha;
+    let m = model(vec![primary]);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut t = ParticipantTable {
+        covariates: vec![
+            CovariateColumn::Categorical(Vec::new()),
+            CovariateColumn::Numeric(Vec::new()),
+        ],
+        outcomes: vec![Vec::new(), Vec::new()],
+        ..ParticipantTable::default()
+    };
+    let mut result = PlanResult::default();
+    let (mut rejected, mut covered) = (0usize, 0usize);
+    let truth = design.p_t - design.p_c;
+    for _ in 0..reps {
+        t.clear();
+        for i in 0..design.n_t + design.n_c {
+            let arm = u32::from(i >= design.n_t);
+            let p = if arm == 0 { design.p_t } else { design.p_c };
+            t.id.push(i as u64);
+            t.arm.push(arm);
+            t.path.push(0);
+            t.flags.push(0);
+            t.outcomes[0].push(f64::from(rng.random::<f64>() < p));
+            t.outcomes[1].push(NAN);
+        }
+        run_plan_into(&m, &t, &mut result);
+        let c = &result.analyses[0].contrasts[0];
+        rejected += usize::from(c.reject);
+        covered += usize::from(c.ci.0 <= truth && truth <= c.ci.1);
+    }
+    (rejected as f64 / reps as f64, covered as f64 / reps as f64)
+}
+
+#[track_caller]
+fn within_3_mc_se(estimate: f64, exact: f64, reps: usize) {
+    let se = (exact * (1.0 - exact) / reps as f64).sqrt();
+    assert!(
+        (estimate - exact).abs() <= 3.0 * se,
+        "simulated {estimate}, exact {exact}, MC se {se}"
+    );
+}
+
+#[test]
+fn simulated_power_size_and_coverage_match_exact_enumeration() {
+    // Exact values from tests/reference/analysis.py (full enumeration over both binomials):
+    //   power: exact_power(0.15, 0.30, 60, 60, 0.05, 'two-sided') (pooled z)
+    //   coverage: sum of binom.pmf(x_t, 60, p_t) * binom.pmf(x_c, 60, p_c) over the tables whose
+    //   confint_proportions_2indep(x_t, 60, x_c, 60, method='newcomb', compare='diff') covers p_t − p_c
+    const REPS: usize = 20_000;
+    let design = Design {
+        p_c: 0.15,
+        p_t: 0.30,
+        n_c: 60,
+        n_t: 60,
+        test: TestKind::PooledZ,
+        sides: Sides::TwoSided,
+        alpha: 0.05,
+    };
+    let (power, coverage) = simulate(design, REPS, 1);
+    within_3_mc_se(power, 0.514177210147542, REPS);
+    within_3_mc_se(coverage, 0.9508006948904812, REPS);
+    let null = Design {
+        p_c: 0.2,
+        p_t: 0.2,
+        ..design
+    };
+    let (size, coverage) = simulate(null, REPS, 2);
+    within_3_mc_se(size, 0.04993314460277306, REPS);
+    within_3_mc_se(coverage, 0.9536527379787845, REPS);
+}
+
+/// Exact coverage of the Newcombe interval: the binomial probability of the tables whose
+/// interval contains the true difference.
+fn newcombe_coverage(d: Design) -> f64 {
+    use statrs::distribution::{Binomial, Discrete};
+    use trialsim::stats::intervals::newcombe_difference;
+    let (Ok(bt), Ok(bc)) = (
+        Binomial::new(d.p_t, d.n_t as u64),
+        Binomial::new(d.p_c, d.n_c as u64),
+    ) else {
+        return NAN;
+    };
+    let truth = d.p_t - d.p_c;
+    let mut coverage = 0.0;
+    for x_t in 0..=d.n_t as u64 {
+        for x_c in 0..=d.n_c as u64 {
+            let (lo, hi) = newcombe_difference(x_t, d.n_t as u64, x_c, d.n_c as u64, 0.95);
+            if lo <= truth && truth <= hi {
+                coverage += bt.pmf(x_t) * bc.pmf(x_c);
+            }
+        }
+    }
+    coverage
+}
+
+/// The analysis in simulation against exact enumeration over 24 designs varying the rates, the
+/// arm sizes and their ratio, the sidedness, alpha and the test. Run with
+/// `cargo test --release --test integration -- --ignored --nocapture analysis_validation`.
+#[test]
+#[ignore = "statistical validation: run in release (5 s)"]
+fn analysis_validation_over_designs() {
+    const REPS: usize = 40_000;
+    let mut designs = Vec::new();
+    let rates = [
+        (0.1, 0.1),
+        (0.1167, 0.2125),
+        (0.3, 0.45),
+        (0.5, 0.35),
+        (0.05, 0.2),
+        (0.4, 0.4),
+    ];
+    let sizes = [(30, 30), (80, 40), (180, 180), (25, 50)];
+    let tests = [
+        (TestKind::PooledZ, Sides::Greater, 0.05),
+        (TestKind::UnpooledZ, Sides::TwoSided, 0.05),
+        (TestKind::FisherExact, Sides::TwoSided, 0.05),
+        (TestKind::PooledZ, Sides::Less, 0.025),
+    ];
+    for (i, &(p_c, p_t)) in rates.iter().enumerate() {
+        for (j, &(n_c, n_t)) in sizes.iter().enumerate() {
+            // Every rate pair meets every size once; tests rotate so each meets many designs.
+            let (test, sides, alpha) = tests[(i + j) % tests.len()];
+            designs.push(Design {
+                p_c,
+                p_t,
+                n_c,
+                n_t,
+                test,
+                sides,
+                alpha,
+            });
+        }
+    }
+    println!(
+        "test          sides      alpha  p_c    p_t    n_c  n_t   exact    sim      cover_x  cover_sim"
+    );
+    let mut misses = Vec::new();
+    for (k, d) in designs.iter().enumerate() {
+        let a = {
+            let mut a = analysis("a", vec![0], d.test, d.sides);
+            a.alpha = d.alpha;
+            a
+        };
+        let effect = Effect::Proportions {
+            p_c: d.p_c,
+            p_t: d.p_t,
+        };
+        let exact = exact_power(&a, effect, d.n_c as u64, d.n_t as u64).unwrap_or(NAN);
+        let cover = newcombe_coverage(*d);
+        let (power, coverage) = simulate(*d, REPS, 1000 + k as u64);
+        println!(
+            "{:<13} {:<10} {:<6} {:<6} {:<6} {:<4} {:<5} {:.5}  {:.5}  {:.5}  {:.5}",
+            format!("{:?}", d.test),
+            format!("{:?}", d.sides),
+            d.alpha,
+            d.p_c,
+            d.p_t,
+            d.n_c,
+            d.n_t,
+            exact,
+            power,
+            cover,
+            coverage
+        );
+        for (what, sim, truth) in [("power", power, exact), ("coverage", coverage, cover)] {
+            let se = (truth * (1.0 - truth) / REPS as f64).sqrt();
+            if (sim - truth).abs() > 3.0 * se {
+                misses.push(format!(
+                    "{d:?} {what}: simulated {sim}, exact {truth}, se {se}"
+                ));
+            }
+        }
+    }
+    assert!(misses.is_empty(), "{misses:#?}");
+}
+
+#[test]
+fn power_of_a_declared_contrast_follows_its_test() {
+    // References: tests/reference/power.py (normal_power, exact_power, fisher_power, and the
+    // unpooled normal formula norm.cdf((d - c*se)/se) + norm.cdf((-d - c*se)/se) with the
+    // unpooled se under H0 and H1).
+    let almere = Effect::Proportions {
+        p_c: 0.1167,
+        p_t: 0.2125,
+    };
+    let pooled = analysis("primary", vec![0], TestKind::PooledZ, Sides::Greater);
+    close(
+        closed_form_power(&pooled, almere, 180.0, 180.0).unwrap_or(NAN),
+        0.7918482272076836,
+    );
+    close(
+        exact_power(&pooled, almere, 180, 180).unwrap_or(NAN),
+        0.7965410677143644,
+    );
+    let fisher = analysis("fisher", vec![0], TestKind::FisherExact, Sides::Greater);
+    assert_eq!(closed_form_power(&fisher, almere, 180.0, 180.0), None);
+    close(
+        exact_power(&fisher, almere, 180, 180).unwrap_or(NAN),
+        0.7566092103981218,
+    );
+    let unpooled = analysis("u", vec![0], TestKind::UnpooledZ, Sides::TwoSided);
+    let design = Effect::Proportions {
+        p_c: 0.3,
+        p_t: 0.45,
+    };
+    close(
+        closed_form_power(&unpooled, design, 60.0, 80.0).unwrap_or(NAN),
+        0.4551978244292642,
+    );
+    close(
+        exact_power(&unpooled, design, 60, 80).unwrap_or(NAN),
+        0.4608976158094879,
+    );
+    let welch = analysis("hours", vec![1], TestKind::WelchT, Sides::TwoSided);
+    let means = Effect::Means {
+        delta: 10.0,
+        sd_t: 30.0,
+        sd_c: 25.0,
+    };
+    close(
+        closed_form_power(&welch, means, 50.0, 60.0).unwrap_or(NAN),
+        0.4789056104764023,
+    );
+    assert_eq!(exact_power(&welch, means, 50, 60), None);
+    assert_eq!(closed_form_power(&pooled, means, 50.0, 60.0), None);
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{analysis, model};
+    use trialsim::analysis::{balance, run_plan};
+    use trialsim::model::{Correction, Sides, TestKind};
+    use trialsim::table::{CovariateColumn, MISSING_CODE, ParticipantTable};
+
+    fn value() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            4 => Just(0.0),
+            4 => Just(1.0),
+            1 => Just(f64::NAN),
+            1 => -1e6..1e6f64,
+        ]
+    }
+
+    /// Columns of unrelated lengths, arms outside the model, missing codes: what a careless
+    /// caller could hand over. Nothing may panic.
+    fn table() -> impl Strategy<Value = ParticipantTable> {
+        (
+            prop::collection::vec(0u32..4, 0..40),
+            prop::collection::vec(
+                prop_oneof![Just(0u32), Just(1), Just(7), Just(MISSING_CODE)],
+                0..40,
+            ),
+            prop::collection::vec(value(), 0..40),
+            prop::collection::vec(value(), 0..40),
+        )
+            .prop_map(|(arm, sex, work, hours)| ParticipantTable {
+                id: (0..arm.len() as u64).collect(),
+                path: vec![0; arm.len()],
+                flags: vec![0; arm.len()],
+                arm,
+                covariates: vec![
+                    CovariateColumn::Categorical(sex),
+                    CovariateColumn::Numeric(hours.clone()),
+                ],
+                outcomes: vec![work, hours],
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_table_gives_a_result_without_panicking(t in table()) {
+            let mut by_sex = analysis("by_sex", vec![0, 1], TestKind::FisherExact, Sides::Less);
+            by_sex.within = Some(0);
+            by_sex.correction = Correction::Holm;
+            let mut bonferroni = analysis("b", vec![0, 1], TestKind::UnpooledZ, Sides::TwoSided);
+            bonferroni.correction = Correction::Bonferroni;
+            let m = model(vec![
+                analysis("z", vec![0, 1], TestKind::PooledZ, Sides::Greater),
+                analysis("welch", vec![1, 0], TestKind::WelchT, Sides::TwoSided),
+                by_sex,
+                bonferroni,
+            ]);
+            let result = run_plan(&m, &t);
+            prop_assert_eq!(result.analyses.len(), 4);
+            for a in &result.analyses {
+                for c in &a.contrasts {
+                    prop_assert!(c.p_value.is_nan() || (0.0..=1.0).contains(&c.p_value));
+                    prop_assert!(!c.reject || c.p_adjusted <= 0.05);
+                    prop_assert!(c.p_adjusted.is_nan() || c.p_adjusted >= c.p_value);
+                }
+            }
+            let _ = balance(&m, &t);
+            prop_assert!(serde_json::to_string(&result).is_ok());
+        }
+    }
 }

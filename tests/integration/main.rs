@@ -2,9 +2,15 @@
 //! every file in this folder is compiled.
 
 mod analysis;
+mod analyze_cli;
 #[allow(dead_code)]
 mod common;
 mod data;
+mod engine;
+mod examples;
+mod language;
+mod language_fuzz;
+mod roundtrip;
 mod stats;
 mod svg;
 

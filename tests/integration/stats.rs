@@ -17,8 +17,9 @@ use trialsim::stats::intervals::{
 };
 use trialsim::stats::multiplicity::{bonferroni, holm};
 use trialsim::stats::power::{
-    two_mean_normal_n, two_mean_normal_power, two_proportion_exact_power, two_proportion_mde,
-    two_proportion_normal_n, two_proportion_normal_power,
+    fisher_exact_power, two_mean_mde, two_mean_normal_n, two_mean_normal_power,
+    two_proportion_exact_power, two_proportion_mde, two_proportion_normal_n,
+    two_proportion_normal_power,
 };
 use trialsim::stats::tests::{fisher_exact, heterogeneity, two_proportion_z, welch_df, welch_t};
 
@@ -237,6 +238,36 @@ fn two_proportion_tests_intervals_and_risk_ratio_match_references() {
 }
 
 #[test]
+fn fisher_two_sided_counts_tied_tables() {
+    // Symmetric margins make the mirrored table exactly as likely as the observed one; both must
+    // count (R's relative tolerance 1e-7). stats.fisher_exact([[x_t, n_t-x_t], [x_c, n_c-x_c]],
+    // alternative=...) for greater, less, two-sided; the last table is résumé-study sized.
+    let cases = [
+        (
+            (3, 10, 7, 10),
+            [0.9884929312173895, 0.0894477039987876, 0.1788954079975752],
+        ),
+        (
+            (5, 10, 5, 10),
+            [0.6718591006516703, 0.6718591006516703, 1.0],
+        ),
+        (
+            (2, 8, 6, 8),
+            [0.9949494949494949, 0.06596736596736597, 0.13193473193473193],
+        ),
+        (
+            (120, 2435, 157, 2435),
+            [0.9907113457350283, 0.01288453457570434, 0.02576906915140868],
+        ),
+    ];
+    for ((x_t, n_t, x_c, n_c), p) in cases {
+        for (k, sides) in SIDES.into_iter().enumerate() {
+            close(fisher_exact(x_t, n_t, x_c, n_c, sides).p_value, p[k]);
+        }
+    }
+}
+
+#[test]
 fn degenerate_tables_give_limits_not_nan() {
     // 0 % in both arms (0/15 vs 0/15) and 100 % in both (12/12 vs 12/12): statsmodels returns
     // NaN for the z tests; trialsim returns the limit "no evidence": z = 0, p = 1.
@@ -413,7 +444,14 @@ fn distributions_match_scipy() {
         (0.975, 10.0, 2.228138851986274),
         (0.975, 150.5, 1.9758519492008906),
         (0.9, 2.2, 1.8123849217763532),
+        (0.025, 1000.0, -1.9623390808264085),
+        (0.995, 3.0, 5.840909309733355),
+        (0.6, 25.5, 0.25600619097061245),
+        (0.975, 4.0, 2.7764451051977934),
+        (0.975, 37.0, 2.0261924630291093),
     ] {
+        // Twice: the second answer comes from the per-thread memo.
+        close(t_quantile(p, df), q);
         close(t_quantile(p, df), q);
     }
     // stats.chi2.sf(x, df)
@@ -450,6 +488,10 @@ fn multiplicity_matches_statsmodels() {
     close(adjusted[0], 0.03);
     assert!(adjusted[1].is_nan());
     close(adjusted[2], 0.04);
+    let adjusted = bonferroni(&[0.01, f64::NAN, 0.02]);
+    close(adjusted[0], 0.03);
+    assert!(adjusted[1].is_nan());
+    close(adjusted[2], 0.06);
 }
 
 #[test]
@@ -550,6 +592,12 @@ fn normal_and_exact_power_match_independent_enumeration() {
         two_proportion_normal_n(0.3, 0.45, 0.05, Sides::Greater, 0.8, 2.0),
         96.44890105392079,
     );
+    // Less, half as many treated: brentq(lambda n: normal_power(0.5, 0.35, n, 0.5*n, 0.025,
+    // 'less') - 0.9, 2, 5000, xtol=1e-12)
+    close(
+        two_proportion_normal_n(0.5, 0.35, 0.025, Sides::Less, 0.9, 0.5),
+        339.76710937328096,
+    );
     // Minimum detectable effect at 180 per arm, Almere's control rate, one-sided 5 %, 80 %.
     let mde = two_proportion_mde(0.1167, 180.0, 180.0, 0.05, Sides::Greater, 0.8);
     close(mde.unwrap_or(f64::NAN), 0.09705701288884805);
@@ -563,6 +611,50 @@ fn normal_and_exact_power_match_independent_enumeration() {
         two_mean_normal_n(10.0, 30.0, 25.0, 0.05, Sides::Greater, 0.8, 1.0),
         94.28399778830143,
     );
+}
+
+#[test]
+fn fisher_exact_power_matches_scipy_enumeration() {
+    // Sum of binom.pmf(x_t, n_t, p_t) * binom.pmf(x_c, n_c, p_c) over every table (x_t, x_c)
+    // with stats.fisher_exact([[x_t, n_t-x_t], [x_c, n_c-x_c]], alternative=...).pvalue <= alpha
+    // (tables of probability < 1e-17 skipped), tests/reference/power.py.
+    let designs = [
+        (
+            0.3,
+            0.45,
+            60,
+            80,
+            0.05,
+            Sides::TwoSided,
+            0.40391739824125533,
+        ),
+        (0.5, 0.35, 40, 40, 0.025, Sides::Less, 0.21282932518375738),
+        (
+            0.1167,
+            0.2125,
+            180,
+            180,
+            0.05,
+            Sides::Greater,
+            0.7566092103981218,
+        ),
+    ];
+    for (p_c, p_t, n_c, n_t, alpha, sides, power) in designs {
+        close(fisher_exact_power(p_c, p_t, n_c, n_t, alpha, sides), power);
+    }
+}
+
+#[test]
+fn mean_mde_matches_formula() {
+    // se = np.sqrt(30**2/60 + 25**2/50); one-sided 5 %, 80 %: (norm.ppf(0.95) + norm.ppf(0.8)) * se;
+    // two-sided 5 %, 90 %: brentq(lambda d: norm.cdf(d/se - c) + norm.cdf(-d/se - c) - 0.9,
+    // 1e-9, 100, xtol=1e-13) with c = norm.ppf(0.975)
+    let one = two_mean_mde(30.0, 25.0, 50.0, 60.0, 0.05, Sides::Greater, 0.8);
+    close(one.unwrap_or(f64::NAN), 13.0391841723531);
+    let less = two_mean_mde(30.0, 25.0, 50.0, 60.0, 0.05, Sides::Less, 0.8);
+    close(less.unwrap_or(f64::NAN), -13.0391841723531);
+    let two = two_mean_mde(30.0, 25.0, 50.0, 60.0, 0.05, Sides::TwoSided, 0.9);
+    close(two.unwrap_or(f64::NAN), 16.998647998193736);
 }
 
 #[test]
@@ -598,4 +690,52 @@ fn power_edge_cases_are_defined() {
     assert!(two_proportion_exact_power(0.1, 0.2, 0, 10, 0.05, Sides::Greater, true).is_nan());
     assert!(two_proportion_normal_power(1.2, 0.2, 10.0, 10.0, 0.05, Sides::Greater).is_nan());
     assert!(two_proportion_mde(0.5, 3.0, 3.0, 0.05, Sides::Greater, 0.99).is_none());
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::SIDES;
+    use trialsim::stats::intervals::{newcombe_difference, risk_ratio, wilson};
+    use trialsim::stats::tests::{fisher_exact, two_proportion_z};
+
+    fn table() -> impl Strategy<Value = (u64, u64, u64, u64)> {
+        (1u64..60, 1u64..60).prop_flat_map(|(n_t, n_c)| (0..=n_t, Just(n_t), 0..=n_c, Just(n_c)))
+    }
+
+    proptest! {
+        /// On every table with both arms non-empty: p-values in [0, 1], never NaN; intervals
+        /// ordered, finite, inside their ranges, and containing the estimate.
+        #[test]
+        fn two_by_two_results_are_defined((x_t, n_t, x_c, n_c) in table()) {
+            for sides in SIDES {
+                for pooled in [true, false] {
+                    let z = two_proportion_z(x_t, n_t, x_c, n_c, pooled, sides);
+                    prop_assert!((0.0..=1.0).contains(&z.p_value), "{z:?}");
+                }
+                let f = fisher_exact(x_t, n_t, x_c, n_c, sides);
+                prop_assert!((0.0..=1.0).contains(&f.p_value), "{f:?}");
+            }
+            let d = x_t as f64 / n_t as f64 - x_c as f64 / n_c as f64;
+            let (lo, hi) = newcombe_difference(x_t, n_t, x_c, n_c, 0.95);
+            prop_assert!(-1.0 <= lo && lo <= d && d <= hi && hi <= 1.0, "({lo}, {hi}) around {d}");
+            let (lo, hi) = wilson(x_t, n_t, 0.95);
+            let p = x_t as f64 / n_t as f64;
+            prop_assert!(0.0 <= lo && lo <= p && p <= hi && hi <= 1.0);
+            let rr = risk_ratio(x_t, n_t, x_c, n_c, 0.95);
+            prop_assert!(rr.estimate.is_finite() && rr.estimate >= 0.0);
+            prop_assert!(0.0 <= rr.ci.0 && rr.ci.0 <= rr.estimate && rr.estimate <= rr.ci.1);
+            prop_assert!(rr.ci.1.is_finite());
+        }
+
+        /// One-sided p-values of the two directions of Fisher's test add up to 1 + P(observed).
+        #[test]
+        fn fisher_one_sided_tails_overlap_in_the_observed_table((x_t, n_t, x_c, n_c) in table()) {
+            let g = fisher_exact(x_t, n_t, x_c, n_c, trialsim::model::Sides::Greater).p_value;
+            let l = fisher_exact(x_t, n_t, x_c, n_c, trialsim::model::Sides::Less).p_value;
+            let t = fisher_exact(x_t, n_t, x_c, n_c, trialsim::model::Sides::TwoSided).p_value;
+            prop_assert!(g + l >= 1.0 - 1e-12);
+            prop_assert!(t >= g.min(l) - 1e-12);
+        }
+    }
 }

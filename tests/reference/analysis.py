@@ -45,3 +45,36 @@ print("hours welch", len(a), len(b), repr(a.mean()), repr(b.mean()), repr(a.std(
 for nm, arr in [("a",a),("b",b)]:
     ci = stats.t.interval(0.95, len(arr)-1, loc=arr.mean(), scale=arr.std(ddof=1)/np.sqrt(len(arr)))
     print(" tmean", nm, ci)
+
+# --- Exact power, size and Newcombe coverage for the simulation test
+from scipy.stats import binom, norm
+def exact_power(pc, pt, nc, nt, alpha, sides, pooled=True):
+    xt=np.arange(nt+1)[:,None]; xc=np.arange(nc+1)[None,:]
+    ptt=xt/nt; pcc=xc/nc; d=ptt-pcc
+    if pooled:
+        p=(xt+xc)/(nt+nc); v=p*(1-p)*(1/nt+1/nc)
+    else:
+        v=ptt*(1-ptt)/nt+pcc*(1-pcc)/nc
+    with np.errstate(all='ignore'):
+        z=np.where(d==0,0.0,np.where(v==0,np.sign(d)*np.inf,d/np.sqrt(np.where(v==0,1,v))))
+    if sides=='greater': rej = z>=norm.ppf(1-alpha)
+    elif sides=='less': rej = z<=-norm.ppf(1-alpha)
+    else: rej = np.abs(z)>=norm.ppf(1-alpha/2)
+    rej &= (d!=0)
+    w=binom.pmf(np.arange(nt+1),nt,pt)[:,None]*binom.pmf(np.arange(nc+1),nc,pc)[None,:]
+    return (w*rej).sum()
+def coverage(pc, pt, n):
+    d = pt - pc; tot = 0.0
+    wt = binom.pmf(np.arange(n+1), n, pt); wc = binom.pmf(np.arange(n+1), n, pc)
+    for xt in range(n+1):
+        for xc in range(n+1):
+            lo, hi = confint_proportions_2indep(xt, n, xc, n, method='newcomb', compare='diff')
+            if lo <= d <= hi: tot += wt[xt]*wc[xc]
+    return tot
+print("power", repr(exact_power(0.15,0.30,60,60,0.05,'two-sided')), "coverage", repr(coverage(0.15,0.30,60)))
+print("size", repr(exact_power(0.2,0.2,60,60,0.05,'two-sided')), "coverage", repr(coverage(0.2,0.2,60)))
+
+# --- Balance: standardised difference of age = 45 + (i % 7) * 2.5
+age = np.array([45 + (i % 7) * 2.5 for i in range(len(arm))])
+a, b = age[arm == 0], age[arm == 1]
+print("age smd", repr((a.mean() - b.mean()) / np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)))

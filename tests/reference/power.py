@@ -4,6 +4,7 @@ the normal approximation written out and the exact power by full enumeration ove
 Run: python3 tests/reference/power.py
 """
 import numpy as np
+from scipy.stats import fisher_exact
 from scipy.stats import norm, binom
 def normal_power(pc, pt, nc, nt, alpha, sides):
     pbar=(nt*pt+nc*pc)/(nt+nc); se0=np.sqrt(pbar*(1-pbar)*(1/nt+1/nc)); se1=np.sqrt(pt*(1-pt)/nt+pc*(1-pc)/nc)
@@ -54,3 +55,32 @@ print("mde", repr(brentq(f,0.1167+1e-9,1,xtol=1e-13)-0.1167))
 se=np.sqrt(30**2/60+25**2/50); c=norm.ppf(0.975)
 print("mean power", repr(norm.cdf(10/se-c)+norm.cdf(-10/se-c)))
 print("mean n one-sided 80% ratio 1", repr((norm.ppf(0.95)+norm.ppf(0.8))**2*(30**2+25**2)/10**2))
+
+# --- Minimum detectable difference of means (sd 30 / 25, n_c 50, n_t 60)
+from scipy.optimize import brentq
+se = np.sqrt(30**2/60 + 25**2/50)
+print("mean mde one-sided", repr((norm.ppf(0.95) + norm.ppf(0.8)) * se))
+c = norm.ppf(0.975)
+print("mean mde two-sided 90%", repr(brentq(lambda d: norm.cdf(d/se - c) + norm.cdf(-d/se - c) - 0.9, 1e-9, 100, xtol=1e-13)))
+
+# --- Exact power of Fisher's test: scipy.stats.fisher_exact on every table, binomial weights
+
+
+def fisher_power(pc, pt, nc, nt, alpha, sides):
+    wt = binom.pmf(np.arange(nt+1), nt, pt); wc = binom.pmf(np.arange(nc+1), nc, pc)
+    tot = 0.0
+    for xt in range(nt+1):
+        if wt[xt] < 1e-17: continue
+        for xc in range(nc+1):
+            if wc[xc] < 1e-17: continue
+            if fisher_exact([[xt, nt-xt], [xc, nc-xc]], alternative=sides).pvalue <= alpha:
+                tot += wt[xt]*wc[xc]
+    return tot
+for d in [(0.3,0.45,60,80,0.05,'two-sided'),(0.5,0.35,40,40,0.025,'less'),(0.1167,0.2125,180,180,0.05,'greater')]:
+    print(d, repr(fisher_power(*d)))
+
+# --- Normal approximation of the unpooled z test (unpooled se under H0 and H1)
+pc, pt, nc, nt = 0.3, 0.45, 60, 80
+se = np.sqrt(pt*(1-pt)/nt + pc*(1-pc)/nc); d = pt - pc; c = norm.ppf(0.975)
+print("unpooled normal", repr(norm.cdf((d - c*se)/se) + norm.cdf((-d - c*se)/se)))
+print("n less ratio 0.5 90%", repr(brentq(lambda n: normal_power(0.5,0.35,n,0.5*n,0.025,'less')-0.9, 2, 5000, xtol=1e-12)))

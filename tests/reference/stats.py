@@ -43,7 +43,7 @@ for s in ['greater','less','two-sided']:
 print("ci", stats.ttest_ind(a,b,equal_var=False).confidence_interval(0.95))
 c=np.array([5.,5,5]); d=np.array([1.,2,4])
 r=stats.ttest_ind(c,d,equal_var=False); print("one sd zero", repr(r.statistic), repr(r.pvalue), repr(r.df), r.confidence_interval(0.95))
-for p,df in [(0.975,3.7),(0.975,10),(0.975,150.5),(0.9,2.2)]:
+for p,df in [(0.975,3.7),(0.975,10),(0.975,150.5),(0.9,2.2),(0.025,1000.0),(0.995,3.0),(0.6,25.5),(0.975,4.0),(0.975,37.0)]:
     print("tq", p, df, repr(stats.t.ppf(p,df)))
 print("tmean", stats.t.interval(0.95, len(a)-1, loc=a.mean(), scale=a.std(ddof=1)/np.sqrt(len(a))))
 for ps in [[0.01,0.04,0.03,0.005,0.5],[0.02,0.02,0.04],[0.3,0.2,0.6]]:
@@ -51,3 +51,8 @@ for ps in [[0.01,0.04,0.03,0.005,0.5],[0.02,0.02,0.04],[0.3,0.2,0.6]]:
 d=np.array([0.1,0.25,-0.05]); v=np.array([0.004,0.006,0.01]); w=1/v; m=(w*d).sum()/w.sum(); Q=(w*(d-m)**2).sum()
 print("Q", repr(Q), repr(stats.chi2.sf(Q,2)))
 print("chi2", repr(stats.chi2.sf(3.2,1)), repr(stats.chi2.sf(10.5,4)))
+
+# --- Fisher with tied tables (symmetric margins) and a large table
+for t in [(3,10,7,10),(5,10,5,10),(2,8,6,8),(120,2435,157,2435)]:
+    xt,nt,xc,nc=t
+    print(t, [repr(stats.fisher_exact([[xt,nt-xt],[xc,nc-xc]],alternative=s).pvalue) for s in ['greater','less','two-sided']])

@@ -1,0 +1,291 @@
+//! Assignment, sample sizes and the employment process.
+
+use super::*;
+
+// ---- assignment --------------------------------------------------------------------------------
+
+pub(super) fn assignment(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    a: Option<&ast::Assignment>,
+) -> Option<Assignment> {
+    let n_arms = names.arms.len();
+    let Some(a) = a else {
+        return Some(Assignment {
+            rule: AssignmentRule::Complete {
+                ratio: vec![1; n_arms],
+            },
+            intake_order: IntakeOrder::Simultaneous,
+            capacity: None,
+        });
+    };
+    let rule = match a.rules.as_slice() {
+        [] => Some(AssignmentRule::Complete {
+            ratio: vec![1; n_arms],
+        }),
+        [first, rest @ ..] => {
+            for r in rest {
+                cx.duplicate("the allocation rule", first.span(), r.span());
+            }
+            allocation(cx, names, first)
+        }
+    };
+    let intake_order = match a.intake.as_slice() {
+        [] => IntakeOrder::Simultaneous,
+        [(random, s), rest @ ..] => {
+            for (_, r) in rest {
+                cx.duplicate("`intake order`", *s, *r);
+            }
+            if *random {
+                IntakeOrder::Random
+            } else {
+                IntakeOrder::Simultaneous
+            }
+        }
+    };
+    let capacity = match a.capacity.as_slice() {
+        [] => None,
+        [c, rest @ ..] => {
+            for r in rest {
+                cx.duplicate("`capacity`", c.span, r.span);
+            }
+            let staff = cx.count(&c.staff, "the number of staff", 1);
+            let caseload = cx.count(&c.caseload, "the caseload", 1);
+            let rate = match &c.intakes_per_month {
+                Some(n) if n.value > 0.0 && n.value.is_finite() => Some(n.value),
+                Some(n) => {
+                    let e = cx
+                        .diag(Kind::InvalidValue, "intakes per month must be positive")
+                        .label(n.span, "here");
+                    cx.push(e);
+                    return None;
+                }
+                None => None,
+            };
+            Some(Capacity {
+                staff: staff?,
+                caseload: caseload?,
+                intakes_per_month: rate,
+            })
+        }
+    };
+    Some(Assignment {
+        rule: rule?,
+        intake_order,
+        capacity,
+    })
+}
+
+pub(super) fn allocation(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    r: &ast::Rule,
+) -> Option<AssignmentRule> {
+    let n_arms = names.arms.len();
+    match r {
+        ast::Rule::Parity {
+            even, odd, span, ..
+        } => {
+            let e_arm = names.arm(cx, even);
+            let o_arm = names.arm(cx, odd);
+            let (e_arm, o_arm) = (e_arm?, o_arm?);
+            if e_arm == o_arm {
+                let e = cx
+                    .diag(
+                        Kind::SameArm,
+                        format!("even and odd IDs both go to `{}`", even.name),
+                    )
+                    .label(odd.span, "same arm as for even IDs")
+                    .help("send odd IDs to the other arm");
+                cx.push(e);
+                return None;
+            }
+            if n_arms != 2 {
+                let e = cx
+                    .diag(Kind::InvalidValue, format!("assignment by parity needs exactly two arms, but the trial has {n_arms}"))
+                    .label(*span, "here")
+                    .help("use `randomise 1:1:1` for more arms");
+                cx.push(e);
+                return None;
+            }
+            Some(AssignmentRule::Parity {
+                even: e_arm,
+                odd: o_arm,
+            })
+        }
+        ast::Rule::Randomise {
+            ratio,
+            blocks,
+            strata,
+            ..
+        } => {
+            let ratio_v = match ratio {
+                None => vec![1; n_arms],
+                Some((nums, rs)) => {
+                    if nums.len() != n_arms {
+                        let e = cx
+                            .diag(
+                                Kind::InvalidValue,
+                                format!(
+                                    "the ratio has {} parts but the trial has {n_arms} arms",
+                                    nums.len()
+                                ),
+                            )
+                            .label(*rs, "one part per arm, in the order the arms are declared")
+                            .help(format!("write {} numbers", n_arms));
+                        cx.push(e);
+                        return None;
+                    }
+                    let mut v = Vec::new();
+                    for n in nums {
+                        v.push(cx.count(n, "a ratio part", 1)?);
+                    }
+                    v
+                }
+            };
+            let total: u32 = ratio_v.iter().sum();
+            match blocks {
+                None => {
+                    if let Some(s) = strata.first() {
+                        let e = cx
+                            .diag(Kind::InvalidValue, "stratified randomisation needs blocks")
+                            .label(s.span, "strata without blocks")
+                            .help(format!(
+                                "write e.g. `randomise in blocks of {} within {}`",
+                                total * 2,
+                                s.name
+                            ));
+                        cx.push(e);
+                        return None;
+                    }
+                    Some(AssignmentRule::Complete { ratio: ratio_v })
+                }
+                Some(b) => {
+                    let size = cx.count(b, "the block size", 1)?;
+                    if total == 0 || size % total != 0 {
+                        let e = cx
+                            .diag(
+                                Kind::InvalidValue,
+                                format!("a block of {size} cannot hold the ratio, whose parts add up to {total}"),
+                            )
+                            .label(b.span, format!("not a multiple of {total}"))
+                            .help(format!("use a multiple of {total}, e.g. {}", total * 2));
+                        cx.push(e);
+                        return None;
+                    }
+                    let mut vars = Vec::new();
+                    for s in strata {
+                        vars.push(names.categorical(cx, s, "stratum"));
+                    }
+                    Some(AssignmentRule::Blocked {
+                        ratio: ratio_v,
+                        block_size: size,
+                        strata: vars.into_iter().collect::<Option<Vec<_>>>()?,
+                    })
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn sample_sizes(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    s: &ast::Sample,
+) -> Option<Vec<u32>> {
+    match s {
+        ast::Sample::PerArm(n, _) => {
+            let n = cx.count(n, "the sample size", 1)?;
+            Some(vec![n; names.arms.len()])
+        }
+        ast::Sample::Arms(list, span) => {
+            let mut sizes: Vec<Option<u32>> = vec![None; names.arms.len()];
+            let mut ok = true;
+            for (arm, n) in list {
+                let a = names.arm(cx, arm);
+                let n = cx.count(n, "the sample size", 1);
+                match (a, n) {
+                    (Some(a), Some(n)) => {
+                        if sizes[a].is_some() {
+                            let e = cx
+                                .diag(
+                                    Kind::Duplicate,
+                                    format!("arm `{}` is sized twice", arm.name),
+                                )
+                                .label(arm.span, "again")
+                                .help("give each arm one size");
+                            cx.push(e);
+                            ok = false;
+                        }
+                        sizes[a] = Some(n);
+                    }
+                    _ => ok = false,
+                }
+            }
+            if !ok {
+                return None;
+            }
+            let missing: Vec<String> = names
+                .arms
+                .iter()
+                .zip(&sizes)
+                .filter(|(_, s)| s.is_none())
+                .map(|(a, _)| format!("`{}`", a.name.name))
+                .collect();
+            if !missing.is_empty() {
+                let e = cx
+                    .diag(Kind::MissingSection, format!("no sample size for {}", missing.join(", ")))
+                    .label(*span, "sizes given here")
+                    .help("give every arm a size, e.g. `sample experiment 203, control 199`, or write `sample 180 per arm`");
+                cx.push(e);
+                return None;
+            }
+            sizes.into_iter().collect()
+        }
+    }
+}
+
+pub(super) fn employment(
+    cx: &mut Cx<'_>,
+    e: Option<&ast::Employment>,
+) -> Option<EmploymentProcess> {
+    let Some(e) = e else {
+        return Some(EmploymentProcess {
+            job_loss_per_month: 0.0,
+            hours: DEFAULT_HOURS,
+            wage: None,
+        });
+    };
+    let job_loss = match e.job_loss.as_slice() {
+        [] => Some(0.0),
+        [q, rest @ ..] => {
+            for r in rest {
+                cx.duplicate("`job_loss`", q.span, r.span);
+            }
+            cx.prob(q, "the monthly job loss")
+        }
+    };
+    let hours = match e.hours.as_slice() {
+        [] => Some(DEFAULT_HOURS),
+        [d, rest @ ..] => {
+            for r in rest {
+                cx.duplicate("`hours`", d.span(), r.span());
+            }
+            numeric(cx, d, DistUse::Hours)
+        }
+    };
+    let wage = match e.wage.as_slice() {
+        [] => Some(None),
+        [d, rest @ ..] => {
+            for r in rest {
+                cx.duplicate("`wage`", d.span(), r.span());
+            }
+            numeric(cx, d, DistUse::Plain).map(Some)
+        }
+    };
+    Some(EmploymentProcess {
+        job_loss_per_month: job_loss?,
+        hours: hours?,
+        wage: wage?,
+    })
+}

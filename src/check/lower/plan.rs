@@ -1,0 +1,544 @@
+//! The analysis plan, expectations and the data mapping.
+
+use super::*;
+
+// ---- analyses ----------------------------------------------------------------------------------
+
+pub(super) fn analysis(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    measures: &[Option<Measure>],
+    a: &ast::Analysis,
+) -> Option<Analysis> {
+    let Some(c) = a.compares.first() else {
+        let e = cx
+            .diag(
+                Kind::MissingSection,
+                format!("analysis `{}` compares nothing", a.name.name),
+            )
+            .label(a.name.span, "this analysis")
+            .help("add `compare <outcome>: <treatment arm> vs <control arm>`");
+        cx.push(e);
+        return None;
+    };
+    for other in &a.compares[1..] {
+        cx.duplicate("`compare`", c.span, other.span);
+    }
+    let mut outcomes = Vec::new();
+    let mut ok = true;
+    for o in &c.outcomes {
+        match names.outcome(cx, o) {
+            Some(id) => outcomes.push((id, o.span)),
+            None => ok = false,
+        }
+    }
+    let treatment = names.arm(cx, &c.treatment);
+    let control = names.arm(cx, &c.control);
+    if let (Some(t), Some(k)) = (treatment, control)
+        && t == k
+    {
+        let e = cx
+            .diag(
+                Kind::SameArm,
+                format!(
+                    "analysis `{}` compares arm `{}` with itself",
+                    a.name.name, c.treatment.name
+                ),
+            )
+            .label(c.control.span, "same arm as the treatment")
+            .help("compare the treatment arm with another arm");
+        cx.push(e);
+        ok = false;
+    }
+    let (within, levels) = match &c.within {
+        None => (Some(None), Some(Vec::new())),
+        Some((var, lv)) => match names.categorical(cx, var, "subgroup variable") {
+            None => (None, None),
+            Some(v) => {
+                let mut ids = Vec::new();
+                let mut good = true;
+                for l in lv {
+                    match names.level(cx, v, l) {
+                        Some(i) => ids.push(i),
+                        None => good = false,
+                    }
+                }
+                if lv.is_empty() {
+                    ids = (0..names.vars[v].levels().map_or(0, <[Level]>::len)).collect();
+                }
+                (Some(Some(v)), good.then_some(ids))
+            }
+        },
+    };
+    // Test.
+    let test_stmt = a.tests.first();
+    for t in a.tests.iter().skip(1) {
+        if let Some(first) = test_stmt {
+            cx.duplicate("`test`", first.span, t.span);
+        }
+    }
+    let binary: Vec<(bool, Span)> = outcomes
+        .iter()
+        .filter_map(|(o, s)| measures[*o].as_ref().map(|m| (m.is_binary(), *s)))
+        .collect();
+    let explicit = test_stmt.and_then(|t| t.names.first());
+    if let Some(t) = test_stmt {
+        for n in t.names.iter().skip(1) {
+            if let Some(first) = explicit {
+                cx.duplicate("the test", first.span, n.span);
+            }
+        }
+    }
+    let test = match explicit {
+        Some(n) => {
+            const TESTS: [&str; 4] = ["pooled_z", "unpooled_z", "fisher", "welch_t"];
+            match n.name.as_str() {
+                "pooled_z" => Some(TestKind::PooledZ),
+                "unpooled_z" => Some(TestKind::UnpooledZ),
+                "fisher" => Some(TestKind::FisherExact),
+                "welch_t" => Some(TestKind::WelchT),
+                other => {
+                    let e = cx
+                        .diag(Kind::UnknownTest, format!("there is no test `{other}`"))
+                        .label(n.span, "unknown test")
+                        .help(suggest::help_with(other, &TESTS, "Tests are `pooled_z`, `unpooled_z`, `fisher` (binary outcomes) and `welch_t` (continuous)."));
+                    cx.push(e);
+                    None
+                }
+            }
+        }
+        None => Some(match binary.first() {
+            Some((false, _)) => TestKind::WelchT,
+            _ => TestKind::PooledZ,
+        }),
+    };
+    if let Some(test) = test {
+        let for_binary = test != TestKind::WelchT;
+        for (is_bin, s) in &binary {
+            if *is_bin != for_binary {
+                let (what, fix) = if *is_bin {
+                    ("binary", "`pooled_z`, `unpooled_z` or `fisher`")
+                } else {
+                    ("continuous", "`welch_t`")
+                };
+                let mut e = cx
+                    .diag(
+                        Kind::TestMismatch,
+                        format!("{} cannot test this {what} outcome", test_name(test)),
+                    )
+                    .label(*s, format!("a {what} outcome"));
+                if let Some(n) = explicit {
+                    e = e.label(n.span, "the test");
+                }
+                cx.push(e.help(format!(
+                    "use {fix}, or put binary and continuous outcomes in separate analyses"
+                )));
+                ok = false;
+            }
+        }
+    }
+    // Sides and alpha.
+    let mut sides = Sides::TwoSided;
+    let mut alpha = Some(DEFAULT_ALPHA);
+    if let Some(t) = test_stmt {
+        if let Some(s) = t.sides.first() {
+            for x in &t.sides[1..] {
+                cx.duplicate("the sidedness", s.span, x.span);
+            }
+            sides = match (s.one_sided, s.greater) {
+                (false, _) => Sides::TwoSided,
+                (true, Some(false)) => Sides::Less,
+                (true, Some(true)) => Sides::Greater,
+                (true, None) => {
+                    let e = cx
+                        .diag(Kind::OneSidedDirection, "one-sided test without a stated direction")
+                        .label(s.span, "taken as `one_sided greater` (treatment > control)")
+                        .help("write `one_sided greater` or `one_sided less`, so the direction is part of the plan")
+                        .warning();
+                    cx.push(e);
+                    Sides::Greater
+                }
+            };
+        }
+        if let Some(q) = t.alphas.first() {
+            for x in &t.alphas[1..] {
+                cx.duplicate("`alpha`", q.span, x.span);
+            }
+            alpha = match q.unit {
+                UnitSpec::Percent | UnitSpec::None => {
+                    let v = if q.unit == UnitSpec::Percent {
+                        q.value / 100.0
+                    } else {
+                        q.value
+                    };
+                    if v > 0.0 && v <= 0.5 {
+                        Some(v)
+                    } else {
+                        let e = cx
+                            .diag(
+                                Kind::AlphaRange,
+                                format!("alpha must lie in (0%, 50%], not {}", pct(v) + "%"),
+                            )
+                            .label(q.span, "out of range")
+                            .help(if q.unit == UnitSpec::None && v > 0.5 && v <= 50.0 {
+                                format!(
+                                    "a plain number is a proportion; write `alpha {}%`",
+                                    q.value
+                                )
+                            } else {
+                                "the usual choice is `alpha 5%`".to_string()
+                            });
+                        cx.push(e);
+                        None
+                    }
+                }
+                other => {
+                    cx.unit_mismatch(q, other, "a percentage", "`alpha`", "alpha 5%");
+                    None
+                }
+            };
+        }
+    }
+    let correction = match a.corrections.as_slice() {
+        [] => Some(Correction::None),
+        [c, rest @ ..] => {
+            for r in rest {
+                cx.duplicate("`correction`", c.span, r.span);
+            }
+            const CORR: [&str; 3] = ["none", "bonferroni", "holm"];
+            match c.name.as_str() {
+                "none" => Some(Correction::None),
+                "bonferroni" => Some(Correction::Bonferroni),
+                "holm" => Some(Correction::Holm),
+                other => {
+                    let e = cx
+                        .diag(
+                            Kind::UnknownCorrection,
+                            format!("there is no correction `{other}`"),
+                        )
+                        .label(c.span, "unknown correction")
+                        .help(suggest::help_with(
+                            other,
+                            &CORR,
+                            "Corrections are `none`, `bonferroni` and `holm`.",
+                        ));
+                    cx.push(e);
+                    None
+                }
+            }
+        }
+    };
+    if !ok {
+        return None;
+    }
+    Some(Analysis {
+        name: a.name.name.clone(),
+        outcomes: outcomes.into_iter().map(|(o, _)| o).collect(),
+        treatment: treatment?,
+        control: control?,
+        test: test?,
+        sides,
+        alpha: alpha?,
+        within: within?,
+        levels: levels?,
+        correction: correction?,
+    })
+}
+
+pub(super) fn test_name(t: TestKind) -> &'static str {
+    match t {
+        TestKind::PooledZ => "`pooled_z`",
+        TestKind::UnpooledZ => "`unpooled_z`",
+        TestKind::FisherExact => "`fisher`",
+        TestKind::WelchT => "`welch_t`",
+    }
+}
+
+pub(super) fn expectation(
+    cx: &mut Cx<'_>,
+    analyses: &[&ast::Analysis],
+    e: &ast::Expect,
+    has_sample: bool,
+) -> Option<Expectation> {
+    const METRICS: [&str; 2] = ["power", "coverage"];
+    let metric = match e.metric.name.as_str() {
+        "power" => Some(Metric::Power),
+        "coverage" => Some(Metric::Coverage),
+        other => {
+            let d = cx
+                .diag(
+                    Kind::UnknownMetric,
+                    format!("there is no quantity `{other}` to expect"),
+                )
+                .label(e.metric.span, "unknown")
+                .help(suggest::help_with(
+                    other,
+                    &METRICS,
+                    "Expectations are about `power(...)` or `coverage(...)`.",
+                ));
+            cx.push(d);
+            None
+        }
+    };
+    let analysis = match analyses.iter().position(|a| a.name.name == e.analysis.name) {
+        Some(i) => Some(i),
+        None => {
+            let names: Vec<&str> = analyses.iter().map(|a| a.name.name.as_str()).collect();
+            let d = cx
+                .diag(
+                    Kind::UnknownAnalysis,
+                    format!("there is no analysis `{}`", e.analysis.name),
+                )
+                .label(e.analysis.span, "unknown analysis")
+                .help(suggest::help("analysis", &e.analysis.name, &names));
+            cx.push(d);
+            None
+        }
+    };
+    let value = cx.prob(&e.value, "the expected value");
+    let n = match &e.n_per_arm {
+        Some(n) => cx.count(n, "the sample size", 1).map(Some),
+        None => {
+            if !has_sample {
+                let d = cx
+                    .diag(
+                        Kind::ExpectWithoutSample,
+                        "this expectation names no sample size and the trial fixes none",
+                    )
+                    .label(e.span, "evaluated at whatever the pool yields")
+                    .help("add `at 180 per arm`, or a `sample` statement")
+                    .warning();
+                cx.push(d);
+            }
+            Some(None)
+        }
+    };
+    Some(Expectation {
+        analysis: analysis?,
+        metric: metric?,
+        op: comparison(&e.op.0),
+        value: value?,
+        n_per_arm: n?,
+    })
+}
+
+// ---- data mapping ------------------------------------------------------------------------------
+
+/// The arm column: name, value → arm, where.
+pub(super) type ArmColumn = (String, Vec<(String, ArmId)>, Span);
+
+pub(super) fn data_mapping(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    d: &ast::Data,
+    span: Span,
+) -> Option<DataMapping> {
+    use ast::DataItem;
+    let mut ok = true;
+    let mut id: Option<(&ast::Str, Span)> = None;
+    let mut arm: Option<ArmColumn> = None;
+    let mut covariates = Vec::new();
+    let mut outcomes = Vec::new();
+    let mut covariate_spans: Vec<(VarId, Span)> = Vec::new();
+    let mut outcome_spans: Vec<(OutcomeId, Span)> = Vec::new();
+    let mut monthly_hours: Option<(String, Span)> = None;
+    let mut path: Option<(PathColumn, Span)> = None;
+    let mut delimiter: Option<(u8, Span)> = None;
+    let mut decimal: Option<(bool, Span)> = None;
+    let mut allow: Option<Span> = None;
+    for item in &d.items {
+        let s = item.span();
+        match item {
+            DataItem::Id(col, _) => {
+                if let Some((_, f)) = id {
+                    cx.duplicate("the id column", f, s);
+                }
+                id = Some((col, s));
+            }
+            DataItem::Arm(col, values, _) => {
+                if let Some((_, _, f)) = &arm {
+                    cx.duplicate("the arm column", *f, s);
+                }
+                let mut vs: Vec<(String, ArmId)> = Vec::new();
+                let mut value_spans: Vec<Span> = Vec::new();
+                for (v, a) in values {
+                    if let Some(i) = vs.iter().position(|(x, _)| *x == v.text) {
+                        cx.duplicate(&format!("the value \"{}\"", v.text), value_spans[i], v.span);
+                        ok = false;
+                        continue;
+                    }
+                    match names.arm(cx, a) {
+                        Some(a) => {
+                            vs.push((v.text.clone(), a));
+                            value_spans.push(v.span);
+                        }
+                        None => ok = false,
+                    }
+                }
+                for (ai, a) in names.arms.iter().enumerate() {
+                    if !vs.iter().any(|(_, x)| *x == ai) && ok {
+                        let e = cx
+                            .diag(
+                                Kind::UnmappedArm,
+                                format!("no value of the arm column means arm `{}`", a.name.name),
+                            )
+                            .label(s, "arm column")
+                            .help(format!("add `\"...\" -> {}`", a.name.name))
+                            .warning();
+                        cx.push(e);
+                    }
+                }
+                arm = Some((col.text.clone(), vs, s));
+            }
+            DataItem::Covariate(v, col, _) => match names.var(cx, v) {
+                Some(id) => {
+                    if let Some((_, first)) = covariate_spans.iter().find(|(x, _)| *x == id) {
+                        cx.duplicate(&format!("the column of `{}`", v.name), *first, s);
+                        ok = false;
+                    }
+                    covariate_spans.push((id, s));
+                    covariates.push((id, col.text.clone()));
+                }
+                None => ok = false,
+            },
+            DataItem::Outcome(o, col, _) => match names.outcome(cx, o) {
+                Some(id) => {
+                    if let Some((_, first)) = outcome_spans.iter().find(|(x, _)| *x == id) {
+                        cx.duplicate(&format!("the column of `{}`", o.name), *first, s);
+                        ok = false;
+                    }
+                    outcome_spans.push((id, s));
+                    outcomes.push((id, col.text.clone()));
+                }
+                None => ok = false,
+            },
+            DataItem::MonthlyHours(p, _) => {
+                if let Some((_, f)) = monthly_hours {
+                    cx.duplicate("the monthly hours pattern", f, s);
+                }
+                if !p.text.contains("{m}") {
+                    let e = cx
+                        .diag(Kind::InvalidValue, format!("the pattern `{}` has no `{{m}}` for the month", p.text))
+                        .label(p.span, "no `{m}`")
+                        .help("write e.g. `monthly_hours \"hours_m{m}\"`: `{m}` stands for the month number");
+                    cx.push(e);
+                    ok = false;
+                }
+                monthly_hours = Some((p.text.clone(), s));
+            }
+            DataItem::Path(col, values, _) => {
+                if let Some((_, f)) = &path {
+                    cx.duplicate("the path column", *f, s);
+                }
+                let mut vs = Vec::new();
+                for (v, r) in values {
+                    match names.process(cx, r) {
+                        Some(ProcessRef { arm, path: Some(p) }) => vs.push(PathValue {
+                            value: v.text.clone(),
+                            arm,
+                            path: p,
+                        }),
+                        Some(ProcessRef { arm, path: None }) => {
+                            if names.paths[arm].len() == 1 {
+                                vs.push(PathValue {
+                                    value: v.text.clone(),
+                                    arm,
+                                    path: 0,
+                                });
+                            } else {
+                                let e = cx
+                                    .diag(
+                                        Kind::UnknownPath,
+                                        format!(
+                                            "`{}` names an arm with several paths; say which",
+                                            r.arm.name
+                                        ),
+                                    )
+                                    .label(r.span, "arm without path")
+                                    .help(format!("write `{}.<path>`", r.arm.name));
+                                cx.push(e);
+                                ok = false;
+                            }
+                        }
+                        None => ok = false,
+                    }
+                }
+                path = Some((
+                    PathColumn {
+                        column: col.text.clone(),
+                        values: vs,
+                    },
+                    s,
+                ));
+            }
+            DataItem::Delimiter(t, _) => {
+                if let Some((_, f)) = delimiter {
+                    cx.duplicate("the delimiter", f, s);
+                }
+                let b = match t.text.as_str() {
+                    ";" => Some(b';'),
+                    "," => Some(b','),
+                    "\\t" | "\t" => Some(b'\t'),
+                    "|" => Some(b'|'),
+                    _ => None,
+                };
+                match b {
+                    Some(b) => delimiter = Some((b, s)),
+                    None => {
+                        let e = cx
+                            .diag(
+                                Kind::InvalidValue,
+                                format!("`{}` is not a supported delimiter", t.text),
+                            )
+                            .label(t.span, "here")
+                            .help("use `\";\"`, `\",\"`, `\"|\"` or `\"\\t\"`");
+                        cx.push(e);
+                        ok = false;
+                    }
+                }
+            }
+            DataItem::Decimal(c, _) => {
+                if let Some((_, f)) = decimal {
+                    cx.duplicate("the decimal mark", f, s);
+                }
+                decimal = Some((*c, s));
+            }
+            DataItem::AllowExclusions(_) => {
+                if let Some(f) = allow {
+                    cx.duplicate("`allow exclusions`", f, s);
+                }
+                allow = Some(s);
+            }
+        }
+    }
+    let missing: Vec<&str> = [
+        ("`id \"column\"`", id.is_none()),
+        ("`arm \"column\" { ... }`", arm.is_none()),
+    ]
+    .into_iter()
+    .filter(|(_, m)| *m)
+    .map(|(n, _)| n)
+    .collect();
+    if !missing.is_empty() {
+        let e = cx
+            .diag(Kind::MissingSection, format!("the data mapping needs {}", missing.join(" and ")))
+            .label(span, "in this block")
+            .help("the loader needs to know which column identifies a participant and which gives the arm");
+        cx.push(e);
+        return None;
+    }
+    let (id, _) = id?;
+    let (arm, arm_values, _) = arm?;
+    ok.then(|| DataMapping {
+        id: id.text.clone(),
+        arm,
+        arm_values,
+        covariates,
+        outcomes,
+        monthly_hours: monthly_hours.map(|(p, _)| p),
+        path: path.map(|(p, _)| p),
+        delimiter: delimiter.map(|(d, _)| d),
+        decimal_comma: decimal.map(|(d, _)| d),
+        allow_exclusions: allow.is_some(),
+    })
+}

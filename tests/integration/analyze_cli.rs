@@ -1,0 +1,138 @@
+//! `trialsim analyze` end to end: the committed example reports are what the command prints,
+//! `--check` passes on an unchanged report and fails with a readable diff on a changed one.
+
+use crate::common::{run, trialsim};
+
+fn committed_report_is_current(spec: &str, dir: &str) {
+    {
+        let data = format!("{dir}/data.csv");
+        let out = run(trialsim().args(["analyze", spec, "--data", &data, "--format", "markdown"]));
+        assert_eq!(out.status, Some(0), "{out}");
+        let committed =
+            std::fs::read_to_string(format!("{}/{dir}/report.md", env!("CARGO_MANIFEST_DIR")))
+                .expect("report.md is committed");
+        assert_eq!(
+            out.stdout, committed,
+            "{dir}/report.md is stale: regenerate it"
+        );
+        let check = run(trialsim().args([
+            "analyze",
+            spec,
+            "--data",
+            &data,
+            "--check",
+            &format!("{dir}/report.json"),
+        ]));
+        assert_eq!(check.status, Some(0), "{check}");
+    }
+}
+
+#[test]
+fn committed_nsw_report_is_current() {
+    committed_report_is_current("examples/nsw/nsw.trial", "examples/nsw");
+}
+
+/// Slow in a debug build (the power re-simulation of 4,870 résumés): `cargo test -- --ignored`.
+#[test]
+#[ignore]
+fn committed_resume_names_report_is_current() {
+    committed_report_is_current(
+        "examples/resume-names/resume-names.trial",
+        "examples/resume-names",
+    );
+}
+
+#[test]
+fn nsw_text_report() {
+    let out = run(trialsim().args([
+        "analyze",
+        "examples/nsw/nsw.trial",
+        "--data",
+        "examples/nsw/data.csv",
+    ]));
+    insta::assert_snapshot!(out.to_string());
+}
+
+#[test]
+fn json_output_is_byte_deterministic() {
+    let args = [
+        "analyze",
+        "examples/nsw/nsw.trial",
+        "--data",
+        "examples/nsw/data.csv",
+        "--format",
+        "json",
+    ];
+    let a = run(trialsim().args(args));
+    let b = run(trialsim().args(args));
+    assert_eq!(a.status, Some(0), "{a}");
+    assert_eq!(a.stdout, b.stdout);
+    let committed = std::fs::read_to_string(format!(
+        "{}/examples/nsw/report.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("report.json is committed");
+    assert_eq!(a.stdout, committed);
+}
+
+#[test]
+fn check_fails_with_a_diff_when_the_report_changed() {
+    let dir = std::env::temp_dir().join(format!("trialsim-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let committed = std::fs::read_to_string(format!(
+        "{}/examples/nsw/report.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("report.json is committed");
+    let mut old: serde_json::Value = serde_json::from_str(&committed).expect("valid JSON");
+    // Pretend the committed report had another estimate, p-value and decision.
+    let c = &mut old["analyses"][0]["contrasts"][0];
+    c["difference"] = serde_json::json!(0.05);
+    c["p_value"] = serde_json::json!(0.2);
+    c["reject"] = serde_json::json!(false);
+    let path = dir.join("old.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&old).expect("serialises"),
+    )
+    .expect("write");
+    let out = run(trialsim()
+        .args([
+            "analyze",
+            "examples/nsw/nsw.trial",
+            "--data",
+            "examples/nsw/data.csv",
+            "--format",
+            "json",
+            "--check",
+        ])
+        .arg(&path));
+    assert_eq!(out.status, Some(1), "{out}");
+    let stderr = out.stderr.replace(&path.display().to_string(), "OLD.json");
+    insta::assert_snapshot!(stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_data_gives_a_located_diagnostic_and_exit_1() {
+    let dir = std::env::temp_dir().join(format!("trialsim-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let good = std::fs::read_to_string(format!(
+        "{}/examples/nsw/data.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("data");
+    let bad = good.replacen("\n3,treatment,", "\n3,treated,", 1);
+    let path = dir.join("nsw-bad.csv");
+    std::fs::write(&path, bad).expect("write");
+    let out = run(trialsim().current_dir(&dir).args([
+        "analyze",
+        &format!("{}/examples/nsw/nsw.trial", env!("CARGO_MANIFEST_DIR")),
+        "--data",
+        "nsw-bad.csv",
+    ]));
+    assert_eq!(out.status, Some(1), "{out}");
+    assert!(out.stdout.is_empty());
+    insta::assert_snapshot!(out.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
