@@ -10,6 +10,7 @@ mod engine;
 mod examples;
 mod language;
 mod language_fuzz;
+mod limits;
 mod roundtrip;
 mod stats;
 mod svg;
