@@ -8,6 +8,7 @@ mod common;
 mod data;
 mod engine;
 mod examples;
+mod fuzz;
 mod language;
 mod language_fuzz;
 mod limits;
