@@ -472,7 +472,9 @@ fn binomial_pmf(n: u64, p: f64) -> (u64, Vec<f64>) {
 fn enumerate(p_t: f64, n_t: u64, p_c: f64, n_c: u64, f: impl Fn(u64, u64) -> bool + Sync) -> f64 {
     let (lo_t, wt) = binomial_pmf(n_t, p_t);
     let (lo_c, wc) = binomial_pmf(n_c, p_c);
-    wt.par_iter()
+    // Rows in parallel, summed in order: the same bits for any thread count.
+    let rows: Vec<f64> = wt
+        .par_iter()
         .enumerate()
         .map(|(i, &w)| {
             let x_t = lo_t + i as u64;
@@ -484,7 +486,8 @@ fn enumerate(p_t: f64, n_t: u64, p_c: f64, n_c: u64, f: impl Fn(u64, u64) -> boo
                 .sum();
             w * row
         })
-        .sum()
+        .collect();
+    rows.iter().sum()
 }
 
 /// Exact power of Fisher's test.
@@ -545,7 +548,7 @@ pub fn welch_exact(
         Sides::TwoSided => 1.0 - alpha / 2.0,
         _ => 1.0 - alpha,
     };
-    let (power, coverage) = vt
+    let rows: Vec<(f64, f64)> = vt
         .par_iter()
         .map(|&a| {
             let mut sums = (0.0, 0.0);
@@ -565,7 +568,9 @@ pub fn welch_exact(
             }
             sums
         })
-        .reduce(|| (0.0, 0.0), |x, y| (x.0 + y.0, x.1 + y.1));
+        .collect();
+    // Summed in order: the same bits for any thread count.
+    let (power, coverage) = rows.iter().fold((0.0, 0.0), |x, y| (x.0 + y.0, x.1 + y.1));
     let cells = (QUADRATURE * QUADRATURE) as f64;
     (power / cells, coverage / cells)
 }

@@ -6,6 +6,7 @@ mod analyze_cli;
 #[allow(dead_code)]
 mod common;
 mod data;
+mod determinism;
 mod engine;
 mod examples;
 mod fuzz;
@@ -15,6 +16,7 @@ mod limits;
 mod roundtrip;
 mod stats;
 mod svg;
+mod validation;
 
 #[test]
 fn no_forgotten_test_files() {
