@@ -207,7 +207,13 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
         let v = &m.population.variables[c.variable];
         let mut s = match &c.test {
             CriterionTest::Compare { op: o, value } => {
-                format!("{} {} {}", v.name, op(*o), num(*value))
+                format!(
+                    "{} {} {}{}",
+                    v.name,
+                    op(*o),
+                    num(*value),
+                    unit_suffix(v.unit)
+                )
             }
             CriterionTest::InSet { levels } => {
                 let names: Vec<&str> = levels
@@ -218,7 +224,7 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
             }
         };
         if let Some(a) = c.amended_from {
-            let _ = write!(s, " (amended from {})", num(a));
+            let _ = write!(s, " (amended from {}{})", num(a), unit_suffix(v.unit));
         }
         criteria.push(s);
     }

@@ -317,7 +317,15 @@ pub fn audit(model: &TrialModel, table: &ParticipantTable, baseline_hours: bool)
                     "rate",
                     format!("arm {}: {words}", arm.name),
                     planned,
-                    &format!("no outcome measures {words}"),
+                    &format!(
+                        "no outcome measures it; add e.g. `outcome x = {}`",
+                        match first.work.meaning {
+                            RateMeaning::FoundWithin =>
+                                format!("worked within {} months", first.work.months),
+                            RateMeaning::EmployedAt =>
+                                format!("employed at month {}", first.work.months),
+                        }
+                    ),
                 )),
             }
         }

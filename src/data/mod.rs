@@ -43,6 +43,9 @@ pub use error::{DataError, DataErrorKind, LineSource, did_you_mean};
 use crate::model::{DataMapping, Distribution, Measure, OutcomeId, TrialModel, VarId};
 use crate::table::{CovariateColumn, MISSING_CODE, ParticipantTable, flags};
 
+/// Most monthly hours columns the loader reads (100 years).
+pub const MAX_MONTHS: u32 = 1200;
+
 /// A loaded data file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Loaded {
@@ -422,10 +425,14 @@ impl Plan {
             .as_ref()
             .map(|pc| find(&pc.column, "the sub-path"));
         let mut covariates = Vec::new();
-        for (var, column) in &mapping.covariates {
+        for (k, (var, column)) in mapping.covariates.iter().enumerate() {
             let Some(variable) = model.population.variables.get(*var) else {
                 continue;
             };
+            // One column per variable: a repeated mapping keeps the first.
+            if mapping.covariates[..k].iter().any(|(v, _)| v == var) {
+                continue;
+            }
             let i = find(column, &format!("covariate `{}`", variable.name));
             let levels = variable.levels().map(|levels| {
                 let map = levels
@@ -486,6 +493,13 @@ impl Plan {
         let mut hours: Vec<Option<usize>> = Vec::new();
         if let Some(pattern) = &mapping.monthly_hours {
             let max = months_needed.iter().copied().max().unwrap_or(0);
+            if max > MAX_MONTHS {
+                return Err(DataError::new(
+                    DataErrorKind::UnmappedOutcome,
+                    format!("an outcome needs hours for month {max}; the loader reads at most {MAX_MONTHS} months"),
+                )
+                .with_help("measure the outcome within the follow-up, or map it to a column"));
+            }
             hours = vec![None; max as usize + 1];
             months_needed.sort_unstable();
             months_needed.dedup();

@@ -15,7 +15,12 @@
 //!   `{n, mean, sd}`, `difference`, `ci`, `statistic`, `p_value`, `p_adjusted`, `reject`, …);
 //! - `audit`: per assumption `kind`, `assumption`, `planned`, `observed`, `n`, `ci`, `status`
 //!   (`consistent`/`contradicted`/`not_observed`), `note`;
-//! - `realised_power`: `null`, or per analysis the simulated power with the observed flows.
+//! - `balance`: the analysis module's balance table (`treatment`, `control`, `rows` of
+//!   `{variable, level, treatment, control, standardized_difference}`);
+//! - `realised_power`: `null` (`--replicates 0`), `{"error": …}` when the spec cannot be
+//!   simulated, or per analysis `{analysis, power, mc_se, any_power, seed, replicates, note}`:
+//!   the power re-simulated with the observed arm sizes, shares and comparator levels at the
+//!   planned effect.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -739,7 +744,7 @@ pub fn diff(old: &Value, new: &Value) -> Vec<String> {
 
 fn key_of(v: &Value) -> Option<String> {
     let o = v.as_object()?;
-    ["label", "name", "assumption", "arm"]
+    ["label", "name", "assumption", "arm", "analysis"]
         .iter()
         .find_map(|k| o.get(*k).and_then(Value::as_str).map(str::to_owned))
 }

@@ -83,7 +83,6 @@ pub fn wald_difference_proportions(x_t: u64, n_t: u64, x_c: u64, n_c: u64, level
 /// quantile at the Welch–Satterthwaite degrees of freedom (as the interval that goes with
 /// `scipy.stats.ttest_ind(equal_var=False)`). Needs two observations per group (NaN otherwise);
 /// with both standard deviations zero the interval is the single point.
-#[allow(clippy::too_many_arguments)]
 pub fn welch_difference_means(
     mean_t: f64,
     sd_t: f64,

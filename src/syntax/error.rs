@@ -53,6 +53,7 @@ impl SyntaxError {
         } else {
             format!("`{found}`")
         };
+        let mut at = (start, end);
         let (message, label, help) = match &err.variant {
             ErrorVariant::ParsingError {
                 positives,
@@ -75,9 +76,16 @@ impl SyntaxError {
                     None
                 };
                 if found.is_empty() && positives.contains(&Rule::rbrace) {
+                    let label = match unclosed_brace(text) {
+                        Some(open) => {
+                            at = (open, open + 1);
+                            "this `{` is never closed".to_string()
+                        }
+                        None => "the file ends here".to_string(),
+                    };
                     (
                         "the file ends inside a block: a `{` is never closed".to_string(),
-                        "the file ends here".to_string(),
+                        label,
                         Some("add the missing `}`".to_string()),
                     )
                 } else if words.len() > 6 {
@@ -128,7 +136,7 @@ impl SyntaxError {
         };
         Self {
             src: source.named(),
-            span: (start, end - start).into(),
+            span: (at.0, at.1 - at.0).into(),
             message,
             label,
             help,
@@ -181,6 +189,43 @@ const STATEMENT_KEYWORDS: &[Rule] = &[
     Rule::kw_crossover,
     Rule::kw_pool,
 ];
+
+/// The innermost `{` left open at the end of the text (outside strings and comments).
+fn unclosed_brace(text: &str) -> Option<usize> {
+    let mut open = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                for (_, d) in chars.by_ref() {
+                    if d == '"' || d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '#' => {
+                for (_, d) in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek().is_some_and(|(_, d)| *d == '/') => {
+                for (_, d) in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '{' => open.push(i),
+            '}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.pop()
+}
 
 /// The word just before `pos` (skipping whitespace), if any.
 fn previous_word(text: &str, pos: usize) -> &str {

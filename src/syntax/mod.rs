@@ -26,15 +26,105 @@ pub fn parse(source: &SourceFile) -> Result<ast::Spec, Box<SyntaxError>> {
 
 #[cfg(test)]
 mod tests {
+    use super::ast::*;
     use super::*;
 
+    fn items(body: &str) -> Vec<Item> {
+        let text = format!("trial \"t\" {{\n{body}\n}}");
+        match parse(&SourceFile::new("t.trial", text)) {
+            Ok(spec) => spec.items,
+            Err(e) => panic!("{}", e.message()),
+        }
+    }
+
+    fn arm(body: &str) -> Arm {
+        match items(&format!("arm a {{ {body} }}")).pop() {
+            Some(Item::Arm(a)) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
-    fn draft_parses() {
-        let src = SourceFile::new(
-            "a.trial",
-            std::fs::read_to_string("specs/almere-45plus.trial").unwrap(),
+    fn shipped_draft_parses() {
+        let text = include_str!("../../specs/almere-45plus.trial");
+        let spec = parse(&SourceFile::new("a.trial", text)).expect("parses");
+        assert_eq!(spec.title, "Aanpak 45+ Almere (plan, 2017)");
+        assert!(spec.items.len() > 10);
+    }
+
+    #[test]
+    fn a_name_that_is_also_a_keyword_is_a_direct_outcome() {
+        let a = arm("employed: 30%  employed at month 12: 20%  work: 5%");
+        assert_eq!(a.direct.len(), 2);
+        assert_eq!(a.direct[0].outcome.name, "employed");
+        assert_eq!(a.direct[1].outcome.name, "work");
+        assert_eq!(a.rates.len(), 1);
+        assert!(matches!(
+            a.rates[0].kind,
+            RateKind::EmployedAt(Number { value: 12.0, .. })
+        ));
+    }
+
+    #[test]
+    fn units_as_written() {
+        let a = arm("work within 2 years: 25 %  exemption 7% up to 26 weeks");
+        let RateKind::WorkWithin(w) = &a.rates[0].kind else {
+            panic!("a window")
+        };
+        assert_eq!((w.value, w.unit), (2.0, UnitSpec::Years));
+        assert_eq!(a.rates[0].value.unit, UnitSpec::Percent);
+        assert_eq!(a.exemptions[0].1.unit, UnitSpec::Weeks);
+        let Some(Item::Employment(e)) =
+            items("employment { hours ~ uniform(12 hours per week, 160 h) }").pop()
+        else {
+            panic!("employment")
+        };
+        let Distribution::Call { args, .. } = &e.hours[0] else {
+            panic!("a call")
+        };
+        assert_eq!(args[0].value.unit, UnitSpec::HoursPerWeek);
+        assert_eq!(args[1].value.unit, UnitSpec::Hours);
+    }
+
+    #[test]
+    fn keywords_end_at_a_word_boundary_and_comments_are_skipped() {
+        let text = "trial \"t\" { # a comment\n arms x {} }";
+        assert!(
+            parse(&SourceFile::new("t", text)).is_err(),
+            "`arms` is not `arm`"
         );
-        let spec = parse(&src).unwrap();
-        assert!(spec.items.len() > 5, "{spec:#?}");
+        let parsed = items("// one\narm x { } # two\narm y { }");
+        assert_eq!(parsed.len(), 2);
+    }
+
+    #[test]
+    fn compare_splits_outcomes_and_arms() {
+        let Some(Item::Analysis(a)) =
+            items("analysis p { compare o1, o2: t vs c within bg {x, y} test one_sided less, alpha 2.5% }").pop()
+        else {
+            panic!("analysis")
+        };
+        let c = &a.compares[0];
+        let names: Vec<&str> = c.outcomes.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["o1", "o2"]);
+        assert_eq!(
+            (c.treatment.name.as_str(), c.control.name.as_str()),
+            ("t", "c")
+        );
+        let (var, levels) = c.within.as_ref().expect("within");
+        assert_eq!((var.name.as_str(), levels.len()), ("bg", 2));
+        assert_eq!(a.tests[0].sides[0].greater, Some(false));
+        assert_eq!(a.tests[0].alphas[0].value, 2.5);
+    }
+
+    #[test]
+    fn beliefs_attach_to_their_value() {
+        let a = arm("path p 25% ~ uniform(20%, 35%) after 3 months { work within 12 months: 10% }");
+        let Share::Value(q) = &a.paths[0].share else {
+            panic!("a share")
+        };
+        assert_eq!(q.value, 25.0);
+        assert!(q.belief.is_some());
+        assert_eq!(a.paths[0].delay.as_ref().map(|d| d.value), Some(3.0));
     }
 }

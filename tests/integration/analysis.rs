@@ -20,6 +20,7 @@ use trialsim::analysis::{
     Effect, PlanResult, balance, closed_form_power, exact_power, run_plan, run_plan_into,
 };
 use trialsim::model::*;
+use trialsim::stats::power::newcombe_exact_coverage;
 use trialsim::table::{CovariateColumn, ParticipantTable};
 
 const NAN: f64 = f64::NAN;
@@ -41,7 +42,9 @@ const HOURS: [f64; 30] = [
 #[track_caller]
 fn close(actual: f64, expected: f64) {
     assert!(
-        (actual - expected).abs() <= 1e-6 * expected.abs().max(1.0),
+        // 1e-6 absolute, and 1e-6 relative for small values such as tiny p-values.
+        (actual - expected).abs() <= 1e-6 * expected.abs().clamp(1e-3, 1.0)
+            || (actual - expected).abs() <= 1e-6 * expected.abs(),
         "got {actual}, expected {expected}"
     );
 }
@@ -465,30 +468,15 @@ fn simulated_power_size_and_coverage_match_exact_enumeration() {
     let (size, coverage) = simulate(null, REPS, 2);
     within_3_mc_se(size, 0.04993314460277306, REPS);
     within_3_mc_se(coverage, 0.9536527379787845, REPS);
-}
-
-/// Exact coverage of the Newcombe interval: the binomial probability of the tables whose
-/// interval contains the true difference.
-fn newcombe_coverage(d: Design) -> f64 {
-    use statrs::distribution::{Binomial, Discrete};
-    use trialsim::stats::intervals::newcombe_difference;
-    let (Ok(bt), Ok(bc)) = (
-        Binomial::new(d.p_t, d.n_t as u64),
-        Binomial::new(d.p_c, d.n_c as u64),
-    ) else {
-        return NAN;
-    };
-    let truth = d.p_t - d.p_c;
-    let mut coverage = 0.0;
-    for x_t in 0..=d.n_t as u64 {
-        for x_c in 0..=d.n_c as u64 {
-            let (lo, hi) = newcombe_difference(x_t, d.n_t as u64, x_c, d.n_c as u64, 0.95);
-            if lo <= truth && truth <= hi {
-                coverage += bt.pmf(x_t) * bc.pmf(x_c);
-            }
-        }
-    }
-    coverage
+    // The library's own enumeration of the Newcombe coverage agrees with statsmodels'.
+    close(
+        newcombe_exact_coverage(0.15, 0.30, 60, 60, 0.95),
+        0.9508006948904812,
+    );
+    close(
+        newcombe_exact_coverage(0.2, 0.2, 60, 60, 0.95),
+        0.9536527379787845,
+    );
 }
 
 /// The analysis in simulation against exact enumeration over 24 designs varying the rates, the
@@ -544,7 +532,7 @@ fn analysis_validation_over_designs() {
             p_t: d.p_t,
         };
         let exact = exact_power(&a, effect, d.n_c as u64, d.n_t as u64).unwrap_or(NAN);
-        let cover = newcombe_coverage(*d);
+        let cover = newcombe_exact_coverage(d.p_c, d.p_t, d.n_c as u64, d.n_t as u64, 0.95);
         let (power, coverage) = simulate(*d, REPS, 1000 + k as u64);
         println!(
             "{:<13} {:<10} {:<6} {:<6} {:<6} {:<4} {:<5} {:.5}  {:.5}  {:.5}  {:.5}",
@@ -621,6 +609,171 @@ fn power_of_a_declared_contrast_follows_its_test() {
     );
     assert_eq!(exact_power(&welch, means, 50, 60), None);
     assert_eq!(closed_form_power(&pooled, means, 50.0, 60.0), None);
+}
+
+/// The spec and CSV of a shipped real example, checked and loaded the way `analyze` does.
+fn example(spec: &str, data: &str) -> (TrialModel, ParticipantTable) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = match trialsim::source::SourceFile::read(root.join(spec)) {
+        Ok(source) => source,
+        Err(e) => panic!("{spec}: {e:?}"),
+    };
+    let model = match trialsim::check::compile(&source) {
+        Ok(checked) => checked.model,
+        Err(e) => panic!("{spec}: {e:?}"),
+    };
+    let Some(mapping) = model.data.clone() else {
+        panic!("{spec} has no data mapping");
+    };
+    match trialsim::data::load_path(&model, &mapping, &root.join(data), data) {
+        Ok(loaded) => (model, loaded.table),
+        Err(e) => panic!("{data}: {e:?}"),
+    }
+}
+
+fn named<'a>(plan: &'a PlanResult, name: &str) -> &'a trialsim::analysis::AnalysisResult {
+    match plan.analyses.iter().find(|a| a.name == name) {
+        Some(a) => a,
+        None => panic!("no analysis {name}"),
+    }
+}
+
+/// Reference numbers: tests/reference/examples.py, computed from the CSV files directly with
+/// statsmodels / scipy (proportions_ztest, confint_proportions_2indep newcomb and wald, Table2x2
+/// risk ratio, fisher_exact, ttest_ind(equal_var=False), multipletests holm, Cochran's Q).
+#[test]
+fn nsw_real_example_matches_statsmodels() {
+    let (model, table) = example("examples/nsw/nsw.trial", "examples/nsw/data.csv");
+    let plan = run_plan(&model, &table);
+
+    let c = &named(&plan, "primary").contrasts[0];
+    assert_eq!((c.treatment.events, c.treatment.n), (Some(140), 185));
+    assert_eq!((c.control.events, c.control.n), (Some(168), 260));
+    close(c.difference, 0.11060291060291061);
+    close(c.statistic, 2.4910558107104666);
+    close(c.p_value, 0.012736411146287267);
+    close_pair(c.ci, (0.02381075976849871, 0.19270792738668552));
+    close_pair(c.wald_ci, (0.025747872901025287, 0.19545794830479593));
+    let rr = c.risk_ratio.expect("binary");
+    close(rr.estimate, 1.1711711711711712);
+    close_pair(rr.ci, (1.0371655487025624, 1.322490815374944));
+    close(
+        named(&plan, "primary_exact").contrasts[0].p_value,
+        0.016387053757930276,
+    );
+
+    let e = &named(&plan, "earnings").contrasts[0];
+    close(e.treatment.mean, 6349.1453675675675);
+    close(e.control.mean, 4554.802282692308);
+    close(e.treatment.sd, 7867.404691781774);
+    close(e.control.sd, 5483.83683368169);
+    close(e.statistic, 2.674145797682563);
+    close(e.p_value, 0.007892971233998755);
+    close(e.df.unwrap_or(NAN), 307.13245780736014);
+    close_pair(e.ci, (474.0107891848977, 3114.6753805656217));
+
+    let degree = named(&plan, "by_degree");
+    let expected = [
+        (
+            0.10890589833280122,
+            0.1292102468306057,
+            (-0.031623083260568924, 0.31753844941359094),
+        ),
+        (
+            0.06460512341530285,
+            0.1292102468306057,
+            (-0.006008967237063845, 0.18944838003529418),
+        ),
+    ];
+    for (c, (p, holm, ci)) in degree.contrasts.iter().zip(expected) {
+        close(c.p_value, p);
+        close(c.p_adjusted, holm);
+        close_pair(c.ci, ci);
+    }
+    close(degree.interactions[0].statistic, 0.22979380040348837);
+    close(degree.interactions[0].p_value, 0.6316767645354311);
+
+    // Hispanic men: 11 of 11 treated employed, a real 100 % arm.
+    let ethnicity = named(&plan, "by_ethnicity");
+    let expected = [
+        (
+            0.021133151509500403,
+            0.06339945452850121,
+            (0.01736424412086096, 0.20747727583303857),
+        ),
+        (
+            0.1333426161021791,
+            0.2666852322043582,
+            (-0.09883050407075289, 0.3559142478934295),
+        ),
+        (
+            0.5807579606738693,
+            0.5807579606738693,
+            (-0.17992323637331428, 0.31252000052516915),
+        ),
+    ];
+    for (c, (p, holm, ci)) in ethnicity.contrasts.iter().zip(expected) {
+        close(c.p_value, p);
+        close(c.p_adjusted, holm);
+        close_pair(c.ci, ci);
+    }
+    let hispanic = &ethnicity.contrasts[1];
+    assert_eq!(
+        hispanic.subgroup,
+        Some(("ethnicity".into(), "hispanic".into()))
+    );
+    let rr = hispanic.risk_ratio.expect("binary");
+    assert!(rr.zero_cell_corrected);
+    close(rr.estimate, 1.1826241134751774);
+    close_pair(rr.ci, (0.9567540456190584, 1.4618174860896447));
+    close(ethnicity.interactions[0].statistic, 0.8378505593465881);
+    assert_eq!(ethnicity.interactions[0].df, 2);
+    close(ethnicity.interactions[0].p_value, 0.6577533409762322);
+
+    let b = balance(&model, &table);
+    let age = b
+        .rows
+        .iter()
+        .find(|r| r.variable == "age")
+        .expect("age row");
+    close(age.standardized_difference, 0.10727712146617467);
+}
+
+#[test]
+fn resume_names_real_example_matches_statsmodels() {
+    let (model, table) = example(
+        "examples/resume-names/resume-names.trial",
+        "examples/resume-names/data.csv",
+    );
+    let plan = run_plan(&model, &table);
+    let c = &named(&plan, "primary").contrasts[0];
+    assert_eq!((c.treatment.events, c.treatment.n), (Some(157), 2435));
+    assert_eq!((c.control.events, c.control.n), (Some(235), 2435));
+    close(c.statistic, -4.108412152434346);
+    close(c.p_value, 3.983886837585077e-05);
+    close_pair(c.ci, (-0.047382550272708546, -0.01678196874970448));
+    close_pair(c.wald_ci, (-0.04728798023766042, -0.01677772818123075));
+    let rr = c.risk_ratio.expect("binary");
+    close(rr.estimate, 0.6680851063829787);
+    close_pair(rr.ci, (0.5502405093838053, 0.8111683922919336));
+    close(
+        named(&plan, "primary_exact").contrasts[0].p_value,
+        4.758747107909523e-05,
+    );
+
+    let sex = named(&plan, "by_sex");
+    close(sex.contrasts[0].p_value, 0.05134216992873251);
+    close(sex.contrasts[1].p_adjusted, 0.0005635934000578245);
+    close_pair(
+        sex.contrasts[0].ci,
+        (-0.06135179299056298, 0.0003429117652545867),
+    );
+    close(sex.interactions[0].p_value, 0.9005913723462097);
+    let city = named(&plan, "by_city");
+    close(city.contrasts[0].p_adjusted, 0.004578475213939269);
+    close(city.contrasts[1].p_adjusted, 0.00572540986944673);
+    close(city.interactions[0].statistic, 0.5824960162472123);
+    close(city.interactions[0].p_value, 0.4453356220082678);
 }
 
 mod properties {

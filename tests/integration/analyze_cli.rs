@@ -136,3 +136,60 @@ fn bad_data_gives_a_located_diagnostic_and_exit_1() {
     insta::assert_snapshot!(out.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Almere "observed" spec reads a Dutch export: `;`, decimal commas, CRLF, a BOM, monthly
+/// hours from which the employment measures are computed, and a sub-path column.
+#[test]
+fn dutch_export_with_monthly_hours() {
+    let mut csv = String::from("\u{feff}client_id;group;background;age;route");
+    for m in 0..=18 {
+        csv.push_str(&format!(";hours_m{m}"));
+    }
+    csv.push_str("\r\n");
+    let backgrounds = ["dutch", "non_western", "western"];
+    for i in 1..=40u32 {
+        let experiment = i % 2 == 0;
+        let route = match (experiment, i % 8 == 0) {
+            (true, true) => "team_zorg",
+            (true, false) => "guided",
+            (false, _) => "control",
+        };
+        let start = (i * 7) % 31 + 1; // first month in work, often beyond follow-up
+        csv.push_str(&format!(
+            "{i};{};{};{},{};{route}",
+            if experiment { "E" } else { "C" },
+            backgrounds[(i % 3) as usize],
+            45 + i % 18,
+            i % 10
+        ));
+        for m in 0..=18 {
+            if m >= start {
+                csv.push_str(&format!(";{},5", 8 + (i * m) % 150));
+            } else {
+                csv.push_str(";0");
+            }
+        }
+        csv.push_str("\r\n");
+    }
+    let dir = std::env::temp_dir().join(format!("trialsim-dutch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("clients.csv"), csv).expect("write");
+    let spec = format!(
+        "{}/specs/almere-45plus-observed.trial",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = run(trialsim().current_dir(&dir).args([
+        "analyze",
+        &spec,
+        "--data",
+        "clients.csv",
+        "--replicates",
+        "0",
+    ]));
+    assert_eq!(out.status, Some(0), "{out}");
+    let text = out
+        .to_string()
+        .replace(env!("CARGO_MANIFEST_DIR"), "[ROOT]");
+    insta::assert_snapshot!(text);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -535,3 +535,133 @@ fn export_reads_back_as_the_same_table() {
         other => panic!("{other:?}"),
     }
 }
+
+/// 100 % against 0 %, and 0 % in both arms, through loader and plan: no NaN where a value exists.
+/// References: statsmodels `confint_proportions_2indep(5, 5, 0, 5, method="newcomb",
+/// compare="diff")` = (0.38554900569034356, 1.0); `proportions_ztest([5, 0], [5, 5])` =
+/// (3.162277660168379, 0.001565402258002548); scipy `fisher_exact([[5, 0], [0, 5]])` p =
+/// 0.007936507936507938; `confint_proportions_2indep(0, 4, 0, 6, method="newcomb")` =
+/// (-0.39033428790216546, 0.4898908364545974).
+#[test]
+fn extreme_arms_give_finite_results() {
+    let mut m = model();
+    let analysis = |name: &str, test| Analysis {
+        name: name.into(),
+        outcomes: vec![0],
+        treatment: 0,
+        control: 1,
+        test,
+        sides: Sides::TwoSided,
+        alpha: 0.05,
+        within: None,
+        levels: Vec::new(),
+        correction: Correction::None,
+    };
+    m.analyses = vec![
+        analysis("z", TestKind::PooledZ),
+        analysis("fisher", TestKind::FisherExact),
+    ];
+    let mut csv = String::from(HEADER);
+    for i in 0..10 {
+        let (arm, y) = if i < 5 {
+            ("treatment", 1)
+        } else {
+            ("control", 0)
+        };
+        csv.push_str(&format!("{i},{arm},male,40,{y},0\n"));
+    }
+    let loaded = data::load(&m, &mapping(), "x.csv", Cursor::new(csv.into_bytes())).expect("loads");
+    let plan = trialsim::analysis::run_plan(&m, &loaded.table);
+    let z = &plan.analyses[0].contrasts[0];
+    assert!((z.ci.0 - 0.38554900569034356).abs() < 1e-6, "{:?}", z.ci);
+    assert!((z.ci.1 - 1.0).abs() < 1e-6, "{:?}", z.ci);
+    assert!((z.statistic - 3.162277660168379).abs() < 1e-6);
+    assert!((z.p_value - 0.001565402258002548).abs() < 1e-6);
+    assert!((plan.analyses[1].contrasts[0].p_value - 0.007936507936507938).abs() < 1e-6);
+
+    let mut csv = String::from(HEADER);
+    for i in 0..10 {
+        let arm = if i < 4 { "treatment" } else { "control" };
+        csv.push_str(&format!("{i},{arm},male,40,0,0\n"));
+    }
+    let loaded = data::load(&m, &mapping(), "x.csv", Cursor::new(csv.into_bytes())).expect("loads");
+    let plan = trialsim::analysis::run_plan(&m, &loaded.table);
+    let z = &plan.analyses[0].contrasts[0];
+    assert_eq!(z.difference, 0.0);
+    assert!((z.ci.0 - -0.39033428790216546).abs() < 1e-6, "{:?}", z.ci);
+    assert!((z.ci.1 - 0.4898908364545974).abs() < 1e-6, "{:?}", z.ci);
+    assert!(plan.analyses[1].contrasts[0].p_value.is_finite());
+}
+
+#[test]
+fn audit_reads_paths_and_baseline_employment_from_the_data() {
+    use trialsim::data::audit::{AuditStatus, audit};
+    let mut m = model();
+    // Treatment has two paths, 25 % / 75 %, and 10 % baseline employment.
+    let mut second = m.arms[0].paths[0].clone();
+    second.name = "guided".into();
+    m.arms[0].paths[0].name = "care".into();
+    m.arms[0].paths[0].share = 0.25;
+    second.share = 0.75;
+    m.arms[0].paths.push(second);
+    m.arms[0].baseline_employment = 0.1;
+    m.outcomes = vec![Outcome {
+        name: "work_2m".into(),
+        measure: Measure::WorkedWithin {
+            within: 2,
+            min_hours: 1.0,
+        },
+    }];
+    let map = DataMapping {
+        outcomes: Vec::new(),
+        covariates: Vec::new(),
+        monthly_hours: Some("h{m}".into()),
+        path: Some(PathColumn {
+            column: "route".into(),
+            values: vec![
+                PathValue {
+                    value: "care".into(),
+                    arm: 0,
+                    path: 0,
+                },
+                PathValue {
+                    value: "guided".into(),
+                    arm: 0,
+                    path: 1,
+                },
+                PathValue {
+                    value: "none".into(),
+                    arm: 1,
+                    path: 0,
+                },
+            ],
+        }),
+        ..mapping()
+    };
+    let mut csv = String::from("id,arm,route,h0,h1,h2\n");
+    // 40 treated: 20 on care (far above 25 %), all employed at intake (far above 10 %).
+    for i in 0..40 {
+        let route = if i < 20 { "care" } else { "guided" };
+        csv.push_str(&format!("{i},treatment,{route},10,0,0\n"));
+    }
+    for i in 40..80 {
+        csv.push_str(&format!("{i},control,none,0,0,5\n"));
+    }
+    let loaded = data::load(&m, &map, "x.csv", Cursor::new(csv.into_bytes())).expect("loads");
+    let items = audit(&m, &loaded.table, loaded.baseline_hours);
+    let find = |s: &str| {
+        items
+            .iter()
+            .find(|i| i.assumption == s)
+            .unwrap_or_else(|| panic!("no item {s}: {items:#?}"))
+    };
+    let care = find("arm treatment: share on path care");
+    assert_eq!(care.observed, Some(0.5));
+    assert_eq!(care.status, AuditStatus::Contradicted);
+    let base = find("arm treatment: employed at intake");
+    assert_eq!(base.observed, Some(1.0));
+    assert_eq!(base.status, AuditStatus::Contradicted);
+    // Control: planned 20 % work within 12 months, but the only outcome measures 2 months.
+    let rate = find("arm control: work within 12 months");
+    assert_eq!(rate.status, AuditStatus::NotObserved);
+}

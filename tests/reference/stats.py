@@ -53,6 +53,6 @@ print("Q", repr(Q), repr(stats.chi2.sf(Q,2)))
 print("chi2", repr(stats.chi2.sf(3.2,1)), repr(stats.chi2.sf(10.5,4)))
 
 # --- Fisher with tied tables (symmetric margins) and a large table
-for t in [(3,10,7,10),(5,10,5,10),(2,8,6,8),(120,2435,157,2435)]:
+for t in [(3,10,7,10),(5,10,5,10),(2,8,6,8),(120,2435,157,2435),(4000,500000,4200,500000),(30000,400000,29500,380000)]:
     xt,nt,xc,nc=t
     print(t, [repr(stats.fisher_exact([[xt,nt-xt],[xc,nc-xc]],alternative=s).pvalue) for s in ['greater','less','two-sided']])
