@@ -572,3 +572,20 @@ fn mutations_keep_specs_within_64_kib() {
     let csv = apply_csv(&[CsvEdit::DuplicateLine(3, 49), CsvEdit::DuplicateLine(9, 49)]);
     assert!(csv.len() <= MAX_INPUT);
 }
+
+/// Found by `fuzz_long_spec_values`: an exemption of up to a million months made the exact truth
+/// enumerate a million exemption lengths (10–16 s for two replicates); lengths past the horizon
+/// are now one profile.
+#[test]
+fn regression_a_very_long_exemption_is_quick() {
+    let spec = SPECS[5];
+    let line = spec
+        .lines()
+        .find(|l| l.trim_start().starts_with("exemption"))
+        .expect("the reference spec has an exemption");
+    let long = line.replace("up to 12 months", "up to 1000000 months");
+    assert_ne!(line, long);
+    let text = spec.replace(line, &long);
+    assert!(compile(&SourceFile::new("long.trial", text.as_str())).is_ok());
+    check_and_simulate(&text);
+}
