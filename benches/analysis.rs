@@ -65,6 +65,8 @@ fn model(analyses: Vec<Analysis>) -> TrialModel {
             rule: AssignmentRule::Complete { ratio: vec![1, 1] },
             intake_order: IntakeOrder::Simultaneous,
             capacity: None,
+            paired_start: None,
+            top_up: None,
         },
         sample: None,
         arms: vec![arm("experiment"), arm("control")],

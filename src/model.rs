@@ -242,6 +242,36 @@ pub struct Assignment {
     pub intake_order: IntakeOrder,
     /// Staff capacity, if declared.
     pub capacity: Option<Capacity>,
+    /// Paired calendar starts (`control starts paired with experiment`): client k of the
+    /// follower arm takes the start date of client k of the leader arm in the intake order
+    /// (Almere's volgnummer pairing). The clock of every participant still starts at t = 0, so
+    /// this changes calendar dates, not outcomes.
+    pub paired_start: Option<PairedStart>,
+    /// Participants added mid-trial by the same rule and excluded from the analysis, if declared.
+    pub top_up: Option<TopUp>,
+}
+
+/// Calendar pairing of two arms' starts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PairedStart {
+    /// The arm whose clients take the other arm's start dates (Almere: control).
+    pub follower: ArmId,
+    /// The arm whose intakes set the dates (Almere: experiment).
+    pub leader: ArmId,
+}
+
+/// A top-up cohort: more participants assigned by the same rule part-way through the trial, who
+/// take intake capacity but are left out of the analysed table (Almere added ~30 per arm in
+/// early 2019 and excluded them for contamination).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopUp {
+    /// Participants added per arm.
+    pub per_arm: u32,
+    /// Month after the start of intake at which they are added.
+    pub month: u32,
+    /// Whether they are excluded from the analysis (always true today; the flag keeps the
+    /// spec's statement explicit in the model).
+    pub excluded: bool,
 }
 
 /// How participants are allocated.
@@ -255,6 +285,8 @@ pub enum AssignmentRule {
         even: ArmId,
         /// Arm for odd IDs.
         odd: ArmId,
+        /// The ID's name as the spec writes it (`bsn`, `id`); documentation only.
+        id: String,
     },
     /// Complete randomisation with fixed arm sizes in the given ratio.
     Complete {
@@ -325,6 +357,11 @@ pub struct SubPath {
     /// Whether the share was declared as `rest` (what the other paths leave), so that it follows
     /// when a sweep or an uncertain parameter changes another path's share.
     pub rest: bool,
+    /// Shares that differ by the level of one categorical covariate
+    /// (`path team_zorg 30% by background { non_western: 25% }`); levels without a value take
+    /// [`SubPath::share`]. When one path of an arm has it, the checker gives the arm's `rest`
+    /// path the per-level remainder, so the per-level shares of an arm always add up to 1.
+    pub share_by: Option<RateByLevel>,
     /// Months after intake before the path's process starts (e.g. a 3-month capacity assessment).
     pub delay_months: u32,
     /// The path's rate of work.
@@ -354,7 +391,7 @@ pub enum RateMeaning {
     EmployedAt,
 }
 
-/// Rates that differ by the level of one categorical covariate.
+/// Rates (or path shares) that differ by the level of one categorical covariate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RateByLevel {
     /// The categorical covariate.
@@ -494,6 +531,13 @@ pub enum Measure {
         /// Month after intake.
         month: u32,
     },
+    /// Hourly wage (euro) of the job held in month `month`: missing (NaN) when not in work, so
+    /// it is analysed as a mean among those in work, a conditional quantity, not an
+    /// intention-to-treat one (the checker warns when an analysis compares it).
+    Wage {
+        /// Month after intake.
+        month: u32,
+    },
     /// Benefit ended (for work or another reason) by month `month`.
     BenefitEnded {
         /// Month after intake.
@@ -508,7 +552,10 @@ pub enum Measure {
 impl Measure {
     /// Binary measures are analysed as proportions.
     pub fn is_binary(&self) -> bool {
-        !matches!(self, Self::Hours { .. } | Self::DirectContinuous)
+        !matches!(
+            self,
+            Self::Hours { .. } | Self::Wage { .. } | Self::DirectContinuous
+        )
     }
 }
 

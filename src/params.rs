@@ -85,6 +85,36 @@ pub struct Param {
     pub kind: ParamKind,
 }
 
+/// The rest path's per-level shares once path `target`'s overall share becomes `value`:
+/// `None` when the rest path's share does not vary by level.
+fn rest_by_level(
+    paths: &[crate::model::SubPath],
+    rest: usize,
+    target: usize,
+    value: f64,
+) -> Option<Vec<Option<f64>>> {
+    let by = paths.get(rest)?.share_by.as_ref()?;
+    Some(
+        (0..by.probabilities.len())
+            .map(|l| {
+                let taken: f64 = paths
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != rest)
+                    .map(|(i, p)| {
+                        let own = if i == target { value } else { p.share };
+                        p.share_by
+                            .as_ref()
+                            .and_then(|b| b.probabilities.get(l).copied().flatten())
+                            .unwrap_or(own)
+                    })
+                    .sum();
+                Some(1.0 - taken)
+            })
+            .collect(),
+    )
+}
+
 /// Every numeric parameter of `model` that can be varied, in a stable order.
 pub fn list(model: &TrialModel) -> Vec<Param> {
     let mut params = Vec::new();
@@ -210,7 +240,16 @@ pub fn get(model: &TrialModel, path: &str) -> Result<Param, ParamError> {
 }
 
 /// Sets the parameter at `path` to `value`, keeping the model valid.
+///
+/// Either the whole change is made or, on an error, the model is left as it was.
 pub fn set(model: &mut TrialModel, path: &str, value: f64) -> Result<(), ParamError> {
+    let mut changed = model.clone();
+    apply(&mut changed, path, value)?;
+    *model = changed;
+    Ok(())
+}
+
+fn apply(model: &mut TrialModel, path: &str, value: f64) -> Result<(), ParamError> {
     let param = get(model, path)?;
     check_range(path, value, param.kind)?;
     let out_of_range = |expected| ParamError::OutOfRange {
@@ -286,10 +325,45 @@ pub fn set(model: &mut TrialModel, path: &str, value: f64) -> Result<(), ParamEr
                         .filter(|(i, _)| *i != target && Some(*i) != rest)
                         .map(|(_, p)| p.share)
                         .sum();
+                    // Shares that differ by level keep their proportions to the path's share
+                    // (so a share of 0 removes the path at every level), and the rest path
+                    // follows at every level, too.
+                    let old_share = arm.paths[target].share;
+                    if let Some(by) = arm.paths[target].share_by.as_mut() {
+                        for level in by.probabilities.iter_mut().flatten() {
+                            *level = if old_share > 0.0 {
+                                *level * value / old_share
+                            } else {
+                                value
+                            };
+                            if *level > 1.0 + 1e-12 {
+                                return Err(out_of_range(
+                                    "small enough that the share at every level of the covariate stays at most 100 %",
+                                ));
+                            }
+                        }
+                    }
+                    let rest_by = match rest {
+                        Some(r) => rest_by_level(&arm.paths, r, target, value),
+                        None => None,
+                    };
+                    if rest_by
+                        .as_ref()
+                        .is_some_and(|v| v.iter().any(|x| x.is_some_and(|x| x < -1e-12)))
+                    {
+                        return Err(out_of_range(
+                            "at most what the other paths leave at every level of the covariate the shares depend on",
+                        ));
+                    }
                     match rest {
                         Some(r) if others + value <= 1.0 + 1e-12 => {
                             arm.paths[target].share = value;
                             arm.paths[r].share = (1.0 - others - value).max(0.0);
+                            if let (Some(by), Some(levels)) = (&mut arm.paths[r].share_by, rest_by)
+                            {
+                                by.probabilities =
+                                    levels.into_iter().map(|x| x.map(|x| x.max(0.0))).collect();
+                            }
                         }
                         Some(_) => return Err(out_of_range("at most what the other paths leave")),
                         None => {

@@ -561,7 +561,7 @@ fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsRepo
                     .enumerate()
                     .map(|(p, path)| PathFlows {
                         name: path.name.clone(),
-                        planned_share: path.share,
+                        planned_share: sim.path_share(a, p),
                         share: share(f[l.path(a, p)], stayed),
                     })
                     .collect(),
@@ -842,7 +842,8 @@ pub struct ArmFlows {
 pub struct PathFlows {
     /// Path name.
     pub name: String,
-    /// Share in the spec.
+    /// Share in the spec (for shares that differ by a covariate's level, their average over
+    /// the levels among the eligible).
     pub planned_share: f64,
     /// Realised share.
     pub share: f64,

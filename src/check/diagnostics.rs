@@ -50,6 +50,7 @@ pub enum Kind {
     SampleMismatch,
     UnmappedArm,
     BeliefOffCentre,
+    ConditionalOutcome,
 }
 
 impl Kind {
@@ -94,6 +95,7 @@ impl Kind {
             Self::SampleMismatch => "sample_mismatch",
             Self::UnmappedArm => "unmapped_arm",
             Self::BeliefOffCentre => "belief_off_centre",
+            Self::ConditionalOutcome => "conditional_outcome",
         }
     }
 }

@@ -171,6 +171,9 @@ fn measure(m: &Measure) -> String {
             num(*min_hours)
         ),
         Measure::Hours { month } => format!("hours at month {month}"),
+        Measure::Wage { month } => {
+            format!("hourly wage at month {month}, among those in work (not ITT)")
+        }
         Measure::BenefitEnded { month } => format!("benefit ended by month {month}"),
         Measure::DirectBinary => "binary, given per arm".to_string(),
         Measure::DirectContinuous => "continuous, given per arm".to_string(),
@@ -248,8 +251,8 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
         );
     }
     let rule = match &m.assignment.rule {
-        AssignmentRule::Parity { even, odd } => format!(
-            "parity of id: even -> {}, odd -> {}",
+        AssignmentRule::Parity { even, odd, id } => format!(
+            "parity of {id}: even -> {}, odd -> {}",
             m.arms[*even].name, m.arms[*odd].name
         ),
         AssignmentRule::Complete { ratio } => {
@@ -286,6 +289,29 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
         }
     }
     let _ = writeln!(w);
+    if let Some(p) = &m.assignment.paired_start {
+        let _ = writeln!(
+            w,
+            "  calendar     {} client k starts on the date of {} client k (paired by sequence number)",
+            m.arms[p.follower].name, m.arms[p.leader].name
+        );
+    }
+    if let Some(line) = intake_calendar(m) {
+        let _ = writeln!(w, "  intake       {line}");
+    }
+    if let Some(t) = &m.assignment.top_up {
+        let _ = writeln!(
+            w,
+            "  top-up       {} per arm in month {} of intake, assigned by the same rule; {}",
+            t.per_arm,
+            t.month,
+            if t.excluded {
+                "excluded from the analysis"
+            } else {
+                "analysed"
+            }
+        );
+    }
     if let Some(sizes) = &m.sample {
         let parts: Vec<String> = m
             .arms
@@ -324,9 +350,10 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
             };
             let _ = writeln!(
                 w,
-                "      path {} {}{delay}: {}",
+                "      path {} {}{}{delay}: {}",
                 p.name,
                 pct(p.share),
+                share_by(m, p),
                 rate(m, &p.work)
             );
         }
@@ -479,6 +506,65 @@ pub(crate) fn summary(file: &str, m: &TrialModel) -> String {
         );
     }
     out
+}
+
+/// ` by background { dutch: 31.7%, non_western: 25% }` for shares that vary by level.
+fn share_by(m: &TrialModel, p: &SubPath) -> String {
+    let Some(by) = &p.share_by else {
+        return String::new();
+    };
+    let Some(var) = m.population.variables.get(by.variable) else {
+        return String::new();
+    };
+    let levels = var.levels().unwrap_or(&[]);
+    let parts: Vec<String> = levels
+        .iter()
+        .zip(&by.probabilities)
+        .filter_map(|(l, x)| x.map(|x| format!("{}: {}", l.name, pct(x))))
+        .collect();
+    format!(" by {} {{ {} }}", var.name, parts.join(", "))
+}
+
+/// How long intake takes at the declared capacity, when the sample and the rate are known:
+/// the arm that takes the most intakes (the leader of a start pairing, whose intakes set the
+/// dates; otherwise the largest arm) at the stated intakes per month, plus the top-up.
+fn intake_calendar(m: &TrialModel) -> Option<String> {
+    let c = m.assignment.capacity.as_ref()?;
+    let slots = u64::from(c.staff) * u64::from(c.caseload);
+    let sizes = m.sample.as_ref()?;
+    let (arm, n) = match &m.assignment.paired_start {
+        Some(p) => (p.leader, *sizes.get(p.leader)?),
+        None => sizes
+            .iter()
+            .copied()
+            .enumerate()
+            .max_by_key(|&(i, n)| (n, std::cmp::Reverse(i)))?,
+    };
+    let name = &m.arms.get(arm)?.name;
+    let mut line = format!("{n} {name} clients for {slots} caseload slots");
+    if u64::from(n) > slots {
+        let _ = write!(
+            line,
+            " (more than the slots: intake must wait for clients to leave)"
+        );
+    }
+    if let Some(rate) = c.intakes_per_month.filter(|r| *r > 0.0) {
+        let months = (f64::from(n) / rate).ceil();
+        let _ = write!(
+            line,
+            "; {} months of intake at {} intakes/month",
+            num(months),
+            num(rate)
+        );
+        if let Some(t) = &m.assignment.top_up {
+            let _ = write!(
+                line,
+                ", the top-up {} more",
+                num((f64::from(t.per_arm) / rate).ceil())
+            );
+        }
+    }
+    Some(line)
 }
 
 fn ratio_text(r: &[u32]) -> String {

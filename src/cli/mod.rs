@@ -5,6 +5,7 @@
 mod analyze;
 mod check;
 pub mod interrupt;
+pub mod design;
 mod simulate;
 
 use std::ffi::OsString;
@@ -35,6 +36,16 @@ enum Command {
     Power(power::PowerArgs),
     /// Check the statistics against exact figures and reference values (exit 1 on any miss).
     Validate(validate::ValidateArgs),
+    /// Find the smallest sample per arm that reaches a target power (simulation and formulas).
+    Size(design::SizeArgs),
+    /// Power over a grid of parameter values (table; CSV, JSON and SVG with --out).
+    Sweep(design::SweepArgs),
+    /// Where the effect goes: the dilution waterfall, step by step, and the funnel's feasibility.
+    Explain(design::ExplainArgs),
+    /// Can the pool fill the design? Eligible pool, its spread, capacity and intake time.
+    Feasibility(design::FeasibilityArgs),
+    /// Write a Markdown design report with its figures, for a pre-registration.
+    Report(design::ReportArgs),
     /// Run the spec's analysis plan on a participant CSV, with balance and an assumption audit.
     Analyze(analyze::AnalyzeArgs),
     /// Simulate one trial and export its participant table as CSV.
@@ -59,6 +70,11 @@ where
         Command::Check(args) => check::run(&args),
         Command::Power(args) => power::run(args),
         Command::Validate(args) => validate::run_validate(&args),
+        Command::Size(args) => design::run_size(args),
+        Command::Sweep(args) => design::run_sweep_command(args),
+        Command::Explain(args) => design::run_explain(args),
+        Command::Feasibility(args) => design::run_feasibility(args),
+        Command::Report(args) => design::run_report(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Simulate(args) => simulate::run(args),
     }

@@ -44,6 +44,11 @@ pub struct PowerArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// A belief about a parameter, for assurance beside power: PATH~uniform(LOW,HIGH),
+    /// PATH~normal(MEAN,SD) or PATH~fixed(V), percentages allowed (repeatable; added to the
+    /// spec's own `assume` statements).
+    #[arg(long, value_name = "PATH~DIST")]
+    pub assume: Vec<String>,
 }
 
 fn fail(msg: &str) -> ExitCode {
@@ -125,15 +130,26 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
         eprintln!(
             "interrupted: {} of {} replicates done; the figures below are from those \
              (the first {} in order, as a run with --reps {} gives), with their Monte Carlo \
-             standard errors; expectations not evaluated",
+             standard errors; expectations and assurance not evaluated",
             report.replicates, args.reps, report.replicates, report.replicates
         );
     }
+    let assurance = if report.interrupted {
+        None
+    } else {
+        match pool.install(|| super::design::assurance_for_power(model, args)) {
+            Ok(a) => a,
+            Err(code) => return code,
+        }
+    };
     let out = match args.format {
         Format::Text => crate::report::power::text(&report),
         Format::Json => crate::report::power::json(&report),
     };
-    print!("{out}");
+    print!(
+        "{}",
+        super::design::with_assurance(out, args.format, assurance.as_ref())
+    );
     if report.interrupted {
         ExitCode::from(super::interrupt::EXIT_INTERRUPTED)
     } else if report.passed {

@@ -200,7 +200,7 @@ pub fn audit(model: &TrialModel, table: &ParticipantTable, baseline_hours: bool)
 
     // Allocation.
     let shares: Option<Vec<f64>> = match &model.assignment.rule {
-        AssignmentRule::Parity { even, odd } => {
+        AssignmentRule::Parity { even, odd, .. } => {
             let mut s = vec![0.0; model.arms.len()];
             if let Some(x) = s.get_mut(*even) {
                 *x += 0.5;

@@ -13,7 +13,10 @@ pub fn last_month(measure: &Measure) -> Option<u32> {
         Measure::EmployedAt { month, .. } | Measure::Hours { month } => Some(month),
         Measure::WorkedWithin { within, .. } => Some(within),
         Measure::Durable { month, .. } => Some(month),
-        Measure::BenefitEnded { .. } | Measure::DirectBinary | Measure::DirectContinuous => None,
+        Measure::Wage { .. }
+        | Measure::BenefitEnded { .. }
+        | Measure::DirectBinary
+        | Measure::DirectContinuous => None,
     }
 }
 
@@ -55,7 +58,10 @@ pub fn from_hours(measure: &Measure, hours: &[f64]) -> Option<f64> {
             }
             if undecided { None } else { Some(1.0) }
         }
-        Measure::BenefitEnded { .. } | Measure::DirectBinary | Measure::DirectContinuous => None,
+        Measure::Wage { .. }
+        | Measure::BenefitEnded { .. }
+        | Measure::DirectBinary
+        | Measure::DirectContinuous => None,
     }
 }
 

@@ -1,4 +1,313 @@
-//! Design exploration on top of the engine: sample-size search, parameter sweeps, the dilution
-//! waterfall, feasibility of the eligible pool, and the design report.
+//! Design exploration on top of the engine: sample-size search, parameter sweeps, assurance, the
+//! dilution waterfall, feasibility of the eligible pool, and the design report.
+//!
+//! Every simulated figure here goes through [`crate::power::run_power`] (or, for assurance, the
+//! same engine calls replicate by replicate) with the master seed and scenario 0, so replicate r
+//! draws from the same stream whatever the sample size or parameter value: the points of a sweep
+//! or a size search use common random numbers, and a sweep point equals `trialsim power` at the
+//! same value and seed.
 
+pub mod assurance;
+pub mod explain;
+pub mod feasibility;
+pub mod report;
 pub mod size;
+pub mod sweep;
+
+use serde::Serialize;
+
+use crate::model::{AnalysisId, TestKind, TrialModel};
+use crate::power::{PowerSettings, run_power};
+use crate::sim::{SimOptions, Simulator};
+use crate::stats::power::{
+    two_mean_normal_n, two_proportion_exact_n, two_proportion_exact_power, two_proportion_normal_n,
+    two_proportion_normal_power,
+};
+
+/// Why a design question could not be answered; printed as a diagnostic with a hint.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(trialsim::design))]
+pub struct DesignError {
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it, if known.
+    #[help]
+    pub help: Option<String>,
+}
+
+impl DesignError {
+    /// An error without a hint.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    /// An error with a hint.
+    pub fn with_help(message: impl Into<String>, help: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            help: Some(help.into()),
+        }
+    }
+}
+
+impl From<crate::sim::SimError> for DesignError {
+    fn from(e: crate::sim::SimError) -> Self {
+        Self::new(e.0)
+    }
+}
+
+impl From<crate::params::ParamError> for DesignError {
+    fn from(e: crate::params::ParamError) -> Self {
+        match e {
+            crate::params::ParamError::Unknown {
+                path,
+                suggestion: Some(s),
+            } => Self::with_help(
+                format!("no parameter `{path}` in this spec"),
+                format!("did you mean `{s}`?"),
+            ),
+            other => Self::with_help(
+                other.to_string(),
+                "`trialsim sweep FILE --list` shows every parameter with its value",
+            ),
+        }
+    }
+}
+
+/// The analysis a design question is about: the one named, or the first (primary) one.
+pub fn analysis_index(model: &TrialModel, name: Option<&str>) -> Result<AnalysisId, DesignError> {
+    if model.analyses.is_empty() {
+        return Err(DesignError::new("the spec declares no analysis"));
+    }
+    let Some(name) = name else { return Ok(0) };
+    if let Some(i) = model.analyses.iter().position(|a| a.name == name) {
+        return Ok(i);
+    }
+    let names: Vec<&str> = model.analyses.iter().map(|a| a.name.as_str()).collect();
+    let best = names
+        .iter()
+        .map(|n| (strsim::jaro_winkler(name, n), *n))
+        .filter(|(s, _)| *s > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, n)| n);
+    Err(DesignError::with_help(
+        format!("no analysis `{name}` in this spec"),
+        match best {
+            Some(b) => format!("did you mean `{b}`? (analyses: {})", names.join(", ")),
+            None => format!("the analyses are: {}", names.join(", ")),
+        },
+    ))
+}
+
+/// A copy of `model` without expectations, uncertain parameters or a data mapping: what a design
+/// run simulates. The analyses and outcomes stay, because the engine draws only what the plan
+/// needs, so dropping any would change the streams and a point would no longer equal
+/// `trialsim power` with the same seed.
+pub fn focus(model: &TrialModel, _analysis: AnalysisId) -> TrialModel {
+    let mut m = model.clone();
+    m.expectations.clear();
+    m.uncertain.clear();
+    m.data = None;
+    m
+}
+
+/// Power of the first contrast of a focused model's analysis, simulated.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// Share of replicates rejecting H0.
+    pub power: f64,
+    /// Its Monte Carlo standard error.
+    pub mc_se: f64,
+    /// 95 % Wilson interval of the power.
+    pub power_ci: (f64, f64),
+    /// Replicates run.
+    pub replicates: u64,
+    /// The exact effect the model implies (treatment minus control), if computable.
+    pub true_effect: Option<f64>,
+    /// Exact treatment-arm mean (a proportion for binary outcomes).
+    pub true_treatment: Option<f64>,
+    /// Exact control-arm mean.
+    pub true_control: Option<f64>,
+}
+
+/// Simulates `model` (already [`focus`]ed) with scenario 0 and reads the first contrast of
+/// `analysis`.
+pub fn evaluate(
+    model: &TrialModel,
+    analysis: AnalysisId,
+    seed: u64,
+    replicates: u64,
+) -> Result<Evaluation, DesignError> {
+    let settings = PowerSettings {
+        seed,
+        replicates,
+        n_per_arm: None,
+        scenario: 0,
+    };
+    let report = run_power(model, &settings, &|_| {})?;
+    let contrast = report
+        .analyses
+        .get(analysis)
+        .and_then(|a| a.contrasts.first())
+        .ok_or_else(|| DesignError::new("the analysis has no contrast"))?;
+    Ok(Evaluation {
+        power: contrast.power,
+        mc_se: contrast.mc_se,
+        power_ci: contrast.power_ci,
+        replicates: report.replicates,
+        true_effect: contrast.true_effect,
+        true_treatment: contrast.true_treatment,
+        true_control: contrast.true_control,
+    })
+}
+
+/// `model` with `n × ratio[i]` participants in arm `i` (arms in declaration order).
+pub fn with_sizes(model: &TrialModel, n: u32, ratio: &[u32]) -> TrialModel {
+    let mut m = model.clone();
+    m.sample = Some(
+        (0..model.arms.len())
+            .map(|i| n.saturating_mul(ratio.get(i).copied().unwrap_or(1)))
+            .collect(),
+    );
+    m
+}
+
+/// Exact arm means of the first contrast of `analysis` (treatment, control, and their standard
+/// deviations), computed from the model without simulation.
+pub fn exact_means(model: &TrialModel, analysis: AnalysisId) -> Option<[f64; 4]> {
+    let a = model.analyses.get(analysis)?;
+    let outcome = *a.outcomes.first()?;
+    // A sample is needed to prepare the engine; the means do not depend on its size.
+    let sized;
+    let m = if model.sample.is_none() && model.population.pool.is_none() {
+        sized = with_sizes(model, 100, &[]);
+        &sized
+    } else {
+        model
+    };
+    let sim = Simulator::new(m, SimOptions::default()).ok()?;
+    let subgroup = a.within.zip(a.levels.first().copied());
+    let t = sim.expected(a.treatment, outcome, subgroup)?;
+    let c = sim.expected(a.control, outcome, subgroup)?;
+    Some([t.mean, c.mean, t.variance.sqrt(), c.variance.sqrt()])
+}
+
+/// Sample sizes from formulas, beside the simulated one.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ClosedForm {
+    /// Exact treatment-arm proportion or mean the model implies.
+    pub treatment: f64,
+    /// Exact control-arm proportion or mean.
+    pub control: f64,
+    /// Normal-approximation n per ratio unit before rounding up.
+    pub normal_n_unrounded: f64,
+    /// Normal-approximation n per ratio unit, rounded up.
+    pub normal_n: Option<u32>,
+    /// First n per arm at which the exact power of the z test reaches the target (equal arms,
+    /// z tests on proportions only).
+    pub exact_n: Option<u32>,
+}
+
+/// Closed-form sample sizes for `analysis` at `target` power, where a formula applies: one
+/// contrast (one outcome, no subgroups), a two-proportion z test or a Welch test of means.
+/// `ratio` holds integer weights per arm in declaration order.
+pub fn closed_form(
+    model: &TrialModel,
+    analysis: AnalysisId,
+    target: f64,
+    ratio: &[u32],
+) -> Option<ClosedForm> {
+    let a = model.analyses.get(analysis)?;
+    if a.outcomes.len() != 1 || a.within.is_some() {
+        return None;
+    }
+    let [pt, pc, sdt, sdc] = exact_means(model, analysis)?;
+    let wt = f64::from(ratio.get(a.treatment).copied().unwrap_or(1));
+    let wc = f64::from(ratio.get(a.control).copied().unwrap_or(1));
+    let binary = model.outcomes.get(*a.outcomes.first()?)?.is_binary();
+    let n_c = match (binary, a.test) {
+        (true, TestKind::PooledZ | TestKind::UnpooledZ) => {
+            two_proportion_normal_n(pc, pt, a.alpha, a.sides, target, wt / wc)
+        }
+        (false, TestKind::WelchT) => {
+            two_mean_normal_n(pt - pc, sdt, sdc, a.alpha, a.sides, target, wt / wc)
+        }
+        _ => return None,
+    };
+    if !n_c.is_finite() || n_c.is_nan() {
+        return None;
+    }
+    let unit = n_c / wc;
+    let exact_n = if binary && wt == wc && matches!(a.test, TestKind::PooledZ | TestKind::UnpooledZ)
+    {
+        two_proportion_exact_n(
+            pc,
+            pt,
+            a.alpha,
+            a.sides,
+            a.test == TestKind::PooledZ,
+            target,
+            20_000,
+        )
+        .and_then(|n| u32::try_from(n).ok())
+        .map(|n| n.div_ceil(wc as u32).max(1))
+    } else {
+        None
+    };
+    Some(ClosedForm {
+        treatment: pt,
+        control: pc,
+        normal_n_unrounded: unit,
+        normal_n: (unit.ceil() < 1e9).then_some(unit.ceil().max(1.0) as u32),
+        exact_n,
+    })
+}
+
+/// Normal-approximation and exact power of a single-contrast two-proportion z test at the given
+/// arm sizes, from the model's exact proportions; `None` where no formula applies.
+pub fn closed_form_power(
+    model: &TrialModel,
+    analysis: AnalysisId,
+    n_treatment: u32,
+    n_control: u32,
+) -> Option<(f64, Option<f64>)> {
+    let a = model.analyses.get(analysis)?;
+    if a.outcomes.len() != 1 || a.within.is_some() {
+        return None;
+    }
+    if !model.outcomes.get(*a.outcomes.first()?)?.is_binary()
+        || !matches!(a.test, TestKind::PooledZ | TestKind::UnpooledZ)
+    {
+        return None;
+    }
+    let [pt, pc, ..] = exact_means(model, analysis)?;
+    let normal = two_proportion_normal_power(
+        pc,
+        pt,
+        f64::from(n_control),
+        f64::from(n_treatment),
+        a.alpha,
+        a.sides,
+    );
+    let exact = two_proportion_exact_power(
+        pc,
+        pt,
+        u64::from(n_control),
+        u64::from(n_treatment),
+        a.alpha,
+        a.sides,
+        a.test == TestKind::PooledZ,
+    );
+    Some((normal, exact.is_finite().then_some(exact)))
+}
+
+/// Formats a probability as a percentage with up to two decimals (`25%`, `11.67%`).
+pub fn pct(x: f64) -> String {
+    let s = format!("{:.2}", 100.0 * x);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s}%")
+}

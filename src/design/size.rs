@@ -146,6 +146,187 @@ pub fn search(
     })
 }
 
+/// What `trialsim size` asks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SizeQuestion {
+    /// The analysis whose first contrast must reach the target.
+    pub analysis: crate::model::AnalysisId,
+    /// The power to reach.
+    pub target: f64,
+    /// Integer weight per arm, in declaration order (`[1, 1]` for equal arms).
+    pub ratio: Vec<u32>,
+    /// Master seed, the same for every n (common random numbers).
+    pub seed: u64,
+    /// Replicates per confirming evaluation; bracketing and bisection use a tenth (at least 500).
+    pub replicates: u64,
+    /// Largest n per ratio unit considered.
+    pub max_n: u32,
+}
+
+/// The answer of `trialsim size`. Its JSON form is a stable interface.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SizeReport {
+    /// Trial name.
+    pub spec: String,
+    /// Analysis name.
+    pub analysis: String,
+    /// Outcome of its first contrast.
+    pub outcome: String,
+    /// The target power.
+    pub target: f64,
+    /// Weights per arm (declaration order).
+    pub ratio: Vec<u32>,
+    /// Arm names (declaration order).
+    pub arms: Vec<String>,
+    /// Master seed.
+    pub seed: u64,
+    /// The simulated answer: participants per ratio unit (per arm for 1:1).
+    pub n_per_arm: u32,
+    /// Participants in each arm at the answer.
+    pub arm_sizes: Vec<u32>,
+    /// Simulated power at the answer.
+    pub power: f64,
+    /// Its Monte Carlo standard error.
+    pub mc_se: f64,
+    /// 95 % Wilson interval of that power.
+    pub power_ci: (f64, f64),
+    /// Simulated power one below the answer.
+    pub power_below: Option<f64>,
+    /// Normal-approximation answer, rounded up (null where no formula applies).
+    pub closed_form_n_per_arm: Option<u32>,
+    /// Normal-approximation answer before rounding.
+    pub closed_form_n_unrounded: Option<f64>,
+    /// First n per arm at which the exact power of the z test reaches the target (null where
+    /// none is computed: not a two-proportion z test, or unequal arms).
+    pub exact_n_per_arm: Option<u32>,
+    /// Exact treatment and control means the closed forms use.
+    pub true_treatment: Option<f64>,
+    /// See `true_treatment`.
+    pub true_control: Option<f64>,
+    /// Every evaluation of the search, in order.
+    pub evaluations: Vec<PowerPoint>,
+}
+
+/// Answers a [`SizeQuestion`] for `model` by simulation, with the closed forms beside it.
+pub fn size_for_model(
+    model: &crate::model::TrialModel,
+    question: &SizeQuestion,
+) -> Result<SizeReport, super::DesignError> {
+    use super::{DesignError, closed_form, evaluate, focus, with_sizes};
+    if !(question.target > 0.0 && question.target < 1.0) {
+        return Err(DesignError::with_help(
+            format!("a target power of {} cannot be reached", question.target),
+            "give it as a fraction or percentage strictly between 0 and 1, e.g. 0.8 or 80%",
+        ));
+    }
+    if question.ratio.len() != model.arms.len() || question.ratio.contains(&0) {
+        return Err(DesignError::with_help(
+            format!(
+                "the ratio has {} weights but the spec has {} arms",
+                question.ratio.len(),
+                model.arms.len()
+            ),
+            "give one positive whole weight per arm in declaration order, e.g. --ratio 1:1",
+        ));
+    }
+    let analysis = model
+        .analyses
+        .get(question.analysis)
+        .ok_or_else(|| DesignError::new("no such analysis"))?;
+    let focused = focus(model, question.analysis);
+    let closed = closed_form(
+        &focused,
+        question.analysis,
+        question.target,
+        &question.ratio,
+    );
+    let settings = SizeSearch {
+        target: question.target,
+        coarse_replicates: (question.replicates / 10).max(500).min(question.replicates),
+        fine_replicates: question.replicates,
+        max_n: question.max_n,
+    };
+    let mut failure = None;
+    let answer = search(
+        settings,
+        closed.and_then(|c| c.normal_n),
+        |n, reps| match evaluate(
+            &with_sizes(&focused, n, &question.ratio),
+            question.analysis,
+            question.seed,
+            reps,
+        ) {
+            Ok(e) => PowerPoint {
+                n_per_arm: n,
+                power: e.power,
+                mc_se: e.mc_se,
+                replicates: reps,
+            },
+            Err(e) => {
+                failure.get_or_insert(e);
+                PowerPoint {
+                    n_per_arm: n,
+                    power: f64::NAN,
+                    mc_se: f64::NAN,
+                    replicates: reps,
+                }
+            }
+        },
+    );
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let answer = match answer {
+        Ok(a) => a,
+        Err(SizeError::Unreachable { at_max }) => {
+            return Err(DesignError::with_help(
+                format!(
+                    "even {} per arm reaches only {:.1}% power (target {:.1}%)",
+                    at_max.n_per_arm,
+                    100.0 * at_max.power,
+                    100.0 * question.target
+                ),
+                "the effect may be too small or in the other direction; try `trialsim explain`",
+            ));
+        }
+    };
+    let fine = evaluate(
+        &with_sizes(&focused, answer.n_per_arm, &question.ratio),
+        question.analysis,
+        question.seed,
+        question.replicates,
+    )?;
+    Ok(SizeReport {
+        spec: model.name.clone(),
+        analysis: analysis.name.clone(),
+        outcome: analysis
+            .outcomes
+            .first()
+            .and_then(|&o| model.outcomes.get(o))
+            .map_or_else(String::new, |o| o.name.clone()),
+        target: question.target,
+        ratio: question.ratio.clone(),
+        arms: model.arms.iter().map(|a| a.name.clone()).collect(),
+        seed: question.seed,
+        n_per_arm: answer.n_per_arm,
+        arm_sizes: question
+            .ratio
+            .iter()
+            .map(|w| w.saturating_mul(answer.n_per_arm))
+            .collect(),
+        power: fine.power,
+        mc_se: fine.mc_se,
+        power_ci: fine.power_ci,
+        power_below: answer.below_answer.map(|p| p.power),
+        closed_form_n_per_arm: closed.and_then(|c| c.normal_n),
+        closed_form_n_unrounded: closed.map(|c| c.normal_n_unrounded),
+        exact_n_per_arm: closed.and_then(|c| c.exact_n),
+        true_treatment: fine.true_treatment,
+        true_control: fine.true_control,
+        evaluations: answer.evaluations,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! Renderers: pure functions from results to text, JSON, Markdown and SVG.
 
 pub mod analysis;
+pub mod design;
 pub mod power;
 pub mod svg;

@@ -16,6 +16,7 @@ fn path(name: &str, share: f64, delay: u32, p: f64) -> SubPath {
         name: name.into(),
         share,
         rest: false,
+        share_by: None,
         delay_months: delay,
         work: WorkRate {
             probability: p,
@@ -130,6 +131,7 @@ pub fn almere_plan() -> TrialModel {
             rule: AssignmentRule::Parity {
                 even: EXPERIMENT,
                 odd: CONTROL,
+                id: "bsn".to_string(),
             },
             intake_order: IntakeOrder::Random,
             capacity: Some(Capacity {
@@ -137,6 +139,8 @@ pub fn almere_plan() -> TrialModel {
                 caseload: 25,
                 intakes_per_month: None,
             }),
+            paired_start: None,
+            top_up: None,
         },
         sample: Some(vec![180, 180]),
         arms: vec![

@@ -368,6 +368,28 @@ pub(crate) struct ArmPlan {
     pub(crate) exit_c: f64,
     pub(crate) crossover: Option<(f64, ProcessRef, u32)>,
     direct: Vec<Option<DirectSampler>>,
+    /// Path shares by the level of a covariate, when a path declares `by`.
+    pub(crate) path_by: Option<PathBy>,
+}
+
+/// Path shares that depend on the level of one categorical covariate.
+#[derive(Debug, Clone)]
+pub(crate) struct PathBy {
+    pub(crate) var: VarId,
+    /// Per level: cumulative shares over the arm's paths.
+    cum: Vec<Vec<f64>>,
+    /// Per level: the shares.
+    pub(crate) shares: Vec<Vec<f64>>,
+}
+
+impl ArmPlan {
+    /// The path shares at `level` of the covariate they depend on (the arm's own when none).
+    pub(crate) fn shares_at(&self, level: u32) -> &[f64] {
+        match &self.path_by {
+            Some(b) => b.shares.get(level as usize).unwrap_or(&self.path_shares),
+            None => &self.path_shares,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -802,7 +824,32 @@ impl<'m> Simulator<'m> {
                     });
                 }
             }
+            let path_by = arm.paths.iter().find_map(|p| p.share_by.as_ref()).map(|b| {
+                let shares: Vec<Vec<f64>> = (0..b.probabilities.len())
+                    .map(|l| {
+                        arm.paths
+                            .iter()
+                            .map(|p| {
+                                p.share_by
+                                    .as_ref()
+                                    .filter(|pb| pb.variable == b.variable)
+                                    .and_then(|pb| pb.probabilities.get(l).copied().flatten())
+                                    .unwrap_or(p.share)
+                            })
+                            .collect()
+                    })
+                    .collect();
+                PathBy {
+                    var: b.variable,
+                    cum: shares
+                        .iter()
+                        .map(|s| cumulative(s.iter().copied()))
+                        .collect(),
+                    shares,
+                }
+            });
             arms.push(ArmPlan {
+                path_by,
                 path_cum: cumulative(arm.paths.iter().map(|p| p.share)),
                 path_shares: arm.paths.iter().map(|p| p.share).collect(),
                 paths,
@@ -826,6 +873,7 @@ impl<'m> Simulator<'m> {
                 Measure::EmployedAt { month, .. }
                 | Measure::Durable { month, .. }
                 | Measure::Hours { month }
+                | Measure::Wage { month }
                 | Measure::BenefitEnded { month } => month,
                 Measure::WorkedWithin { within, .. } => within,
                 Measure::DirectBinary | Measure::DirectContinuous => continue,
@@ -890,7 +938,7 @@ impl<'m> Simulator<'m> {
         {
             return err("complete randomisation needs a positive ratio per arm");
         }
-        if let AssignmentRule::Parity { even, odd } = model.assignment.rule
+        if let AssignmentRule::Parity { even, odd, .. } = model.assignment.rule
             && (even >= n_arms || odd >= n_arms)
         {
             return err("parity assignment refers to an unknown arm");
@@ -917,6 +965,11 @@ impl<'m> Simulator<'m> {
             }
             for &(v, _) in &strata_radix {
                 vars[v] = true;
+            }
+            for b in arms.iter().filter_map(|a| a.path_by.as_ref()) {
+                if let Some(x) = vars.get_mut(b.var) {
+                    *x = true;
+                }
             }
             (vars, outs)
         } else {
@@ -975,6 +1028,27 @@ impl<'m> Simulator<'m> {
         match &self.population {
             Population::Fixed(v) => Some(v),
             Population::Pool(_) => None,
+        }
+    }
+
+    /// The share of arm `arm`'s participants (dropouts aside) expected on path `path`: its
+    /// declared share, or, when shares depend on a covariate's level, their average over the
+    /// level distribution among the eligible.
+    pub fn path_share(&self, arm: ArmId, path: usize) -> f64 {
+        let Some(plan) = self.arms.get(arm) else {
+            return f64::NAN;
+        };
+        let own = plan.path_shares.get(path).copied().unwrap_or(f64::NAN);
+        match &plan.path_by {
+            Some(b) => match self.eligible_level_probs(b.var) {
+                Some(probs) if probs.len() == b.shares.len() => probs
+                    .iter()
+                    .zip(&b.shares)
+                    .map(|(p, s)| p * s.get(path).copied().unwrap_or(0.0))
+                    .sum(),
+                _ => own,
+            },
+            None => own,
         }
     }
 
@@ -1057,7 +1131,13 @@ impl<'m> Simulator<'m> {
         // Outcome columns start at their value for someone never in work (missing when not
         // evaluated); participants then write only what differs.
         for (o, col) in w.table.outcomes.iter_mut().enumerate() {
-            let fill = if self.eval_outcome[o] { 0.0 } else { f64::NAN };
+            // A wage is missing for someone never in work.
+            let wage = matches!(self.model.outcomes[o].measure, Measure::Wage { .. });
+            let fill = if self.eval_outcome[o] && !wage {
+                0.0
+            } else {
+                f64::NAN
+            };
             col.resize(n, fill);
         }
         w.table.id.extend(1..=n as u64);
@@ -1190,7 +1270,7 @@ impl<'m> Simulator<'m> {
             CovariateColumn::Numeric(v) => v.len(),
         });
         match &self.model.assignment.rule {
-            AssignmentRule::Parity { even, odd } => {
+            AssignmentRule::Parity { even, odd, .. } => {
                 let mut bits = 0u64;
                 for i in 0..n {
                     if i % 64 == 0 {
@@ -1256,14 +1336,34 @@ impl<'m> Simulator<'m> {
         }
     }
 
+    /// The cumulative path shares of `arm` for participant `i` (by their level, when the shares
+    /// depend on one).
+    #[inline]
+    fn path_cum(&self, w: &Worker, i: usize, arm: ArmId) -> &[f64] {
+        let plan = &self.arms[arm];
+        match &plan.path_by {
+            Some(b) => b
+                .cum
+                .get(self.level(w, i, b.var) as usize)
+                .unwrap_or(&plan.path_cum),
+            None => &plan.path_cum,
+        }
+    }
+
     /// Draws the path of `r` when it names none.
     #[inline]
-    fn resolve<R: Rng + ?Sized>(&self, r: &ProcessRef, rng: &mut R) -> (ArmId, usize) {
+    fn resolve<R: Rng + ?Sized>(
+        &self,
+        w: &Worker,
+        i: usize,
+        r: &ProcessRef,
+        rng: &mut R,
+    ) -> (ArmId, usize) {
         let target = &self.arms[r.arm];
         let p = match r.path {
             Some(p) => p.min(target.paths.len() - 1),
             None if target.paths.len() == 1 => 0,
-            None => pick(&target.path_cum, u01(rng)),
+            None => pick(self.path_cum(w, i, r.arm), u01(rng)),
         };
         (r.arm, p)
     }
@@ -1308,7 +1408,7 @@ impl<'m> Simulator<'m> {
         // 2. Dropout.
         let dropped = match &arm.dropout {
             Some((share, to)) if *share > 0.0 && u01(rng) < *share => {
-                let (ta, tp) = self.resolve(to, rng);
+                let (ta, tp) = self.resolve(w, i, to, rng);
                 let (d, c) = self.path_c(w, i, ta, tp);
                 sched.push(1 + d, c);
                 f |= flags::DROPOUT;
@@ -1322,7 +1422,7 @@ impl<'m> Simulator<'m> {
             let p = if arm.paths.len() == 1 {
                 0
             } else {
-                pick(&arm.path_cum, u01(rng))
+                pick(self.path_cum(w, i, a), u01(rng))
             };
             path_col = p as u32;
             w.flows[self.layout.path(a, p)] += 1;
@@ -1345,7 +1445,7 @@ impl<'m> Simulator<'m> {
                 && *share > 0.0
                 && u01(rng) < *share
             {
-                let (ta, tp) = self.resolve(to, rng);
+                let (ta, tp) = self.resolve(w, i, to, rng);
                 let (d, c) = self.path_c(w, i, ta, tp);
                 sched.push(after + 1, 0.0);
                 sched.push(after + 1 + d, c);
@@ -1489,6 +1589,10 @@ impl<'m> Simulator<'m> {
                     .iter()
                     .find(|s| s.start <= month && s.end >= month)
                     .map_or(0.0, |s| s.hours),
+                Measure::Wage { month } => sp
+                    .iter()
+                    .find(|s| s.start <= month && s.end >= month)
+                    .map_or(f64::NAN, |s| s.wage),
                 Measure::BenefitEnded { month } => bool_f(
                     exit_month <= month || sp.iter().any(|s| s.start >= 1 && s.start <= month),
                 ),

@@ -34,6 +34,15 @@ impl Simulator<'_> {
     ) -> Option<Moments> {
         let plan = self.arms.get(arm)?;
         let measure = &self.model().outcomes.get(outcome)?.measure;
+        if matches!(measure, Measure::Wage { .. }) {
+            // A wage is drawn per job, independently of everything else: among those in work
+            // it has the wage distribution's moments in every arm and subgroup.
+            let (m1, m2) = self.wage.as_ref()?.moments();
+            return Some(Moments {
+                mean: m1,
+                variance: (m2 - m1 * m1).max(0.0),
+            });
+        }
         if matches!(measure, Measure::DirectBinary | Measure::DirectContinuous) {
             return match plan.direct.get(outcome)?.as_ref()? {
                 DirectSampler::Binary(p) => Some(Moments {
@@ -88,6 +97,15 @@ impl Simulator<'_> {
                 by = Some(v);
             }
         }
+        // Path shares that depend on a covariate: the same one, or the profile cannot be exact.
+        for &(a, _) in &targets {
+            if let Some(b) = &self.arms[a].path_by {
+                if by.is_some_and(|v| v != b.var) {
+                    return None;
+                }
+                by = Some(b.var);
+            }
+        }
         let levels: Vec<(u32, f64)> = match (by, subgroup) {
             (None, _) => vec![(0, 1.0)],
             (Some(v), Some((sv, l))) if v == sv => vec![(l as u32, 1.0)],
@@ -102,12 +120,12 @@ impl Simulator<'_> {
             let path = &self.arms[a].paths[p];
             (path.delay, path.c_for(level))
         };
-        let shares = |r: &crate::model::ProcessRef| -> Vec<(usize, f64)> {
+        let shares = |r: &crate::model::ProcessRef, level: u32| -> Vec<(usize, f64)> {
             let t = &self.arms[r.arm];
             match r.path {
                 Some(p) => vec![(p.min(t.paths.len() - 1), 1.0)],
                 None if t.paths.len() == 1 => vec![(0, 1.0)],
-                None => t.path_shares.iter().copied().enumerate().collect(),
+                None => t.shares_at(level).iter().copied().enumerate().collect(),
             }
         };
         let mut out = Vec::new();
@@ -117,7 +135,7 @@ impl Simulator<'_> {
             }
             let d = plan.dropout.as_ref().map_or(0.0, |x| x.0);
             if let Some((_, to, ..)) = plan.dropout.as_ref().map(|x| (x.0, &x.1)) {
-                for (tp, s) in shares(to) {
+                for (tp, s) in shares(to, level) {
                     let (delay, c) = c_of(to.arm, tp, level);
                     let mut sched = Schedule::new();
                     sched.push(1 + delay, c);
@@ -130,7 +148,7 @@ impl Simulator<'_> {
             let own: Vec<(usize, f64)> = if plan.paths.len() == 1 {
                 vec![(0, 1.0)]
             } else {
-                plan.path_shares.iter().copied().enumerate().collect()
+                plan.shares_at(level).iter().copied().enumerate().collect()
             };
             let mut pauses = vec![(0u32, 1.0)];
             if let Some((e, max)) = plan.exemption
@@ -155,7 +173,7 @@ impl Simulator<'_> {
                                 weight: w * (1.0 - x),
                                 sched: base,
                             });
-                            for (tp, s) in shares(to) {
+                            for (tp, s) in shares(to, level) {
                                 let (dt, ct) = c_of(to.arm, tp, level);
                                 let mut sched = base;
                                 sched.push(after + 1, 0.0);
@@ -249,7 +267,9 @@ impl Simulator<'_> {
                 }
                 bin(1.0 - cu - ce)
             }
-            Measure::DirectBinary | Measure::DirectContinuous => (f64::NAN, f64::NAN),
+            Measure::Wage { .. } | Measure::DirectBinary | Measure::DirectContinuous => {
+                (f64::NAN, f64::NAN)
+            }
         }
     }
 }

@@ -250,7 +250,35 @@ pub struct Assignment {
     pub intake: Vec<(bool, Span)>,
     /// `capacity 4 staff x 25 caseload, 20 intakes per month`
     pub capacity: Vec<Capacity>,
+    /// `top_up 30 per arm at month 16 (excluded from analysis)`
+    pub top_ups: Vec<TopUp>,
+    /// `control starts paired with experiment`
+    pub paired: Vec<PairedStart>,
     /// The block.
+    pub span: Span,
+}
+
+/// `top_up 30 per arm at month 16 (excluded from analysis)`
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopUp {
+    /// Participants added per arm.
+    pub per_arm: Number,
+    /// Month they are added.
+    pub month: Number,
+    /// Whether `(excluded from analysis)` is written.
+    pub excluded: bool,
+    /// The statement.
+    pub span: Span,
+}
+
+/// `control starts paired with experiment`
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairedStart {
+    /// The arm taking the other's start dates.
+    pub follower: Ident,
+    /// The arm whose intakes set the dates.
+    pub leader: Ident,
+    /// The statement.
     pub span: Span,
 }
 
@@ -364,6 +392,8 @@ pub struct Path {
     pub name: Ident,
     /// Its share of the arm.
     pub share: Share,
+    /// `by background { non_western: 25% }`: shares per level.
+    pub share_by: Option<RateBy>,
     /// `after 3 months`
     pub delay: Option<Quantity>,
     /// Its rates.
@@ -484,6 +514,8 @@ pub enum Measure {
     Durable(Number, Quantity, Option<Quantity>),
     /// `hours at month 12`
     Hours(Number),
+    /// `wage at month 12`
+    Wage(Number),
     /// `benefit ended by month 18`
     BenefitEnded(Number),
     /// `binary`

@@ -61,6 +61,7 @@ impl SyntaxError {
             } => {
                 let words = describe_list(positives);
                 let expected = join_or(&words);
+                let expected_short = join_or(&describe_grouped(positives, true));
                 let unexpected = join_or(&describe_list(negatives));
                 let suggestion = did_you_mean(positives, found);
                 let previous = previous_word(text, start);
@@ -75,7 +76,21 @@ impl SyntaxError {
                 } else {
                     None
                 };
-                if found.is_empty() && positives.contains(&Rule::rbrace) {
+                let hours_before_colon = matches!(found, "hours" | "hour" | "h")
+                    && positives.contains(&Rule::unit_word)
+                    && text[start + found.len()..].trim_start().starts_with(':');
+                if hours_before_colon {
+                    (
+                        format!("`{found}` before `:` is not read as a unit"),
+                        "a name starting a statement, not a unit".to_string(),
+                        Some(
+                            "an hours word followed by `:` starts a statement (such as an outcome \
+                             `hours: 30%`); windows and delays are durations: write e.g. \
+                             `work within 12 months: 25%`"
+                                .to_string(),
+                        ),
+                    )
+                } else if found.is_empty() && positives.contains(&Rule::rbrace) {
                     let label = match unclosed_brace(text) {
                         Some(open) => {
                             at = (open, open + 1);
@@ -109,7 +124,7 @@ impl SyntaxError {
                     let label = if expected.is_empty() {
                         "not allowed here".to_string()
                     } else {
-                        format!("expected {expected}")
+                        format!("expected {expected_short}")
                     };
                     let help = match (suggestion, misspelt) {
                         (Some(k), _) => Some(format!("did you mean `{k}`?")),
@@ -239,10 +254,86 @@ fn previous_word(text: &str, pos: usize) -> &str {
     &before[start..]
 }
 
+/// Statements that pest lists one keyword at a time, said as one kind of statement. A group
+/// replaces its keywords when at least `min` of them are expected at the same place (and then
+/// also "a name", when a statement of the group can start with one).
+struct Group {
+    words: &'static str,
+    /// The words for a label, where space is short.
+    short: &'static str,
+    members: &'static [Rule],
+    starts_with_name: bool,
+    min: usize,
+}
+
+const GROUPS: &[Group] = &[
+    Group {
+        words: "an arm statement (`path`, `work within`, `employed at`, `dropout`, `exemption`, \
+                `exit without work`, `crossover`, or an outcome's value such as `employed: 30%`)",
+        members: &[
+            Rule::kw_path,
+            Rule::kw_work,
+            Rule::kw_employed,
+            Rule::kw_dropout,
+            Rule::kw_exemption,
+            Rule::kw_exit,
+            Rule::kw_crossover,
+        ],
+        short: "an arm statement",
+        starts_with_name: true,
+        min: 4,
+    },
+    Group {
+        words: "an assignment statement (`parity of`, `randomise`, `intake order`, `capacity`, \
+                `top_up`, or `<arm> starts paired with <arm>`)",
+        members: &[
+            Rule::kw_parity,
+            Rule::kw_randomise,
+            Rule::kw_intake,
+            Rule::kw_capacity,
+            Rule::kw_top_up,
+        ],
+        short: "an assignment statement",
+        starts_with_name: true,
+        min: 4,
+    },
+    Group {
+        words: "a data statement (`id`, `arm`, `covariate`, `outcome`, `monthly_hours`, `path`, \
+                `delimiter`, `decimal`, `allow exclusions`)",
+        members: &[
+            Rule::kw_id,
+            Rule::kw_arm,
+            Rule::kw_covariate,
+            Rule::kw_outcome,
+            Rule::kw_monthly_hours,
+            Rule::kw_path,
+            Rule::kw_delimiter,
+            Rule::kw_decimal,
+            Rule::kw_allow,
+        ],
+        short: "a data statement",
+        starts_with_name: false,
+        min: 6,
+    },
+];
+
 fn describe_list(rules: &[Rule]) -> Vec<&'static str> {
+    describe_grouped(rules, false)
+}
+
+fn describe_grouped(rules: &[Rule], short: bool) -> Vec<&'static str> {
+    let mut rules = rules.to_vec();
+    let mut groups = Vec::new();
+    for g in GROUPS {
+        if rules.iter().filter(|r| g.members.contains(r)).count() >= g.min {
+            let absorbed =
+                |r: &Rule| g.members.contains(r) || (g.starts_with_name && *r == Rule::name);
+            rules.retain(|r| !absorbed(r));
+            groups.push(if short { g.short } else { g.words });
+        }
+    }
     let mut words: Vec<&'static str> = Vec::new();
-    for rule in rules {
-        let d = rule.describe();
+    for d in rules.iter().map(|r| r.describe()).chain(groups) {
         if !words.contains(&d) {
             words.push(d);
         }
@@ -325,6 +416,9 @@ impl Rule {
             Rule::intake => "`intake order ...`",
             Rule::capacity => "`capacity N staff x M caseload`",
             Rule::intake_rate => "`, N intakes per month`",
+            Rule::top_up => "`top_up N per arm at month M`",
+            Rule::excluded => "`(excluded from analysis)`",
+            Rule::paired_start => "`<arm> starts paired with <arm>`",
             Rule::sample => "`sample ...`",
             Rule::sample_per_arm => "`N per arm`",
             Rule::sample_arm => "an arm size such as `control 199`",
@@ -352,6 +446,7 @@ impl Rule {
             Rule::m_employed => "`employed at month N`",
             Rule::m_durable => "`durable at month N for M months`",
             Rule::m_hours => "`hours at month N`",
+            Rule::m_wage => "`wage at month N`",
             Rule::m_benefit => "`benefit ended by month N`",
             Rule::m_binary => "`binary`",
             Rule::m_continuous => "`continuous`",
@@ -491,6 +586,11 @@ impl Rule {
             Rule::kw_point => "`point`",
             Rule::kw_allow => "`allow`",
             Rule::kw_exclusions => "`exclusions`",
+            Rule::kw_top_up => "`top_up`",
+            Rule::kw_excluded => "`excluded`",
+            Rule::kw_starts => "`starts`",
+            Rule::kw_paired => "`paired`",
+            Rule::kw_with => "`with`",
         }
     }
 }

@@ -118,6 +118,43 @@ mod tests {
     }
 
     #[test]
+    fn an_hours_word_before_a_colon_is_a_name_not_a_unit() {
+        let a = arm("exemption 5% up to 12\n hours: 30%");
+        assert_eq!(a.exemptions[0].1.unit, UnitSpec::None);
+        assert_eq!(a.direct[0].outcome.name, "hours");
+        // A window in hours is then a syntax error that says why.
+        let text = "trial \"t\" { arm a { work within 48 hours: 5% } }";
+        let err = parse(&SourceFile::new("t.trial", text)).expect_err("not a window");
+        assert_eq!(err.message(), "`hours` before `:` is not read as a unit");
+        assert!(err.help_text().is_some_and(|h| h.contains("12 months")));
+    }
+
+    #[test]
+    fn path_shares_by_level_top_up_and_pairing_parse() {
+        let a = arm("path z 30% by bg { nw: 25% } after 3 months { work within 12 months: 0% }");
+        let by = a.paths[0].share_by.as_ref().expect("by");
+        assert_eq!((by.variable.name.as_str(), by.levels.len()), ("bg", 1));
+        assert!(a.paths[0].delay.is_some());
+        let Some(Item::Assignment(asg)) = items(
+            "assignment { top_up 30 per arm at month 16 (excluded from analysis) control starts paired with experiment }",
+        )
+        .pop() else {
+            panic!("assignment")
+        };
+        assert_eq!(asg.top_ups[0].per_arm.value, 30.0);
+        assert!(asg.top_ups[0].excluded);
+        assert_eq!(asg.paired[0].follower.name, "control");
+        assert_eq!(asg.paired[0].leader.name, "experiment");
+        let Some(Item::Outcome(o)) = items("outcome w = wage at month 12").pop() else {
+            panic!("outcome")
+        };
+        assert!(matches!(
+            o.measure,
+            Measure::Wage(Number { value: 12.0, .. })
+        ));
+    }
+
+    #[test]
     fn beliefs_attach_to_their_value() {
         let a = arm("path p 25% ~ uniform(20%, 35%) after 3 months { work within 12 months: 10% }");
         let Share::Value(q) = &a.paths[0].share else {

@@ -348,6 +348,8 @@ fn assignment(mut kids: Kids<'_>, s: Span) -> Res<Assignment> {
         rules: Vec::new(),
         intake: Vec::new(),
         capacity: Vec::new(),
+        top_ups: Vec::new(),
+        paired: Vec::new(),
         span: s,
     };
     for kid in kids.rest() {
@@ -394,6 +396,28 @@ fn assignment(mut kids: Kids<'_>, s: Span) -> Res<Assignment> {
                 });
             }
             Rule::intake => a.intake.push((has(&kid, Rule::kw_random), ks)),
+            Rule::top_up => {
+                let mut k = Kids::of(kid);
+                let per_arm = number(k.next("top-up size")?)?;
+                let month = number(k.next("top-up month")?)?;
+                let excluded = k.opt(Rule::excluded).is_some();
+                a.top_ups.push(TopUp {
+                    per_arm,
+                    month,
+                    excluded,
+                    span: ks,
+                });
+            }
+            Rule::paired_start => {
+                let mut k = Kids::of(kid);
+                let follower = ident(k.next("paired arm")?);
+                let leader = ident(k.next("leading arm")?);
+                a.paired.push(PairedStart {
+                    follower,
+                    leader,
+                    span: ks,
+                });
+            }
             _ => {
                 let mut k = Kids::of(kid);
                 let staff = number(k.next("staff")?)?;
@@ -461,7 +485,17 @@ fn rate(pair: Pair<'_, Rule>) -> Res<Rate> {
         RateKind::EmployedAt(number(k.next("month")?)?)
     };
     let value = chance(k.next("rate")?)?;
-    let by = match k.opt(Rule::rate_by) {
+    let by = rate_by(&mut k)?;
+    Ok(Rate {
+        kind,
+        value,
+        by,
+        span: s,
+    })
+}
+
+fn rate_by(k: &mut Kids<'_>) -> Res<Option<RateBy>> {
+    match k.opt(Rule::rate_by) {
         Some(b) => {
             let mut bk = Kids::of(b);
             let variable = ident(bk.next("by variable")?);
@@ -469,16 +503,10 @@ fn rate(pair: Pair<'_, Rule>) -> Res<Rate> {
             for l in bk.rest() {
                 levels.push(level(l)?);
             }
-            Some(RateBy { variable, levels })
+            Ok(Some(RateBy { variable, levels }))
         }
-        None => None,
-    };
-    Ok(Rate {
-        kind,
-        value,
-        by,
-        span: s,
-    })
+        None => Ok(None),
+    }
 }
 
 fn process_ref(pair: Pair<'_, Rule>) -> Res<ProcessRef> {
@@ -509,6 +537,7 @@ fn arm(mut kids: Kids<'_>, s: Span) -> Res<Arm> {
                 let mut k = Kids::of(kid);
                 let name = ident(k.next("path name")?);
                 let share = share(k.next("path share")?)?;
+                let share_by = rate_by(&mut k)?;
                 let delay = match k.opt(Rule::delay) {
                     Some(d) => Some(quantity(Kids::of(d).next("delay")?)?),
                     None => None,
@@ -520,6 +549,7 @@ fn arm(mut kids: Kids<'_>, s: Span) -> Res<Arm> {
                 arm.paths.push(Path {
                     name,
                     share,
+                    share_by,
                     delay,
                     rates,
                     span: ks,
@@ -618,6 +648,7 @@ fn outcome(mut kids: Kids<'_>, s: Span) -> Res<Outcome> {
             Measure::Durable(month, run, threshold(&mut k)?)
         }
         Rule::m_hours => Measure::Hours(at_month(k.next("month")?)?),
+        Rule::m_wage => Measure::Wage(at_month(k.next("month")?)?),
         Rule::m_benefit => Measure::BenefitEnded(number(k.next("month")?)?),
         Rule::m_binary => Measure::Binary,
         _ => Measure::Continuous,

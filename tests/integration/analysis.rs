@@ -128,6 +128,8 @@ fn model(analyses: Vec<Analysis>) -> TrialModel {
             },
             intake_order: IntakeOrder::Simultaneous,
             capacity: None,
+            paired_start: None,
+            top_up: None,
         },
         sample: None,
         arms: vec![arm("experiment"), arm("control"), arm("other")],

@@ -145,7 +145,7 @@ fn dutch_export_with_monthly_hours() {
     for m in 0..=18 {
         csv.push_str(&format!(";hours_m{m}"));
     }
-    csv.push_str("\r\n");
+    csv.push_str(";wage_m12\r\n");
     let backgrounds = ["dutch", "non_western", "western"];
     for i in 1..=40u32 {
         let experiment = i % 2 == 0;
@@ -169,7 +169,12 @@ fn dutch_export_with_monthly_hours() {
                 csv.push_str(";0");
             }
         }
-        csv.push_str("\r\n");
+        // Hourly wage in month 12: empty when not in work then.
+        if start <= 12 {
+            csv.push_str(&format!(";{},25\r\n", 10 + i % 7));
+        } else {
+            csv.push_str(";\r\n");
+        }
     }
     let dir = std::env::temp_dir().join(format!("trialsim-dutch-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");

@@ -15,6 +15,7 @@ fn arm(name: &str) -> Arm {
             name: name.into(),
             share: 1.0,
             rest: false,
+            share_by: None,
             delay_months: 0,
             work: WorkRate {
                 probability: 0.2,
@@ -78,6 +79,8 @@ pub fn model() -> TrialModel {
             rule: AssignmentRule::Complete { ratio: vec![1, 1] },
             intake_order: IntakeOrder::Simultaneous,
             capacity: None,
+            paired_start: None,
+            top_up: None,
         },
         sample: None,
         arms: vec![arm("treatment"), arm("control")],

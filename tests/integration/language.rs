@@ -214,7 +214,11 @@ fn almere_plan_carries_the_power_calculation() {
     assert_eq!(m.sample, Some(vec![180, 180]));
     assert_eq!(
         m.assignment.rule,
-        AssignmentRule::Parity { even: 0, odd: 1 }
+        AssignmentRule::Parity {
+            even: 0,
+            odd: 1,
+            id: "bsn".to_string()
+        }
     );
     assert_eq!(m.assignment.intake_order, IntakeOrder::Random);
     assert_eq!(

@@ -3,16 +3,18 @@
 
 mod analysis;
 mod analyze_cli;
-#[allow(dead_code)]
 mod common;
 mod data;
 mod determinism;
+mod design;
 mod engine;
 mod examples;
 mod fuzz;
 mod language;
 mod language_fuzz;
 mod limits;
+mod params;
+mod reach;
 mod roundtrip;
 mod stats;
 mod svg;

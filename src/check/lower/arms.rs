@@ -173,6 +173,7 @@ pub(super) fn arm(
                 name: a.name.name.clone(),
                 share: 1.0,
                 rest: false,
+                share_by: None,
                 delay_months: 0,
                 work,
             }]
@@ -229,6 +230,7 @@ pub(super) fn arm(
                 }
             }
         }
+        let share_by = path_shares_by(cx, names, a, shares.as_deref());
         let mut paths = Vec::new();
         for (i, p) in a.paths.iter().enumerate() {
             let delay = match &p.delay {
@@ -283,11 +285,12 @@ pub(super) fn arm(
                     .warning();
                 cx.push(e);
             }
-            match (&shares, delay, work) {
-                (Some(shares), Some(delay_months), Some(work)) => paths.push(SubPath {
+            match (&shares, &share_by, delay, work) {
+                (Some(shares), Some(by), Some(delay_months), Some(work)) => paths.push(SubPath {
                     name: p.name.name.clone(),
                     share: shares[i],
                     rest: matches!(p.share, Share::Rest(_)),
+                    share_by: by[i].clone(),
                     delay_months,
                     work,
                 }),
@@ -496,6 +499,180 @@ pub(super) fn arm(
     ok.then_some(arm)
 }
 
+/// A path's share per level, with where it is written (`None`: the path's own share).
+type LevelShares = Vec<Option<(f64, Span)>>;
+
+/// Per-level path shares (`path team_zorg 30% by background { non_western: 25% }`), one entry per
+/// path. The `rest` path gets what the others leave at every level; without a `rest` path the
+/// shares must make 100 % at every level. `None` when something is wrong (reported).
+fn path_shares_by(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    a: &ast::Arm,
+    shares: Option<&[f64]>,
+) -> Option<Vec<Option<RateByLevel>>> {
+    let n_paths = a.paths.len();
+    if a.paths.iter().all(|p| p.share_by.is_none()) {
+        return Some(vec![None; n_paths]);
+    }
+    let mut ok = true;
+    let mut var: Option<(VarId, &ast::Ident)> = None;
+    let mut per_path: Vec<Option<LevelShares>> = vec![None; n_paths];
+    for (i, p) in a.paths.iter().enumerate() {
+        let Some(by) = &p.share_by else { continue };
+        if let Share::Rest(s) = p.share {
+            let e = cx
+                .diag(
+                    Kind::Conflict,
+                    format!(
+                        "the `rest` path `{}` cannot have shares by level",
+                        p.name.name
+                    ),
+                )
+                .label(by.variable.span, "shares by level")
+                .label(s, "`rest` takes what the other paths leave, level by level")
+                .help("give the other paths their shares by level; `rest` follows them");
+            cx.push(e);
+            ok = false;
+            continue;
+        }
+        let Some(v) = names.categorical(cx, &by.variable, "`by` variable") else {
+            ok = false;
+            continue;
+        };
+        match var {
+            Some((first, first_id)) if first != v => {
+                let e = cx
+                    .diag(
+                        Kind::Conflict,
+                        format!(
+                            "the paths of arm `{}` split their shares by two variables",
+                            a.name.name
+                        ),
+                    )
+                    .label(by.variable.span, format!("by `{}`", by.variable.name))
+                    .label(first_id.span, format!("by `{}`", first_id.name))
+                    .help("path shares can vary by one categorical variable per arm");
+                cx.push(e);
+                ok = false;
+                continue;
+            }
+            _ => var = Some((v, &by.variable)),
+        }
+        let n_levels = names.vars[v].levels().map_or(0, <[Level]>::len);
+        let mut probs = vec![None; n_levels];
+        for l in &by.levels {
+            let lv = names.level(cx, v, &l.name);
+            let p = match &l.share {
+                Share::Value(q) => cx.prob(q, &format!("the share for `{}`", l.name.name)),
+                Share::Rest(s) => {
+                    let e = cx
+                        .diag(Kind::InvalidValue, "`rest` is not a share of one level")
+                        .label(*s, "here")
+                        .help(
+                            "give each level its share; the arm's `rest` path takes what is left",
+                        );
+                    cx.push(e);
+                    None
+                }
+            };
+            match (lv, p) {
+                (Some(lv), Some(p)) => probs[lv] = Some((p, l.share.span())),
+                _ => ok = false,
+            }
+        }
+        per_path[i] = Some(probs);
+    }
+    let (Some(shares), Some((v, _))) = (shares, var) else {
+        return None;
+    };
+    if !ok {
+        return None;
+    }
+    let levels = names.vars[v].levels().unwrap_or(&[]);
+    let rest = a
+        .paths
+        .iter()
+        .position(|p| matches!(p.share, Share::Rest(_)));
+    let mut rest_probs = vec![None; levels.len()];
+    for (li, level) in levels.iter().enumerate() {
+        let mut total = 0.0;
+        let mut spans = Vec::new();
+        for (i, p) in a.paths.iter().enumerate() {
+            if Some(i) == rest {
+                continue;
+            }
+            match per_path[i].as_ref().and_then(|v| v[li]) {
+                Some((x, s)) => {
+                    total += x;
+                    spans.push(s);
+                }
+                None => {
+                    total += shares[i];
+                    spans.push(p.share.span());
+                }
+            }
+        }
+        let over = total > 1.0 + SHARE_TOL;
+        let under = rest.is_none() && total < 1.0 - SHARE_TOL;
+        if over || under {
+            let mut e = cx
+                .diag(
+                    if over {
+                        Kind::SharesOver
+                    } else {
+                        Kind::SharesUnder
+                    },
+                    format!(
+                        "for `{}` = `{}`, the shares of the paths of arm `{}` add up to {}%",
+                        names.vars[v].name,
+                        level.name,
+                        a.name.name,
+                        pct(total)
+                    ),
+                )
+                .label(
+                    a.name.span,
+                    format!("{}% at level `{}`", pct(total), level.name),
+                );
+            for s in spans {
+                e = e.label(s, "");
+            }
+            let help = if over {
+                "at every level the path shares must leave the `rest` path 0% or more".to_string()
+            } else {
+                format!(
+                    "give the remaining {}% at this level to a path, or make one path `rest`",
+                    pct(1.0 - total)
+                )
+            };
+            cx.push(e.help(help));
+            ok = false;
+        }
+        rest_probs[li] = Some((1.0 - total).max(0.0));
+    }
+    if !ok {
+        return None;
+    }
+    Some(
+        (0..n_paths)
+            .map(|i| {
+                if Some(i) == rest {
+                    Some(RateByLevel {
+                        variable: v,
+                        probabilities: rest_probs.clone(),
+                    })
+                } else {
+                    per_path[i].as_ref().map(|probs| RateByLevel {
+                        variable: v,
+                        probabilities: probs.iter().map(|x| x.map(|(p, _)| p)).collect(),
+                    })
+                }
+            })
+            .collect(),
+    )
+}
+
 // ---- outcomes ----------------------------------------------------------------------------------
 
 /// The measure, and the latest month it looks at (with its span) for follow-up checks.
@@ -576,6 +753,10 @@ pub(super) fn measure(cx: &mut Cx<'_>, o: &ast::Outcome) -> Option<(Measure, Opt
         ast::Measure::Hours(n) => {
             let m = month(cx, n)?;
             Some((Measure::Hours { month: m }, Some((m, n.span))))
+        }
+        ast::Measure::Wage(n) => {
+            let m = month(cx, n)?;
+            Some((Measure::Wage { month: m }, Some((m, n.span))))
         }
         ast::Measure::BenefitEnded(n) => {
             let m = month(cx, n)?;

@@ -17,6 +17,8 @@ pub(super) fn assignment(
             },
             intake_order: IntakeOrder::Simultaneous,
             capacity: None,
+            paired_start: None,
+            top_up: None,
         });
     };
     let rule = match a.rules.as_slice() {
@@ -69,11 +71,88 @@ pub(super) fn assignment(
             })
         }
     };
+    let top_up = match a.top_ups.as_slice() {
+        [] => Some(None),
+        [t, rest @ ..] => {
+            for r in rest {
+                cx.duplicate("`top_up`", t.span, r.span);
+            }
+            top_up(cx, t)
+        }
+    };
+    let paired_start = match a.paired.as_slice() {
+        [] => Some(None),
+        [p, rest @ ..] => {
+            for r in rest {
+                cx.duplicate("the start pairing", p.span, r.span);
+            }
+            paired(cx, names, p, intake_order)
+        }
+    };
     Some(Assignment {
         rule: rule?,
         intake_order,
         capacity,
+        paired_start: paired_start?,
+        top_up: top_up?,
     })
+}
+
+fn top_up(cx: &mut Cx<'_>, t: &ast::TopUp) -> Option<Option<TopUp>> {
+    let per_arm = cx.count(&t.per_arm, "the top-up size", 1);
+    let month = cx.whole(t.month.value, t.month.span, "the top-up month", "months");
+    if !t.excluded {
+        let e = cx
+            .diag(
+                Kind::InvalidValue,
+                "a top-up cohort must be excluded from the analysis",
+            )
+            .label(t.span, "analysed top-up")
+            .help(
+                "write `(excluded from analysis)` after it; participants who are analysed belong in `sample` (or the pool)",
+            );
+        cx.push(e);
+        return None;
+    }
+    Some(Some(TopUp {
+        per_arm: per_arm?,
+        month: month?,
+        excluded: true,
+    }))
+}
+
+fn paired(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    p: &ast::PairedStart,
+    order: IntakeOrder,
+) -> Option<Option<PairedStart>> {
+    let follower = names.arm(cx, &p.follower);
+    let leader = names.arm(cx, &p.leader);
+    let (follower, leader) = (follower?, leader?);
+    if follower == leader {
+        let e = cx
+            .diag(
+                Kind::SameArm,
+                format!("arm `{}` is paired with itself", p.leader.name),
+            )
+            .label(p.leader.span, "the same arm")
+            .help("pair the comparator with the arm whose intakes set the dates: `control starts paired with experiment`");
+        cx.push(e);
+        return None;
+    }
+    if order != IntakeOrder::Random {
+        let e = cx
+            .diag(
+                Kind::Conflict,
+                "starts are paired by intake order, but the intake order is not random",
+            )
+            .label(p.span, "pairing")
+            .help("add `intake order random`: client k of each arm is the k-th by sequence number")
+            .warning();
+        cx.push(e);
+    }
+    Some(Some(PairedStart { follower, leader }))
 }
 
 pub(super) fn allocation(
@@ -84,7 +163,10 @@ pub(super) fn allocation(
     let n_arms = names.arms.len();
     match r {
         ast::Rule::Parity {
-            even, odd, span, ..
+            id,
+            even,
+            odd,
+            span,
         } => {
             let e_arm = names.arm(cx, even);
             let o_arm = names.arm(cx, odd);
@@ -111,6 +193,7 @@ pub(super) fn allocation(
             Some(AssignmentRule::Parity {
                 even: e_arm,
                 odd: o_arm,
+                id: id.name.clone(),
             })
         }
         ast::Rule::Randomise {

@@ -727,6 +727,55 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
             .warning();
         cx.push(e);
     }
+    // Wages exist only for those in work: the process must draw them, and a contrast of them
+    // compares those in work, not the arms as randomised.
+    for (o, m) in outcomes.iter().zip(&measures) {
+        if !matches!(m, Some(Measure::Wage { .. })) {
+            continue;
+        }
+        if emp.is_none_or(|(e, _)| e.wage.is_empty()) {
+            let mut e = cx
+                .diag(
+                    Kind::MissingSection,
+                    format!(
+                        "outcome `{}` measures wages, but the employment process draws none",
+                        o.name.name
+                    ),
+                )
+                .label(o.measure_span, "hourly wage");
+            if let Some((_, s)) = emp {
+                e = e.label(s, "no `wage ~` here");
+            }
+            cx.push(e.help(
+                "add e.g. `wage ~ lognormal(median 14 euro, sigma 0.3)` to `employment { }`",
+            ));
+        }
+        for a in &analyses {
+            if let Some(x) = a
+                .compares
+                .iter()
+                .flat_map(|c| &c.outcomes)
+                .find(|x| x.name == o.name.name)
+            {
+                let e = cx
+                    .diag(
+                        Kind::ConditionalOutcome,
+                        format!(
+                            "`{}` is a mean among those in work, not an intention-to-treat contrast",
+                            o.name.name
+                        ),
+                    )
+                    .label(x.span, "a wage is missing when not in work")
+                    .help(
+                        "the intervention changes who is in work, so this difference is \
+                         descriptive, not the effect of assignment; `hours at month M` (0 when \
+                         not in work) is the intention-to-treat alternative",
+                    )
+                    .warning();
+                cx.push(e);
+            }
+        }
+    }
     // Outcomes nobody analyses.
     if !analyses.is_empty() {
         for o in &outcomes {

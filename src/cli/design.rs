@@ -1,0 +1,518 @@
+//! The design commands: `size`, `sweep`, `explain`, `feasibility` and `report`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::power::{DEFAULT_SEED, Format};
+use crate::design::assurance::{parse_assume, run_assurance};
+use crate::design::explain::explain;
+use crate::design::feasibility::feasibility;
+use crate::design::size::{SizeQuestion, size_for_model};
+use crate::design::sweep::{Axis, parse_vary, run_sweep};
+use crate::design::{DesignError, analysis_index};
+use crate::model::{TrialModel, UncertainParameter};
+use crate::power::MAX_REPLICATES;
+use crate::report::design as render;
+
+/// Flags every design command shares.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// The trial spec (.trial).
+    pub file: PathBuf,
+    /// The analysis to design for (default: the first, primary one).
+    #[arg(long, value_name = "NAME")]
+    pub analysis: Option<String>,
+    /// Master seed; every point and step uses it (common random numbers).
+    #[arg(long, value_name = "S", default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "T")]
+    pub threads: Option<usize>,
+}
+
+/// Flags of `trialsim size`.
+#[derive(Debug, Args)]
+pub struct SizeArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The power to reach, as a fraction or a percentage (0.8 or 80%).
+    #[arg(long = "target-power", value_name = "P", default_value = "0.8")]
+    target_power: String,
+    /// Allocation ratio, one whole weight per arm in declaration order (2:1 puts twice as many
+    /// in the first arm); the answer counts participants per weight unit.
+    #[arg(long, value_name = "A:B", default_value = "1:1")]
+    ratio: String,
+    /// Replicates of each confirming evaluation (bracketing and bisection use a tenth).
+    #[arg(long, value_name = "R", default_value_t = 20_000)]
+    reps: u64,
+    /// Largest n per arm searched.
+    #[arg(long = "max-n", value_name = "N", default_value_t = 100_000)]
+    max_n: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Flags of `trialsim sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    common: Common,
+    /// A parameter and its values: PATH=FROM..TO[:STEP] (11 points without a step), PATH=A,B,C
+    /// or PATH=V; probabilities may be percentages (20%..35%:5%). Repeat for a grid.
+    #[arg(long, value_name = "PATH=RANGE")]
+    vary: Vec<String>,
+    /// List every parameter path with its value in the spec, and stop.
+    #[arg(long)]
+    list: bool,
+    /// Replicates per point.
+    #[arg(long, value_name = "R", default_value_t = 10_000)]
+    reps: u64,
+    /// Also write sweep.csv, sweep.json and sweep.svg (power curve) into this directory.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Flags of `trialsim explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Replicates per step for the power at each step.
+    #[arg(long, value_name = "R", default_value_t = 10_000)]
+    reps: u64,
+    /// Participants per arm at which power is computed (default: the spec's sample).
+    #[arg(long = "n-per-arm", value_name = "N")]
+    n_per_arm: Option<u32>,
+    /// Also write waterfall.svg and waterfall.json into this directory.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Flags of `trialsim feasibility`.
+#[derive(Debug, Args)]
+pub struct FeasibilityArgs {
+    /// The trial spec (.trial).
+    file: PathBuf,
+    /// Participants required per arm (default: the spec's sample).
+    #[arg(long = "n-per-arm", value_name = "N")]
+    n_per_arm: Option<u32>,
+    /// The analysis whose treatment arm takes the caseload (default: the first).
+    #[arg(long, value_name = "NAME")]
+    analysis: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Flags of `trialsim report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Directory for design-report.md and its SVG figures (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Replicates per simulated figure (size confirmation, curve points, waterfall steps,
+    /// assurance).
+    #[arg(long, value_name = "R", default_value_t = 10_000)]
+    reps: u64,
+    /// The power to size the trial for (fraction or percentage).
+    #[arg(long = "target-power", value_name = "P", default_value = "0.8")]
+    target_power: String,
+    /// A belief about a parameter for assurance, added to the spec's own `assume` statements:
+    /// PATH~uniform(LOW,HIGH), PATH~normal(MEAN,SD) or PATH~fixed(V). Repeatable.
+    #[arg(long, value_name = "PATH~DIST")]
+    assume: Vec<String>,
+}
+
+fn usage(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(super::EXIT_USAGE)
+}
+
+fn design_error(e: DesignError) -> ExitCode {
+    eprintln!("{:?}", miette::Report::new(e));
+    ExitCode::from(super::EXIT_USAGE)
+}
+
+fn load(path: &Path) -> Result<TrialModel, ExitCode> {
+    match super::load_model(path) {
+        Ok(checked) => {
+            super::print_warnings(&checked);
+            Ok(checked.model)
+        }
+        Err(report) => {
+            eprintln!("{report:?}");
+            Err(ExitCode::from(super::EXIT_SPEC_ERROR))
+        }
+    }
+}
+
+fn check_reps(reps: u64) -> Result<(), ExitCode> {
+    if reps == 0 || reps > MAX_REPLICATES {
+        return Err(usage(format!(
+            "--reps must be between 1 and {MAX_REPLICATES}, not {reps}"
+        )));
+    }
+    Ok(())
+}
+
+fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, ExitCode> {
+    if threads == Some(0) {
+        return Err(usage("--threads must be at least 1"));
+    }
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        builder = builder.num_threads(t);
+    }
+    builder
+        .build()
+        .map_err(|e| usage(format!("cannot start worker threads: {e}")))
+}
+
+/// Parses a probability given as a fraction (0.8) or percentage (80%).
+pub fn parse_probability(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().ok()? / 100.0,
+        None => t.parse::<f64>().ok()?,
+    };
+    (v > 0.0 && v < 1.0).then_some(v)
+}
+
+fn parse_ratio(text: &str, arms: usize) -> Option<Vec<u32>> {
+    let weights: Vec<u32> = text
+        .split(':')
+        .map(|w| w.trim().parse::<u32>().ok().filter(|&w| w > 0 && w <= 1000))
+        .collect::<Option<_>>()?;
+    (weights.len() == arms).then_some(weights)
+}
+
+fn write_file(dir: &Path, name: &str, contents: &str) -> Result<(), ExitCode> {
+    std::fs::write(dir.join(name), contents)
+        .map_err(|e| usage(format!("cannot write {}: {e}", dir.join(name).display())))
+}
+
+fn make_dir(dir: &Path) -> Result<(), ExitCode> {
+    std::fs::create_dir_all(dir).map_err(|e| usage(format!("cannot create {}: {e}", dir.display())))
+}
+
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(code) => return code,
+        }
+    };
+}
+
+/// Runs `trialsim size`.
+pub fn run_size(args: SizeArgs) -> ExitCode {
+    tri!(check_reps(args.reps));
+    let Some(target) = parse_probability(&args.target_power) else {
+        return usage(format!(
+            "--target-power must be a fraction or percentage between 0 and 1 (0.8 or 80%), not `{}`",
+            args.target_power
+        ));
+    };
+    let model = tri!(load(&args.common.file));
+    let Some(ratio) = parse_ratio(&args.ratio, model.arms.len()) else {
+        return usage(format!(
+            "--ratio `{}` must give one whole weight (1 to 1000) per arm, {} in all, e.g. {}",
+            args.ratio,
+            model.arms.len(),
+            vec!["1"; model.arms.len()].join(":")
+        ));
+    };
+    let analysis = match analysis_index(&model, args.common.analysis.as_deref()) {
+        Ok(a) => a,
+        Err(e) => return design_error(e),
+    };
+    let pool = tri!(pool(args.common.threads));
+    let question = SizeQuestion {
+        analysis,
+        target,
+        ratio,
+        seed: args.common.seed,
+        replicates: args.reps,
+        max_n: args.max_n.max(2),
+    };
+    let report = match pool.install(|| size_for_model(&model, &question)) {
+        Ok(r) => r,
+        Err(e) => return design_error(e),
+    };
+    print!(
+        "{}",
+        match args.format {
+            Format::Text => render::size_text(&report),
+            Format::Json => render::json(&report),
+        }
+    );
+    ExitCode::SUCCESS
+}
+
+/// Prints every parameter path with its value.
+fn list_parameters(model: &TrialModel) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    for p in crate::params::list(model) {
+        let value = match p.kind {
+            _ if p.value.is_nan() => "(not fixed by the spec)".to_string(),
+            crate::params::ParamKind::Probability | crate::params::ParamKind::Alpha => {
+                crate::design::pct(p.value)
+            }
+            _ => format!("{}", p.value),
+        };
+        let _ = writeln!(s, "{:<44} {value}", p.path);
+    }
+    s
+}
+
+/// Runs `trialsim sweep`.
+pub fn run_sweep_command(args: SweepArgs) -> ExitCode {
+    tri!(check_reps(args.reps));
+    let model = tri!(load(&args.common.file));
+    if args.list {
+        print!("{}", list_parameters(&model));
+        return ExitCode::SUCCESS;
+    }
+    if args.vary.is_empty() {
+        return usage(
+            "give at least one --vary PATH=FROM..TO[:STEP] (or --list to see the parameters)",
+        );
+    }
+    let mut axes: Vec<Axis> = Vec::new();
+    for v in &args.vary {
+        match parse_vary(&model, v) {
+            Ok(a) => {
+                if axes.iter().any(|b| b.path == a.path) {
+                    return usage(format!("`{}` is varied twice", a.path));
+                }
+                axes.push(a);
+            }
+            Err(e) => {
+                eprintln!("{:?}", miette::Report::new(*e));
+                return ExitCode::from(super::EXIT_USAGE);
+            }
+        }
+    }
+    let analysis = match analysis_index(&model, args.common.analysis.as_deref()) {
+        Ok(a) => a,
+        Err(e) => return design_error(e),
+    };
+    let pool = tri!(pool(args.common.threads));
+    let report = match pool.install(|| {
+        run_sweep(
+            &model,
+            analysis,
+            &axes,
+            args.common.seed,
+            args.reps,
+            &|_, _| {},
+        )
+    }) {
+        Ok(r) => r,
+        Err(e) => return design_error(e),
+    };
+    print!(
+        "{}",
+        match args.format {
+            Format::Text => render::sweep_text(&report),
+            Format::Json => render::json(&report),
+        }
+    );
+    if let Some(dir) = &args.out {
+        tri!(make_dir(dir));
+        tri!(write_file(dir, "sweep.csv", &render::sweep_csv(&report)));
+        tri!(write_file(dir, "sweep.json", &render::json(&report)));
+        tri!(write_file(dir, "sweep.svg", &render::sweep_svg(&report)));
+    }
+    ExitCode::SUCCESS
+}
+
+/// Runs `trialsim explain`.
+pub fn run_explain(args: ExplainArgs) -> ExitCode {
+    tri!(check_reps(args.reps));
+    if args.n_per_arm == Some(0) {
+        return usage("--n-per-arm must be at least 1");
+    }
+    let model = tri!(load(&args.common.file));
+    let model = match args.n_per_arm {
+        Some(n) => crate::design::with_sizes(&model, n, &[]),
+        None => model,
+    };
+    let analysis = match analysis_index(&model, args.common.analysis.as_deref()) {
+        Ok(a) => a,
+        Err(e) => return design_error(e),
+    };
+    let pool = tri!(pool(args.common.threads));
+    let w = match pool.install(|| explain(&model, analysis, args.common.seed, args.reps)) {
+        Ok(w) => w,
+        Err(e) => return design_error(e),
+    };
+    let treatment = model.analyses[analysis].treatment;
+    let f = feasibility(&model, None, treatment);
+    match args.format {
+        Format::Text => {
+            print!("{}", render::waterfall_text(&w));
+            println!();
+            print!("{}", render::feasibility_text(&f));
+        }
+        Format::Json => print!(
+            "{}",
+            render::json(&serde_json::json!({ "waterfall": w, "feasibility": f }))
+        ),
+    }
+    if let Some(dir) = &args.out {
+        tri!(make_dir(dir));
+        tri!(write_file(dir, "waterfall.svg", &render::waterfall_svg(&w)));
+        tri!(write_file(dir, "waterfall.json", &render::json(&w)));
+    }
+    ExitCode::SUCCESS
+}
+
+/// Runs `trialsim feasibility`.
+pub fn run_feasibility(args: FeasibilityArgs) -> ExitCode {
+    if args.n_per_arm == Some(0) {
+        return usage("--n-per-arm must be at least 1");
+    }
+    let model = tri!(load(&args.file));
+    let analysis = match analysis_index(&model, args.analysis.as_deref()) {
+        Ok(a) => a,
+        Err(e) => return design_error(e),
+    };
+    let required = args.n_per_arm.map(|n| vec![n; model.arms.len()]);
+    let f = feasibility(&model, required, model.analyses[analysis].treatment);
+    print!(
+        "{}",
+        match args.format {
+            Format::Text => render::feasibility_text(&f),
+            Format::Json => render::json(&f),
+        }
+    );
+    if f.flags.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Parses `--assume` flags against `model`.
+pub fn parse_assumptions(
+    model: &TrialModel,
+    flags: &[String],
+) -> Result<Vec<UncertainParameter>, DesignError> {
+    flags.iter().map(|f| parse_assume(model, f)).collect()
+}
+
+/// Runs `trialsim report`.
+pub fn run_report(args: ReportArgs) -> ExitCode {
+    tri!(check_reps(args.reps));
+    let Some(target) = parse_probability(&args.target_power) else {
+        return usage(format!(
+            "--target-power must be a fraction or percentage between 0 and 1, not `{}`",
+            args.target_power
+        ));
+    };
+    let source = match crate::source::SourceFile::read(&args.common.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            return ExitCode::from(super::EXIT_SPEC_ERROR);
+        }
+    };
+    let model = tri!(load(&args.common.file));
+    let analysis = match analysis_index(&model, args.common.analysis.as_deref()) {
+        Ok(a) => a,
+        Err(e) => return design_error(e),
+    };
+    let mut uncertain = model.uncertain.clone();
+    match parse_assumptions(&model, &args.assume) {
+        Ok(u) => uncertain.extend(u),
+        Err(e) => return design_error(e),
+    }
+    let pool = tri!(pool(args.common.threads));
+    let inputs = crate::design::report::ReportSettings {
+        analysis,
+        seed: args.common.seed,
+        replicates: args.reps,
+        target,
+        uncertain,
+    };
+    let built = match pool.install(|| crate::design::report::build(&model, &inputs)) {
+        Ok(b) => b,
+        Err(e) => return design_error(e),
+    };
+    tri!(make_dir(&args.out));
+    let markdown = render::design_markdown(&model, &source.text, &built);
+    tri!(write_file(&args.out, "design-report.md", &markdown));
+    tri!(write_file(
+        &args.out,
+        "power-curve.svg",
+        &render::sweep_svg(&built.curve)
+    ));
+    tri!(write_file(
+        &args.out,
+        "waterfall.svg",
+        &render::waterfall_svg(&built.waterfall)
+    ));
+    tri!(write_file(
+        &args.out,
+        "design-report.json",
+        &render::json(&built)
+    ));
+    println!(
+        "wrote {} (with power-curve.svg, waterfall.svg, design-report.json)",
+        args.out.join("design-report.md").display()
+    );
+    ExitCode::SUCCESS
+}
+
+/// Assurance for `trialsim power`, when the spec or `--assume` declares uncertain parameters.
+pub fn assurance_for_power(
+    model: &TrialModel,
+    args: &super::power::PowerArgs,
+) -> Result<Option<crate::design::assurance::AssuranceReport>, ExitCode> {
+    let mut uncertain = model.uncertain.clone();
+    match parse_assumptions(model, &args.assume) {
+        Ok(u) => uncertain.extend(u),
+        Err(e) => return Err(design_error(e)),
+    }
+    if uncertain.is_empty() {
+        return Ok(None);
+    }
+    let sized = match args.n_per_arm {
+        Some(n) => crate::design::with_sizes(model, n, &[]),
+        None => model.clone(),
+    };
+    run_assurance(&sized, 0, &uncertain, args.seed, args.reps)
+        .map(Some)
+        .map_err(design_error)
+}
+
+/// The power report with assurance added: a text section, or an `assurance` key in the JSON.
+pub fn with_assurance(
+    out: String,
+    format: Format,
+    assurance: Option<&crate::design::assurance::AssuranceReport>,
+) -> String {
+    let Some(a) = assurance else { return out };
+    match format {
+        Format::Text => format!("{out}\n{}", render::assurance_text(a)),
+        Format::Json => {
+            // Keep the power report's keys in their order: add one key before the closing brace.
+            let body = out.trim_end().strip_suffix('}').unwrap_or(&out).trim_end();
+            let inner = render::json(a).replace('\n', "\n  ");
+            format!("{body},\n  \"assurance\": {}\n}}\n", inner.trim_end())
+        }
+    }
+}

@@ -1,0 +1,1068 @@
+//! Renderers of the design-exploration results: text, JSON, CSV, SVG figures and the Markdown
+//! design report.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::design::assurance::AssuranceReport;
+use crate::design::explain::Waterfall;
+use crate::design::feasibility::Feasibility;
+use crate::design::pct;
+use crate::design::size::SizeReport;
+use crate::design::sweep::{Axis, SweepReport};
+use crate::report::svg::{self, LineChart, Series, WaterfallStep};
+
+/// Any result as pretty-printed JSON with a final newline.
+pub fn json<T: Serialize>(value: &T) -> String {
+    let mut s =
+        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+fn pp(x: f64) -> String {
+    format!("{:+.2} pp", 100.0 * x)
+}
+
+fn p4(x: f64) -> String {
+    format!("{x:.4}")
+}
+
+/// `trialsim size` as text.
+pub fn size_text(r: &SizeReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "sample size for {}", r.spec);
+    let ratio: Vec<String> = r.ratio.iter().map(u32::to_string).collect();
+    let _ = writeln!(
+        s,
+        "analysis {} ({}), target power {}, ratio {} ({}), seed {}",
+        r.analysis,
+        r.outcome,
+        pct(r.target),
+        ratio.join(":"),
+        r.arms.join(":"),
+        r.seed
+    );
+    if let (Some(t), Some(c)) = (r.true_treatment, r.true_control) {
+        let _ = writeln!(
+            s,
+            "true proportions (exact): {} vs {} (effect {})",
+            p4(t),
+            p4(c),
+            pp(t - c)
+        );
+    }
+    let _ = writeln!(s);
+    let sizes: Vec<String> = r
+        .arms
+        .iter()
+        .zip(&r.arm_sizes)
+        .map(|(a, n)| format!("{a} {n}"))
+        .collect();
+    let _ = writeln!(
+        s,
+        "simulated answer   {} per arm ({})",
+        r.n_per_arm,
+        sizes.join(", ")
+    );
+    let last = r.evaluations.last().map_or(0, |e| e.replicates);
+    let _ = writeln!(
+        s,
+        "  power there      {} (MC SE {}; 95% {} to {}; {} replicates)",
+        p4(r.power),
+        p4(r.mc_se),
+        p4(r.power_ci.0),
+        p4(r.power_ci.1),
+        last
+    );
+    if let Some(b) = r.power_below {
+        let _ = writeln!(s, "  at {} per arm    {}", r.n_per_arm - 1, p4(b));
+    }
+    match (r.closed_form_n_per_arm, r.closed_form_n_unrounded) {
+        (Some(n), Some(u)) => {
+            let _ = writeln!(
+                s,
+                "normal approx.     {n} per arm ({u:.1} before rounding up)"
+            );
+        }
+        _ => {
+            let _ = writeln!(s, "normal approx.     n/a (no formula for this analysis)");
+        }
+    }
+    match r.exact_n_per_arm {
+        Some(n) => {
+            let _ = writeln!(
+                s,
+                "exact z-test power first reaches the target at {n} per arm"
+            );
+        }
+        None => {
+            let _ = writeln!(s, "exact power        n/a");
+        }
+    }
+    let _ = writeln!(s, "\nevaluations (n per arm: power, replicates)");
+    for e in &r.evaluations {
+        let _ = writeln!(
+            s,
+            "  {:>6}: {} ({})",
+            e.n_per_arm,
+            p4(e.power),
+            e.replicates
+        );
+    }
+    s
+}
+
+fn axis_value(axis: &Axis, v: f64) -> String {
+    if axis.percent { pct(v) } else { format!("{v}") }
+}
+
+/// `trialsim sweep` as a text table.
+pub fn sweep_text(r: &SweepReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "sweep of {}: analysis {} ({}), seed {}, {} replicates per point",
+        r.spec, r.analysis, r.outcome, r.seed, r.replicates
+    );
+    let mut header = String::new();
+    for a in &r.axes {
+        let _ = write!(header, "{:>32} ", a.path);
+    }
+    let _ = writeln!(
+        s,
+        "{header}{:>8} {:>7} {:>17} {:>11}",
+        "power", "MC SE", "95% interval", "true effect"
+    );
+    for p in &r.points {
+        let mut row = String::new();
+        for (a, &v) in r.axes.iter().zip(&p.values) {
+            let _ = write!(row, "{:>32} ", axis_value(a, v));
+        }
+        let e = &p.result;
+        let _ = writeln!(
+            s,
+            "{row}{:>8} {:>7} {:>17} {:>11}",
+            p4(e.power),
+            p4(e.mc_se),
+            format!("{:.3} to {:.3}", e.power_ci.0, e.power_ci.1),
+            e.true_effect.map_or_else(|| "n/a".into(), pp)
+        );
+    }
+    let specs: Vec<String> = r
+        .axes
+        .iter()
+        .map(|a| format!("{} = {}", a.path, axis_value(a, a.spec_value)))
+        .collect();
+    if let Some(spec) = &r.spec_point {
+        let _ = writeln!(
+            s,
+            "spec's own design ({}): power {} (MC SE {})",
+            specs.join(", "),
+            p4(spec.power),
+            p4(spec.mc_se)
+        );
+    }
+    s
+}
+
+/// `trialsim sweep` as CSV: one row per point.
+pub fn sweep_csv(r: &SweepReport) -> String {
+    let mut s = String::new();
+    for a in &r.axes {
+        let _ = write!(s, "{},", a.path);
+    }
+    s.push_str("power,mc_se,power_ci_low,power_ci_high,true_effect,true_treatment,true_control,replicates\n");
+    let opt = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v}"));
+    for p in &r.points {
+        for v in &p.values {
+            let _ = write!(s, "{v},");
+        }
+        let e = &p.result;
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},{}",
+            e.power,
+            e.mc_se,
+            e.power_ci.0,
+            e.power_ci.1,
+            opt(e.true_effect),
+            opt(e.true_treatment),
+            opt(e.true_control),
+            e.replicates
+        );
+    }
+    s
+}
+
+fn axis_label(a: &Axis) -> String {
+    if a.path == "n_per_arm" {
+        return "participants per arm (n_per_arm)".into();
+    }
+    match a.unit {
+        "%" => format!("{} (%)", a.path),
+        "" => a.path.clone(),
+        unit => format!("{} ({unit})", a.path),
+    }
+}
+
+/// The power curve of a sweep: the first axis along x, one line per value of the second.
+pub fn sweep_svg(r: &SweepReport) -> String {
+    let Some(x_axis) = r.axes.first() else {
+        return String::new();
+    };
+    let scale = if x_axis.percent { 100.0 } else { 1.0 };
+    let mut series = Vec::new();
+    let groups: Vec<Option<f64>> = match r.axes.get(1) {
+        Some(a) => a.values.iter().copied().map(Some).collect(),
+        None => vec![None],
+    };
+    for g in groups {
+        let points: Vec<_> = r
+            .points
+            .iter()
+            .filter(|p| g.is_none_or(|g| p.values.get(1) == Some(&g)))
+            .collect();
+        let name = match (g, r.axes.get(1)) {
+            (Some(v), Some(a)) => format!("{} = {}", short(&a.path), axis_value(a, v)),
+            _ => "simulated power".into(),
+        };
+        series.push(Series {
+            name,
+            points: points
+                .iter()
+                .map(|p| (p.values[0] * scale, p.result.power))
+                .collect(),
+            band: points
+                .iter()
+                .map(|p| {
+                    (
+                        p.values[0] * scale,
+                        p.result.power_ci.0,
+                        p.result.power_ci.1,
+                    )
+                })
+                .collect(),
+        });
+    }
+    let spec_label = if x_axis.spec_value.is_finite() {
+        format!("spec: {}", axis_value(x_axis, x_axis.spec_value))
+    } else {
+        "spec".into()
+    };
+    svg::line_chart(&LineChart {
+        title: format!("Power of `{}` ({})", r.analysis, r.outcome),
+        x_label: axis_label(x_axis),
+        y_label: format!("power (%; band: 95% MC interval, {} reps)", r.replicates),
+        series,
+        y_range: Some((0.0, 1.0)),
+        reference: Some((0.8, "80% power".into())),
+        marker: r
+            .spec_point
+            .filter(|_| x_axis.spec_value.is_finite())
+            .map(|p| (x_axis.spec_value * scale, p.power, spec_label)),
+        y_percent: true,
+    })
+}
+
+/// The last segment of a path (`share` of `arm.experiment.team_zorg.share` keeps its path).
+fn short(path: &str) -> String {
+    let parts: Vec<&str> = path.split('.').collect();
+    if parts.len() > 2 {
+        parts[parts.len() - 2..].join(".")
+    } else {
+        path.to_string()
+    }
+}
+
+/// Assurance beside power, as text.
+pub fn assurance_text(r: &AssuranceReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "assurance of {} ({} replicates, seed {})",
+        r.analysis, r.replicates, r.seed
+    );
+    for p in &r.parameters {
+        let shown = |x: f64| {
+            if p.belief.contains('%') {
+                pct(x)
+            } else {
+                format!("{x}")
+            }
+        };
+        let _ = writeln!(
+            s,
+            "  {} ~ {} (spec {}, central {})",
+            p.parameter,
+            p.belief,
+            shown(p.spec_value),
+            shown(p.central)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  power at the spec's values     {} (MC SE {})",
+        p4(r.power_at_spec.power),
+        p4(r.power_at_spec.mc_se)
+    );
+    let _ = writeln!(
+        s,
+        "  power at the central values    {} (MC SE {})",
+        p4(r.power_at_central.power),
+        p4(r.power_at_central.mc_se)
+    );
+    let _ = writeln!(
+        s,
+        "  assurance                      {} (MC SE {}; 95% {} to {})",
+        p4(r.assurance),
+        p4(r.mc_se),
+        p4(r.assurance_ci.0),
+        p4(r.assurance_ci.1)
+    );
+    s
+}
+
+/// The waterfall as text.
+pub fn waterfall_text(w: &Waterfall) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "dilution of the effect on {} ({} vs {}), analysis {}",
+        w.outcome, w.arms.0, w.arms.1, w.analysis
+    );
+    match w.sizes {
+        Some((t, c)) => {
+            let _ = writeln!(
+                s,
+                "power at {t} / {c} participants, {} replicates per step, seed {}",
+                w.replicates, w.seed
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "power with arms from the pool, {} replicates per step, seed {}",
+                w.replicates, w.seed
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "{:<52} {:>9} {:>9} {:>11} {:>10} {:>8} {:>8}",
+        "step", w.arms.0, w.arms.1, "effect", "change", "power", "normal"
+    );
+    let mut previous: Option<f64> = None;
+    for step in &w.steps {
+        let change = previous.map_or_else(String::new, |p| pp(step.effect - p));
+        let _ = writeln!(
+            s,
+            "{:<52} {:>9} {:>9} {:>11} {:>10} {:>8} {:>8}",
+            step.label,
+            pct(step.treatment),
+            pct(step.control),
+            pp(step.effect),
+            change,
+            p4(step.power),
+            step.closed_form_power.map_or_else(|| "n/a".into(), p4)
+        );
+        previous = Some(step.effect);
+    }
+    let _ = writeln!(
+        s,
+        "(effect and arm proportions exact; power simulated, MC SE ≤ {:.4}; \"normal\" is the \
+         normal-approximation power from the exact proportions)",
+        w.steps.iter().map(|x| x.mc_se).fold(0.0, f64::max)
+    );
+    s
+}
+
+/// The waterfall as an SVG figure.
+pub fn waterfall_svg(w: &Waterfall) -> String {
+    svg::waterfall(&svg::Waterfall {
+        title: format!("Dilution of the effect on {}", w.outcome),
+        y_label: format!("effect: {} − {} (percentage points)", w.arms.0, w.arms.1),
+        steps: w
+            .steps
+            .iter()
+            .map(|s| WaterfallStep {
+                label: s.short_label.clone(),
+                value: s.effect,
+                note: format!("power {:.0}%", 100.0 * s.power),
+            })
+            .collect(),
+        percent_points: true,
+    })
+}
+
+/// Feasibility as text.
+pub fn feasibility_text(f: &Feasibility) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "feasibility of the funnel");
+    match f.pool {
+        Some(p) => {
+            let _ = writeln!(s, "  pool                    {p}");
+        }
+        None => {
+            let _ = writeln!(s, "  pool                    not given");
+        }
+    }
+    for (name, share) in &f.criteria {
+        let _ = writeln!(s, "  {:<24}{} meet the criteria", name, pct(*share));
+    }
+    let _ = writeln!(s, "  eligible share          {}", pct(f.eligible_share));
+    if let Some(e) = f.expected_eligible {
+        let _ = writeln!(s, "  expected eligible       {e:.1}");
+    }
+    let obs = f
+        .observed_screening_loss
+        .map_or_else(String::new, |o| format!(" (observed {})", pct(o)));
+    let _ = writeln!(
+        s,
+        "  screening loss          {}{obs}",
+        pct(f.screening_loss)
+    );
+    if let (Some(m), Some(sd)) = (f.expected_randomised, f.sd_randomised) {
+        let range = f
+            .randomised_90
+            .map_or_else(String::new, |(a, b)| format!("; 90% between {a} and {b}"));
+        let _ = writeln!(s, "  expected randomised     {m:.1} (SD {sd:.1}{range})");
+    }
+    if let Some(req) = &f.required {
+        let total: u32 = req.iter().sum();
+        let parts: Vec<String> = req.iter().map(u32::to_string).collect();
+        let _ = writeln!(
+            s,
+            "  required                {} ({total} in all)",
+            parts.join(" + ")
+        );
+    }
+    if let Some(p) = f.probability_filled {
+        let _ = writeln!(s, "  P(pool fills the arms)  {}", pct(p));
+    }
+    if let Some(p) = f.probability_filled_observed {
+        let _ = writeln!(s, "    with observed loss    {}", pct(p));
+    }
+    if let Some(slots) = f.slots {
+        let _ = writeln!(s, "  caseload slots          {slots}");
+    }
+    match f.months_intake {
+        Some(m) => {
+            let _ = writeln!(s, "  months of intake        {m:.1}");
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "  months of intake        unknown (no intake rate declared)"
+            );
+        }
+    }
+    if f.flags.is_empty() {
+        let _ = writeln!(s, "  the design can be filled");
+    }
+    for flag in &f.flags {
+        let _ = writeln!(s, "  warning: {flag}");
+    }
+    s
+}
+
+fn md_escape(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+fn describe_distribution(d: &crate::model::Distribution, unit: crate::model::Unit) -> String {
+    use crate::model::{Distribution as D, Unit};
+    let u = match unit {
+        Unit::None => "",
+        Unit::Years => " years",
+        Unit::Months => " months",
+        Unit::HoursPerMonth => " hours per month",
+    };
+    match d {
+        D::Categorical { levels } => {
+            let parts: Vec<String> = levels
+                .iter()
+                .map(|l| format!("{} {}", l.name, pct(l.probability)))
+                .collect();
+            parts.join(", ")
+        }
+        D::Uniform { low, high } => format!("uniform between {low}{u} and {high}{u}"),
+        D::Normal { mean, sd } => format!("normal with mean {mean}{u} and SD {sd}{u}"),
+        D::LogNormal { median, sigma } => {
+            format!("log-normal with median {median}{u} (SD of the log {sigma})")
+        }
+        D::Fixed { value } => format!("{value}{u} for everyone"),
+    }
+}
+
+/// The design in words, generated from the model.
+pub fn design_in_words(model: &crate::model::TrialModel) -> String {
+    use crate::model::{AssignmentRule, Comparison, CriterionTest, RateMeaning, Sides, TestKind};
+    let mut s = String::new();
+    let arm_names: Vec<&str> = model.arms.iter().map(|a| a.name.as_str()).collect();
+    let _ = writeln!(
+        s,
+        "**{}** is a randomised trial with {} arms ({}). Every participant is followed for {} \
+         months from their own intake.",
+        model.name,
+        model.arms.len(),
+        arm_names.join(", "),
+        model.follow_up_months
+    );
+    let _ = writeln!(s);
+    let pop = &model.population;
+    match (pop.pool, pop.variables.is_empty()) {
+        (Some(pool), _) => {
+            let _ = write!(s, "**Population.** A pool of {pool} people");
+        }
+        (None, false) => {
+            let _ = write!(s, "**Population.** Participants");
+        }
+        (None, true) => {
+            let _ = write!(s, "**Population.** Not described beyond the arms");
+        }
+    }
+    if pop.variables.is_empty() {
+        let _ = writeln!(s, ".");
+    } else {
+        let _ = writeln!(
+            s,
+            " with these characteristics (independent of each other):"
+        );
+        for v in &pop.variables {
+            let _ = writeln!(
+                s,
+                "- {}: {}",
+                v.name,
+                describe_distribution(&v.distribution, v.unit)
+            );
+        }
+    }
+    let _ = writeln!(s);
+    if !model.eligibility.criteria.is_empty() || model.eligibility.screening.is_some() {
+        let _ = writeln!(s, "**Eligibility.** All of:");
+        for c in &model.eligibility.criteria {
+            let Some(var) = pop.variables.get(c.variable) else {
+                continue;
+            };
+            let test = match &c.test {
+                CriterionTest::Compare { op, value } => {
+                    let op = match op {
+                        Comparison::Lt => "<",
+                        Comparison::Le => "≤",
+                        Comparison::Gt => ">",
+                        Comparison::Ge => "≥",
+                        Comparison::Eq => "=",
+                    };
+                    let unit = match var.unit {
+                        crate::model::Unit::Years => " years",
+                        crate::model::Unit::Months => " months",
+                        crate::model::Unit::HoursPerMonth => " hours per month",
+                        crate::model::Unit::None => "",
+                    };
+                    format!("{} {op} {value}{unit}", var.name)
+                }
+                CriterionTest::InSet { levels } => {
+                    let names: Vec<String> = levels
+                        .iter()
+                        .filter_map(|&l| var.levels().and_then(|ls| ls.get(l)))
+                        .map(|l| l.name.clone())
+                        .collect();
+                    format!("{} in {{{}}}", var.name, names.join(", "))
+                }
+            };
+            let amended = c
+                .amended_from
+                .map_or_else(String::new, |f| format!(" (amended from {f})"));
+            let amended = match (&c.test, var.unit) {
+                (CriterionTest::Compare { .. }, crate::model::Unit::Years)
+                    if !amended.is_empty() =>
+                {
+                    amended.replace(')', " years)")
+                }
+                _ => amended,
+            };
+            let _ = writeln!(s, "- {test}{amended}");
+        }
+        if let Some(sc) = &model.eligibility.screening {
+            let obs = sc
+                .observed_loss
+                .map_or_else(String::new, |o| format!("; observed {}", pct(o)));
+            let _ = writeln!(
+                s,
+                "- paper screening removes {} of the eligible (planned{obs})",
+                pct(sc.planned_loss)
+            );
+        }
+        let _ = writeln!(s);
+    }
+    let rule = match &model.assignment.rule {
+        AssignmentRule::Parity { even, odd, id } => format!(
+            "by the parity of the last digit of `{id}` (even → {}, odd → {}), so arm sizes vary",
+            arm_names.get(*even).unwrap_or(&"?"),
+            arm_names.get(*odd).unwrap_or(&"?")
+        ),
+        AssignmentRule::Complete { ratio } => {
+            let r: Vec<String> = ratio.iter().map(u32::to_string).collect();
+            format!("by complete randomisation in the ratio {}", r.join(":"))
+        }
+        AssignmentRule::Blocked {
+            ratio,
+            block_size,
+            strata,
+        } => {
+            let r: Vec<String> = ratio.iter().map(u32::to_string).collect();
+            let st: Vec<&str> = strata
+                .iter()
+                .filter_map(|&v| pop.variables.get(v).map(|x| x.name.as_str()))
+                .collect();
+            format!(
+                "in permuted blocks of {block_size} (ratio {}){}",
+                r.join(":"),
+                if st.is_empty() {
+                    String::new()
+                } else {
+                    format!(" within strata of {}", st.join(", "))
+                }
+            )
+        }
+    };
+    let _ = write!(s, "**Allocation.** Participants are allocated {rule}.");
+    if let Some(c) = &model.assignment.capacity {
+        let _ = write!(
+            s,
+            " Capacity: {} staff with a caseload of at most {} each",
+            c.staff, c.caseload
+        );
+        match c.intakes_per_month {
+            Some(r) => {
+                let _ = write!(s, ", {r} intakes per month.");
+            }
+            None => {
+                let _ = write!(s, ".");
+            }
+        }
+    }
+    match &model.sample {
+        Some(v) => {
+            let parts: Vec<String> = model
+                .arms
+                .iter()
+                .zip(v)
+                .map(|(a, n)| format!("{n} in {}", a.name))
+                .collect();
+            let _ = writeln!(s, " The design fixes {}.", parts.join(" and "));
+        }
+        None if model.population.pool.is_some() => {
+            let _ = writeln!(s, " The arms are whatever the pool and the funnel yield.");
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                " The spec fixes no sample size; the figures below use the sample-size answer."
+            );
+        }
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "**Arms.**");
+    for arm in &model.arms {
+        let mut parts = Vec::new();
+        for p in &arm.paths {
+            let meaning = match p.work.meaning {
+                RateMeaning::FoundWithin => format!("find work within {} months", p.work.months),
+                RateMeaning::EmployedAt => format!("are in work at month {}", p.work.months),
+            };
+            let delay = if p.delay_months > 0 {
+                format!(", starting after {} months", p.delay_months)
+            } else {
+                String::new()
+            };
+            if arm.paths.len() > 1 {
+                parts.push(format!(
+                    "{} of the arm take path {}{delay}, where {} {meaning}",
+                    pct(p.share),
+                    p.name,
+                    pct(p.work.probability)
+                ));
+            } else if arm.direct_outcomes.is_empty() {
+                parts.push(format!("{} {meaning}{delay}", pct(p.work.probability)));
+            }
+        }
+        for d in &arm.direct_outcomes {
+            let name = model
+                .outcomes
+                .get(d.outcome)
+                .map_or("?", |o| o.name.as_str());
+            match &d.value {
+                crate::model::DirectValue::Binary { probability } => {
+                    parts.push(format!("{name} in {}", pct(*probability)));
+                }
+                crate::model::DirectValue::Continuous { distribution } => parts.push(format!(
+                    "{name} {}",
+                    describe_distribution(distribution, crate::model::Unit::None)
+                )),
+            }
+        }
+        if arm.baseline_employment > 0.0 {
+            parts.push(format!(
+                "{} are in work at intake",
+                pct(arm.baseline_employment)
+            ));
+        }
+        if let Some(d) = &arm.dropout {
+            let to = model
+                .arms
+                .get(d.follows.arm)
+                .map_or("?", |a| a.name.as_str());
+            parts.push(format!(
+                "{} drop out before intake and follow the {to} process (analysed as allocated)",
+                pct(d.share)
+            ));
+        }
+        if let Some(e) = &arm.exemption {
+            parts.push(format!(
+                "{} are exempted for up to {} months",
+                pct(e.share),
+                e.max_months
+            ));
+        }
+        if let Some(x) = &arm.non_work_exit {
+            parts.push(format!(
+                "{} leave benefit without work within {} months",
+                pct(x.probability),
+                x.months
+            ));
+        }
+        if let Some(c) = &arm.crossover {
+            let to = model.arms.get(c.to.arm).map_or("?", |a| a.name.as_str());
+            parts.push(format!(
+                "{} cross over to the {to} process after {} months (analysed as allocated)",
+                pct(c.share),
+                c.after_months
+            ));
+        }
+        let _ = writeln!(s, "- {}: {}.", arm.name, parts.join("; "));
+    }
+    let _ = writeln!(s);
+    let emp = &model.employment;
+    if model.arms.iter().any(|a| a.direct_outcomes.is_empty()) {
+        let _ = writeln!(
+            s,
+            "**Employment.** Jobs end with probability {} per month; hours per month: {}.",
+            pct(emp.job_loss_per_month),
+            describe_distribution(&emp.hours, crate::model::Unit::None)
+        );
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(
+        s,
+        "**Analysis plan** (intention to treat: everyone analysed in the arm allocated):"
+    );
+    for a in &model.analyses {
+        let outcomes: Vec<String> = a
+            .outcomes
+            .iter()
+            .filter_map(|&o| model.outcomes.get(o))
+            .map(|o| format!("{} ({})", o.name, measure_words(&o.measure)))
+            .collect();
+        let test = match a.test {
+            TestKind::PooledZ => "two-proportion z test with pooled variance",
+            TestKind::UnpooledZ => "two-proportion z test with unpooled variance",
+            TestKind::FisherExact => "Fisher's exact test",
+            TestKind::WelchT => "Welch's t test",
+        };
+        let sides = match a.sides {
+            Sides::Greater => "one-sided (treatment > control)",
+            Sides::Less => "one-sided (treatment < control)",
+            Sides::TwoSided => "two-sided",
+        };
+        let within = a
+            .within
+            .and_then(|v| pop.variables.get(v))
+            .map_or_else(String::new, |v| format!(", within levels of {}", v.name));
+        let correction = match a.correction {
+            crate::model::Correction::None => String::new(),
+            crate::model::Correction::Bonferroni => ", Bonferroni correction".into(),
+            crate::model::Correction::Holm => ", Holm correction".into(),
+        };
+        let _ = writeln!(
+            s,
+            "- `{}`: {} vs {} on {}; {test}, {sides}, α = {}{within}{correction}.",
+            a.name,
+            arm_names.get(a.treatment).unwrap_or(&"?"),
+            arm_names.get(a.control).unwrap_or(&"?"),
+            outcomes.join(", "),
+            pct(a.alpha)
+        );
+    }
+    s
+}
+
+fn measure_words(m: &crate::model::Measure) -> String {
+    use crate::model::Measure as M;
+    match m {
+        M::EmployedAt { month, min_hours } => {
+            format!("in work ≥ {min_hours} h at month {month}")
+        }
+        M::WorkedWithin { within, min_hours } => {
+            format!("worked ≥ {min_hours} h within {within} months")
+        }
+        M::Durable {
+            month,
+            consecutive,
+            min_hours,
+        } => format!("≥ {min_hours} h in each of {consecutive} months ending at month {month}"),
+        M::Hours { month } => format!("hours at month {month}"),
+        M::Wage { month } => format!("hourly wage at month {month} (among those in work)"),
+        M::BenefitEnded { month } => format!("benefit ended by month {month}"),
+        M::DirectBinary => "binary".into(),
+        M::DirectContinuous => "continuous".into(),
+    }
+}
+
+/// The statements of a spec that carry a comment, with the comment: the assumptions and their
+/// sources as the spec's author wrote them.
+pub fn annotated_statements(source: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for line in source.lines() {
+        let Some(hash) = comment_start(line) else {
+            continue;
+        };
+        let statement = line[..hash].trim();
+        let comment = line[hash..].trim_start_matches(['#', '/']).trim();
+        if statement.is_empty() || comment.is_empty() || statement == "{" || statement == "}" {
+            continue;
+        }
+        out.push((statement.to_string(), comment.to_string()));
+    }
+    out
+}
+
+/// Where a comment starts on a line (outside a string).
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    let bytes = line.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' => in_string = !in_string,
+            b'#' if !in_string => return Some(i),
+            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The design report as Markdown (figures referenced beside it).
+pub fn design_markdown(
+    model: &crate::model::TrialModel,
+    source: &str,
+    r: &crate::design::report::DesignReport,
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Design report: {}", model.name);
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Generated by trialsim {} from the spec, seed {}, {} Monte Carlo replicates per simulated \
+         figure. The same spec, seed and replicate count give the same report on any machine.",
+        env!("CARGO_PKG_VERSION"),
+        r.seed,
+        r.replicates
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(s, "## 1. Design");
+    let _ = writeln!(s);
+    s.push_str(&design_in_words(model));
+    let _ = writeln!(s);
+    let _ = writeln!(s, "## 2. Assumptions and their sources");
+    let _ = writeln!(s);
+    let annotated = annotated_statements(source);
+    if annotated.is_empty() {
+        let _ = writeln!(
+            s,
+            "The spec records no sources; every value above is an assumption of its author."
+        );
+    } else {
+        let _ = writeln!(s, "As annotated in the spec:");
+        let _ = writeln!(s);
+        let _ = writeln!(s, "| statement | source or note |");
+        let _ = writeln!(s, "|---|---|");
+        for (st, c) in annotated {
+            let _ = writeln!(s, "| `{}` | {} |", md_escape(&st), md_escape(&c));
+        }
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "## 3. Power at the planned sample");
+    let _ = writeln!(s);
+    let p = &r.power_at_spec;
+    let _ = writeln!(
+        s,
+        "Analysis `{}`: simulated power **{:.1}%** (Monte Carlo SE {:.1} pp; 95% interval {:.1}% \
+         to {:.1}%).",
+        r.analysis,
+        100.0 * p.power,
+        100.0 * p.mc_se,
+        100.0 * p.power_ci.0,
+        100.0 * p.power_ci.1
+    );
+    if let (Some(t), Some(c)) = (p.true_treatment, p.true_control) {
+        let _ = writeln!(
+            s,
+            "The model implies {:.2}% against {:.2}%, an effect of {:+.2} percentage points \
+             (exact, not simulated).",
+            100.0 * t,
+            100.0 * c,
+            100.0 * (t - c)
+        );
+    }
+    if let Some((normal, exact)) = r.closed_form_at_spec {
+        let _ = write!(s, "Normal approximation: {:.1}%", 100.0 * normal);
+        if let Some(e) = exact {
+            let _ = write!(s, "; exact power of the test: {:.1}%", 100.0 * e);
+        }
+        let _ = writeln!(s, ".");
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "## 4. Sample size");
+    let _ = writeln!(s);
+    match (&r.size, &r.size_error) {
+        (Some(z), _) => {
+            let _ = writeln!(
+                s,
+                "The smallest number per arm whose simulated power reaches {}: **{}** (power {:.1}%, \
+                 MC SE {:.1} pp{}).",
+                pct(r.target),
+                z.n_per_arm,
+                100.0 * z.power,
+                100.0 * z.mc_se,
+                z.power_below.map_or_else(String::new, |b| format!(
+                    "; {:.1}% at {}",
+                    100.0 * b,
+                    z.n_per_arm - 1
+                ))
+            );
+            if let (Some(n), Some(u)) = (z.closed_form_n_per_arm, z.closed_form_n_unrounded) {
+                let _ = write!(
+                    s,
+                    "The normal approximation gives {n} per arm ({u:.1} before rounding up)"
+                );
+                match z.exact_n_per_arm {
+                    Some(e) => {
+                        let _ = writeln!(
+                            s,
+                            "; the exact power of the test first reaches {} at {e} per arm.",
+                            pct(r.target)
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(s, ".");
+                    }
+                }
+            }
+        }
+        (None, Some(e)) => {
+            let _ = writeln!(s, "No sample size reaches {}: {e}.", pct(r.target));
+        }
+        (None, None) => {}
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "![Power by participants per arm](power-curve.svg)");
+    let _ = writeln!(s);
+    let _ = writeln!(s, "| per arm | power | MC SE |");
+    let _ = writeln!(s, "|---:|---:|---:|");
+    for pt in &r.curve.points {
+        let _ = writeln!(
+            s,
+            "| {} | {:.1}% | {:.1} pp |",
+            pt.values[0],
+            100.0 * pt.result.power,
+            100.0 * pt.result.mc_se
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "## 5. Assurance");
+    let _ = writeln!(s);
+    match &r.assurance {
+        Some(a) => {
+            let _ = writeln!(s, "Beliefs about uncertain parameters:");
+            let _ = writeln!(s);
+            for u in &a.parameters {
+                let _ = writeln!(s, "- `{}` ~ {}", u.parameter, u.belief);
+            }
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "Assurance (probability of a significant result averaged over these beliefs): \
+                 **{:.1}%** (MC SE {:.1} pp), against {:.1}% power at the central values and \
+                 {:.1}% at the spec's values.",
+                100.0 * a.assurance,
+                100.0 * a.mc_se,
+                100.0 * a.power_at_central.power,
+                100.0 * a.power_at_spec.power
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "No parameter is declared uncertain (a belief on a probability in the spec, such as \
+                 `25% ~ uniform(20%, 35%)`, or `--assume PATH~uniform(LOW,HIGH)` on the command \
+                 line), so assurance equals power."
+            );
+        }
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "## 6. Dilution of the effect");
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "From the effect among the clients the programme is meant for to the intention-to-treat \
+         effect the analysis sees (effects exact, power simulated):"
+    );
+    let _ = writeln!(s);
+    let w = &r.waterfall;
+    let _ = writeln!(
+        s,
+        "| step | {} | {} | effect | change | power |",
+        w.arms.0, w.arms.1
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
+    let mut previous: Option<f64> = None;
+    for st in &w.steps {
+        let _ = writeln!(
+            s,
+            "| {} | {:.2}% | {:.2}% | {:+.2} pp | {} | {:.1}% |",
+            md_escape(&st.label),
+            100.0 * st.treatment,
+            100.0 * st.control,
+            100.0 * st.effect,
+            previous.map_or_else(String::new, |p| format!(
+                "{:+.2} pp",
+                100.0 * (st.effect - p)
+            )),
+            100.0 * st.power
+        );
+        previous = Some(st.effect);
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "![Dilution waterfall](waterfall.svg)");
+    let _ = writeln!(s);
+    let _ = writeln!(s, "## 7. Feasibility");
+    let _ = writeln!(s);
+    let _ = writeln!(s, "```text");
+    s.push_str(&feasibility_text(&r.feasibility));
+    let _ = writeln!(s, "```");
+    let _ = writeln!(s);
+    let _ = writeln!(s, "## 8. Reproducibility");
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Random streams: {} per replicate, keyed by (seed, scenario, replicate); every figure uses \
+         seed {} and scenario 0, so figures share common random numbers. Assurance draws the \
+         uncertain parameters from a separate scenario.",
+        crate::sim::rng::GENERATOR,
+        r.seed
+    );
+    s
+}
