@@ -4,8 +4,8 @@
 
 mod analyze;
 mod check;
-pub mod interrupt;
 pub mod design;
+pub mod interrupt;
 mod simulate;
 
 use std::ffi::OsString;

@@ -90,3 +90,45 @@ fn simulate_export_is_identical_across_runs_and_threads() {
     assert_eq!(a, export("det-c.csv", "7", "17"));
     assert_ne!(a, export("det-d.csv", "1", "18"));
 }
+
+/// `size` and `sweep`: the same JSON for threads 1, 2 and 7 and on a second run; another seed
+/// changes the simulated figures.
+#[test]
+fn size_and_sweep_are_identical_for_any_thread_count_and_run() {
+    let json = |args: &[&str], threads: &str, seed: &str| {
+        let out = run(trialsim().args(args).args([
+            "--seed",
+            seed,
+            "--threads",
+            threads,
+            "--format",
+            "json",
+        ]));
+        assert!(matches!(out.status, Some(0 | 1)), "{out}");
+        assert!(out.stdout.starts_with('{'), "{out}");
+        out.stdout
+    };
+    let size: &[&str] = &[
+        "size",
+        "specs/two-arm.trial",
+        "--reps",
+        "300",
+        "--max-n",
+        "600",
+    ];
+    let sweep: &[&str] = &[
+        "sweep",
+        "specs/two-arm.trial",
+        "--vary",
+        "n_per_arm=100,200",
+        "--reps",
+        "300",
+    ];
+    for args in [size, sweep] {
+        let one = json(args, "1", "5");
+        assert_eq!(one, json(args, "2", "5"), "{args:?}");
+        assert_eq!(one, json(args, "7", "5"), "{args:?}");
+        assert_eq!(one, json(args, "7", "5"), "{args:?}");
+        assert_ne!(one, json(args, "2", "6"), "{args:?}");
+    }
+}
