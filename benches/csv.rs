@@ -44,6 +44,7 @@ pub fn model() -> TrialModel {
         probability: 0.5,
     };
     TrialModel {
+        delivery: Default::default(),
         name: "bench".into(),
         follow_up_months: 12,
         reference_date: None,

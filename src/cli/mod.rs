@@ -5,6 +5,7 @@
 mod analyze;
 mod check;
 pub mod design;
+mod gallery;
 pub mod interrupt;
 mod simulate;
 
@@ -36,6 +37,8 @@ enum Command {
     Power(power::PowerArgs),
     /// Check the statistics against exact figures and reference values (exit 1 on any miss).
     Validate(validate::ValidateArgs),
+    /// Render the gallery page of a set of specs (design, power, size needed, costs).
+    Gallery(gallery::GalleryArgs),
     /// Find the smallest sample per arm that reaches a target power (simulation and formulas).
     Size(design::SizeArgs),
     /// Power over a grid of parameter values (table; CSV, JSON and SVG with --out).
@@ -70,6 +73,7 @@ where
         Command::Check(args) => check::run(&args),
         Command::Power(args) => power::run(args),
         Command::Validate(args) => validate::run_validate(&args),
+        Command::Gallery(args) => gallery::run(&args),
         Command::Size(args) => design::run_size(args),
         Command::Sweep(args) => design::run_sweep_command(args),
         Command::Explain(args) => design::run_explain(args),

@@ -9,6 +9,9 @@ use clap::{Args, ValueEnum};
 use crate::model::TrialModel;
 use crate::power::{MAX_REPLICATES, PowerSettings, run_power_until};
 
+/// Most worker threads accepted.
+pub const MAX_THREADS: usize = 1024;
+
 /// Default master seed (the year the Almere pilot started).
 pub const DEFAULT_SEED: u64 = 2017;
 
@@ -67,8 +70,12 @@ pub fn run(args: PowerArgs) -> ExitCode {
     if args.n_per_arm == Some(0) {
         return fail("--n-per-arm must be at least 1");
     }
-    if args.threads == Some(0) {
-        return fail("--threads must be at least 1");
+    if let Some(t) = args.threads
+        && !(1..=MAX_THREADS).contains(&t)
+    {
+        return fail(&format!(
+            "--threads must be between 1 and {MAX_THREADS}, not {t}"
+        ));
     }
     let checked = match super::load_model(&args.file) {
         Ok(checked) => checked,

@@ -519,6 +519,8 @@ pub fn observed_model(
                         .filter(|&&i| table.path[i] as usize == p)
                         .count();
                     path.share = x as f64 / known.len() as f64;
+                    // The observed overall share replaces the planned shares by level.
+                    path.share_by = None;
                 }
             }
         }

@@ -3,13 +3,17 @@
 //!
 //! Columns: `id`, `arm` (arm names), `path` (`arm.path`, `NA` when unknown), one column per
 //! covariate (level names, or numbers), one per outcome (0/1 for binary, the value otherwise),
-//! each named as in the model; `NA` for missing values. Numbers are written in Rust's shortest
+//! each named as in the model; `NA` for missing values; for a cluster design, a last column
+//! [`CLUSTER_COLUMN`] with each participant's cluster code. Numbers are written in Rust's shortest
 //! round-trip form, so reading the file back gives the very same table.
 
 use std::io::{self, Write};
 
 use crate::model::{DataMapping, PathColumn, PathValue, TrialModel};
 use crate::table::{CovariateColumn, MISSING_CODE, ParticipantTable};
+
+/// Name of the exported cluster column.
+pub const CLUSTER_COLUMN: &str = "cluster";
 
 /// The mapping of an exported file (also what `analyze` uses for a spec without a data section):
 /// every column named after the model's arm, variable or outcome.
@@ -84,6 +88,10 @@ pub fn write_csv<W: Write>(model: &TrialModel, table: &ParticipantTable, out: W)
     let mut head = vec!["id".to_owned(), "arm".to_owned(), "path".to_owned()];
     head.extend(model.population.variables.iter().map(|v| quote(&v.name)));
     head.extend(model.outcomes.iter().map(|o| quote(&o.name)));
+    let clustered = model.delivery.clusters.is_some() && table.cluster.len() == table.len();
+    if clustered {
+        head.push(CLUSTER_COLUMN.to_owned());
+    }
     writeln!(w, "{}", head.join(","))?;
     let mut line = String::new();
     for i in 0..table.len() {
@@ -119,6 +127,9 @@ pub fn write_csv<W: Write>(model: &TrialModel, table: &ParticipantTable, out: W)
         for col in &table.outcomes {
             line.push(',');
             line.push_str(&number(col[i]));
+        }
+        if clustered {
+            line.push_str(&format!(",{}", table.cluster[i]));
         }
         writeln!(w, "{line}")?;
     }

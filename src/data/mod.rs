@@ -376,6 +376,8 @@ struct Plan {
     arm_values: HashMap<Vec<u8>, u32>,
     arm_names: Vec<String>,
     path: Option<PathPlan>,
+    /// Column with each participant's cluster, for a cluster-randomised design.
+    cluster: Option<usize>,
     single_path: Vec<bool>,
     covariates: Vec<CovPlan>,
     outcomes: Vec<(OutcomeId, usize, bool)>,
@@ -424,6 +426,12 @@ impl Plan {
             .path
             .as_ref()
             .map(|pc| find(&pc.column, "the sub-path"));
+        let cluster = model
+            .delivery
+            .clusters
+            .as_ref()
+            .and_then(|c| c.data_column.as_deref())
+            .map(|c| find(c, "the cluster"));
         let mut covariates = Vec::new();
         for (k, (var, column)) in mapping.covariates.iter().enumerate() {
             let Some(variable) = model.population.variables.get(*var) else {
@@ -570,6 +578,7 @@ impl Plan {
             arm_values,
             arm_names: mapping.arm_values.iter().map(|v| v.0.clone()).collect(),
             path,
+            cluster,
             single_path: model.arms.iter().map(|a| a.paths.len() <= 1).collect(),
             covariates,
             outcomes,
@@ -724,6 +733,8 @@ struct State {
     hours: Vec<f64>,
     cov: Vec<(usize, Cov)>,
     out: Vec<f64>,
+    /// Cluster value → code, in order of first appearance.
+    cluster_codes: HashMap<Vec<u8>, u32>,
 }
 
 #[derive(Clone, Copy)]
@@ -763,6 +774,7 @@ impl State {
             hours: vec![f64::NAN; plan.hours.len()],
             cov: Vec::with_capacity(plan.covariates.len()),
             out: vec![f64::NAN; model.outcomes.len()],
+            cluster_codes: HashMap::new(),
         }
     }
 
@@ -1027,6 +1039,19 @@ impl State {
             None => MISSING_CODE,
         };
 
+        // Cluster
+        let cluster = match plan.cluster {
+            Some(i) => {
+                if is_missing(field(i)) {
+                    return Err(missing_value(i, "cluster"));
+                }
+                let key = text(i)?.as_bytes().to_vec();
+                let next = self.cluster_codes.len() as u32;
+                Some(*self.cluster_codes.entry(key).or_insert(next))
+            }
+            None => None,
+        };
+
         // Covariates
         self.cov.clear();
         for c in &plan.covariates {
@@ -1177,6 +1202,9 @@ impl State {
         }
 
         self.push(plan, id, arm, path);
+        if let Some(c) = cluster {
+            self.table.cluster.push(c);
+        }
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::model::{Sides, TestKind};
-use crate::power::{ContrastReport, PowerReport};
+use crate::power::{ContrastReport, Judgement, PowerReport, Verdict};
 
 /// The report as pretty-printed JSON, with a final newline.
 pub fn json(report: &PowerReport) -> String {
@@ -21,6 +21,11 @@ fn pp(x: Option<f64>) -> String {
     x.map_or_else(|| "n/a".into(), |v| format!("{:+.2} pp", 100.0 * v))
 }
 
+/// A difference in the outcome's own units (means: hours, euro, a score), signed.
+fn units(x: Option<f64>) -> String {
+    x.map_or_else(|| "n/a".into(), |v| format!("{v:+.4}"))
+}
+
 fn num(x: Option<f64>) -> String {
     x.map_or_else(|| "n/a".into(), |v| format!("{v:.4}"))
 }
@@ -31,6 +36,7 @@ fn test_name(t: TestKind) -> &'static str {
         TestKind::UnpooledZ => "unpooled z",
         TestKind::FisherExact => "Fisher's exact",
         TestKind::WelchT => "Welch t",
+        TestKind::ClusterT => "cluster-level t",
     }
 }
 
@@ -67,6 +73,9 @@ pub fn text(report: &PowerReport) -> String {
         report.seed, report.replicates
     );
     for a in &report.analyses {
+        // Proportions differ in percentage points; means in the outcome's own units.
+        let means = a.test == TestKind::WelchT;
+        let eff = |x: Option<f64>| if means { units(x) } else { pp(x) };
         let _ = writeln!(
             s,
             "analysis {}: {}, {}, alpha {}",
@@ -98,17 +107,20 @@ pub fn text(report: &PowerReport) -> String {
             let _ = writeln!(
                 s,
                 "  true effect         {} ({} vs {})",
-                pp(c.true_effect),
+                eff(c.true_effect),
                 c.true_treatment.map_or("n/a".into(), |x| format!("{x:.4}")),
                 c.true_control.map_or("n/a".into(), |x| format!("{x:.4}")),
             );
             let _ = writeln!(
                 s,
                 "  estimate            mean {}, bias {}, RMSE {}",
-                pp(c.mean_estimate),
-                pp(c.bias),
-                c.rmse
-                    .map_or("n/a".into(), |x| format!("{:.2} pp", 100.0 * x))
+                eff(c.mean_estimate),
+                eff(c.bias),
+                c.rmse.map_or("n/a".into(), |x| if means {
+                    format!("{x:.4}")
+                } else {
+                    format!("{:.2} pp", 100.0 * x)
+                })
             );
             let _ = writeln!(
                 s,
@@ -129,8 +141,8 @@ pub fn text(report: &PowerReport) -> String {
                     contrast_label(c),
                     c.power,
                     c.mc_se,
-                    pp(c.true_effect),
-                    pp(c.mean_estimate),
+                    eff(c.true_effect),
+                    eff(c.mean_estimate),
                     c.coverage.map_or("n/a".into(), pct)
                 );
             }
@@ -191,17 +203,85 @@ pub fn text(report: &PowerReport) -> String {
                 .map_or(String::new(), |m| format!("; {m:.0} months to take it in"))
         );
     }
+    if let Some(t) = &report.flows.top_up {
+        // At the declared intake rate, the top-up adds its own months of intake.
+        let extra = report
+            .flows
+            .capacity
+            .as_ref()
+            .and_then(|c| c.intakes_per_month)
+            .map(|rate| {
+                format!(
+                    "; {:.0} more months of intake at {rate} intakes/month",
+                    (f64::from(t.per_arm) / rate).ceil()
+                )
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  top-up: {} per arm in month {} of intake, excluded from the analysis (counted, not simulated){extra}",
+            t.per_arm, t.month
+        );
+    }
+    if let Some(e) = &report.economics {
+        let euro = |x: f64| format!("€{x:.0}");
+        let cpe = |x: Option<f64>| x.map_or_else(|| "unbounded".to_string(), euro);
+        let _ = writeln!(s, "\ncosts and savings ({})", e.analysis);
+        let _ = writeln!(
+            s,
+            "  programme cost      {} for {:.0} treated",
+            euro(e.cost),
+            e.treated
+        );
+        let _ = writeln!(s, "  break-even effect   {}", pp(Some(e.break_even_effect)));
+        let _ = writeln!(
+            s,
+            "  at effect {}: {:.1} extra exits, cost per extra exit {}, net saving {}",
+            pp(Some(e.effect)),
+            e.extra_exits,
+            cpe(e.cost_per_extra_exit),
+            euro(e.net_saving)
+        );
+        let _ = writeln!(
+            s,
+            "  simulation interval (95%): effect {} to {}, net saving {} to {}, cost per extra exit {} to {}",
+            pp(Some(e.effect_interval.0)),
+            pp(Some(e.effect_interval.1)),
+            euro(e.net_saving_interval.0),
+            euro(e.net_saving_interval.1),
+            cpe(e.cost_per_extra_exit_interval.0),
+            cpe(e.cost_per_extra_exit_interval.1)
+        );
+        let _ = writeln!(
+            s,
+            "  replicates reaching break-even: {}",
+            pct(e.p_break_even)
+        );
+    }
     if !report.expectations.is_empty() {
         let _ = writeln!(s, "\nexpectations");
         for e in &report.expectations {
-            let _ = writeln!(
-                s,
-                "  {} {}: {} (MC SE {})",
-                if e.passed { "pass" } else { "FAIL" },
-                e.text,
-                num(e.estimate),
-                num(e.mc_se)
-            );
+            let verdict = match e.verdict {
+                Verdict::Met => "met",
+                Verdict::NotMet => "NOT MET",
+                Verdict::Undecided => "undecided",
+            };
+            let basis = match (e.judged_on, e.exact) {
+                (Judgement::Exact, Some(x)) => format!(
+                    "exact {}; simulated {} (MC SE {})",
+                    num(Some(x)),
+                    num(e.estimate),
+                    num(e.mc_se)
+                ),
+                _ => format!("simulated {} (MC SE {})", num(e.estimate), num(e.mc_se)),
+            };
+            let _ = writeln!(s, "  {verdict:<9} {}: {basis}", e.text);
+            if e.verdict == Verdict::Undecided {
+                let _ = writeln!(
+                    s,
+                    "            the 95 % Monte Carlo interval contains the bound: raise --reps to decide"
+                );
+            }
         }
     }
     s

@@ -70,6 +70,23 @@
 //! never join two jobs); hours in month m (0 out of work); benefit ended by month m (a job start
 //! in months 1..=m, or a non-work exit by m; a job held at intake is part-time work on benefit).
 //! Directly declared per-arm outcomes are drawn from their distribution, by assigned arm.
+//!
+//! **Lean runs.** `power` asks for [`SimOptions::lean`]: in a fixed sample, covariates that no
+//! analysis (`within`), rate (`by`) or stratum reads, and outcomes that no analysis compares, are
+//! left missing instead of drawn. Covariates are independent of each other and of the process,
+//! so the plan's results have the same distribution either way; `simulate --export` writes
+//! complete tables.
+//!
+//! **Truth.** [`Simulator::expected`] computes every measure's exact mean per arm (and subgroup)
+//! by propagating the same process month by month over its few profiles (path, exemption length,
+//! crossover target, rate level), with no simulation; `power` compares estimates with it.
+//!
+//! **Randomness and cost.** One stream per replicate ([`rng`]). Per participant the engine draws
+//! one uniform per drawn covariate, one for the sub-path, one for each declared flow (baseline,
+//! dropout, exemption, crossover, exit), one for the first job start, and per job spell one for
+//! its hours (and wage) and one for its end when jobs can be lost. Someone who never starts
+//! work costs no logarithm: the first uniform is compared with the path's precomputed
+//! probability of no start over the follow-up.
 
 #[doc(hidden)]
 pub mod fixtures;
@@ -77,10 +94,10 @@ pub mod rng;
 pub mod truth;
 
 use rand::Rng;
-use rand_distr::{Distribution as _, StandardNormal};
+use rand_distr::{Beta, Distribution as _, StandardNormal};
 
 use crate::model::{
-    ArmId, AssignmentRule, Comparison, CriterionTest, DirectValue, Distribution, Measure,
+    ArmId, AssignmentRule, Comparison, CriterionTest, DirectValue, Distribution, ExitKind, Measure,
     ProcessRef, RateMeaning, TrialModel, VarId, WorkRate,
 };
 use crate::table::{CovariateColumn, MISSING_CODE, ParticipantTable, flags};
@@ -368,8 +385,23 @@ pub(crate) struct ArmPlan {
     pub(crate) exit_c: f64,
     pub(crate) crossover: Option<(f64, ProcessRef, u32)>,
     direct: Vec<Option<DirectSampler>>,
+    /// Competing exits (see [`ExitPlan`]).
+    pub(crate) exits: Option<ExitPlan>,
+    /// Per outcome: the index of its `exited to` destination among this arm's exits.
+    exit_outcome: Vec<Option<usize>>,
     /// Path shares by the level of a covariate, when a path declares `by`.
     pub(crate) path_by: Option<PathBy>,
+}
+
+/// Competing exits of an arm in continuous time: the first exit happens at rate `total` per
+/// month, to destination k with probability `probs[k] / Σ probs`, so that the cumulative
+/// incidence of destination k by the window's end is exactly `probs[k]`. The month is the
+/// ceiling of the continuous time.
+#[derive(Debug, Clone)]
+pub(crate) struct ExitPlan {
+    pub(crate) total: f64,
+    cum: Vec<f64>,
+    kinds: Vec<ExitKind>,
 }
 
 /// Path shares that depend on the level of one categorical covariate.
@@ -407,6 +439,15 @@ pub(crate) struct Schedule {
 }
 
 impl Schedule {
+    /// Hazard zero until month `start`, `c` from then on.
+    #[inline]
+    pub(crate) fn starting((start, c): (u32, f64)) -> Self {
+        let mut s = Self::new();
+        s.push(start, c);
+        s
+    }
+
+    #[inline]
     pub(crate) fn new() -> Self {
         let mut s = Self {
             start: [0; 8],
@@ -456,9 +497,11 @@ impl Schedule {
                 continue;
             }
             let len = f64::from(hi - lo + 1);
-            let k = (e / c).ceil().max(1.0);
-            if k <= len {
-                return Some(lo + k as u32 - 1);
+            // The k-th month of the stretch, k = ⌈e / c⌉ (≥ 1); truncation is ⌈·⌉ − 1 except on
+            // a set of probability zero, and avoids a libm call.
+            let x = e / c;
+            if x <= len {
+                return Some(lo + (x as u32).min(hi - lo));
             }
             e -= c * len;
         }
@@ -537,6 +580,12 @@ pub struct Worker {
     cov: Vec<f64>,
     labels: Vec<u32>,
     blocks: Vec<(Vec<u32>, usize)>,
+    /// Per cluster: the cumulative hazard of each path of its arm (stride: most paths of an arm).
+    cluster_c: Vec<f64>,
+    /// Per cluster: the probability of each directly declared binary outcome.
+    cluster_p: Vec<f64>,
+    /// Intake month per participant, with an inflow.
+    entry: Vec<u32>,
 }
 
 /// How the replicate's participants are generated.
@@ -560,6 +609,8 @@ pub struct Simulator<'m> {
     wage: Option<NumDist>,
     layout: FlowLayout,
     strata_radix: Vec<(VarId, u32)>,
+    /// Most paths of any arm (the stride of `Worker::cluster_c`).
+    max_paths: usize,
     /// Per covariate: drawn (else left missing).
     draw_var: Vec<bool>,
     /// Per outcome: evaluated (else left missing).
@@ -824,6 +875,45 @@ impl<'m> Simulator<'m> {
                     });
                 }
             }
+            let ai = arms.len();
+            let exits = match model.delivery.exits.iter().find(|e| e.arm == ai) {
+                Some(e) => {
+                    let sum: f64 = e.destinations.iter().map(|d| d.probability).sum();
+                    if e.months == 0 || sum > 1.0 + 1e-9 {
+                        return err(format!("arm `{}`: invalid competing exits", arm.name));
+                    }
+                    let total = if sum >= 1.0 {
+                        f64::INFINITY
+                    } else {
+                        -(-sum).ln_1p() / f64::from(e.months)
+                    };
+                    Some(ExitPlan {
+                        total,
+                        cum: cumulative(e.destinations.iter().map(|d| d.probability)),
+                        kinds: e.destinations.iter().map(|d| d.kind).collect(),
+                    })
+                }
+                None => None,
+            };
+            let exit_outcome = model
+                .outcomes
+                .iter()
+                .map(|o| match &o.measure {
+                    Measure::ExitedTo { destination, .. } => model
+                        .delivery
+                        .exits
+                        .iter()
+                        .find(|e| e.arm == ai)
+                        .and_then(|e| e.destinations.iter().position(|d| &d.name == destination)),
+                    _ => None,
+                })
+                .collect();
+            if model.delivery.clusters.is_some() && arm.paths.iter().any(|p| p.work.by.is_some()) {
+                return err(format!(
+                    "arm `{}`: rates by subgroup cannot be combined with clusters",
+                    arm.name
+                ));
+            }
             let path_by = arm.paths.iter().find_map(|p| p.share_by.as_ref()).map(|b| {
                 let shares: Vec<Vec<f64>> = (0..b.probabilities.len())
                     .map(|l| {
@@ -849,6 +939,8 @@ impl<'m> Simulator<'m> {
                 }
             });
             arms.push(ArmPlan {
+                exits,
+                exit_outcome,
                 path_by,
                 path_cum: cumulative(arm.paths.iter().map(|p| p.share)),
                 path_shares: arm.paths.iter().map(|p| p.share).collect(),
@@ -874,7 +966,8 @@ impl<'m> Simulator<'m> {
                 | Measure::Durable { month, .. }
                 | Measure::Hours { month }
                 | Measure::Wage { month }
-                | Measure::BenefitEnded { month } => month,
+                | Measure::BenefitEnded { month }
+                | Measure::ExitedTo { month, .. } => month,
                 Measure::WorkedWithin { within, .. } => within,
                 Measure::DirectBinary | Measure::DirectContinuous => continue,
             };
@@ -943,6 +1036,31 @@ impl<'m> Simulator<'m> {
         {
             return err("parity assignment refers to an unknown arm");
         }
+        if let Some(c) = &model.delivery.clusters {
+            if c.size == 0 || !(0.0..1.0).contains(&c.icc) {
+                return err("clusters need a positive size and an ICC in [0, 1)");
+            }
+            if !matches!(population, Population::Fixed(_)) {
+                return err(
+                    "a cluster design needs a fixed sample: `sample K cohorts per arm` or `--n-per-arm`",
+                );
+            }
+        }
+        if let (Some(inflow), Population::Fixed(sizes)) = (&model.delivery.inflow, &population) {
+            let n: u64 = sizes.iter().map(|&n| u64::from(n)).sum();
+            let last = entry_months(inflow, n as usize)
+                .last()
+                .copied()
+                .unwrap_or(0);
+            if last >= inflow.analysis_month {
+                return err(format!(
+                    "the inflow takes the last of {n} participants in at month {last}, not before \
+                     the analysis at month {}",
+                    inflow.analysis_month
+                ));
+            }
+        }
+        let max_paths = model.arms.iter().map(|a| a.paths.len()).max().unwrap_or(1);
         // What a lean run draws.
         let n_vars = model.population.variables.len();
         let (draw_var, eval_outcome) = if options.lean {
@@ -982,6 +1100,7 @@ impl<'m> Simulator<'m> {
             }
         }
         Ok(Self {
+            max_paths,
             model,
             vars,
             arms,
@@ -1002,6 +1121,7 @@ impl<'m> Simulator<'m> {
                         && matches!(
                             x.measure,
                             Measure::BenefitEnded { .. }
+                                | Measure::ExitedTo { .. }
                                 | Measure::DirectBinary
                                 | Measure::DirectContinuous
                         )
@@ -1073,6 +1193,7 @@ impl<'m> Simulator<'m> {
             flags: Vec::with_capacity(cap),
             covariates: Vec::new(),
             outcomes: Vec::new(),
+            cluster: Vec::new(),
         };
         for v in &self.vars {
             table.covariates.push(match v {
@@ -1086,6 +1207,9 @@ impl<'m> Simulator<'m> {
             table.outcomes.push(Vec::with_capacity(cap));
         }
         Worker {
+            cluster_c: Vec::new(),
+            cluster_p: Vec::new(),
+            entry: Vec::new(),
             table,
             flows: vec![0; self.layout.len],
             spells: Vec::with_capacity(16),
@@ -1141,8 +1265,71 @@ impl<'m> Simulator<'m> {
             col.resize(n, fill);
         }
         w.table.id.extend(1..=n as u64);
+        self.draw_clusters(w, rng);
+        w.entry.clear();
+        if let Some(inflow) = &self.model.delivery.inflow {
+            w.entry = entry_months(inflow, n);
+            // Intake slots go to participants in a random order, so arms interleave.
+            shuffle(&mut w.entry, rng);
+        }
         for i in 0..n {
             self.participant(w, i, rng);
+        }
+    }
+
+    /// Cluster codes (arm by arm, `size` consecutive participants each) and each cluster's own
+    /// hazards and direct probabilities, drawn from beta distributions with the stated means
+    /// and the design's ICC.
+    fn draw_clusters<R: Rng + ?Sized>(&self, w: &mut Worker, rng: &mut R) {
+        w.table.cluster.clear();
+        w.cluster_c.clear();
+        w.cluster_p.clear();
+        let Some(cl) = &self.model.delivery.clusters else {
+            return;
+        };
+        let size = cl.size.max(1) as usize;
+        let n_out = self.model.outcomes.len();
+        let mut code = 0u32;
+        let mut start = 0usize;
+        let n = w.table.arm.len();
+        while start < n {
+            let arm = w.table.arm[start];
+            let mut end = start;
+            while end < n && end - start < size && w.table.arm[end] == arm {
+                end += 1;
+            }
+            w.table
+                .cluster
+                .extend(std::iter::repeat_n(code, end - start));
+            let a = arm as usize;
+            let plan = &self.arms[a];
+            let model_arm = &self.model.arms[a];
+            for p in 0..self.max_paths {
+                let c = match (plan.paths.get(p), model_arm.paths.get(p)) {
+                    (Some(pp), Some(sp)) => {
+                        let q = beta_draw(sp.work.probability, cl.icc, rng);
+                        calibrate(
+                            &sp.work,
+                            q,
+                            sp.delay_months,
+                            self.loss,
+                            model_arm.baseline_employment,
+                        )
+                        .map_or(pp.c[0], rate_c)
+                    }
+                    _ => 0.0,
+                };
+                w.cluster_c.push(c);
+            }
+            for o in 0..n_out {
+                let q = match plan.direct.get(o) {
+                    Some(Some(DirectSampler::Binary(p))) => beta_draw(*p, cl.icc, rng),
+                    _ => f64::NAN,
+                };
+                w.cluster_p.push(q);
+            }
+            code += 1;
+            start = end;
         }
     }
 
@@ -1391,6 +1578,12 @@ impl<'m> Simulator<'m> {
         let a = w.table.arm[i] as usize;
         let arm = &self.arms[a];
         let h = self.horizon;
+        // Months of follow-up by the analysis date, with an inflow.
+        let follow = match (&self.model.delivery.inflow, w.entry.get(i)) {
+            (Some(inflow), Some(&e)) => inflow.analysis_month.saturating_sub(e),
+            _ => u32::MAX,
+        };
+        let cluster = w.table.cluster.get(i).map(|&c| c as usize);
         let base = self.layout.arm(a);
         let mut f = 0u8;
         w.flows[base + counter::N] += 1;
@@ -1401,7 +1594,10 @@ impl<'m> Simulator<'m> {
             f |= flags::EMPLOYED_AT_BASELINE;
             w.flows[base + counter::BASELINE] += 1;
         }
-        let mut sched = Schedule::new();
+        // The hazard schedule: one segment (hazard seg.1 from month seg.0) for most
+        // participants; a full schedule only once a crossover or an exit needs one.
+        let mut seg = (1u32, 0.0f64);
+        let mut sched: Option<Schedule> = None;
         let mut path_col = MISSING_CODE;
         // P(no job start at all) when the participant follows one path from intake, else NaN.
         let mut no_start = f64::NAN;
@@ -1410,7 +1606,7 @@ impl<'m> Simulator<'m> {
             Some((share, to)) if *share > 0.0 && u01(rng) < *share => {
                 let (ta, tp) = self.resolve(w, i, to, rng);
                 let (d, c) = self.path_c(w, i, ta, tp);
-                sched.push(1 + d, c);
+                seg = (1 + d, c);
                 f |= flags::DROPOUT;
                 w.flows[base + counter::DROPOUT] += 1;
                 true
@@ -1435,9 +1631,12 @@ impl<'m> Simulator<'m> {
                 }
                 _ => 0,
             };
-            let (d, c) = self.path_c(w, i, a, p);
-            sched.push(1 + pause + d, c);
-            if pause == 0 {
+            let (d, mut c) = self.path_c(w, i, a, p);
+            if let Some(k) = cluster {
+                c = w.cluster_c[k * self.max_paths + p];
+            }
+            seg = (1 + pause + d, c);
+            if pause == 0 && cluster.is_none() {
                 no_start = self.path_no_start(w, i, a, p);
             }
             // 5. Crossover.
@@ -1447,8 +1646,9 @@ impl<'m> Simulator<'m> {
             {
                 let (ta, tp) = self.resolve(w, i, to, rng);
                 let (d, c) = self.path_c(w, i, ta, tp);
-                sched.push(after + 1, 0.0);
-                sched.push(after + 1 + d, c);
+                let s = sched.get_or_insert_with(|| Schedule::starting(seg));
+                s.push(after + 1, 0.0);
+                s.push(after + 1 + d, c);
                 no_start = f64::NAN;
                 f |= flags::CROSSOVER;
                 w.flows[base + counter::CROSSOVER] += 1;
@@ -1457,13 +1657,52 @@ impl<'m> Simulator<'m> {
         // 6. Non-work exit.
         let mut exit_month = u32::MAX;
         if arm.exit_c > 0.0 {
-            let k = (exp1(rng) / arm.exit_c).ceil().max(1.0);
-            if k <= f64::from(h) {
-                exit_month = k as u32;
-                sched.push(exit_month, 0.0);
+            // X = ⌈E / c⌉ ≥ 1, as truncation + 1.
+            let x = exp1(rng) / arm.exit_c;
+            if x < f64::from(h) {
+                exit_month = x as u32 + 1;
+                sched
+                    .get_or_insert_with(|| Schedule::starting(seg))
+                    .push(exit_month, 0.0);
                 no_start = f64::NAN;
                 f |= flags::NON_WORK_EXIT;
                 w.flows[base + counter::NON_WORK_EXIT] += 1;
+            }
+        }
+
+        // 7. Competing exits: a destination and a month.
+        let mut forced_start = None;
+        let mut exit_dest = None;
+        if let Some(ex) = &arm.exits
+            && ex.total > 0.0
+        {
+            let k = (exp1(rng) / ex.total).ceil().max(1.0);
+            let d = pick(&ex.cum, u01(rng));
+            if k <= f64::from(h) {
+                let x = k as u32;
+                exit_dest = Some((d, x));
+                match ex.kinds[d] {
+                    ExitKind::Work => forced_start = Some(x),
+                    ExitKind::NonWork => {
+                        sched
+                            .get_or_insert_with(|| Schedule::starting(seg))
+                            .push(x, 0.0);
+                        no_start = f64::NAN;
+                        if x < exit_month {
+                            if exit_month == u32::MAX {
+                                w.flows[base + counter::NON_WORK_EXIT] += 1;
+                            }
+                            exit_month = x;
+                            f |= flags::NON_WORK_EXIT;
+                        }
+                    }
+                    ExitKind::Provision => {
+                        sched
+                            .get_or_insert_with(|| Schedule::starting(seg))
+                            .push(x, 0.0);
+                        no_start = f64::NAN;
+                    }
+                }
             }
         }
 
@@ -1479,18 +1718,54 @@ impl<'m> Simulator<'m> {
             if u < no_start {
                 None
             } else {
-                sched.next_event(0, -u.ln(), h)
+                sched
+                    .get_or_insert_with(|| Schedule::starting(seg))
+                    .next_event(0, -u.ln(), h)
             }
         };
-        if employed_from.is_none() && !baseline {
-            return self.finish(w, i, a, f, path_col, exit_month, rng);
+        // An exit to work starts a job in its month unless one starts earlier.
+        match (employed_from, forced_start) {
+            (Some(s), Some(x)) if x < s && !baseline => {
+                employed_from = Some(x);
+                forced_start = None;
+            }
+            (None, Some(x)) => {
+                employed_from = Some(x);
+                forced_start = None;
+            }
+            _ => {}
         }
+        let extra = Extra {
+            follow,
+            exit_dest,
+            cluster,
+        };
+        if employed_from.is_none() && !baseline {
+            // Never in work (most participants): every employment measure stays 0; only
+            // outcomes that do not depend on work are written. Kept inline: this path is hot.
+            w.table.path.push(path_col);
+            w.table.flags.push(f);
+            let n_out = self.model.outcomes.len();
+            for &o in &self.not_work_outcomes {
+                w.table.outcomes[o][i] = match &self.model.outcomes[o].measure {
+                    Measure::BenefitEnded { month } => {
+                        bool_f(exit_month <= (*month).min(extra.follow))
+                    }
+                    Measure::ExitedTo { month, .. } => {
+                        exited_value(&extra, arm.exit_outcome[o], *month)
+                    }
+                    _ => direct_in_cluster(&arm.direct[o], cluster, &w.cluster_p, o, n_out, rng),
+                };
+            }
+            return;
+        }
+        let sched = sched.unwrap_or_else(|| Schedule::starting(seg));
         loop {
             if let Some(s) = employed_from {
                 let hours = self.hours.draw(rng);
                 let wage = self.wage.as_ref().map_or(f64::NAN, |d| d.draw(rng));
                 let end = if self.loss_c > 0.0 {
-                    let k = (exp1(rng) / self.loss_c).floor();
+                    let k = exp1(rng) / self.loss_c;
                     if k >= f64::from(h - s) {
                         h
                     } else {
@@ -1511,17 +1786,29 @@ impl<'m> Simulator<'m> {
                 t0 = end + 1;
                 employed_from = None;
             } else {
-                match sched.next_event(t0, exp1(rng), h) {
-                    Some(s) => employed_from = Some(s),
-                    None => break,
+                let next = sched.next_event(t0, exp1(rng), h);
+                // An exit to work starts a job in its month unless one starts earlier.
+                let forced = forced_start.filter(|&x| x > t0);
+                match (next, forced) {
+                    (Some(s), Some(x)) if x < s => {
+                        forced_start = None;
+                        employed_from = Some(x);
+                    }
+                    (Some(s), _) => employed_from = Some(s),
+                    (None, Some(x)) => {
+                        forced_start = None;
+                        employed_from = Some(x);
+                    }
+                    (None, None) => break,
                 }
             }
         }
 
-        self.finish(w, i, a, f, path_col, exit_month, rng);
+        self.finish(w, i, a, f, path_col, exit_month, &extra, rng);
     }
 
-    /// Evaluates the measures and flow months from `w.spells` and appends the participant's row.
+    /// Evaluates the measures and flow months from `w.spells` (someone who worked) and appends
+    /// the participant's row.
     #[inline]
     #[allow(clippy::too_many_arguments)]
     fn finish<R: Rng + ?Sized>(
@@ -1532,22 +1819,12 @@ impl<'m> Simulator<'m> {
         f: u8,
         path_col: u32,
         exit_month: u32,
+        x: &Extra,
         rng: &mut R,
     ) {
         let arm = &self.arms[a];
+        let n_out = self.model.outcomes.len();
         w.table.path.push(path_col);
-        if w.spells.is_empty() {
-            // Never in work: every employment measure stays 0; only outcomes that do not
-            // depend on work are written.
-            for &o in &self.not_work_outcomes {
-                w.table.outcomes[o][i] = match self.model.outcomes[o].measure {
-                    Measure::BenefitEnded { month } => bool_f(exit_month <= month),
-                    _ => direct_value(&arm.direct[o], rng),
-                };
-            }
-            w.table.flags.push(f);
-            return;
-        }
         // Flow months.
         for (k, &m) in self.layout.months.iter().enumerate() {
             let found = w.spells.iter().any(|s| s.start >= 1 && s.start <= m);
@@ -1555,13 +1832,18 @@ impl<'m> Simulator<'m> {
             w.flows[self.layout.found_within(a, k)] += u64::from(found);
             w.flows[self.layout.employed_at(a, k)] += u64::from(emp);
         }
-        // Measures.
+        // Measures (read on the analysis date when follow-up is shorter).
         for (o, outcome) in self.model.outcomes.iter().enumerate() {
             if !self.eval_outcome[o] {
                 continue;
             }
             let sp = &w.spells;
-            let v = match outcome.measure {
+            if let Measure::ExitedTo { month, .. } = &outcome.measure {
+                w.table.outcomes[o][i] = exited_value(x, arm.exit_outcome[o], *month);
+                continue;
+            }
+            let v = match clamp_measure(&outcome.measure, x.follow) {
+                Measure::ExitedTo { .. } => 0.0,
                 Measure::EmployedAt { month, min_hours } => bool_f(
                     sp.iter()
                         .any(|s| s.start <= month && s.end >= month && s.hours >= min_hours),
@@ -1597,12 +1879,127 @@ impl<'m> Simulator<'m> {
                     exit_month <= month || sp.iter().any(|s| s.start >= 1 && s.start <= month),
                 ),
                 Measure::DirectBinary | Measure::DirectContinuous => {
-                    direct_value(&arm.direct[o], rng)
+                    direct_in_cluster(&arm.direct[o], x.cluster, &w.cluster_p, o, n_out, rng)
                 }
             };
             w.table.outcomes[o][i] = v;
         }
         w.table.flags.push(f);
+    }
+}
+
+/// The measure as read `follow` months after intake at most (the analysis date of an inflow).
+fn clamp_measure(m: &Measure, follow: u32) -> Measure {
+    if follow == u32::MAX || matches!(m, Measure::ExitedTo { .. }) {
+        return m.clone();
+    }
+    let c = |x: u32| x.min(follow);
+    match m.clone() {
+        Measure::EmployedAt { month, min_hours } => Measure::EmployedAt {
+            month: c(month),
+            min_hours,
+        },
+        Measure::WorkedWithin { within, min_hours } => Measure::WorkedWithin {
+            within: c(within),
+            min_hours,
+        },
+        Measure::Durable {
+            month,
+            consecutive,
+            min_hours,
+        } => Measure::Durable {
+            month: c(month),
+            consecutive,
+            min_hours,
+        },
+        Measure::Hours { month } => Measure::Hours { month: c(month) },
+        Measure::BenefitEnded { month } => Measure::BenefitEnded { month: c(month) },
+        Measure::ExitedTo { destination, month } => Measure::ExitedTo {
+            destination,
+            month: c(month),
+        },
+        other => other,
+    }
+}
+
+/// Intake months of `n` participants under an inflow: period k takes in `per_period[k]` (the
+/// last count repeating), spread evenly over the period's months.
+pub fn entry_months(inflow: &crate::model::Inflow, n: usize) -> Vec<u32> {
+    let mut out = Vec::with_capacity(n);
+    let len = inflow.period_months.max(1);
+    let last = inflow.per_period.last().copied().unwrap_or(0);
+    if last == 0 && inflow.per_period.iter().all(|&c| c == 0) {
+        return vec![0; n];
+    }
+    let mut k = 0usize;
+    while out.len() < n {
+        let count = inflow.per_period.get(k).copied().unwrap_or(last);
+        if count == 0 && k >= inflow.per_period.len() {
+            // Nobody more comes in; the rest enter at the end of the last period.
+            let m = (k as u32).saturating_mul(len);
+            out.resize(n, m);
+            break;
+        }
+        for j in 0..count {
+            if out.len() == n {
+                break;
+            }
+            let offset = (u64::from(j) * u64::from(len) / u64::from(count.max(1))) as u32;
+            out.push((k as u32).saturating_mul(len).saturating_add(offset));
+        }
+        k += 1;
+    }
+    out
+}
+
+/// A probability drawn from the beta distribution with mean `p` and intra-cluster correlation
+/// `icc` (`α = p(1 − ρ)/ρ`, `β = (1 − p)(1 − ρ)/ρ`), so that binary outcomes drawn with it
+/// have exactly that ICC.
+fn beta_draw<R: Rng + ?Sized>(p: f64, icc: f64, rng: &mut R) -> f64 {
+    if icc <= 0.0 || p <= 0.0 || p >= 1.0 {
+        return p;
+    }
+    let scale = (1.0 - icc) / icc;
+    match Beta::new(p * scale, (1.0 - p) * scale) {
+        Ok(b) => b.sample(rng),
+        Err(_) => p,
+    }
+}
+
+/// What the delivery features add to a participant's row.
+struct Extra {
+    /// Months of follow-up by the analysis date (`u32::MAX` without an inflow).
+    follow: u32,
+    /// Competing-exit destination and month, if one happened within the horizon.
+    exit_dest: Option<(usize, u32)>,
+    /// The participant's cluster.
+    cluster: Option<usize>,
+}
+
+/// `exited to X by month m`, read on the analysis date.
+fn exited_value(x: &Extra, want: Option<usize>, month: u32) -> f64 {
+    let month = month.min(x.follow);
+    bool_f(match (x.exit_dest, want) {
+        (Some((d, at)), Some(want)) => d == want && at <= month,
+        _ => false,
+    })
+}
+
+/// A direct outcome; a binary one uses its cluster's probability when there are clusters.
+fn direct_in_cluster<R: Rng + ?Sized>(
+    d: &Option<DirectSampler>,
+    cluster: Option<usize>,
+    cluster_p: &[f64],
+    o: usize,
+    n_out: usize,
+    rng: &mut R,
+) -> f64 {
+    match (d, cluster) {
+        (Some(DirectSampler::Binary(_)), Some(k)) => match cluster_p.get(k * n_out + o) {
+            Some(&p) => bool_f(u01(rng) < p),
+            None => direct_value(d, rng),
+        },
+        _ => direct_value(d, rng),
     }
 }
 

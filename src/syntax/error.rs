@@ -268,6 +268,22 @@ struct Group {
 
 const GROUPS: &[Group] = &[
     Group {
+        words: "a population statement (a covariate such as `age ~ uniform(45 years, 64 years)`, \
+                or `pool N`)",
+        short: "a population statement",
+        members: &[Rule::kw_pool],
+        starts_with_name: true,
+        min: 1,
+    },
+    Group {
+        words: "an eligibility statement (a criterion such as `age >= 45 years`, or \
+                `screening removes P%`)",
+        short: "an eligibility statement",
+        members: &[Rule::kw_screening],
+        starts_with_name: true,
+        min: 1,
+    },
+    Group {
         words: "an arm statement (`path`, `work within`, `employed at`, `dropout`, `exemption`, \
                 `exit without work`, `crossover`, or an outcome's value such as `employed: 30%`)",
         members: &[
@@ -422,6 +438,29 @@ impl Rule {
             Rule::sample => "`sample ...`",
             Rule::sample_per_arm => "`N per arm`",
             Rule::sample_arm => "an arm size such as `control 199`",
+            Rule::cluster_rule => "`randomise 1:1 by cohort of 22, icc 5%`",
+            Rule::sample_clusters => "`N cohorts per arm`",
+            Rule::inflow => "`inflow 80, 70, 50 per year, analysis at month 36`",
+            Rule::costs => "a `costs for <analysis>` block",
+            Rule::c_fixed => "`fixed N euro`",
+            Rule::c_per => "`per participant N euro`",
+            Rule::c_saving => "`saving N euro per benefit year`",
+            Rule::c_years => "`exit avoids N years`",
+            Rule::exits => "`exits within N months { ... }`",
+            Rule::exit_dest => "a destination such as `werkom: 24%`",
+            Rule::m_exited => "`exited to <destination> by month N`",
+            Rule::kw_icc => "`icc`",
+            Rule::kw_cluster => "`cluster`",
+            Rule::d_cluster => "`cluster \"column\"`",
+            Rule::kw_inflow => "`inflow`",
+            Rule::kw_year => "`year`",
+            Rule::kw_exits => "`exits`",
+            Rule::kw_exited => "`exited`",
+            Rule::kw_costs => "`costs`",
+            Rule::kw_fixed => "`fixed`",
+            Rule::kw_participant => "`participant`",
+            Rule::kw_saving => "`saving`",
+            Rule::kw_avoids => "`avoids`",
             Rule::employment => "an `employment` block",
             Rule::job_loss => "`job_loss ...`",
             Rule::hours_dist => "`hours ~ ...`",

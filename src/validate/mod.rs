@@ -121,6 +121,7 @@ fn test_word(test: TestKind) -> &'static str {
         TestKind::UnpooledZ => "unpooled_z",
         TestKind::FisherExact => "fisher",
         TestKind::WelchT => "welch_t",
+        TestKind::ClusterT => "cluster_t",
     }
 }
 
@@ -606,7 +607,8 @@ pub fn exact(d: &Design) -> Exact {
                     d.test == TestKind::PooledZ,
                 ),
                 TestKind::FisherExact => fisher_exact_power(p_c, p_t, n_c, n_t, d.alpha, d.sides),
-                TestKind::WelchT => f64::NAN,
+                // No binary design of the suite uses these.
+                TestKind::WelchT | TestKind::ClusterT => f64::NAN,
             };
             Exact {
                 effect: p_t - p_c,
@@ -907,6 +909,7 @@ fn short_test(t: TestKind) -> &'static str {
         TestKind::UnpooledZ => "z-unp",
         TestKind::FisherExact => "fisher",
         TestKind::WelchT => "welch",
+        TestKind::ClusterT => "cluster-t",
     }
 }
 

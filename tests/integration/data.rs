@@ -37,6 +37,7 @@ fn arm(name: &str) -> Arm {
 /// `earnings` (continuous), read from columns of the same names.
 pub fn model() -> TrialModel {
     TrialModel {
+        delivery: Default::default(),
         name: "loader test".into(),
         follow_up_months: 12,
         reference_date: None,
@@ -508,6 +509,7 @@ fn arbitrary_bytes_never_panic() {
 fn export_reads_back_as_the_same_table() {
     let m = model();
     let table = trialsim::table::ParticipantTable {
+        cluster: Vec::new(),
         id: vec![1, 2, 3],
         arm: vec![0, 1, 1],
         path: vec![0, MISSING_CODE, 0],

@@ -233,7 +233,7 @@ fn almere_plan_carries_the_power_calculation() {
     assert_eq!(primary.sides, Sides::Greater);
     assert_eq!(primary.alpha, 0.05);
     assert_eq!(primary.test, TestKind::PooledZ);
-    assert_eq!(m.expectations[0].n_per_arm, Some(180));
+    assert_eq!(m.expectations[0].n_per_arm, Some(182));
     assert_eq!(m.expectations[0].value, 0.8);
     assert_eq!(m.reference_date.as_deref(), Some("2017-09-01"));
     let screening = m.eligibility.screening.as_ref().expect("screening");

@@ -10,6 +10,7 @@ mod determinism;
 mod engine;
 mod examples;
 mod fuzz;
+mod gallery;
 mod language;
 mod language_fuzz;
 mod limits;

@@ -189,3 +189,32 @@ fn sweeping_a_share_keeps_the_levels_consistent() {
     }
     assert!((m.arms[0].paths[1].share - 0.6).abs() < 1e-12);
 }
+
+/// `power` words a wage contrast in euro, not percentage points, and lists the top-up with its
+/// months of intake at the declared rate (30 at 26 a month: 2).
+#[test]
+fn power_reports_wages_in_their_units_and_counts_the_top_up() {
+    let out = run(trialsim().args([
+        "power",
+        "specs/almere-45plus-observed.trial",
+        "--reps",
+        "40",
+        "--quiet",
+    ]));
+    assert!(matches!(out.status, Some(0 | 1)), "{out}");
+    let wages = out
+        .stdout
+        .split("analysis wages")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .expect("the wages analysis is reported");
+    assert!(wages.contains("true effect         +0.0000"), "{wages}");
+    assert!(!wages.contains(" pp"), "{wages}");
+    assert!(
+        out.stdout.contains(
+            "top-up: 30 per arm in month 16 of intake, excluded from the analysis (counted, not \
+             simulated); 2 more months of intake at 26 intakes/month"
+        ),
+        "{out}"
+    );
+}

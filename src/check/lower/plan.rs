@@ -91,12 +91,13 @@ pub(super) fn analysis(
     }
     let test = match explicit {
         Some(n) => {
-            const TESTS: [&str; 4] = ["pooled_z", "unpooled_z", "fisher", "welch_t"];
+            const TESTS: [&str; 5] = ["pooled_z", "unpooled_z", "fisher", "welch_t", "cluster_t"];
             match n.name.as_str() {
                 "pooled_z" => Some(TestKind::PooledZ),
                 "unpooled_z" => Some(TestKind::UnpooledZ),
                 "fisher" => Some(TestKind::FisherExact),
                 "welch_t" => Some(TestKind::WelchT),
+                "cluster_t" => Some(TestKind::ClusterT),
                 other => {
                     let e = cx
                         .diag(Kind::UnknownTest, format!("there is no test `{other}`"))
@@ -115,7 +116,8 @@ pub(super) fn analysis(
     if let Some(test) = test {
         let for_binary = test != TestKind::WelchT;
         for (is_bin, s) in &binary {
-            if *is_bin != for_binary {
+            // The cluster-level t test compares cluster means of any outcome.
+            if *is_bin != for_binary && test != TestKind::ClusterT {
                 let (what, fix) = if *is_bin {
                     ("binary", "`pooled_z`, `unpooled_z` or `fisher`")
                 } else {
@@ -251,6 +253,7 @@ pub(super) fn test_name(t: TestKind) -> &'static str {
         TestKind::UnpooledZ => "`unpooled_z`",
         TestKind::FisherExact => "`fisher`",
         TestKind::WelchT => "`welch_t`",
+        TestKind::ClusterT => "`cluster_t`",
     }
 }
 
@@ -503,6 +506,8 @@ pub(super) fn data_mapping(
                 }
                 decimal = Some((*c, s));
             }
+            // Read by the delivery lowering (`delivery::cluster_column`).
+            DataItem::Cluster(..) => {}
             DataItem::AllowExclusions(_) => {
                 if let Some(f) = allow {
                     cx.duplicate("`allow exclusions`", f, s);
