@@ -32,3 +32,4 @@ pub mod source;
 pub mod stats;
 pub mod syntax;
 pub mod table;
+pub mod validate;
