@@ -218,3 +218,30 @@ fn power_reports_wages_in_their_units_and_counts_the_top_up() {
         "{out}"
     );
 }
+
+/// A pool with no population variables still enrols everyone in it (no criteria, no screening):
+/// 400 people, split 200/200 by complete randomisation 1:1.
+#[test]
+fn a_pool_without_variables_enrols_the_whole_pool() {
+    let spec = r#"trial "Pool without variables" {
+  population { pool 400 }
+  assignment { randomise 1:1 }
+  arm treatment { employed: 30% }
+  arm control   { employed: 20% }
+  outcome employed = binary
+  analysis primary {
+    compare employed: treatment vs control
+    test pooled_z, two_sided, alpha 5%
+  }
+}
+"#;
+    let src = trialsim::source::SourceFile::new("pool.trial", spec);
+    let model = trialsim::check::compile(&src).expect("spec checks").model;
+    let sim = Simulator::new(&model, SimOptions::default()).expect("simulates");
+    let mut w = sim.worker();
+    sim.simulate(&mut w, &mut replicate_rng(5, 0, 0));
+    assert_eq!(w.table.len(), 400);
+    assert!(w.table.is_consistent());
+    let treated = w.table.arm.iter().filter(|&&a| a == 0).count();
+    assert_eq!(treated, 200);
+}
