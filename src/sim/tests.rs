@@ -384,3 +384,28 @@ fn lean_runs_leave_unread_columns_missing() {
     assert!(w.table.outcomes[0].iter().all(|x| *x == 0.0 || *x == 1.0));
     assert!(w.table.outcomes[1].iter().all(|x| x.is_nan()));
 }
+
+/// An exemption far longer than the follow-up: the exact expectation stays cheap (pauses that end
+/// after the horizon share one profile) and equals the closed form. Control arm, no job loss, no
+/// one in work at intake, hazard h from "11.67 % within 12 months"; a pause of l months (uniform
+/// on 1..=M) leaves 12 − l months to start: P(employed at 12) = (1 − e) F(12) + (e / M) Σ_{l=1}^{11}
+/// F(12 − l), with F(k) = 1 − (1 − h)^k.
+#[test]
+fn exact_truth_with_an_exemption_longer_than_the_follow_up() {
+    for big in [30u32, 1_000_000] {
+        let mut model = almere_plan();
+        model.employment.job_loss_per_month = 0.0;
+        let e = 0.07;
+        model.arms[CONTROL].exemption = Some(Exemption {
+            share: e,
+            max_months: big,
+        });
+        let sim = Simulator::new(&model, SimOptions::default()).expect("simulates");
+        let got = sim.expected(CONTROL, 1, None).expect("exact").mean;
+        let h = 1.0 - (1.0 - 0.1167f64).powf(1.0 / 12.0);
+        let f = |k: i32| 1.0 - (1.0 - h).powi(k);
+        let tail: f64 = (1..=11).map(|l| f(12 - l)).sum();
+        let want = (1.0 - e) * f(12) + e / f64::from(big) * tail;
+        assert!((got - want).abs() < 1e-12, "up to {big}: {got} vs {want}");
+    }
+}
