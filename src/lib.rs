@@ -16,6 +16,7 @@
 #![warn(missing_docs, rust_2018_idioms, unreachable_pub)]
 
 pub mod analysis;
+pub mod audit;
 pub mod check;
 pub mod cli;
 pub mod data;
