@@ -150,11 +150,13 @@ fn below<R: Rng + ?Sized>(rng: &mut R, n: u32) -> u32 {
     ((u128::from(rng.next_u64()) * u128::from(n)) >> 64) as u32
 }
 
-/// Index drawn from cumulative probabilities (the last entry is treated as 1).
+/// Index drawn from cumulative probabilities (the last entry is treated as 1): the first index
+/// whose cumulative probability exceeds `u`, counted without a branch (the entries do not
+/// decrease, so the entries at or below `u` are exactly the ones before it).
 #[inline]
 fn pick(cum: &[f64], u: f64) -> usize {
     let last = cum.len().saturating_sub(1);
-    cum[..last].iter().position(|&c| u < c).unwrap_or(last)
+    cum[..last].iter().map(|&c| usize::from(u >= c)).sum()
 }
 
 fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
@@ -594,6 +596,8 @@ pub struct Simulator<'m> {
     eval_outcome: Vec<bool>,
     /// Evaluated outcomes that can be non-zero for someone never in work (benefit ended, direct).
     not_work_outcomes: Vec<usize>,
+    /// The evaluated outcomes with their measures, read for everyone who worked.
+    evals: Vec<(usize, Measure)>,
 }
 
 fn rate_c(p: f64) -> f64 {
@@ -1035,6 +1039,13 @@ impl<'m> Simulator<'m> {
                         )
                 })
                 .map(|(o, _)| o)
+                .collect(),
+            evals: model
+                .outcomes
+                .iter()
+                .enumerate()
+                .filter(|(o, _)| eval_outcome[*o])
+                .map(|(o, x)| (o, x.measure.clone()))
                 .collect(),
             draw_var,
             eval_outcome,
@@ -1585,20 +1596,20 @@ impl<'m> Simulator<'m> {
     ) {
         let arm = &self.arms[a];
         w.table.path.push(path_col);
-        // Flow months.
-        for (k, &m) in self.layout.months.iter().enumerate() {
-            let found = w.spells.iter().any(|s| s.start >= 1 && s.start <= m);
-            let emp = w.spells.iter().any(|s| s.start <= m && s.end >= m);
-            w.flows[self.layout.found_within(a, k)] += u64::from(found);
-            w.flows[self.layout.employed_at(a, k)] += u64::from(emp);
+        // Flow months: the found-within counters, then the employed-at ones, per arm.
+        let months = &self.layout.months;
+        let first = self.layout.found_within(a, 0);
+        if let Some(counters) = w.flows.get_mut(first..first + 2 * months.len()) {
+            let (found_at, employed_at) = counters.split_at_mut(months.len());
+            for ((&m, found), emp) in months.iter().zip(found_at).zip(employed_at) {
+                *found += u64::from(w.spells.iter().any(|s| s.start >= 1 && s.start <= m));
+                *emp += u64::from(w.spells.iter().any(|s| s.start <= m && s.end >= m));
+            }
         }
         // Measures.
-        for (o, outcome) in self.model.outcomes.iter().enumerate() {
-            if !self.eval_outcome[o] {
-                continue;
-            }
+        for (o, measure) in &self.evals {
             let sp = &w.spells;
-            let v = match outcome.measure {
+            let v = match *measure {
                 Measure::EmployedAt { month, min_hours } => bool_f(
                     sp.iter()
                         .any(|s| s.start <= month && s.end >= month && s.hours >= min_hours),
@@ -1634,10 +1645,10 @@ impl<'m> Simulator<'m> {
                     exit_month <= month || sp.iter().any(|s| s.start >= 1 && s.start <= month),
                 ),
                 Measure::DirectBinary | Measure::DirectContinuous => {
-                    direct_value(&arm.direct[o], rng)
+                    direct_value(&arm.direct[*o], rng)
                 }
             };
-            w.table.outcomes[o][i] = v;
+            w.table.outcomes[*o][i] = v;
         }
         w.table.flags.push(f);
     }
