@@ -585,6 +585,10 @@ pub struct Simulator<'m> {
     population: Population,
     pub(crate) horizon: u32,
     pub(crate) loss_c: f64,
+    /// `keep[j]`: a uniform at or below it gives a job spell that outlasts `j` more months
+    /// (exp(−loss_c · j), lowered by a relative 1e-9 so that it never decides a uniform the
+    /// logarithm would decide otherwise); spares the logarithm for most spells.
+    keep: Vec<f64>,
     pub(crate) loss: f64,
     pub(crate) hours: NumDist,
     wage: Option<NumDist>,
@@ -1020,6 +1024,9 @@ impl<'m> Simulator<'m> {
             population,
             horizon,
             loss_c: rate_c(loss),
+            keep: (0..=horizon)
+                .map(|j| (-rate_c(loss) * f64::from(j)).exp() * (1.0 - 1e-9))
+                .collect(),
             loss,
             hours,
             wage,
@@ -1549,8 +1556,16 @@ impl<'m> Simulator<'m> {
                 let hours = self.hours.draw(rng);
                 let wage = self.wage.as_ref().map_or(f64::NAN, |d| d.draw(rng));
                 let end = if self.loss_c > 0.0 {
-                    let k = exp1(rng) / self.loss_c;
-                    if k >= f64::from(h - s) {
+                    let u = u01_open(rng);
+                    let left = h - s;
+                    // Kept to the horizon without a logarithm when U is safely below the
+                    // survival threshold; otherwise the exact E = −ln U decides, as always.
+                    let k = if self.keep.get(left as usize).is_some_and(|&t| u <= t) {
+                        f64::INFINITY
+                    } else {
+                        -u.ln() / self.loss_c
+                    };
+                    if k >= f64::from(left) {
                         h
                     } else {
                         s + k as u32
