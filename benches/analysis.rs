@@ -44,6 +44,7 @@ fn model(analyses: Vec<Analysis>) -> TrialModel {
         probability: 0.5,
     };
     TrialModel {
+        delivery: Default::default(),
         name: "bench".into(),
         follow_up_months: 12,
         reference_date: None,
@@ -108,6 +109,7 @@ fn table(n: usize, seed: u64) -> ParticipantTable {
         .collect();
     let hours: Vec<f64> = work.iter().map(|&w| w * 60.0 * (0.5 + next())).collect();
     ParticipantTable {
+        cluster: Vec::new(),
         id: (0..n as u64).collect(),
         arm,
         path: vec![0; n],

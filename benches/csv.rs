@@ -44,6 +44,7 @@ pub fn model() -> TrialModel {
         probability: 0.5,
     };
     TrialModel {
+        delivery: Default::default(),
         name: "bench".into(),
         follow_up_months: 12,
         reference_date: None,
@@ -133,6 +134,7 @@ pub fn model() -> TrialModel {
             delimiter: None,
             decimal_comma: None,
             allow_exclusions: false,
+            flows: Vec::new(),
         }),
         uncertain: Vec::new(),
     }

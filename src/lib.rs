@@ -20,6 +20,8 @@ pub mod check;
 pub mod cli;
 pub mod data;
 pub mod design;
+pub mod economics;
+pub mod gallery;
 pub mod model;
 pub mod params;
 pub mod power;

@@ -52,6 +52,110 @@ pub struct TrialModel {
     /// Parameters whose value is uncertain, with the distribution of belief about them; `power`
     /// reports assurance (power averaged over this uncertainty) beside power at the central values.
     pub uncertain: Vec<UncertainParameter>,
+    /// How the programme is delivered beyond the individual flows: clusters, inflow over time,
+    /// multi-category exits and costs (all optional; [`Delivery::default`] is none of them, and
+    /// is left out of the JSON form).
+    #[serde(skip_serializing_if = "Delivery::is_none")]
+    pub delivery: Delivery,
+}
+
+/// Delivery features of group and municipal programmes (the seed gallery's approaches).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Delivery {
+    /// Participants come in clusters (groups, cohorts) that are randomised whole.
+    pub clusters: Option<Clusters>,
+    /// Participants enter over time and are all analysed on one fixed date.
+    pub inflow: Option<Inflow>,
+    /// Arms whose participants leave by competing destinations (work, another provision,
+    /// non-work reasons), with the cumulative incidence of each.
+    pub exits: Vec<ArmExits>,
+    /// Programme costs and savings, for the cost per extra exit and the break-even effect.
+    pub costs: Option<CostModel>,
+}
+
+impl Delivery {
+    /// Whether the model uses none of the delivery features.
+    pub fn is_none(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Cluster randomisation: participants in clusters of `size`, whole clusters allocated to arms,
+/// outcomes correlated within a cluster.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Clusters {
+    /// Participants per cluster (the last cluster of an arm may be smaller).
+    pub size: u32,
+    /// Intra-cluster correlation of binary outcomes, in `[0, 1)`: each cluster draws its own
+    /// probability from a beta distribution with the stated mean and this ICC.
+    pub icc: f64,
+    /// What the spec calls a cluster (`cohort`, `group`), for reports.
+    pub label: String,
+    /// The participant CSV's column with each participant's cluster (`cluster "cohort_id"` in
+    /// the data block), if declared.
+    pub data_column: Option<String>,
+}
+
+/// Inflow over time: intakes per period (ramp-up, or intake rounds) and one analysis date.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inflow {
+    /// Intakes in each period, in order; the last count repeats until everyone is in.
+    pub per_period: Vec<u32>,
+    /// Length of a period in months (12 for `per year`, 1 for `per month`).
+    pub period_months: u32,
+    /// The analysis date, in months after the first intake. A participant who entered in month
+    /// e is followed for `analysis_month - e` months; measures past that read the status on the
+    /// analysis date.
+    pub analysis_month: u32,
+}
+
+/// Competing exits of one arm.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArmExits {
+    /// The arm.
+    pub arm: ArmId,
+    /// Window of the stated cumulative incidences, in months.
+    pub months: u32,
+    /// Destinations with their cumulative incidence within the window.
+    pub destinations: Vec<ExitDestination>,
+}
+
+/// One destination of a competing exit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExitDestination {
+    /// Its name (`work`, `werkom`, `non_work`, ...).
+    pub name: String,
+    /// What leaving to it means.
+    pub kind: ExitKind,
+    /// Probability of leaving to it within the window (cumulative incidence), in `[0, 1]`.
+    pub probability: f64,
+}
+
+/// What an exit destination means for the participant's other processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitKind {
+    /// A job starts (benefit ends for work).
+    Work,
+    /// Benefit ends for a non-work reason.
+    NonWork,
+    /// The participant moves to another provision (e.g. Werkom) and stays on benefit.
+    Provision,
+}
+
+/// Costs and savings of the programme.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostModel {
+    /// The analysis whose first contrast gives the extra exits.
+    pub analysis: AnalysisId,
+    /// Fixed programme cost (euro).
+    pub fixed: f64,
+    /// Cost per participant of the treatment arm (euro).
+    pub per_participant: f64,
+    /// Saving per benefit-year avoided (euro; €14,000 in the reports).
+    pub saving_per_benefit_year: f64,
+    /// Benefit-years avoided per extra exit.
+    pub years_per_exit: f64,
 }
 
 /// A parameter given as a distribution of belief, e.g. a Team Zorg share between 20 % and 35 %.
@@ -543,6 +647,14 @@ pub enum Measure {
         /// Month after intake.
         month: u32,
     },
+    /// Left to the competing-exit destination `destination` (an index into the arm's
+    /// [`ArmExits::destinations`], matched by name across arms) by month `month`.
+    ExitedTo {
+        /// Destination name.
+        destination: String,
+        /// Month after intake.
+        month: u32,
+    },
     /// A binary outcome given directly per arm or read from data.
     DirectBinary,
     /// A continuous outcome given directly per arm or read from data.
@@ -597,6 +709,9 @@ pub enum TestKind {
     FisherExact,
     /// Welch's unequal-variance t test for means.
     WelchT,
+    /// Cluster-level analysis: the outcome's mean per cluster, compared between arms with
+    /// Student's two-sample t test on the cluster means (clusters − 2 degrees of freedom).
+    ClusterT,
 }
 
 /// Sidedness of the alternative hypothesis.
@@ -649,7 +764,7 @@ pub enum Metric {
 }
 
 /// How the columns of a participant CSV map onto the model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DataMapping {
     /// Column with the participant ID.
     pub id: String,
@@ -672,6 +787,49 @@ pub struct DataMapping {
     pub decimal_comma: Option<bool>,
     /// Whether rows with missing or invalid values may be excluded (reported) instead of failing.
     pub allow_exclusions: bool,
+    /// Flow columns (0/1 or true/false per participant): which participants went through each
+    /// flow, e.g. `(Flow::Dropout, "left_before_intake")`. At most one column per flow.
+    pub flows: Vec<(Flow, String)>,
+}
+
+/// A flow of the process that a data column can record per participant (the arm statements
+/// `dropout`, `exemption`, `crossover` and `exit without work`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flow {
+    /// Left before intake.
+    Dropout,
+    /// Temporarily exempted from participation.
+    Exemption,
+    /// Crossed over into another arm's process.
+    Crossover,
+    /// Left benefit for a non-work reason within the follow-up.
+    NonWorkExit,
+}
+
+impl Flow {
+    /// Every flow, in this order.
+    pub const ALL: [Flow; 4] = [
+        Flow::Dropout,
+        Flow::Exemption,
+        Flow::Crossover,
+        Flow::NonWorkExit,
+    ];
+
+    /// The name used in the `data` section and in reports (`non_work_exit`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Flow::Dropout => "dropout",
+            Flow::Exemption => "exemption",
+            Flow::Crossover => "crossover",
+            Flow::NonWorkExit => "non_work_exit",
+        }
+    }
+
+    /// The flow with this name.
+    pub fn from_name(name: &str) -> Option<Flow> {
+        Flow::ALL.into_iter().find(|f| f.name() == name)
+    }
 }
 
 /// A data column recording which sub-path each participant took.

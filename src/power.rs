@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analysis::{PlanResult, run_plan_into};
+use crate::economics::{EconomicsReport, economics};
 use crate::model::{Comparison, Metric, Sides, TestKind, TrialModel};
 use crate::sim::rng::{GENERATOR, replicate_rng};
 use crate::sim::{FlowLayout, SimError, SimOptions, Simulator, counter};
@@ -48,6 +49,10 @@ struct ContrastAcc {
     sum_estimate: f64,
     sum_sq_error: f64,
     covered: u64,
+    /// Sums of the arm means over replicates where both are finite.
+    sum_treatment: f64,
+    sum_control: f64,
+    means: u64,
 }
 
 /// Sums over replicates of a whole run.
@@ -61,6 +66,10 @@ struct Acc {
     flows: Vec<u64>,
     /// Replicates where the largest arm exceeded the capacity slots.
     over_capacity: u64,
+    /// The analysis of the cost model, if any, and its first contrast's estimate per replicate
+    /// (in replicate order).
+    cost_analysis: Option<usize>,
+    estimates: Vec<f64>,
 }
 
 impl Acc {
@@ -74,11 +83,21 @@ impl Acc {
             any: vec![0; truth.len()],
             flows: vec![0; flows],
             over_capacity: 0,
+            cost_analysis: None,
+            estimates: Vec::new(),
         }
     }
 
     fn add_replicate(&mut self, plan: &PlanResult, truth: &[Vec<ContrastTruth>]) {
         self.replicates += 1;
+        if let Some(a) = self.cost_analysis {
+            let d = plan
+                .analyses
+                .get(a)
+                .and_then(|r| r.contrasts.first())
+                .map_or(f64::NAN, |c| c.difference);
+            self.estimates.push(d);
+        }
         for (ai, (res, tr)) in plan.analyses.iter().zip(truth).enumerate() {
             let mut any = false;
             for (acc, (c, t)) in self.contrasts[ai]
@@ -87,6 +106,11 @@ impl Acc {
             {
                 acc.rejections += u64::from(c.reject);
                 any |= c.reject;
+                if c.treatment.mean.is_finite() && c.control.mean.is_finite() {
+                    acc.sum_treatment += c.treatment.mean;
+                    acc.sum_control += c.control.mean;
+                    acc.means += 1;
+                }
                 if c.difference.is_finite() {
                     acc.valid += 1;
                     acc.sum_estimate += c.difference;
@@ -109,6 +133,9 @@ impl Acc {
                 x.sum_estimate += y.sum_estimate;
                 x.sum_sq_error += y.sum_sq_error;
                 x.covered += y.covered;
+                x.sum_treatment += y.sum_treatment;
+                x.sum_control += y.sum_control;
+                x.means += y.means;
             }
         }
         for (a, b) in self.any.iter_mut().zip(&other.any) {
@@ -118,6 +145,7 @@ impl Acc {
             *a += b;
         }
         self.over_capacity += other.over_capacity;
+        self.estimates.extend_from_slice(&other.estimates);
     }
 }
 
@@ -227,6 +255,7 @@ fn run_chunk(
 ) -> Acc {
     let layout = sim.flow_layout();
     let mut acc = Acc::new(truth, layout.len);
+    acc.cost_analysis = sim.model().delivery.costs.as_ref().map(|c| c.analysis);
     let mut w = sim.worker();
     let mut plan = PlanResult::default();
     let first = chunk * CHUNK;
@@ -351,7 +380,12 @@ fn expectation(model: &TrialModel, ei: usize, from: &PowerReport) -> Expectation
         (Metric::Coverage, Some(c)) => (c.coverage, c.coverage_mc_se),
         (_, None) => (None, None),
     };
-    let passed = estimate.is_some_and(|x| e.op.holds(x, e.value));
+    let exact = match (e.metric, first) {
+        (Metric::Power, Some(c)) => c.exact_power,
+        _ => None,
+    };
+    let (verdict, judged_on) = judge(e.op, e.value, exact, estimate, mc_se);
+    let passed = verdict != Verdict::NotMet;
     let metric = match e.metric {
         Metric::Power => "power",
         Metric::Coverage => "coverage",
@@ -372,8 +406,43 @@ fn expectation(model: &TrialModel, ei: usize, from: &PowerReport) -> Expectation
         n_per_arm: e.n_per_arm,
         estimate,
         mc_se,
+        exact,
+        verdict,
+        judged_on,
         passed,
     }
+}
+
+/// Judges `quantity <op> bound`. Where the exact value is known it decides, free of Monte Carlo
+/// noise. Otherwise the simulated estimate decides only when its whole 95 % Monte Carlo interval
+/// lies on one side of the bound; an interval that straddles the bound is undecided, because
+/// more replicates could still turn the verdict either way.
+fn judge(
+    op: Comparison,
+    bound: f64,
+    exact: Option<f64>,
+    estimate: Option<f64>,
+    mc_se: Option<f64>,
+) -> (Verdict, Judgement) {
+    if let Some(x) = exact {
+        let verdict = if op.holds(x, bound) {
+            Verdict::Met
+        } else {
+            Verdict::NotMet
+        };
+        return (verdict, Judgement::Exact);
+    }
+    let Some(x) = estimate else {
+        return (Verdict::NotMet, Judgement::Simulation);
+    };
+    let half = 1.96 * mc_se.unwrap_or(0.0);
+    let (low, high) = (x - half, x + half);
+    let verdict = match (op.holds(low, bound), op.holds(high, bound)) {
+        (true, true) => Verdict::Met,
+        (false, false) => Verdict::NotMet,
+        _ => Verdict::Undecided,
+    };
+    (verdict, Judgement::Simulation)
 }
 
 fn fmt_pct(x: f64) -> String {
@@ -476,6 +545,8 @@ fn build_report(
                 valid_replicates: c.valid,
                 closed_form_power,
                 exact_power,
+                mean_treatment: (c.means > 0).then(|| c.sum_treatment / c.means as f64),
+                mean_control: (c.means > 0).then(|| c.sum_control / c.means as f64),
             });
         }
         let first = contrasts.first();
@@ -503,9 +574,46 @@ fn build_report(
         arm_sizes: fixed,
         analyses,
         flows: flows_report(sim, acc, slots),
+        economics: economics_report(sim, truth, acc),
         expectations: Vec::new(),
         passed: true,
     }
+}
+
+fn economics_report(
+    sim: &Simulator<'_>,
+    truth: &[Vec<ContrastTruth>],
+    acc: &Acc,
+) -> Option<EconomicsReport> {
+    let model = sim.model();
+    let costs = model.delivery.costs.as_ref()?;
+    let analysis = model.analyses.get(costs.analysis)?;
+    let treated = match sim.fixed_sample() {
+        Some(sizes) => f64::from(*sizes.get(analysis.treatment)?),
+        None => {
+            let o = sim.flow_layout().arm(analysis.treatment);
+            acc.flows[o + counter::N] as f64 / acc.replicates.max(1) as f64
+        }
+    };
+    let finite: Vec<f64> = acc
+        .estimates
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect();
+    let mean = finite.iter().sum::<f64>() / finite.len().max(1) as f64;
+    let effect = truth
+        .get(costs.analysis)
+        .and_then(|t| t.first())
+        .and_then(|t| t.effect)
+        .unwrap_or(mean);
+    Some(economics(
+        costs,
+        &analysis.name,
+        treated,
+        &acc.estimates,
+        effect,
+    ))
 }
 
 fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsReport {
@@ -661,7 +769,8 @@ fn closed_forms(
 ///       "bias", "rmse": number | null,
 ///       "coverage", "coverage_mc_se": number | null,   share of 95 % CIs containing the truth
 ///       "valid_replicates": integer,      replicates where the difference could be estimated
-///       "closed_form_power", "exact_power": number | null
+///       "closed_form_power", "exact_power": number | null,
+///       "mean_treatment", "mean_control": number | null   simulated arm means, averaged
 ///     }]
 ///   }],
 ///   "flows": {
@@ -675,8 +784,16 @@ fn closed_forms(
 ///   },
 ///   "expectations": [{ "text", "analysis", "metric": "power" | "coverage", "op", "value",
 ///                      "n_per_arm": integer | null, "estimate": number | null,
-///                      "mc_se": number | null, "passed": bool }],
-///   "passed": bool                  all expectations hold (the exit code is 1 otherwise)
+///                      "mc_se": number | null, "exact": number | null,
+///                      "verdict": "met" | "not_met" | "undecided",
+///                      "judged_on": "exact" | "simulation",
+///                      "passed": bool }],      false only when not met
+///   "passed": bool,                 no expectation is contradicted (the exit code is 1 otherwise)
+///   "economics": {                  with a `costs` block (see `crate::economics`), else null
+///     "analysis", "treated", "cost", "break_even_effect", "effect", "extra_exits",
+///     "cost_per_extra_exit", "net_saving", "effect_interval", "net_saving_interval",
+///     "cost_per_extra_exit_interval", "p_break_even"
+///   } | null
 /// }
 /// ```
 ///
@@ -706,6 +823,8 @@ pub struct PowerReport {
     pub expectations: Vec<ExpectationResult>,
     /// Whether every expectation holds.
     pub passed: bool,
+    /// Costs and savings, when the spec has a `costs` block.
+    pub economics: Option<EconomicsReport>,
 }
 
 /// Power of one analysis.
@@ -781,6 +900,10 @@ pub struct ContrastReport {
     pub closed_form_power: Option<f64>,
     /// Exact power.
     pub exact_power: Option<f64>,
+    /// Mean over replicates of the treatment arm's simulated mean (proportion).
+    pub mean_treatment: Option<f64>,
+    /// Mean over replicates of the control arm's simulated mean (proportion).
+    pub mean_control: Option<f64>,
 }
 
 /// Realised flows.
@@ -856,6 +979,28 @@ pub struct CapacityFlows {
     pub intakes_per_month: Option<f64>,
 }
 
+/// Whether an expectation holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// It holds.
+    Met,
+    /// It does not hold.
+    NotMet,
+    /// The Monte Carlo interval straddles the bound: more replicates are needed to tell.
+    Undecided,
+}
+
+/// What an expectation's verdict rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Judgement {
+    /// The exact value (no Monte Carlo error).
+    Exact,
+    /// The simulated estimate's 95 % Monte Carlo interval.
+    Simulation,
+}
+
 /// The verdict on one `expect`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExpectationResult {
@@ -875,13 +1020,41 @@ pub struct ExpectationResult {
     pub estimate: Option<f64>,
     /// Its Monte Carlo standard error.
     pub mc_se: Option<f64>,
-    /// Whether it holds (judged on the estimate).
+    /// Exact value of the quantity, where one exists (power of two proportions).
+    pub exact: Option<f64>,
+    /// Whether the expectation is met.
+    pub verdict: Verdict,
+    /// What decided the verdict.
+    pub judged_on: Judgement,
+    /// Whether it is not contradicted (met or undecided); the exit code is 1 otherwise.
     pub passed: bool,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_exact_value_decides_where_there_is_one() {
+        let judged = judge(Comparison::Ge, 0.8, Some(0.7965), Some(0.83), Some(0.001));
+        assert_eq!(judged, (Verdict::NotMet, Judgement::Exact));
+        let judged = judge(Comparison::Ge, 0.8, Some(0.801), Some(0.70), Some(0.001));
+        assert_eq!(judged, (Verdict::Met, Judgement::Exact));
+    }
+
+    #[test]
+    fn a_simulated_estimate_decides_only_outside_its_monte_carlo_interval() {
+        let sim = |estimate: f64| judge(Comparison::Ge, 0.8, None, Some(estimate), Some(0.004)).0;
+        // 1.96 × 0.004 = 0.00784 either side of the estimate.
+        assert_eq!(sim(0.8079), Verdict::Met);
+        assert_eq!(sim(0.8077), Verdict::Undecided);
+        assert_eq!(sim(0.7923), Verdict::Undecided);
+        assert_eq!(sim(0.7921), Verdict::NotMet);
+        assert_eq!(
+            judge(Comparison::Ge, 0.8, None, None, None).0,
+            Verdict::NotMet
+        );
+    }
     use crate::sim::fixtures::almere_plan;
 
     fn settings(seed: u64, replicates: u64) -> PowerSettings {

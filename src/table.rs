@@ -63,6 +63,9 @@ pub struct ParticipantTable {
     /// Outcomes, aligned with the model's outcomes: 0/1 for binary, the value for continuous,
     /// NaN when missing.
     pub outcomes: Vec<Vec<f64>>,
+    /// Cluster (group, cohort) per participant, for cluster-randomised designs; empty when the
+    /// design has no clusters. Cluster codes are unique across arms.
+    pub cluster: Vec<u32>,
 }
 
 impl ParticipantTable {
@@ -84,6 +87,7 @@ impl ParticipantTable {
         self.flags.clear();
         self.covariates.iter_mut().for_each(CovariateColumn::clear);
         self.outcomes.iter_mut().for_each(Vec::clear);
+        self.cluster.clear();
     }
 
     /// Whether all columns have the same length.
@@ -94,5 +98,6 @@ impl ParticipantTable {
             && self.flags.len() == n
             && self.covariates.iter().all(|c| c.len() == n)
             && self.outcomes.iter().all(|c| c.len() == n)
+            && (self.cluster.is_empty() || self.cluster.len() == n)
     }
 }

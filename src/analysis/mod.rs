@@ -12,6 +12,7 @@
 //! per outcome (integer counts for binary outcomes), and no allocation once warm.
 
 mod balance;
+mod cluster;
 mod power;
 
 use std::cell::RefCell;
@@ -204,6 +205,7 @@ struct Scratch {
     order: Vec<usize>,
     estimates: Vec<f64>,
     variances: Vec<f64>,
+    cluster: cluster::ClusterScratch,
 }
 
 thread_local! {
@@ -331,7 +333,28 @@ fn run_analysis(
         for slot in 0..slots {
             let label = subgroup.as_ref().map(|s| (s.variable, s.level_name(slot)));
             let [t, c] = scratch.cells[slot];
-            let contrast = contrast(analysis, binary, &t, &c);
+            let mut contrast = contrast(analysis, binary, &t, &c);
+            if analysis.test == TestKind::ClusterT {
+                let codes = subgroup.as_ref().and_then(|s| s.column);
+                let wanted = subgroup.as_ref().map(|s| s.level(slot) as u32);
+                let keep = |i: usize| match (codes, wanted) {
+                    (Some(col), Some(level)) => col.get(i) == Some(&level),
+                    _ => true,
+                };
+                let ct = cluster::cluster_test(
+                    analysis,
+                    table,
+                    outcome_id,
+                    keep,
+                    CONFIDENCE,
+                    &mut scratch.cluster,
+                );
+                contrast.test = ct.test;
+                contrast.difference = ct.difference;
+                contrast.ci = ct.ci;
+                contrast.wald_ci = ct.ci;
+                contrast.df = Some(ct.df);
+            }
             set_contrast(&mut out.contrasts, next, name, label, contrast);
             next += 1;
         }
@@ -525,7 +548,10 @@ fn contrast(analysis: &Analysis, binary: bool, t: &Accumulator, c: &Accumulator)
     if binary {
         let (x_t, n_t, x_c, n_c) = (t.events, t.n, c.events, c.n);
         let (test, df) = match analysis.test {
-            TestKind::PooledZ => (two_proportion_z(x_t, n_t, x_c, n_c, true, sides), None),
+            // The cluster-level test replaces the statistic afterwards (see `cluster`).
+            TestKind::PooledZ | TestKind::ClusterT => {
+                (two_proportion_z(x_t, n_t, x_c, n_c, true, sides), None)
+            }
             TestKind::UnpooledZ => (two_proportion_z(x_t, n_t, x_c, n_c, false, sides), None),
             TestKind::FisherExact => {
                 let test = fisher_exact(x_t, n_t, x_c, n_c, sides);

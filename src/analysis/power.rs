@@ -63,7 +63,8 @@ pub fn exact_power(analysis: &Analysis, effect: Effect, n_c: u64, n_t: u64) -> O
         TestKind::PooledZ => two_proportion_exact_power(p_c, p_t, n_c, n_t, alpha, sides, true),
         TestKind::UnpooledZ => two_proportion_exact_power(p_c, p_t, n_c, n_t, alpha, sides, false),
         TestKind::FisherExact => fisher_exact_power(p_c, p_t, n_c, n_t, alpha, sides),
-        TestKind::WelchT => return None,
+        // Cluster designs have no participant-level binomial law.
+        TestKind::WelchT | TestKind::ClusterT => return None,
     };
     (!power.is_nan()).then_some(power)
 }

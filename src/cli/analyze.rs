@@ -56,7 +56,14 @@ pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
         }
     };
     super::print_warnings(&checked);
-    let model = checked.model;
+    let mut model = checked.model;
+    // An exported cluster design carries its clusters in the `cluster` column.
+    if model.data.is_none()
+        && let Some(c) = &mut model.delivery.clusters
+        && c.data_column.is_none()
+    {
+        c.data_column = Some(crate::data::export::CLUSTER_COLUMN.to_owned());
+    }
     // Without a data section, the columns are named after the model (the export's shape).
     let mapping = model
         .data
@@ -72,10 +79,10 @@ pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
     };
     let mut report = AnalysisReport::build(&model, &data_name, &loaded);
     if args.replicates > 0 {
-        report.realised_power = match data::audit::realised_power(
+        report.realised_power = match data::audit::realised_power_with(
             &model,
             &loaded.table,
-            loaded.baseline_hours,
+            &loaded.observed(),
             args.seed,
             args.replicates,
         ) {

@@ -134,6 +134,12 @@ pub struct ReportArgs {
     assume: Vec<String>,
 }
 
+/// Writes to stdout, ignoring a closed pipe (`trialsim sweep ... | head`).
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 fn usage(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(super::EXIT_USAGE)
@@ -250,13 +256,10 @@ pub fn run_size(args: SizeArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return design_error(e),
     };
-    print!(
-        "{}",
-        match args.format {
-            Format::Text => render::size_text(&report),
-            Format::Json => render::json(&report),
-        }
-    );
+    emit(&match args.format {
+        Format::Text => render::size_text(&report),
+        Format::Json => render::json(&report),
+    });
     ExitCode::SUCCESS
 }
 
@@ -282,7 +285,7 @@ pub fn run_sweep_command(args: SweepArgs) -> ExitCode {
     tri!(check_reps(args.reps));
     let model = tri!(load(&args.common.file));
     if args.list {
-        print!("{}", list_parameters(&model));
+        emit(&list_parameters(&model));
         return ExitCode::SUCCESS;
     }
     if args.vary.is_empty() {
@@ -323,13 +326,10 @@ pub fn run_sweep_command(args: SweepArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return design_error(e),
     };
-    print!(
-        "{}",
-        match args.format {
-            Format::Text => render::sweep_text(&report),
-            Format::Json => render::json(&report),
-        }
-    );
+    emit(&match args.format {
+        Format::Text => render::sweep_text(&report),
+        Format::Json => render::json(&report),
+    });
     if let Some(dir) = &args.out {
         tri!(make_dir(dir));
         tri!(write_file(dir, "sweep.csv", &render::sweep_csv(&report)));
@@ -363,14 +363,13 @@ pub fn run_explain(args: ExplainArgs) -> ExitCode {
     let f = feasibility(&model, None, treatment);
     match args.format {
         Format::Text => {
-            print!("{}", render::waterfall_text(&w));
-            println!();
-            print!("{}", render::feasibility_text(&f));
+            emit(&render::waterfall_text(&w));
+            emit("\n");
+            emit(&render::feasibility_text(&f));
         }
-        Format::Json => print!(
-            "{}",
-            render::json(&serde_json::json!({ "waterfall": w, "feasibility": f }))
-        ),
+        Format::Json => emit(&render::json(
+            &serde_json::json!({ "waterfall": w, "feasibility": f }),
+        )),
     }
     if let Some(dir) = &args.out {
         tri!(make_dir(dir));
@@ -392,13 +391,10 @@ pub fn run_feasibility(args: FeasibilityArgs) -> ExitCode {
     };
     let required = args.n_per_arm.map(|n| vec![n; model.arms.len()]);
     let f = feasibility(&model, required, model.analyses[analysis].treatment);
-    print!(
-        "{}",
-        match args.format {
-            Format::Text => render::feasibility_text(&f),
-            Format::Json => render::json(&f),
-        }
-    );
+    emit(&match args.format {
+        Format::Text => render::feasibility_text(&f),
+        Format::Json => render::json(&f),
+    });
     if f.flags.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -470,10 +466,10 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
         "design-report.json",
         &render::json(&built)
     ));
-    println!(
-        "wrote {} (with power-curve.svg, waterfall.svg, design-report.json)",
+    emit(&format!(
+        "wrote {} (with power-curve.svg, waterfall.svg, design-report.json)\n",
         args.out.join("design-report.md").display()
-    );
+    ));
     ExitCode::SUCCESS
 }
 

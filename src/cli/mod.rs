@@ -5,6 +5,7 @@
 mod analyze;
 mod check;
 pub mod design;
+mod gallery;
 mod simulate;
 
 use std::ffi::OsString;
@@ -32,6 +33,8 @@ enum Command {
     Check(check::Args),
     /// Simulate the trial and report power, bias, coverage, flows and expectations.
     Power(power::PowerArgs),
+    /// Render the gallery page of a set of specs (design, power, size needed, costs).
+    Gallery(gallery::GalleryArgs),
     /// Find the smallest sample per arm that reaches a target power (simulation and formulas).
     Size(design::SizeArgs),
     /// Power over a grid of parameter values (table; CSV, JSON and SVG with --out).
@@ -65,6 +68,7 @@ where
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Power(args) => power::run(args),
+        Command::Gallery(args) => gallery::run(&args),
         Command::Size(args) => design::run_size(args),
         Command::Sweep(args) => design::run_sweep_command(args),
         Command::Explain(args) => design::run_explain(args),

@@ -15,6 +15,7 @@ pub fn last_month(measure: &Measure) -> Option<u32> {
         Measure::Durable { month, .. } => Some(month),
         Measure::Wage { .. }
         | Measure::BenefitEnded { .. }
+        | Measure::ExitedTo { .. }
         | Measure::DirectBinary
         | Measure::DirectContinuous => None,
     }
@@ -60,6 +61,7 @@ pub fn from_hours(measure: &Measure, hours: &[f64]) -> Option<f64> {
         }
         Measure::Wage { .. }
         | Measure::BenefitEnded { .. }
+        | Measure::ExitedTo { .. }
         | Measure::DirectBinary
         | Measure::DirectContinuous => None,
     }

@@ -119,8 +119,13 @@ fn stages(model: &TrialModel, treatment: usize) -> Vec<(String, String, String, 
                 for (i, p) in declared.paths.iter().enumerate() {
                     if i != main {
                         names.push(p.name.replace('_', " "));
+                        let by = p
+                            .share_by
+                            .as_ref()
+                            .and_then(|b| spec.population.variables.get(b.variable))
+                            .map_or_else(String::new, |v| format!(" by {}", v.name));
                         labels.push(format!(
-                            "{} {} ({} work)",
+                            "{} {}{by} ({} work)",
                             p.name.replace('_', " "),
                             pct(p.share),
                             pct(p.work.probability)

@@ -108,7 +108,22 @@ pub fn build(model: &TrialModel, s: &ReportSettings) -> Result<DesignReport, Des
         percent: false,
         unit: "participants",
     };
-    let curve = run_sweep(model, s.analysis, &[axis], s.seed, s.replicates, &|_, _| {})?;
+    // Arms of unequal size have no `n_per_arm`; the curve then starts from equal arms.
+    let equal;
+    let curve_model = if crate::params::get(model, "n_per_arm").is_ok() {
+        model
+    } else {
+        equal = super::with_sizes(model, centre, &[]);
+        &equal
+    };
+    let curve = run_sweep(
+        curve_model,
+        s.analysis,
+        &[axis],
+        s.seed,
+        s.replicates,
+        &|_, _| {},
+    )?;
     let assurance = if s.uncertain.is_empty() {
         None
     } else {

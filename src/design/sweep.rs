@@ -212,7 +212,12 @@ pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, Box<VaryError>
             (*v * 1e12).round() / 1e12
         };
     }
-    values.dedup();
+    let mut seen: Vec<f64> = Vec::with_capacity(values.len());
+    values.retain(|v| {
+        let new = !seen.contains(v);
+        seen.push(*v);
+        new
+    });
     if values.is_empty() {
         return Err(bad("no values".into(), form));
     }
@@ -350,4 +355,71 @@ pub fn run_sweep(
         points,
         spec_point,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn almere_plan() -> TrialModel {
+        let source = crate::source::SourceFile::new(
+            "almere-45plus.trial",
+            include_str!("../../specs/almere-45plus.trial"),
+        );
+        crate::check::compile(&source)
+            .expect("the shipped spec checks")
+            .model
+    }
+
+    #[test]
+    fn ranges_lists_and_percentages() {
+        let model = almere_plan();
+        let a = parse_vary(&model, "arm.experiment.team_zorg.share=20%..35%:5%").expect("valid");
+        assert_eq!(a.values, vec![0.2, 0.25, 0.3, 0.35]);
+        assert!(a.percent);
+        assert_eq!(a.spec_value, 0.25);
+        let b = parse_vary(&model, "n_per_arm=100..200").expect("valid");
+        assert_eq!(b.values.len(), 11);
+        assert_eq!(b.values[1], 110.0);
+        let c = parse_vary(&model, "n_per_arm=150,180,150.4").expect("valid");
+        assert_eq!(c.values, vec![150.0, 180.0]);
+        let d = parse_vary(&model, "arm.control.work=0.1").expect("valid");
+        assert_eq!(d.values, vec![0.1]);
+    }
+
+    #[test]
+    fn bad_arguments_are_refused() {
+        let model = almere_plan();
+        for bad in [
+            "n_per_arm",
+            "n_per_arm=",
+            "n_per_arm=a..b",
+            "n_per_arm=200..100",
+            "n_per_arm=100..200:0",
+            "n_per_arm=100..200:-5",
+            "n_per_arm=0..10",
+            "n_per_arm=1..100000000:1",
+            "arm.experiment.team_zorg.share=120%",
+            "arm.nobody.work=10%",
+            "=1",
+        ] {
+            assert!(parse_vary(&model, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn grid_varies_the_last_axis_fastest() {
+        let axis = |path: &str, values: Vec<f64>| Axis {
+            path: path.into(),
+            values,
+            spec_value: 0.0,
+            percent: false,
+            unit: "",
+        };
+        let g = grid(&[axis("a", vec![1.0, 2.0]), axis("b", vec![3.0, 4.0, 5.0])]);
+        assert_eq!(g.len(), 6);
+        assert_eq!(g[0], vec![1.0, 3.0]);
+        assert_eq!(g[1], vec![1.0, 4.0]);
+        assert_eq!(g[5], vec![2.0, 5.0]);
+    }
 }

@@ -60,9 +60,14 @@ pub fn size_text(r: &SizeReport) -> String {
         .zip(&r.arm_sizes)
         .map(|(a, n)| format!("{a} {n}"))
         .collect();
+    let unit = if r.ratio.iter().all(|&w| w == 1) {
+        "per arm"
+    } else {
+        "per ratio unit"
+    };
     let _ = writeln!(
         s,
-        "simulated answer   {} per arm ({})",
+        "simulated answer   {} {unit} ({})",
         r.n_per_arm,
         sizes.join(", ")
     );
@@ -77,7 +82,7 @@ pub fn size_text(r: &SizeReport) -> String {
         last
     );
     if let Some(b) = r.power_below {
-        let _ = writeln!(s, "  at {} per arm    {}", r.n_per_arm - 1, p4(b));
+        let _ = writeln!(s, "  at {} {unit}    {}", r.n_per_arm - 1, p4(b));
     }
     match (r.closed_form_n_per_arm, r.closed_form_n_unrounded) {
         (Some(n), Some(u)) => {
@@ -101,7 +106,7 @@ pub fn size_text(r: &SizeReport) -> String {
             let _ = writeln!(s, "exact power        n/a");
         }
     }
-    let _ = writeln!(s, "\nevaluations (n per arm: power, replicates)");
+    let _ = writeln!(s, "\nevaluations (n {unit}: power, replicates)");
     for e in &r.evaluations {
         let _ = writeln!(
             s,
@@ -771,6 +776,7 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
             TestKind::UnpooledZ => "two-proportion z test with unpooled variance",
             TestKind::FisherExact => "Fisher's exact test",
             TestKind::WelchT => "Welch's t test",
+            TestKind::ClusterT => "Student's t test on cluster means",
         };
         let sides = match a.sides {
             Sides::Greater => "one-sided (treatment > control)",
@@ -816,6 +822,7 @@ fn measure_words(m: &crate::model::Measure) -> String {
         M::Hours { month } => format!("hours at month {month}"),
         M::Wage { month } => format!("hourly wage at month {month} (among those in work)"),
         M::BenefitEnded { month } => format!("benefit ended by month {month}"),
+        M::ExitedTo { destination, month } => format!("left to {destination} by month {month}"),
         M::DirectBinary => "binary".into(),
         M::DirectContinuous => "continuous".into(),
     }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::model::{Sides, TestKind};
-use crate::power::{ContrastReport, PowerReport};
+use crate::power::{ContrastReport, Judgement, PowerReport, Verdict};
 
 /// The report as pretty-printed JSON, with a final newline.
 pub fn json(report: &PowerReport) -> String {
@@ -36,6 +36,7 @@ fn test_name(t: TestKind) -> &'static str {
         TestKind::UnpooledZ => "unpooled z",
         TestKind::FisherExact => "Fisher's exact",
         TestKind::WelchT => "Welch t",
+        TestKind::ClusterT => "cluster-level t",
     }
 }
 
@@ -222,17 +223,65 @@ pub fn text(report: &PowerReport) -> String {
             t.per_arm, t.month
         );
     }
+    if let Some(e) = &report.economics {
+        let euro = |x: f64| format!("€{x:.0}");
+        let cpe = |x: Option<f64>| x.map_or_else(|| "unbounded".to_string(), euro);
+        let _ = writeln!(s, "\ncosts and savings ({})", e.analysis);
+        let _ = writeln!(
+            s,
+            "  programme cost      {} for {:.0} treated",
+            euro(e.cost),
+            e.treated
+        );
+        let _ = writeln!(s, "  break-even effect   {}", pp(Some(e.break_even_effect)));
+        let _ = writeln!(
+            s,
+            "  at effect {}: {:.1} extra exits, cost per extra exit {}, net saving {}",
+            pp(Some(e.effect)),
+            e.extra_exits,
+            cpe(e.cost_per_extra_exit),
+            euro(e.net_saving)
+        );
+        let _ = writeln!(
+            s,
+            "  simulation interval (95%): effect {} to {}, net saving {} to {}, cost per extra exit {} to {}",
+            pp(Some(e.effect_interval.0)),
+            pp(Some(e.effect_interval.1)),
+            euro(e.net_saving_interval.0),
+            euro(e.net_saving_interval.1),
+            cpe(e.cost_per_extra_exit_interval.0),
+            cpe(e.cost_per_extra_exit_interval.1)
+        );
+        let _ = writeln!(
+            s,
+            "  replicates reaching break-even: {}",
+            pct(e.p_break_even)
+        );
+    }
     if !report.expectations.is_empty() {
         let _ = writeln!(s, "\nexpectations");
         for e in &report.expectations {
-            let _ = writeln!(
-                s,
-                "  {} {}: {} (MC SE {})",
-                if e.passed { "pass" } else { "FAIL" },
-                e.text,
-                num(e.estimate),
-                num(e.mc_se)
-            );
+            let verdict = match e.verdict {
+                Verdict::Met => "met",
+                Verdict::NotMet => "NOT MET",
+                Verdict::Undecided => "undecided",
+            };
+            let basis = match (e.judged_on, e.exact) {
+                (Judgement::Exact, Some(x)) => format!(
+                    "exact {}; simulated {} (MC SE {})",
+                    num(Some(x)),
+                    num(e.estimate),
+                    num(e.mc_se)
+                ),
+                _ => format!("simulated {} (MC SE {})", num(e.estimate), num(e.mc_se)),
+            };
+            let _ = writeln!(s, "  {verdict:<9} {}: {basis}", e.text);
+            if e.verdict == Verdict::Undecided {
+                let _ = writeln!(
+                    s,
+                    "            the 95 % Monte Carlo interval contains the bound: raise --reps to decide"
+                );
+            }
         }
     }
     s

@@ -51,6 +51,7 @@ pub const CONTROL: ArmId = 1;
 pub fn almere_plan() -> TrialModel {
     let uniform = |low, high| Distribution::Uniform { low, high };
     TrialModel {
+        delivery: crate::model::Delivery::default(),
         name: "Aanpak 45+ Almere (plan, 2017)".into(),
         follow_up_months: 18,
         reference_date: Some("2017-09-01".into()),

@@ -90,14 +90,15 @@
 
 #[doc(hidden)]
 pub mod fixtures;
+pub mod hours;
 pub mod rng;
 pub mod truth;
 
 use rand::Rng;
-use rand_distr::{Distribution as _, StandardNormal};
+use rand_distr::{Beta, Distribution as _, StandardNormal};
 
 use crate::model::{
-    ArmId, AssignmentRule, Comparison, CriterionTest, DirectValue, Distribution, Measure,
+    ArmId, AssignmentRule, Comparison, CriterionTest, DirectValue, Distribution, ExitKind, Measure,
     ProcessRef, RateMeaning, TrialModel, VarId, WorkRate,
 };
 use crate::table::{CovariateColumn, MISSING_CODE, ParticipantTable, flags};
@@ -387,8 +388,23 @@ pub(crate) struct ArmPlan {
     pub(crate) exit_c: f64,
     pub(crate) crossover: Option<(f64, ProcessRef, u32)>,
     direct: Vec<Option<DirectSampler>>,
+    /// Competing exits (see [`ExitPlan`]).
+    pub(crate) exits: Option<ExitPlan>,
+    /// Per outcome: the index of its `exited to` destination among this arm's exits.
+    exit_outcome: Vec<Option<usize>>,
     /// Path shares by the level of a covariate, when a path declares `by`.
     pub(crate) path_by: Option<PathBy>,
+}
+
+/// Competing exits of an arm in continuous time: the first exit happens at rate `total` per
+/// month, to destination k with probability `probs[k] / Σ probs`, so that the cumulative
+/// incidence of destination k by the window's end is exactly `probs[k]`. The month is the
+/// ceiling of the continuous time.
+#[derive(Debug, Clone)]
+pub(crate) struct ExitPlan {
+    pub(crate) total: f64,
+    cum: Vec<f64>,
+    kinds: Vec<ExitKind>,
 }
 
 /// Path shares that depend on the level of one categorical covariate.
@@ -567,6 +583,12 @@ pub struct Worker {
     cov: Vec<f64>,
     labels: Vec<u32>,
     blocks: Vec<(Vec<u32>, usize)>,
+    /// Per cluster: the cumulative hazard of each path of its arm (stride: most paths of an arm).
+    cluster_c: Vec<f64>,
+    /// Per cluster: the probability of each directly declared binary outcome.
+    cluster_p: Vec<f64>,
+    /// Intake month per participant, with an inflow.
+    entry: Vec<u32>,
 }
 
 /// How the replicate's participants are generated.
@@ -594,14 +616,14 @@ pub struct Simulator<'m> {
     wage: Option<NumDist>,
     layout: FlowLayout,
     strata_radix: Vec<(VarId, u32)>,
+    /// Most paths of any arm (the stride of `Worker::cluster_c`).
+    max_paths: usize,
     /// Per covariate: drawn (else left missing).
     draw_var: Vec<bool>,
     /// Per outcome: evaluated (else left missing).
     eval_outcome: Vec<bool>,
     /// Evaluated outcomes that can be non-zero for someone never in work (benefit ended, direct).
     not_work_outcomes: Vec<usize>,
-    /// The evaluated outcomes with their measures, read for everyone who worked.
-    evals: Vec<(usize, Measure)>,
 }
 
 fn rate_c(p: f64) -> f64 {
@@ -860,6 +882,45 @@ impl<'m> Simulator<'m> {
                     });
                 }
             }
+            let ai = arms.len();
+            let exits = match model.delivery.exits.iter().find(|e| e.arm == ai) {
+                Some(e) => {
+                    let sum: f64 = e.destinations.iter().map(|d| d.probability).sum();
+                    if e.months == 0 || sum > 1.0 + 1e-9 {
+                        return err(format!("arm `{}`: invalid competing exits", arm.name));
+                    }
+                    let total = if sum >= 1.0 {
+                        f64::INFINITY
+                    } else {
+                        -(-sum).ln_1p() / f64::from(e.months)
+                    };
+                    Some(ExitPlan {
+                        total,
+                        cum: cumulative(e.destinations.iter().map(|d| d.probability)),
+                        kinds: e.destinations.iter().map(|d| d.kind).collect(),
+                    })
+                }
+                None => None,
+            };
+            let exit_outcome = model
+                .outcomes
+                .iter()
+                .map(|o| match &o.measure {
+                    Measure::ExitedTo { destination, .. } => model
+                        .delivery
+                        .exits
+                        .iter()
+                        .find(|e| e.arm == ai)
+                        .and_then(|e| e.destinations.iter().position(|d| &d.name == destination)),
+                    _ => None,
+                })
+                .collect();
+            if model.delivery.clusters.is_some() && arm.paths.iter().any(|p| p.work.by.is_some()) {
+                return err(format!(
+                    "arm `{}`: rates by subgroup cannot be combined with clusters",
+                    arm.name
+                ));
+            }
             let path_by = arm.paths.iter().find_map(|p| p.share_by.as_ref()).map(|b| {
                 let shares: Vec<Vec<f64>> = (0..b.probabilities.len())
                     .map(|l| {
@@ -885,6 +946,8 @@ impl<'m> Simulator<'m> {
                 }
             });
             arms.push(ArmPlan {
+                exits,
+                exit_outcome,
                 path_by,
                 path_cum: cumulative(arm.paths.iter().map(|p| p.share)),
                 path_shares: arm.paths.iter().map(|p| p.share).collect(),
@@ -910,7 +973,8 @@ impl<'m> Simulator<'m> {
                 | Measure::Durable { month, .. }
                 | Measure::Hours { month }
                 | Measure::Wage { month }
-                | Measure::BenefitEnded { month } => month,
+                | Measure::BenefitEnded { month }
+                | Measure::ExitedTo { month, .. } => month,
                 Measure::WorkedWithin { within, .. } => within,
                 Measure::DirectBinary | Measure::DirectContinuous => continue,
             };
@@ -979,6 +1043,31 @@ impl<'m> Simulator<'m> {
         {
             return err("parity assignment refers to an unknown arm");
         }
+        if let Some(c) = &model.delivery.clusters {
+            if c.size == 0 || !(0.0..1.0).contains(&c.icc) {
+                return err("clusters need a positive size and an ICC in [0, 1)");
+            }
+            if !matches!(population, Population::Fixed(_)) {
+                return err(
+                    "a cluster design needs a fixed sample: `sample K cohorts per arm` or `--n-per-arm`",
+                );
+            }
+        }
+        if let (Some(inflow), Population::Fixed(sizes)) = (&model.delivery.inflow, &population) {
+            let n: u64 = sizes.iter().map(|&n| u64::from(n)).sum();
+            let last = entry_months(inflow, n as usize)
+                .last()
+                .copied()
+                .unwrap_or(0);
+            if last >= inflow.analysis_month {
+                return err(format!(
+                    "the inflow takes the last of {n} participants in at month {last}, not before \
+                     the analysis at month {}",
+                    inflow.analysis_month
+                ));
+            }
+        }
+        let max_paths = model.arms.iter().map(|a| a.paths.len()).max().unwrap_or(1);
         // What a lean run draws.
         let n_vars = model.population.variables.len();
         let (draw_var, eval_outcome) = if options.lean {
@@ -1018,6 +1107,7 @@ impl<'m> Simulator<'m> {
             }
         }
         Ok(Self {
+            max_paths,
             model,
             vars,
             arms,
@@ -1041,18 +1131,12 @@ impl<'m> Simulator<'m> {
                         && matches!(
                             x.measure,
                             Measure::BenefitEnded { .. }
+                                | Measure::ExitedTo { .. }
                                 | Measure::DirectBinary
                                 | Measure::DirectContinuous
                         )
                 })
                 .map(|(o, _)| o)
-                .collect(),
-            evals: model
-                .outcomes
-                .iter()
-                .enumerate()
-                .filter(|(o, _)| eval_outcome[*o])
-                .map(|(o, x)| (o, x.measure.clone()))
                 .collect(),
             draw_var,
             eval_outcome,
@@ -1119,6 +1203,7 @@ impl<'m> Simulator<'m> {
             flags: Vec::with_capacity(cap),
             covariates: Vec::new(),
             outcomes: Vec::new(),
+            cluster: Vec::new(),
         };
         for v in &self.vars {
             table.covariates.push(match v {
@@ -1132,6 +1217,9 @@ impl<'m> Simulator<'m> {
             table.outcomes.push(Vec::with_capacity(cap));
         }
         Worker {
+            cluster_c: Vec::new(),
+            cluster_p: Vec::new(),
+            entry: Vec::new(),
             table,
             flows: vec![0; self.layout.len],
             spells: Vec::with_capacity(16),
@@ -1143,6 +1231,19 @@ impl<'m> Simulator<'m> {
 
     /// Draws one replicate into `w.table` and `w.flows`.
     pub fn simulate<R: Rng + ?Sized>(&self, w: &mut Worker, rng: &mut R) {
+        self.simulate_each(w, rng, |_| {});
+    }
+
+    /// [`Self::simulate`], calling `after` with the worker after each participant is drawn
+    /// (while `w.spells` still holds that participant's job spells). `simulate` passes a no-op,
+    /// which compiles away; [`Self::simulate_with_hours`] records hours this way.
+    #[inline]
+    pub(crate) fn simulate_each<R: Rng + ?Sized, F: FnMut(&Worker)>(
+        &self,
+        w: &mut Worker,
+        rng: &mut R,
+        mut after: F,
+    ) {
         w.table.clear();
         w.flows.iter_mut().for_each(|x| *x = 0);
         match &self.population {
@@ -1187,8 +1288,72 @@ impl<'m> Simulator<'m> {
             col.resize(n, fill);
         }
         w.table.id.extend(1..=n as u64);
+        self.draw_clusters(w, rng);
+        w.entry.clear();
+        if let Some(inflow) = &self.model.delivery.inflow {
+            w.entry = entry_months(inflow, n);
+            // Intake slots go to participants in a random order, so arms interleave.
+            shuffle(&mut w.entry, rng);
+        }
         for i in 0..n {
             self.participant(w, i, rng);
+            after(w);
+        }
+    }
+
+    /// Cluster codes (arm by arm, `size` consecutive participants each) and each cluster's own
+    /// hazards and direct probabilities, drawn from beta distributions with the stated means
+    /// and the design's ICC.
+    fn draw_clusters<R: Rng + ?Sized>(&self, w: &mut Worker, rng: &mut R) {
+        w.table.cluster.clear();
+        w.cluster_c.clear();
+        w.cluster_p.clear();
+        let Some(cl) = &self.model.delivery.clusters else {
+            return;
+        };
+        let size = cl.size.max(1) as usize;
+        let n_out = self.model.outcomes.len();
+        let mut code = 0u32;
+        let mut start = 0usize;
+        let n = w.table.arm.len();
+        while start < n {
+            let arm = w.table.arm[start];
+            let mut end = start;
+            while end < n && end - start < size && w.table.arm[end] == arm {
+                end += 1;
+            }
+            w.table
+                .cluster
+                .extend(std::iter::repeat_n(code, end - start));
+            let a = arm as usize;
+            let plan = &self.arms[a];
+            let model_arm = &self.model.arms[a];
+            for p in 0..self.max_paths {
+                let c = match (plan.paths.get(p), model_arm.paths.get(p)) {
+                    (Some(pp), Some(sp)) => {
+                        let q = beta_draw(sp.work.probability, cl.icc, rng);
+                        calibrate(
+                            &sp.work,
+                            q,
+                            sp.delay_months,
+                            self.loss,
+                            model_arm.baseline_employment,
+                        )
+                        .map_or(pp.c[0], rate_c)
+                    }
+                    _ => 0.0,
+                };
+                w.cluster_c.push(c);
+            }
+            for o in 0..n_out {
+                let q = match plan.direct.get(o) {
+                    Some(Some(DirectSampler::Binary(p))) => beta_draw(*p, cl.icc, rng),
+                    _ => f64::NAN,
+                };
+                w.cluster_p.push(q);
+            }
+            code += 1;
+            start = end;
         }
     }
 
@@ -1437,6 +1602,12 @@ impl<'m> Simulator<'m> {
         let a = w.table.arm[i] as usize;
         let arm = &self.arms[a];
         let h = self.horizon;
+        // Months of follow-up by the analysis date, with an inflow.
+        let follow = match (&self.model.delivery.inflow, w.entry.get(i)) {
+            (Some(inflow), Some(&e)) => inflow.analysis_month.saturating_sub(e),
+            _ => u32::MAX,
+        };
+        let cluster = w.table.cluster.get(i).map(|&c| c as usize);
         let base = self.layout.arm(a);
         let mut f = 0u8;
         w.flows[base + counter::N] += 1;
@@ -1484,9 +1655,12 @@ impl<'m> Simulator<'m> {
                 }
                 _ => 0,
             };
-            let (d, c) = self.path_c(w, i, a, p);
+            let (d, mut c) = self.path_c(w, i, a, p);
+            if let Some(k) = cluster {
+                c = w.cluster_c[k * self.max_paths + p];
+            }
             seg = (1 + pause + d, c);
-            if pause == 0 {
+            if pause == 0 && cluster.is_none() {
                 no_start = self.path_no_start(w, i, a, p);
             }
             // 5. Crossover.
@@ -1520,6 +1694,42 @@ impl<'m> Simulator<'m> {
             }
         }
 
+        // 7. Competing exits: a destination and a month.
+        let mut forced_start = None;
+        let mut exit_dest = None;
+        if let Some(ex) = &arm.exits
+            && ex.total > 0.0
+        {
+            let k = (exp1(rng) / ex.total).ceil().max(1.0);
+            let d = pick(&ex.cum, u01(rng));
+            if k <= f64::from(h) {
+                let x = k as u32;
+                exit_dest = Some((d, x));
+                match ex.kinds[d] {
+                    ExitKind::Work => forced_start = Some(x),
+                    ExitKind::NonWork => {
+                        sched
+                            .get_or_insert_with(|| Schedule::starting(seg))
+                            .push(x, 0.0);
+                        no_start = f64::NAN;
+                        if x < exit_month {
+                            if exit_month == u32::MAX {
+                                w.flows[base + counter::NON_WORK_EXIT] += 1;
+                            }
+                            exit_month = x;
+                            f |= flags::NON_WORK_EXIT;
+                        }
+                    }
+                    ExitKind::Provision => {
+                        sched
+                            .get_or_insert_with(|| Schedule::starting(seg))
+                            .push(x, 0.0);
+                        no_start = f64::NAN;
+                    }
+                }
+            }
+        }
+
         // Employment spells.
         w.spells.clear();
         let mut t0 = 0u32;
@@ -1537,15 +1747,38 @@ impl<'m> Simulator<'m> {
                     .next_event(0, -u.ln(), h)
             }
         };
+        // An exit to work starts a job in its month unless one starts earlier.
+        match (employed_from, forced_start) {
+            (Some(s), Some(x)) if x < s && !baseline => {
+                employed_from = Some(x);
+                forced_start = None;
+            }
+            (None, Some(x)) => {
+                employed_from = Some(x);
+                forced_start = None;
+            }
+            _ => {}
+        }
+        let extra = Extra {
+            follow,
+            exit_dest,
+            cluster,
+        };
         if employed_from.is_none() && !baseline {
             // Never in work (most participants): every employment measure stays 0; only
             // outcomes that do not depend on work are written. Kept inline: this path is hot.
             w.table.path.push(path_col);
             w.table.flags.push(f);
+            let n_out = self.model.outcomes.len();
             for &o in &self.not_work_outcomes {
-                w.table.outcomes[o][i] = match self.model.outcomes[o].measure {
-                    Measure::BenefitEnded { month } => bool_f(exit_month <= month),
-                    _ => direct_value(&arm.direct[o], rng),
+                w.table.outcomes[o][i] = match &self.model.outcomes[o].measure {
+                    Measure::BenefitEnded { month } => {
+                        bool_f(exit_month <= (*month).min(extra.follow))
+                    }
+                    Measure::ExitedTo { month, .. } => {
+                        exited_value(&extra, arm.exit_outcome[o], *month)
+                    }
+                    _ => direct_in_cluster(&arm.direct[o], cluster, &w.cluster_p, o, n_out, rng),
                 };
             }
             return;
@@ -1585,14 +1818,25 @@ impl<'m> Simulator<'m> {
                 t0 = end + 1;
                 employed_from = None;
             } else {
-                match sched.next_event(t0, exp1(rng), h) {
-                    Some(s) => employed_from = Some(s),
-                    None => break,
+                let next = sched.next_event(t0, exp1(rng), h);
+                // An exit to work starts a job in its month unless one starts earlier.
+                let forced = forced_start.filter(|&x| x > t0);
+                match (next, forced) {
+                    (Some(s), Some(x)) if x < s => {
+                        forced_start = None;
+                        employed_from = Some(x);
+                    }
+                    (Some(s), _) => employed_from = Some(s),
+                    (None, Some(x)) => {
+                        forced_start = None;
+                        employed_from = Some(x);
+                    }
+                    (None, None) => break,
                 }
             }
         }
 
-        self.finish(w, i, a, f, path_col, exit_month, rng);
+        self.finish(w, i, a, f, path_col, exit_month, &extra, rng);
     }
 
     /// Evaluates the measures and flow months from `w.spells` (someone who worked) and appends
@@ -1607,9 +1851,11 @@ impl<'m> Simulator<'m> {
         f: u8,
         path_col: u32,
         exit_month: u32,
+        x: &Extra,
         rng: &mut R,
     ) {
         let arm = &self.arms[a];
+        let n_out = self.model.outcomes.len();
         w.table.path.push(path_col);
         // Flow months: the found-within counters, then the employed-at ones, per arm.
         let months = &self.layout.months;
@@ -1621,10 +1867,18 @@ impl<'m> Simulator<'m> {
                 *emp += u64::from(w.spells.iter().any(|s| s.start <= m && s.end >= m));
             }
         }
-        // Measures.
-        for (o, measure) in &self.evals {
+        // Measures (read on the analysis date when follow-up is shorter).
+        for (o, outcome) in self.model.outcomes.iter().enumerate() {
+            if !self.eval_outcome[o] {
+                continue;
+            }
             let sp = &w.spells;
-            let v = match *measure {
+            if let Measure::ExitedTo { month, .. } = &outcome.measure {
+                w.table.outcomes[o][i] = exited_value(x, arm.exit_outcome[o], *month);
+                continue;
+            }
+            let v = match clamp_measure(&outcome.measure, x.follow) {
+                Measure::ExitedTo { .. } => 0.0,
                 Measure::EmployedAt { month, min_hours } => bool_f(
                     sp.iter()
                         .any(|s| s.start <= month && s.end >= month && s.hours >= min_hours),
@@ -1660,12 +1914,127 @@ impl<'m> Simulator<'m> {
                     exit_month <= month || sp.iter().any(|s| s.start >= 1 && s.start <= month),
                 ),
                 Measure::DirectBinary | Measure::DirectContinuous => {
-                    direct_value(&arm.direct[*o], rng)
+                    direct_in_cluster(&arm.direct[o], x.cluster, &w.cluster_p, o, n_out, rng)
                 }
             };
-            w.table.outcomes[*o][i] = v;
+            w.table.outcomes[o][i] = v;
         }
         w.table.flags.push(f);
+    }
+}
+
+/// The measure as read `follow` months after intake at most (the analysis date of an inflow).
+fn clamp_measure(m: &Measure, follow: u32) -> Measure {
+    if follow == u32::MAX || matches!(m, Measure::ExitedTo { .. }) {
+        return m.clone();
+    }
+    let c = |x: u32| x.min(follow);
+    match m.clone() {
+        Measure::EmployedAt { month, min_hours } => Measure::EmployedAt {
+            month: c(month),
+            min_hours,
+        },
+        Measure::WorkedWithin { within, min_hours } => Measure::WorkedWithin {
+            within: c(within),
+            min_hours,
+        },
+        Measure::Durable {
+            month,
+            consecutive,
+            min_hours,
+        } => Measure::Durable {
+            month: c(month),
+            consecutive,
+            min_hours,
+        },
+        Measure::Hours { month } => Measure::Hours { month: c(month) },
+        Measure::BenefitEnded { month } => Measure::BenefitEnded { month: c(month) },
+        Measure::ExitedTo { destination, month } => Measure::ExitedTo {
+            destination,
+            month: c(month),
+        },
+        other => other,
+    }
+}
+
+/// Intake months of `n` participants under an inflow: period k takes in `per_period[k]` (the
+/// last count repeating), spread evenly over the period's months.
+pub fn entry_months(inflow: &crate::model::Inflow, n: usize) -> Vec<u32> {
+    let mut out = Vec::with_capacity(n);
+    let len = inflow.period_months.max(1);
+    let last = inflow.per_period.last().copied().unwrap_or(0);
+    if last == 0 && inflow.per_period.iter().all(|&c| c == 0) {
+        return vec![0; n];
+    }
+    let mut k = 0usize;
+    while out.len() < n {
+        let count = inflow.per_period.get(k).copied().unwrap_or(last);
+        if count == 0 && k >= inflow.per_period.len() {
+            // Nobody more comes in; the rest enter at the end of the last period.
+            let m = (k as u32).saturating_mul(len);
+            out.resize(n, m);
+            break;
+        }
+        for j in 0..count {
+            if out.len() == n {
+                break;
+            }
+            let offset = (u64::from(j) * u64::from(len) / u64::from(count.max(1))) as u32;
+            out.push((k as u32).saturating_mul(len).saturating_add(offset));
+        }
+        k += 1;
+    }
+    out
+}
+
+/// A probability drawn from the beta distribution with mean `p` and intra-cluster correlation
+/// `icc` (`α = p(1 − ρ)/ρ`, `β = (1 − p)(1 − ρ)/ρ`), so that binary outcomes drawn with it
+/// have exactly that ICC.
+fn beta_draw<R: Rng + ?Sized>(p: f64, icc: f64, rng: &mut R) -> f64 {
+    if icc <= 0.0 || p <= 0.0 || p >= 1.0 {
+        return p;
+    }
+    let scale = (1.0 - icc) / icc;
+    match Beta::new(p * scale, (1.0 - p) * scale) {
+        Ok(b) => b.sample(rng),
+        Err(_) => p,
+    }
+}
+
+/// What the delivery features add to a participant's row.
+struct Extra {
+    /// Months of follow-up by the analysis date (`u32::MAX` without an inflow).
+    follow: u32,
+    /// Competing-exit destination and month, if one happened within the horizon.
+    exit_dest: Option<(usize, u32)>,
+    /// The participant's cluster.
+    cluster: Option<usize>,
+}
+
+/// `exited to X by month m`, read on the analysis date.
+fn exited_value(x: &Extra, want: Option<usize>, month: u32) -> f64 {
+    let month = month.min(x.follow);
+    bool_f(match (x.exit_dest, want) {
+        (Some((d, at)), Some(want)) => d == want && at <= month,
+        _ => false,
+    })
+}
+
+/// A direct outcome; a binary one uses its cluster's probability when there are clusters.
+fn direct_in_cluster<R: Rng + ?Sized>(
+    d: &Option<DirectSampler>,
+    cluster: Option<usize>,
+    cluster_p: &[f64],
+    o: usize,
+    n_out: usize,
+    rng: &mut R,
+) -> f64 {
+    match (d, cluster) {
+        (Some(DirectSampler::Binary(_)), Some(k)) => match cluster_p.get(k * n_out + o) {
+            Some(&p) => bool_f(u01(rng) < p),
+            None => direct_value(d, rng),
+        },
+        _ => direct_value(d, rng),
     }
 }
 

@@ -34,6 +34,17 @@ impl Simulator<'_> {
     ) -> Option<Moments> {
         let plan = self.arms.get(arm)?;
         let measure = &self.model().outcomes.get(outcome)?.measure;
+        // Outside the exact computation: competing exits, inflow (follow-up varies), and the
+        // cluster effect on process measures (its mean is not the stated rate's in general).
+        let delivery = &self.model().delivery;
+        let direct = matches!(measure, Measure::DirectBinary | Measure::DirectContinuous);
+        if matches!(measure, Measure::ExitedTo { .. })
+            || plan.exits.is_some()
+            || (delivery.inflow.is_some() && !direct)
+            || (delivery.clusters.is_some() && !direct)
+        {
+            return None;
+        }
         if matches!(measure, Measure::Wage { .. }) {
             // A wage is drawn per job, independently of everything else: among those in work
             // it has the wage distribution's moments in every arm and subgroup.
@@ -263,9 +274,10 @@ impl Simulator<'_> {
                 }
                 bin(1.0 - cu - ce)
             }
-            Measure::Wage { .. } | Measure::DirectBinary | Measure::DirectContinuous => {
-                (f64::NAN, f64::NAN)
-            }
+            Measure::Wage { .. }
+            | Measure::DirectBinary
+            | Measure::DirectContinuous
+            | Measure::ExitedTo { .. } => (f64::NAN, f64::NAN),
         }
     }
 }

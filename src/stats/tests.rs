@@ -217,3 +217,39 @@ pub fn heterogeneity(estimates: &[f64], variances: &[f64]) -> (TestOutcome, usiz
         df,
     )
 }
+
+/// Student's two-sample t test with pooled variance from group summaries (sample standard
+/// deviations), `n_t + n_c − 2` degrees of freedom: the test of cluster-level summaries, where
+/// each observation is one cluster's mean.
+///
+/// Needs at least two observations per group (NaN otherwise). With a pooled standard deviation
+/// of zero the statistic is the limit (0 with p = 1 when the means agree, ±∞ otherwise).
+pub fn student_t(
+    mean_t: f64,
+    sd_t: f64,
+    n_t: u64,
+    mean_c: f64,
+    sd_c: f64,
+    n_c: u64,
+    sides: Sides,
+) -> TestOutcome {
+    if n_t < 2 || n_c < 2 || sd_t.is_nan() || sd_t < 0.0 || sd_c.is_nan() || sd_c < 0.0 {
+        return TestOutcome::UNDEFINED;
+    }
+    let (nt, nc) = (n_t as f64, n_c as f64);
+    let df = nt + nc - 2.0;
+    let pooled = ((nt - 1.0) * sd_t * sd_t + (nc - 1.0) * sd_c * sd_c) / df;
+    let difference = mean_t - mean_c;
+    let variance = pooled * (1.0 / nt + 1.0 / nc);
+    if !difference.is_finite() || !variance.is_finite() {
+        return TestOutcome::UNDEFINED;
+    }
+    if variance == 0.0 {
+        return z_outcome(difference, 0.0, sides);
+    }
+    let statistic = difference / variance.sqrt();
+    TestOutcome {
+        statistic,
+        p_value: p_from_t(statistic, df, sides),
+    }
+}

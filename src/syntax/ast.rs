@@ -130,6 +130,51 @@ pub enum Item {
     Expect(Expect),
     /// `data { ... }`
     Data(Data),
+    /// `inflow 80, 70, 50 per year, analysis at month 36`
+    Inflow(Inflow),
+    /// `costs for primary { ... }`
+    Costs(Costs),
+}
+
+/// `inflow 80, 70, 50 per year, analysis at month 36`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inflow {
+    /// Intakes per period.
+    pub counts: Vec<Number>,
+    /// Whether the period is a year (otherwise a month).
+    pub per_year: bool,
+    /// The analysis month.
+    pub analysis_month: Number,
+    /// The statement.
+    pub span: Span,
+}
+
+/// `costs for primary { fixed 90000 euro ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Costs {
+    /// The analysis whose first contrast gives the extra exits.
+    pub analysis: Ident,
+    /// `fixed N euro`
+    pub fixed: Vec<Quantity>,
+    /// `per participant N euro`
+    pub per_participant: Vec<Quantity>,
+    /// `saving N euro per benefit year`
+    pub saving: Vec<Quantity>,
+    /// `exit avoids N years`
+    pub years_per_exit: Vec<Quantity>,
+    /// The block.
+    pub span: Span,
+}
+
+/// `exits within 12 months { work: 30%, werkom: 24% }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exits {
+    /// The window.
+    pub window: Quantity,
+    /// Destinations with their cumulative incidence.
+    pub destinations: Vec<(Ident, Quantity)>,
+    /// The statement.
+    pub span: Span,
 }
 
 /// `population { ... }`
@@ -307,13 +352,28 @@ pub enum Rule {
         /// The statement.
         span: Span,
     },
+    /// `randomise 1:1 by cohort of 22, icc 5%`
+    Cluster {
+        /// Ratio in arm order.
+        ratio: Option<(Vec<Number>, Span)>,
+        /// What a cluster is called.
+        label: Ident,
+        /// Participants per cluster.
+        size: Number,
+        /// Intra-cluster correlation.
+        icc: Quantity,
+        /// The statement.
+        span: Span,
+    },
 }
 
 impl Rule {
     /// Where it is written.
     pub fn span(&self) -> Span {
         match self {
-            Self::Parity { span, .. } | Self::Randomise { span, .. } => *span,
+            Self::Parity { span, .. }
+            | Self::Randomise { span, .. }
+            | Self::Cluster { span, .. } => *span,
         }
     }
 }
@@ -338,13 +398,15 @@ pub enum Sample {
     PerArm(Number, Span),
     /// `sample experiment 203, control 199`
     Arms(Vec<(Ident, Number)>, Span),
+    /// `sample 4 cohorts per arm`
+    Clusters(Number, Ident, Span),
 }
 
 impl Sample {
     /// Where it is written.
     pub fn span(&self) -> Span {
         match self {
-            Self::PerArm(_, span) | Self::Arms(_, span) => *span,
+            Self::PerArm(_, span) | Self::Arms(_, span) | Self::Clusters(_, _, span) => *span,
         }
     }
 }
@@ -381,6 +443,8 @@ pub struct Arm {
     pub crossovers: Vec<Crossover>,
     /// `employed: 30%`, `score ~ normal(52, 10)`
     pub direct: Vec<DirectOutcome>,
+    /// `exits within 12 months { ... }`
+    pub competing: Vec<Exits>,
     /// The block.
     pub span: Span,
 }
@@ -518,6 +582,8 @@ pub enum Measure {
     Wage(Number),
     /// `benefit ended by month 18`
     BenefitEnded(Number),
+    /// `exited to werkom by month 12`
+    ExitedTo(Ident, Number),
     /// `binary`
     Binary,
     /// `continuous`
@@ -634,6 +700,10 @@ pub enum DataItem {
     Decimal(bool, Span),
     /// `allow exclusions`
     AllowExclusions(Span),
+    /// `cluster "column"`: each participant's cluster, for a cluster-randomised design
+    Cluster(Str, Span),
+    /// `dropout "left_before_intake"`: a flow's 0/1 column (the flow name is checked later).
+    Flow(Ident, Str, Span),
 }
 
 impl DataItem {
@@ -648,7 +718,9 @@ impl DataItem {
             | Self::Path(_, _, s)
             | Self::Delimiter(_, s)
             | Self::Decimal(_, s)
-            | Self::AllowExclusions(s) => *s,
+            | Self::AllowExclusions(s)
+            | Self::Cluster(_, s)
+            | Self::Flow(_, _, s) => *s,
         }
     }
 }

@@ -224,6 +224,8 @@ fn item(pair: Pair<'_, Rule>) -> Res<Item> {
         Rule::analysis => Item::Analysis(analysis(kids, s)?),
         Rule::expect => Item::Expect(expect(kids, s)?),
         Rule::data => Item::Data(data(kids, s)?),
+        Rule::inflow => Item::Inflow(inflow(kids, has(&pair, Rule::kw_year), s)?),
+        Rule::costs => Item::Costs(costs(kids, s)?),
         _ => {
             return Err(Bug {
                 span: s,
@@ -343,6 +345,47 @@ fn eligibility(mut kids: Kids<'_>, s: Span) -> Res<Eligibility> {
     Ok(el)
 }
 
+fn inflow(kids: Kids<'_>, per_year: bool, s: Span) -> Res<Inflow> {
+    let mut counts = Vec::new();
+    for kid in kids.items {
+        counts.push(number(kid)?);
+    }
+    // The grammar ends the statement with the analysis month; the numbers before it are counts.
+    let analysis_month = counts.pop().ok_or(Bug {
+        span: s,
+        what: "analysis month",
+    })?;
+    Ok(Inflow {
+        counts,
+        per_year,
+        analysis_month,
+        span: s,
+    })
+}
+
+fn costs(mut kids: Kids<'_>, s: Span) -> Res<Costs> {
+    let analysis = ident(kids.next("analysis")?);
+    let mut c = Costs {
+        analysis,
+        fixed: Vec::new(),
+        per_participant: Vec::new(),
+        saving: Vec::new(),
+        years_per_exit: Vec::new(),
+        span: s,
+    };
+    for kid in kids.rest() {
+        let rule = kid.as_rule();
+        let q = quantity(Kids::of(kid).next("amount")?)?;
+        match rule {
+            Rule::c_fixed => c.fixed.push(q),
+            Rule::c_per => c.per_participant.push(q),
+            Rule::c_saving => c.saving.push(q),
+            _ => c.years_per_exit.push(q),
+        }
+    }
+    Ok(c)
+}
+
 fn assignment(mut kids: Kids<'_>, s: Span) -> Res<Assignment> {
     let mut a = Assignment {
         rules: Vec::new(),
@@ -395,6 +438,30 @@ fn assignment(mut kids: Kids<'_>, s: Span) -> Res<Assignment> {
                     span: ks,
                 });
             }
+            Rule::cluster_rule => {
+                let mut k = Kids::of(kid);
+                let ratio = match k.opt(Rule::ratio) {
+                    Some(r) => {
+                        let rs = span(&r);
+                        let mut nums = Vec::new();
+                        for n in Kids::of(r).rest() {
+                            nums.push(number(n)?);
+                        }
+                        Some((nums, rs))
+                    }
+                    None => None,
+                };
+                let label = ident(k.next("cluster label")?);
+                let size = number(k.next("cluster size")?)?;
+                let icc = quantity(k.next("icc")?)?;
+                a.rules.push(Rule_::Cluster {
+                    ratio,
+                    label,
+                    size,
+                    icc,
+                    span: ks,
+                });
+            }
             Rule::intake => a.intake.push((has(&kid, Rule::kw_random), ks)),
             Rule::top_up => {
                 let mut k = Kids::of(kid);
@@ -443,6 +510,12 @@ use super::ast::Rule as Rule_;
 fn sample(mut kids: Kids<'_>, s: Span) -> Res<Sample> {
     if let Some(p) = kids.opt(Rule::sample_per_arm) {
         return Ok(Sample::PerArm(number(Kids::of(p).next("per arm")?)?, s));
+    }
+    if let Some(p) = kids.opt(Rule::sample_clusters) {
+        let mut k = Kids::of(p);
+        let n = number(k.next("clusters per arm")?)?;
+        let label = ident(k.next("cluster label")?);
+        return Ok(Sample::Clusters(n, label, s));
     }
     let mut arms = Vec::new();
     for kid in kids.rest() {
@@ -528,6 +601,7 @@ fn arm(mut kids: Kids<'_>, s: Span) -> Res<Arm> {
         exits: Vec::new(),
         crossovers: Vec::new(),
         direct: Vec::new(),
+        competing: Vec::new(),
         span: s,
     };
     for kid in kids.rest() {
@@ -580,6 +654,21 @@ fn arm(mut kids: Kids<'_>, s: Span) -> Res<Arm> {
                 let window = quantity(k.next("exit window")?)?;
                 let p = chance(k.next("exit rate")?)?;
                 arm.exits.push((window, p, ks));
+            }
+            Rule::exits => {
+                let mut k = Kids::of(kid);
+                let window = quantity(k.next("exit window")?)?;
+                let mut destinations = Vec::new();
+                for d in k.rest() {
+                    let mut dk = Kids::of(d);
+                    let name = ident(dk.next("destination")?);
+                    destinations.push((name, quantity(dk.next("incidence")?)?));
+                }
+                arm.competing.push(Exits {
+                    window,
+                    destinations,
+                    span: ks,
+                });
             }
             Rule::crossover => {
                 let mut k = Kids::of(kid);
@@ -650,6 +739,10 @@ fn outcome(mut kids: Kids<'_>, s: Span) -> Res<Outcome> {
         Rule::m_hours => Measure::Hours(at_month(k.next("month")?)?),
         Rule::m_wage => Measure::Wage(at_month(k.next("month")?)?),
         Rule::m_benefit => Measure::BenefitEnded(number(k.next("month")?)?),
+        Rule::m_exited => {
+            let to = ident(k.next("destination")?);
+            Measure::ExitedTo(to, number(k.next("month")?)?)
+        }
         Rule::m_binary => Measure::Binary,
         _ => Measure::Continuous,
     };
@@ -796,6 +889,11 @@ fn data(mut kids: Kids<'_>, s: Span) -> Res<Data> {
             }
             Rule::d_delimiter => DataItem::Delimiter(string(k.next("delimiter")?), ks),
             Rule::d_decimal => DataItem::Decimal(is_comma, ks),
+            Rule::d_cluster => DataItem::Cluster(string(k.next("cluster column")?), ks),
+            Rule::d_flow => {
+                let flow = ident(k.next("flow")?);
+                DataItem::Flow(flow, string(k.next("column")?), ks)
+            }
             _ => DataItem::AllowExclusions(ks),
         });
     }

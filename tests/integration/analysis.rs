@@ -95,6 +95,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind, sides: Sides) 
 /// `work` and a continuous `hours` outcome, and the given analyses.
 fn model(analyses: Vec<Analysis>) -> TrialModel {
     TrialModel {
+        delivery: Default::default(),
         name: "test".into(),
         follow_up_months: 12,
         reference_date: None,
@@ -158,6 +159,7 @@ fn model(analyses: Vec<Analysis>) -> TrialModel {
 fn table() -> ParticipantTable {
     let n = ARM.len();
     ParticipantTable {
+        cluster: Vec::new(),
         id: (1..=n as u64).collect(),
         arm: ARM.to_vec(),
         path: vec![0; n],
@@ -339,6 +341,7 @@ fn degenerate_tables_do_not_panic_or_give_nan_where_defined() {
     for t in [
         ParticipantTable::default(),
         ParticipantTable {
+            cluster: Vec::new(),
             arm: vec![0, 1],
             ..ParticipantTable::default()
         },
@@ -404,6 +407,7 @@ fn simulate(design: Design, reps: usize, seed: u64) -> (f64, f64) {
     let m = model(vec![primary]);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut t = ParticipantTable {
+        cluster: Vec::new(),
         covariates: vec![
             CovariateColumn::Categorical(Vec::new()),
             CovariateColumn::Numeric(Vec::new()),
@@ -808,6 +812,7 @@ mod properties {
             prop::collection::vec(value(), 0..40),
         )
             .prop_map(|(arm, sex, work, hours)| ParticipantTable {
+                cluster: Vec::new(),
                 id: (0..arm.len() as u64).collect(),
                 path: vec![0; arm.len()],
                 flags: vec![0; arm.len()],

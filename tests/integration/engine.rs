@@ -240,7 +240,10 @@ fn a_failed_expectation_exits_1_and_absurd_flags_exit_2() {
     };
     let failed = go(&high);
     assert_eq!(failed.status, Some(1), "{failed}");
-    assert!(failed.stdout.contains("FAIL power(primary)"), "{failed}");
+    assert!(
+        failed.stdout.contains("NOT MET   power(primary)"),
+        "{failed}"
+    );
     let passed = go(&low);
     assert_eq!(passed.status, Some(0), "{passed}");
     for args in [

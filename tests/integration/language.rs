@@ -233,7 +233,7 @@ fn almere_plan_carries_the_power_calculation() {
     assert_eq!(primary.sides, Sides::Greater);
     assert_eq!(primary.alpha, 0.05);
     assert_eq!(primary.test, TestKind::PooledZ);
-    assert_eq!(m.expectations[0].n_per_arm, Some(180));
+    assert_eq!(m.expectations[0].n_per_arm, Some(182));
     assert_eq!(m.expectations[0].value, 0.8);
     assert_eq!(m.reference_date.as_deref(), Some("2017-09-01"));
     let screening = m.eligibility.screening.as_ref().expect("screening");
@@ -292,6 +292,15 @@ fn almere_observed_carries_the_real_flows() {
     assert_eq!(data.decimal_comma, Some(true));
     assert!(data.allow_exclusions);
     assert_eq!(data.monthly_hours.as_deref(), Some("hours_m{m}"));
+    assert_eq!(
+        data.flows,
+        vec![
+            (Flow::Dropout, "left_before_intake".to_string()),
+            (Flow::Exemption, "exempt".to_string()),
+            (Flow::Crossover, "joined_programme".to_string()),
+            (Flow::NonWorkExit, "benefit_end_other".to_string()),
+        ]
+    );
     assert_eq!(
         data.arm_values,
         vec![("E".to_string(), 0), ("C".to_string(), 1)]

@@ -8,6 +8,7 @@ mod data;
 mod design;
 mod engine;
 mod examples;
+mod gallery;
 mod language;
 mod language_fuzz;
 mod params;

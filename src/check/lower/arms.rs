@@ -149,6 +149,7 @@ pub(super) fn arm(
             }
         };
         let needs_rate = arm_rates.is_empty()
+            && a.competing.is_empty()
             && measures.iter().any(|m| {
                 m.as_ref().is_some_and(|m| {
                     !matches!(m, Measure::DirectBinary | Measure::DirectContinuous)
@@ -761,6 +762,16 @@ pub(super) fn measure(cx: &mut Cx<'_>, o: &ast::Outcome) -> Option<(Measure, Opt
         ast::Measure::BenefitEnded(n) => {
             let m = month(cx, n)?;
             Some((Measure::BenefitEnded { month: m }, Some((m, n.span))))
+        }
+        ast::Measure::ExitedTo(to, n) => {
+            let m = month(cx, n)?;
+            Some((
+                Measure::ExitedTo {
+                    destination: to.name.clone(),
+                    month: m,
+                },
+                Some((m, n.span)),
+            ))
         }
         ast::Measure::Binary => Some((Measure::DirectBinary, None)),
         ast::Measure::Continuous => Some((Measure::DirectContinuous, None)),

@@ -161,7 +161,19 @@ pub(super) fn allocation(
     r: &ast::Rule,
 ) -> Option<AssignmentRule> {
     let n_arms = names.arms.len();
+    if let ast::Rule::Cluster { ratio, span, .. } = r {
+        // Clusters are allocated by complete randomisation in the ratio.
+        let as_randomise = ast::Rule::Randomise {
+            ratio: ratio.clone(),
+            blocks: None,
+            strata: Vec::new(),
+            span: *span,
+        };
+        return allocation(cx, names, &as_randomise);
+    }
     match r {
+        // Handled above, by complete randomisation of the clusters.
+        ast::Rule::Cluster { .. } => None,
         ast::Rule::Parity {
             id,
             even,
@@ -277,6 +289,10 @@ pub(super) fn sample_sizes(
     s: &ast::Sample,
 ) -> Option<Vec<u32>> {
     match s {
+        ast::Sample::Clusters(n, _, _) => {
+            let n = cx.count(n, "the number of clusters", 1)?;
+            Some(vec![n; names.arms.len()])
+        }
         ast::Sample::PerArm(n, _) => {
             let n = cx.count(n, "the sample size", 1)?;
             Some(vec![n; names.arms.len()])

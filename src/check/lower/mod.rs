@@ -9,6 +9,7 @@ use crate::source::{SourceFile, Span};
 use crate::syntax::ast::{self, Quantity, Share, UnitSpec};
 
 mod arms;
+mod delivery;
 mod design;
 mod plan;
 mod population;
@@ -506,6 +507,8 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
     let mut analyses: Vec<&ast::Analysis> = Vec::new();
     let mut expects = Vec::new();
     let mut datas = Vec::new();
+    let mut inflows: Vec<&ast::Inflow> = Vec::new();
+    let mut costs: Vec<&ast::Costs> = Vec::new();
     for item in &spec.items {
         match item {
             Item::FollowUp(q, s) => follow_ups.push((q, *s)),
@@ -520,6 +523,8 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
             Item::Analysis(a) => analyses.push(a),
             Item::Expect(e) => expects.push(e),
             Item::Data(d) => datas.push((d, d.span)),
+            Item::Inflow(i) => inflows.push(i),
+            Item::Costs(c) => costs.push(c),
         }
     }
     let follow_up = single(cx, "`follow_up`", follow_ups);
@@ -530,6 +535,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
     let sample = single(cx, "`sample`", samples);
     let emp = single(cx, "the `employment` block", emps);
     let data = single(cx, "the `data` block", datas);
+    let datas_block = data.map(|(d, _)| d);
 
     // Unique names.
     let arms = dedup(cx, "arm", arms, |a| &a.name);
@@ -640,7 +646,30 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         }),
     };
     let assignment = assignment(cx, &names, assign.map(|a| a.0));
-    let sample = sample.and_then(|(s, _)| sample_sizes(cx, &names, s));
+    let clusters = delivery::clusters(cx, assign.map(|a| a.0));
+    let cluster_sample = matches!(sample, Some((ast::Sample::Clusters(..), _)));
+    let sample = sample.and_then(|(s, span)| {
+        let sizes = sample_sizes(cx, &names, s)?;
+        if !cluster_sample {
+            return Some(sizes);
+        }
+        match &clusters {
+            Some(Some(c)) => Some(sizes.iter().map(|k| k.saturating_mul(c.size)).collect()),
+            Some(None) => {
+                let e = cx
+                    .diag(
+                        Kind::MissingSection,
+                        "the sample counts clusters, but the assignment randomises no clusters",
+                    )
+                    .label(span, "clusters per arm")
+                    .help("randomise clusters in the assignment: `randomise 1:1 by cohort of 22, icc 5%`");
+                cx.push(e);
+                None
+            }
+            None => None,
+        }
+    });
+    let inflow = delivery::inflow(cx, &inflows);
     let employment = employment(cx, emp.map(|e| e.0));
 
     let fu = follow_up_months.unwrap_or(DEFAULT_FOLLOW_UP);
@@ -765,6 +794,38 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         expectations.push(expectation(cx, &analyses, e, sample.is_some()));
     }
     let data = data.and_then(|(d, s)| data_mapping(cx, &names, d, s));
+    let exits = delivery::exits(cx, &names);
+    let exits_ok = exits
+        .as_ref()
+        .is_some_and(|e| delivery::check_exit_measures(cx, &names, &measures, e));
+    let costs = delivery::costs(cx, &costs, &analyses);
+    let mut clusters = clusters?;
+    if !delivery::cluster_column(cx, datas_block, &mut clusters) {
+        return None;
+    }
+    if clusters.is_none()
+        && let Some(a) = analyses.iter().find(|a| {
+            a.tests
+                .iter()
+                .any(|t| t.names.first().is_some_and(|n| n.name == "cluster_t"))
+        })
+    {
+        let e = cx
+            .diag(
+                Kind::TestMismatch,
+                format!(
+                    "analysis `{}` uses `cluster_t`, but the design has no clusters",
+                    a.name.name
+                ),
+            )
+            .label(a.name.span, "this analysis")
+            .help("randomise clusters in the assignment: `randomise 1:1 by cohort of 22, icc 5%`");
+        cx.push(e);
+        return None;
+    }
+    if !exits_ok {
+        return None;
+    }
 
     let model = TrialModel {
         name: spec.title.clone(),
@@ -793,6 +854,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         expectations: expectations.into_iter().collect::<Option<Vec<_>>>()?,
         data,
         uncertain: cx.uncertain.iter().map(|(u, _)| u.clone()).collect(),
+        delivery: delivery::delivery(clusters, inflow?, exits?, costs?),
     };
     let mut unknown = Vec::new();
     for (u, at) in &cx.uncertain {

@@ -91,12 +91,13 @@ pub(super) fn analysis(
     }
     let test = match explicit {
         Some(n) => {
-            const TESTS: [&str; 4] = ["pooled_z", "unpooled_z", "fisher", "welch_t"];
+            const TESTS: [&str; 5] = ["pooled_z", "unpooled_z", "fisher", "welch_t", "cluster_t"];
             match n.name.as_str() {
                 "pooled_z" => Some(TestKind::PooledZ),
                 "unpooled_z" => Some(TestKind::UnpooledZ),
                 "fisher" => Some(TestKind::FisherExact),
                 "welch_t" => Some(TestKind::WelchT),
+                "cluster_t" => Some(TestKind::ClusterT),
                 other => {
                     let e = cx
                         .diag(Kind::UnknownTest, format!("there is no test `{other}`"))
@@ -115,7 +116,8 @@ pub(super) fn analysis(
     if let Some(test) = test {
         let for_binary = test != TestKind::WelchT;
         for (is_bin, s) in &binary {
-            if *is_bin != for_binary {
+            // The cluster-level t test compares cluster means of any outcome.
+            if *is_bin != for_binary && test != TestKind::ClusterT {
                 let (what, fix) = if *is_bin {
                     ("binary", "`pooled_z`, `unpooled_z` or `fisher`")
                 } else {
@@ -251,6 +253,7 @@ pub(super) fn test_name(t: TestKind) -> &'static str {
         TestKind::UnpooledZ => "`unpooled_z`",
         TestKind::FisherExact => "`fisher`",
         TestKind::WelchT => "`welch_t`",
+        TestKind::ClusterT => "`cluster_t`",
     }
 }
 
@@ -346,6 +349,7 @@ pub(super) fn data_mapping(
     let mut delimiter: Option<(u8, Span)> = None;
     let mut decimal: Option<(bool, Span)> = None;
     let mut allow: Option<Span> = None;
+    let mut flows: Vec<(Flow, String, Span)> = Vec::new();
     for item in &d.items {
         let s = item.span();
         match item {
@@ -503,12 +507,45 @@ pub(super) fn data_mapping(
                 }
                 decimal = Some((*c, s));
             }
+            // Read by the delivery lowering (`delivery::cluster_column`).
+            DataItem::Cluster(..) => {}
             DataItem::AllowExclusions(_) => {
                 if let Some(f) = allow {
                     cx.duplicate("`allow exclusions`", f, s);
                 }
                 allow = Some(s);
             }
+            DataItem::Flow(name, col, _) => match Flow::from_name(&name.name) {
+                Some(flow) => {
+                    if let Some((_, _, first)) = flows.iter().find(|(f, _, _)| *f == flow) {
+                        cx.duplicate(&format!("the {} column", flow.name()), *first, s);
+                        ok = false;
+                    }
+                    flows.push((flow, col.text.clone(), s));
+                }
+                None => {
+                    let names: Vec<&str> = Flow::ALL.iter().map(|f| f.name()).collect();
+                    let mut candidates = names.clone();
+                    candidates.extend(DATA_KEYWORDS);
+                    let list = format!(
+                        "A data section maps `id`, `arm`, `covariate`, `outcome`, `monthly_hours`, `path`, `delimiter`, `decimal`, `allow exclusions`, `cluster` and the flow columns {}",
+                        names
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    let e = cx
+                        .diag(
+                            Kind::UnknownFlow,
+                            format!("`{}` is not a statement of the data section", name.name),
+                        )
+                        .label(name.span, "unknown")
+                        .help(suggest::help_with(&name.name, &candidates, &list));
+                    cx.push(e);
+                    ok = false;
+                }
+            },
         }
     }
     let missing: Vec<&str> = [
@@ -540,5 +577,19 @@ pub(super) fn data_mapping(
         delimiter: delimiter.map(|(d, _)| d),
         decimal_comma: decimal.map(|(d, _)| d),
         allow_exclusions: allow.is_some(),
+        flows: flows.into_iter().map(|(f, c, _)| (f, c)).collect(),
     })
 }
+
+/// Keywords of the data section, for "did you mean" on an unknown statement.
+const DATA_KEYWORDS: [&str; 9] = [
+    "cluster",
+    "id",
+    "arm",
+    "covariate",
+    "outcome",
+    "monthly_hours",
+    "path",
+    "delimiter",
+    "decimal",
+];
