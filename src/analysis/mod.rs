@@ -8,7 +8,8 @@
 //! (outcomes × subgroup levels) form one family for the declared multiplicity correction.
 //!
 //! [`run_plan_into`] reuses the result's allocations and a per-thread scratch, so that a Monte
-//! Carlo replicate costs one pass over the table per outcome and no allocation once warm.
+//! Carlo replicate costs, per analysis, one pass that sorts the rows into cells, then one pass
+//! per outcome (integer counts for binary outcomes), and no allocation once warm.
 
 mod balance;
 mod cluster;
@@ -120,9 +121,10 @@ pub struct InteractionResult {
     pub p_value: f64,
 }
 
-/// Running sums of one outcome in one (subgroup level, arm) cell. Sums are taken around the
-/// cell's first value (`shift`), which keeps the variance accurate for hours-like outcomes
-/// without a division per participant.
+/// Running sums of one outcome in one (subgroup level, arm) cell. A binary outcome fills only
+/// the integer counts `n` and `events`. A continuous one takes sums around the cell's first
+/// value (`shift`), which keeps the variance accurate for hours-like outcomes without a
+/// division per participant (`events` stays unused).
 #[derive(Debug, Clone, Copy, Default)]
 struct Accumulator {
     n: u64,
@@ -139,7 +141,6 @@ impl Accumulator {
             self.shift = value;
         }
         self.n += 1;
-        self.events += u64::from(value >= 0.5);
         let d = value - self.shift;
         self.sum += d;
         self.sum_squares += d * d;
@@ -193,6 +194,12 @@ struct Scratch {
     cells: Vec<[Accumulator; 2]>,
     /// Subgroup slot of each level code (`usize::MAX`: not analysed).
     slot_of_level: Vec<usize>,
+    /// Cell of each row (`slot * 2 + side`, or [`NO_CELL`]), for the current analysis.
+    cell_of_row: Vec<u32>,
+    /// Runs `(first row, end row, cell)` of consecutive rows in one cell.
+    runs: Vec<(usize, usize, u32)>,
+    /// `[participants, events]` per cell (and one spare), for interleaved binary counting.
+    counts: Vec<[u64; 2]>,
     p: Vec<f64>,
     adjusted: Vec<f64>,
     order: Vec<usize>,
@@ -316,19 +323,13 @@ fn run_analysis(
         }
     }
 
+    classify(analysis, table, subgroup.as_ref(), scratch);
     let mut next = 0;
     for &outcome_id in &analysis.outcomes {
         let outcome = model.outcomes.get(outcome_id);
         let binary = outcome.is_none_or(|o| o.is_binary());
         let name = outcome.map_or("", |o| o.name.as_str());
-        accumulate(
-            analysis,
-            table,
-            outcome_id,
-            subgroup.as_ref(),
-            slots,
-            scratch,
-        );
+        accumulate(table, outcome_id, binary, slots, scratch);
         for slot in 0..slots {
             let label = subgroup.as_ref().map(|s| (s.variable, s.level_name(slot)));
             let [t, c] = scratch.cells[slot];
@@ -363,13 +364,94 @@ fn run_analysis(
     interactions(analysis, subgroup.as_ref(), slots, out, scratch);
 }
 
-/// One pass over the table for one outcome, filling the `[treatment, control]` cells of every
-/// subgroup slot.
-fn accumulate(
+/// Marks a row that no cell of the analysis takes (another arm, an unanalysed level).
+const NO_CELL: u32 = u32::MAX;
+
+/// Sorts the rows into the analysis' cells once, for all its outcomes: `slot * 2 + side`
+/// (side 0 treatment, 1 control) per row in `scratch.cell_of_row`, and the same as runs of
+/// consecutive rows in one cell in `scratch.runs` (a simulated table keeps each arm together,
+/// so an analysis without subgroups has one run per arm).
+fn classify(
     analysis: &Analysis,
     table: &ParticipantTable,
-    outcome: usize,
     subgroup: Option<&Subgroup<'_>>,
+    scratch: &mut Scratch,
+) {
+    scratch.cell_of_row.clear();
+    scratch.runs.clear();
+    let (treatment, control) = (analysis.treatment as u64, analysis.control as u64);
+    let side_of = |arm: u32| {
+        let arm = u64::from(arm);
+        if arm == treatment {
+            0
+        } else if arm == control {
+            1
+        } else {
+            NO_CELL
+        }
+    };
+    match subgroup {
+        None => scratch
+            .cell_of_row
+            .extend(table.arm.iter().map(|&arm| side_of(arm))),
+        Some(s) => {
+            let Some(codes) = s.column else {
+                return;
+            };
+            let slot_of_level = &scratch.slot_of_level;
+            scratch
+                .cell_of_row
+                .extend(table.arm.iter().zip(codes).map(|(&arm, &code)| {
+                    let slot = slot_of_level
+                        .get(code as usize)
+                        .copied()
+                        .unwrap_or(usize::MAX);
+                    let side = side_of(arm);
+                    if slot == usize::MAX || side == NO_CELL {
+                        NO_CELL
+                    } else {
+                        slot as u32 * 2 + side
+                    }
+                }));
+        }
+    }
+    let mut start = 0usize;
+    let mut current = NO_CELL;
+    for (i, &cell) in scratch.cell_of_row.iter().enumerate() {
+        if cell != current {
+            if current != NO_CELL {
+                scratch.runs.push((start, i, current));
+            }
+            start = i;
+            current = cell;
+        }
+    }
+    if current != NO_CELL {
+        scratch
+            .runs
+            .push((start, scratch.cell_of_row.len(), current));
+    }
+}
+
+/// Participants with a value and, of them, values ≥ 0.5 (events), in `values`.
+#[inline]
+fn count_binary(values: &[f64]) -> (u64, u64) {
+    let (mut n, mut events) = (0u64, 0u64);
+    for &v in values {
+        n += u64::from(!v.is_nan());
+        events += u64::from(v >= 0.5);
+    }
+    (n, events)
+}
+
+/// One pass over one outcome's column, filling the `[treatment, control]` cells of every
+/// subgroup slot from the rows sorted by [`classify`]. A binary outcome only counts
+/// (participants and events, integers); a continuous one takes shifted sums, row by row in
+/// table order.
+fn accumulate(
+    table: &ParticipantTable,
+    outcome: usize,
+    binary: bool,
     slots: usize,
     scratch: &mut Scratch,
 ) {
@@ -378,44 +460,58 @@ fn accumulate(
     let Some(values) = table.outcomes.get(outcome) else {
         return;
     };
-    let (treatment, control) = (analysis.treatment as u64, analysis.control as u64);
-    let arm_of = |arm: u32| {
-        let arm = u64::from(arm);
-        if arm == treatment {
-            Some(0)
-        } else if arm == control {
-            Some(1)
-        } else {
-            None
-        }
+    // Rows beyond a short column have no value, as a zip over the columns would stop there.
+    let clip = |(start, end, cell): (usize, usize, u32)| {
+        let end = end.min(values.len());
+        (start.min(end), end, cell as usize)
     };
-    match subgroup {
-        None => {
-            for (&arm, &value) in table.arm.iter().zip(values) {
-                if let Some(side) = arm_of(arm)
-                    && !value.is_nan()
-                {
-                    scratch.cells[0][side].push(value);
+    let Scratch {
+        cells,
+        runs,
+        cell_of_row,
+        counts,
+        ..
+    } = scratch;
+    if !binary {
+        for &run in runs.iter() {
+            let (start, end, cell) = clip(run);
+            let acc = &mut cells[cell / 2][cell % 2];
+            for &v in &values[start..end] {
+                if !v.is_nan() {
+                    acc.push(v);
                 }
             }
         }
-        Some(s) => {
-            let Some(codes) = s.column else {
-                return;
+    } else if runs.len() * 8 <= cell_of_row.len() {
+        // Long runs: count each run's slice in one tight loop.
+        for &run in runs.iter() {
+            let (start, end, cell) = clip(run);
+            let (n, events) = count_binary(&values[start..end]);
+            let acc = &mut cells[cell / 2][cell % 2];
+            acc.n += n;
+            acc.events += events;
+        }
+    } else {
+        // Interleaved cells (subgroups): one counter pair per cell, and one for the rows no cell
+        // takes, so that the loop has no branch.
+        counts.clear();
+        counts.resize(2 * slots + 1, [0; 2]);
+        let spare = 2 * slots;
+        for (&cell, &v) in cell_of_row.iter().zip(values) {
+            let k = if cell == NO_CELL {
+                spare
+            } else {
+                cell as usize
             };
-            for ((&arm, &value), &code) in table.arm.iter().zip(values).zip(codes) {
-                let slot = scratch
-                    .slot_of_level
-                    .get(code as usize)
-                    .copied()
-                    .unwrap_or(usize::MAX);
-                if slot == usize::MAX || value.is_nan() {
-                    continue;
-                }
-                if let Some(side) = arm_of(arm) {
-                    scratch.cells[slot][side].push(value);
-                }
+            if let Some(c) = counts.get_mut(k) {
+                c[0] += u64::from(!v.is_nan());
+                c[1] += u64::from(v >= 0.5);
             }
+        }
+        for (k, c) in counts[..spare].iter().enumerate() {
+            let acc = &mut cells[k / 2][k % 2];
+            acc.n = c[0];
+            acc.events = c[1];
         }
     }
 }

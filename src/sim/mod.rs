@@ -151,11 +151,13 @@ fn below<R: Rng + ?Sized>(rng: &mut R, n: u32) -> u32 {
     ((u128::from(rng.next_u64()) * u128::from(n)) >> 64) as u32
 }
 
-/// Index drawn from cumulative probabilities (the last entry is treated as 1).
+/// Index drawn from cumulative probabilities (the last entry is treated as 1): the first index
+/// whose cumulative probability exceeds `u`, counted without a branch (the entries do not
+/// decrease, so the entries at or below `u` are exactly the ones before it).
 #[inline]
 fn pick(cum: &[f64], u: f64) -> usize {
     let last = cum.len().saturating_sub(1);
-    cum[..last].iter().position(|&c| u < c).unwrap_or(last)
+    cum[..last].iter().map(|&c| usize::from(u >= c)).sum()
 }
 
 fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
@@ -605,6 +607,10 @@ pub struct Simulator<'m> {
     population: Population,
     pub(crate) horizon: u32,
     pub(crate) loss_c: f64,
+    /// `keep[j]`: a uniform at or below it gives a job spell that outlasts `j` more months
+    /// (exp(−loss_c · j), lowered by a relative 1e-9 so that it never decides a uniform the
+    /// logarithm would decide otherwise); spares the logarithm for most spells.
+    keep: Vec<f64>,
     pub(crate) loss: f64,
     pub(crate) hours: NumDist,
     wage: Option<NumDist>,
@@ -1108,6 +1114,9 @@ impl<'m> Simulator<'m> {
             population,
             horizon,
             loss_c: rate_c(loss),
+            keep: (0..=horizon)
+                .map(|j| (-rate_c(loss) * f64::from(j)).exp() * (1.0 - 1e-9))
+                .collect(),
             loss,
             hours,
             wage,
@@ -1780,8 +1789,16 @@ impl<'m> Simulator<'m> {
                 let hours = self.hours.draw(rng);
                 let wage = self.wage.as_ref().map_or(f64::NAN, |d| d.draw(rng));
                 let end = if self.loss_c > 0.0 {
-                    let k = exp1(rng) / self.loss_c;
-                    if k >= f64::from(h - s) {
+                    let u = u01_open(rng);
+                    let left = h - s;
+                    // Kept to the horizon without a logarithm when U is safely below the
+                    // survival threshold; otherwise the exact E = −ln U decides, as always.
+                    let k = if self.keep.get(left as usize).is_some_and(|&t| u <= t) {
+                        f64::INFINITY
+                    } else {
+                        -u.ln() / self.loss_c
+                    };
+                    if k >= f64::from(left) {
                         h
                     } else {
                         s + k as u32
@@ -1840,12 +1857,15 @@ impl<'m> Simulator<'m> {
         let arm = &self.arms[a];
         let n_out = self.model.outcomes.len();
         w.table.path.push(path_col);
-        // Flow months.
-        for (k, &m) in self.layout.months.iter().enumerate() {
-            let found = w.spells.iter().any(|s| s.start >= 1 && s.start <= m);
-            let emp = w.spells.iter().any(|s| s.start <= m && s.end >= m);
-            w.flows[self.layout.found_within(a, k)] += u64::from(found);
-            w.flows[self.layout.employed_at(a, k)] += u64::from(emp);
+        // Flow months: the found-within counters, then the employed-at ones, per arm.
+        let months = &self.layout.months;
+        let first = self.layout.found_within(a, 0);
+        if let Some(counters) = w.flows.get_mut(first..first + 2 * months.len()) {
+            let (found_at, employed_at) = counters.split_at_mut(months.len());
+            for ((&m, found), emp) in months.iter().zip(found_at).zip(employed_at) {
+                *found += u64::from(w.spells.iter().any(|s| s.start >= 1 && s.start <= m));
+                *emp += u64::from(w.spells.iter().any(|s| s.start <= m && s.end >= m));
+            }
         }
         // Measures (read on the analysis date when follow-up is shorter).
         for (o, outcome) in self.model.outcomes.iter().enumerate() {

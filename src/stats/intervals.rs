@@ -12,8 +12,13 @@ pub type Interval = (f64, f64);
 
 const UNDEFINED: Interval = (f64::NAN, f64::NAN);
 
+/// Φ⁻¹(0.975), computed once: every interval of a Monte Carlo replicate asks for it.
+static Z_95: std::sync::LazyLock<f64> = std::sync::LazyLock::new(|| norm_quantile(0.975));
+
 fn z_of(level: f64) -> f64 {
-    if level > 0.0 && level < 1.0 {
+    if level == 0.95 {
+        *Z_95
+    } else if level > 0.0 && level < 1.0 {
         norm_quantile(0.5 + level / 2.0)
     } else {
         f64::NAN
