@@ -385,6 +385,13 @@ fn expectation(model: &TrialModel, ei: usize, from: &PowerReport) -> Expectation
         _ => None,
     };
     let (verdict, judged_on) = judge(e.op, e.value, exact, estimate, mc_se);
+    let note = match (exact, judged_on) {
+        (Some(x), Judgement::Simulation) => Some(format!(
+            "the exact value {x:.4} disagrees with the simulation by more than 4 MC SE, so the \
+             simulation decides (the exact figure assumes two independent binomial arms)"
+        )),
+        _ => None,
+    };
     let passed = verdict != Verdict::NotMet;
     let metric = match e.metric {
         Metric::Power => "power",
@@ -409,12 +416,14 @@ fn expectation(model: &TrialModel, ei: usize, from: &PowerReport) -> Expectation
         exact,
         verdict,
         judged_on,
+        note,
         passed,
     }
 }
 
-/// Judges `quantity <op> bound`. Where the exact value is known it decides, free of Monte Carlo
-/// noise. Otherwise the simulated estimate decides only when its whole 95 % Monte Carlo interval
+/// Judges `quantity <op> bound`. Where the exact value is known and agrees with the simulation
+/// (within 4 Monte Carlo standard errors) it decides, free of Monte Carlo noise; an exact value
+/// the simulation contradicts rests on an assumption the model breaks, so it is not used. Otherwise the simulated estimate decides only when its whole 95 % Monte Carlo interval
 /// lies on one side of the bound; an interval that straddles the bound is undecided, because
 /// more replicates could still turn the verdict either way.
 fn judge(
@@ -424,7 +433,11 @@ fn judge(
     estimate: Option<f64>,
     mc_se: Option<f64>,
 ) -> (Verdict, Judgement) {
-    if let Some(x) = exact {
+    let agrees = |x: f64| match (estimate, mc_se) {
+        (Some(est), Some(se)) => (est - x).abs() <= 4.0 * se,
+        _ => true,
+    };
+    if let Some(x) = exact.filter(|&x| agrees(x)) {
         let verdict = if op.holds(x, bound) {
             Verdict::Met
         } else {
@@ -511,7 +524,9 @@ fn build_report(
                 ),
                 _ => (None, None, None, None),
             };
-            let single = truth[ai].len() == 1;
+            // A subgroup's arms are random parts of the arms, so the whole arm's binomial law
+            // does not describe it.
+            let single = truth[ai].len() == 1 && t.subgroup.is_none();
             let (closed_form_power, exact_power) = match (&fixed, single) {
                 (Some(sizes), true) => closed_forms(a, t, sizes, model),
                 _ => (None, None),
@@ -787,6 +802,7 @@ fn closed_forms(
 ///                      "mc_se": number | null, "exact": number | null,
 ///                      "verdict": "met" | "not_met" | "undecided",
 ///                      "judged_on": "exact" | "simulation",
+///                      "note": string | null,   why an exact value was set aside
 ///                      "passed": bool }],      false only when not met
 ///   "passed": bool,                 no expectation is contradicted (the exit code is 1 otherwise)
 ///   "economics": {                  with a `costs` block (see `crate::economics`), else null
@@ -1026,6 +1042,8 @@ pub struct ExpectationResult {
     pub verdict: Verdict,
     /// What decided the verdict.
     pub judged_on: Judgement,
+    /// Why the exact value was set aside, when it was.
+    pub note: Option<String>,
     /// Whether it is not contradicted (met or undecided); the exit code is 1 otherwise.
     pub passed: bool,
 }
@@ -1035,11 +1053,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_exact_value_decides_where_there_is_one() {
-        let judged = judge(Comparison::Ge, 0.8, Some(0.7965), Some(0.83), Some(0.001));
+    fn the_exact_value_decides_only_where_the_simulation_agrees() {
+        // Agrees (|0.798 - 0.7965| = 0.0015 <= 4 x 0.004): the exact value decides.
+        let judged = judge(Comparison::Ge, 0.8, Some(0.7965), Some(0.798), Some(0.004));
         assert_eq!(judged, (Verdict::NotMet, Judgement::Exact));
-        let judged = judge(Comparison::Ge, 0.8, Some(0.801), Some(0.70), Some(0.001));
+        let judged = judge(Comparison::Ge, 0.8, Some(0.801), Some(0.79), Some(0.004));
         assert_eq!(judged, (Verdict::Met, Judgement::Exact));
+        // Contradicted (0.83 is 33 MC SE from 0.7965): the simulation decides.
+        let judged = judge(Comparison::Ge, 0.8, Some(0.7965), Some(0.83), Some(0.001));
+        assert_eq!(judged, (Verdict::Met, Judgement::Simulation));
+        let judged = judge(Comparison::Ge, 0.5, Some(0.7965), Some(0.490), Some(0.005));
+        assert_eq!(judged, (Verdict::NotMet, Judgement::Simulation));
     }
 
     #[test]

@@ -276,6 +276,9 @@ pub fn text(report: &PowerReport) -> String {
                 _ => format!("simulated {} (MC SE {})", num(e.estimate), num(e.mc_se)),
             };
             let _ = writeln!(s, "  {verdict:<9} {}: {basis}", e.text);
+            if let Some(n) = &e.note {
+                let _ = writeln!(s, "            note: {n}");
+            }
             if e.verdict == Verdict::Undecided {
                 let _ = writeln!(
                     s,

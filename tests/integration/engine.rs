@@ -262,6 +262,46 @@ fn a_failed_expectation_exits_1_and_absurd_flags_exit_2() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A subgroup contrast is a random part of each arm: the whole arm's exact power (0.7965 for
+/// work_12m at 180 per arm) must not be shown for it nor decide its expectation. The Dutch
+/// subgroup's simulated power is about 0.49, far from 0.7965.
+#[test]
+fn a_subgroup_contrast_gets_no_whole_arm_exact_power() {
+    let text = std::fs::read_to_string("specs/almere-45plus.trial").expect("spec");
+    let from_compare = "compare work1_6m, work1_12m, work1_18m: experiment vs control within background {dutch, non_western}";
+    let from_expect = "expect power(primary) >= 80% at 182 per arm";
+    assert!(text.contains(from_compare) && text.contains(from_expect));
+    let probe = text
+        .replace(
+            from_compare,
+            "compare work_12m: experiment vs control within background {dutch}",
+        )
+        .replace(from_expect, "expect power(by_background) >= 50%");
+    let dir = std::env::temp_dir().join(format!("trialsim-subgroup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("probe.trial");
+    std::fs::write(&path, probe).expect("write spec");
+    let out = run(trialsim()
+        .arg("power")
+        .arg(&path)
+        .args(["--reps", "1000", "--format", "json", "--quiet"]));
+    let _ = std::fs::remove_dir_all(&dir);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let a = json["analyses"]
+        .as_array()
+        .and_then(|v| v.iter().find(|a| a["name"] == "by_background"))
+        .expect("by_background");
+    assert!(a["exact_power"].is_null(), "{a}");
+    assert!(a["closed_form_power"].is_null(), "{a}");
+    assert!(a["contrasts"][0]["exact_power"].is_null(), "{a}");
+    let power = a["power"].as_f64().expect("power");
+    assert!((0.40..0.58).contains(&power), "subgroup power {power}");
+    let e = &json["expectations"][0];
+    assert_eq!(e["judged_on"], "simulation", "{e}");
+    assert!(e["exact"].is_null(), "{e}");
+    assert_ne!(e["verdict"], "met", "{e}");
+}
+
 /// Long validation (`cargo test --release --test integration engine_long -- --ignored`):
 /// 200,000 replicates of the Almere plan at 180 per arm against the exact 0.7965, with the
 /// exact-power and coverage checks at 3 MC SE (≈ 0.0027 and 0.0015).
