@@ -375,16 +375,16 @@ fn expectation(model: &TrialModel, ei: usize, from: &PowerReport) -> Expectation
         .analyses
         .get(e.analysis)
         .and_then(|a| a.contrasts.first());
-    let (estimate, mc_se) = match (e.metric, first) {
-        (Metric::Power, Some(c)) => (Some(c.power), Some(c.mc_se)),
-        (Metric::Coverage, Some(c)) => (c.coverage, c.coverage_mc_se),
-        (_, None) => (None, None),
+    let (estimate, mc_se, interval) = match (e.metric, first) {
+        (Metric::Power, Some(c)) => (Some(c.power), Some(c.mc_se), Some(c.power_ci)),
+        (Metric::Coverage, Some(c)) => (c.coverage, c.coverage_mc_se, c.coverage_ci),
+        (_, None) => (None, None, None),
     };
     let exact = match (e.metric, first) {
         (Metric::Power, Some(c)) => c.exact_power,
         _ => None,
     };
-    let (verdict, judged_on) = judge(e.op, e.value, exact, estimate, mc_se);
+    let (verdict, judged_on) = judge(e.op, e.value, exact, estimate, mc_se, interval);
     let note = match (exact, judged_on) {
         (Some(x), Judgement::Simulation) => Some(format!(
             "the exact value {x:.4} disagrees with the simulation by more than 4 MC SE, so the \
@@ -423,17 +423,26 @@ fn expectation(model: &TrialModel, ei: usize, from: &PowerReport) -> Expectation
 
 /// Judges `quantity <op> bound`. Where the exact value is known and agrees with the simulation
 /// (within 4 Monte Carlo standard errors) it decides, free of Monte Carlo noise; an exact value
-/// the simulation contradicts rests on an assumption the model breaks, so it is not used. Otherwise the simulated estimate decides only when its whole 95 % Monte Carlo interval
-/// lies on one side of the bound; an interval that straddles the bound is undecided, because
-/// more replicates could still turn the verdict either way.
+/// the simulation contradicts rests on an assumption the model breaks, so it is not used.
+/// Otherwise the simulated estimate decides only when its whole 95 % Wilson interval lies on one
+/// side of the bound; an interval that straddles the bound is undecided, because more replicates
+/// could still turn the verdict either way. The Wilson interval keeps a width where the estimate
+/// is 0 or 1 and the binomial standard error is 0.
 fn judge(
     op: Comparison,
     bound: f64,
     exact: Option<f64>,
     estimate: Option<f64>,
     mc_se: Option<f64>,
+    interval: Option<(f64, f64)>,
 ) -> (Verdict, Judgement) {
-    let agrees = |x: f64| match (estimate, mc_se) {
+    // The standard error for the agreement check: never below the Wilson interval's, so an
+    // estimate of exactly 0 or 1 does not reject an exact value next to it.
+    let se = match (mc_se, interval) {
+        (Some(se), Some((lo, hi))) => Some(se.max((hi - lo) / (2.0 * 1.959_963_984_540_054))),
+        (se, _) => se,
+    };
+    let agrees = |x: f64| match (estimate, se) {
         (Some(est), Some(se)) => (est - x).abs() <= 4.0 * se,
         _ => true,
     };
@@ -448,8 +457,7 @@ fn judge(
     let Some(x) = estimate else {
         return (Verdict::NotMet, Judgement::Simulation);
     };
-    let half = 1.96 * mc_se.unwrap_or(0.0);
-    let (low, high) = (x - half, x + half);
+    let (low, high) = interval.unwrap_or((x, x));
     let verdict = match (op.holds(low, bound), op.holds(high, bound)) {
         (true, true) => Verdict::Met,
         (false, false) => Verdict::NotMet,
@@ -515,15 +523,17 @@ fn build_report(
             let power = c.rejections as f64 / r as f64;
             let valid = c.valid.max(1) as f64;
             let mean_estimate = (c.valid > 0).then(|| c.sum_estimate / valid);
-            let (bias, rmse, coverage, coverage_mc_se) = match (t.effect, mean_estimate) {
-                (Some(te), Some(m)) => (
-                    Some(m - te),
-                    Some((c.sum_sq_error / valid).sqrt()),
-                    Some(c.covered as f64 / valid),
-                    Some(binomial_se(c.covered, c.valid)),
-                ),
-                _ => (None, None, None, None),
-            };
+            let (bias, rmse, coverage, coverage_mc_se, coverage_ci) =
+                match (t.effect, mean_estimate) {
+                    (Some(te), Some(m)) => (
+                        Some(m - te),
+                        Some((c.sum_sq_error / valid).sqrt()),
+                        Some(c.covered as f64 / valid),
+                        Some(binomial_se(c.covered, c.valid)),
+                        Some(wilson(c.covered, c.valid)),
+                    ),
+                    _ => (None, None, None, None, None),
+                };
             // A subgroup's arms are random parts of the arms, so the whole arm's binomial law
             // does not describe it.
             let single = truth[ai].len() == 1 && t.subgroup.is_none();
@@ -557,6 +567,7 @@ fn build_report(
                 rmse,
                 coverage,
                 coverage_mc_se,
+                coverage_ci,
                 valid_replicates: c.valid,
                 closed_form_power,
                 exact_power,
@@ -783,6 +794,7 @@ fn closed_forms(
 ///       "true_treatment", "true_control": number | null,   exact arm means
 ///       "bias", "rmse": number | null,
 ///       "coverage", "coverage_mc_se": number | null,   share of 95 % CIs containing the truth
+///       "coverage_ci": [lo, hi] | null,   95 % Wilson interval of the coverage
 ///       "valid_replicates": integer,      replicates where the difference could be estimated
 ///       "closed_form_power", "exact_power": number | null,
 ///       "mean_treatment", "mean_control": number | null   simulated arm means, averaged
@@ -910,6 +922,8 @@ pub struct ContrastReport {
     pub coverage: Option<f64>,
     /// Its Monte Carlo standard error.
     pub coverage_mc_se: Option<f64>,
+    /// 95 % Wilson interval of the coverage.
+    pub coverage_ci: Option<(f64, f64)>,
     /// Replicates with a finite estimate.
     pub valid_replicates: u64,
     /// Normal-approximation power.
@@ -1013,7 +1027,7 @@ pub enum Verdict {
 pub enum Judgement {
     /// The exact value (no Monte Carlo error).
     Exact,
-    /// The simulated estimate's 95 % Monte Carlo interval.
+    /// The simulated estimate's 95 % Wilson interval.
     Simulation,
 }
 
@@ -1054,30 +1068,77 @@ mod tests {
 
     #[test]
     fn the_exact_value_decides_only_where_the_simulation_agrees() {
+        let ci = |x: f64, se: f64| Some((x - 1.96 * se, x + 1.96 * se));
         // Agrees (|0.798 - 0.7965| = 0.0015 <= 4 x 0.004): the exact value decides.
-        let judged = judge(Comparison::Ge, 0.8, Some(0.7965), Some(0.798), Some(0.004));
+        let judged = judge(
+            Comparison::Ge,
+            0.8,
+            Some(0.7965),
+            Some(0.798),
+            Some(0.004),
+            ci(0.798, 0.004),
+        );
         assert_eq!(judged, (Verdict::NotMet, Judgement::Exact));
-        let judged = judge(Comparison::Ge, 0.8, Some(0.801), Some(0.79), Some(0.004));
+        let judged = judge(
+            Comparison::Ge,
+            0.8,
+            Some(0.801),
+            Some(0.79),
+            Some(0.004),
+            ci(0.79, 0.004),
+        );
         assert_eq!(judged, (Verdict::Met, Judgement::Exact));
         // Contradicted (0.83 is 33 MC SE from 0.7965): the simulation decides.
-        let judged = judge(Comparison::Ge, 0.8, Some(0.7965), Some(0.83), Some(0.001));
+        let judged = judge(
+            Comparison::Ge,
+            0.8,
+            Some(0.7965),
+            Some(0.83),
+            Some(0.001),
+            ci(0.83, 0.001),
+        );
         assert_eq!(judged, (Verdict::Met, Judgement::Simulation));
-        let judged = judge(Comparison::Ge, 0.5, Some(0.7965), Some(0.490), Some(0.005));
+        let judged = judge(
+            Comparison::Ge,
+            0.5,
+            Some(0.7965),
+            Some(0.490),
+            Some(0.005),
+            ci(0.490, 0.005),
+        );
         assert_eq!(judged, (Verdict::NotMet, Judgement::Simulation));
     }
 
     #[test]
-    fn a_simulated_estimate_decides_only_outside_its_monte_carlo_interval() {
-        let sim = |estimate: f64| judge(Comparison::Ge, 0.8, None, Some(estimate), Some(0.004)).0;
-        // 1.96 × 0.004 = 0.00784 either side of the estimate.
+    fn a_simulated_estimate_decides_only_outside_its_wilson_interval() {
+        let sim = |estimate: f64| {
+            let ci = Some((estimate - 0.00784, estimate + 0.00784));
+            judge(Comparison::Ge, 0.8, None, Some(estimate), Some(0.004), ci).0
+        };
         assert_eq!(sim(0.8079), Verdict::Met);
         assert_eq!(sim(0.8077), Verdict::Undecided);
         assert_eq!(sim(0.7923), Verdict::Undecided);
         assert_eq!(sim(0.7921), Verdict::NotMet);
         assert_eq!(
-            judge(Comparison::Ge, 0.8, None, None, None).0,
+            judge(Comparison::Ge, 0.8, None, None, None, None).0,
             Verdict::NotMet
         );
+        // All 20 replicates reject: the binomial SE is 0, but the Wilson interval (0.839 to 1)
+        // still contains 0.9, so `power >= 90%` is undecided, not met.
+        let ci = wilson(20, 20);
+        assert!((ci.0 - 0.8389).abs() < 1e-3, "{ci:?}");
+        let judged = judge(Comparison::Ge, 0.9, None, Some(1.0), Some(0.0), Some(ci));
+        assert_eq!(judged.0, Verdict::Undecided);
+        // And an exact 0.995 is not thrown out by a zero standard error.
+        let judged = judge(
+            Comparison::Ge,
+            0.9,
+            Some(0.995),
+            Some(1.0),
+            Some(0.0),
+            Some(ci),
+        );
+        assert_eq!(judged, (Verdict::Met, Judgement::Exact));
     }
     use crate::sim::fixtures::almere_plan;
 

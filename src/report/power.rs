@@ -282,7 +282,7 @@ pub fn text(report: &PowerReport) -> String {
             if e.verdict == Verdict::Undecided {
                 let _ = writeln!(
                     s,
-                    "            the 95 % Monte Carlo interval contains the bound: raise --reps to decide"
+                    "            the 95 % Wilson interval of the simulation contains the bound: raise --reps to decide"
                 );
             }
         }
