@@ -714,57 +714,37 @@ fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsRepo
     }
 }
 
-/// Closed-form (normal) and exact power for a single two-arm contrast with fixed arm sizes.
+/// Closed-form (normal) and exact power of a whole-arm contrast with fixed arm sizes, by the
+/// formula the analysis' test calls for ([`crate::analysis::power`]).
 fn closed_forms(
     a: &crate::model::Analysis,
     t: &ContrastTruth,
     sizes: &[u32],
     model: &TrialModel,
 ) -> (Option<f64>, Option<f64>) {
-    let (Some(n1), Some(n0)) = (sizes.get(a.treatment), sizes.get(a.control)) else {
+    use crate::analysis::{Effect, closed_form_power, exact_power};
+    let (Some(&nt), Some(&nc)) = (sizes.get(a.treatment), sizes.get(a.control)) else {
         return (None, None);
     };
-    let (Some(p1), Some(p0)) = (t.treatment_mean, t.control_mean) else {
+    let (Some(p_t), Some(p_c)) = (t.treatment_mean, t.control_mean) else {
         return (None, None);
     };
-    let binary = model.outcomes[t.outcome].is_binary();
-    use crate::stats::power::{
-        two_mean_normal_power, two_proportion_exact_power, two_proportion_normal_power,
+    let effect = if model.outcomes[t.outcome].is_binary() {
+        Effect::Proportions { p_c, p_t }
+    } else {
+        let (Some(sd_t), Some(sd_c)) = (t.treatment_sd, t.control_sd) else {
+            return (None, None);
+        };
+        Effect::Means {
+            delta: p_t - p_c,
+            sd_t,
+            sd_c,
+        }
     };
-    let finite = |x: f64| x.is_finite().then_some(x);
-    let (nt, nc) = (u64::from(*n1), u64::from(*n0));
-    match (binary, a.test) {
-        (true, TestKind::PooledZ) => (
-            finite(two_proportion_normal_power(
-                p0, p1, nc as f64, nt as f64, a.alpha, a.sides,
-            )),
-            finite(two_proportion_exact_power(
-                p0, p1, nc, nt, a.alpha, a.sides, true,
-            )),
-        ),
-        (true, TestKind::UnpooledZ) => (
-            None,
-            finite(two_proportion_exact_power(
-                p0, p1, nc, nt, a.alpha, a.sides, false,
-            )),
-        ),
-        (false, TestKind::WelchT) => match (t.treatment_sd, t.control_sd) {
-            (Some(st), Some(sc)) => (
-                finite(two_mean_normal_power(
-                    p1 - p0,
-                    st,
-                    sc,
-                    nc as f64,
-                    nt as f64,
-                    a.alpha,
-                    a.sides,
-                )),
-                None,
-            ),
-            _ => (None, None),
-        },
-        _ => (None, None),
-    }
+    (
+        closed_form_power(a, effect, f64::from(nc), f64::from(nt)),
+        exact_power(a, effect, u64::from(nc), u64::from(nt)),
+    )
 }
 
 /// The power report. Its JSON form (`trialsim power --format json`) is a stable interface:
@@ -1017,7 +997,7 @@ pub enum Verdict {
     Met,
     /// It does not hold.
     NotMet,
-    /// The Monte Carlo interval straddles the bound: more replicates are needed to tell.
+    /// The 95 % Wilson interval straddles the bound: more replicates are needed to tell.
     Undecided,
 }
 

@@ -302,6 +302,53 @@ fn a_subgroup_contrast_gets_no_whole_arm_exact_power() {
     assert_ne!(e["verdict"], "met", "{e}");
 }
 
+/// A two-arm spec tested with Fisher's exact test shows Fisher's exact power (and no normal
+/// approximation, which Fisher's test does not have). `fisher_exact_power` is checked against
+/// SciPy in tests/integration/stats.rs.
+#[test]
+fn a_fisher_analysis_shows_fishers_exact_power() {
+    let text = std::fs::read_to_string("specs/two-arm.trial").expect("spec");
+    let from = "test pooled_z, two_sided, alpha 5%";
+    assert!(text.contains(from));
+    let dir = std::env::temp_dir().join(format!("trialsim-fisher-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("fisher.trial");
+    std::fs::write(
+        &path,
+        text.replace(from, "test fisher, two_sided, alpha 5%"),
+    )
+    .expect("write");
+    let json = run(trialsim()
+        .arg("power")
+        .arg(&path)
+        .args(["--reps", "200", "--format", "json", "--quiet"]));
+    let shown = run(trialsim()
+        .arg("power")
+        .arg(&path)
+        .args(["--reps", "200", "--quiet"]));
+    let _ = std::fs::remove_dir_all(&dir);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let a = &v["analyses"][0];
+    assert_eq!(a["test"], "fisher_exact", "{a}");
+    let exact = a["exact_power"].as_f64().expect("Fisher's exact power");
+    let reference = trialsim::stats::power::fisher_exact_power(
+        0.20,
+        0.30,
+        300,
+        300,
+        0.05,
+        trialsim::model::Sides::TwoSided,
+    );
+    assert!((exact - reference).abs() < 1e-12, "{exact} vs {reference}");
+    assert!(a["closed_form_power"].is_null(), "{a}");
+    assert!(
+        shown
+            .stdout
+            .contains(&format!("power, exact        {exact:.4}")),
+        "{shown}"
+    );
+}
+
 /// Long validation (`cargo test --release --test integration engine_long -- --ignored`):
 /// 200,000 replicates of the Almere plan at 180 per arm against the exact 0.7965, with the
 /// exact-power and coverage checks at 3 MC SE (≈ 0.0027 and 0.0015).
