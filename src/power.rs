@@ -19,6 +19,7 @@ use crate::economics::{EconomicsReport, economics};
 use crate::model::{Comparison, Metric, Sides, TestKind, TrialModel};
 use crate::sim::rng::{GENERATOR, replicate_rng};
 use crate::sim::{FlowLayout, SimError, SimOptions, Simulator, counter};
+use crate::stats::power::newcombe_exact_coverage;
 
 /// Replicates folded together before chunks are combined (fixed, so results never depend on the
 /// thread count).
@@ -541,6 +542,25 @@ fn build_report(
                 (Some(sizes), true) => closed_forms(a, t, sizes, model),
                 _ => (None, None),
             };
+            // Exact coverage of the Newcombe interval: two whole arms of fixed size, binary.
+            let exact_coverage = match (&fixed, t.subgroup, t.treatment_mean, t.control_mean) {
+                (Some(sizes), None, Some(p_t), Some(p_c))
+                    if model.outcomes[t.outcome].is_binary() && a.test != TestKind::ClusterT =>
+                {
+                    match (sizes.get(a.treatment), sizes.get(a.control)) {
+                        (Some(&nt), Some(&nc)) => Some(newcombe_exact_coverage(
+                            p_c,
+                            p_t,
+                            u64::from(nc),
+                            u64::from(nt),
+                            crate::analysis::CONFIDENCE,
+                        ))
+                        .filter(|x| x.is_finite()),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
             let subgroup = t.subgroup.map(|(v, l)| {
                 let var = &model.population.variables[v];
                 let level = var
@@ -568,6 +588,7 @@ fn build_report(
                 coverage,
                 coverage_mc_se,
                 coverage_ci,
+                exact_coverage,
                 valid_replicates: c.valid,
                 closed_form_power,
                 exact_power,
@@ -775,6 +796,8 @@ fn closed_forms(
 ///       "bias", "rmse": number | null,
 ///       "coverage", "coverage_mc_se": number | null,   share of 95 % CIs containing the truth
 ///       "coverage_ci": [lo, hi] | null,   95 % Wilson interval of the coverage
+///       "exact_coverage": number | null,  exact Newcombe coverage (two proportions, fixed n,
+///                                         no subgroup)
 ///       "valid_replicates": integer,      replicates where the difference could be estimated
 ///       "closed_form_power", "exact_power": number | null,
 ///       "mean_treatment", "mean_control": number | null   simulated arm means, averaged
@@ -904,6 +927,10 @@ pub struct ContrastReport {
     pub coverage_mc_se: Option<f64>,
     /// 95 % Wilson interval of the coverage.
     pub coverage_ci: Option<(f64, f64)>,
+    /// Exact coverage of the 95 % Newcombe interval under the binomial model (two proportions,
+    /// fixed arm sizes, no subgroup): what the simulated coverage estimates, which differs from
+    /// the nominal 95 % in finite samples.
+    pub exact_coverage: Option<f64>,
     /// Replicates with a finite estimate.
     pub valid_replicates: u64,
     /// Normal-approximation power.

@@ -122,9 +122,12 @@ pub fn text(report: &PowerReport) -> String {
                     format!("{:.2} pp", 100.0 * x)
                 })
             );
+            let exact = c
+                .exact_coverage
+                .map_or_else(String::new, |x| format!("; exact {:.2}%", 100.0 * x));
             let _ = writeln!(
                 s,
-                "  CI coverage         {} (MC SE {})",
+                "  CI coverage         {} (MC SE {}){exact}",
                 c.coverage.map_or("n/a".into(), pct),
                 c.coverage_mc_se.map_or("n/a".into(), pct)
             );

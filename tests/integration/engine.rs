@@ -4,8 +4,9 @@
 //!
 //! Tolerances are 3 Monte Carlo standard errors computed from the replicate count.
 
-use trialsim::model::{RateMeaning, TrialModel};
+use trialsim::model::{RateMeaning, Sides, TrialModel};
 use trialsim::power::{PowerReport, PowerSettings, replicate_results, run_power};
+use trialsim::stats::power::{newcombe_exact_coverage, two_proportion_exact_power};
 
 use crate::common::{run, trialsim};
 
@@ -46,6 +47,16 @@ fn assert_within_3se(what: &str, observed: f64, expected: f64, replicates: u64) 
 /// = 0.79654). The normal approximation gives 0.7918.
 const ALMERE_EXACT: f64 = 0.7965;
 const ALMERE_NORMAL: f64 = 0.7918;
+/// Exact coverage of the 95 % Newcombe (hybrid Wilson) interval for 11.67 % vs 21.25 % at
+/// 180/180, and under the null (both 11.67 %): 0.95116 and 0.95309, by NumPy/SciPy enumeration
+/// over both binomials (`binom.pmf` weights; Wilson limits with z = `norm.ppf(0.975)` combined as
+/// Newcombe's hybrid score interval, method 10; covered when lo <= p_t - p_c <= hi).
+const ALMERE_COVERAGE: f64 = 0.95116;
+const NULL_COVERAGE: f64 = 0.95309;
+/// Exact size of the one-sided pooled z test at α 5 % with both arms at 11.67 %, 180/180: 0.04894,
+/// by the same NumPy/SciPy enumeration: reject when the pooled z > `norm.ppf(0.95)` (z = 0 when
+/// the pooled SE is 0).
+const NULL_SIZE: f64 = 0.04894;
 
 #[test]
 fn almere_plan_power_matches_the_exact_figure_and_covers() {
@@ -62,7 +73,19 @@ fn almere_plan_power_matches_the_exact_figure_and_covers() {
     assert!((normal - ALMERE_NORMAL).abs() < 5e-4, "normal {normal}");
     let c = &a.contrasts[0];
     assert!((c.true_effect.expect("truth") - (0.2125 - 0.1167)).abs() < 1e-12);
-    assert_within_3se("coverage", c.coverage.expect("coverage"), 0.95, reps);
+    let exact_coverage = newcombe_exact_coverage(0.1167, 0.2125, 180, 180, 0.95);
+    assert!(
+        (exact_coverage - ALMERE_COVERAGE).abs() < 1e-4,
+        "{exact_coverage}"
+    );
+    let shown = c.exact_coverage.expect("exact coverage in the report");
+    assert!((shown - exact_coverage).abs() < 1e-9, "{shown}");
+    assert_within_3se(
+        "coverage",
+        c.coverage.expect("coverage"),
+        exact_coverage,
+        reps,
+    );
 }
 
 #[test]
@@ -77,11 +100,17 @@ fn a_null_design_rejects_at_alpha() {
     let r = power(&model, 12, reps);
     let c = &r.analyses[0].contrasts[0];
     assert!(c.true_effect.expect("truth").abs() < 1e-12);
-    assert_within_3se("rejection rate under H0", r.analyses[0].power, 0.05, reps);
+    let p = c.true_control.expect("control rate");
+    assert!((p - 0.1167).abs() < 1e-12, "{p}");
+    let size = two_proportion_exact_power(p, p, 180, 180, 0.05, Sides::Greater, true);
+    assert!((size - NULL_SIZE).abs() < 1e-4, "exact size {size}");
+    assert_within_3se("rejection rate under H0", r.analyses[0].power, size, reps);
+    let coverage = newcombe_exact_coverage(p, p, 180, 180, 0.95);
+    assert!((coverage - NULL_COVERAGE).abs() < 1e-4, "{coverage}");
     assert_within_3se(
         "coverage under H0",
         c.coverage.expect("coverage"),
-        0.95,
+        coverage,
         reps,
     );
 }
@@ -360,7 +389,9 @@ fn engine_long_almere_plan_at_200k_replicates() {
     let r = power(&model, 2017, reps);
     let c = &r.analyses[0].contrasts[0];
     assert_within_3se("power", r.analyses[0].power, ALMERE_EXACT, reps);
-    assert_within_3se("coverage", c.coverage.expect("coverage"), 0.95, reps);
+    let coverage = newcombe_exact_coverage(0.1167, 0.2125, 180, 180, 0.95);
+    assert!((coverage - ALMERE_COVERAGE).abs() < 1e-4, "{coverage}");
+    assert_within_3se("coverage", c.coverage.expect("coverage"), coverage, reps);
     let bias = c.bias.expect("bias");
     let se = c.rmse.expect("rmse") / (reps as f64).sqrt();
     assert!(bias.abs() <= 3.0 * se, "bias {bias} (3 SE {})", 3.0 * se);
