@@ -48,6 +48,8 @@ struct ContrastAcc {
     rejections: u64,
     valid: u64,
     sum_estimate: f64,
+    /// Sum of squared estimates, for the Monte Carlo standard error of the bias.
+    sum_sq_estimate: f64,
     sum_sq_error: f64,
     covered: u64,
     /// Sums of the arm means over replicates where both are finite.
@@ -115,6 +117,7 @@ impl Acc {
                 if c.difference.is_finite() {
                     acc.valid += 1;
                     acc.sum_estimate += c.difference;
+                    acc.sum_sq_estimate += c.difference * c.difference;
                     if let Some(te) = t.effect {
                         acc.sum_sq_error += (c.difference - te) * (c.difference - te);
                         acc.covered += u64::from(c.ci.0 <= te && te <= c.ci.1);
@@ -132,6 +135,7 @@ impl Acc {
                 x.rejections += y.rejections;
                 x.valid += y.valid;
                 x.sum_estimate += y.sum_estimate;
+                x.sum_sq_estimate += y.sum_sq_estimate;
                 x.sum_sq_error += y.sum_sq_error;
                 x.covered += y.covered;
                 x.sum_treatment += y.sum_treatment;
@@ -524,6 +528,13 @@ fn build_report(
             let power = c.rejections as f64 / r as f64;
             let valid = c.valid.max(1) as f64;
             let mean_estimate = (c.valid > 0).then(|| c.sum_estimate / valid);
+            // sd(estimate) / sqrt(valid), from the sums folded in replicate order.
+            let bias_mc_se = (c.valid > 1 && t.effect.is_some()).then(|| {
+                let n = c.valid as f64;
+                let var = ((c.sum_sq_estimate - c.sum_estimate * c.sum_estimate / n) / (n - 1.0))
+                    .max(0.0);
+                (var / n).sqrt()
+            });
             let (bias, rmse, coverage, coverage_mc_se, coverage_ci) =
                 match (t.effect, mean_estimate) {
                     (Some(te), Some(m)) => (
@@ -584,6 +595,7 @@ fn build_report(
                 true_treatment: t.treatment_mean,
                 true_control: t.control_mean,
                 bias,
+                bias_mc_se,
                 rmse,
                 coverage,
                 coverage_mc_se,
@@ -794,6 +806,7 @@ fn closed_forms(
 ///       "true_effect": number | null,     exact difference the model implies
 ///       "true_treatment", "true_control": number | null,   exact arm means
 ///       "bias", "rmse": number | null,
+///       "bias_mc_se": number | null,      sd(estimate) / sqrt(valid_replicates)
 ///       "coverage", "coverage_mc_se": number | null,   share of 95 % CIs containing the truth
 ///       "coverage_ci": [lo, hi] | null,   95 % Wilson interval of the coverage
 ///       "exact_coverage": number | null,  exact Newcombe coverage (two proportions, fixed n,
@@ -919,6 +932,8 @@ pub struct ContrastReport {
     pub true_control: Option<f64>,
     /// Mean estimate minus the true effect.
     pub bias: Option<f64>,
+    /// Monte Carlo standard error of the bias: sd(estimate) / √valid replicates.
+    pub bias_mc_se: Option<f64>,
     /// Root mean squared error of the estimate.
     pub rmse: Option<f64>,
     /// Share of 95 % intervals containing the true effect.

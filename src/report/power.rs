@@ -113,9 +113,14 @@ pub fn text(report: &PowerReport) -> String {
             );
             let _ = writeln!(
                 s,
-                "  estimate            mean {}, bias {}, RMSE {}",
+                "  estimate            mean {}, bias {} (MC SE {}), RMSE {}",
                 eff(c.mean_estimate),
                 eff(c.bias),
+                c.bias_mc_se.map_or("n/a".into(), |x| if means {
+                    format!("{x:.4}")
+                } else {
+                    format!("{:.2} pp", 100.0 * x)
+                }),
                 c.rmse.map_or("n/a".into(), |x| if means {
                     format!("{x:.4}")
                 } else {

@@ -78,6 +78,16 @@ fn almere_plan_power_matches_the_exact_figure_and_covers() {
         (exact_coverage - ALMERE_COVERAGE).abs() < 1e-4,
         "{exact_coverage}"
     );
+    // The bias' MC SE is sd(estimate)/sqrt(valid); the difference of two binomial proportions
+    // has sd sqrt(0.2125·0.7875/180 + 0.1167·0.8833/180) = 0.038767. A sample sd of 3000 draws
+    // is within 5 % of it (its relative SE is about 1/sqrt(2·3000) = 1.3 %).
+    let sd = (0.2125 * 0.7875 / 180.0 + 0.1167 * 0.8833 / 180.0_f64).sqrt();
+    let expected = sd / (c.valid_replicates as f64).sqrt();
+    let bias_se = c.bias_mc_se.expect("bias MC SE");
+    assert!(
+        (bias_se / expected - 1.0).abs() < 0.05,
+        "bias MC SE {bias_se}, expected {expected}"
+    );
     let shown = c.exact_coverage.expect("exact coverage in the report");
     assert!((shown - exact_coverage).abs() < 1e-9, "{shown}");
     assert_within_3se(
