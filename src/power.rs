@@ -402,6 +402,15 @@ fn expectation(model: &TrialModel, ei: usize, from: &PowerReport) -> Expectation
         Metric::Power => "power",
         Metric::Coverage => "coverage",
     };
+    // `power(analysis)` and `coverage(analysis)` speak of the analysis' first contrast.
+    let several = from
+        .analyses
+        .get(e.analysis)
+        .is_some_and(|a| a.contrasts.len() > 1);
+    let contrast = first.filter(|_| several).map(|c| match &c.subgroup {
+        Some(g) => format!("{} [{} = {}]", c.outcome, g.variable, g.level),
+        None => c.outcome.clone(),
+    });
     let n_text = e
         .n_per_arm
         .map_or_else(String::new, |n| format!(" at {n} per arm"));
@@ -412,6 +421,7 @@ fn expectation(model: &TrialModel, ei: usize, from: &PowerReport) -> Expectation
             fmt_pct(e.value)
         ),
         analysis,
+        contrast,
         metric: metric.into(),
         op: op_text(e.op).into(),
         value: e.value,
@@ -825,7 +835,11 @@ fn closed_forms(
 ///                  "intakes_per_month"} | null,
 ///     "top_up": {"per_arm", "month", "excluded"} | null
 ///   },
-///   "expectations": [{ "text", "analysis", "metric": "power" | "coverage", "op", "value",
+///   "expectations": [{ "text", "analysis",
+///                      "contrast": string | null,   the contrast judged when the analysis has
+///                                                   several: power(analysis) and
+///                                                   coverage(analysis) mean its FIRST contrast
+///                      "metric": "power" | "coverage", "op", "value",
 ///                      "n_per_arm": integer | null, "estimate": number | null,
 ///                      "mc_se": number | null, "exact": number | null,
 ///                      "verdict": "met" | "not_met" | "undecided",
@@ -1060,6 +1074,9 @@ pub struct ExpectationResult {
     pub text: String,
     /// Analysis name.
     pub analysis: String,
+    /// The contrast judged, when the analysis has several: `power(analysis)` and
+    /// `coverage(analysis)` mean the analysis' first contrast.
+    pub contrast: Option<String>,
     /// `power` or `coverage`.
     pub metric: String,
     /// Comparison operator.

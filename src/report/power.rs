@@ -283,7 +283,11 @@ pub fn text(report: &PowerReport) -> String {
                 ),
                 _ => format!("simulated {} (MC SE {})", num(e.estimate), num(e.mc_se)),
             };
-            let _ = writeln!(s, "  {verdict:<9} {}: {basis}", e.text);
+            let first = e
+                .contrast
+                .as_ref()
+                .map_or_else(String::new, |c| format!(" — first contrast {c}"));
+            let _ = writeln!(s, "  {verdict:<9} {}{first}: {basis}", e.text);
             if let Some(n) = &e.note {
                 let _ = writeln!(s, "            note: {n}");
             }

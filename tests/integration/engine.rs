@@ -285,6 +285,19 @@ fn a_failed_expectation_exits_1_and_absurd_flags_exit_2() {
     );
     let passed = go(&low);
     assert_eq!(passed.status, Some(0), "{passed}");
+    // `power(register)` means the first of its eight contrasts, and says so.
+    let register = write(
+        "register.trial",
+        "expect power(primary) >= 80% at 182 per arm",
+        "expect power(register) >= 1%",
+    );
+    let first = go(&register);
+    assert!(
+        first
+            .stdout
+            .contains("power(register) >= 1% — first contrast work1_6m:"),
+        "{first}"
+    );
     for args in [
         ["--reps", "0"],
         ["--reps", "2000000000"],
