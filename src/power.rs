@@ -496,18 +496,9 @@ fn op_text(op: Comparison) -> &'static str {
     }
 }
 
-/// Wilson score interval for a binomial proportion at 95 %.
+/// Wilson score interval for a binomial proportion at 95 % ([`crate::stats::intervals::wilson`]).
 pub fn wilson(successes: u64, n: u64) -> (f64, f64) {
-    if n == 0 {
-        return (0.0, 1.0);
-    }
-    let z = 1.959_963_984_540_054;
-    let n = n as f64;
-    let p = successes as f64 / n;
-    let denom = 1.0 + z * z / n;
-    let centre = (p + z * z / (2.0 * n)) / denom;
-    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    crate::stats::intervals::wilson(successes, n, 0.95)
 }
 
 fn binomial_se(successes: u64, n: u64) -> f64 {
@@ -534,7 +525,7 @@ fn build_report(
     let mut analyses = Vec::with_capacity(model.analyses.len());
     for (ai, a) in model.analyses.iter().enumerate() {
         let mut contrasts = Vec::new();
-        for (ci, (c, t)) in acc.contrasts[ai].iter().zip(&truth[ai]).enumerate() {
+        for (c, t) in acc.contrasts[ai].iter().zip(&truth[ai]) {
             let power = c.rejections as f64 / r as f64;
             let valid = c.valid.max(1) as f64;
             let mean_estimate = (c.valid > 0).then(|| c.sum_estimate / valid);
@@ -593,7 +584,6 @@ fn build_report(
                     level,
                 }
             });
-            let _ = ci;
             contrasts.push(ContrastReport {
                 outcome: model.outcomes[t.outcome].name.clone(),
                 subgroup,
@@ -646,6 +636,7 @@ fn build_report(
         economics: economics_report(sim, truth, acc),
         expectations: Vec::new(),
         passed: true,
+        assurance: None,
     }
 }
 
@@ -685,6 +676,17 @@ fn economics_report(
     ))
 }
 
+/// Whether an arm has an employment process: a work rate, baseline employment, or a crossover
+/// into another arm's process.
+fn has_employment(arm: &crate::model::Arm) -> bool {
+    arm.baseline_employment > 0.0
+        || arm.crossover.is_some()
+        || arm
+            .paths
+            .iter()
+            .any(|p| p.work.probability > 0.0 || p.work.by.is_some())
+}
+
 fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsReport {
     let model = sim.model();
     let l: &FlowLayout = sim.flow_layout();
@@ -717,16 +719,21 @@ fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsRepo
                         share: share(f[l.path(a, p)], stayed),
                     })
                     .collect(),
-                employment: l
-                    .months
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &m)| EmploymentFlows {
-                        month: m,
-                        found_work_within: share(f[l.found_within(a, k)], n),
-                        employed_at: share(f[l.employed_at(a, k)], n),
-                    })
-                    .collect(),
+                // Arms without an employment process (outcomes declared directly) have no
+                // employment figures to show.
+                employment: if has_employment(arm) {
+                    l.months
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &m)| EmploymentFlows {
+                            month: m,
+                            found_work_within: share(f[l.found_within(a, k)], n),
+                            employed_at: share(f[l.employed_at(a, k)], n),
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                },
             }
         })
         .collect();
@@ -831,6 +838,7 @@ fn closed_forms(
 ///                "baseline_employed",
 ///                "paths": [{"name", "planned_share", "share"}],
 ///                "employment": [{"month", "found_work_within", "employed_at"}] }],
+///                                   empty for an arm without an employment process
 ///     "capacity": {"slots", "mean_largest_intake", "over_capacity", "months_to_take_in",
 ///                  "intakes_per_month"} | null,
 ///     "top_up": {"per_arm", "month", "excluded"} | null
@@ -851,7 +859,9 @@ fn closed_forms(
 ///     "analysis", "treated", "cost", "break_even_effect", "effect", "extra_exits",
 ///     "cost_per_extra_exit", "net_saving", "effect_interval", "net_saving_interval",
 ///     "cost_per_extra_exit_interval", "p_break_even"
-///   } | null
+///   } | null,
+///   "assurance": {...}              with beliefs (`assume` or `--assume`): see
+///                                   `crate::design::assurance::AssuranceReport`; absent otherwise
 /// }
 /// ```
 ///
@@ -883,6 +893,10 @@ pub struct PowerReport {
     pub passed: bool,
     /// Costs and savings, when the spec has a `costs` block.
     pub economics: Option<EconomicsReport>,
+    /// Assurance beside power, when the spec or `--assume` states beliefs (filled by
+    /// [`crate::design::assurance`]); absent from the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assurance: Option<crate::design::assurance::AssuranceReport>,
 }
 
 /// Power of one analysis.
@@ -1178,22 +1192,5 @@ mod tests {
             Some(ci),
         );
         assert_eq!(judged, (Verdict::Met, Judgement::Exact));
-    }
-    use crate::sim::fixtures::almere_plan;
-
-    fn settings(seed: u64, replicates: u64) -> PowerSettings {
-        PowerSettings {
-            seed,
-            replicates,
-            n_per_arm: None,
-            scenario: 0,
-        }
-    }
-
-    #[test]
-    fn smoke() {
-        let model = almere_plan();
-        let r = run_power(&model, &settings(2017, 2000), &|_| {}).expect("runs");
-        println!("{}", crate::report::power::text(&r));
     }
 }

@@ -299,5 +299,8 @@ pub fn text(report: &PowerReport) -> String {
             }
         }
     }
+    if let Some(a) = &report.assurance {
+        let _ = write!(s, "\n{}", crate::report::design::assurance_text(a));
+    }
     s
 }

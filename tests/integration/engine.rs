@@ -169,6 +169,43 @@ fn job_loss_separates_found_within_from_employed_at() {
     assert!((m12.employed_at - 0.089_73).abs() <= 3.0 * se(0.089_73));
 }
 
+/// A spec whose outcomes are declared per arm has no employment process: its flows carry no
+/// employment lines (they would read "found work within 0.0%"), while the Almere plan's do.
+#[test]
+fn employment_flows_only_for_arms_with_an_employment_process() {
+    let r = power(&load("specs/two-arm.trial"), 5, 64);
+    assert!(r.flows.arms.iter().all(|a| a.employment.is_empty()));
+    assert!(!trialsim::report::power::text(&r).contains("found work within"));
+    let r = power(&primary_only(load("specs/almere-45plus.trial")), 5, 64);
+    assert!(r.flows.arms.iter().all(|a| !a.employment.is_empty()));
+    assert!(trialsim::report::power::text(&r).contains("found work within"));
+}
+
+/// `power --assume` puts assurance into the report: the last key of the JSON, and a text
+/// section; without beliefs the key is absent.
+#[test]
+fn power_json_carries_assurance_only_with_beliefs() {
+    let base = ["power", "specs/two-arm.trial", "--reps", "64", "--quiet"];
+    let belief = ["--assume", "arm.treatment.employed~uniform(25%,35%)"];
+    let with = run(trialsim()
+        .args(base)
+        .args(belief)
+        .args(["--format", "json"]));
+    assert_eq!(with.status, Some(0), "{with}");
+    let v: serde_json::Value = serde_json::from_str(&with.stdout).expect("JSON");
+    let a = v["assurance"]["assurance"]
+        .as_f64()
+        .expect("assurance figure");
+    assert!((0.0..=1.0).contains(&a), "{a}");
+    let last = with.stdout.rfind("\"assurance\"").expect("key");
+    assert!(last > with.stdout.rfind("\"economics\"").expect("key"));
+    let text = run(trialsim().args(base).args(belief));
+    assert!(text.stdout.contains("assurance of primary"), "{text}");
+    let without = run(trialsim().args(base).args(["--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&without.stdout).expect("JSON");
+    assert!(v.get("assurance").is_none(), "{without}");
+}
+
 /// The observed-flows spec: the realised Team Zorg share, dropout and crossover match the
 /// spec's 29.3 %, 7 % and 7 % within Monte Carlo error (participants pooled over replicates).
 #[test]
