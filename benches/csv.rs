@@ -134,6 +134,7 @@ pub fn model() -> TrialModel {
             delimiter: None,
             decimal_comma: None,
             allow_exclusions: false,
+            flows: Vec::new(),
         }),
         uncertain: Vec::new(),
     }

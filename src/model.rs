@@ -764,7 +764,7 @@ pub enum Metric {
 }
 
 /// How the columns of a participant CSV map onto the model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DataMapping {
     /// Column with the participant ID.
     pub id: String,
@@ -787,6 +787,49 @@ pub struct DataMapping {
     pub decimal_comma: Option<bool>,
     /// Whether rows with missing or invalid values may be excluded (reported) instead of failing.
     pub allow_exclusions: bool,
+    /// Flow columns (0/1 or true/false per participant): which participants went through each
+    /// flow, e.g. `(Flow::Dropout, "left_before_intake")`. At most one column per flow.
+    pub flows: Vec<(Flow, String)>,
+}
+
+/// A flow of the process that a data column can record per participant (the arm statements
+/// `dropout`, `exemption`, `crossover` and `exit without work`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flow {
+    /// Left before intake.
+    Dropout,
+    /// Temporarily exempted from participation.
+    Exemption,
+    /// Crossed over into another arm's process.
+    Crossover,
+    /// Left benefit for a non-work reason within the follow-up.
+    NonWorkExit,
+}
+
+impl Flow {
+    /// Every flow, in this order.
+    pub const ALL: [Flow; 4] = [
+        Flow::Dropout,
+        Flow::Exemption,
+        Flow::Crossover,
+        Flow::NonWorkExit,
+    ];
+
+    /// The name used in the `data` section and in reports (`non_work_exit`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Flow::Dropout => "dropout",
+            Flow::Exemption => "exemption",
+            Flow::Crossover => "crossover",
+            Flow::NonWorkExit => "non_work_exit",
+        }
+    }
+
+    /// The flow with this name.
+    pub fn from_name(name: &str) -> Option<Flow> {
+        Flow::ALL.into_iter().find(|f| f.name() == name)
+    }
 }
 
 /// A data column recording which sub-path each participant took.

@@ -79,10 +79,10 @@ pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
     };
     let mut report = AnalysisReport::build(&model, &data_name, &loaded);
     if args.replicates > 0 {
-        report.realised_power = match data::audit::realised_power(
+        report.realised_power = match data::audit::realised_power_with(
             &model,
             &loaded.table,
-            loaded.baseline_hours,
+            &loaded.observed(),
             args.seed,
             args.replicates,
         ) {

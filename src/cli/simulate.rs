@@ -14,10 +14,16 @@ use crate::sim::{SimOptions, Simulator, rng::replicate_rng};
 pub(crate) struct SimulateArgs {
     /// The spec file.
     pub(crate) file: PathBuf,
-    /// Write the participant table of one replicate to this CSV (columns `id`, `arm`, `path`,
-    /// covariates and outcomes, named after the model; `analyze` reads it back).
+    /// Write the participant table of one replicate to this CSV, in the shape `analyze` reads
+    /// back: the spec's `data` section (its column names, arm and path values, delimiter and
+    /// decimal mark, flow columns, and one hours column per month 0..=follow-up when it maps
+    /// `monthly_hours`), or without one, columns named after the model (`id`, `arm`, `path`,
+    /// covariates, outcomes, flows).
     #[arg(long, value_name = "CSV")]
     pub(crate) export: PathBuf,
+    /// Name the columns after the model even when the spec has a `data` section.
+    #[arg(long)]
+    pub(crate) model_columns: bool,
     /// Master seed (the same as `power --seed`).
     #[arg(long, default_value_t = super::power::DEFAULT_SEED)]
     pub(crate) seed: u64,
@@ -55,7 +61,17 @@ pub(crate) fn run(args: SimulateArgs) -> ExitCode {
     };
     let mut worker = sim.worker();
     let mut rng = replicate_rng(args.seed, 0, args.replicate);
-    sim.simulate(&mut worker, &mut rng);
+    let mapping = match &model.data {
+        Some(m) if !args.model_columns => m.clone(),
+        _ => export::default_mapping(&model),
+    };
+    // Hours per month only when the file needs them: never in the power loop.
+    let mut hours = export::MonthlyHours::default();
+    if mapping.monthly_hours.is_some() {
+        sim.simulate_with_hours(&mut worker, &mut rng, &mut hours);
+    } else {
+        sim.simulate(&mut worker, &mut rng);
+    }
     let file = match std::fs::File::create(&args.export) {
         Ok(f) => f,
         Err(e) => {
@@ -63,7 +79,14 @@ pub(crate) fn run(args: SimulateArgs) -> ExitCode {
             return ExitCode::from(super::EXIT_USAGE);
         }
     };
-    if let Err(e) = export::write_csv(&model, &worker.table, file) {
+    let written = export::write_mapped(
+        &model,
+        &mapping,
+        &worker.table,
+        mapping.monthly_hours.is_some().then_some(&hours),
+        file,
+    );
+    if let Err(e) = written {
         eprintln!("error: cannot write `{}`: {e}", args.export.display());
         return ExitCode::from(super::EXIT_USAGE);
     }

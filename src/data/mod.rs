@@ -40,7 +40,7 @@ use csv::ByteRecord;
 
 pub use error::{DataError, DataErrorKind, LineSource, did_you_mean};
 
-use crate::model::{DataMapping, Distribution, Measure, OutcomeId, TrialModel, VarId};
+use crate::model::{DataMapping, Distribution, Flow, Measure, OutcomeId, TrialModel, VarId};
 use crate::table::{CovariateColumn, MISSING_CODE, ParticipantTable, flags};
 
 /// Most monthly hours columns the loader reads (100 years).
@@ -65,9 +65,38 @@ pub struct Loaded {
     pub computed_outcomes: Vec<OutcomeId>,
     /// Whether month-0 hours were read (then the baseline-employment flag is set from them).
     pub baseline_hours: bool,
+    /// The [`flags`] bits read from flow columns (0 when the mapping has none).
+    pub flow_bits: u8,
+    /// Per participant, the flow bits whose value was missing (empty when no flow column is
+    /// mapped); such a participant counts in no denominator of that flow.
+    pub flow_unknown: Vec<u8>,
+    /// Work rates of the spec that no outcome measures, computed from the monthly hours (for the
+    /// audit): each measure (worked within / employed at month m, ≥ 1 hour) with its value per
+    /// participant (NaN when the hours leave it undecided).
+    pub rate_measures: Vec<(Measure, Vec<f64>)>,
+}
+
+/// The [`flags`] bit that records `flow`.
+pub fn flag_bit(flow: Flow) -> u8 {
+    match flow {
+        Flow::Dropout => flags::DROPOUT,
+        Flow::Exemption => flags::EXEMPT,
+        Flow::Crossover => flags::CROSSOVER,
+        Flow::NonWorkExit => flags::NON_WORK_EXIT,
+    }
 }
 
 impl Loaded {
+    /// What the data show beyond the table's columns, for the audit.
+    pub fn observed(&self) -> audit::Observed<'_> {
+        audit::Observed {
+            baseline_hours: self.baseline_hours,
+            flow_bits: self.flow_bits,
+            flow_unknown: &self.flow_unknown,
+            rate_measures: &self.rate_measures,
+        }
+    }
+
     /// Rows excluded in total.
     pub fn excluded_total(&self) -> u64 {
         self.excluded.values().sum()
@@ -245,6 +274,17 @@ pub fn load<R: Read + Seek>(
         decimal_comma,
         computed_outcomes: plan.computed.iter().map(|c| c.0).collect(),
         baseline_hours: plan.hours.first().is_some_and(Option::is_some),
+        flow_bits: plan.flows.iter().fold(0, |b, f| b | f.0),
+        flow_unknown: if plan.flows.is_empty() {
+            Vec::new()
+        } else {
+            state.flow_unknown
+        },
+        rate_measures: plan
+            .rate_measures
+            .into_iter()
+            .zip(state.rate_values)
+            .collect(),
     })
 }
 
@@ -387,6 +427,10 @@ struct Plan {
     /// Population variables without a column (filled with missing values).
     unmapped_vars: Vec<VarId>,
     decimal_comma: bool,
+    /// Flow columns: (flag bit, column).
+    flows: Vec<(u8, usize)>,
+    /// Work rates measured from the hours for the audit (no outcome measures them).
+    rate_measures: Vec<Measure>,
 }
 
 /// Path column, value → (arm, path), and the values for did-you-mean.
@@ -458,6 +502,15 @@ impl Plan {
                 levels,
             });
         }
+        let mut flows = Vec::new();
+        for (k, (flow, column)) in mapping.flows.iter().enumerate() {
+            // One column per flow: a repeated mapping keeps the first.
+            if mapping.flows[..k].iter().any(|(f, _)| f == flow) {
+                continue;
+            }
+            let i = find(column, &format!("the {} flow", flow.name()));
+            flows.push((flag_bit(*flow), i));
+        }
         let mut outcomes = Vec::new();
         for (o, column) in &mapping.outcomes {
             let Some(outcome) = model.outcomes.get(*o) else {
@@ -499,6 +552,7 @@ impl Plan {
             )));
         }
         let mut hours: Vec<Option<usize>> = Vec::new();
+        let mut rate_measures = Vec::new();
         if let Some(pattern) = &mapping.monthly_hours {
             let max = months_needed.iter().copied().max().unwrap_or(0);
             if max > MAX_MONTHS {
@@ -519,6 +573,39 @@ impl Plan {
             if hours[0].is_none() {
                 let column = pattern.replace("{m}", "0");
                 hours[0] = names.iter().position(|n| *n == column);
+            }
+            // Rates that no outcome measures, measured from the hours when all their months are
+            // in the file (for the audit; never required).
+            for rate in model
+                .arms
+                .iter()
+                .flat_map(|a| a.paths.iter().map(|p| &p.work))
+            {
+                let measure = audit::rate_measure(rate);
+                if audit::outcome_for_rate(model, rate).is_some()
+                    || rate_measures.contains(&measure)
+                    || rate.months > MAX_MONTHS
+                {
+                    continue;
+                }
+                let months = months_read(&measure);
+                let columns: Option<Vec<usize>> = months
+                    .iter()
+                    .map(|m| {
+                        let column = pattern.replace("{m}", &m.to_string());
+                        names.iter().position(|n| *n == column)
+                    })
+                    .collect();
+                if let Some(columns) = columns {
+                    for (m, c) in months.iter().zip(columns) {
+                        let m = *m as usize;
+                        if hours.len() <= m {
+                            hours.resize(m + 1, None);
+                        }
+                        hours[m] = Some(c);
+                    }
+                    rate_measures.push(measure);
+                }
             }
         }
         if !missing.is_empty() {
@@ -588,6 +675,8 @@ impl Plan {
                 .filter(|v| !mapping.covariates.iter().any(|(m, _)| m == v))
                 .collect(),
             decimal_comma,
+            flows,
+            rate_measures,
         })
     }
 }
@@ -735,6 +824,13 @@ struct State {
     out: Vec<f64>,
     /// Cluster value → code, in order of first appearance.
     cluster_codes: HashMap<Vec<u8>, u32>,
+    /// The current row's flow bits, and those missing in it.
+    row_flags: (u8, u8),
+    /// Per participant kept, the flow bits whose value was missing.
+    flow_unknown: Vec<u8>,
+    /// The current row's rate measures, and their columns.
+    rate_row: Vec<f64>,
+    rate_values: Vec<Vec<f64>>,
 }
 
 #[derive(Clone, Copy)]
@@ -775,6 +871,10 @@ impl State {
             cov: Vec::with_capacity(plan.covariates.len()),
             out: vec![f64::NAN; model.outcomes.len()],
             cluster_codes: HashMap::new(),
+            row_flags: (0, 0),
+            flow_unknown: Vec::new(),
+            rate_row: vec![f64::NAN; plan.rate_measures.len()],
+            rate_values: vec![Vec::new(); plan.rate_measures.len()],
         }
     }
 
@@ -1151,6 +1251,49 @@ impl State {
             self.out[o] = v;
         }
 
+        // Flow columns
+        self.row_flags = (0, 0);
+        for &(bit, i) in &plan.flows {
+            if is_missing(field(i)) {
+                missing.push(col(i).to_owned());
+                self.row_flags.1 |= bit;
+                continue;
+            }
+            let t = text(i)?;
+            let v = if t.eq_ignore_ascii_case("true") {
+                Some(true)
+            } else if t.eq_ignore_ascii_case("false") {
+                Some(false)
+            } else {
+                match parse_number(field(i), plan.decimal_comma) {
+                    Ok(0.0) => Some(false),
+                    Ok(1.0) => Some(true),
+                    _ => None,
+                }
+            };
+            match v {
+                Some(true) => self.row_flags.0 |= bit,
+                Some(false) => {}
+                None => {
+                    return Err(RowError::Exclude(
+                        format!("non-binary value in column `{}`", col(i)),
+                        problem(
+                            DataErrorKind::NotBinary,
+                            i,
+                            format!(
+                                "line {line}, column {} (`{}`): `{}` is not 0 or 1",
+                                i + 1,
+                                col(i),
+                                t.escape_debug()
+                            ),
+                            "flow column",
+                            Some("a flow column says 1 (or true) for a participant who went through the flow and 0 (or false) for one who did not; leave it empty or NA when unknown".into()),
+                        ),
+                    ));
+                }
+            }
+        }
+
         // Monthly hours and the measures computed from them
         let mut first_missing_hours = None;
         for (m, c) in plan.hours.iter().enumerate() {
@@ -1186,6 +1329,9 @@ impl State {
                 None => missing.push(format!("{name} (from monthly hours)")),
             }
         }
+        for (k, measure) in plan.rate_measures.iter().enumerate() {
+            self.rate_row[k] = measures::from_hours(measure, &self.hours).unwrap_or(f64::NAN);
+        }
         if !allow_exclusions {
             // A missing outcome drops the participant from that outcome's analysis.
             if let Some(&(_, i, _)) = plan.outcomes.iter().find(|(o, _, _)| self.out[*o].is_nan())
@@ -1214,11 +1360,20 @@ impl State {
         t.arm.push(arm);
         t.path.push(path);
         let baseline = self.hours.first().is_some_and(|h| *h >= 1.0);
-        t.flags.push(if baseline {
-            flags::EMPLOYED_AT_BASELINE
-        } else {
-            0
-        });
+        t.flags.push(
+            self.row_flags.0
+                | if baseline {
+                    flags::EMPLOYED_AT_BASELINE
+                } else {
+                    0
+                },
+        );
+        if !plan.flows.is_empty() {
+            self.flow_unknown.push(self.row_flags.1);
+        }
+        for (col, v) in self.rate_values.iter_mut().zip(&self.rate_row) {
+            col.push(*v);
+        }
         for &(var, value) in &self.cov {
             match (&mut t.covariates[var], value) {
                 (CovariateColumn::Categorical(c), Cov::Level(k)) => c.push(k),

@@ -13,14 +13,17 @@
 //!   contrast has `label` (`outcome` or `outcome [variable=level]`) and every field of
 //!   [`crate::analysis::ContrastResult`] (`outcome`, `subgroup`, `treatment`/`control`
 //!   `{n, mean, sd}`, `difference`, `ci`, `statistic`, `p_value`, `p_adjusted`, `reject`, …);
-//! - `audit`: per assumption `kind`, `assumption`, `planned`, `observed`, `n`, `ci`, `status`
+//! - `audit`: per assumption `kind` (`allocation`, `sample`, `rate`, `path_share`,
+//!   `baseline_employment`, `outcome`, `dropout`, `exemption`, `crossover`, `non_work_exit`,
+//!   `covariate`), `assumption`, `planned`, `observed`, `n`, `ci`, `status`
 //!   (`consistent`/`contradicted`/`not_observed`), `note`;
 //! - `balance`: the analysis module's balance table (`treatment`, `control`, `rows` of
 //!   `{variable, level, treatment, control, standardized_difference}`);
 //! - `realised_power`: `null` (`--replicates 0`), `{"error": …}` when the spec cannot be
 //!   simulated, or per analysis `{analysis, power, mc_se, any_power, seed, replicates, note}`:
-//!   the power re-simulated with the observed arm sizes, shares and comparator levels at the
-//!   planned effect.
+//!   the power re-simulated with the observed arm sizes, shares, flows and comparator levels at
+//!   the planned effect (`note` says what was taken from the data, including the common factor
+//!   on the job-start hazards; see `data::audit::observed_model_with`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -30,7 +33,7 @@ use serde_json::{Map, Value, json};
 
 use crate::analysis::{ContrastResult, PlanResult};
 use crate::data::Loaded;
-use crate::data::audit::{AuditItem, AuditStatus, audit};
+use crate::data::audit::{AuditItem, AuditStatus, audit_with};
 use crate::model::TrialModel;
 
 /// Everything `trialsim analyze` reports.
@@ -123,7 +126,7 @@ impl AnalysisReport {
             plan: crate::analysis::run_plan(model, table),
             balance: serde_json::to_value(crate::analysis::balance(model, table))
                 .unwrap_or(Value::Null),
-            audit: audit(model, table, loaded.baseline_hours),
+            audit: audit_with(model, table, &loaded.observed()),
             realised_power: Value::Null,
         }
     }

@@ -1,6 +1,7 @@
 //! Renderers: pure functions from results to text, JSON, Markdown and SVG.
 
 pub mod analysis;
+pub mod check;
 pub mod design;
 pub mod power;
 pub mod svg;

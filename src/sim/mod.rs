@@ -90,6 +90,7 @@
 
 #[doc(hidden)]
 pub mod fixtures;
+pub mod hours;
 pub mod rng;
 pub mod truth;
 
@@ -1221,6 +1222,19 @@ impl<'m> Simulator<'m> {
 
     /// Draws one replicate into `w.table` and `w.flows`.
     pub fn simulate<R: Rng + ?Sized>(&self, w: &mut Worker, rng: &mut R) {
+        self.simulate_each(w, rng, |_| {});
+    }
+
+    /// [`Self::simulate`], calling `after` with the worker after each participant is drawn
+    /// (while `w.spells` still holds that participant's job spells). `simulate` passes a no-op,
+    /// which compiles away; [`Self::simulate_with_hours`] records hours this way.
+    #[inline]
+    pub(crate) fn simulate_each<R: Rng + ?Sized, F: FnMut(&Worker)>(
+        &self,
+        w: &mut Worker,
+        rng: &mut R,
+        mut after: F,
+    ) {
         w.table.clear();
         w.flows.iter_mut().for_each(|x| *x = 0);
         match &self.population {
@@ -1274,6 +1288,7 @@ impl<'m> Simulator<'m> {
         }
         for i in 0..n {
             self.participant(w, i, rng);
+            after(w);
         }
     }
 

@@ -702,6 +702,8 @@ pub enum DataItem {
     AllowExclusions(Span),
     /// `cluster "column"`: each participant's cluster, for a cluster-randomised design
     Cluster(Str, Span),
+    /// `dropout "left_before_intake"`: a flow's 0/1 column (the flow name is checked later).
+    Flow(Ident, Str, Span),
 }
 
 impl DataItem {
@@ -717,7 +719,8 @@ impl DataItem {
             | Self::Delimiter(_, s)
             | Self::Decimal(_, s)
             | Self::AllowExclusions(s)
-            | Self::Cluster(_, s) => *s,
+            | Self::Cluster(_, s)
+            | Self::Flow(_, _, s) => *s,
         }
     }
 }

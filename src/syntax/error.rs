@@ -71,8 +71,13 @@ impl SyntaxError {
                     && positives
                         .iter()
                         .all(|r| matches!(r, Rule::colon | Rule::tilde));
+                // In a `data` block a misspelt keyword is read as a flow column's name, and the
+                // error comes after it, where the column's quoted name was expected.
+                let after_flow_name = positives.as_slice() == [Rule::string];
                 let misspelt = if suggestion.is_none() && after_statement_name {
                     did_you_mean(STATEMENT_KEYWORDS, previous).filter(|k| *k != previous)
+                } else if suggestion.is_none() && after_flow_name {
+                    did_you_mean(DATA_KEYWORDS, previous).filter(|k| *k != previous)
                 } else {
                     None
                 };
@@ -205,6 +210,17 @@ const STATEMENT_KEYWORDS: &[Rule] = &[
     Rule::kw_pool,
 ];
 
+/// Keywords of `data` statements that take more than a quoted column (a misspelling of one is
+/// read as a flow column's name).
+const DATA_KEYWORDS: &[Rule] = &[
+    Rule::kw_arm,
+    Rule::kw_covariate,
+    Rule::kw_outcome,
+    Rule::kw_path,
+    Rule::kw_decimal,
+    Rule::kw_allow,
+];
+
 /// The innermost `{` left open at the end of the text (outside strings and comments).
 fn unclosed_brace(text: &str) -> Option<usize> {
     let mut open = Vec::new();
@@ -315,8 +331,10 @@ const GROUPS: &[Group] = &[
     },
     Group {
         words: "a data statement (`id`, `arm`, `covariate`, `outcome`, `monthly_hours`, `path`, \
-                `delimiter`, `decimal`, `allow exclusions`)",
+                `delimiter`, `decimal`, `allow exclusions`, `cluster`, or a flow column such as \
+                `dropout \"column\"`)",
         members: &[
+            Rule::kw_cluster,
             Rule::kw_id,
             Rule::kw_arm,
             Rule::kw_covariate,
@@ -328,7 +346,7 @@ const GROUPS: &[Group] = &[
             Rule::kw_allow,
         ],
         short: "a data statement",
-        starts_with_name: false,
+        starts_with_name: true,
         min: 6,
     },
 ];
@@ -515,6 +533,7 @@ impl Rule {
             Rule::d_delimiter => "`delimiter \";\"`",
             Rule::d_decimal => "`decimal comma` or `decimal point`",
             Rule::d_allow => "`allow exclusions`",
+            Rule::d_flow => "a flow column such as `dropout \"column\"`",
             Rule::quantity => "a number",
             Rule::chance => "a percentage such as `25%`",
             Rule::belief => "`~ uniform(low, high)`",

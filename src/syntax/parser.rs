@@ -890,6 +890,10 @@ fn data(mut kids: Kids<'_>, s: Span) -> Res<Data> {
             Rule::d_delimiter => DataItem::Delimiter(string(k.next("delimiter")?), ks),
             Rule::d_decimal => DataItem::Decimal(is_comma, ks),
             Rule::d_cluster => DataItem::Cluster(string(k.next("cluster column")?), ks),
+            Rule::d_flow => {
+                let flow = ident(k.next("flow")?);
+                DataItem::Flow(flow, string(k.next("column")?), ks)
+            }
             _ => DataItem::AllowExclusions(ks),
         });
     }

@@ -32,6 +32,32 @@ fn committed_nsw_report_is_current() {
     committed_report_is_current("examples/nsw/nsw.trial", "examples/nsw");
 }
 
+/// The synthetic Almere example: `data.csv` is exactly what `simulate --seed 2017` writes today,
+/// and its committed reports are current.
+#[test]
+fn committed_almere_synthetic_example_is_current() {
+    let dir = std::env::temp_dir().join(format!("trialsim-almere-synth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let csv = dir.join("data.csv");
+    let spec = "specs/almere-45plus-observed.trial";
+    let out = run(trialsim()
+        .args(["simulate", spec, "--seed", "2017", "--export"])
+        .arg(&csv));
+    assert_eq!(out.status, Some(0), "{out}");
+    let fresh = std::fs::read(&csv).expect("export written");
+    let committed = std::fs::read(format!(
+        "{}/examples/almere-synthetic/data.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("data.csv is committed");
+    assert!(
+        fresh == committed,
+        "examples/almere-synthetic/data.csv is stale: regenerate it (see its README)"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    committed_report_is_current(spec, "examples/almere-synthetic");
+}
+
 /// Slow in a debug build (the power re-simulation of 4,870 résumés): `cargo test -- --ignored`.
 #[test]
 #[ignore]
@@ -141,7 +167,9 @@ fn bad_data_gives_a_located_diagnostic_and_exit_1() {
 /// hours from which the employment measures are computed, and a sub-path column.
 #[test]
 fn dutch_export_with_monthly_hours() {
-    let mut csv = String::from("\u{feff}client_id;group;background;age;route");
+    let mut csv = String::from(
+        "\u{feff}client_id;group;background;age;route;left_before_intake;exempt;joined_programme;benefit_end_other",
+    );
     for m in 0..=18 {
         csv.push_str(&format!(";hours_m{m}"));
     }
@@ -156,11 +184,15 @@ fn dutch_export_with_monthly_hours() {
         };
         let start = (i * 7) % 31 + 1; // first month in work, often beyond follow-up
         csv.push_str(&format!(
-            "{i};{};{};{},{};{route}",
+            "{i};{};{};{},{};{route};{};{};{};{}",
             if experiment { "E" } else { "C" },
             backgrounds[(i % 3) as usize],
             45 + i % 18,
-            i % 10
+            i % 10,
+            u32::from(i % 13 == 0),
+            if i % 11 == 0 { "NA" } else { "0" },
+            if i % 9 == 0 { "true" } else { "false" },
+            u32::from(i % 7 == 0),
         ));
         for m in 0..=18 {
             if m >= start {

@@ -119,6 +119,7 @@ pub fn mapping() -> DataMapping {
         delimiter: None,
         decimal_comma: None,
         allow_exclusions: false,
+        flows: Vec::new(),
     }
 }
 
@@ -303,6 +304,7 @@ fn allowed_exclusions_are_counted_by_reason() {
         &csv,
         &DataMapping {
             allow_exclusions: true,
+            flows: Vec::new(),
             ..mapping()
         },
     )
@@ -669,4 +671,49 @@ fn audit_reads_paths_and_baseline_employment_from_the_data() {
     // Control: planned 20 % work within 12 months, but the only outcome measures 2 months.
     let rate = find("arm control: work within 12 months");
     assert_eq!(rate.status, AuditStatus::NotObserved);
+}
+
+fn flow_mapping() -> DataMapping {
+    DataMapping {
+        flows: vec![
+            (Flow::Dropout, "left".into()),
+            (Flow::Crossover, "switched".into()),
+        ],
+        ..mapping()
+    }
+}
+
+bad_csv!(
+    bad_flow_value_yes,
+    "id,arm,sex,age,employed,earnings,left,switched\n1,treatment,female,30,1,1200.5,0,0\n2,control,male,41,0,0,yes,0\n",
+    flow_mapping(),
+    NotBinary
+);
+bad_csv!(
+    bad_flow_column_missing,
+    "id,arm,sex,age,employed,earnings,left,switch\n1,treatment,female,30,1,1200.5,0,0\n",
+    flow_mapping(),
+    MissingColumn
+);
+
+#[test]
+fn flow_columns_set_the_flags_and_missing_values_are_unknown() {
+    let csv = "id,arm,sex,age,employed,earnings,left,switched\n\
+               1,treatment,female,30,1,1200.5,1,0\n\
+               2,control,male,41,0,0,false,TRUE\n\
+               3,control,male,41,0,0,NA,1.0\n\
+               4,control,male,41,0,0,0,\n";
+    let l = load_with(csv.as_bytes(), &flow_mapping()).expect("loads");
+    use trialsim::table::flags;
+    assert_eq!(
+        l.table.flags,
+        vec![flags::DROPOUT, flags::CROSSOVER, flags::CROSSOVER, 0]
+    );
+    assert_eq!(l.flow_bits, flags::DROPOUT | flags::CROSSOVER);
+    assert_eq!(l.flow_unknown, vec![0, 0, flags::DROPOUT, flags::CROSSOVER]);
+    assert_eq!(l.missing.get("left"), Some(&1));
+    assert_eq!(l.missing.get("switched"), Some(&1));
+    // Without flow columns nothing is tracked.
+    let l = load_with(&with_rows(""), &mapping()).expect("loads");
+    assert_eq!((l.flow_bits, l.flow_unknown.len()), (0, 0));
 }

@@ -384,6 +384,7 @@ fn gallery_page_is_up_to_date() {
     let inputs: Vec<String> = [
         "specs/gallery",
         "specs/almere-45plus.trial",
+        "specs/almere-45plus-flows.trial",
         "specs/almere-45plus-observed.trial",
     ]
     .map(String::from)

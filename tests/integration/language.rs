@@ -293,6 +293,15 @@ fn almere_observed_carries_the_real_flows() {
     assert!(data.allow_exclusions);
     assert_eq!(data.monthly_hours.as_deref(), Some("hours_m{m}"));
     assert_eq!(
+        data.flows,
+        vec![
+            (Flow::Dropout, "left_before_intake".to_string()),
+            (Flow::Exemption, "exempt".to_string()),
+            (Flow::Crossover, "joined_programme".to_string()),
+            (Flow::NonWorkExit, "benefit_end_other".to_string()),
+        ]
+    );
+    assert_eq!(
         data.arm_values,
         vec![("E".to_string(), 0), ("C".to_string(), 1)]
     );

@@ -94,3 +94,141 @@ fn simulate_export_then_analyze_on_the_command_line() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn almere_observed() -> trialsim::model::TrialModel {
+    let path = format!(
+        "{}/specs/almere-45plus-observed.trial",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let source = SourceFile::read(path).expect("spec is readable");
+    trialsim::check::compile(&source)
+        .expect("the shipped spec checks")
+        .model
+}
+
+/// The strong round trip: a replicate of the "observed" Almere spec exported in the shape of its
+/// own data section (`;`, decimal commas, `E`/`C`, a route column, flow columns and monthly hours
+/// 0..=18), read back with that mapping: the loader computes every employment measure from the
+/// hours, and they must equal the engine's measures (read from the job spells) participant by
+/// participant; so must the flags, and the plan's results.
+#[test]
+fn export_with_monthly_hours_reads_back_to_the_engine_measures() {
+    let model = almere_observed();
+    let mapping = model.data.clone().expect("the spec maps its data");
+    assert!(mapping.monthly_hours.is_some());
+    let sim = Simulator::new(&model, SimOptions::default()).expect("simulates");
+    let mut worker = sim.worker();
+    let mut plain = sim.worker();
+    let mut hours = data::export::MonthlyHours::default();
+    for replicate in 0..4 {
+        sim.simulate_with_hours(&mut worker, &mut replicate_rng(3, 0, replicate), &mut hours);
+        // Recording hours draws the very replicate `simulate` draws.
+        sim.simulate(&mut plain, &mut replicate_rng(3, 0, replicate));
+        // (Debug, so that missing values, NaN, compare equal.)
+        assert_eq!(format!("{:?}", worker.table), format!("{:?}", plain.table));
+        assert_eq!(worker.flows, plain.flows);
+        assert_eq!(hours.months, 18);
+        assert_eq!(hours.hours.len(), worker.table.len() * 19);
+
+        let engine = run_plan(&model, &worker.table);
+        let mut csv = Vec::new();
+        data::export::write_mapped(&model, &mapping, &worker.table, Some(&hours), &mut csv)
+            .expect("writes");
+        let loaded =
+            data::load(&model, &mapping, "export.csv", Cursor::new(csv)).expect("reads back");
+        assert_eq!(loaded.excluded_total(), 0);
+        // Every outcome but the mapped wage column is computed from the hours.
+        assert_eq!(
+            loaded.computed_outcomes.len() + mapping.outcomes.len(),
+            model.outcomes.len()
+        );
+        let t = &loaded.table;
+        assert_eq!(t.id, worker.table.id);
+        assert_eq!(t.arm, worker.table.arm);
+        assert_eq!(t.path, worker.table.path);
+        assert_eq!(t.flags, worker.table.flags);
+        for (o, outcome) in model.outcomes.iter().enumerate() {
+            assert_eq!(
+                format!("{:?}", t.outcomes[o]),
+                format!("{:?}", worker.table.outcomes[o]),
+                "outcome {} of replicate {replicate}",
+                outcome.name
+            );
+        }
+        for (v, _) in &mapping.covariates {
+            assert_eq!(t.covariates[*v], worker.table.covariates[*v]);
+        }
+        let analysed = run_plan(&model, t);
+        assert_eq!(format!("{analysed:?}"), format!("{engine:?}"));
+    }
+}
+
+#[test]
+fn simulate_exports_the_spec_data_shape_with_hours_on_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("trialsim-export-hours-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let csv = dir.join("replicate.csv");
+    let spec = "specs/almere-45plus-observed.trial";
+    let out = run(trialsim()
+        .args([
+            "simulate",
+            spec,
+            "--seed",
+            "9",
+            "--replicate",
+            "1",
+            "--export",
+        ])
+        .arg(&csv));
+    assert_eq!(out.status, Some(0), "{out}");
+    let text = std::fs::read_to_string(&csv).expect("export written");
+    let header = text.lines().next().unwrap_or_default();
+    assert!(
+        header.starts_with("client_id;group;route;background;age;wage_m12;left_before_intake;exempt;joined_programme;benefit_end_other;hours_m0;"),
+        "{header}"
+    );
+    assert!(header.ends_with(";hours_m18"), "{header}");
+    let out = run(trialsim()
+        .args([
+            "analyze",
+            spec,
+            "--format",
+            "json",
+            "--replicates",
+            "0",
+            "--data",
+        ])
+        .arg(&csv));
+    assert_eq!(out.status, Some(0), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON report");
+
+    let model = almere_observed();
+    let sim = Simulator::new(&model, SimOptions::default()).expect("simulates");
+    let mut worker = sim.worker();
+    sim.simulate(&mut worker, &mut replicate_rng(9, 0, 1));
+    let engine = run_plan(&model, &worker.table);
+    for (a, analysis) in engine.analyses.iter().enumerate() {
+        for (c, contrast) in analysis.contrasts.iter().enumerate() {
+            let got = &json["analyses"][a]["contrasts"][c];
+            assert_eq!(
+                got["difference"].as_f64(),
+                Some(round6(contrast.difference)),
+                "{a}/{c}"
+            );
+            assert_eq!(
+                got["p_value"].as_f64(),
+                Some(round6(contrast.p_value)),
+                "{a}/{c}"
+            );
+        }
+    }
+    // `--model-columns` keeps the model-named shape (no hours).
+    let out = run(trialsim()
+        .args(["simulate", spec, "--model-columns", "--export"])
+        .arg(&csv));
+    assert_eq!(out.status, Some(0), "{out}");
+    let text = std::fs::read_to_string(&csv).expect("export written");
+    assert!(text.starts_with("id,arm,path,age,"), "{}", &text[..40]);
+    assert!(!text.lines().next().unwrap_or_default().contains("hours_m"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

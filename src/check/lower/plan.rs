@@ -349,6 +349,7 @@ pub(super) fn data_mapping(
     let mut delimiter: Option<(u8, Span)> = None;
     let mut decimal: Option<(bool, Span)> = None;
     let mut allow: Option<Span> = None;
+    let mut flows: Vec<(Flow, String, Span)> = Vec::new();
     for item in &d.items {
         let s = item.span();
         match item {
@@ -514,6 +515,37 @@ pub(super) fn data_mapping(
                 }
                 allow = Some(s);
             }
+            DataItem::Flow(name, col, _) => match Flow::from_name(&name.name) {
+                Some(flow) => {
+                    if let Some((_, _, first)) = flows.iter().find(|(f, _, _)| *f == flow) {
+                        cx.duplicate(&format!("the {} column", flow.name()), *first, s);
+                        ok = false;
+                    }
+                    flows.push((flow, col.text.clone(), s));
+                }
+                None => {
+                    let names: Vec<&str> = Flow::ALL.iter().map(|f| f.name()).collect();
+                    let mut candidates = names.clone();
+                    candidates.extend(DATA_KEYWORDS);
+                    let list = format!(
+                        "A data section maps `id`, `arm`, `covariate`, `outcome`, `monthly_hours`, `path`, `delimiter`, `decimal`, `allow exclusions`, `cluster` and the flow columns {}",
+                        names
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    let e = cx
+                        .diag(
+                            Kind::UnknownFlow,
+                            format!("`{}` is not a statement of the data section", name.name),
+                        )
+                        .label(name.span, "unknown")
+                        .help(suggest::help_with(&name.name, &candidates, &list));
+                    cx.push(e);
+                    ok = false;
+                }
+            },
         }
     }
     let missing: Vec<&str> = [
@@ -545,5 +577,19 @@ pub(super) fn data_mapping(
         delimiter: delimiter.map(|(d, _)| d),
         decimal_comma: decimal.map(|(d, _)| d),
         allow_exclusions: allow.is_some(),
+        flows: flows.into_iter().map(|(f, c, _)| (f, c)).collect(),
     })
 }
+
+/// Keywords of the data section, for "did you mean" on an unknown statement.
+const DATA_KEYWORDS: [&str; 9] = [
+    "cluster",
+    "id",
+    "arm",
+    "covariate",
+    "outcome",
+    "monthly_hours",
+    "path",
+    "delimiter",
+    "decimal",
+];

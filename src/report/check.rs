@@ -1,0 +1,564 @@
+//! The summary of a checked spec that `trialsim check` prints: population and funnel, assignment,
+//! arms with their paths and flows, outcomes, analyses and expectations, in words.
+
+use std::fmt::Write as _;
+
+use crate::model::*;
+
+fn pct(p: f64) -> String {
+    let v = (p * 100.0 * 1e4).round() / 1e4;
+    format!("{v}%")
+}
+
+fn num(v: f64) -> String {
+    let r = (v * 1e4).round() / 1e4;
+    format!("{r}")
+}
+
+fn unit_suffix(u: Unit) -> &'static str {
+    match u {
+        Unit::None => "",
+        Unit::Years => " years",
+        Unit::Months => " months",
+        Unit::HoursPerMonth => " hours/month",
+    }
+}
+
+fn dist(d: &Distribution, unit: Unit) -> String {
+    let u = unit_suffix(unit);
+    match d {
+        Distribution::Categorical { levels } => {
+            let parts: Vec<String> = levels
+                .iter()
+                .map(|l| format!("{}: {}", l.name, pct(l.probability)))
+                .collect();
+            format!("categorical {{ {} }}", parts.join(", "))
+        }
+        Distribution::Uniform { low, high } => format!("uniform({}, {}){u}", num(*low), num(*high)),
+        Distribution::Normal { mean, sd } => format!("normal({}, {}){u}", num(*mean), num(*sd)),
+        Distribution::LogNormal { median, sigma } => {
+            format!(
+                "lognormal(median {}, sigma {}){u}",
+                num(*median),
+                num(*sigma)
+            )
+        }
+        Distribution::Fixed { value } => format!("fixed {}{u}", num(*value)),
+    }
+}
+
+fn op(c: Comparison) -> &'static str {
+    match c {
+        Comparison::Lt => "<",
+        Comparison::Le => "<=",
+        Comparison::Gt => ">",
+        Comparison::Ge => ">=",
+        Comparison::Eq => "==",
+    }
+}
+
+fn process(m: &TrialModel, p: &ProcessRef) -> String {
+    let arm = &m.arms[p.arm];
+    match p.path {
+        Some(i) => format!("{}.{}", arm.name, arm.paths[i].name),
+        None => arm.name.clone(),
+    }
+}
+
+fn rate(m: &TrialModel, w: &WorkRate) -> String {
+    let mut s = match w.meaning {
+        RateMeaning::FoundWithin => {
+            format!("work within {} months: {}", w.months, pct(w.probability))
+        }
+        RateMeaning::EmployedAt => {
+            format!("employed at month {}: {}", w.months, pct(w.probability))
+        }
+    };
+    if let Some(by) = &w.by {
+        let var = &m.population.variables[by.variable];
+        let levels = var.levels().unwrap_or(&[]);
+        let parts: Vec<String> = levels
+            .iter()
+            .zip(&by.probabilities)
+            .filter_map(|(l, p)| p.map(|p| format!("{}: {}", l.name, pct(p))))
+            .collect();
+        let _ = write!(s, " by {} {{ {} }}", var.name, parts.join(", "));
+    }
+    s
+}
+
+fn measure(m: &Measure) -> String {
+    match m {
+        Measure::EmployedAt { month, min_hours } => {
+            format!("employed at month {month}, >= {} h/month", num(*min_hours))
+        }
+        Measure::WorkedWithin { within, min_hours } => {
+            format!(
+                "worked within {within} months, >= {} h/month",
+                num(*min_hours)
+            )
+        }
+        Measure::Durable {
+            month,
+            consecutive,
+            min_hours,
+        } => format!(
+            "durable at month {month}: {consecutive} consecutive months >= {} h/month",
+            num(*min_hours)
+        ),
+        Measure::Hours { month } => format!("hours at month {month}"),
+        Measure::Wage { month } => {
+            format!("hourly wage at month {month}, among those in work (not ITT)")
+        }
+        Measure::BenefitEnded { month } => format!("benefit ended by month {month}"),
+        Measure::ExitedTo { destination, month } => {
+            format!("exited to {destination} by month {month}")
+        }
+        Measure::DirectBinary => "binary, given per arm".to_string(),
+        Measure::DirectContinuous => "continuous, given per arm".to_string(),
+    }
+}
+
+/// A short readable summary of a checked model.
+/// The readable summary `trialsim check` prints for a checked spec.
+pub fn summary(file: &str, m: &TrialModel) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "{file}: ok: \"{}\"", m.name);
+    let mut fu = format!("{} months after intake", m.follow_up_months);
+    if let Some(d) = &m.reference_date {
+        let _ = write!(fu, "; eligibility assessed on {d}");
+    }
+    let _ = writeln!(w, "  follow-up    {fu}");
+    let pool = m
+        .population
+        .pool
+        .map_or("pool size not stated".to_string(), |p| {
+            format!("pool of {p}")
+        });
+    let _ = writeln!(w, "  population   {pool}");
+    for v in &m.population.variables {
+        let _ = writeln!(
+            w,
+            "                 {} ~ {}",
+            v.name,
+            dist(&v.distribution, v.unit)
+        );
+    }
+    let mut criteria: Vec<String> = Vec::new();
+    for c in &m.eligibility.criteria {
+        let v = &m.population.variables[c.variable];
+        let mut s = match &c.test {
+            CriterionTest::Compare { op: o, value } => {
+                format!(
+                    "{} {} {}{}",
+                    v.name,
+                    op(*o),
+                    num(*value),
+                    unit_suffix(v.unit)
+                )
+            }
+            CriterionTest::InSet { levels } => {
+                let names: Vec<&str> = levels
+                    .iter()
+                    .filter_map(|i| v.levels().and_then(|l| l.get(*i)).map(|l| l.name.as_str()))
+                    .collect();
+                format!("{} in {{{}}}", v.name, names.join(", "))
+            }
+        };
+        if let Some(a) = c.amended_from {
+            let _ = write!(s, " (amended from {}{})", num(a), unit_suffix(v.unit));
+        }
+        criteria.push(s);
+    }
+    let _ = writeln!(
+        w,
+        "  eligibility  {}",
+        if criteria.is_empty() {
+            "everyone".to_string()
+        } else {
+            criteria.join(", ")
+        }
+    );
+    if let Some(s) = &m.eligibility.screening {
+        let observed = s
+            .observed_loss
+            .map_or(String::new(), |o| format!(" (observed {})", pct(o)));
+        let _ = writeln!(
+            w,
+            "  screening    removes {}{observed}",
+            pct(s.planned_loss)
+        );
+    }
+    let rule = match &m.assignment.rule {
+        AssignmentRule::Parity { even, odd, id } => format!(
+            "parity of {id}: even -> {}, odd -> {}",
+            m.arms[*even].name, m.arms[*odd].name
+        ),
+        AssignmentRule::Complete { ratio } => {
+            format!("complete randomisation {}", ratio_text(ratio))
+        }
+        AssignmentRule::Blocked {
+            ratio,
+            block_size,
+            strata,
+        } => {
+            let mut s = format!(
+                "randomisation {} in blocks of {block_size}",
+                ratio_text(ratio)
+            );
+            if !strata.is_empty() {
+                let names: Vec<&str> = strata
+                    .iter()
+                    .map(|v| m.population.variables[*v].name.as_str())
+                    .collect();
+                let _ = write!(s, " within {}", names.join(", "));
+            }
+            s
+        }
+    };
+    let order = match m.assignment.intake_order {
+        IntakeOrder::Random => "random intake order",
+        IntakeOrder::Simultaneous => "simultaneous intake",
+    };
+    let _ = write!(w, "  assignment   {rule}; {order}");
+    if let Some(c) = &m.assignment.capacity {
+        let _ = write!(w, "; capacity {} staff x {} caseload", c.staff, c.caseload);
+        if let Some(r) = c.intakes_per_month {
+            let _ = write!(w, ", {} intakes/month", num(r));
+        }
+    }
+    let _ = writeln!(w);
+    if let Some(p) = &m.assignment.paired_start {
+        let _ = writeln!(
+            w,
+            "  calendar     {} client k starts on the date of {} client k (paired by sequence number)",
+            m.arms[p.follower].name, m.arms[p.leader].name
+        );
+    }
+    if let Some(line) = intake_calendar(m) {
+        let _ = writeln!(w, "  intake       {line}");
+    }
+    if let Some(t) = &m.assignment.top_up {
+        let _ = writeln!(
+            w,
+            "  top-up       {} per arm in month {} of intake, assigned by the same rule; {}",
+            t.per_arm,
+            t.month,
+            if t.excluded {
+                "excluded from the analysis"
+            } else {
+                "analysed"
+            }
+        );
+    }
+    if let Some(sizes) = &m.sample {
+        let parts: Vec<String> = m
+            .arms
+            .iter()
+            .zip(sizes)
+            .map(|(a, n)| format!("{} {n}", a.name))
+            .collect();
+        let _ = writeln!(w, "  sample       {}", parts.join(", "));
+    }
+    let d = &m.delivery;
+    if let Some(c) = &d.clusters {
+        let _ = writeln!(
+            w,
+            "  clusters     {}s of {} randomised whole; ICC {}",
+            c.label,
+            c.size,
+            num(c.icc)
+        );
+    }
+    if let Some(i) = &d.inflow {
+        let counts: Vec<String> = i.per_period.iter().map(u32::to_string).collect();
+        let per = if i.period_months == 12 {
+            "year"
+        } else {
+            "month"
+        };
+        let _ = writeln!(
+            w,
+            "  inflow       {} per {per}; analysis at month {}",
+            counts.join(", "),
+            i.analysis_month
+        );
+    }
+    if let Some(c) = &d.costs {
+        let _ = writeln!(
+            w,
+            "  costs        EUR {} fixed + EUR {} per participant; EUR {} saved per benefit-year; {} benefit-years avoided per exit",
+            num(c.fixed),
+            num(c.per_participant),
+            num(c.saving_per_benefit_year),
+            num(c.years_per_exit)
+        );
+    }
+    let e = &m.employment;
+    let mut emp = format!(
+        "job loss {} per month; hours ~ {}",
+        pct(e.job_loss_per_month),
+        dist(&e.hours, Unit::HoursPerMonth)
+    );
+    if let Some(wage) = &e.wage {
+        let _ = write!(emp, "; wage ~ {}", dist(wage, Unit::None));
+    }
+    let _ = writeln!(w, "  employment   {emp}");
+    let _ = writeln!(w, "  arms");
+    for a in &m.arms {
+        let _ = writeln!(w, "    {}", a.name);
+        let trivial = a.paths.len() == 1
+            && a.paths[0].work.probability == 0.0
+            && !a.direct_outcomes.is_empty();
+        let own = a.paths.len() == 1 && a.paths[0].name == a.name;
+        for p in a.paths.iter().filter(|_| !trivial) {
+            if own {
+                let _ = writeln!(w, "      {}", rate(m, &p.work));
+                continue;
+            }
+            let delay = if p.delay_months > 0 {
+                format!(", after {} months", p.delay_months)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                w,
+                "      path {} {}{}{delay}: {}",
+                p.name,
+                pct(p.share),
+                share_by(m, p),
+                rate(m, &p.work)
+            );
+        }
+        for e in d
+            .exits
+            .iter()
+            .filter(|e| m.arms.get(e.arm).is_some_and(|x| x.name == a.name))
+        {
+            let parts: Vec<String> = e
+                .destinations
+                .iter()
+                .map(|x| format!("{}: {}", x.name, pct(x.probability)))
+                .collect();
+            let _ = writeln!(
+                w,
+                "      exits within {} months: {}",
+                e.months,
+                parts.join(", ")
+            );
+        }
+        if a.baseline_employment > 0.0 {
+            let _ = writeln!(
+                w,
+                "      employed at intake: {}",
+                pct(a.baseline_employment)
+            );
+        }
+        if let Some(d) = &a.dropout {
+            let _ = writeln!(
+                w,
+                "      dropout before intake {}, follows {}",
+                pct(d.share),
+                process(m, &d.follows)
+            );
+        }
+        if let Some(x) = &a.exemption {
+            let _ = writeln!(
+                w,
+                "      exemption {} up to {} months",
+                pct(x.share),
+                x.max_months
+            );
+        }
+        if let Some(x) = &a.non_work_exit {
+            let _ = writeln!(
+                w,
+                "      exit without work within {} months: {}",
+                x.months,
+                pct(x.probability)
+            );
+        }
+        if let Some(c) = &a.crossover {
+            let _ = writeln!(
+                w,
+                "      crossover {} -> {} after {} months",
+                pct(c.share),
+                process(m, &c.to),
+                c.after_months
+            );
+        }
+        for d in &a.direct_outcomes {
+            let v = match &d.value {
+                DirectValue::Binary { probability } => pct(*probability),
+                DirectValue::Continuous { distribution } => dist(distribution, Unit::None),
+            };
+            let _ = writeln!(w, "      {}: {v}", m.outcomes[d.outcome].name);
+        }
+    }
+    let _ = writeln!(w, "  outcomes");
+    for o in &m.outcomes {
+        let _ = writeln!(w, "    {} = {}", o.name, measure(&o.measure));
+    }
+    if !m.analyses.is_empty() {
+        let _ = writeln!(w, "  analyses");
+    }
+    for a in &m.analyses {
+        let outcomes: Vec<&str> = a
+            .outcomes
+            .iter()
+            .map(|o| m.outcomes[*o].name.as_str())
+            .collect();
+        let test = match a.test {
+            TestKind::PooledZ => "pooled z",
+            TestKind::UnpooledZ => "unpooled z",
+            TestKind::FisherExact => "Fisher exact",
+            TestKind::WelchT => "Welch t",
+            TestKind::ClusterT => "cluster-level t",
+        };
+        let sides = match a.sides {
+            Sides::Greater => "one-sided (treatment > control)",
+            Sides::Less => "one-sided (treatment < control)",
+            Sides::TwoSided => "two-sided",
+        };
+        let _ = write!(
+            w,
+            "    {}: {}, {} vs {}, {test}, {sides}, alpha {}",
+            a.name,
+            outcomes.join(", "),
+            m.arms[a.treatment].name,
+            m.arms[a.control].name,
+            pct(a.alpha)
+        );
+        if let Some(v) = a.within {
+            let var = &m.population.variables[v];
+            let names: Vec<&str> = a
+                .levels
+                .iter()
+                .filter_map(|i| {
+                    var.levels()
+                        .and_then(|l| l.get(*i))
+                        .map(|l| l.name.as_str())
+                })
+                .collect();
+            let _ = write!(w, ", within {} {{{}}}", var.name, names.join(", "));
+        }
+        match a.correction {
+            Correction::None => {}
+            Correction::Bonferroni => {
+                let _ = write!(w, ", Bonferroni");
+            }
+            Correction::Holm => {
+                let _ = write!(w, ", Holm");
+            }
+        }
+        let _ = writeln!(w);
+    }
+    if !m.expectations.is_empty() {
+        let _ = writeln!(w, "  expectations");
+    }
+    for x in &m.expectations {
+        let metric = match x.metric {
+            Metric::Power => "power",
+            Metric::Coverage => "coverage",
+        };
+        let at = x
+            .n_per_arm
+            .map_or(String::new(), |n| format!(" at {n} per arm"));
+        let _ = writeln!(
+            w,
+            "    {metric}({}) {} {}{at}",
+            m.analyses[x.analysis].name,
+            op(x.op),
+            pct(x.value)
+        );
+    }
+    for u in &m.uncertain {
+        let belief = match &u.distribution {
+            Distribution::Uniform { low, high } => {
+                format!("uniform({}, {})", pct(*low), pct(*high))
+            }
+            Distribution::Normal { mean, sd } => format!("normal({}, {})", pct(*mean), pct(*sd)),
+            Distribution::Fixed { value } => format!("fixed({})", pct(*value)),
+            other => dist(other, Unit::None),
+        };
+        let _ = writeln!(w, "  uncertain    {} ~ {belief}", u.parameter);
+    }
+    if let Some(d) = &m.data {
+        let _ = writeln!(
+            w,
+            "  data         id column \"{}\", arm column \"{}\", {} covariate(s), {} outcome column(s){}",
+            d.id,
+            d.arm,
+            d.covariates.len(),
+            d.outcomes.len(),
+            d.monthly_hours
+                .as_ref()
+                .map_or(String::new(), |p| format!(", monthly hours \"{p}\""))
+        );
+    }
+    out
+}
+
+/// ` by background { dutch: 31.7%, non_western: 25% }` for shares that vary by level.
+fn share_by(m: &TrialModel, p: &SubPath) -> String {
+    let Some(by) = &p.share_by else {
+        return String::new();
+    };
+    let Some(var) = m.population.variables.get(by.variable) else {
+        return String::new();
+    };
+    let levels = var.levels().unwrap_or(&[]);
+    let parts: Vec<String> = levels
+        .iter()
+        .zip(&by.probabilities)
+        .filter_map(|(l, x)| x.map(|x| format!("{}: {}", l.name, pct(x))))
+        .collect();
+    format!(" by {} {{ {} }}", var.name, parts.join(", "))
+}
+
+/// How long intake takes at the declared capacity, when the sample and the rate are known:
+/// the arm that takes the most intakes (the leader of a start pairing, whose intakes set the
+/// dates; otherwise the largest arm) at the stated intakes per month, plus the top-up.
+fn intake_calendar(m: &TrialModel) -> Option<String> {
+    let c = m.assignment.capacity.as_ref()?;
+    let slots = u64::from(c.staff) * u64::from(c.caseload);
+    let sizes = m.sample.as_ref()?;
+    let (arm, n) = match &m.assignment.paired_start {
+        Some(p) => (p.leader, *sizes.get(p.leader)?),
+        None => sizes
+            .iter()
+            .copied()
+            .enumerate()
+            .max_by_key(|&(i, n)| (n, std::cmp::Reverse(i)))?,
+    };
+    let name = &m.arms.get(arm)?.name;
+    let mut line = format!("{n} {name} clients for {slots} caseload slots");
+    if u64::from(n) > slots {
+        let _ = write!(
+            line,
+            " (more than the slots: intake must wait for clients to leave)"
+        );
+    }
+    if let Some(rate) = c.intakes_per_month.filter(|r| *r > 0.0) {
+        let months = (f64::from(n) / rate).ceil();
+        let _ = write!(
+            line,
+            "; {} months of intake at {} intakes/month",
+            num(months),
+            num(rate)
+        );
+        if let Some(t) = &m.assignment.top_up {
+            let _ = write!(
+                line,
+                ", the top-up {} more",
+                num((f64::from(t.per_arm) / rate).ceil())
+            );
+        }
+    }
+    Some(line)
+}
+
+fn ratio_text(r: &[u32]) -> String {
+    r.iter().map(u32::to_string).collect::<Vec<_>>().join(":")
+}
