@@ -428,6 +428,7 @@ fn expectation(model: &TrialModel, ei: usize, from: &PowerReport) -> Expectation
         n_per_arm: e.n_per_arm,
         estimate,
         mc_se,
+        interval,
         exact,
         verdict,
         judged_on,
@@ -849,7 +850,8 @@ fn closed_forms(
 ///                                                   coverage(analysis) mean its FIRST contrast
 ///                      "metric": "power" | "coverage", "op", "value",
 ///                      "n_per_arm": integer | null, "estimate": number | null,
-///                      "mc_se": number | null, "exact": number | null,
+///                      "mc_se": number | null, "interval": [lo, hi] | null,
+///                      "exact": number | null,
 ///                      "verdict": "met" | "not_met" | "undecided",
 ///                      "judged_on": "exact" | "simulation",
 ///                      "note": string | null,   why an exact value was set aside
@@ -1103,6 +1105,8 @@ pub struct ExpectationResult {
     pub estimate: Option<f64>,
     /// Its Monte Carlo standard error.
     pub mc_se: Option<f64>,
+    /// Its 95 % Wilson interval, on which a simulation verdict rests.
+    pub interval: Option<(f64, f64)>,
     /// Exact value of the quantity, where one exists (power of two proportions).
     pub exact: Option<f64>,
     /// Whether the expectation is met.

@@ -281,7 +281,13 @@ pub fn text(report: &PowerReport) -> String {
                     num(e.estimate),
                     num(e.mc_se)
                 ),
-                _ => format!("simulated {} (MC SE {})", num(e.estimate), num(e.mc_se)),
+                _ => format!(
+                    "simulated {} (MC SE {}; 95% {})",
+                    num(e.estimate),
+                    num(e.mc_se),
+                    e.interval
+                        .map_or_else(|| "n/a".into(), |(lo, hi)| format!("{lo:.4} to {hi:.4}"))
+                ),
             };
             let first = e
                 .contrast
