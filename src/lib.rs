@@ -16,6 +16,7 @@
 #![warn(missing_docs, rust_2018_idioms, unreachable_pub)]
 
 pub mod analysis;
+pub mod audit;
 pub mod check;
 pub mod cli;
 pub mod data;
@@ -31,3 +32,4 @@ pub mod source;
 pub mod stats;
 pub mod syntax;
 pub mod table;
+pub mod validate;

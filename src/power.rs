@@ -11,6 +11,8 @@
 //! The *true effect* of a contrast is computed exactly from the model (see
 //! [`crate::sim::truth`]), not estimated.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -236,12 +238,9 @@ pub fn replicate_results(
 
 /// Checks settings a user controls.
 pub fn validate(settings: &PowerSettings) -> Result<(), SimError> {
-    if settings.replicates == 0 {
-        return Err(SimError("--reps must be at least 1".into()));
-    }
-    if settings.replicates > MAX_REPLICATES {
+    if settings.replicates == 0 || settings.replicates > MAX_REPLICATES {
         return Err(SimError(format!(
-            "--reps {} is more than the limit of {MAX_REPLICATES}",
+            "--reps must be between 1 and {MAX_REPLICATES}, not {}",
             settings.replicates
         )));
     }
@@ -294,6 +293,19 @@ pub fn run_power(
     settings: &PowerSettings,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<PowerReport, SimError> {
+    run_power_until(model, settings, progress, &AtomicBool::new(false))
+}
+
+/// [`run_power`] that stops early once `cancel` is set (by a Ctrl-C handler): the flag is read
+/// between batches of chunks, so the report then covers the first k batches of replicates, in
+/// order — the same figures a run of exactly that many replicates gives — with
+/// [`PowerReport::interrupted`] set and the expectations left unevaluated.
+pub fn run_power_until(
+    model: &TrialModel,
+    settings: &PowerSettings,
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &AtomicBool,
+) -> Result<PowerReport, SimError> {
     validate(settings)?;
     // A design without a sample or a pool is simulated at the size its expectations name.
     let mut settings = *settings;
@@ -327,6 +339,9 @@ pub fn run_power(
     let chunks = settings.replicates.div_ceil(CHUNK);
     let mut next = 0;
     while next < chunks {
+        if cancel.load(Ordering::Relaxed) {
+            break;
+        }
         let end = (next + BATCH_CHUNKS).min(chunks);
         let parts: Vec<Acc> = (next..end)
             .into_par_iter()
@@ -338,7 +353,15 @@ pub fn run_power(
         next = end;
         progress(total.replicates);
     }
+    if total.replicates == 0 {
+        return Err(SimError("interrupted before any replicate was done".into()));
+    }
     let mut report = build_report(&sim, &truth, settings, &total, slots);
+    if total.replicates < settings.replicates {
+        report.interrupted = true;
+        report.passed = false;
+        return Ok(report);
+    }
     // Expectations at another sample size run again, with the same seed.
     for (ei, e) in model.expectations.iter().enumerate() {
         let same = match (e.n_per_arm, sim.fixed_sample()) {
@@ -353,14 +376,27 @@ pub fn run_power(
                 n_per_arm: e.n_per_arm,
                 ..*settings
             };
-            Some(run_power(
+            let again = run_power_until(
                 &TrialModel {
                     expectations: Vec::new(),
                     ..model.clone()
                 },
                 &again,
                 &|_| {},
-            )?)
+                cancel,
+            );
+            match again {
+                Ok(r) if !r.interrupted => Some(r),
+                // Stopped during an expectation's own run: report what the main run did.
+                _ if cancel.load(Ordering::Relaxed) => {
+                    report.interrupted = true;
+                    report.passed = false;
+                    report.expectations.clear();
+                    return Ok(report);
+                }
+                Ok(r) => Some(r),
+                Err(e) => return Err(e),
+            }
         };
         let from = source.as_ref().unwrap_or(&report);
         let verdict = expectation(model, ei, from);
@@ -637,6 +673,7 @@ fn build_report(
         economics: economics_report(sim, truth, acc),
         expectations: Vec::new(),
         passed: true,
+        interrupted: false,
         assurance: None,
     }
 }
@@ -893,6 +930,10 @@ pub struct PowerReport {
     pub expectations: Vec<ExpectationResult>,
     /// Whether every expectation holds.
     pub passed: bool,
+    /// The run was stopped (Ctrl-C) before all replicates were done: `replicates` says how many
+    /// were, and the expectations were not evaluated. Present in JSON only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     /// Costs and savings, when the spec has a `costs` block.
     pub economics: Option<EconomicsReport>,
     /// Assurance beside power, when the spec or `--assume` states beliefs (filled by

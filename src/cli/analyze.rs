@@ -79,7 +79,7 @@ pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
     };
     let mut report = AnalysisReport::build(&model, &data_name, &loaded);
     if args.replicates > 0 {
-        report.realised_power = match data::audit::realised_power_with(
+        report.realised_power = match crate::audit::realised_power_with(
             &model,
             &loaded.table,
             &loaded.observed(),

@@ -6,6 +6,7 @@ mod analyze;
 mod check;
 pub mod design;
 mod gallery;
+pub mod interrupt;
 mod simulate;
 
 use std::ffi::OsString;
@@ -18,6 +19,7 @@ use clap::{Parser, Subcommand};
 use crate::check::Checked;
 use crate::source::SourceFile;
 pub mod power;
+pub mod validate;
 
 /// Design, simulate and analyse randomised pilots from one spec file.
 #[derive(Debug, Parser)]
@@ -33,6 +35,8 @@ enum Command {
     Check(check::Args),
     /// Simulate the trial and report power, bias, coverage, flows and expectations.
     Power(power::PowerArgs),
+    /// Check the statistics against exact figures and reference values (exit 1 on any miss).
+    Validate(validate::ValidateArgs),
     /// Render the gallery page of a set of specs (design, power, size needed, costs).
     Gallery(gallery::GalleryArgs),
     /// Find the smallest sample per arm that reaches a target power (simulation and formulas).
@@ -68,6 +72,7 @@ where
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Power(args) => power::run(args),
+        Command::Validate(args) => validate::run_validate(&args),
         Command::Gallery(args) => gallery::run(&args),
         Command::Size(args) => design::run_size(args),
         Command::Sweep(args) => design::run_sweep_command(args),

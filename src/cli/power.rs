@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use crate::model::TrialModel;
-use crate::power::{PowerSettings, run_power};
+use crate::power::{PowerSettings, run_power_until};
 
 /// Most worker threads accepted.
 pub const MAX_THREADS: usize = 1024;
@@ -122,22 +122,38 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
             bar.set_position(done);
         }
     };
-    let result = pool.install(|| run_power(model, &settings, &progress));
+    let cancel = super::interrupt::flag();
+    let result = pool.install(|| run_power_until(model, &settings, &progress, cancel));
     bar.finish_and_clear();
     let mut report = match result {
         Ok(r) => r,
+        Err(_) if cancel.load(std::sync::atomic::Ordering::Relaxed) => {
+            eprintln!("interrupted before the first batch of replicates was done");
+            return ExitCode::from(super::interrupt::EXIT_INTERRUPTED);
+        }
         Err(e) => return fail(&e.0),
     };
-    report.assurance = match pool.install(|| super::design::assurance_for_power(model, args)) {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
+    if report.interrupted {
+        eprintln!(
+            "interrupted: {} of {} replicates done; the figures below are from those \
+             (the first {} in order, as a run with --reps {} gives), with their Monte Carlo \
+             standard errors; expectations and assurance not evaluated",
+            report.replicates, args.reps, report.replicates, report.replicates
+        );
+    } else {
+        report.assurance = match pool.install(|| super::design::assurance_for_power(model, args)) {
+            Ok(a) => a,
+            Err(code) => return code,
+        };
+    }
     let out = match args.format {
         Format::Text => crate::report::power::text(&report),
         Format::Json => crate::report::power::json(&report),
     };
     print!("{out}");
-    if report.passed {
+    if report.interrupted {
+        ExitCode::from(super::interrupt::EXIT_INTERRUPTED)
+    } else if report.passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -26,7 +26,6 @@
 // Errors are the cold path and carry the offending line; their size does not matter.
 #![allow(clippy::result_large_err)]
 
-pub mod audit;
 pub mod error;
 pub mod export;
 pub mod measures;
@@ -88,8 +87,8 @@ pub fn flag_bit(flow: Flow) -> u8 {
 
 impl Loaded {
     /// What the data show beyond the table's columns, for the audit.
-    pub fn observed(&self) -> audit::Observed<'_> {
-        audit::Observed {
+    pub fn observed(&self) -> crate::audit::Observed<'_> {
+        crate::audit::Observed {
             baseline_hours: self.baseline_hours,
             flow_bits: self.flow_bits,
             flow_unknown: &self.flow_unknown,
@@ -581,8 +580,8 @@ impl Plan {
                 .iter()
                 .flat_map(|a| a.paths.iter().map(|p| &p.work))
             {
-                let measure = audit::rate_measure(rate);
-                if audit::outcome_for_rate(model, rate).is_some()
+                let measure = crate::audit::rate_measure(rate);
+                if crate::audit::outcome_for_rate(model, rate).is_some()
                     || rate_measures.contains(&measure)
                     || rate.months > MAX_MONTHS
                 {

@@ -23,7 +23,7 @@
 //!   simulated, or per analysis `{analysis, power, mc_se, any_power, seed, replicates, note}`:
 //!   the power re-simulated with the observed arm sizes, shares, flows and comparator levels at
 //!   the planned effect (`note` says what was taken from the data, including the common factor
-//!   on the job-start hazards; see `data::audit::observed_model_with`).
+//!   on the job-start hazards; see `audit::observed_model_with`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -32,8 +32,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::analysis::{ContrastResult, PlanResult};
+use crate::audit::{AuditItem, AuditStatus, audit_with};
 use crate::data::Loaded;
-use crate::data::audit::{AuditItem, AuditStatus, audit_with};
 use crate::model::TrialModel;
 
 /// Everything `trialsim analyze` reports.

@@ -166,7 +166,11 @@ impl Simulator<'_> {
                 && e > 0.0
             {
                 pauses = vec![(0, 1.0 - e)];
-                pauses.extend((1..=max).map(|l| (l, e / f64::from(max))));
+                // A pause of the horizon or longer leaves no month to start work in: all such
+                // lengths are one profile (else `up to 1000000 months` makes a million).
+                let cap = max.min(self.horizon.max(1));
+                pauses.extend((1..cap).map(|l| (l, e / f64::from(max))));
+                pauses.push((cap, e * f64::from(max - cap + 1) / f64::from(max)));
             }
             for (p, sp) in own {
                 let (delay, c) = c_of(arm, p, level);

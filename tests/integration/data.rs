@@ -602,7 +602,7 @@ fn extreme_arms_give_finite_results() {
 
 #[test]
 fn audit_reads_paths_and_baseline_employment_from_the_data() {
-    use trialsim::data::audit::{AuditStatus, audit};
+    use trialsim::audit::{AuditStatus, audit};
     let mut m = model();
     // Treatment has two paths, 25 % / 75 %, and 10 % baseline employment.
     let mut second = m.arms[0].paths[0].clone();

@@ -6,16 +6,20 @@ mod analyze_cli;
 mod common;
 mod data;
 mod design;
+mod determinism;
 mod engine;
 mod examples;
+mod fuzz;
 mod gallery;
 mod language;
 mod language_fuzz;
+mod limits;
 mod params;
 mod reach;
 mod roundtrip;
 mod stats;
 mod svg;
+mod validation;
 
 #[test]
 fn no_forgotten_test_files() {

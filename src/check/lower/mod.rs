@@ -8,6 +8,9 @@ use crate::model::{self, *};
 use crate::source::{SourceFile, Span};
 use crate::syntax::ast::{self, Quantity, Share, UnitSpec};
 
+/// Largest whole number (months, sample sizes, counts) a spec may state, except the pool.
+const MAX_WHOLE: u64 = 1_000_000;
+
 mod arms;
 mod delivery;
 mod design;
@@ -231,19 +234,54 @@ impl Cx<'_> {
     }
 
     fn whole(&mut self, m: f64, span: Span, what: &str, unit: &str) -> Option<u32> {
+        self.whole_up_to(m, span, what, unit, MAX_WHOLE)
+            .map(|v| v as u32)
+    }
+
+    /// A whole, non-negative number no larger than `max`, with a diagnostic naming which of the
+    /// three it is not.
+    fn whole_up_to(&mut self, m: f64, span: Span, what: &str, unit: &str, max: u64) -> Option<u64> {
         let r = m.round();
-        if (m - r).abs() > 1e-9 || !(0.0..=1.0e6).contains(&r) {
+        let (message, label, help) = if (m - r).abs() > 1e-9 || !m.is_finite() {
+            (
+                format!("{what} must be a whole number of {unit}"),
+                format!("{m} is not a whole number of {unit}"),
+                format!("round it to whole {unit}"),
+            )
+        } else if r < 0.0 {
+            (
+                format!("{what} cannot be negative"),
+                format!("{m} is negative"),
+                format!("write a number of {unit} of 0 or more"),
+            )
+        } else if r > max as f64 {
+            (
+                format!("{what} is too large"),
+                format!("{m} is more than the limit of {max}"),
+                format!("write at most {max} {unit}"),
+            )
+        } else {
+            return Some(r as u64);
+        };
+        let e = self
+            .diag(Kind::InvalidValue, message)
+            .label(span, label)
+            .help(help);
+        self.push(e);
+        None
+    }
+
+    /// A count of at least `min` and at most `max`.
+    fn count_up_to(&mut self, n: &ast::Number, what: &str, min: u64, max: u64) -> Option<u64> {
+        let v = self.whole_up_to(n.value, n.span, what, "units", max)?;
+        if v < min {
             let e = self
-                .diag(
-                    Kind::InvalidValue,
-                    format!("{what} must be a whole number of {unit}"),
-                )
-                .label(span, format!("{m} is not a whole number of {unit}"))
-                .help(format!("round it to whole {unit}"));
+                .diag(Kind::InvalidValue, format!("{what} must be at least {min}"))
+                .label(n.span, "too small");
             self.push(e);
             return None;
         }
-        Some(r as u32)
+        Some(v)
     }
 
     fn count(&mut self, n: &ast::Number, what: &str, min: u32) -> Option<u32> {

@@ -14,7 +14,8 @@ pub(super) fn population(
             for r in rest {
                 cx.duplicate("`pool`", first.span, r.span);
             }
-            cx.count(first, "the pool size", 1).map(u64::from)
+            // The pool is drawn person by person each replicate: the engine's limit applies.
+            cx.count_up_to(first, "the pool size", 1, crate::sim::MAX_PARTICIPANTS)
         }
     };
     let mut vars = Vec::new();

@@ -1,5 +1,7 @@
 //! The assumption audit: every design assumption of the spec set against the data, with a 95 %
-//! interval and a flag where the data contradict it.
+//! interval and a flag where the data contradict it, and the power the trial really had. It
+//! stands after the loader and beside the analysis: it reads what the loader found and asks the
+//! engine what the spec implies, so neither the loader nor the analysis needs to know the engine.
 //!
 //! Proportions get a Wilson score interval; means a normal-approximation interval
 //! (mean ± 1.96·sd/√n). An assumption is *contradicted* when the planned value lies outside the
