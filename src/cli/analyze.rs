@@ -46,8 +46,16 @@ pub(crate) struct AnalyzeArgs {
 }
 
 /// Runs `trialsim analyze`. Exit codes: 0 done (and unchanged, with `--check`); 1 bad spec or
-/// data, or a changed report under `--check`; 2 unreadable files.
+/// data, or a changed report under `--check`; 2 unreadable files or a bad flag.
 pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
+    if args.replicates > crate::power::MAX_REPLICATES {
+        eprintln!(
+            "error: --replicates {} is more than the limit of {}",
+            args.replicates,
+            crate::power::MAX_REPLICATES
+        );
+        return ExitCode::from(2);
+    }
     let checked = match super::load_model(&args.file) {
         Ok(c) => c,
         Err(report) => {

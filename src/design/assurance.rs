@@ -209,6 +209,10 @@ pub fn run_assurance(
         .map(|chunk| -> Result<u64, DesignError> {
             let mut m = focused.clone();
             let mut plan = PlanResult::default();
+            // One table for the whole chunk: drawn parameter values change rates and shares,
+            // never the table's shape (arms, variables, outcomes, flow counters), and
+            // `simulate` clears it first.
+            let mut worker = None;
             let mut rejected = 0;
             let first = chunk * CHUNK;
             for r in first..(first + CHUNK).min(replicates) {
@@ -231,9 +235,9 @@ pub fn run_assurance(
                         ..SimOptions::default()
                     },
                 )?;
-                let mut w = sim.worker();
+                let w = worker.get_or_insert_with(|| sim.worker());
                 let mut rng = replicate_rng(seed, 0, r);
-                sim.simulate(&mut w, &mut rng);
+                sim.simulate(w, &mut rng);
                 run_plan_into(&m, &w.table, &mut plan);
                 let reject = plan
                     .analyses

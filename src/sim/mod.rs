@@ -1255,14 +1255,17 @@ impl<'m> Simulator<'m> {
                     .screening
                     .as_ref()
                     .map_or(0.0, |s| s.planned_loss);
+                // Counted here: without population variables there is no covariate column to count.
+                let mut kept = 0usize;
                 for _ in 0..*pool {
                     if self.draw_unconditional(w, rng)
                         && (screening <= 0.0 || u01(rng) >= screening)
                     {
                         self.push_cov(w);
+                        kept += 1;
                     }
                 }
-                self.assign(w, rng);
+                self.assign(w, kept, rng);
             }
         }
         let n = w.table.arm.len();
@@ -1466,11 +1469,8 @@ impl<'m> Simulator<'m> {
         }
     }
 
-    fn assign<R: Rng + ?Sized>(&self, w: &mut Worker, rng: &mut R) {
-        let n = w.table.covariates.first().map_or(0, |c| match c {
-            CovariateColumn::Categorical(v) => v.len(),
-            CovariateColumn::Numeric(v) => v.len(),
-        });
+    /// Assigns the `n` people kept from the pool to arms.
+    fn assign<R: Rng + ?Sized>(&self, w: &mut Worker, n: usize, rng: &mut R) {
         match &self.model.assignment.rule {
             AssignmentRule::Parity { even, odd, .. } => {
                 let mut bits = 0u64;

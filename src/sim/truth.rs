@@ -161,19 +161,23 @@ impl Simulator<'_> {
             } else {
                 plan.shares_at(level).iter().copied().enumerate().collect()
             };
-            let mut pauses = vec![(0u32, 1.0)];
-            if let Some((e, max)) = plan.exemption
-                && e > 0.0
-            {
-                pauses = vec![(0, 1.0 - e)];
-                // A pause of the horizon or longer leaves no month to start work in: all such
-                // lengths are one profile (else `up to 1000000 months` makes a million).
-                let cap = max.min(self.horizon.max(1));
-                pauses.extend((1..cap).map(|l| (l, e / f64::from(max))));
-                pauses.push((cap, e * f64::from(max - cap + 1) / f64::from(max)));
-            }
             for (p, sp) in own {
                 let (delay, c) = c_of(arm, p, level);
+                let mut pauses = vec![(0u32, 1.0)];
+                if let Some((e, max)) = plan.exemption
+                    && e > 0.0
+                {
+                    // A pause of `horizon − delay` months or more starts the path after the
+                    // horizon: all such pauses give the same profile, so they are merged (an
+                    // exemption far longer than the follow-up then costs one profile, not one per month).
+                    let cap = self.horizon.saturating_sub(delay).max(1);
+                    let each = e / f64::from(max);
+                    pauses = vec![(0, 1.0 - e)];
+                    pauses.extend((1..=max.min(cap - 1)).map(|l| (l, each)));
+                    if max >= cap {
+                        pauses.push((cap, each * f64::from(max - cap + 1)));
+                    }
+                }
                 for &(pause, wp) in &pauses {
                     let mut base = Schedule::new();
                     base.push(1 + pause + delay, c);

@@ -230,3 +230,19 @@ fn dutch_export_with_monthly_hours() {
     insta::assert_snapshot!(text);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Too many replicates is a usage error that names the flag the user typed.
+#[test]
+fn too_many_replicates_is_a_usage_error() {
+    let out = run(trialsim().args([
+        "analyze",
+        "examples/nsw/nsw.trial",
+        "--data",
+        "examples/nsw/data.csv",
+        "--replicates",
+        "100000000000",
+    ]));
+    assert_eq!(out.status, Some(2), "{out}");
+    assert!(out.stderr.contains("--replicates"), "{out}");
+    assert!(!out.stderr.contains("--reps"), "{out}");
+}

@@ -340,7 +340,29 @@ pub(super) fn arm(
                 "the exemption share",
                 format!("arm.{}.exemption", a.name.name),
             );
+            let max_span = max.span;
             let max = cx.whole_months(max, "the longest exemption");
+            if let Some(m) = max
+                && m > follow_up
+            {
+                let mut e = cx
+                    .diag(
+                        Kind::ExemptionBeyondFollowUp,
+                        format!(
+                            "an exemption of up to {m} months is longer than the follow-up of {follow_up} months"
+                        ),
+                    )
+                    .label(max_span, format!("{m} months"));
+                if let Some(s) = fu_span {
+                    e = e.label(s, "follow-up");
+                }
+                cx.push(
+                    e.help(format!(
+                        "every pause of {follow_up} months or more lasts the whole follow-up; check the number and its unit"
+                    ))
+                    .warning(),
+                );
+            }
             share
                 .zip(max)
                 .map(|(share, max_months)| Some(Exemption { share, max_months }))
