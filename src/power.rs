@@ -21,6 +21,7 @@ use crate::economics::{EconomicsReport, economics};
 use crate::model::{Comparison, Metric, Sides, TestKind, TrialModel};
 use crate::sim::rng::{GENERATOR, replicate_rng};
 use crate::sim::{FlowLayout, SimError, SimOptions, Simulator, counter};
+use crate::stats::power::newcombe_exact_coverage;
 
 /// Replicates folded together before chunks are combined (fixed, so results never depend on the
 /// thread count).
@@ -49,6 +50,8 @@ struct ContrastAcc {
     rejections: u64,
     valid: u64,
     sum_estimate: f64,
+    /// Sum of squared estimates, for the Monte Carlo standard error of the bias.
+    sum_sq_estimate: f64,
     sum_sq_error: f64,
     covered: u64,
     /// Sums of the arm means over replicates where both are finite.
@@ -116,6 +119,7 @@ impl Acc {
                 if c.difference.is_finite() {
                     acc.valid += 1;
                     acc.sum_estimate += c.difference;
+                    acc.sum_sq_estimate += c.difference * c.difference;
                     if let Some(te) = t.effect {
                         acc.sum_sq_error += (c.difference - te) * (c.difference - te);
                         acc.covered += u64::from(c.ci.0 <= te && te <= c.ci.1);
@@ -133,6 +137,7 @@ impl Acc {
                 x.rejections += y.rejections;
                 x.valid += y.valid;
                 x.sum_estimate += y.sum_estimate;
+                x.sum_sq_estimate += y.sum_sq_estimate;
                 x.sum_sq_error += y.sum_sq_error;
                 x.covered += y.covered;
                 x.sum_treatment += y.sum_treatment;
@@ -233,12 +238,9 @@ pub fn replicate_results(
 
 /// Checks settings a user controls.
 pub fn validate(settings: &PowerSettings) -> Result<(), SimError> {
-    if settings.replicates == 0 {
-        return Err(SimError("--reps must be at least 1".into()));
-    }
-    if settings.replicates > MAX_REPLICATES {
+    if settings.replicates == 0 || settings.replicates > MAX_REPLICATES {
         return Err(SimError(format!(
-            "--reps {} is more than the limit of {MAX_REPLICATES}",
+            "--reps must be between 1 and {MAX_REPLICATES}, not {}",
             settings.replicates
         )));
     }
@@ -414,21 +416,37 @@ fn expectation(model: &TrialModel, ei: usize, from: &PowerReport) -> Expectation
         .analyses
         .get(e.analysis)
         .and_then(|a| a.contrasts.first());
-    let (estimate, mc_se) = match (e.metric, first) {
-        (Metric::Power, Some(c)) => (Some(c.power), Some(c.mc_se)),
-        (Metric::Coverage, Some(c)) => (c.coverage, c.coverage_mc_se),
-        (_, None) => (None, None),
+    let (estimate, mc_se, interval) = match (e.metric, first) {
+        (Metric::Power, Some(c)) => (Some(c.power), Some(c.mc_se), Some(c.power_ci)),
+        (Metric::Coverage, Some(c)) => (c.coverage, c.coverage_mc_se, c.coverage_ci),
+        (_, None) => (None, None, None),
     };
     let exact = match (e.metric, first) {
         (Metric::Power, Some(c)) => c.exact_power,
         _ => None,
     };
-    let (verdict, judged_on) = judge(e.op, e.value, exact, estimate, mc_se);
+    let (verdict, judged_on) = judge(e.op, e.value, exact, estimate, mc_se, interval);
+    let note = match (exact, judged_on) {
+        (Some(x), Judgement::Simulation) => Some(format!(
+            "the exact value {x:.4} disagrees with the simulation by more than 4 MC SE, so the \
+             simulation decides (the exact figure assumes two independent binomial arms)"
+        )),
+        _ => None,
+    };
     let passed = verdict != Verdict::NotMet;
     let metric = match e.metric {
         Metric::Power => "power",
         Metric::Coverage => "coverage",
     };
+    // `power(analysis)` and `coverage(analysis)` speak of the analysis' first contrast.
+    let several = from
+        .analyses
+        .get(e.analysis)
+        .is_some_and(|a| a.contrasts.len() > 1);
+    let contrast = first.filter(|_| several).map(|c| match &c.subgroup {
+        Some(g) => format!("{} [{} = {}]", c.outcome, g.variable, g.level),
+        None => c.outcome.clone(),
+    });
     let n_text = e
         .n_per_arm
         .map_or_else(String::new, |n| format!(" at {n} per arm"));
@@ -439,31 +457,48 @@ fn expectation(model: &TrialModel, ei: usize, from: &PowerReport) -> Expectation
             fmt_pct(e.value)
         ),
         analysis,
+        contrast,
         metric: metric.into(),
         op: op_text(e.op).into(),
         value: e.value,
         n_per_arm: e.n_per_arm,
         estimate,
         mc_se,
+        interval,
         exact,
         verdict,
         judged_on,
+        note,
         passed,
     }
 }
 
-/// Judges `quantity <op> bound`. Where the exact value is known it decides, free of Monte Carlo
-/// noise. Otherwise the simulated estimate decides only when its whole 95 % Monte Carlo interval
-/// lies on one side of the bound; an interval that straddles the bound is undecided, because
-/// more replicates could still turn the verdict either way.
+/// Judges `quantity <op> bound`. Where the exact value is known and agrees with the simulation
+/// (within 4 Monte Carlo standard errors) it decides, free of Monte Carlo noise; an exact value
+/// the simulation contradicts rests on an assumption the model breaks, so it is not used.
+/// Otherwise the simulated estimate decides only when its whole 95 % Wilson interval lies on one
+/// side of the bound; an interval that straddles the bound is undecided, because more replicates
+/// could still turn the verdict either way. The Wilson interval keeps a width where the estimate
+/// is 0 or 1 and the binomial standard error is 0.
 fn judge(
     op: Comparison,
     bound: f64,
     exact: Option<f64>,
     estimate: Option<f64>,
     mc_se: Option<f64>,
+    interval: Option<(f64, f64)>,
 ) -> (Verdict, Judgement) {
-    if let Some(x) = exact {
+    // The standard error for the agreement check: never below the Wilson interval's, so an
+    // estimate of exactly 0 or 1 does not reject an exact value next to it.
+    let se = match (mc_se, interval) {
+        (Some(se), Some((lo, hi))) => Some(se.max((hi - lo) / (2.0 * 1.959_963_984_540_054))),
+        (se, _) => se,
+    };
+    let agrees = |x: f64| match (estimate, se) {
+        (Some(est), Some(se)) => (est - x).abs() <= 4.0 * se,
+        _ => true,
+    };
+    if let Some(x) = exact.filter(|&x| agrees(x)) {
         let verdict = if op.holds(x, bound) {
             Verdict::Met
         } else {
@@ -474,8 +509,7 @@ fn judge(
     let Some(x) = estimate else {
         return (Verdict::NotMet, Judgement::Simulation);
     };
-    let half = 1.96 * mc_se.unwrap_or(0.0);
-    let (low, high) = (x - half, x + half);
+    let (low, high) = interval.unwrap_or((x, x));
     let verdict = match (op.holds(low, bound), op.holds(high, bound)) {
         (true, true) => Verdict::Met,
         (false, false) => Verdict::NotMet,
@@ -499,18 +533,9 @@ fn op_text(op: Comparison) -> &'static str {
     }
 }
 
-/// Wilson score interval for a binomial proportion at 95 %.
+/// Wilson score interval for a binomial proportion at 95 % ([`crate::stats::intervals::wilson`]).
 pub fn wilson(successes: u64, n: u64) -> (f64, f64) {
-    if n == 0 {
-        return (0.0, 1.0);
-    }
-    let z = 1.959_963_984_540_054;
-    let n = n as f64;
-    let p = successes as f64 / n;
-    let denom = 1.0 + z * z / n;
-    let centre = (p + z * z / (2.0 * n)) / denom;
-    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    crate::stats::intervals::wilson(successes, n, 0.95)
 }
 
 fn binomial_se(successes: u64, n: u64) -> f64 {
@@ -537,23 +562,53 @@ fn build_report(
     let mut analyses = Vec::with_capacity(model.analyses.len());
     for (ai, a) in model.analyses.iter().enumerate() {
         let mut contrasts = Vec::new();
-        for (ci, (c, t)) in acc.contrasts[ai].iter().zip(&truth[ai]).enumerate() {
+        for (c, t) in acc.contrasts[ai].iter().zip(&truth[ai]) {
             let power = c.rejections as f64 / r as f64;
             let valid = c.valid.max(1) as f64;
             let mean_estimate = (c.valid > 0).then(|| c.sum_estimate / valid);
-            let (bias, rmse, coverage, coverage_mc_se) = match (t.effect, mean_estimate) {
-                (Some(te), Some(m)) => (
-                    Some(m - te),
-                    Some((c.sum_sq_error / valid).sqrt()),
-                    Some(c.covered as f64 / valid),
-                    Some(binomial_se(c.covered, c.valid)),
-                ),
-                _ => (None, None, None, None),
-            };
-            let single = truth[ai].len() == 1;
+            // sd(estimate) / sqrt(valid), from the sums folded in replicate order.
+            let bias_mc_se = (c.valid > 1 && t.effect.is_some()).then(|| {
+                let n = c.valid as f64;
+                let var = ((c.sum_sq_estimate - c.sum_estimate * c.sum_estimate / n) / (n - 1.0))
+                    .max(0.0);
+                (var / n).sqrt()
+            });
+            let (bias, rmse, coverage, coverage_mc_se, coverage_ci) =
+                match (t.effect, mean_estimate) {
+                    (Some(te), Some(m)) => (
+                        Some(m - te),
+                        Some((c.sum_sq_error / valid).sqrt()),
+                        Some(c.covered as f64 / valid),
+                        Some(binomial_se(c.covered, c.valid)),
+                        Some(wilson(c.covered, c.valid)),
+                    ),
+                    _ => (None, None, None, None, None),
+                };
+            // A subgroup's arms are random parts of the arms, so the whole arm's binomial law
+            // does not describe it.
+            let single = truth[ai].len() == 1 && t.subgroup.is_none();
             let (closed_form_power, exact_power) = match (&fixed, single) {
                 (Some(sizes), true) => closed_forms(a, t, sizes, model),
                 _ => (None, None),
+            };
+            // Exact coverage of the Newcombe interval: two whole arms of fixed size, binary.
+            let exact_coverage = match (&fixed, t.subgroup, t.treatment_mean, t.control_mean) {
+                (Some(sizes), None, Some(p_t), Some(p_c))
+                    if model.outcomes[t.outcome].is_binary() && a.test != TestKind::ClusterT =>
+                {
+                    match (sizes.get(a.treatment), sizes.get(a.control)) {
+                        (Some(&nt), Some(&nc)) => Some(newcombe_exact_coverage(
+                            p_c,
+                            p_t,
+                            u64::from(nc),
+                            u64::from(nt),
+                            crate::analysis::CONFIDENCE,
+                        ))
+                        .filter(|x| x.is_finite()),
+                        _ => None,
+                    }
+                }
+                _ => None,
             };
             let subgroup = t.subgroup.map(|(v, l)| {
                 let var = &model.population.variables[v];
@@ -566,7 +621,6 @@ fn build_report(
                     level,
                 }
             });
-            let _ = ci;
             contrasts.push(ContrastReport {
                 outcome: model.outcomes[t.outcome].name.clone(),
                 subgroup,
@@ -578,9 +632,12 @@ fn build_report(
                 true_treatment: t.treatment_mean,
                 true_control: t.control_mean,
                 bias,
+                bias_mc_se,
                 rmse,
                 coverage,
                 coverage_mc_se,
+                coverage_ci,
+                exact_coverage,
                 valid_replicates: c.valid,
                 closed_form_power,
                 exact_power,
@@ -617,6 +674,7 @@ fn build_report(
         expectations: Vec::new(),
         passed: true,
         interrupted: false,
+        assurance: None,
     }
 }
 
@@ -656,6 +714,17 @@ fn economics_report(
     ))
 }
 
+/// Whether an arm has an employment process: a work rate, baseline employment, or a crossover
+/// into another arm's process.
+fn has_employment(arm: &crate::model::Arm) -> bool {
+    arm.baseline_employment > 0.0
+        || arm.crossover.is_some()
+        || arm
+            .paths
+            .iter()
+            .any(|p| p.work.probability > 0.0 || p.work.by.is_some())
+}
+
 fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsReport {
     let model = sim.model();
     let l: &FlowLayout = sim.flow_layout();
@@ -688,16 +757,21 @@ fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsRepo
                         share: share(f[l.path(a, p)], stayed),
                     })
                     .collect(),
-                employment: l
-                    .months
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &m)| EmploymentFlows {
-                        month: m,
-                        found_work_within: share(f[l.found_within(a, k)], n),
-                        employed_at: share(f[l.employed_at(a, k)], n),
-                    })
-                    .collect(),
+                // Arms without an employment process (outcomes declared directly) have no
+                // employment figures to show.
+                employment: if has_employment(arm) {
+                    l.months
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &m)| EmploymentFlows {
+                            month: m,
+                            found_work_within: share(f[l.found_within(a, k)], n),
+                            employed_at: share(f[l.employed_at(a, k)], n),
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                },
             }
         })
         .collect();
@@ -728,57 +802,37 @@ fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsRepo
     }
 }
 
-/// Closed-form (normal) and exact power for a single two-arm contrast with fixed arm sizes.
+/// Closed-form (normal) and exact power of a whole-arm contrast with fixed arm sizes, by the
+/// formula the analysis' test calls for ([`crate::analysis::power`]).
 fn closed_forms(
     a: &crate::model::Analysis,
     t: &ContrastTruth,
     sizes: &[u32],
     model: &TrialModel,
 ) -> (Option<f64>, Option<f64>) {
-    let (Some(n1), Some(n0)) = (sizes.get(a.treatment), sizes.get(a.control)) else {
+    use crate::analysis::{Effect, closed_form_power, exact_power};
+    let (Some(&nt), Some(&nc)) = (sizes.get(a.treatment), sizes.get(a.control)) else {
         return (None, None);
     };
-    let (Some(p1), Some(p0)) = (t.treatment_mean, t.control_mean) else {
+    let (Some(p_t), Some(p_c)) = (t.treatment_mean, t.control_mean) else {
         return (None, None);
     };
-    let binary = model.outcomes[t.outcome].is_binary();
-    use crate::stats::power::{
-        two_mean_normal_power, two_proportion_exact_power, two_proportion_normal_power,
+    let effect = if model.outcomes[t.outcome].is_binary() {
+        Effect::Proportions { p_c, p_t }
+    } else {
+        let (Some(sd_t), Some(sd_c)) = (t.treatment_sd, t.control_sd) else {
+            return (None, None);
+        };
+        Effect::Means {
+            delta: p_t - p_c,
+            sd_t,
+            sd_c,
+        }
     };
-    let finite = |x: f64| x.is_finite().then_some(x);
-    let (nt, nc) = (u64::from(*n1), u64::from(*n0));
-    match (binary, a.test) {
-        (true, TestKind::PooledZ) => (
-            finite(two_proportion_normal_power(
-                p0, p1, nc as f64, nt as f64, a.alpha, a.sides,
-            )),
-            finite(two_proportion_exact_power(
-                p0, p1, nc, nt, a.alpha, a.sides, true,
-            )),
-        ),
-        (true, TestKind::UnpooledZ) => (
-            None,
-            finite(two_proportion_exact_power(
-                p0, p1, nc, nt, a.alpha, a.sides, false,
-            )),
-        ),
-        (false, TestKind::WelchT) => match (t.treatment_sd, t.control_sd) {
-            (Some(st), Some(sc)) => (
-                finite(two_mean_normal_power(
-                    p1 - p0,
-                    st,
-                    sc,
-                    nc as f64,
-                    nt as f64,
-                    a.alpha,
-                    a.sides,
-                )),
-                None,
-            ),
-            _ => (None, None),
-        },
-        _ => (None, None),
-    }
+    (
+        closed_form_power(a, effect, f64::from(nc), f64::from(nt)),
+        exact_power(a, effect, u64::from(nc), u64::from(nt)),
+    )
 }
 
 /// The power report. Its JSON form (`trialsim power --format json`) is a stable interface:
@@ -807,7 +861,11 @@ fn closed_forms(
 ///       "true_effect": number | null,     exact difference the model implies
 ///       "true_treatment", "true_control": number | null,   exact arm means
 ///       "bias", "rmse": number | null,
+///       "bias_mc_se": number | null,      sd(estimate) / sqrt(valid_replicates)
 ///       "coverage", "coverage_mc_se": number | null,   share of 95 % CIs containing the truth
+///       "coverage_ci": [lo, hi] | null,   95 % Wilson interval of the coverage
+///       "exact_coverage": number | null,  exact Newcombe coverage (two proportions, fixed n,
+///                                         no subgroup)
 ///       "valid_replicates": integer,      replicates where the difference could be estimated
 ///       "closed_form_power", "exact_power": number | null,
 ///       "mean_treatment", "mean_control": number | null   simulated arm means, averaged
@@ -818,22 +876,31 @@ fn closed_forms(
 ///                "baseline_employed",
 ///                "paths": [{"name", "planned_share", "share"}],
 ///                "employment": [{"month", "found_work_within", "employed_at"}] }],
+///                                   empty for an arm without an employment process
 ///     "capacity": {"slots", "mean_largest_intake", "over_capacity", "months_to_take_in",
 ///                  "intakes_per_month"} | null,
 ///     "top_up": {"per_arm", "month", "excluded"} | null
 ///   },
-///   "expectations": [{ "text", "analysis", "metric": "power" | "coverage", "op", "value",
+///   "expectations": [{ "text", "analysis",
+///                      "contrast": string | null,   the contrast judged when the analysis has
+///                                                   several: power(analysis) and
+///                                                   coverage(analysis) mean its FIRST contrast
+///                      "metric": "power" | "coverage", "op", "value",
 ///                      "n_per_arm": integer | null, "estimate": number | null,
-///                      "mc_se": number | null, "exact": number | null,
+///                      "mc_se": number | null, "interval": [lo, hi] | null,
+///                      "exact": number | null,
 ///                      "verdict": "met" | "not_met" | "undecided",
 ///                      "judged_on": "exact" | "simulation",
+///                      "note": string | null,   why an exact value was set aside
 ///                      "passed": bool }],      false only when not met
 ///   "passed": bool,                 no expectation is contradicted (the exit code is 1 otherwise)
 ///   "economics": {                  with a `costs` block (see `crate::economics`), else null
 ///     "analysis", "treated", "cost", "break_even_effect", "effect", "extra_exits",
 ///     "cost_per_extra_exit", "net_saving", "effect_interval", "net_saving_interval",
 ///     "cost_per_extra_exit_interval", "p_break_even"
-///   } | null
+///   } | null,
+///   "assurance": {...}              with beliefs (`assume` or `--assume`): see
+///                                   `crate::design::assurance::AssuranceReport`; absent otherwise
 /// }
 /// ```
 ///
@@ -869,6 +936,10 @@ pub struct PowerReport {
     pub interrupted: bool,
     /// Costs and savings, when the spec has a `costs` block.
     pub economics: Option<EconomicsReport>,
+    /// Assurance beside power, when the spec or `--assume` states beliefs (filled by
+    /// [`crate::design::assurance`]); absent from the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assurance: Option<crate::design::assurance::AssuranceReport>,
 }
 
 /// Power of one analysis.
@@ -932,12 +1003,20 @@ pub struct ContrastReport {
     pub true_control: Option<f64>,
     /// Mean estimate minus the true effect.
     pub bias: Option<f64>,
+    /// Monte Carlo standard error of the bias: sd(estimate) / √valid replicates.
+    pub bias_mc_se: Option<f64>,
     /// Root mean squared error of the estimate.
     pub rmse: Option<f64>,
     /// Share of 95 % intervals containing the true effect.
     pub coverage: Option<f64>,
     /// Its Monte Carlo standard error.
     pub coverage_mc_se: Option<f64>,
+    /// 95 % Wilson interval of the coverage.
+    pub coverage_ci: Option<(f64, f64)>,
+    /// Exact coverage of the 95 % Newcombe interval under the binomial model (two proportions,
+    /// fixed arm sizes, no subgroup): what the simulated coverage estimates, which differs from
+    /// the nominal 95 % in finite samples.
+    pub exact_coverage: Option<f64>,
     /// Replicates with a finite estimate.
     pub valid_replicates: u64,
     /// Normal-approximation power.
@@ -1031,7 +1110,7 @@ pub enum Verdict {
     Met,
     /// It does not hold.
     NotMet,
-    /// The Monte Carlo interval straddles the bound: more replicates are needed to tell.
+    /// The 95 % Wilson interval straddles the bound: more replicates are needed to tell.
     Undecided,
 }
 
@@ -1041,7 +1120,7 @@ pub enum Verdict {
 pub enum Judgement {
     /// The exact value (no Monte Carlo error).
     Exact,
-    /// The simulated estimate's 95 % Monte Carlo interval.
+    /// The simulated estimate's 95 % Wilson interval.
     Simulation,
 }
 
@@ -1052,6 +1131,9 @@ pub struct ExpectationResult {
     pub text: String,
     /// Analysis name.
     pub analysis: String,
+    /// The contrast judged, when the analysis has several: `power(analysis)` and
+    /// `coverage(analysis)` mean the analysis' first contrast.
+    pub contrast: Option<String>,
     /// `power` or `coverage`.
     pub metric: String,
     /// Comparison operator.
@@ -1064,12 +1146,16 @@ pub struct ExpectationResult {
     pub estimate: Option<f64>,
     /// Its Monte Carlo standard error.
     pub mc_se: Option<f64>,
+    /// Its 95 % Wilson interval, on which a simulation verdict rests.
+    pub interval: Option<(f64, f64)>,
     /// Exact value of the quantity, where one exists (power of two proportions).
     pub exact: Option<f64>,
     /// Whether the expectation is met.
     pub verdict: Verdict,
     /// What decided the verdict.
     pub judged_on: Judgement,
+    /// Why the exact value was set aside, when it was.
+    pub note: Option<String>,
     /// Whether it is not contradicted (met or undecided); the exit code is 1 otherwise.
     pub passed: bool,
 }
@@ -1079,41 +1165,77 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_exact_value_decides_where_there_is_one() {
-        let judged = judge(Comparison::Ge, 0.8, Some(0.7965), Some(0.83), Some(0.001));
+    fn the_exact_value_decides_only_where_the_simulation_agrees() {
+        let ci = |x: f64, se: f64| Some((x - 1.96 * se, x + 1.96 * se));
+        // Agrees (|0.798 - 0.7965| = 0.0015 <= 4 x 0.004): the exact value decides.
+        let judged = judge(
+            Comparison::Ge,
+            0.8,
+            Some(0.7965),
+            Some(0.798),
+            Some(0.004),
+            ci(0.798, 0.004),
+        );
         assert_eq!(judged, (Verdict::NotMet, Judgement::Exact));
-        let judged = judge(Comparison::Ge, 0.8, Some(0.801), Some(0.70), Some(0.001));
+        let judged = judge(
+            Comparison::Ge,
+            0.8,
+            Some(0.801),
+            Some(0.79),
+            Some(0.004),
+            ci(0.79, 0.004),
+        );
         assert_eq!(judged, (Verdict::Met, Judgement::Exact));
+        // Contradicted (0.83 is 33 MC SE from 0.7965): the simulation decides.
+        let judged = judge(
+            Comparison::Ge,
+            0.8,
+            Some(0.7965),
+            Some(0.83),
+            Some(0.001),
+            ci(0.83, 0.001),
+        );
+        assert_eq!(judged, (Verdict::Met, Judgement::Simulation));
+        let judged = judge(
+            Comparison::Ge,
+            0.5,
+            Some(0.7965),
+            Some(0.490),
+            Some(0.005),
+            ci(0.490, 0.005),
+        );
+        assert_eq!(judged, (Verdict::NotMet, Judgement::Simulation));
     }
 
     #[test]
-    fn a_simulated_estimate_decides_only_outside_its_monte_carlo_interval() {
-        let sim = |estimate: f64| judge(Comparison::Ge, 0.8, None, Some(estimate), Some(0.004)).0;
-        // 1.96 × 0.004 = 0.00784 either side of the estimate.
+    fn a_simulated_estimate_decides_only_outside_its_wilson_interval() {
+        let sim = |estimate: f64| {
+            let ci = Some((estimate - 0.00784, estimate + 0.00784));
+            judge(Comparison::Ge, 0.8, None, Some(estimate), Some(0.004), ci).0
+        };
         assert_eq!(sim(0.8079), Verdict::Met);
         assert_eq!(sim(0.8077), Verdict::Undecided);
         assert_eq!(sim(0.7923), Verdict::Undecided);
         assert_eq!(sim(0.7921), Verdict::NotMet);
         assert_eq!(
-            judge(Comparison::Ge, 0.8, None, None, None).0,
+            judge(Comparison::Ge, 0.8, None, None, None, None).0,
             Verdict::NotMet
         );
-    }
-    use crate::sim::fixtures::almere_plan;
-
-    fn settings(seed: u64, replicates: u64) -> PowerSettings {
-        PowerSettings {
-            seed,
-            replicates,
-            n_per_arm: None,
-            scenario: 0,
-        }
-    }
-
-    #[test]
-    fn smoke() {
-        let model = almere_plan();
-        let r = run_power(&model, &settings(2017, 2000), &|_| {}).expect("runs");
-        println!("{}", crate::report::power::text(&r));
+        // All 20 replicates reject: the binomial SE is 0, but the Wilson interval (0.839 to 1)
+        // still contains 0.9, so `power >= 90%` is undecided, not met.
+        let ci = wilson(20, 20);
+        assert!((ci.0 - 0.8389).abs() < 1e-3, "{ci:?}");
+        let judged = judge(Comparison::Ge, 0.9, None, Some(1.0), Some(0.0), Some(ci));
+        assert_eq!(judged.0, Verdict::Undecided);
+        // And an exact 0.995 is not thrown out by a zero standard error.
+        let judged = judge(
+            Comparison::Ge,
+            0.9,
+            Some(0.995),
+            Some(1.0),
+            Some(0.0),
+            Some(ci),
+        );
+        assert_eq!(judged, (Verdict::Met, Judgement::Exact));
     }
 }

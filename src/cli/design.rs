@@ -494,21 +494,3 @@ pub fn assurance_for_power(
         .map(Some)
         .map_err(design_error)
 }
-
-/// The power report with assurance added: a text section, or an `assurance` key in the JSON.
-pub fn with_assurance(
-    out: String,
-    format: Format,
-    assurance: Option<&crate::design::assurance::AssuranceReport>,
-) -> String {
-    let Some(a) = assurance else { return out };
-    match format {
-        Format::Text => format!("{out}\n{}", render::assurance_text(a)),
-        Format::Json => {
-            // Keep the power report's keys in their order: add one key before the closing brace.
-            let body = out.trim_end().strip_suffix('}').unwrap_or(&out).trim_end();
-            let inner = render::json(a).replace('\n', "\n  ");
-            format!("{body},\n  \"assurance\": {}\n}}\n", inner.trim_end())
-        }
-    }
-}

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use crate::model::TrialModel;
-use crate::power::{MAX_REPLICATES, PowerSettings, run_power_until};
+use crate::power::{PowerSettings, run_power_until};
 
 /// Most worker threads accepted.
 pub const MAX_THREADS: usize = 1024;
@@ -61,14 +61,14 @@ fn fail(msg: &str) -> ExitCode {
 
 /// Runs `trialsim power`: 0 when every expectation holds, 1 when one fails, 2 on bad input.
 pub fn run(args: PowerArgs) -> ExitCode {
-    if args.reps == 0 || args.reps > MAX_REPLICATES {
-        return fail(&format!(
-            "--reps must be between 1 and {MAX_REPLICATES}, not {}",
-            args.reps
-        ));
-    }
-    if args.n_per_arm == Some(0) {
-        return fail("--n-per-arm must be at least 1");
+    let settings = PowerSettings {
+        seed: args.seed,
+        replicates: args.reps,
+        n_per_arm: args.n_per_arm,
+        scenario: 0,
+    };
+    if let Err(e) = crate::power::validate(&settings) {
+        return fail(&e.0);
     }
     if let Some(t) = args.threads
         && !(1..=MAX_THREADS).contains(&t)
@@ -125,7 +125,7 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
     let cancel = super::interrupt::flag();
     let result = pool.install(|| run_power_until(model, &settings, &progress, cancel));
     bar.finish_and_clear();
-    let report = match result {
+    let mut report = match result {
         Ok(r) => r,
         Err(_) if cancel.load(std::sync::atomic::Ordering::Relaxed) => {
             eprintln!("interrupted before the first batch of replicates was done");
@@ -140,23 +140,17 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
              standard errors; expectations and assurance not evaluated",
             report.replicates, args.reps, report.replicates, report.replicates
         );
-    }
-    let assurance = if report.interrupted {
-        None
     } else {
-        match pool.install(|| super::design::assurance_for_power(model, args)) {
+        report.assurance = match pool.install(|| super::design::assurance_for_power(model, args)) {
             Ok(a) => a,
             Err(code) => return code,
-        }
-    };
+        };
+    }
     let out = match args.format {
         Format::Text => crate::report::power::text(&report),
         Format::Json => crate::report::power::json(&report),
     };
-    print!(
-        "{}",
-        super::design::with_assurance(out, args.format, assurance.as_ref())
-    );
+    print!("{out}");
     if report.interrupted {
         ExitCode::from(super::interrupt::EXIT_INTERRUPTED)
     } else if report.passed {

@@ -19,10 +19,7 @@ use serde::Serialize;
 use crate::model::{AnalysisId, TestKind, TrialModel};
 use crate::power::{PowerSettings, run_power};
 use crate::sim::{SimOptions, Simulator};
-use crate::stats::power::{
-    two_mean_normal_n, two_proportion_exact_n, two_proportion_exact_power, two_proportion_normal_n,
-    two_proportion_normal_power,
-};
+use crate::stats::power::{two_mean_normal_n, two_proportion_exact_n, two_proportion_normal_n};
 
 /// Why a design question could not be answered; printed as a diagnostic with a hint.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, miette::Diagnostic)]
@@ -267,42 +264,33 @@ pub fn closed_form(
     })
 }
 
-/// Normal-approximation and exact power of a single-contrast two-proportion z test at the given
-/// arm sizes, from the model's exact proportions; `None` where no formula applies.
+/// Normal-approximation and exact power of a single whole-arm contrast on proportions at the
+/// given arm sizes, from the model's exact proportions, by the formulas of the analysis' test
+/// ([`crate::analysis::power`]); `None` where no normal formula applies.
 pub fn closed_form_power(
     model: &TrialModel,
     analysis: AnalysisId,
     n_treatment: u32,
     n_control: u32,
 ) -> Option<(f64, Option<f64>)> {
+    use crate::analysis::{Effect, exact_power};
     let a = model.analyses.get(analysis)?;
     if a.outcomes.len() != 1 || a.within.is_some() {
         return None;
     }
-    if !model.outcomes.get(*a.outcomes.first()?)?.is_binary()
-        || !matches!(a.test, TestKind::PooledZ | TestKind::UnpooledZ)
-    {
+    if !model.outcomes.get(*a.outcomes.first()?)?.is_binary() {
         return None;
     }
-    let [pt, pc, ..] = exact_means(model, analysis)?;
-    let normal = two_proportion_normal_power(
-        pc,
-        pt,
+    let [p_t, p_c, ..] = exact_means(model, analysis)?;
+    let effect = Effect::Proportions { p_c, p_t };
+    let normal = crate::analysis::closed_form_power(
+        a,
+        effect,
         f64::from(n_control),
         f64::from(n_treatment),
-        a.alpha,
-        a.sides,
-    );
-    let exact = two_proportion_exact_power(
-        pc,
-        pt,
-        u64::from(n_control),
-        u64::from(n_treatment),
-        a.alpha,
-        a.sides,
-        a.test == TestKind::PooledZ,
-    );
-    Some((normal, exact.is_finite().then_some(exact)))
+    )?;
+    let exact = exact_power(a, effect, u64::from(n_control), u64::from(n_treatment));
+    Some((normal, exact))
 }
 
 /// Formats a probability as a percentage with up to two decimals (`25%`, `11.67%`).

@@ -113,18 +113,26 @@ pub fn text(report: &PowerReport) -> String {
             );
             let _ = writeln!(
                 s,
-                "  estimate            mean {}, bias {}, RMSE {}",
+                "  estimate            mean {}, bias {} (MC SE {}), RMSE {}",
                 eff(c.mean_estimate),
                 eff(c.bias),
+                c.bias_mc_se.map_or("n/a".into(), |x| if means {
+                    format!("{x:.4}")
+                } else {
+                    format!("{:.2} pp", 100.0 * x)
+                }),
                 c.rmse.map_or("n/a".into(), |x| if means {
                     format!("{x:.4}")
                 } else {
                     format!("{:.2} pp", 100.0 * x)
                 })
             );
+            let exact = c
+                .exact_coverage
+                .map_or_else(String::new, |x| format!("; exact {:.2}%", 100.0 * x));
             let _ = writeln!(
                 s,
-                "  CI coverage         {} (MC SE {})",
+                "  CI coverage         {} (MC SE {}){exact}",
                 c.coverage.map_or("n/a".into(), pct),
                 c.coverage_mc_se.map_or("n/a".into(), pct)
             );
@@ -273,16 +281,32 @@ pub fn text(report: &PowerReport) -> String {
                     num(e.estimate),
                     num(e.mc_se)
                 ),
-                _ => format!("simulated {} (MC SE {})", num(e.estimate), num(e.mc_se)),
+                _ => format!(
+                    "simulated {} (MC SE {}; 95% {})",
+                    num(e.estimate),
+                    num(e.mc_se),
+                    e.interval
+                        .map_or_else(|| "n/a".into(), |(lo, hi)| format!("{lo:.4} to {hi:.4}"))
+                ),
             };
-            let _ = writeln!(s, "  {verdict:<9} {}: {basis}", e.text);
+            let first = e
+                .contrast
+                .as_ref()
+                .map_or_else(String::new, |c| format!(" — first contrast {c}"));
+            let _ = writeln!(s, "  {verdict:<9} {}{first}: {basis}", e.text);
+            if let Some(n) = &e.note {
+                let _ = writeln!(s, "            note: {n}");
+            }
             if e.verdict == Verdict::Undecided {
                 let _ = writeln!(
                     s,
-                    "            the 95 % Monte Carlo interval contains the bound: raise --reps to decide"
+                    "            the 95 % Wilson interval of the simulation contains the bound: raise --reps to decide"
                 );
             }
         }
+    }
+    if let Some(a) = &report.assurance {
+        let _ = write!(s, "\n{}", crate::report::design::assurance_text(a));
     }
     s
 }

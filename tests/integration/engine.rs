@@ -4,8 +4,9 @@
 //!
 //! Tolerances are 3 Monte Carlo standard errors computed from the replicate count.
 
-use trialsim::model::{RateMeaning, TrialModel};
+use trialsim::model::{RateMeaning, Sides, TrialModel};
 use trialsim::power::{PowerReport, PowerSettings, replicate_results, run_power};
+use trialsim::stats::power::{newcombe_exact_coverage, two_proportion_exact_power};
 
 use crate::common::{run, trialsim};
 
@@ -46,6 +47,16 @@ fn assert_within_3se(what: &str, observed: f64, expected: f64, replicates: u64) 
 /// = 0.79654). The normal approximation gives 0.7918.
 const ALMERE_EXACT: f64 = 0.7965;
 const ALMERE_NORMAL: f64 = 0.7918;
+/// Exact coverage of the 95 % Newcombe (hybrid Wilson) interval for 11.67 % vs 21.25 % at
+/// 180/180, and under the null (both 11.67 %): 0.95116 and 0.95309, by NumPy/SciPy enumeration
+/// over both binomials (`binom.pmf` weights; Wilson limits with z = `norm.ppf(0.975)` combined as
+/// Newcombe's hybrid score interval, method 10; covered when lo <= p_t - p_c <= hi).
+const ALMERE_COVERAGE: f64 = 0.95116;
+const NULL_COVERAGE: f64 = 0.95309;
+/// Exact size of the one-sided pooled z test at α 5 % with both arms at 11.67 %, 180/180: 0.04894,
+/// by the same NumPy/SciPy enumeration: reject when the pooled z > `norm.ppf(0.95)` (z = 0 when
+/// the pooled SE is 0).
+const NULL_SIZE: f64 = 0.04894;
 
 #[test]
 fn almere_plan_power_matches_the_exact_figure_and_covers() {
@@ -62,7 +73,29 @@ fn almere_plan_power_matches_the_exact_figure_and_covers() {
     assert!((normal - ALMERE_NORMAL).abs() < 5e-4, "normal {normal}");
     let c = &a.contrasts[0];
     assert!((c.true_effect.expect("truth") - (0.2125 - 0.1167)).abs() < 1e-12);
-    assert_within_3se("coverage", c.coverage.expect("coverage"), 0.95, reps);
+    let exact_coverage = newcombe_exact_coverage(0.1167, 0.2125, 180, 180, 0.95);
+    assert!(
+        (exact_coverage - ALMERE_COVERAGE).abs() < 1e-4,
+        "{exact_coverage}"
+    );
+    // The bias' MC SE is sd(estimate)/sqrt(valid); the difference of two binomial proportions
+    // has sd sqrt(0.2125·0.7875/180 + 0.1167·0.8833/180) = 0.038767. A sample sd of 3000 draws
+    // is within 5 % of it (its relative SE is about 1/sqrt(2·3000) = 1.3 %).
+    let sd = (0.2125 * 0.7875 / 180.0 + 0.1167 * 0.8833 / 180.0_f64).sqrt();
+    let expected = sd / (c.valid_replicates as f64).sqrt();
+    let bias_se = c.bias_mc_se.expect("bias MC SE");
+    assert!(
+        (bias_se / expected - 1.0).abs() < 0.05,
+        "bias MC SE {bias_se}, expected {expected}"
+    );
+    let shown = c.exact_coverage.expect("exact coverage in the report");
+    assert!((shown - exact_coverage).abs() < 1e-9, "{shown}");
+    assert_within_3se(
+        "coverage",
+        c.coverage.expect("coverage"),
+        exact_coverage,
+        reps,
+    );
 }
 
 #[test]
@@ -77,11 +110,17 @@ fn a_null_design_rejects_at_alpha() {
     let r = power(&model, 12, reps);
     let c = &r.analyses[0].contrasts[0];
     assert!(c.true_effect.expect("truth").abs() < 1e-12);
-    assert_within_3se("rejection rate under H0", r.analyses[0].power, 0.05, reps);
+    let p = c.true_control.expect("control rate");
+    assert!((p - 0.1167).abs() < 1e-12, "{p}");
+    let size = two_proportion_exact_power(p, p, 180, 180, 0.05, Sides::Greater, true);
+    assert!((size - NULL_SIZE).abs() < 1e-4, "exact size {size}");
+    assert_within_3se("rejection rate under H0", r.analyses[0].power, size, reps);
+    let coverage = newcombe_exact_coverage(p, p, 180, 180, 0.95);
+    assert!((coverage - NULL_COVERAGE).abs() < 1e-4, "{coverage}");
     assert_within_3se(
         "coverage under H0",
         c.coverage.expect("coverage"),
-        0.95,
+        coverage,
         reps,
     );
 }
@@ -128,6 +167,43 @@ fn job_loss_separates_found_within_from_employed_at() {
     let se = |p: f64| (p * (1.0 - p) / n).sqrt();
     assert!((m12.found_work_within - 0.1167).abs() <= 3.0 * se(0.1167));
     assert!((m12.employed_at - 0.089_73).abs() <= 3.0 * se(0.089_73));
+}
+
+/// A spec whose outcomes are declared per arm has no employment process: its flows carry no
+/// employment lines (they would read "found work within 0.0%"), while the Almere plan's do.
+#[test]
+fn employment_flows_only_for_arms_with_an_employment_process() {
+    let r = power(&load("specs/two-arm.trial"), 5, 64);
+    assert!(r.flows.arms.iter().all(|a| a.employment.is_empty()));
+    assert!(!trialsim::report::power::text(&r).contains("found work within"));
+    let r = power(&primary_only(load("specs/almere-45plus.trial")), 5, 64);
+    assert!(r.flows.arms.iter().all(|a| !a.employment.is_empty()));
+    assert!(trialsim::report::power::text(&r).contains("found work within"));
+}
+
+/// `power --assume` puts assurance into the report: the last key of the JSON, and a text
+/// section; without beliefs the key is absent.
+#[test]
+fn power_json_carries_assurance_only_with_beliefs() {
+    let base = ["power", "specs/two-arm.trial", "--reps", "64", "--quiet"];
+    let belief = ["--assume", "arm.treatment.employed~uniform(25%,35%)"];
+    let with = run(trialsim()
+        .args(base)
+        .args(belief)
+        .args(["--format", "json"]));
+    assert_eq!(with.status, Some(0), "{with}");
+    let v: serde_json::Value = serde_json::from_str(&with.stdout).expect("JSON");
+    let a = v["assurance"]["assurance"]
+        .as_f64()
+        .expect("assurance figure");
+    assert!((0.0..=1.0).contains(&a), "{a}");
+    let last = with.stdout.rfind("\"assurance\"").expect("key");
+    assert!(last > with.stdout.rfind("\"economics\"").expect("key"));
+    let text = run(trialsim().args(base).args(belief));
+    assert!(text.stdout.contains("assurance of primary"), "{text}");
+    let without = run(trialsim().args(base).args(["--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&without.stdout).expect("JSON");
+    assert!(v.get("assurance").is_none(), "{without}");
 }
 
 /// The observed-flows spec: the realised Team Zorg share, dropout and crossover match the
@@ -246,6 +322,19 @@ fn a_failed_expectation_exits_1_and_absurd_flags_exit_2() {
     );
     let passed = go(&low);
     assert_eq!(passed.status, Some(0), "{passed}");
+    // `power(register)` means the first of its eight contrasts, and says so.
+    let register = write(
+        "register.trial",
+        "expect power(primary) >= 80% at 182 per arm",
+        "expect power(register) >= 1%",
+    );
+    let first = go(&register);
+    assert!(
+        first
+            .stdout
+            .contains("power(register) >= 1% — first contrast work1_6m:"),
+        "{first}"
+    );
     for args in [
         ["--reps", "0"],
         ["--reps", "2000000000"],
@@ -262,6 +351,93 @@ fn a_failed_expectation_exits_1_and_absurd_flags_exit_2() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A subgroup contrast is a random part of each arm: the whole arm's exact power (0.7965 for
+/// work_12m at 180 per arm) must not be shown for it nor decide its expectation. The Dutch
+/// subgroup's simulated power is about 0.49, far from 0.7965.
+#[test]
+fn a_subgroup_contrast_gets_no_whole_arm_exact_power() {
+    let text = std::fs::read_to_string("specs/almere-45plus.trial").expect("spec");
+    let from_compare = "compare work1_6m, work1_12m, work1_18m: experiment vs control within background {dutch, non_western}";
+    let from_expect = "expect power(primary) >= 80% at 182 per arm";
+    assert!(text.contains(from_compare) && text.contains(from_expect));
+    let probe = text
+        .replace(
+            from_compare,
+            "compare work_12m: experiment vs control within background {dutch}",
+        )
+        .replace(from_expect, "expect power(by_background) >= 50%");
+    let dir = std::env::temp_dir().join(format!("trialsim-subgroup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("probe.trial");
+    std::fs::write(&path, probe).expect("write spec");
+    let out = run(trialsim()
+        .arg("power")
+        .arg(&path)
+        .args(["--reps", "1000", "--format", "json", "--quiet"]));
+    let _ = std::fs::remove_dir_all(&dir);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let a = json["analyses"]
+        .as_array()
+        .and_then(|v| v.iter().find(|a| a["name"] == "by_background"))
+        .expect("by_background");
+    assert!(a["exact_power"].is_null(), "{a}");
+    assert!(a["closed_form_power"].is_null(), "{a}");
+    assert!(a["contrasts"][0]["exact_power"].is_null(), "{a}");
+    let power = a["power"].as_f64().expect("power");
+    assert!((0.40..0.58).contains(&power), "subgroup power {power}");
+    let e = &json["expectations"][0];
+    assert_eq!(e["judged_on"], "simulation", "{e}");
+    assert!(e["exact"].is_null(), "{e}");
+    assert_ne!(e["verdict"], "met", "{e}");
+}
+
+/// A two-arm spec tested with Fisher's exact test shows Fisher's exact power (and no normal
+/// approximation, which Fisher's test does not have). `fisher_exact_power` is checked against
+/// SciPy in tests/integration/stats.rs.
+#[test]
+fn a_fisher_analysis_shows_fishers_exact_power() {
+    let text = std::fs::read_to_string("specs/two-arm.trial").expect("spec");
+    let from = "test pooled_z, two_sided, alpha 5%";
+    assert!(text.contains(from));
+    let dir = std::env::temp_dir().join(format!("trialsim-fisher-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("fisher.trial");
+    std::fs::write(
+        &path,
+        text.replace(from, "test fisher, two_sided, alpha 5%"),
+    )
+    .expect("write");
+    let json = run(trialsim()
+        .arg("power")
+        .arg(&path)
+        .args(["--reps", "200", "--format", "json", "--quiet"]));
+    let shown = run(trialsim()
+        .arg("power")
+        .arg(&path)
+        .args(["--reps", "200", "--quiet"]));
+    let _ = std::fs::remove_dir_all(&dir);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let a = &v["analyses"][0];
+    assert_eq!(a["test"], "fisher_exact", "{a}");
+    let exact = a["exact_power"].as_f64().expect("Fisher's exact power");
+    let reference = trialsim::stats::power::fisher_exact_power(
+        0.20,
+        0.30,
+        300,
+        300,
+        0.05,
+        trialsim::model::Sides::TwoSided,
+    );
+    assert!((exact - reference).abs() < 1e-12, "{exact} vs {reference}");
+    assert!(a["closed_form_power"].is_null(), "{a}");
+    assert!(
+        shown
+            .stdout
+            .contains(&format!("power, exact        {exact:.4}")),
+        "{shown}"
+    );
+}
+
 /// Long validation (`cargo test --release --test integration engine_long -- --ignored`):
 /// 200,000 replicates of the Almere plan at 180 per arm against the exact 0.7965, with the
 /// exact-power and coverage checks at 3 MC SE (≈ 0.0027 and 0.0015).
@@ -273,7 +449,9 @@ fn engine_long_almere_plan_at_200k_replicates() {
     let r = power(&model, 2017, reps);
     let c = &r.analyses[0].contrasts[0];
     assert_within_3se("power", r.analyses[0].power, ALMERE_EXACT, reps);
-    assert_within_3se("coverage", c.coverage.expect("coverage"), 0.95, reps);
+    let coverage = newcombe_exact_coverage(0.1167, 0.2125, 180, 180, 0.95);
+    assert!((coverage - ALMERE_COVERAGE).abs() < 1e-4, "{coverage}");
+    assert_within_3se("coverage", c.coverage.expect("coverage"), coverage, reps);
     let bias = c.bias.expect("bias");
     let se = c.rmse.expect("rmse") / (reps as f64).sqrt();
     assert!(bias.abs() <= 3.0 * se, "bias {bias} (3 SE {})", 3.0 * se);
