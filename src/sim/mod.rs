@@ -101,6 +101,7 @@ use crate::model::{
     ArmId, AssignmentRule, Comparison, CriterionTest, DirectValue, Distribution, ExitKind, Measure,
     ProcessRef, RateMeaning, TrialModel, VarId, WorkRate,
 };
+use crate::stats::dist::norm_cdf;
 use crate::table::{CovariateColumn, MISSING_CODE, ParticipantTable, flags};
 
 /// Why a model cannot be simulated as given.
@@ -263,12 +264,12 @@ impl NumDist {
                     (high - x) / (high - low)
                 }
             }
-            Self::Normal { mean, sd } => 1.0 - normal_cdf((x - mean) / sd),
+            Self::Normal { mean, sd } => 1.0 - norm_cdf((x - mean) / sd),
             Self::LogNormal { mu, sigma } => {
                 if x <= 0.0 {
                     1.0
                 } else {
-                    1.0 - normal_cdf((x.ln() - mu) / sigma)
+                    1.0 - norm_cdf((x.ln() - mu) / sigma)
                 }
             }
             Self::Fixed(v) => f64::from(u8::from(*v >= x)),
@@ -310,11 +311,6 @@ impl NumDist {
             }
         }
     }
-}
-
-/// Standard normal CDF.
-pub fn normal_cdf(z: f64) -> f64 {
-    0.5 * statrs::function::erf::erfc(-z / std::f64::consts::SQRT_2)
 }
 
 /// How one covariate is drawn.

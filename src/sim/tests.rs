@@ -271,7 +271,7 @@ fn pool_funnel_and_assignment_rules() {
     }
     // Eligible share: age 45–63 of uniform(45, 66) = 6/7, benefit > 6 months of
     // lognormal(ln 48, 0.9) = Φ(ln 8 / 0.9); screening keeps 75 %.
-    let keep = 6.0 / 7.0 * normal_cdf(8f64.ln() / 0.9) * 0.75;
+    let keep = 6.0 / 7.0 * norm_cdf(8f64.ln() / 0.9) * 0.75;
     within_3se(
         total as f64 / (440 * reps) as f64,
         keep,
