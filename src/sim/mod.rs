@@ -620,6 +620,62 @@ pub struct Simulator<'m> {
     eval_outcome: Vec<bool>,
     /// Evaluated outcomes that can be non-zero for someone never in work (benefit ended, direct).
     not_work_outcomes: Vec<usize>,
+    /// Evaluated outcomes with their measure in a copyable form, for someone who worked.
+    eval_measures: Vec<(usize, Eval)>,
+}
+
+/// A [`Measure`] without the destination name, read per participant without cloning.
+#[derive(Debug, Clone, Copy)]
+enum Eval {
+    EmployedAt {
+        month: u32,
+        min_hours: f64,
+    },
+    WorkedWithin {
+        within: u32,
+        min_hours: f64,
+    },
+    Durable {
+        month: u32,
+        consecutive: u32,
+        min_hours: f64,
+    },
+    Hours {
+        month: u32,
+    },
+    Wage {
+        month: u32,
+    },
+    BenefitEnded {
+        month: u32,
+    },
+    ExitedTo {
+        month: u32,
+    },
+    Direct,
+}
+
+impl Eval {
+    fn of(m: &Measure) -> Self {
+        match *m {
+            Measure::EmployedAt { month, min_hours } => Self::EmployedAt { month, min_hours },
+            Measure::WorkedWithin { within, min_hours } => Self::WorkedWithin { within, min_hours },
+            Measure::Durable {
+                month,
+                consecutive,
+                min_hours,
+            } => Self::Durable {
+                month,
+                consecutive,
+                min_hours,
+            },
+            Measure::Hours { month } => Self::Hours { month },
+            Measure::Wage { month } => Self::Wage { month },
+            Measure::BenefitEnded { month } => Self::BenefitEnded { month },
+            Measure::ExitedTo { month, .. } => Self::ExitedTo { month },
+            Measure::DirectBinary | Measure::DirectContinuous => Self::Direct,
+        }
+    }
 }
 
 fn rate_c(p: f64) -> f64 {
@@ -1133,6 +1189,13 @@ impl<'m> Simulator<'m> {
                         )
                 })
                 .map(|(o, _)| o)
+                .collect(),
+            eval_measures: model
+                .outcomes
+                .iter()
+                .enumerate()
+                .filter(|(o, _)| eval_outcome[*o])
+                .map(|(o, x)| (o, Eval::of(&x.measure)))
                 .collect(),
             draw_var,
             eval_outcome,
@@ -1863,31 +1926,32 @@ impl<'m> Simulator<'m> {
                 *emp += u64::from(w.spells.iter().any(|s| s.start <= m && s.end >= m));
             }
         }
-        // Measures (read on the analysis date when follow-up is shorter).
-        for (o, outcome) in self.model.outcomes.iter().enumerate() {
-            if !self.eval_outcome[o] {
-                continue;
-            }
-            let sp = &w.spells;
-            if let Measure::ExitedTo { month, .. } = &outcome.measure {
-                w.table.outcomes[o][i] = exited_value(x, arm.exit_outcome[o], *month);
-                continue;
-            }
-            let v = match clamp_measure(&outcome.measure, x.follow) {
-                Measure::ExitedTo { .. } => 0.0,
-                Measure::EmployedAt { month, min_hours } => bool_f(
-                    sp.iter()
-                        .any(|s| s.start <= month && s.end >= month && s.hours >= min_hours),
-                ),
-                Measure::WorkedWithin { within, min_hours } => bool_f(
-                    sp.iter()
-                        .any(|s| s.start <= within && s.end >= 1 && s.hours >= min_hours),
-                ),
-                Measure::Durable {
+        // Measures (read on the analysis date when follow-up is shorter: `c` clamps a month).
+        let c = |m: u32| m.min(x.follow);
+        let sp = &w.spells;
+        for &(o, e) in &self.eval_measures {
+            let v = match e {
+                Eval::ExitedTo { month } => exited_value(x, arm.exit_outcome[o], month),
+                Eval::EmployedAt { month, min_hours } => {
+                    let month = c(month);
+                    bool_f(
+                        sp.iter()
+                            .any(|s| s.start <= month && s.end >= month && s.hours >= min_hours),
+                    )
+                }
+                Eval::WorkedWithin { within, min_hours } => {
+                    let within = c(within);
+                    bool_f(
+                        sp.iter()
+                            .any(|s| s.start <= within && s.end >= 1 && s.hours >= min_hours),
+                    )
+                }
+                Eval::Durable {
                     month,
                     consecutive,
                     min_hours,
                 } => {
+                    let month = c(month);
                     let first = i64::from(month) - i64::from(consecutive) + 1;
                     bool_f(
                         first >= 0
@@ -1898,58 +1962,31 @@ impl<'m> Simulator<'m> {
                             }),
                     )
                 }
-                Measure::Hours { month } => sp
-                    .iter()
-                    .find(|s| s.start <= month && s.end >= month)
-                    .map_or(0.0, |s| s.hours),
-                Measure::Wage { month } => sp
-                    .iter()
-                    .find(|s| s.start <= month && s.end >= month)
-                    .map_or(f64::NAN, |s| s.wage),
-                Measure::BenefitEnded { month } => bool_f(
-                    exit_month <= month || sp.iter().any(|s| s.start >= 1 && s.start <= month),
-                ),
-                Measure::DirectBinary | Measure::DirectContinuous => {
+                Eval::Hours { month } => {
+                    let month = c(month);
+                    sp.iter()
+                        .find(|s| s.start <= month && s.end >= month)
+                        .map_or(0.0, |s| s.hours)
+                }
+                Eval::Wage { month } => {
+                    let month = c(month);
+                    sp.iter()
+                        .find(|s| s.start <= month && s.end >= month)
+                        .map_or(f64::NAN, |s| s.wage)
+                }
+                Eval::BenefitEnded { month } => {
+                    let month = c(month);
+                    bool_f(
+                        exit_month <= month || sp.iter().any(|s| s.start >= 1 && s.start <= month),
+                    )
+                }
+                Eval::Direct => {
                     direct_in_cluster(&arm.direct[o], x.cluster, &w.cluster_p, o, n_out, rng)
                 }
             };
             w.table.outcomes[o][i] = v;
         }
         w.table.flags.push(f);
-    }
-}
-
-/// The measure as read `follow` months after intake at most (the analysis date of an inflow).
-fn clamp_measure(m: &Measure, follow: u32) -> Measure {
-    if follow == u32::MAX || matches!(m, Measure::ExitedTo { .. }) {
-        return m.clone();
-    }
-    let c = |x: u32| x.min(follow);
-    match m.clone() {
-        Measure::EmployedAt { month, min_hours } => Measure::EmployedAt {
-            month: c(month),
-            min_hours,
-        },
-        Measure::WorkedWithin { within, min_hours } => Measure::WorkedWithin {
-            within: c(within),
-            min_hours,
-        },
-        Measure::Durable {
-            month,
-            consecutive,
-            min_hours,
-        } => Measure::Durable {
-            month: c(month),
-            consecutive,
-            min_hours,
-        },
-        Measure::Hours { month } => Measure::Hours { month: c(month) },
-        Measure::BenefitEnded { month } => Measure::BenefitEnded { month: c(month) },
-        Measure::ExitedTo { destination, month } => Measure::ExitedTo {
-            destination,
-            month: c(month),
-        },
-        other => other,
     }
 }
 
