@@ -1350,6 +1350,9 @@ impl<'m> Simulator<'m> {
             col.resize(n, fill);
         }
         w.table.id.extend(1..=n as u64);
+        // Sized once; each participant writes its own row.
+        w.table.path.resize(n, MISSING_CODE);
+        w.table.flags.resize(n, 0);
         self.draw_clusters(w, rng);
         w.entry.clear();
         if let Some(inflow) = &self.model.delivery.inflow {
@@ -1648,15 +1651,7 @@ impl<'m> Simulator<'m> {
         (p.delay, c)
     }
 
-    #[inline]
-    fn path_no_start(&self, w: &Worker, i: usize, arm: ArmId, path: usize) -> f64 {
-        let p = &self.arms[arm].paths[path];
-        match p.by {
-            Some(v) => p.no_start_for(self.level(w, i, v)),
-            None => p.no_start[0],
-        }
-    }
-
+    #[inline(always)]
     fn participant<R: Rng + ?Sized>(&self, w: &mut Worker, i: usize, rng: &mut R) {
         let a = w.table.arm[i] as usize;
         let arm = &self.arms[a];
@@ -1714,13 +1709,16 @@ impl<'m> Simulator<'m> {
                 }
                 _ => 0,
             };
-            let (d, mut c) = self.path_c(w, i, a, p);
+            // The path's constants, with the participant's level read once.
+            let pp = &arm.paths[p];
+            let level = pp.by.map(|v| self.level(w, i, v));
+            let mut c = level.map_or(pp.c[0], |l| pp.c_for(l));
             if let Some(k) = cluster {
                 c = w.cluster_c[k * self.max_paths + p];
             }
-            seg = (1 + pause + d, c);
+            seg = (1 + pause + pp.delay, c);
             if pause == 0 && cluster.is_none() {
-                no_start = self.path_no_start(w, i, a, p);
+                no_start = level.map_or(pp.no_start[0], |l| pp.no_start_for(l));
             }
             // 5. Crossover.
             if let Some((share, to, after)) = &arm.crossover
@@ -1826,8 +1824,8 @@ impl<'m> Simulator<'m> {
         if employed_from.is_none() && !baseline {
             // Never in work (most participants): every employment measure stays 0; only
             // outcomes that do not depend on work are written. Kept inline: this path is hot.
-            w.table.path.push(path_col);
-            w.table.flags.push(f);
+            w.table.path[i] = path_col;
+            w.table.flags[i] = f;
             let n_out = self.model.outcomes.len();
             for &o in &self.not_work_outcomes {
                 w.table.outcomes[o][i] = match &self.model.outcomes[o].measure {
@@ -1915,7 +1913,7 @@ impl<'m> Simulator<'m> {
     ) {
         let arm = &self.arms[a];
         let n_out = self.model.outcomes.len();
-        w.table.path.push(path_col);
+        w.table.path[i] = path_col;
         // Flow months: the found-within counters, then the employed-at ones, per arm.
         let months = &self.layout.months;
         let first = self.layout.found_within(a, 0);
@@ -1986,7 +1984,7 @@ impl<'m> Simulator<'m> {
             };
             w.table.outcomes[o][i] = v;
         }
-        w.table.flags.push(f);
+        w.table.flags[i] = f;
     }
 }
 
