@@ -1166,45 +1166,36 @@ mod tests {
 
     #[test]
     fn the_exact_value_decides_only_where_the_simulation_agrees() {
-        let ci = |x: f64, se: f64| Some((x - 1.96 * se, x + 1.96 * se));
+        // `power >= bound`, exact value `exact`, simulated `estimate` with MC SE `se`.
+        let judge_ge = |bound: f64, exact: f64, estimate: f64, se: f64| {
+            let ci = Some((estimate - 1.96 * se, estimate + 1.96 * se));
+            judge(
+                Comparison::Ge,
+                bound,
+                Some(exact),
+                Some(estimate),
+                Some(se),
+                ci,
+            )
+        };
         // Agrees (|0.798 - 0.7965| = 0.0015 <= 4 x 0.004): the exact value decides.
-        let judged = judge(
-            Comparison::Ge,
-            0.8,
-            Some(0.7965),
-            Some(0.798),
-            Some(0.004),
-            ci(0.798, 0.004),
+        assert_eq!(
+            judge_ge(0.8, 0.7965, 0.798, 0.004),
+            (Verdict::NotMet, Judgement::Exact)
         );
-        assert_eq!(judged, (Verdict::NotMet, Judgement::Exact));
-        let judged = judge(
-            Comparison::Ge,
-            0.8,
-            Some(0.801),
-            Some(0.79),
-            Some(0.004),
-            ci(0.79, 0.004),
+        assert_eq!(
+            judge_ge(0.8, 0.801, 0.79, 0.004),
+            (Verdict::Met, Judgement::Exact)
         );
-        assert_eq!(judged, (Verdict::Met, Judgement::Exact));
         // Contradicted (0.83 is 33 MC SE from 0.7965): the simulation decides.
-        let judged = judge(
-            Comparison::Ge,
-            0.8,
-            Some(0.7965),
-            Some(0.83),
-            Some(0.001),
-            ci(0.83, 0.001),
+        assert_eq!(
+            judge_ge(0.8, 0.7965, 0.83, 0.001),
+            (Verdict::Met, Judgement::Simulation)
         );
-        assert_eq!(judged, (Verdict::Met, Judgement::Simulation));
-        let judged = judge(
-            Comparison::Ge,
-            0.5,
-            Some(0.7965),
-            Some(0.490),
-            Some(0.005),
-            ci(0.490, 0.005),
+        assert_eq!(
+            judge_ge(0.5, 0.7965, 0.490, 0.005),
+            (Verdict::NotMet, Judgement::Simulation)
         );
-        assert_eq!(judged, (Verdict::NotMet, Judgement::Simulation));
     }
 
     #[test]

@@ -125,6 +125,13 @@ fn number(pair: Pair<'_, Rule>) -> Res<Number> {
     Ok(Number { value, span: s })
 }
 
+/// A ratio such as `2:1`: its numbers and its span (shared by `randomise` and cluster rules).
+fn ratio(pair: Pair<'_, Rule>) -> Res<(Vec<Number>, Span)> {
+    let rs = span(&pair);
+    let nums = Kids::of(pair).rest().map(number).collect::<Res<Vec<_>>>()?;
+    Ok((nums, rs))
+}
+
 fn string(pair: Pair<'_, Rule>) -> Str {
     let s = span(&pair);
     let text = pair.as_str();
@@ -412,17 +419,7 @@ fn assignment(mut kids: Kids<'_>, s: Span) -> Res<Assignment> {
             }
             Rule::randomise => {
                 let mut k = Kids::of(kid);
-                let ratio = match k.opt(Rule::ratio) {
-                    Some(r) => {
-                        let rs = span(&r);
-                        let mut nums = Vec::new();
-                        for n in Kids::of(r).rest() {
-                            nums.push(number(n)?);
-                        }
-                        Some((nums, rs))
-                    }
-                    None => None,
-                };
+                let ratio = k.opt(Rule::ratio).map(ratio).transpose()?;
                 let blocks = match k.opt(Rule::blocks) {
                     Some(b) => Some(number(Kids::of(b).next("block size")?)?),
                     None => None,
@@ -440,17 +437,7 @@ fn assignment(mut kids: Kids<'_>, s: Span) -> Res<Assignment> {
             }
             Rule::cluster_rule => {
                 let mut k = Kids::of(kid);
-                let ratio = match k.opt(Rule::ratio) {
-                    Some(r) => {
-                        let rs = span(&r);
-                        let mut nums = Vec::new();
-                        for n in Kids::of(r).rest() {
-                            nums.push(number(n)?);
-                        }
-                        Some((nums, rs))
-                    }
-                    None => None,
-                };
+                let ratio = k.opt(Rule::ratio).map(ratio).transpose()?;
                 let label = ident(k.next("cluster label")?);
                 let size = number(k.next("cluster size")?)?;
                 let icc = quantity(k.next("icc")?)?;
