@@ -19,6 +19,7 @@ use trialsim::sim::rng::replicate_rng;
 use trialsim::sim::{SimOptions, Simulator};
 
 /// Counts the words an engine replicate draws.
+#[derive(Clone)]
 struct Counting<R> {
     inner: R,
     words: u64,
@@ -109,15 +110,6 @@ fn bench_model(c: &mut Criterion, label: &str, model: &TrialModel) {
         let mut r = 0u64;
         b.iter(|| {
             sim.simulate(&mut w, &mut replicate_rng(2017, 0, r));
-            r += 1;
-            black_box(&w.table);
-        });
-    });
-    g.bench_function("replicate/simulate_chacha8", |b| {
-        let mut w = sim.worker();
-        let mut r = 0u64;
-        b.iter(|| {
-            sim.simulate(&mut w, &mut ChaCha8Rng::seed_from_u64(r));
             r += 1;
             black_box(&w.table);
         });

@@ -32,7 +32,16 @@ pub enum CovariateColumn {
 }
 
 impl CovariateColumn {
-    fn clear(&mut self) {
+    /// Makes the column `n` missing values.
+    pub(crate) fn fill_missing(&mut self, n: usize) {
+        self.clear();
+        match self {
+            Self::Categorical(v) => v.resize(n, MISSING_CODE),
+            Self::Numeric(v) => v.resize(n, f64::NAN),
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
         match self {
             Self::Categorical(v) => v.clear(),
             Self::Numeric(v) => v.clear(),

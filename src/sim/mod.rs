@@ -235,7 +235,7 @@ impl NumDist {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Self::Uniform { low, high } => low + (high - low) * u01(rng),
@@ -350,6 +350,32 @@ pub(crate) struct PathPlan {
     /// Per entry of `c`: the probability of no job start in months 1..=horizon for a
     /// participant who follows only this path from intake, exp(−c · (horizon − delay)).
     no_start: Vec<f64>,
+    /// Per entry of `c`: the month of the first job start of such a participant, by table.
+    starts: Vec<StartTable>,
+}
+
+/// The first job-start month of someone who follows one path from intake, from one uniform U
+/// without a logarithm. With E = −ln U the month is the delay + 1 + ⌊E / c⌋ (see
+/// [`Schedule::next_event`]), and ⌊E / c⌋ ≥ j exactly when U ≤ exp(−c·j), so the month is a count
+/// of thresholds. Each threshold is widened by a relative 1e-9 on both sides; a uniform that falls
+/// inside such a band (probability about 1e-9 per start) is decided by the logarithm, so the month
+/// is always the one the logarithm gives.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StartTable {
+    /// exp(−c·j)·(1 − 1e-9) for j = 1..L−1 (L = horizon − delay months in which to start).
+    sure: Vec<f64>,
+    /// exp(−c·j)·(1 + 1e-9) for j = 1..=L.
+    edge: Vec<f64>,
+}
+
+impl StartTable {
+    fn new(c: f64, months: u32) -> Self {
+        let t = |j: u32| (-c * f64::from(j)).exp();
+        Self {
+            sure: (1..months).map(|j| t(j) * (1.0 - 1e-9)).collect(),
+            edge: (1..=months).map(|j| t(j) * (1.0 + 1e-9)).collect(),
+        }
+    }
 }
 
 impl PathPlan {
@@ -359,6 +385,38 @@ impl PathPlan {
             self.no_start[0]
         } else {
             self.no_start.get(level as usize).copied().unwrap_or(1.0)
+        }
+    }
+
+    /// The first job-start month from the uniform `u` (at least the probability of no start) for
+    /// entry `entry` of `c`, as `Schedule::starting((1 + delay, c)).next_event(0, −ln u, horizon)`
+    /// gives it.
+    #[inline(always)]
+    fn first_start(&self, entry: usize, u: f64, horizon: u32) -> Option<u32> {
+        if let Some(table) = self.starts.get(entry) {
+            let k = table.sure.iter().map(|&t| u32::from(u <= t)).sum::<u32>();
+            if table.edge.get(k as usize).is_some_and(|&t| u > t) {
+                return Some(1 + self.delay + k);
+            }
+        }
+        self.first_start_by_log(entry, u, horizon)
+    }
+
+    /// [`Self::first_start`] by the logarithm, for the rare uniform next to a threshold.
+    #[cold]
+    #[inline(never)]
+    fn first_start_by_log(&self, entry: usize, u: f64, horizon: u32) -> Option<u32> {
+        let c = self.c.get(entry).copied().unwrap_or(0.0);
+        Schedule::starting((1 + self.delay, c)).next_event(0, -u.ln(), horizon)
+    }
+
+    /// The entry of `c` that applies at `level` (None for a level without a rate).
+    #[inline]
+    fn entry(&self, level: Option<u32>) -> Option<usize> {
+        match level {
+            _ if self.c.len() == 1 => Some(0),
+            Some(l) if (l as usize) < self.c.len() => Some(l as usize),
+            _ => None,
         }
     }
 
@@ -585,7 +643,15 @@ pub struct Worker {
     cluster_p: Vec<f64>,
     /// Intake month per participant, with an inflow.
     entry: Vec<u32>,
+    /// The simulator whose fixed sample `table` is laid out for: its ids, arms and the columns a
+    /// lean run leaves missing are the same in every replicate and are written only once.
+    laid_out_for: Option<u64>,
+    /// The simple kernel's count of first job starts by month, in one run of an arm.
+    start_months: Vec<u64>,
 }
+
+/// Tells simulators apart, for [`Worker::laid_out_for`].
+static NEXT_SIMULATOR: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// How the replicate's participants are generated.
 #[derive(Debug, Clone, PartialEq)]
@@ -597,6 +663,8 @@ enum Population {
 /// A model prepared for simulation.
 #[derive(Debug, Clone)]
 pub struct Simulator<'m> {
+    /// Unique per prepared model (clones share it: they lay out tables alike).
+    id: u64,
     model: &'m TrialModel,
     vars: Vec<VarSampler>,
     pub(crate) arms: Vec<ArmPlan>,
@@ -622,6 +690,55 @@ pub struct Simulator<'m> {
     not_work_outcomes: Vec<usize>,
     /// Evaluated outcomes with their measure in a copyable form, for someone who worked.
     eval_measures: Vec<(usize, Eval)>,
+    /// The whole replicate in the simple kernel, when the model has no flows that need the
+    /// general one (see [`SimpleMeasure`]).
+    simple: Option<Vec<SimpleMeasure>>,
+}
+
+/// What an evaluated measure is for someone whose only job starts in month `s` and lasts to the
+/// horizon with `hours` a month: when `s ≤ latest_start` and `hours ≥ min_hours`, 1 (or the
+/// hours, for an hours measure), else 0. In a model without baseline employment, dropout,
+/// exemption, crossover, exits, job loss, wages, clusters, inflow, rates or shares by level and
+/// direct outcomes, every participant is like that or never works, and the simple kernel
+/// ([`Simulator::simulate_simple`]) draws the same numbers in the same order as the general one
+/// and writes the same table, with far less bookkeeping.
+#[derive(Debug, Clone, Copy)]
+struct SimpleMeasure {
+    outcome: usize,
+    latest_start: u32,
+    min_hours: f64,
+    hours: bool,
+}
+
+impl SimpleMeasure {
+    /// The measure's rule for one job from month s to the horizon `h`; None for a measure the
+    /// simple kernel does not evaluate.
+    fn of(outcome: usize, e: Eval, h: u32) -> Option<Self> {
+        // A month after the horizon is never in work (the general evaluation asks end ≥ month).
+        let by = |month: u32| if month <= h { month } else { 0 };
+        let (latest_start, min_hours, hours) = match e {
+            Eval::EmployedAt { month, min_hours } => (by(month), min_hours, false),
+            Eval::WorkedWithin { within, min_hours } => (within, min_hours, false),
+            Eval::Durable {
+                month,
+                consecutive,
+                min_hours,
+            } => {
+                let first = i64::from(month) - i64::from(consecutive) + 1;
+                let latest = u32::try_from(first).unwrap_or(0);
+                (if month <= h { latest } else { 0 }, min_hours, false)
+            }
+            Eval::Hours { month } => (by(month), f64::NEG_INFINITY, true),
+            Eval::BenefitEnded { month } => (month, f64::NEG_INFINITY, false),
+            Eval::Wage { .. } | Eval::ExitedTo { .. } | Eval::Direct => return None,
+        };
+        Some(Self {
+            outcome,
+            latest_start,
+            min_hours,
+            hours,
+        })
+    }
 }
 
 /// A [`Measure`] without the destination name, read per participant without cloning.
@@ -891,6 +1008,7 @@ impl<'m> Simulator<'m> {
                     by,
                     c,
                     no_start: Vec::new(),
+                    starts: Vec::new(),
                 });
             }
             let check_ref = |r: &ProcessRef| -> Result<(), SimError> {
@@ -1156,9 +1274,38 @@ impl<'m> Simulator<'m> {
             for p in &mut arm.paths {
                 let active = f64::from(horizon.saturating_sub(p.delay));
                 p.no_start = p.c.iter().map(|c| (-c * active).exp()).collect();
+                let months = horizon.saturating_sub(p.delay);
+                p.starts = p.c.iter().map(|&c| StartTable::new(c, months)).collect();
             }
         }
+        let eval_measures: Vec<(usize, Eval)> = model
+            .outcomes
+            .iter()
+            .enumerate()
+            .filter(|(o, _)| eval_outcome[*o])
+            .map(|(o, x)| (o, Eval::of(&x.measure)))
+            .collect();
+        let simple_flows = model.delivery.inflow.is_none()
+            && model.delivery.clusters.is_none()
+            && loss <= 0.0
+            && wage.is_none()
+            && arms.iter().all(|a| {
+                a.baseline <= 0.0
+                    && a.dropout.as_ref().is_none_or(|d| d.0 <= 0.0)
+                    && a.exemption.is_none_or(|e| e.0 <= 0.0)
+                    && a.crossover.as_ref().is_none_or(|c| c.0 <= 0.0)
+                    && a.exit_c <= 0.0
+                    && a.exits.as_ref().is_none_or(|x| x.total <= 0.0)
+                    && a.path_by.is_none()
+                    && a.paths.iter().all(|p| p.by.is_none() && p.c.len() == 1)
+            });
+        let simple = eval_measures
+            .iter()
+            .map(|&(o, e)| SimpleMeasure::of(o, e, horizon))
+            .collect::<Option<Vec<_>>>()
+            .filter(|_| simple_flows);
         Ok(Self {
+            id: NEXT_SIMULATOR.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             max_paths,
             model,
             vars,
@@ -1190,13 +1337,8 @@ impl<'m> Simulator<'m> {
                 })
                 .map(|(o, _)| o)
                 .collect(),
-            eval_measures: model
-                .outcomes
-                .iter()
-                .enumerate()
-                .filter(|(o, _)| eval_outcome[*o])
-                .map(|(o, x)| (o, Eval::of(&x.measure)))
-                .collect(),
+            eval_measures,
+            simple,
             draw_var,
             eval_outcome,
         })
@@ -1285,12 +1427,98 @@ impl<'m> Simulator<'m> {
             cov: vec![0.0; self.vars.len()],
             labels: Vec::new(),
             blocks: Vec::new(),
+            laid_out_for: None,
+            start_months: Vec::new(),
         }
     }
 
     /// Draws one replicate into `w.table` and `w.flows`.
-    pub fn simulate<R: Rng + ?Sized>(&self, w: &mut Worker, rng: &mut R) {
-        self.simulate_each(w, rng, |_| {});
+    pub fn simulate<R: Rng + Clone>(&self, w: &mut Worker, rng: &mut R) {
+        match &self.simple {
+            Some(measures) => {
+                // A local copy of the generator stays in registers through the loop.
+                let mut local = rng.clone();
+                self.simulate_simple(w, &mut local, measures);
+                *rng = local;
+            }
+            None => self.simulate_each(w, rng, |_| {}),
+        }
+    }
+
+    /// [`Self::simulate`] in the simple kernel (see [`SimpleMeasure`]).
+    fn simulate_simple<R: Rng + ?Sized>(
+        &self,
+        w: &mut Worker,
+        rng: &mut R,
+        measures: &[SimpleMeasure],
+    ) {
+        self.lay_out(w, rng);
+        let h = self.horizon;
+        let months = &self.layout.months;
+        let table = &mut w.table;
+        let n = table.arm.len();
+        // Runs of participants in the same arm (a fixed sample is one run per arm), so that the
+        // arm's constants are read once and its counters are written once per run.
+        let mut run = 0;
+        while run < n {
+            let a = table.arm[run] as usize;
+            let end = run
+                + table.arm[run..]
+                    .iter()
+                    .take_while(|&&x| x as usize == a)
+                    .count();
+            let arm = &self.arms[a];
+            let first = self.layout.found_within(a, 0);
+            w.start_months.clear();
+            w.start_months.resize(h as usize + 1, 0);
+            for i in run..end {
+                let p = if arm.paths.len() == 1 {
+                    0
+                } else {
+                    pick(&arm.path_cum, u01(rng))
+                };
+                table.path[i] = p as u32;
+                let pp = &arm.paths[p];
+                let u = u01_open(rng);
+                if u < pp.no_start[0] {
+                    continue;
+                }
+                let Some(s) = pp.first_start(0, u, h) else {
+                    continue;
+                };
+                let hours = self.hours.draw(rng);
+                if let Some(x) = w.start_months.get_mut(s as usize) {
+                    *x += 1;
+                }
+                for m in measures {
+                    let value = if m.hours { hours } else { 1.0 };
+                    let counts = s <= m.latest_start && hours >= m.min_hours;
+                    if let Some(x) = table.outcomes.get_mut(m.outcome).and_then(|c| c.get_mut(i)) {
+                        *x = if counts { value } else { 0.0 };
+                    }
+                }
+            }
+            // Found work within m / employed at m: the starts in months 1..=m (a job lasts).
+            if let Some(counters) = w.flows.get_mut(first..first + 2 * months.len()) {
+                let (found_at, employed_at) = counters.split_at_mut(months.len());
+                for ((&m, found), emp) in months.iter().zip(found_at).zip(employed_at) {
+                    let k: u64 = w.start_months.iter().take(m as usize + 1).sum();
+                    *found += k;
+                    *emp += if h >= m { k } else { 0 };
+                }
+            }
+            w.start_months.iter_mut().for_each(|x| *x = 0);
+            // Flags stay 0 (no flows), as laid out.
+            w.flows[self.layout.arm(a) + counter::N] += (end - run) as u64;
+            for p in 0..arm.paths.len() {
+                let k = table.path[run..end]
+                    .iter()
+                    .filter(|&&x| x == p as u32)
+                    .count();
+                w.flows[self.layout.path(a, p)] += k as u64;
+            }
+            run = end;
+        }
     }
 
     /// [`Self::simulate`], calling `after` with the worker after each participant is drawn
@@ -1303,20 +1531,50 @@ impl<'m> Simulator<'m> {
         rng: &mut R,
         mut after: F,
     ) {
-        w.table.clear();
+        self.lay_out(w, rng);
+        for i in 0..w.table.arm.len() {
+            self.participant(w, i, rng);
+            after(w);
+        }
+    }
+
+    /// Everything before the participants' flows: the population and its arms, the table's
+    /// columns at their starting values, clusters and intake months.
+    #[inline]
+    fn lay_out<R: Rng + ?Sized>(&self, w: &mut Worker, rng: &mut R) {
         w.flows.iter_mut().for_each(|x| *x = 0);
         match &self.population {
             Population::Fixed(sizes) => {
-                let mut total = 0usize;
-                for (a, &n) in sizes.iter().enumerate() {
-                    w.table
-                        .arm
-                        .extend(std::iter::repeat_n(a as u32, n as usize));
-                    total += n as usize;
+                let n: usize = sizes.iter().map(|&n| n as usize).sum();
+                let laid_out = w.laid_out_for == Some(self.id) && w.table.arm.len() == n;
+                if !laid_out {
+                    w.table.clear();
+                    for (a, &k) in sizes.iter().enumerate() {
+                        w.table
+                            .arm
+                            .extend(std::iter::repeat_n(a as u32, k as usize));
+                    }
+                    w.table.id.extend(1..=n as u64);
+                    // Each participant writes its own path and flags.
+                    w.table.path.resize(n, MISSING_CODE);
+                    w.table.flags.resize(n, 0);
+                    for (v, col) in w.table.covariates.iter_mut().enumerate() {
+                        if !self.draw_var[v] {
+                            col.fill_missing(n);
+                        }
+                    }
+                    for (o, col) in w.table.outcomes.iter_mut().enumerate() {
+                        if !self.eval_outcome[o] {
+                            col.resize(n, f64::NAN);
+                        }
+                    }
+                    w.laid_out_for = Some(self.id);
                 }
-                self.draw_eligible(w, total, rng);
+                self.draw_eligible(w, n, rng);
             }
             Population::Pool(pool) => {
+                w.table.clear();
+                w.laid_out_for = None;
                 let screening = self
                     .model
                     .eligibility
@@ -1334,35 +1592,33 @@ impl<'m> Simulator<'m> {
                     }
                 }
                 self.assign(w, kept, rng);
+                w.table.id.extend(1..=kept as u64);
+                w.table.path.resize(kept, MISSING_CODE);
+                w.table.flags.resize(kept, 0);
+                for (o, col) in w.table.outcomes.iter_mut().enumerate() {
+                    if !self.eval_outcome[o] {
+                        col.resize(kept, f64::NAN);
+                    }
+                }
             }
         }
         let n = w.table.arm.len();
-        // Outcome columns start at their value for someone never in work (missing when not
-        // evaluated); participants then write only what differs.
+        // Evaluated outcome columns start at their value for someone never in work; participants
+        // then write only what differs.
         for (o, col) in w.table.outcomes.iter_mut().enumerate() {
-            // A wage is missing for someone never in work.
-            let wage = matches!(self.model.outcomes[o].measure, Measure::Wage { .. });
-            let fill = if self.eval_outcome[o] && !wage {
-                0.0
-            } else {
-                f64::NAN
-            };
-            col.resize(n, fill);
+            if self.eval_outcome[o] {
+                // A wage is missing for someone never in work.
+                let wage = matches!(self.model.outcomes[o].measure, Measure::Wage { .. });
+                col.clear();
+                col.resize(n, if wage { f64::NAN } else { 0.0 });
+            }
         }
-        w.table.id.extend(1..=n as u64);
-        // Sized once; each participant writes its own row.
-        w.table.path.resize(n, MISSING_CODE);
-        w.table.flags.resize(n, 0);
         self.draw_clusters(w, rng);
         w.entry.clear();
         if let Some(inflow) = &self.model.delivery.inflow {
             w.entry = entry_months(inflow, n);
             // Intake slots go to participants in a random order, so arms interleave.
             shuffle(&mut w.entry, rng);
-        }
-        for i in 0..n {
-            self.participant(w, i, rng);
-            after(w);
         }
     }
 
@@ -1425,15 +1681,11 @@ impl<'m> Simulator<'m> {
     /// Draws `n` participants' covariates conditional on eligibility, column by column.
     fn draw_eligible<R: Rng + ?Sized>(&self, w: &mut Worker, n: usize, rng: &mut R) {
         for (v, s) in self.vars.iter().enumerate() {
+            // Columns a lean run leaves missing are laid out once per worker.
             if !self.draw_var[v] {
-                match &mut w.table.covariates[v] {
-                    CovariateColumn::Categorical(col) => {
-                        col.extend(std::iter::repeat_n(MISSING_CODE, n));
-                    }
-                    CovariateColumn::Numeric(col) => col.extend(std::iter::repeat_n(f64::NAN, n)),
-                }
                 continue;
             }
+            w.table.covariates[v].clear();
             match (s, &mut w.table.covariates[v]) {
                 (VarSampler::Categorical { cum_elig, .. }, CovariateColumn::Categorical(col)) => {
                     if cum_elig.len() == 2 {
@@ -1679,6 +1931,8 @@ impl<'m> Simulator<'m> {
         let mut path_col = MISSING_CODE;
         // P(no job start at all) when the participant follows one path from intake, else NaN.
         let mut no_start = f64::NAN;
+        // That path and its entry, while `no_start` holds.
+        let mut single: Option<(&PathPlan, usize)> = None;
         // 2. Dropout.
         let dropped = match &arm.dropout {
             Some((share, to)) if *share > 0.0 && u01(rng) < *share => {
@@ -1719,6 +1973,7 @@ impl<'m> Simulator<'m> {
             seg = (1 + pause + pp.delay, c);
             if pause == 0 && cluster.is_none() {
                 no_start = level.map_or(pp.no_start[0], |l| pp.no_start_for(l));
+                single = pp.entry(level).map(|e| (pp, e));
             }
             // 5. Crossover.
             if let Some((share, to, after)) = &arm.crossover
@@ -1793,11 +2048,14 @@ impl<'m> Simulator<'m> {
         let mut employed_from = if baseline {
             Some(0u32)
         } else {
-            // The first start, from one uniform: none at all when U < P(no start), which spares
-            // the logarithm for most participants; otherwise E = −ln U.
+            // The first start, from one uniform: none at all when U < P(no start); on one path
+            // from intake, the month by table; otherwise E = −ln U. Either way no logarithm for
+            // most participants.
             let u = u01_open(rng);
             if u < no_start {
                 None
+            } else if let (false, Some((pp, e))) = (no_start.is_nan(), single) {
+                pp.first_start(e, u, h)
             } else {
                 sched
                     .get_or_insert_with(|| Schedule::starting(seg))

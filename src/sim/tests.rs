@@ -409,3 +409,183 @@ fn exact_truth_with_an_exemption_longer_than_the_follow_up() {
         assert!((got - want).abs() < 1e-12, "up to {big}: {got} vs {want}");
     }
 }
+
+/// Columns equal bit for bit (NaN included).
+fn same_table(a: &ParticipantTable, b: &ParticipantTable) -> bool {
+    let bits = |c: &[f64]| c.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let cov_bits = |c: &CovariateColumn| match c {
+        CovariateColumn::Categorical(v) => v.iter().map(|&x| u64::from(x)).collect(),
+        CovariateColumn::Numeric(v) => bits(v),
+    };
+    a.id == b.id
+        && a.arm == b.arm
+        && a.path == b.path
+        && a.flags == b.flags
+        && a.cluster == b.cluster
+        && a.outcomes.len() == b.outcomes.len()
+        && a.outcomes
+            .iter()
+            .zip(&b.outcomes)
+            .all(|(x, y)| bits(x) == bits(y))
+        && a.covariates.len() == b.covariates.len()
+        && a.covariates
+            .iter()
+            .zip(&b.covariates)
+            .all(|(x, y)| cov_bits(x) == cov_bits(y))
+}
+
+fn compile_text(text: &str) -> TrialModel {
+    let src = crate::source::SourceFile::new("variant.trial", text);
+    match crate::check::compile(&src) {
+        Ok(c) => c.model,
+        Err(e) => panic!("the variant checks: {e:?}"),
+    }
+}
+
+/// The shipped plan and variants of it within the simple kernel's reach: a pool with parity
+/// instead of a fixed sample, three paths with delays, rates of 0 % and 99 %, a normal hours
+/// distribution, and every measure the kernel evaluates.
+fn simple_variants() -> Vec<(&'static str, TrialModel)> {
+    let plan = include_str!("../../specs/almere-45plus.trial");
+    let extra = "  outcome hours_12m = hours at month 12
+  outcome ended_18m = benefit ended by month 18
+  outcome worked_18m = worked within 18 months, hours >= 100
+  outcome durable_6m = durable at month 6 for 6 months, hours >= 1
+  analysis hours {
+    compare hours_12m: experiment vs control
+    test welch_t, two_sided, alpha 5%
+  }
+  analysis extra {
+    compare ended_18m, worked_18m, durable_6m: experiment vs control
+    test pooled_z, two_sided, alpha 5%
+  }
+";
+    let pool = plan.replace("  sample 180 per arm", "");
+    let outcomes = plan.replace(
+        "  analysis primary {",
+        &format!("{extra}  analysis primary {{"),
+    );
+    let paths = outcomes
+        .replace(
+            "path guided rest {",
+            "path idle 10% after 2 months { work within 12 months: 0% }\n    path guided rest {",
+        )
+        .replace(
+            "work within 12 months: 11.67%",
+            "work within 12 months: 99%",
+        )
+        .replace(
+            "hours ~ uniform(8 hours, 160 hours)",
+            "hours ~ normal(80 hours, 40 hours)",
+        );
+    vec![
+        ("plan", compile_text(plan)),
+        ("pool", compile_text(&pool)),
+        ("outcomes", compile_text(&outcomes)),
+        ("paths", compile_text(&paths)),
+    ]
+}
+
+#[test]
+fn the_simple_kernel_draws_and_writes_what_the_general_one_does() {
+    for (name, model) in simple_variants() {
+        for lean in [false, true] {
+            let sim = Simulator::new(
+                &model,
+                SimOptions {
+                    lean,
+                    ..SimOptions::default()
+                },
+            )
+            .expect("simulates");
+            assert!(sim.simple.is_some(), "{name} takes the simple kernel");
+            // One worker reused across replicates (its laid-out columns kept), one fresh each time.
+            let mut reused = sim.worker();
+            for r in 0..300 {
+                let mut a = replicate_rng(5, 0, r);
+                let mut b = a.clone();
+                let mut general = sim.worker();
+                sim.simulate(&mut reused, &mut a);
+                sim.simulate_each(&mut general, &mut b, |_| {});
+                assert!(
+                    same_table(&reused.table, &general.table),
+                    "{name}, lean {lean}, replicate {r}: tables differ"
+                );
+                assert_eq!(reused.flows, general.flows, "{name}, replicate {r}: flows");
+                assert_eq!(a.next_u64(), b.next_u64(), "{name}, replicate {r}: draws");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_model_with_flows_takes_the_general_kernel() {
+    let model = compile_text(include_str!("../../specs/almere-45plus-observed.trial"));
+    let sim = Simulator::new(&model, SimOptions::default()).expect("simulates");
+    assert!(sim.simple.is_none());
+}
+
+#[test]
+fn a_worker_moved_between_simulators_lays_its_table_out_again() {
+    let (_, model) = simple_variants().swap_remove(2);
+    let full = Simulator::new(&model, SimOptions::default()).expect("simulates");
+    let lean = Simulator::new(
+        &model,
+        SimOptions {
+            lean: true,
+            ..SimOptions::default()
+        },
+    )
+    .expect("simulates");
+    let mut shared = full.worker();
+    for r in 0..20 {
+        let sim = if r % 2 == 0 { &lean } else { &full };
+        let mut fresh = sim.worker();
+        sim.simulate(&mut shared, &mut replicate_rng(8, 0, r));
+        sim.simulate(&mut fresh, &mut replicate_rng(8, 0, r));
+        assert!(same_table(&shared.table, &fresh.table), "replicate {r}");
+    }
+}
+
+#[test]
+fn first_start_by_table_is_the_month_the_logarithm_gives() {
+    let mut checked = 0;
+    for &p in &[0.0f64, 1e-6, 0.01, 0.1167, 0.25, 0.6, 0.99, 1.0] {
+        for &(delay, horizon) in &[(0u32, 18u32), (3, 18), (0, 1), (2, 3), (0, 60), (17, 18)] {
+            let c = rate_c(1.0 - (1.0 - p).powf(1.0 / 12.0));
+            let months = horizon - delay;
+            let path = PathPlan {
+                delay,
+                by: None,
+                c: vec![c],
+                no_start: vec![(-c * f64::from(months)).exp()],
+                starts: vec![StartTable::new(c, months)],
+            };
+            let by_log =
+                |u: f64| Schedule::starting((1 + delay, c)).next_event(0, -u.ln(), horizon);
+            // Uniforms on a grid, at every threshold and a few ulps either side of it.
+            let mut us: Vec<f64> = (1..=2000).map(|k| f64::from(k) / 2000.0).collect();
+            for j in 0..=months + 1 {
+                let t = (-c * f64::from(j)).exp();
+                let mut x = t;
+                for _ in 0..4 {
+                    us.extend([x, t - (x - t)]);
+                    x = x.next_up();
+                }
+                us.extend([t * (1.0 - 1e-9), t * (1.0 + 1e-9), t * (1.0 - 2e-9)]);
+            }
+            for u in us.into_iter().filter(|u| *u > 0.0 && *u <= 1.0) {
+                if u < path.no_start[0] {
+                    continue;
+                }
+                assert_eq!(
+                    path.first_start(0, u, horizon),
+                    by_log(u),
+                    "p {p}, delay {delay}, horizon {horizon}, u {u:e}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 30_000, "{checked}");
+}
