@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::analysis::{PlanResult, run_plan_into};
+use crate::analysis::{Detail, PlanResult, run_plan_into, run_plan_into_with};
 use crate::economics::{EconomicsReport, economics};
 use crate::model::{Comparison, Metric, Sides, TestKind, TrialModel};
 use crate::sim::rng::{GENERATOR, replicate_rng};
@@ -267,7 +267,7 @@ fn run_chunk(
     for r in first..last {
         let mut rng = replicate_rng(settings.seed, settings.scenario, r);
         sim.simulate(&mut w, &mut rng);
-        run_plan_into(sim.model(), &w.table, &mut plan);
+        run_plan_into_with(sim.model(), &w.table, &mut plan, Detail::Decisions);
         acc.add_replicate(&plan, truth);
         for (a, b) in acc.flows.iter_mut().zip(&w.flows) {
             *a += b;

@@ -155,7 +155,8 @@ impl Accumulator {
         ((self.sum_squares - self.sum * self.sum / n) / (n - 1.0)).max(0.0)
     }
 
-    fn summary(&self, binary: bool) -> ArmSummary {
+    /// The arm's summary; its own interval only when `with_ci`.
+    fn summary(&self, binary: bool, with_ci: bool) -> ArmSummary {
         let n = self.n;
         let mean = if n == 0 {
             f64::NAN
@@ -172,11 +173,12 @@ impl Accumulator {
         } else {
             self.variance().sqrt()
         };
-        let (events, ci) = if binary {
-            (Some(self.events), wilson(self.events, n, CONFIDENCE))
-        } else {
-            (None, t_mean(mean, sd, n, CONFIDENCE))
+        let ci = match (with_ci, binary) {
+            (false, _) => (f64::NAN, f64::NAN),
+            (true, true) => wilson(self.events, n, CONFIDENCE),
+            (true, false) => t_mean(mean, sd, n, CONFIDENCE),
         };
+        let events = binary.then_some(self.events);
         ArmSummary {
             n,
             mean,
@@ -212,6 +214,18 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
+/// How much of each contrast [`run_plan_into_with`] computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Everything a report shows.
+    Full,
+    /// What a power run aggregates: per contrast the arm means, the difference, its confidence
+    /// interval, the p-values and decisions. The arms' own intervals, the Wald interval, the
+    /// risk ratio and the heterogeneity tests are left undefined (NaN or None); every number
+    /// that is computed is the one [`Detail::Full`] gives.
+    Decisions,
+}
+
 /// Runs every analysis of the model's plan on `table`.
 pub fn run_plan(model: &TrialModel, table: &ParticipantTable) -> PlanResult {
     let mut result = PlanResult::default();
@@ -222,6 +236,16 @@ pub fn run_plan(model: &TrialModel, table: &ParticipantTable) -> PlanResult {
 /// [`run_plan`] into an existing result, reusing its allocations (names are rewritten only when
 /// they differ): the entry point for the simulator's per-replicate loop.
 pub fn run_plan_into(model: &TrialModel, table: &ParticipantTable, result: &mut PlanResult) {
+    run_plan_into_with(model, table, result, Detail::Full);
+}
+
+/// [`run_plan_into`] computing only what `detail` asks for.
+pub fn run_plan_into_with(
+    model: &TrialModel,
+    table: &ParticipantTable,
+    result: &mut PlanResult,
+    detail: Detail,
+) {
     SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
         result.analyses.truncate(model.analyses.len());
@@ -239,6 +263,7 @@ pub fn run_plan_into(model: &TrialModel, table: &ParticipantTable, result: &mut 
                 table,
                 &mut result.analyses[index],
                 &mut scratch,
+                detail,
             );
         }
     });
@@ -302,6 +327,7 @@ fn run_analysis(
     table: &ParticipantTable,
     out: &mut AnalysisResult,
     scratch: &mut Scratch,
+    detail: Detail,
 ) {
     if out.name != analysis.name {
         out.name.clone_from(&analysis.name);
@@ -333,7 +359,7 @@ fn run_analysis(
         for slot in 0..slots {
             let label = subgroup.as_ref().map(|s| (s.variable, s.level_name(slot)));
             let [t, c] = scratch.cells[slot];
-            let mut contrast = contrast(analysis, binary, &t, &c);
+            let mut contrast = contrast(analysis, binary, &t, &c, detail);
             if analysis.test == TestKind::ClusterT {
                 let codes = subgroup.as_ref().and_then(|s| s.column);
                 let wanted = subgroup.as_ref().map(|s| s.level(slot) as u32);
@@ -361,7 +387,10 @@ fn run_analysis(
     }
 
     adjust(analysis, &mut out.contrasts, scratch);
-    interactions(analysis, subgroup.as_ref(), slots, out, scratch);
+    match detail {
+        Detail::Full => interactions(analysis, subgroup.as_ref(), slots, out, scratch),
+        Detail::Decisions => out.interactions.clear(),
+    }
 }
 
 /// Marks a row that no cell of the analysis takes (another arm, an unanalysed level).
@@ -491,6 +520,21 @@ fn accumulate(
             acc.n += n;
             acc.events += events;
         }
+    } else if slots <= 4 {
+        // Interleaved cells (subgroups), few of them: one branch-free counting pass per cell,
+        // which keeps the counts in registers (a counter per cell in memory would make each
+        // row wait for the previous row's increment).
+        for k in 0..2 * slots {
+            let (mut n, mut events) = (0u64, 0u64);
+            for (&cell, &v) in cell_of_row.iter().zip(values) {
+                let here = cell == k as u32;
+                n += u64::from(here & !v.is_nan());
+                events += u64::from(here & (v >= 0.5));
+            }
+            let acc = &mut cells[k / 2][k % 2];
+            acc.n = n;
+            acc.events = events;
+        }
     } else {
         // Interleaved cells (subgroups): one counter pair per cell, and one for the rows no cell
         // takes, so that the loop has no branch.
@@ -528,9 +572,16 @@ struct Numbers {
     risk_ratio: Option<RiskRatio>,
 }
 
-fn contrast(analysis: &Analysis, binary: bool, t: &Accumulator, c: &Accumulator) -> Numbers {
-    let treatment = t.summary(binary);
-    let control = c.summary(binary);
+fn contrast(
+    analysis: &Analysis,
+    binary: bool,
+    t: &Accumulator,
+    c: &Accumulator,
+    detail: Detail,
+) -> Numbers {
+    let full = detail == Detail::Full;
+    let treatment = t.summary(binary, full);
+    let control = c.summary(binary, full);
     let difference = treatment.mean - control.mean;
     let sides = analysis.sides;
     let welch = || {
@@ -570,10 +621,14 @@ fn contrast(analysis: &Analysis, binary: bool, t: &Accumulator, c: &Accumulator)
             control,
             difference,
             ci: newcombe_difference(x_t, n_t, x_c, n_c, CONFIDENCE),
-            wald_ci: wald_difference_proportions(x_t, n_t, x_c, n_c, CONFIDENCE),
+            wald_ci: if full {
+                wald_difference_proportions(x_t, n_t, x_c, n_c, CONFIDENCE)
+            } else {
+                (f64::NAN, f64::NAN)
+            },
             test,
             df,
-            risk_ratio: Some(risk_ratio(x_t, n_t, x_c, n_c, CONFIDENCE)),
+            risk_ratio: full.then(|| risk_ratio(x_t, n_t, x_c, n_c, CONFIDENCE)),
         }
     } else {
         // Means are always compared with Welch's t; the checker pairs the z and Fisher tests

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{DesignError, Evaluation, evaluate, focus};
-use crate::analysis::{PlanResult, run_plan_into};
+use crate::analysis::{Detail, PlanResult, run_plan_into_with};
 use crate::model::{AnalysisId, Distribution, TrialModel, UncertainParameter};
 use crate::params::{self, ParamError};
 use crate::power::{CHUNK, MAX_REPLICATES, wilson};
@@ -238,7 +238,7 @@ pub fn run_assurance(
                 let w = worker.get_or_insert_with(|| sim.worker());
                 let mut rng = replicate_rng(seed, 0, r);
                 sim.simulate(w, &mut rng);
-                run_plan_into(&m, &w.table, &mut plan);
+                run_plan_into_with(&m, &w.table, &mut plan, Detail::Decisions);
                 let reject = plan
                     .analyses
                     .get(analysis)

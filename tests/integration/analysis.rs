@@ -17,7 +17,8 @@
 //!   stats.t.interval(0.95, n-1, loc=mean, scale=sd/sqrt(n)) per arm.
 
 use trialsim::analysis::{
-    Effect, PlanResult, balance, closed_form_power, exact_power, run_plan, run_plan_into,
+    Detail, Effect, PlanResult, balance, closed_form_power, exact_power, run_plan, run_plan_into,
+    run_plan_into_with,
 };
 use trialsim::model::*;
 use trialsim::stats::power::newcombe_exact_coverage;
@@ -278,6 +279,56 @@ fn subgroups_with_holm_bonferroni_and_interaction() {
     );
     close(i.statistic, 0.3633450817045819);
     close(i.p_value, 0.5466543065349121);
+}
+
+/// What a power run reads is what a report shows; only the numbers it does not read are left out.
+#[test]
+fn decisions_only_are_the_full_results_without_the_unread_numbers() {
+    let mut by_sex = analysis("by_sex", vec![0, 1], TestKind::PooledZ, Sides::TwoSided);
+    by_sex.within = Some(0);
+    by_sex.correction = Correction::Holm;
+    let plan_table = table();
+    let (nsw_model, nsw_table) = example("examples/nsw/nsw.trial", "examples/nsw/data.csv");
+    let m = model(vec![
+        analysis("primary", vec![0], TestKind::PooledZ, Sides::Greater),
+        analysis("hours", vec![1], TestKind::WelchT, Sides::TwoSided),
+        analysis("fisher", vec![0], TestKind::FisherExact, Sides::Less),
+        by_sex,
+    ]);
+    for (m, t) in [(&m, &plan_table), (&nsw_model, &nsw_table)] {
+        let full = run_plan(m, t);
+        let mut lean = PlanResult::default();
+        run_plan_into_with(m, t, &mut lean, Detail::Decisions);
+        let bits = |x: f64| x.to_bits();
+        let mut compared = 0;
+        for (f, l) in full.analyses.iter().zip(&lean.analyses) {
+            assert_eq!(f.contrasts.len(), l.contrasts.len());
+            assert!(l.interactions.is_empty());
+            for (a, b) in f.contrasts.iter().zip(&l.contrasts) {
+                assert_eq!((&a.outcome, &a.subgroup), (&b.outcome, &b.subgroup));
+                for (x, y) in [(&a.treatment, &b.treatment), (&a.control, &b.control)] {
+                    assert_eq!((x.n, x.events), (y.n, y.events));
+                    assert_eq!((bits(x.mean), bits(x.sd)), (bits(y.mean), bits(y.sd)));
+                    assert!(y.ci.0.is_nan() && y.ci.1.is_nan());
+                }
+                assert_eq!(bits(a.difference), bits(b.difference));
+                assert_eq!((bits(a.ci.0), bits(a.ci.1)), (bits(b.ci.0), bits(b.ci.1)));
+                assert_eq!(bits(a.statistic), bits(b.statistic));
+                assert_eq!(bits(a.p_value), bits(b.p_value));
+                assert_eq!(bits(a.p_adjusted), bits(b.p_adjusted));
+                assert_eq!((a.reject, a.df.map(bits)), (b.reject, b.df.map(bits)));
+                assert!(b.risk_ratio.is_none());
+                if a.treatment.events.is_some() {
+                    assert!(
+                        b.wald_ci.0.is_nan(),
+                        "a binary contrast's Wald interval is unread"
+                    );
+                }
+                compared += 1;
+            }
+        }
+        assert!(compared >= 4, "{compared}");
+    }
 }
 
 #[test]
@@ -826,6 +877,47 @@ mod properties {
     }
 
     proptest! {
+        /// Subgroup counts, whichever way the rows are counted (few or many levels, arms in
+        /// blocks or interleaved), are the counts of the rows.
+        #[test]
+        fn subgroup_counts_are_the_rows_counts(
+            rows in prop::collection::vec((0u32..3, 0u32..8, value()), 0..120),
+            levels in 1usize..8,
+        ) {
+            let mut m = model(Vec::new());
+            if let trialsim::model::Distribution::Categorical { levels: l } =
+                &mut m.population.variables[0].distribution
+            {
+                *l = (0..levels).map(|k| super::level(&format!("l{k}"), 1.0 / levels as f64)).collect();
+            }
+            let mut a = analysis("by", vec![0], TestKind::PooledZ, Sides::TwoSided);
+            a.within = Some(0);
+            m.analyses.push(a);
+            let t = ParticipantTable {
+                cluster: Vec::new(),
+                id: (0..rows.len() as u64).collect(),
+                path: vec![0; rows.len()],
+                flags: vec![0; rows.len()],
+                arm: rows.iter().map(|r| r.0).collect(),
+                covariates: vec![
+                    CovariateColumn::Categorical(rows.iter().map(|r| r.1).collect()),
+                    CovariateColumn::Numeric(vec![f64::NAN; rows.len()]),
+                ],
+                outcomes: vec![rows.iter().map(|r| r.2).collect(), vec![0.0; rows.len()]],
+            };
+            let result = run_plan(&m, &t);
+            let contrasts = &result.analyses[0].contrasts;
+            prop_assert_eq!(contrasts.len(), levels);
+            for (level, c) in contrasts.iter().enumerate() {
+                for (arm, summary) in [(0u32, &c.treatment), (1, &c.control)] {
+                    let cell = rows.iter().filter(|r| r.0 == arm && r.1 == level as u32);
+                    let n = cell.clone().filter(|r| !r.2.is_nan()).count() as u64;
+                    let events = cell.filter(|r| r.2 >= 0.5).count() as u64;
+                    prop_assert_eq!((summary.n, summary.events), (n, Some(events)));
+                }
+            }
+        }
+
         #[test]
         fn any_table_gives_a_result_without_panicking(t in table()) {
             let mut by_sex = analysis("by_sex", vec![0, 1], TestKind::FisherExact, Sides::Less);
