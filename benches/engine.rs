@@ -12,7 +12,7 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::rngs::ChaCha8Rng;
 use rand::{Rng, SeedableRng, TryRng};
-use trialsim::analysis::{PlanResult, run_plan_into};
+use trialsim::analysis::{Detail, PlanResult, run_plan_into_with};
 use trialsim::model::TrialModel;
 use trialsim::power::{PowerSettings, run_power};
 use trialsim::sim::rng::replicate_rng;
@@ -100,7 +100,7 @@ fn bench_model(c: &mut Criterion, label: &str, model: &TrialModel) {
         let mut r = 0u64;
         b.iter(|| {
             sim.simulate(&mut w, &mut replicate_rng(2017, 0, r));
-            run_plan_into(model, &w.table, &mut plan);
+            run_plan_into_with(model, &w.table, &mut plan, Detail::Decisions);
             r += 1;
             black_box(&plan);
         });
@@ -137,7 +137,7 @@ fn bench_model(c: &mut Criterion, label: &str, model: &TrialModel) {
         let mut r = 0u64;
         b.iter(|| {
             sim.simulate(&mut w, &mut replicate_rng(2017, 0, r));
-            run_plan_into(model, &w.table, &mut plan);
+            run_plan_into_with(model, &w.table, &mut plan, Detail::Decisions);
             r += 1;
             black_box(&plan);
         });

@@ -1434,15 +1434,14 @@ impl<'m> Simulator<'m> {
 
     /// Draws one replicate into `w.table` and `w.flows`.
     pub fn simulate<R: Rng + Clone>(&self, w: &mut Worker, rng: &mut R) {
+        // A local copy of the generator can stay in registers through the loop (the caller's
+        // would have to be kept in memory in case of a panic).
+        let mut local = rng.clone();
         match &self.simple {
-            Some(measures) => {
-                // A local copy of the generator stays in registers through the loop.
-                let mut local = rng.clone();
-                self.simulate_simple(w, &mut local, measures);
-                *rng = local;
-            }
-            None => self.simulate_each(w, rng, |_| {}),
+            Some(measures) => self.simulate_simple(w, &mut local, measures),
+            None => self.simulate_each(w, &mut local, |_| {}),
         }
+        *rng = local;
     }
 
     /// [`Self::simulate`] in the simple kernel (see [`SimpleMeasure`]).
@@ -2042,9 +2041,8 @@ impl<'m> Simulator<'m> {
             }
         }
 
-        // Employment spells.
+        // Employment spells (none for someone who never works).
         w.spells.clear();
-        let mut t0 = 0u32;
         let mut employed_from = if baseline {
             Some(0u32)
         } else {
@@ -2099,6 +2097,28 @@ impl<'m> Simulator<'m> {
             return;
         }
         let sched = sched.unwrap_or_else(|| Schedule::starting(seg));
+        self.job_spells(&mut w.spells, employed_from, forced_start, &sched, rng);
+
+        self.finish(w, i, a, f, path_col, exit_month, &extra, rng);
+    }
+
+    /// The job spells of someone whose first job starts in month `first` (0: held at intake),
+    /// into `spells`: each draws its hours (and wage) and, when jobs can be lost, its end; after
+    /// a job ends the next start follows `sched`. `forced_start` is the month of an exit to
+    /// work, which starts a job then unless one starts earlier.
+    #[inline]
+    fn job_spells<R: Rng + ?Sized>(
+        &self,
+        spells: &mut Vec<Spell>,
+        first: Option<u32>,
+        mut forced_start: Option<u32>,
+        sched: &Schedule,
+        rng: &mut R,
+    ) {
+        let h = self.horizon;
+        spells.clear();
+        let mut t0 = 0u32;
+        let mut employed_from = first;
         loop {
             if let Some(s) = employed_from {
                 let hours = self.hours.draw(rng);
@@ -2121,7 +2141,7 @@ impl<'m> Simulator<'m> {
                 } else {
                     h
                 };
-                w.spells.push(Spell {
+                spells.push(Spell {
                     start: s,
                     end,
                     hours,
@@ -2150,8 +2170,6 @@ impl<'m> Simulator<'m> {
                 }
             }
         }
-
-        self.finish(w, i, a, f, path_col, exit_month, &extra, rng);
     }
 
     /// Evaluates the measures and flow months from `w.spells` (someone who worked) and appends
@@ -2173,76 +2191,88 @@ impl<'m> Simulator<'m> {
         let n_out = self.model.outcomes.len();
         w.table.path[i] = path_col;
         // Flow months: the found-within counters, then the employed-at ones, per arm.
-        let months = &self.layout.months;
         let first = self.layout.found_within(a, 0);
-        if let Some(counters) = w.flows.get_mut(first..first + 2 * months.len()) {
-            let (found_at, employed_at) = counters.split_at_mut(months.len());
-            for ((&m, found), emp) in months.iter().zip(found_at).zip(employed_at) {
-                *found += u64::from(w.spells.iter().any(|s| s.start >= 1 && s.start <= m));
-                *emp += u64::from(w.spells.iter().any(|s| s.start <= m && s.end >= m));
-            }
-        }
+        count_flow_months(&mut w.flows, first, &self.layout.months, &w.spells);
         // Measures (read on the analysis date when follow-up is shorter: `c` clamps a month).
         let c = |m: u32| m.min(x.follow);
-        let sp = &w.spells;
         for &(o, e) in &self.eval_measures {
             let v = match e {
                 Eval::ExitedTo { month } => exited_value(x, arm.exit_outcome[o], month),
-                Eval::EmployedAt { month, min_hours } => {
-                    let month = c(month);
-                    bool_f(
-                        sp.iter()
-                            .any(|s| s.start <= month && s.end >= month && s.hours >= min_hours),
-                    )
-                }
-                Eval::WorkedWithin { within, min_hours } => {
-                    let within = c(within);
-                    bool_f(
-                        sp.iter()
-                            .any(|s| s.start <= within && s.end >= 1 && s.hours >= min_hours),
-                    )
-                }
-                Eval::Durable {
-                    month,
-                    consecutive,
-                    min_hours,
-                } => {
-                    let month = c(month);
-                    let first = i64::from(month) - i64::from(consecutive) + 1;
-                    bool_f(
-                        first >= 0
-                            && sp.iter().any(|s| {
-                                i64::from(s.start) <= first
-                                    && s.end >= month
-                                    && s.hours >= min_hours
-                            }),
-                    )
-                }
-                Eval::Hours { month } => {
-                    let month = c(month);
-                    sp.iter()
-                        .find(|s| s.start <= month && s.end >= month)
-                        .map_or(0.0, |s| s.hours)
-                }
-                Eval::Wage { month } => {
-                    let month = c(month);
-                    sp.iter()
-                        .find(|s| s.start <= month && s.end >= month)
-                        .map_or(f64::NAN, |s| s.wage)
-                }
-                Eval::BenefitEnded { month } => {
-                    let month = c(month);
-                    bool_f(
-                        exit_month <= month || sp.iter().any(|s| s.start >= 1 && s.start <= month),
-                    )
-                }
                 Eval::Direct => {
                     direct_in_cluster(&arm.direct[o], x.cluster, &w.cluster_p, o, n_out, rng)
                 }
+                _ => spell_measure(e, &w.spells, c, exit_month),
             };
             w.table.outcomes[o][i] = v;
         }
         w.table.flags[i] = f;
+    }
+}
+
+/// Adds one participant's spells to the "a job start in months 1..=m" and "in work in month m"
+/// counters of one arm (at `first` in `flows`, one per month of `months` each).
+#[inline]
+fn count_flow_months(flows: &mut [u64], first: usize, months: &[u32], spells: &[Spell]) {
+    if let Some(counters) = flows.get_mut(first..first + 2 * months.len()) {
+        let (found_at, employed_at) = counters.split_at_mut(months.len());
+        for ((&m, found), emp) in months.iter().zip(found_at).zip(employed_at) {
+            *found += u64::from(spells.iter().any(|s| s.start >= 1 && s.start <= m));
+            *emp += u64::from(spells.iter().any(|s| s.start <= m && s.end >= m));
+        }
+    }
+}
+
+/// The value of a work measure for someone with job spells `sp`, months read through `c` (the
+/// analysis date clamps them) and a non-work exit in `exit_month` (`u32::MAX`: none). Exits to
+/// a destination and direct outcomes are not read from spells (NaN).
+#[inline]
+fn spell_measure(e: Eval, sp: &[Spell], c: impl Fn(u32) -> u32, exit_month: u32) -> f64 {
+    match e {
+        Eval::EmployedAt { month, min_hours } => {
+            let month = c(month);
+            bool_f(
+                sp.iter()
+                    .any(|s| s.start <= month && s.end >= month && s.hours >= min_hours),
+            )
+        }
+        Eval::WorkedWithin { within, min_hours } => {
+            let within = c(within);
+            bool_f(
+                sp.iter()
+                    .any(|s| s.start <= within && s.end >= 1 && s.hours >= min_hours),
+            )
+        }
+        Eval::Durable {
+            month,
+            consecutive,
+            min_hours,
+        } => {
+            let month = c(month);
+            let first = i64::from(month) - i64::from(consecutive) + 1;
+            bool_f(
+                first >= 0
+                    && sp.iter().any(|s| {
+                        i64::from(s.start) <= first && s.end >= month && s.hours >= min_hours
+                    }),
+            )
+        }
+        Eval::Hours { month } => {
+            let month = c(month);
+            sp.iter()
+                .find(|s| s.start <= month && s.end >= month)
+                .map_or(0.0, |s| s.hours)
+        }
+        Eval::Wage { month } => {
+            let month = c(month);
+            sp.iter()
+                .find(|s| s.start <= month && s.end >= month)
+                .map_or(f64::NAN, |s| s.wage)
+        }
+        Eval::BenefitEnded { month } => {
+            let month = c(month);
+            bool_f(exit_month <= month || sp.iter().any(|s| s.start >= 1 && s.start <= month))
+        }
+        Eval::ExitedTo { .. } | Eval::Direct => f64::NAN,
     }
 }
 
