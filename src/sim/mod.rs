@@ -697,11 +697,14 @@ pub struct Simulator<'m> {
 
 /// What an evaluated measure is for someone whose only job starts in month `s` and lasts to the
 /// horizon with `hours` a month: when `s ≤ latest_start` and `hours ≥ min_hours`, 1 (or the
-/// hours, for an hours measure), else 0. In a model without baseline employment, dropout,
-/// exemption, crossover, exits, job loss, wages, clusters, inflow, rates or shares by level and
-/// direct outcomes, every participant is like that or never works, and the simple kernel
-/// ([`Simulator::simulate_simple`]) draws the same numbers in the same order as the general one
-/// and writes the same table, with far less bookkeeping.
+/// hours, for an hours measure), else 0.
+///
+/// In a model without baseline employment, dropout, exemption, crossover, exits, wages,
+/// clusters, inflow, rates or shares by level and direct outcomes, every participant follows
+/// one path from intake, and the simple kernel ([`Simulator::simulate_simple`]) draws the same
+/// numbers in the same order as the general one and writes the same table, with far less
+/// bookkeeping. Without job loss a job lasts to the horizon and these rules evaluate it; with
+/// job loss the kernel draws the spells and evaluates them as the general kernel does.
 #[derive(Debug, Clone, Copy)]
 struct SimpleMeasure {
     outcome: usize,
@@ -1287,7 +1290,6 @@ impl<'m> Simulator<'m> {
             .collect();
         let simple_flows = model.delivery.inflow.is_none()
             && model.delivery.clusters.is_none()
-            && loss <= 0.0
             && wage.is_none()
             && arms.iter().all(|a| {
                 a.baseline <= 0.0
@@ -1485,6 +1487,19 @@ impl<'m> Simulator<'m> {
                 let Some(s) = pp.first_start(0, u, h) else {
                     continue;
                 };
+                if self.loss_c > 0.0 {
+                    // Jobs can end: the spells as the general kernel draws them.
+                    let sched = Schedule::starting((1 + pp.delay, pp.c[0]));
+                    self.job_spells(&mut w.spells, Some(s), None, &sched, rng);
+                    count_flow_months(&mut w.flows, first, months, &w.spells);
+                    for &(o, e) in &self.eval_measures {
+                        let v = spell_measure(e, &w.spells, |m| m, u32::MAX);
+                        if let Some(x) = table.outcomes.get_mut(o).and_then(|c| c.get_mut(i)) {
+                            *x = v;
+                        }
+                    }
+                    continue;
+                }
                 let hours = self.hours.draw(rng);
                 if let Some(x) = w.start_months.get_mut(s as usize) {
                     *x += 1;

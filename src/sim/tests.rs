@@ -444,7 +444,8 @@ fn compile_text(text: &str) -> TrialModel {
 
 /// The shipped plan and variants of it within the simple kernel's reach: a pool with parity
 /// instead of a fixed sample, three paths with delays, rates of 0 % and 99 %, a normal hours
-/// distribution, and every measure the kernel evaluates.
+/// distribution, every measure the kernel evaluates, job loss; and the NumPy peer's model
+/// (rates meaning "employed at month 12", with job loss).
 fn simple_variants() -> Vec<(&'static str, TrialModel)> {
     let plan = include_str!("../../specs/almere-45plus.trial");
     let extra = "  outcome hours_12m = hours at month 12
@@ -478,11 +479,17 @@ fn simple_variants() -> Vec<(&'static str, TrialModel)> {
             "hours ~ uniform(8 hours, 160 hours)",
             "hours ~ normal(80 hours, 40 hours)",
         );
+    let job_loss = paths.replace("job_loss 0% per month", "job_loss 7% per month");
     vec![
         ("plan", compile_text(plan)),
         ("pool", compile_text(&pool)),
         ("outcomes", compile_text(&outcomes)),
         ("paths", compile_text(&paths)),
+        ("job loss", compile_text(&job_loss)),
+        (
+            "peer",
+            compile_text(include_str!("../../benches/peer-markov.trial")),
+        ),
     ]
 }
 
