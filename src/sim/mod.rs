@@ -366,15 +366,40 @@ pub(crate) struct StartTable {
     sure: Vec<f64>,
     /// exp(−c·j)·(1 + 1e-9) for j = 1..=L.
     edge: Vec<f64>,
+    /// For a uniform in [b/B, (b+1)/B) (B = `BUCKETS`): the number of `sure` thresholds at or
+    /// above (b+1)/B, which it certainly does not exceed; the few below are compared one by one.
+    bucket: Vec<u32>,
 }
+
+/// Buckets of the unit interval in a [`StartTable`].
+const BUCKETS: usize = 1024;
 
 impl StartTable {
     fn new(c: f64, months: u32) -> Self {
         let t = |j: u32| (-c * f64::from(j)).exp();
+        let sure: Vec<f64> = (1..months).map(|j| t(j) * (1.0 - 1e-9)).collect();
+        let bucket = (1..=BUCKETS)
+            .map(|b| {
+                let top = b as f64 / BUCKETS as f64;
+                sure.iter().take_while(|&&x| x >= top).count() as u32
+            })
+            .collect();
         Self {
-            sure: (1..months).map(|j| t(j) * (1.0 - 1e-9)).collect(),
+            sure,
             edge: (1..=months).map(|j| t(j) * (1.0 + 1e-9)).collect(),
+            bucket,
         }
+    }
+
+    /// The number of thresholds at or above `u`.
+    #[inline(always)]
+    fn count(&self, u: f64) -> u32 {
+        let b = ((u * BUCKETS as f64) as usize).min(BUCKETS - 1);
+        let mut k = self.bucket.get(b).copied().unwrap_or(0);
+        while self.sure.get(k as usize).is_some_and(|&x| u <= x) {
+            k += 1;
+        }
+        k
     }
 }
 
@@ -394,7 +419,7 @@ impl PathPlan {
     #[inline(always)]
     fn first_start(&self, entry: usize, u: f64, horizon: u32) -> Option<u32> {
         if let Some(table) = self.starts.get(entry) {
-            let k = table.sure.iter().map(|&t| u32::from(u <= t)).sum::<u32>();
+            let k = table.count(u);
             if table.edge.get(k as usize).is_some_and(|&t| u > t) {
                 return Some(1 + self.delay + k);
             }
