@@ -86,7 +86,13 @@
 //! dropout, exemption, crossover, exit), one for the first job start, and per job spell one for
 //! its hours (and wage) and one for its end when jobs can be lost. Someone who never starts
 //! work costs no logarithm: the first uniform is compared with the path's precomputed
-//! probability of no start over the follow-up.
+//! probability of no start over the follow-up; someone on one path from intake finds the month
+//! of their first start in a table of thresholds ([`StartTable`]), also without a logarithm.
+//!
+//! **Two kernels.** A model without baseline employment, dropout, exemption, crossover, exits,
+//! wages, clusters, inflow, rates or shares by level and direct outcomes (the Almere plan, the
+//! NumPy peer's model) runs the simple kernel: the same draws in the same order, the same
+//! table and counters, without the flow bookkeeping. Everything else runs the general one.
 
 #[doc(hidden)]
 pub mod fixtures;
