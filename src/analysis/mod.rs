@@ -198,8 +198,11 @@ struct Scratch {
     slot_of_level: Vec<usize>,
     /// Cell of each row (`slot * 2 + side`, or [`NO_CELL`]), for the current analysis.
     cell_of_row: Vec<u32>,
-    /// Runs `(first row, end row, cell)` of consecutive rows in one cell.
+    /// Runs `(first row, end row, cell)` of consecutive rows in one cell (empty when
+    /// `interleaved`).
     runs: Vec<(usize, usize, u32)>,
+    /// The cells interleave: rows are counted one by one, not by runs.
+    interleaved: bool,
     /// `[participants, events]` per cell (and one spare), for interleaved binary counting.
     counts: Vec<[u64; 2]>,
     p: Vec<f64>,
@@ -444,21 +447,31 @@ fn classify(
                 }));
         }
     }
+    // Subgroup levels interleave; so may arms in real data, and then the rows are counted one
+    // by one instead (finding many short runs costs a mispredicted branch per row).
+    scratch.interleaved = subgroup.is_some();
+    if scratch.interleaved {
+        return;
+    }
+    let n = scratch.cell_of_row.len();
     let mut start = 0usize;
     let mut current = NO_CELL;
     for (i, &cell) in scratch.cell_of_row.iter().enumerate() {
         if cell != current {
             if current != NO_CELL {
                 scratch.runs.push((start, i, current));
+                if scratch.runs.len() * 8 > n {
+                    scratch.runs.clear();
+                    scratch.interleaved = true;
+                    return;
+                }
             }
             start = i;
             current = cell;
         }
     }
     if current != NO_CELL {
-        scratch
-            .runs
-            .push((start, scratch.cell_of_row.len(), current));
+        scratch.runs.push((start, n, current));
     }
 }
 
@@ -499,9 +512,18 @@ fn accumulate(
         runs,
         cell_of_row,
         counts,
+        interleaved,
         ..
     } = scratch;
-    if !binary {
+    if !binary && *interleaved {
+        // Row by row, so each cell still takes its values in table order.
+        for (&cell, &v) in cell_of_row.iter().zip(values) {
+            if cell != NO_CELL && !v.is_nan() {
+                let cell = cell as usize;
+                cells[cell / 2][cell % 2].push(v);
+            }
+        }
+    } else if !binary {
         for &run in runs.iter() {
             let (start, end, cell) = clip(run);
             let acc = &mut cells[cell / 2][cell % 2];
@@ -511,7 +533,7 @@ fn accumulate(
                 }
             }
         }
-    } else if runs.len() * 8 <= cell_of_row.len() {
+    } else if !*interleaved {
         // Long runs: count each run's slice in one tight loop.
         for &run in runs.iter() {
             let (start, end, cell) = clip(run);

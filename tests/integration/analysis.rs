@@ -877,13 +877,19 @@ mod properties {
     }
 
     proptest! {
-        /// Subgroup counts, whichever way the rows are counted (few or many levels, arms in
-        /// blocks or interleaved), are the counts of the rows.
+        /// Counts and means, whichever way the rows are counted (few or many levels, arms in
+        /// blocks or interleaved, with or without subgroups), are those of the rows.
         #[test]
         fn subgroup_counts_are_the_rows_counts(
             rows in prop::collection::vec((0u32..3, 0u32..8, value()), 0..120),
+            blocked in any::<bool>(),
             levels in 1usize..8,
         ) {
+            // Arms in blocks, as a simulated table keeps them, or interleaved.
+            let mut rows = rows;
+            if blocked {
+                rows.sort_by_key(|r| r.0);
+            }
             let mut m = model(Vec::new());
             if let trialsim::model::Distribution::Categorical { levels: l } =
                 &mut m.population.variables[0].distribution
@@ -893,6 +899,10 @@ mod properties {
             let mut a = analysis("by", vec![0], TestKind::PooledZ, Sides::TwoSided);
             a.within = Some(0);
             m.analyses.push(a);
+            let mut hours = analysis("hours", vec![1], TestKind::WelchT, Sides::TwoSided);
+            hours.within = Some(0);
+            m.analyses.push(hours);
+            m.analyses.push(analysis("all", vec![0, 1], TestKind::PooledZ, Sides::TwoSided));
             let t = ParticipantTable {
                 cluster: Vec::new(),
                 id: (0..rows.len() as u64).collect(),
@@ -903,18 +913,33 @@ mod properties {
                     CovariateColumn::Categorical(rows.iter().map(|r| r.1).collect()),
                     CovariateColumn::Numeric(vec![f64::NAN; rows.len()]),
                 ],
-                outcomes: vec![rows.iter().map(|r| r.2).collect(), vec![0.0; rows.len()]],
+                outcomes: vec![rows.iter().map(|r| r.2).collect(), rows.iter().map(|r| r.2).collect()],
             };
             let result = run_plan(&m, &t);
             let contrasts = &result.analyses[0].contrasts;
             prop_assert_eq!(contrasts.len(), levels);
-            for (level, c) in contrasts.iter().enumerate() {
-                for (arm, summary) in [(0u32, &c.treatment), (1, &c.control)] {
+            for (level, (c, h)) in contrasts.iter().zip(&result.analyses[1].contrasts).enumerate() {
+                for (arm, summary, hours) in [(0u32, &c.treatment, &h.treatment), (1, &c.control, &h.control)] {
                     let cell = rows.iter().filter(|r| r.0 == arm && r.1 == level as u32);
                     let n = cell.clone().filter(|r| !r.2.is_nan()).count() as u64;
-                    let events = cell.filter(|r| r.2 >= 0.5).count() as u64;
+                    let events = cell.clone().filter(|r| r.2 >= 0.5).count() as u64;
                     prop_assert_eq!((summary.n, summary.events), (n, Some(events)));
+                    // The continuous outcome: every value of the cell, in any order.
+                    let sum: f64 = cell.filter(|r| !r.2.is_nan()).map(|r| r.2).sum();
+                    prop_assert_eq!(hours.n, n);
+                    if n > 0 {
+                        let mean = sum / n as f64;
+                        prop_assert!((hours.mean - mean).abs() <= 1e-6 * (1.0 + mean.abs()), "{} vs {}", hours.mean, mean);
+                    }
                 }
+            }
+            // Without a subgroup, arms interleaved or not.
+            let all = &result.analyses[2].contrasts[0];
+            for (arm, summary) in [(0u32, &all.treatment), (1, &all.control)] {
+                let cell = rows.iter().filter(|r| r.0 == arm);
+                let n = cell.clone().filter(|r| !r.2.is_nan()).count() as u64;
+                let events = cell.filter(|r| r.2 >= 0.5).count() as u64;
+                prop_assert_eq!((summary.n, summary.events), (n, Some(events)));
             }
         }
 
