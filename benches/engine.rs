@@ -4,7 +4,9 @@
 //! `cargo bench --bench engine`. Criterion reports elements/s: replicates/s for the `replicate`
 //! benches, participant-months/s for `participant_months`, and draws/s for the `bare_draws`
 //! benches (one element = the draws of one replicate, so their rate is directly comparable with
-//! replicates/s).
+//! replicates/s). `almere_primary/replicate/minimal_kernel` is a hand-written kernel for that one
+//! model that draws the engine's words and reaches its counts (checked before it is timed): the
+//! floor between the bare draws and the engine.
 
 use std::convert::Infallible;
 use std::hint::black_box;
@@ -49,6 +51,59 @@ fn bare<R: Rng>(rng: &mut R, words: u64) -> f64 {
         acc += (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
     }
     acc
+}
+
+/// The least work any participant-level engine of the Almere plan's primary analysis does, written
+/// by hand for this one model: the same words from the same streams, the same decisions (path,
+/// whether and when work starts, hours), and the events counted per arm, nothing else. Its time
+/// over the bare draws is the floor that the branch on "does this participant start work" and
+/// the start month put under any general engine. Returns the events `[experiment, control]`.
+struct MinimalAlmere {
+    /// Per path (Team Zorg, guided, control): delay, P(no start by month 18), and the start
+    /// month's thresholds exp(−c·j), j = 1..=17 − delay (c = −ln(1 − h)).
+    paths: [(u32, f64, Vec<f64>); 3],
+}
+
+impl MinimalAlmere {
+    fn new() -> Self {
+        // specs/almere-45plus.trial: work within 12 months, hazard from the end of the delay.
+        let path = |p: f64, delay: u32| {
+            let h = 1.0 - (1.0 - p).powf(1.0 / f64::from(12 - delay));
+            let c = -(1.0 - h).ln();
+            let thresholds = (1..=17 - delay)
+                .map(|j| (-c * f64::from(j)).exp())
+                .collect();
+            (delay, (-c * f64::from(18 - delay)).exp(), thresholds)
+        };
+        Self {
+            paths: [path(0.10, 3), path(0.25, 0), path(0.1167, 0)],
+        }
+    }
+
+    #[inline]
+    fn replicate<R: Rng>(&self, rng: &mut R) -> [u64; 2] {
+        let u01 = |rng: &mut R| (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+        let mut events = [0u64; 2];
+        for (arm, count) in events.iter_mut().enumerate() {
+            for _ in 0..180 {
+                let p = if arm == 0 {
+                    usize::from(u01(rng) >= 0.25)
+                } else {
+                    2
+                };
+                let (delay, no_start, thresholds) = &self.paths[p];
+                let u = ((rng.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64);
+                if u < *no_start {
+                    continue;
+                }
+                let k: u32 = thresholds.iter().map(|&t| u32::from(u <= t)).sum();
+                let start = 1 + delay + k;
+                let hours = 8.0 + 152.0 * u01(rng);
+                *count += u64::from(start <= 12 && hours >= 1.0);
+            }
+        }
+        events
+    }
 }
 
 fn load_spec() -> TrialModel {
@@ -114,6 +169,41 @@ fn bench_model(c: &mut Criterion, label: &str, model: &TrialModel) {
             black_box(&w.table);
         });
     });
+    if label == "almere_primary" {
+        // The minimal kernel draws the engine's words and reaches its counts (checked here).
+        let minimal = MinimalAlmere::new();
+        let mut w = sim.worker();
+        let mut plan = PlanResult::default();
+        for r in 0..200 {
+            let mut rng = Counting {
+                inner: replicate_rng(2017, 0, r),
+                words: 0,
+            };
+            let counts = minimal.replicate(&mut rng);
+            sim.simulate(&mut w, &mut replicate_rng(2017, 0, r));
+            run_plan_into_with(model, &w.table, &mut plan, Detail::Decisions);
+            let c = &plan.analyses[0].contrasts[0];
+            assert_eq!(
+                (c.treatment.events, c.control.events),
+                (Some(counts[0]), Some(counts[1])),
+                "replicate {r}: the minimal kernel is the engine's work"
+            );
+            let mut engine_words = Counting {
+                inner: replicate_rng(2017, 0, r),
+                words: 0,
+            };
+            sim.simulate(&mut w, &mut engine_words);
+            assert_eq!(rng.words, engine_words.words, "replicate {r}: words");
+        }
+        g.bench_function("replicate/minimal_kernel", |b| {
+            let mut r = 0u64;
+            b.iter(|| {
+                let counts = minimal.replicate(&mut replicate_rng(2017, 0, r));
+                r += 1;
+                black_box(counts)
+            });
+        });
+    }
     g.bench_function("bare_draws/xoshiro256pp", |b| {
         let mut r = 0u64;
         b.iter(|| {
