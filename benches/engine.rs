@@ -53,11 +53,11 @@ fn bare<R: Rng>(rng: &mut R, words: u64) -> f64 {
     acc
 }
 
-/// The least work any participant-level engine of the Almere plan's primary analysis does, written
-/// by hand for this one model: the same words from the same streams, the same decisions (path,
-/// whether and when work starts, hours), and the events counted per arm, nothing else. Its time
-/// over the bare draws is the floor that the branch on "does this participant start work" and
-/// the start month put under any general engine. Returns the events `[experiment, control]`.
+/// The Almere plan's primary analysis written by hand for this one model, doing only what any
+/// participant-level engine of it must: the same words from the same streams, the same decisions
+/// (path, whether and when work starts, hours), and the events counted per arm, nothing else (no
+/// table, no flow counters, no test). Its time over the bare draws is what the branch on "does
+/// this participant start work" and the start month cost by themselves.
 struct MinimalAlmere {
     /// Per path (Team Zorg, guided, control): delay, P(no start by month 18), and the start
     /// month's thresholds exp(−c·j), j = 1..=17 − delay (c = −ln(1 − h)).
