@@ -411,6 +411,9 @@ fn classify(
 ) {
     scratch.cell_of_row.clear();
     scratch.runs.clear();
+    // Subgroup levels interleave; so may arms in real data, and then the rows are counted one
+    // by one instead (finding many short runs costs a mispredicted branch per row).
+    scratch.interleaved = subgroup.is_some();
     let (treatment, control) = (analysis.treatment as u64, analysis.control as u64);
     let side_of = |arm: u32| {
         let arm = u64::from(arm);
@@ -447,9 +450,6 @@ fn classify(
                 }));
         }
     }
-    // Subgroup levels interleave; so may arms in real data, and then the rows are counted one
-    // by one instead (finding many short runs costs a mispredicted branch per row).
-    scratch.interleaved = subgroup.is_some();
     if scratch.interleaved {
         return;
     }

@@ -380,16 +380,23 @@ pub(crate) struct StartTable {
 /// Buckets of the unit interval in a [`StartTable`].
 const BUCKETS: usize = 1024;
 
+/// The longest stretch of months a [`StartTable`] is built for.
+const MAX_TABLE_MONTHS: u32 = 600;
+
 impl StartTable {
     fn new(c: f64, months: u32) -> Self {
         let t = |j: u32| (-c * f64::from(j)).exp();
         let sure: Vec<f64> = (1..months).map(|j| t(j) * (1.0 - 1e-9)).collect();
-        let bucket = (1..=BUCKETS)
-            .map(|b| {
-                let top = b as f64 / BUCKETS as f64;
-                sure.iter().take_while(|&&x| x >= top).count() as u32
-            })
-            .collect();
+        // From the top bucket down the count only grows: one pass over both.
+        let mut bucket = vec![0u32; BUCKETS];
+        let mut k = 0usize;
+        for (b, count) in bucket.iter_mut().enumerate().rev() {
+            let top = (b + 1) as f64 / BUCKETS as f64;
+            while sure.get(k).is_some_and(|&x| x >= top) {
+                k += 1;
+            }
+            *count = k as u32;
+        }
         Self {
             sure,
             edge: (1..=months).map(|j| t(j) * (1.0 + 1e-9)).collect(),
@@ -1308,8 +1315,12 @@ impl<'m> Simulator<'m> {
             for p in &mut arm.paths {
                 let active = f64::from(horizon.saturating_sub(p.delay));
                 p.no_start = p.c.iter().map(|c| (-c * active).exp()).collect();
+                // Beyond a few hundred months the tables would cost more than the logarithms
+                // they save; without one the logarithm decides.
                 let months = horizon.saturating_sub(p.delay);
-                p.starts = p.c.iter().map(|&c| StartTable::new(c, months)).collect();
+                if months <= MAX_TABLE_MONTHS {
+                    p.starts = p.c.iter().map(|&c| StartTable::new(c, months)).collect();
+                }
             }
         }
         let eval_measures: Vec<(usize, Eval)> = model
