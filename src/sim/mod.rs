@@ -1476,7 +1476,9 @@ impl<'m> Simulator<'m> {
         }
     }
 
-    /// Draws one replicate into `w.table` and `w.flows`.
+    /// Draws one replicate into `w.table` and `w.flows`. The generator is advanced exactly as
+    /// if it had been used in place (it is copied in and back out, which is why it must be
+    /// `Clone`).
     pub fn simulate<R: Rng + Clone>(&self, w: &mut Worker, rng: &mut R) {
         // A local copy of the generator can stay in registers through the loop (the caller's
         // would have to be kept in memory in case of a panic).
