@@ -684,6 +684,8 @@ pub struct Worker {
     /// The simulator whose fixed sample `table` is laid out for: its ids, arms and the columns a
     /// lean run leaves missing are the same in every replicate and are written only once.
     laid_out_for: Option<u64>,
+    /// The simple kernel's count of first job starts by month, in one run of an arm.
+    start_months: Vec<u64>,
 }
 
 /// Tells simulators apart, for [`Worker::laid_out_for`].
@@ -726,8 +728,58 @@ pub struct Simulator<'m> {
     not_work_outcomes: Vec<usize>,
     /// Evaluated outcomes with their measure in a copyable form, for someone who worked.
     eval_measures: Vec<(usize, Eval)>,
-    /// The whole replicate in the simple kernel ([`Simulator::simulate_simple`]).
-    simple: bool,
+    /// The whole replicate in the simple kernel, when the model has no flows that need the
+    /// general one (see [`SimpleMeasure`]).
+    simple: Option<Vec<SimpleMeasure>>,
+}
+
+/// What an evaluated measure is for someone whose only job starts in month `s` and lasts to the
+/// horizon with `hours` a month: when `s ≤ latest_start` and `hours ≥ min_hours`, 1 (or the
+/// hours, for an hours measure), else 0.
+///
+/// In a model without baseline employment, dropout, exemption, crossover, exits, wages,
+/// clusters, inflow, rates or shares by level and direct outcomes, every participant follows
+/// one path from intake, and the simple kernel ([`Simulator::simulate_simple`]) draws the same
+/// numbers in the same order as the general one and writes the same table, with far less
+/// bookkeeping. Without job loss a job lasts to the horizon and these rules evaluate it; with
+/// job loss the kernel draws the spells and evaluates them as the general kernel does.
+#[derive(Debug, Clone, Copy)]
+struct SimpleMeasure {
+    outcome: usize,
+    latest_start: u32,
+    min_hours: f64,
+    hours: bool,
+}
+
+impl SimpleMeasure {
+    /// The measure's rule for one job from month s to the horizon `h`; None for a measure the
+    /// simple kernel does not evaluate.
+    fn of(outcome: usize, e: Eval, h: u32) -> Option<Self> {
+        // A month after the horizon is never in work (the general evaluation asks end ≥ month).
+        let by = |month: u32| if month <= h { month } else { 0 };
+        let (latest_start, min_hours, hours) = match e {
+            Eval::EmployedAt { month, min_hours } => (by(month), min_hours, false),
+            Eval::WorkedWithin { within, min_hours } => (within, min_hours, false),
+            Eval::Durable {
+                month,
+                consecutive,
+                min_hours,
+            } => {
+                let first = i64::from(month) - i64::from(consecutive) + 1;
+                let latest = u32::try_from(first).unwrap_or(0);
+                (if month <= h { latest } else { 0 }, min_hours, false)
+            }
+            Eval::Hours { month } => (by(month), f64::NEG_INFINITY, true),
+            Eval::BenefitEnded { month } => (month, f64::NEG_INFINITY, false),
+            Eval::Wage { .. } | Eval::ExitedTo { .. } | Eval::Direct => return None,
+        };
+        Some(Self {
+            outcome,
+            latest_start,
+            min_hours,
+            hours,
+        })
+    }
 }
 
 /// A [`Measure`] without the destination name, read per participant without cloning.
@@ -1291,11 +1343,11 @@ impl<'m> Simulator<'m> {
                     && a.path_by.is_none()
                     && a.paths.iter().all(|p| p.by.is_none() && p.c.len() == 1)
             });
-        // Every evaluated measure is read from job spells (none is direct or an exit).
-        let simple = simple_flows
-            && eval_measures
-                .iter()
-                .all(|(_, e)| !matches!(e, Eval::ExitedTo { .. } | Eval::Direct));
+        let simple = eval_measures
+            .iter()
+            .map(|&(o, e)| SimpleMeasure::of(o, e, horizon))
+            .collect::<Option<Vec<_>>>()
+            .filter(|_| simple_flows);
         Ok(Self {
             id: NEXT_SIMULATOR.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             max_paths,
@@ -1420,6 +1472,7 @@ impl<'m> Simulator<'m> {
             labels: Vec::new(),
             blocks: Vec::new(),
             laid_out_for: None,
+            start_months: Vec::new(),
         }
     }
 
@@ -1430,20 +1483,20 @@ impl<'m> Simulator<'m> {
         // A local copy of the generator can stay in registers through the loop (the caller's
         // would have to be kept in memory in case of a panic).
         let mut local = rng.clone();
-        if self.simple {
-            self.simulate_simple(w, &mut local);
-        } else {
-            self.simulate_each(w, &mut local, |_| {});
+        match &self.simple {
+            Some(measures) => self.simulate_simple(w, &mut local, measures),
+            None => self.simulate_each(w, &mut local, |_| {}),
         }
         *rng = local;
     }
 
-    /// [`Self::simulate`] in the simple kernel. In a model without baseline employment,
-    /// dropout, exemption, crossover, exits, wages, clusters, inflow, rates or shares by level and
-    /// direct outcomes, every participant follows one path from intake, so the flow bookkeeping
-    /// of [`Self::participant`] can be skipped: this kernel draws the same numbers in the same
-    /// order and writes the same table and counters, through the same spell functions.
-    fn simulate_simple<R: Rng + ?Sized>(&self, w: &mut Worker, rng: &mut R) {
+    /// [`Self::simulate`] in the simple kernel (see [`SimpleMeasure`]).
+    fn simulate_simple<R: Rng + ?Sized>(
+        &self,
+        w: &mut Worker,
+        rng: &mut R,
+        measures: &[SimpleMeasure],
+    ) {
         self.lay_out(w, rng);
         let h = self.horizon;
         let months = &self.layout.months;
@@ -1461,6 +1514,8 @@ impl<'m> Simulator<'m> {
                     .count();
             let arm = &self.arms[a];
             let first = self.layout.found_within(a, 0);
+            w.start_months.clear();
+            w.start_months.resize(h as usize + 1, 0);
             for i in run..end {
                 let p = if arm.paths.len() == 1 {
                     0
@@ -1476,18 +1531,41 @@ impl<'m> Simulator<'m> {
                 let Some(s) = pp.first_start(0, u, h) else {
                     continue;
                 };
-                // The spells as the general kernel draws them (one to the horizon without job
-                // loss), counted and evaluated by the same functions.
-                let sched = Schedule::starting((1 + pp.delay, pp.c[0]));
-                self.job_spells(&mut w.spells, Some(s), None, &sched, rng);
-                count_flow_months(&mut w.flows, first, months, &w.spells);
-                for &(o, e) in &self.eval_measures {
-                    let v = spell_measure(e, &w.spells, |m| m, u32::MAX);
-                    if let Some(x) = table.outcomes.get_mut(o).and_then(|c| c.get_mut(i)) {
-                        *x = v;
+                if self.loss_c > 0.0 {
+                    // Jobs can end: the spells as the general kernel draws them.
+                    let sched = Schedule::starting((1 + pp.delay, pp.c[0]));
+                    self.job_spells(&mut w.spells, Some(s), None, &sched, rng);
+                    count_flow_months(&mut w.flows, first, months, &w.spells);
+                    for &(o, e) in &self.eval_measures {
+                        let v = spell_measure(e, &w.spells, |m| m, u32::MAX);
+                        if let Some(x) = table.outcomes.get_mut(o).and_then(|c| c.get_mut(i)) {
+                            *x = v;
+                        }
+                    }
+                    continue;
+                }
+                let hours = self.hours.draw(rng);
+                if let Some(x) = w.start_months.get_mut(s as usize) {
+                    *x += 1;
+                }
+                for m in measures {
+                    let value = if m.hours { hours } else { 1.0 };
+                    let counts = s <= m.latest_start && hours >= m.min_hours;
+                    if let Some(x) = table.outcomes.get_mut(m.outcome).and_then(|c| c.get_mut(i)) {
+                        *x = if counts { value } else { 0.0 };
                     }
                 }
             }
+            // Found work within m / employed at m: the starts in months 1..=m (a job lasts).
+            if let Some(counters) = w.flows.get_mut(first..first + 2 * months.len()) {
+                let (found_at, employed_at) = counters.split_at_mut(months.len());
+                for ((&m, found), emp) in months.iter().zip(found_at).zip(employed_at) {
+                    let k: u64 = w.start_months.iter().take(m as usize + 1).sum();
+                    *found += k;
+                    *emp += if h >= m { k } else { 0 };
+                }
+            }
+            w.start_months.iter_mut().for_each(|x| *x = 0);
             // Flags stay 0 (no flows), as laid out.
             w.flows[self.layout.arm(a) + counter::N] += (end - run) as u64;
             for p in 0..arm.paths.len() {
