@@ -146,6 +146,35 @@ fn u01_open<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     ((rng.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
+/// The 53 random bits of a word that the uniforms use: [`u01`] is `bits53(w)·2⁻⁵³` and
+/// [`u01_open`] is `(bits53(w) + 1)·2⁻⁵³` for the same word `w`.
+#[inline(always)]
+fn bits53(word: u64) -> u64 {
+    word >> 11
+}
+
+/// 2⁵³, the denominator of every uniform the engine draws.
+const TWO_53: f64 = (1u64 << 53) as f64;
+
+/// The bound that decides `u < q` for a uniform `u = k·2⁻⁵³` on its integer `k`: `u < q` exactly
+/// when `k < lt_bound(q)`. Scaling by 2⁵³ is exact in binary floating point, so comparing the
+/// integer decides as comparing the f64 would, without converting the word (which also lets the
+/// branch that follows resolve sooner). A NaN or negative `q` gives 0 (never below).
+#[inline]
+fn lt_bound(q: f64) -> u64 {
+    (q * TWO_53).ceil() as u64
+}
+
+/// As [`lt_bound`] for `u ≤ q`: `u ≤ q` exactly when `k < le_bound(q)`.
+#[inline]
+fn le_bound(q: f64) -> u64 {
+    if q >= 0.0 {
+        ((q * TWO_53).floor() as u64).saturating_add(1)
+    } else {
+        0
+    }
+}
+
 /// Exp(1) by inversion: −ln U with U uniform on (0, 1].
 #[inline]
 pub(crate) fn exp1<R: Rng + ?Sized>(rng: &mut R) -> f64 {
@@ -165,6 +194,14 @@ fn below<R: Rng + ?Sized>(rng: &mut R, n: u32) -> u32 {
 fn pick(cum: &[f64], u: f64) -> usize {
     let last = cum.len().saturating_sub(1);
     cum[..last].iter().map(|&c| usize::from(u >= c)).sum()
+}
+
+/// [`pick`] on the integer of a [`u01`] uniform, `bits53(w)`, with the cumulative probabilities
+/// as [`lt_bound`]s: `u ≥ c` exactly when `k ≥ lt_bound(c)`.
+#[inline]
+fn pick_bits(cum_lt: &[u64], k: u64) -> usize {
+    let last = cum_lt.len().saturating_sub(1);
+    cum_lt[..last].iter().map(|&c| usize::from(k >= c)).sum()
 }
 
 fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
@@ -325,8 +362,9 @@ enum VarSampler {
     Categorical {
         /// Cumulative probabilities over all levels (pool draws).
         cum_all: Vec<f64>,
-        /// Cumulative probabilities over the admitted levels only (conditional draws).
-        cum_elig: Vec<f64>,
+        /// Cumulative probabilities over the admitted levels only (conditional draws), as
+        /// [`lt_bound`]s for [`pick_bits`].
+        elig_lt: Vec<u64>,
         admitted: Vec<bool>,
         /// Level probabilities conditional on eligibility.
         probs_elig: Vec<f64>,
@@ -356,6 +394,8 @@ pub(crate) struct PathPlan {
     /// Per entry of `c`: the probability of no job start in months 1..=horizon for a
     /// participant who follows only this path from intake, exp(−c · (horizon − delay)).
     no_start: Vec<f64>,
+    /// `no_start` as [`lt_bound`]s, for the simple kernel.
+    no_start_lt: Vec<u64>,
     /// Per entry of `c`: the month of the first job start of such a participant, by table.
     starts: Vec<StartTable>,
 }
@@ -365,13 +405,14 @@ pub(crate) struct PathPlan {
 /// [`Schedule::next_event`]), and ⌊E / c⌋ ≥ j exactly when U ≤ exp(−c·j), so the month is a count
 /// of thresholds. Each threshold is widened by a relative 1e-9 on both sides; a uniform that falls
 /// inside such a band (probability about 1e-9 per start) is decided by the logarithm, so the month
-/// is always the one the logarithm gives.
+/// is always the one the logarithm gives. The uniform arrives as its integer `k` (U = k·2⁻⁵³) and
+/// the thresholds are kept as the bounds that decide `U ≤ t` on it ([`le_bound`]).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StartTable {
-    /// exp(−c·j)·(1 − 1e-9) for j = 1..L−1 (L = horizon − delay months in which to start).
-    sure: Vec<f64>,
-    /// exp(−c·j)·(1 + 1e-9) for j = 1..=L.
-    edge: Vec<f64>,
+    /// U ≤ exp(−c·j)·(1 − 1e-9) for j = 1..L−1 (L = horizon − delay months in which to start).
+    sure: Vec<u64>,
+    /// U ≤ exp(−c·j)·(1 + 1e-9) for j = 1..=L.
+    edge: Vec<u64>,
     /// For a uniform in [b/B, (b+1)/B) (B = `BUCKETS`): the number of `sure` thresholds at or
     /// above (b+1)/B, which it certainly does not exceed; the few below are compared one by one.
     bucket: Vec<u32>,
@@ -386,33 +427,36 @@ const MAX_TABLE_MONTHS: u32 = 600;
 impl StartTable {
     fn new(c: f64, months: u32) -> Self {
         let t = |j: u32| (-c * f64::from(j)).exp();
-        let sure: Vec<f64> = (1..months).map(|j| t(j) * (1.0 - 1e-9)).collect();
+        let sure_f: Vec<f64> = (1..months).map(|j| t(j) * (1.0 - 1e-9)).collect();
         // From the top bucket down the count only grows: one pass over both.
         let mut bucket = vec![0u32; BUCKETS];
         let mut k = 0usize;
         for (b, count) in bucket.iter_mut().enumerate().rev() {
             let top = (b + 1) as f64 / BUCKETS as f64;
-            while sure.get(k).is_some_and(|&x| x >= top) {
+            while sure_f.get(k).is_some_and(|&x| x >= top) {
                 k += 1;
             }
             *count = k as u32;
         }
         Self {
-            sure,
-            edge: (1..=months).map(|j| t(j) * (1.0 + 1e-9)).collect(),
+            sure: sure_f.iter().map(|&x| le_bound(x)).collect(),
+            edge: (1..=months)
+                .map(|j| le_bound(t(j) * (1.0 + 1e-9)))
+                .collect(),
             bucket,
         }
     }
 
-    /// The number of thresholds at or above `u`.
+    /// The number of `sure` thresholds at or above U = k·2⁻⁵³ (k ≤ 2⁵³).
     #[inline(always)]
-    fn count(&self, u: f64) -> u32 {
-        let b = ((u * BUCKETS as f64) as usize).min(BUCKETS - 1);
-        let mut k = self.bucket.get(b).copied().unwrap_or(0);
-        while self.sure.get(k as usize).is_some_and(|&x| u <= x) {
-            k += 1;
+    fn count(&self, k: u64) -> u32 {
+        // ⌊U·B⌋ = ⌊k·2⁻⁴³⌋, capped for U = 1.
+        let b = ((k >> 43) as usize).min(BUCKETS - 1);
+        let mut n = self.bucket.get(b).copied().unwrap_or(0);
+        while self.sure.get(n as usize).is_some_and(|&x| k < x) {
+            n += 1;
         }
-        k
+        n
     }
 }
 
@@ -426,25 +470,27 @@ impl PathPlan {
         }
     }
 
-    /// The first job-start month from the uniform `u` (at least the probability of no start) for
-    /// entry `entry` of `c`, as `Schedule::starting((1 + delay, c)).next_event(0, −ln u, horizon)`
-    /// gives it.
+    /// The first job-start month from the uniform U = k·2⁻⁵³ (1 ≤ k ≤ 2⁵³, U at least the
+    /// probability of no start) for entry `entry` of `c`, as
+    /// `Schedule::starting((1 + delay, c)).next_event(0, −ln U, horizon)` gives it.
     #[inline(always)]
-    fn first_start(&self, entry: usize, u: f64, horizon: u32) -> Option<u32> {
+    fn first_start(&self, entry: usize, k: u64, horizon: u32) -> Option<u32> {
         if let Some(table) = self.starts.get(entry) {
-            let k = table.count(u);
-            if table.edge.get(k as usize).is_some_and(|&t| u > t) {
-                return Some(1 + self.delay + k);
+            let n = table.count(k);
+            // U > edge ⟺ not U ≤ edge.
+            if table.edge.get(n as usize).is_some_and(|&t| k >= t) {
+                return Some(1 + self.delay + n);
             }
         }
-        self.first_start_by_log(entry, u, horizon)
+        self.first_start_by_log(entry, k, horizon)
     }
 
     /// [`Self::first_start`] by the logarithm, for the rare uniform next to a threshold.
     #[cold]
     #[inline(never)]
-    fn first_start_by_log(&self, entry: usize, u: f64, horizon: u32) -> Option<u32> {
+    fn first_start_by_log(&self, entry: usize, k: u64, horizon: u32) -> Option<u32> {
         let c = self.c.get(entry).copied().unwrap_or(0.0);
+        let u = k as f64 / TWO_53;
         Schedule::starting((1 + self.delay, c)).next_event(0, -u.ln(), horizon)
     }
 
@@ -471,6 +517,8 @@ impl PathPlan {
 #[derive(Debug, Clone)]
 pub(crate) struct ArmPlan {
     pub(crate) path_cum: Vec<f64>,
+    /// `path_cum` as [`lt_bound`]s, for [`pick_bits`].
+    path_lt: Vec<u64>,
     pub(crate) path_shares: Vec<f64>,
     pub(crate) paths: Vec<PathPlan>,
     pub(crate) baseline: f64,
@@ -944,7 +992,10 @@ impl<'m> Simulator<'m> {
                     }
                     vars.push(VarSampler::Categorical {
                         cum_all: cumulative(levels.iter().map(|l| l.probability)),
-                        cum_elig: cumulative(w.iter().copied()),
+                        elig_lt: cumulative(w.iter().copied())
+                            .into_iter()
+                            .map(lt_bound)
+                            .collect(),
                         admitted,
                         probs_elig: w.iter().map(|x| x / total).collect(),
                     });
@@ -1049,6 +1100,7 @@ impl<'m> Simulator<'m> {
                     by,
                     c,
                     no_start: Vec::new(),
+                    no_start_lt: Vec::new(),
                     starts: Vec::new(),
                 });
             }
@@ -1161,6 +1213,10 @@ impl<'m> Simulator<'m> {
                 exit_outcome,
                 path_by,
                 path_cum: cumulative(arm.paths.iter().map(|p| p.share)),
+                path_lt: cumulative(arm.paths.iter().map(|p| p.share))
+                    .into_iter()
+                    .map(lt_bound)
+                    .collect(),
                 path_shares: arm.paths.iter().map(|p| p.share).collect(),
                 paths,
                 baseline: arm.baseline_employment,
@@ -1315,6 +1371,7 @@ impl<'m> Simulator<'m> {
             for p in &mut arm.paths {
                 let active = f64::from(horizon.saturating_sub(p.delay));
                 p.no_start = p.c.iter().map(|c| (-c * active).exp()).collect();
+                p.no_start_lt = p.no_start.iter().map(|&q| lt_bound(q)).collect();
                 // Beyond a few hundred months the tables would cost more than the logarithms
                 // they save; without one the logarithm decides.
                 let months = horizon.saturating_sub(p.delay);
@@ -1491,7 +1548,7 @@ impl<'m> Simulator<'m> {
     }
 
     /// [`Self::simulate`] in the simple kernel (see [`SimpleMeasure`]).
-    fn simulate_simple<R: Rng + ?Sized>(
+    fn simulate_simple<R: Rng + Clone>(
         &self,
         w: &mut Worker,
         rng: &mut R,
@@ -1500,15 +1557,14 @@ impl<'m> Simulator<'m> {
         self.lay_out(w, rng);
         let h = self.horizon;
         let months = &self.layout.months;
-        let table = &mut w.table;
-        let n = table.arm.len();
+        let n = w.table.arm.len();
         // Runs of participants in the same arm (a fixed sample is one run per arm), so that the
         // arm's constants are read once and its counters are written once per run.
         let mut run = 0;
         while run < n {
-            let a = table.arm[run] as usize;
+            let a = w.table.arm[run] as usize;
             let end = run
-                + table.arm[run..]
+                + w.table.arm[run..]
                     .iter()
                     .take_while(|&&x| x as usize == a)
                     .count();
@@ -1516,46 +1572,7 @@ impl<'m> Simulator<'m> {
             let first = self.layout.found_within(a, 0);
             w.start_months.clear();
             w.start_months.resize(h as usize + 1, 0);
-            for i in run..end {
-                let p = if arm.paths.len() == 1 {
-                    0
-                } else {
-                    pick(&arm.path_cum, u01(rng))
-                };
-                table.path[i] = p as u32;
-                let pp = &arm.paths[p];
-                let u = u01_open(rng);
-                if u < pp.no_start[0] {
-                    continue;
-                }
-                let Some(s) = pp.first_start(0, u, h) else {
-                    continue;
-                };
-                if self.loss_c > 0.0 {
-                    // Jobs can end: the spells as the general kernel draws them.
-                    let sched = Schedule::starting((1 + pp.delay, pp.c[0]));
-                    self.job_spells(&mut w.spells, Some(s), None, &sched, rng);
-                    count_flow_months(&mut w.flows, first, months, &w.spells);
-                    for &(o, e) in &self.eval_measures {
-                        let v = spell_measure(e, &w.spells, |m| m, u32::MAX);
-                        if let Some(x) = table.outcomes.get_mut(o).and_then(|c| c.get_mut(i)) {
-                            *x = v;
-                        }
-                    }
-                    continue;
-                }
-                let hours = self.hours.draw(rng);
-                if let Some(x) = w.start_months.get_mut(s as usize) {
-                    *x += 1;
-                }
-                for m in measures {
-                    let value = if m.hours { hours } else { 1.0 };
-                    let counts = s <= m.latest_start && hours >= m.min_hours;
-                    if let Some(x) = table.outcomes.get_mut(m.outcome).and_then(|c| c.get_mut(i)) {
-                        *x = if counts { value } else { 0.0 };
-                    }
-                }
-            }
+            self.simple_rows(a, run..end, w, measures, rng);
             // Found work within m / employed at m: the starts in months 1..=m (a job lasts).
             if let Some(counters) = w.flows.get_mut(first..first + 2 * months.len()) {
                 let (found_at, employed_at) = counters.split_at_mut(months.len());
@@ -1565,17 +1582,102 @@ impl<'m> Simulator<'m> {
                     *emp += if h >= m { k } else { 0 };
                 }
             }
-            w.start_months.iter_mut().for_each(|x| *x = 0);
             // Flags stay 0 (no flows), as laid out.
             w.flows[self.layout.arm(a) + counter::N] += (end - run) as u64;
             for p in 0..arm.paths.len() {
-                let k = table.path[run..end]
+                let k = w.table.path[run..end]
                     .iter()
                     .filter(|&&x| x == p as u32)
                     .count();
                 w.flows[self.layout.path(a, p)] += k as u64;
             }
             run = end;
+        }
+    }
+
+    /// The participants `rows` of arm `a` in the simple kernel: each one's path and first job
+    /// start and, for someone who starts, the job and its measures (and the start month in
+    /// `w.start_months`). Kept apart from the bookkeeping around it, with its own copy of the
+    /// generator, so that the loop keeps the generator's state in registers; about four in five
+    /// participants never start work and cost only their one or two words and a comparison.
+    #[inline(never)]
+    fn simple_rows<R: Rng + Clone>(
+        &self,
+        a: usize,
+        rows: std::ops::Range<usize>,
+        w: &mut Worker,
+        measures: &[SimpleMeasure],
+        rng: &mut R,
+    ) {
+        let mut local = rng.clone();
+        let arm = &self.arms[a];
+        let h = self.horizon;
+        let single = arm.paths.len() == 1;
+        for i in rows {
+            let p = if single {
+                0
+            } else {
+                pick_bits(&arm.path_lt, bits53(local.next_u64()))
+            };
+            if let Some(x) = w.table.path.get_mut(i) {
+                *x = p as u32;
+            }
+            let Some(pp) = arm.paths.get(p) else {
+                continue;
+            };
+            // The uniform on (0, 1] of the first start, decided on its integer.
+            let k = bits53(local.next_u64()) + 1;
+            if pp.no_start_lt.first().is_none_or(|&q| k < q) {
+                continue;
+            }
+            let Some(s) = pp.first_start(0, k, h) else {
+                continue;
+            };
+            if self.loss_c > 0.0 {
+                self.simple_spells(a, pp, i, s, w, &mut local);
+                continue;
+            }
+            let hours = self.hours.draw(&mut local);
+            if let Some(x) = w.start_months.get_mut(s as usize) {
+                *x += 1;
+            }
+            for m in measures {
+                let value = if m.hours { hours } else { 1.0 };
+                let counts = s <= m.latest_start && hours >= m.min_hours;
+                if let Some(x) = w
+                    .table
+                    .outcomes
+                    .get_mut(m.outcome)
+                    .and_then(|c| c.get_mut(i))
+                {
+                    *x = if counts { value } else { 0.0 };
+                }
+            }
+        }
+        *rng = local;
+    }
+
+    /// Participant `i` of arm `a` in the simple kernel when jobs can end: the spells from the
+    /// first start `s` on, drawn, counted and evaluated as the general kernel does it.
+    #[inline(never)]
+    fn simple_spells<R: Rng + ?Sized>(
+        &self,
+        a: usize,
+        pp: &PathPlan,
+        i: usize,
+        s: u32,
+        w: &mut Worker,
+        rng: &mut R,
+    ) {
+        let first = self.layout.found_within(a, 0);
+        let sched = Schedule::starting((1 + pp.delay, pp.c.first().copied().unwrap_or(0.0)));
+        self.job_spells(&mut w.spells, Some(s), None, &sched, rng);
+        count_flow_months(&mut w.flows, first, &self.layout.months, &w.spells);
+        for &(o, e) in &self.eval_measures {
+            let v = spell_measure(e, &w.spells, |m| m, u32::MAX);
+            if let Some(x) = w.table.outcomes.get_mut(o).and_then(|c| c.get_mut(i)) {
+                *x = v;
+            }
         }
     }
 
@@ -1745,12 +1847,13 @@ impl<'m> Simulator<'m> {
             }
             w.table.covariates[v].clear();
             match (s, &mut w.table.covariates[v]) {
-                (VarSampler::Categorical { cum_elig, .. }, CovariateColumn::Categorical(col)) => {
-                    if cum_elig.len() == 2 {
-                        let c0 = cum_elig[0];
-                        col.extend((0..n).map(|_| u32::from(u01(rng) >= c0)));
+                (VarSampler::Categorical { elig_lt, .. }, CovariateColumn::Categorical(col)) => {
+                    if let [c0, _] = elig_lt[..] {
+                        col.extend((0..n).map(|_| u32::from(bits53(rng.next_u64()) >= c0)));
                     } else {
-                        col.extend((0..n).map(|_| pick(cum_elig, u01(rng)) as u32));
+                        col.extend(
+                            (0..n).map(|_| pick_bits(elig_lt, bits53(rng.next_u64())) as u32),
+                        );
                     }
                 }
                 (
@@ -2108,11 +2211,12 @@ impl<'m> Simulator<'m> {
             // The first start, from one uniform: none at all when U < P(no start); on one path
             // from intake, the month by table; otherwise E = −ln U. Either way no logarithm for
             // most participants.
-            let u = u01_open(rng);
+            let k = bits53(rng.next_u64()) + 1;
+            let u = k as f64 / TWO_53;
             if u < no_start {
                 None
             } else if let (false, Some((pp, e))) = (no_start.is_nan(), single) {
-                pp.first_start(e, u, h)
+                pp.first_start(e, k, h)
             } else {
                 sched
                     .get_or_insert_with(|| Schedule::starting(seg))

@@ -560,43 +560,96 @@ fn a_worker_moved_between_simulators_lays_its_table_out_again() {
 
 #[test]
 fn first_start_by_table_is_the_month_the_logarithm_gives() {
+    let two53 = (1u64 << 53) as f64;
     let mut checked = 0;
     for &p in &[0.0f64, 1e-6, 0.01, 0.1167, 0.25, 0.6, 0.99, 1.0] {
         for &(delay, horizon) in &[(0u32, 18u32), (3, 18), (0, 1), (2, 3), (0, 60), (17, 18)] {
             let c = rate_c(1.0 - (1.0 - p).powf(1.0 / 12.0));
             let months = horizon - delay;
+            let no_start = (-c * f64::from(months)).exp();
             let path = PathPlan {
                 delay,
                 by: None,
                 c: vec![c],
-                no_start: vec![(-c * f64::from(months)).exp()],
+                no_start: vec![no_start],
+                no_start_lt: vec![lt_bound(no_start)],
                 starts: vec![StartTable::new(c, months)],
             };
-            let by_log =
-                |u: f64| Schedule::starting((1 + delay, c)).next_event(0, -u.ln(), horizon);
-            // Uniforms on a grid, at every threshold and a few ulps either side of it.
-            let mut us: Vec<f64> = (1..=2000).map(|k| f64::from(k) / 2000.0).collect();
+            // The uniform U = k·2⁻⁵³ that the engine draws (1 ≤ k ≤ 2⁵³).
+            let by_log = |k: u64| {
+                let u = k as f64 / two53;
+                Schedule::starting((1 + delay, c)).next_event(0, -u.ln(), horizon)
+            };
+            // Uniforms on a grid, at every threshold (and its widened band) and a few steps of
+            // 2⁻⁵³ either side of it.
+            let mut ks: Vec<u64> = (1..=2000u64).map(|i| i << 42).collect();
             for j in 0..=months + 1 {
                 let t = (-c * f64::from(j)).exp();
-                let mut x = t;
-                for _ in 0..4 {
-                    us.extend([x, t - (x - t)]);
-                    x = x.next_up();
+                for x in [t, t * (1.0 - 1e-9), t * (1.0 + 1e-9), t * (1.0 - 2e-9)] {
+                    let at = (x * two53) as u64;
+                    ks.extend((at.saturating_sub(4)..=at + 4).filter(|&k| k >= 1));
                 }
-                us.extend([t * (1.0 - 1e-9), t * (1.0 + 1e-9), t * (1.0 - 2e-9)]);
             }
-            for u in us.into_iter().filter(|u| *u > 0.0 && *u <= 1.0) {
+            for k in ks.into_iter().filter(|&k| (1..=1u64 << 53).contains(&k)) {
+                let u = k as f64 / two53;
+                // The integer test is the f64 one.
+                assert_eq!(k < path.no_start_lt[0], u < path.no_start[0], "k {k}");
                 if u < path.no_start[0] {
                     continue;
                 }
                 assert_eq!(
-                    path.first_start(0, u, horizon),
-                    by_log(u),
-                    "p {p}, delay {delay}, horizon {horizon}, u {u:e}"
+                    path.first_start(0, k, horizon),
+                    by_log(k),
+                    "p {p}, delay {delay}, horizon {horizon}, k {k}"
                 );
                 checked += 1;
             }
         }
     }
     assert!(checked > 30_000, "{checked}");
+}
+
+/// The integer bounds decide every comparison of a uniform k·2⁻⁵³ with a number as the f64
+/// comparison does, at the number, next to it and at the ends of the range.
+#[test]
+fn integer_bounds_decide_as_the_f64_comparisons() {
+    let two53 = (1u64 << 53) as f64;
+    let mut qs = vec![
+        0.0,
+        -0.0,
+        -1.0,
+        1.0,
+        1.5,
+        0.5,
+        0.25,
+        1e-300,
+        f64::MIN_POSITIVE,
+        2.0f64.powi(-53),
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ];
+    for i in 0..200 {
+        let q = (f64::from(i) * 0.618_033_988_749_895).fract();
+        qs.extend([q, q.next_up(), q.next_down()]);
+    }
+    let mut tested = 0;
+    for &q in &qs {
+        let near = if q.is_finite() {
+            (q.clamp(0.0, 1.0) * two53) as u64
+        } else {
+            0
+        };
+        let ks = (near.saturating_sub(3)..=near + 3)
+            .chain([0, 1, (1 << 53) - 1, 1 << 53])
+            .filter(|&k| k <= 1 << 53);
+        for k in ks {
+            let u = k as f64 / two53;
+            assert_eq!(k < lt_bound(q), u < q, "k {k}, q {q:e}");
+            assert_eq!(k < le_bound(q), u <= q, "k {k}, q {q:e}");
+            assert_eq!(k >= lt_bound(q), u >= q || q.is_nan(), "k {k}, q {q:e}");
+            tested += 1;
+        }
+    }
+    assert!(tested > 4000, "{tested}");
 }
