@@ -55,50 +55,56 @@ fn bare<R: Rng>(rng: &mut R, words: u64) -> f64 {
 
 /// The Almere plan's primary analysis written by hand for this one model, doing only what any
 /// participant-level engine of it must: the same words from the same streams, the same decisions
-/// (path, whether and when work starts, hours), and the events counted per arm, nothing else (no
-/// table, no flow counters, no test). Its time over the bare draws is what the branch on "does
-/// this participant start work" and the start month cost by themselves.
+/// (path, whether and when work starts, hours), each decided on the word's 53 bits against an
+/// integer bound as the engine does, and the events counted per arm, nothing else (no table, no
+/// flow counters, no test). Its time over the bare draws is what the branch on "does this
+/// participant start work" and the start month cost by themselves.
 struct MinimalAlmere {
-    /// Per path (Team Zorg, guided, control): delay, P(no start by month 18), and the start
-    /// month's thresholds exp(−c·j), j = 1..=17 − delay (c = −ln(1 − h)).
-    paths: [(u32, f64, Vec<f64>); 3],
+    /// Per path (Team Zorg, guided, control): delay, the bound below which no work starts by
+    /// month 18, and the bounds of the start month's thresholds exp(−c·j), j = 1..=17 − delay
+    /// (c = −ln(1 − h)): U ≤ t exactly when k < the bound, for U = k·2⁻⁵³.
+    paths: [(u32, u64, Vec<u64>); 3],
+    /// U < 25 % (Team Zorg) exactly when k < this.
+    team_zorg: u64,
 }
 
 impl MinimalAlmere {
     fn new() -> Self {
+        const TWO_53: f64 = (1u64 << 53) as f64;
         // specs/almere-45plus.trial: work within 12 months, hazard from the end of the delay.
         let path = |p: f64, delay: u32| {
             let h = 1.0 - (1.0 - p).powf(1.0 / f64::from(12 - delay));
             let c = -(1.0 - h).ln();
             let thresholds = (1..=17 - delay)
-                .map(|j| (-c * f64::from(j)).exp())
+                .map(|j| ((-c * f64::from(j)).exp() * TWO_53).floor() as u64 + 1)
                 .collect();
-            (delay, (-c * f64::from(18 - delay)).exp(), thresholds)
+            let no_start = ((-c * f64::from(18 - delay)).exp() * TWO_53).ceil() as u64;
+            (delay, no_start, thresholds)
         };
         Self {
             paths: [path(0.10, 3), path(0.25, 0), path(0.1167, 0)],
+            team_zorg: (0.25 * TWO_53) as u64,
         }
     }
 
     #[inline]
     fn replicate<R: Rng>(&self, rng: &mut R) -> [u64; 2] {
-        let u01 = |rng: &mut R| (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
         let mut events = [0u64; 2];
         for (arm, count) in events.iter_mut().enumerate() {
             for _ in 0..180 {
                 let p = if arm == 0 {
-                    usize::from(u01(rng) >= 0.25)
+                    usize::from(rng.next_u64() >> 11 >= self.team_zorg)
                 } else {
                     2
                 };
                 let (delay, no_start, thresholds) = &self.paths[p];
-                let u = ((rng.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64);
-                if u < *no_start {
+                let k = (rng.next_u64() >> 11) + 1;
+                if k < *no_start {
                     continue;
                 }
-                let k: u32 = thresholds.iter().map(|&t| u32::from(u <= t)).sum();
-                let start = 1 + delay + k;
-                let hours = 8.0 + 152.0 * u01(rng);
+                let n: u32 = thresholds.iter().map(|&t| u32::from(k < t)).sum();
+                let start = 1 + delay + n;
+                let hours = 8.0 + 152.0 * ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64);
                 *count += u64::from(start <= 12 && hours >= 1.0);
             }
         }
