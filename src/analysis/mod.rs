@@ -19,7 +19,7 @@ use std::cell::RefCell;
 
 use serde::Serialize;
 
-use crate::model::{Analysis, Correction, Level, TestKind, TrialModel};
+use crate::model::{Analysis, ArmId, Correction, Level, TestKind, TrialModel, VarId};
 use crate::stats::intervals::{
     RiskRatio, newcombe_difference, risk_ratio, t_mean, wald_difference_proportions,
     welch_difference_means, wilson,
@@ -203,6 +203,11 @@ struct Scratch {
     runs: Vec<(usize, usize, u32)>,
     /// The cells interleave: rows are counted one by one, not by runs.
     interleaved: bool,
+    /// What `cell_of_row` and `runs` were sorted for in this call of [`run_plan_into_with`]:
+    /// treatment, control, subgroup variable and its analysed levels. An analysis with the same
+    /// arms and subgroup reuses them.
+    classified_for: Option<(ArmId, ArmId, Option<VarId>)>,
+    classified_levels: Vec<usize>,
     /// `[participants, events]` per cell (and one spare), for interleaved binary counting.
     counts: Vec<[u64; 2]>,
     p: Vec<f64>,
@@ -251,6 +256,8 @@ pub fn run_plan_into_with(
 ) {
     SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
+        // A new table: nothing is sorted into cells yet.
+        scratch.classified_for = None;
         result.analyses.truncate(model.analyses.len());
         for (index, analysis) in model.analyses.iter().enumerate() {
             if result.analyses.len() <= index {
@@ -352,7 +359,12 @@ fn run_analysis(
         }
     }
 
-    classify(analysis, table, subgroup.as_ref(), scratch);
+    let key = (analysis.treatment, analysis.control, analysis.within);
+    if scratch.classified_for != Some(key) || scratch.classified_levels != analysis.levels {
+        classify(analysis, table, subgroup.as_ref(), scratch);
+        scratch.classified_for = Some(key);
+        scratch.classified_levels.clone_from(&analysis.levels);
+    }
     let mut next = 0;
     for &outcome_id in &analysis.outcomes {
         let outcome = model.outcomes.get(outcome_id);
@@ -426,9 +438,29 @@ fn classify(
         }
     };
     match subgroup {
-        None => scratch
-            .cell_of_row
-            .extend(table.arm.iter().map(|&arm| side_of(arm))),
+        None => {
+            // Runs straight from the arm column; the cell of every row only if the arms
+            // interleave.
+            let arms = &table.arm;
+            let n = arms.len();
+            let mut start = 0;
+            while let Some(&arm) = arms.get(start) {
+                let end = run_end(arms, start);
+                let cell = side_of(arm);
+                if cell != NO_CELL {
+                    scratch.runs.push((start, end, cell));
+                    if end < n && scratch.runs.len() * 8 > n {
+                        scratch.runs.clear();
+                        scratch.interleaved = true;
+                        scratch
+                            .cell_of_row
+                            .extend(arms.iter().map(|&arm| side_of(arm)));
+                        return;
+                    }
+                }
+                start = end;
+            }
+        }
         Some(s) => {
             let Some(codes) = s.column else {
                 return;
@@ -450,29 +482,24 @@ fn classify(
                 }));
         }
     }
-    if scratch.interleaved {
-        return;
-    }
-    let n = scratch.cell_of_row.len();
-    let mut start = 0usize;
-    let mut current = NO_CELL;
-    for (i, &cell) in scratch.cell_of_row.iter().enumerate() {
-        if cell != current {
-            if current != NO_CELL {
-                scratch.runs.push((start, i, current));
-                if scratch.runs.len() * 8 > n {
-                    scratch.runs.clear();
-                    scratch.interleaved = true;
-                    return;
-                }
-            }
-            start = i;
-            current = cell;
+}
+
+/// The end of the run of equal values in `column` that starts at `start` (< its length):
+/// blocks of 16 compared at once while they match, then one by one.
+#[inline]
+fn run_end(column: &[u32], start: usize) -> usize {
+    let value = column[start];
+    let mut end = start;
+    while let Some(block) = column.get(end..end + 16) {
+        if !block.iter().fold(true, |same, &x| same & (x == value)) {
+            break;
         }
+        end += 16;
     }
-    if current != NO_CELL {
-        scratch.runs.push((start, n, current));
+    while column.get(end) == Some(&value) {
+        end += 1;
     }
+    end
 }
 
 /// Participants with a value and, of them, values ≥ 0.5 (events), in `values`.
@@ -484,6 +511,26 @@ fn count_binary(values: &[f64]) -> (u64, u64) {
         events += u64::from(v >= 0.5);
     }
     (n, events)
+}
+
+/// `[participants, events]` of cells 0..K (rows of other cells are skipped), in one pass.
+#[inline]
+fn count_cells<const K: usize>(cell_of_row: &[u32], values: &[f64]) -> [[u64; 2]; 8] {
+    let mut n = [0u64; K];
+    let mut events = [0u64; K];
+    for (&cell, &v) in cell_of_row.iter().zip(values) {
+        let (present, event) = (!v.is_nan(), v >= 0.5);
+        for k in 0..K {
+            let here = cell == k as u32;
+            n[k] += u64::from(here & present);
+            events[k] += u64::from(here & event);
+        }
+    }
+    let mut out = [[0; 2]; 8];
+    for k in 0..K {
+        out[k] = [n[k], events[k]];
+    }
+    out
 }
 
 /// One pass over one outcome's column, filling the `[treatment, control]` cells of every
@@ -543,16 +590,16 @@ fn accumulate(
             acc.events += events;
         }
     } else if slots <= 4 {
-        // Interleaved cells (subgroups), few of them: one branch-free counting pass per cell,
-        // which keeps the counts in registers (a counter per cell in memory would make each
-        // row wait for the previous row's increment).
-        for k in 0..2 * slots {
-            let (mut n, mut events) = (0u64, 0u64);
-            for (&cell, &v) in cell_of_row.iter().zip(values) {
-                let here = cell == k as u32;
-                n += u64::from(here & !v.is_nan());
-                events += u64::from(here & (v >= 0.5));
-            }
+        // Interleaved cells (subgroups), few of them: one branch-free pass that keeps every
+        // cell's counts in registers (a counter per cell in memory would make each row wait for
+        // the previous row's increment).
+        let counted = match slots {
+            1 => count_cells::<2>(cell_of_row, values),
+            2 => count_cells::<4>(cell_of_row, values),
+            3 => count_cells::<6>(cell_of_row, values),
+            _ => count_cells::<8>(cell_of_row, values),
+        };
+        for (k, [n, events]) in counted.into_iter().take(2 * slots).enumerate() {
             let acc = &mut cells[k / 2][k % 2];
             acc.n = n;
             acc.events = events;

@@ -903,6 +903,15 @@ mod properties {
             hours.within = Some(0);
             m.analyses.push(hours);
             m.analyses.push(analysis("all", vec![0, 1], TestKind::PooledZ, Sides::TwoSided));
+            // The rows sorted into cells for one analysis serve the next only when it compares
+            // the same arms within the same subgroup levels.
+            let mut reversed = analysis("reversed", vec![0], TestKind::PooledZ, Sides::TwoSided);
+            (reversed.treatment, reversed.control) = (1, 0);
+            m.analyses.push(reversed);
+            let mut last = analysis("last", vec![0], TestKind::PooledZ, Sides::TwoSided);
+            last.within = Some(0);
+            last.levels = vec![levels - 1];
+            m.analyses.push(last);
             let t = ParticipantTable {
                 cluster: Vec::new(),
                 id: (0..rows.len() as u64).collect(),
@@ -933,10 +942,21 @@ mod properties {
                     }
                 }
             }
-            // Without a subgroup, arms interleaved or not.
+            // Without a subgroup, arms interleaved or not, either way round.
             let all = &result.analyses[2].contrasts[0];
-            for (arm, summary) in [(0u32, &all.treatment), (1, &all.control)] {
+            let reversed = &result.analyses[3].contrasts[0];
+            for (arm, summary, swapped) in [(0u32, &all.treatment, &reversed.control), (1, &all.control, &reversed.treatment)] {
                 let cell = rows.iter().filter(|r| r.0 == arm);
+                let n = cell.clone().filter(|r| !r.2.is_nan()).count() as u64;
+                let events = cell.filter(|r| r.2 >= 0.5).count() as u64;
+                prop_assert_eq!((summary.n, summary.events), (n, Some(events)));
+                prop_assert_eq!((swapped.n, swapped.events), (n, Some(events)));
+            }
+            // One level of the subgroup.
+            let last = &result.analyses[4].contrasts;
+            prop_assert_eq!(last.len(), 1);
+            for (arm, summary) in [(0u32, &last[0].treatment), (1, &last[0].control)] {
+                let cell = rows.iter().filter(|r| r.0 == arm && r.1 == levels as u32 - 1);
                 let n = cell.clone().filter(|r| !r.2.is_nan()).count() as u64;
                 let events = cell.filter(|r| r.2 >= 0.5).count() as u64;
                 prop_assert_eq!((summary.n, summary.events), (n, Some(events)));
