@@ -194,8 +194,9 @@ impl Accumulator {
 struct Scratch {
     /// `[treatment, control]` accumulators per subgroup slot.
     cells: Vec<[Accumulator; 2]>,
-    /// Subgroup slot of each level code (`usize::MAX`: not analysed).
-    slot_of_level: Vec<usize>,
+    /// The cell of each level code for a treatment row (first half) and a control row (second
+    /// half): `slot * 2 + side`, or [`NO_CELL`] for a level not analysed.
+    cell_of_level: Vec<u32>,
     /// Cell of each row (`slot * 2 + side`, or [`NO_CELL`]), for the current analysis.
     cell_of_row: Vec<u32>,
     /// Runs `(first row, end row, cell)` of consecutive rows in one cell (empty when
@@ -347,14 +348,17 @@ fn run_analysis(
     let contrasts = analysis.outcomes.len() * slots;
     out.contrasts.truncate(contrasts);
 
-    // Level code → slot, for the variable's declared levels only (a level index beyond them
-    // cannot match any participant and must not size the buffer).
-    scratch.slot_of_level.clear();
+    // Level code → cell on each side, for the variable's declared levels only (a level index
+    // beyond them cannot match any participant and must not size the buffer).
+    scratch.cell_of_level.clear();
     if let Some(s) = &subgroup {
-        scratch.slot_of_level.resize(s.names.len(), usize::MAX);
+        let levels = s.names.len();
+        scratch.cell_of_level.resize(2 * levels, NO_CELL);
         for slot in 0..slots {
-            if let Some(entry) = scratch.slot_of_level.get_mut(s.level(slot)) {
-                *entry = slot;
+            let level = s.level(slot);
+            if level < levels {
+                scratch.cell_of_level[level] = slot as u32 * 2;
+                scratch.cell_of_level[levels + level] = slot as u32 * 2 + 1;
             }
         }
     }
@@ -465,21 +469,28 @@ fn classify(
             let Some(codes) = s.column else {
                 return;
             };
-            let slot_of_level = &scratch.slot_of_level;
-            scratch
-                .cell_of_row
-                .extend(table.arm.iter().zip(codes).map(|(&arm, &code)| {
-                    let slot = slot_of_level
-                        .get(code as usize)
-                        .copied()
-                        .unwrap_or(usize::MAX);
-                    let side = side_of(arm);
-                    if slot == usize::MAX || side == NO_CELL {
-                        NO_CELL
-                    } else {
-                        slot as u32 * 2 + side
+            // Run by run of one arm, each row's cell looked up by its level code (rows beyond a
+            // short column of codes have none, as a zip of the two would stop there).
+            let (arms, lookup) = (&table.arm, &scratch.cell_of_level);
+            let half = lookup.len() / 2;
+            let mut start = 0;
+            while start < arms.len().min(codes.len()) {
+                let end = run_end(arms, start).min(codes.len());
+                let rows = &codes[start..end];
+                match side_of(arms[start]) {
+                    NO_CELL => scratch
+                        .cell_of_row
+                        .extend(std::iter::repeat_n(NO_CELL, rows.len())),
+                    side => {
+                        let cells = &lookup[side as usize * half..][..half];
+                        scratch.cell_of_row.extend(
+                            rows.iter()
+                                .map(|&code| cells.get(code as usize).copied().unwrap_or(NO_CELL)),
+                        );
                     }
-                }));
+                }
+                start = end;
+            }
         }
     }
 }
