@@ -32,7 +32,7 @@ impl Simulator<'_> {
 
     /// Draws one replicate exactly as [`Simulator::simulate`] does (same stream, same table and
     /// flows) and also records every participant's hours for months 0..=[`Self::horizon`].
-    pub fn simulate_with_hours<R: Rng + ?Sized>(
+    pub fn simulate_with_hours<R: Rng + Clone>(
         &self,
         w: &mut Worker,
         rng: &mut R,

@@ -204,6 +204,35 @@ fn pick_bits(cum_lt: &[u64], k: u64) -> usize {
     cum_lt[..last].iter().map(|&c| usize::from(k >= c)).sum()
 }
 
+/// Appends `n` level codes to `col`, each drawn from one word with [`pick_bits`] on `cum_lt`.
+/// The generator is copied in and out, so that its state stays in registers through the loop
+/// (through the reference it would be loaded and stored for every word); two and three levels,
+/// the common cases, keep their bounds in registers too.
+#[inline(never)]
+fn draw_levels<R: Rng + Clone>(cum_lt: &[u64], n: usize, col: &mut Vec<u32>, rng: &mut R) {
+    let mut local = rng.clone();
+    col.reserve(n);
+    match *cum_lt {
+        [c0, _] => {
+            for _ in 0..n {
+                col.push(u32::from(bits53(local.next_u64()) >= c0));
+            }
+        }
+        [c0, c1, _] => {
+            for _ in 0..n {
+                let k = bits53(local.next_u64());
+                col.push(u32::from(k >= c0) + u32::from(k >= c1));
+            }
+        }
+        _ => {
+            for _ in 0..n {
+                col.push(pick_bits(cum_lt, bits53(local.next_u64())) as u32);
+            }
+        }
+    }
+    *rng = local;
+}
+
 fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
     let w: Vec<f64> = weights.collect();
     let total: f64 = w.iter().sum();
@@ -1685,7 +1714,7 @@ impl<'m> Simulator<'m> {
     /// (while `w.spells` still holds that participant's job spells). `simulate` passes a no-op,
     /// which compiles away; [`Self::simulate_with_hours`] records hours this way.
     #[inline]
-    pub(crate) fn simulate_each<R: Rng + ?Sized, F: FnMut(&Worker)>(
+    pub(crate) fn simulate_each<R: Rng + Clone, F: FnMut(&Worker)>(
         &self,
         w: &mut Worker,
         rng: &mut R,
@@ -1701,7 +1730,7 @@ impl<'m> Simulator<'m> {
     /// Everything before the participants' flows: the population and its arms, the table's
     /// columns at their starting values, clusters and intake months.
     #[inline]
-    fn lay_out<R: Rng + ?Sized>(&self, w: &mut Worker, rng: &mut R) {
+    fn lay_out<R: Rng + Clone>(&self, w: &mut Worker, rng: &mut R) {
         w.flows.iter_mut().for_each(|x| *x = 0);
         match &self.population {
             Population::Fixed(sizes) => {
@@ -1839,7 +1868,7 @@ impl<'m> Simulator<'m> {
     }
 
     /// Draws `n` participants' covariates conditional on eligibility, column by column.
-    fn draw_eligible<R: Rng + ?Sized>(&self, w: &mut Worker, n: usize, rng: &mut R) {
+    fn draw_eligible<R: Rng + Clone>(&self, w: &mut Worker, n: usize, rng: &mut R) {
         for (v, s) in self.vars.iter().enumerate() {
             // Columns a lean run leaves missing are laid out once per worker.
             if !self.draw_var[v] {
@@ -1848,13 +1877,7 @@ impl<'m> Simulator<'m> {
             w.table.covariates[v].clear();
             match (s, &mut w.table.covariates[v]) {
                 (VarSampler::Categorical { elig_lt, .. }, CovariateColumn::Categorical(col)) => {
-                    if let [c0, _] = elig_lt[..] {
-                        col.extend((0..n).map(|_| u32::from(bits53(rng.next_u64()) >= c0)));
-                    } else {
-                        col.extend(
-                            (0..n).map(|_| pick_bits(elig_lt, bits53(rng.next_u64())) as u32),
-                        );
-                    }
+                    draw_levels(elig_lt, n, col, rng);
                 }
                 (
                     VarSampler::Numeric {
