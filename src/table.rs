@@ -88,6 +88,26 @@ impl ParticipantTable {
         self.arm.is_empty()
     }
 
+    /// The end of the run of participants in the same arm that starts at row `start`
+    /// (`start` itself when it is past the end). A simulated table keeps each arm together, so
+    /// the arm column is scanned sixteen rows at a time while they match, then row by row.
+    pub fn arm_run_end(&self, start: usize) -> usize {
+        let Some(&arm) = self.arm.get(start) else {
+            return start;
+        };
+        let mut end = start;
+        while let Some(block) = self.arm.get(end..end + 16) {
+            if !block.iter().fold(true, |same, &x| same & (x == arm)) {
+                break;
+            }
+            end += 16;
+        }
+        while self.arm.get(end) == Some(&arm) {
+            end += 1;
+        }
+        end
+    }
+
     /// Empties every column, keeping the allocations for the next replicate.
     pub fn clear(&mut self) {
         self.id.clear();
@@ -108,5 +128,39 @@ impl ParticipantTable {
             && self.covariates.iter().all(|c| c.len() == n)
             && self.outcomes.iter().all(|c| c.len() == n)
             && (self.cluster.is_empty() || self.cluster.len() == n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_arms(arm: Vec<u32>) -> ParticipantTable {
+        ParticipantTable {
+            arm,
+            ..ParticipantTable::default()
+        }
+    }
+
+    /// Runs of every length around the block of sixteen, checked against a row-by-row scan.
+    #[test]
+    fn arm_runs_end_where_the_arm_changes() {
+        let lengths = [1usize, 2, 15, 16, 17, 31, 32, 33, 180];
+        let mut arm = Vec::new();
+        for (k, &len) in lengths.iter().enumerate() {
+            arm.extend(std::iter::repeat_n((k % 3) as u32, len));
+        }
+        let t = with_arms(arm.clone());
+        for start in 0..arm.len() {
+            let expected = start
+                + arm[start..]
+                    .iter()
+                    .take_while(|&&a| a == arm[start])
+                    .count();
+            assert_eq!(t.arm_run_end(start), expected, "start {start}");
+        }
+        assert_eq!(t.arm_run_end(arm.len()), arm.len());
+        assert_eq!(t.arm_run_end(arm.len() + 5), arm.len() + 5);
+        assert_eq!(with_arms(Vec::new()).arm_run_end(0), 0);
     }
 }

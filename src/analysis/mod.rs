@@ -449,7 +449,7 @@ fn classify(
             let n = arms.len();
             let mut start = 0;
             while let Some(&arm) = arms.get(start) {
-                let end = run_end(arms, start);
+                let end = table.arm_run_end(start);
                 let cell = side_of(arm);
                 if cell != NO_CELL {
                     scratch.runs.push((start, end, cell));
@@ -475,7 +475,7 @@ fn classify(
             let half = lookup.len() / 2;
             let mut start = 0;
             while start < arms.len().min(codes.len()) {
-                let end = run_end(arms, start).min(codes.len());
+                let end = table.arm_run_end(start).min(codes.len());
                 let rows = &codes[start..end];
                 match side_of(arms[start]) {
                     NO_CELL => scratch
@@ -493,24 +493,6 @@ fn classify(
             }
         }
     }
-}
-
-/// The end of the run of equal values in `column` that starts at `start` (< its length):
-/// blocks of 16 compared at once while they match, then one by one.
-#[inline]
-fn run_end(column: &[u32], start: usize) -> usize {
-    let value = column[start];
-    let mut end = start;
-    while let Some(block) = column.get(end..end + 16) {
-        if !block.iter().fold(true, |same, &x| same & (x == value)) {
-            break;
-        }
-        end += 16;
-    }
-    while column.get(end) == Some(&value) {
-        end += 1;
-    }
-    end
 }
 
 /// Participants with a value and, of them, values ≥ 0.5 (events), in `values`.

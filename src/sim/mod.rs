@@ -1592,11 +1592,7 @@ impl<'m> Simulator<'m> {
         let mut run = 0;
         while run < n {
             let a = w.table.arm[run] as usize;
-            let end = run
-                + w.table.arm[run..]
-                    .iter()
-                    .take_while(|&&x| x as usize == a)
-                    .count();
+            let end = w.table.arm_run_end(run);
             let arm = &self.arms[a];
             let first = self.layout.found_within(a, 0);
             w.start_months.clear();
