@@ -1658,11 +1658,16 @@ impl<'m> Simulator<'m> {
             let Some(s) = pp.first_start(0, k, h) else {
                 continue;
             };
+            // The generator goes to other functions as a copy: were the address of `local`
+            // taken, it would live in memory for the whole loop instead of in registers.
+            let mut lent = local.clone();
             if self.loss_c > 0.0 {
-                self.simple_spells(a, pp, i, s, w, &mut local);
+                self.simple_spells(a, pp, i, s, w, &mut lent);
+                local = lent;
                 continue;
             }
-            let hours = self.hours.draw(&mut local);
+            let hours = self.hours.draw(&mut lent);
+            local = lent;
             if let Some(x) = w.start_months.get_mut(s as usize) {
                 *x += 1;
             }
