@@ -175,6 +175,19 @@ fn le_bound(q: f64) -> u64 {
     }
 }
 
+/// For an event at rate `c` per month, E = −ln U (U = k·2⁻⁵³, 1 ≤ k ≤ 2⁵³) and its time E / c:
+/// every k below this bound has E / c > `horizon` (and ⌈E / c⌉ > `horizon`), so the event falls
+/// after the horizon without a logarithm being taken. The bound is exp(−c·horizon) lowered by a
+/// relative 1e-9, far more than the logarithm's rounding, so it never decides a uniform the
+/// logarithm would decide otherwise. 0 (nothing known) for a rate that is not positive.
+fn never_within(c: f64, horizon: u32) -> u64 {
+    if c > 0.0 {
+        le_bound((-c * f64::from(horizon)).exp() * (1.0 - 1e-9))
+    } else {
+        0
+    }
+}
+
 /// Exp(1) by inversion: −ln U with U uniform on (0, 1].
 #[inline]
 pub(crate) fn exp1<R: Rng + ?Sized>(rng: &mut R) -> f64 {
@@ -555,6 +568,8 @@ pub(crate) struct ArmPlan {
     pub(crate) exemption: Option<(f64, u32)>,
     /// −ln(1 − q) of the monthly non-work exit probability q (0 when none).
     pub(crate) exit_c: f64,
+    /// [`never_within`] of `exit_c` and the horizon.
+    exit_never: u64,
     pub(crate) crossover: Option<(f64, ProcessRef, u32)>,
     direct: Vec<Option<DirectSampler>>,
     /// Competing exits (see [`ExitPlan`]).
@@ -572,6 +587,8 @@ pub(crate) struct ArmPlan {
 #[derive(Debug, Clone)]
 pub(crate) struct ExitPlan {
     pub(crate) total: f64,
+    /// [`never_within`] of `total` and the horizon.
+    never: u64,
     cum: Vec<f64>,
     kinds: Vec<ExitKind>,
 }
@@ -1188,6 +1205,7 @@ impl<'m> Simulator<'m> {
                     };
                     Some(ExitPlan {
                         total,
+                        never: 0,
                         cum: cumulative(e.destinations.iter().map(|d| d.probability)),
                         kinds: e.destinations.iter().map(|d| d.kind).collect(),
                     })
@@ -1256,6 +1274,7 @@ impl<'m> Simulator<'m> {
                     .filter(|e| e.max_months > 0)
                     .map(|e| (e.share, e.max_months)),
                 exit_c,
+                exit_never: 0,
                 crossover,
                 direct,
             });
@@ -1397,6 +1416,10 @@ impl<'m> Simulator<'m> {
             (vec![true; n_vars], vec![true; model.outcomes.len()])
         };
         for arm in &mut arms {
+            arm.exit_never = never_within(arm.exit_c, horizon);
+            if let Some(ex) = &mut arm.exits {
+                ex.never = never_within(ex.total, horizon);
+            }
             for p in &mut arm.paths {
                 let active = f64::from(horizon.saturating_sub(p.delay));
                 p.no_start = p.c.iter().map(|c| (-c * active).exp()).collect();
@@ -2177,9 +2200,15 @@ impl<'m> Simulator<'m> {
         }
         // 6. Non-work exit.
         let mut exit_month = u32::MAX;
-        if arm.exit_c > 0.0 {
-            // X = ⌈E / c⌉ ≥ 1, as truncation + 1.
-            let x = exp1(rng) / arm.exit_c;
+        // X = ⌈E / c⌉ ≥ 1, as truncation + 1, for E = −ln U; a U below `exit_never` is an exit
+        // after the horizon, known without the logarithm.
+        let exit_u = if arm.exit_c > 0.0 {
+            Some(bits53(rng.next_u64()) + 1)
+        } else {
+            None
+        };
+        if let Some(k) = exit_u.filter(|&k| k >= arm.exit_never) {
+            let x = -(k as f64 / TWO_53).ln() / arm.exit_c;
             if x < f64::from(h) {
                 exit_month = x as u32 + 1;
                 sched
@@ -2197,8 +2226,14 @@ impl<'m> Simulator<'m> {
         if let Some(ex) = &arm.exits
             && ex.total > 0.0
         {
-            let k = (exp1(rng) / ex.total).ceil().max(1.0);
+            // The month ⌈E / total⌉ ≥ 1; a U below `never` is after the horizon (see above).
+            let u = bits53(rng.next_u64()) + 1;
             let d = pick(&ex.cum, u01(rng));
+            let k = if u < ex.never {
+                f64::INFINITY
+            } else {
+                (-(u as f64 / TWO_53).ln() / ex.total).ceil().max(1.0)
+            };
             if k <= f64::from(h) {
                 let x = k as u32;
                 exit_dest = Some((d, x));

@@ -653,3 +653,41 @@ fn integer_bounds_decide_as_the_f64_comparisons() {
     }
     assert!(tested > 4000, "{tested}");
 }
+
+/// Below `never_within` the logarithm always puts the event after the horizon (so skipping it
+/// changes nothing), and the bound sits within a relative 2e-9 of the true threshold (so it spares
+/// the logarithm for nearly every uniform that would have fallen after the horizon).
+#[test]
+fn events_below_the_bound_fall_after_the_horizon() {
+    let two53 = (1u64 << 53) as f64;
+    let mut below = 0;
+    for &c in &[1e-9, 1e-4, 0.0063, 0.05, 0.5, 3.0] {
+        for &h in &[1u32, 12, 18, 60, 600] {
+            let bound = never_within(c, h);
+            let t = (-c * f64::from(h)).exp();
+            if t * two53 < 1e6 {
+                continue;
+            }
+            for step in -12..=12 {
+                let at = (t * (1.0 + f64::from(step) * 0.25e-9) * two53) as u64;
+                for k in at.saturating_sub(3)..=at + 3 {
+                    if !(1..=1u64 << 53).contains(&k) {
+                        continue;
+                    }
+                    let x = -(k as f64 / two53).ln() / c;
+                    if k < bound {
+                        assert!(x >= f64::from(h), "c {c}, h {h}, k {k}: {x}");
+                        assert!(x.ceil().max(1.0) > f64::from(h), "c {c}, h {h}, k {k}");
+                        below += 1;
+                    } else if step >= 8 {
+                        // 2e-9 above the threshold the event is within the horizon.
+                        assert!(x < f64::from(h), "c {c}, h {h}, k {k}: {x}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(below > 500, "{below}");
+    assert_eq!(never_within(0.0, 18), 0);
+    assert_eq!(never_within(f64::INFINITY, 18), 1);
+}
