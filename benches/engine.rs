@@ -1,4 +1,6 @@
-//! Engine throughput on the shipped Almere plan (specs/almere-45plus.trial: 18 months, 2 × 180), beside the bare cost of the random
+//! Engine throughput on the shipped Almere plan (specs/almere-45plus.trial: 18 months, 2 × 180;
+//! its primary analysis alone and the whole plan) and on its observed flows
+//! (specs/almere-45plus-flows.trial, the general kernel), each beside the bare cost of the random
 //! draws it makes, so the ratio to the generator's limit is visible.
 //!
 //! `cargo bench --bench engine`. Criterion reports elements/s: replicates/s for the `replicate`
@@ -112,9 +114,9 @@ impl MinimalAlmere {
     }
 }
 
-fn load_spec() -> TrialModel {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/specs/almere-45plus.trial");
-    let src = trialsim::source::SourceFile::read(path).expect("the shipped spec reads");
+fn load_spec(name: &str) -> TrialModel {
+    let path = format!("{}/specs/{name}", env!("CARGO_MANIFEST_DIR"));
+    let src = trialsim::source::SourceFile::read(&path).expect("the shipped spec reads");
     trialsim::check::compile(&src)
         .expect("the shipped spec checks")
         .model
@@ -242,13 +244,15 @@ fn bench_model(c: &mut Criterion, label: &str, model: &TrialModel) {
 }
 
 fn engine(c: &mut Criterion) {
-    let spec = load_spec();
+    let spec = load_spec("almere-45plus.trial");
     // The primary analysis alone: the engine with the lightest plan.
     let mut primary = spec.clone();
     primary.analyses.truncate(1);
     primary.expectations.clear();
     bench_model(c, "almere_primary", &primary);
     bench_model(c, "almere_spec", &spec);
+    // The observed flows (dropout, exemption, crossover, exits): the general kernel.
+    bench_model(c, "almere_flows", &load_spec("almere-45plus-flows.trial"));
 
     // The whole `power` pipeline on every core: replicates/s of a 20,000-replicate run.
     let mut g = c.benchmark_group("power");
