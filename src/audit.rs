@@ -795,7 +795,9 @@ pub fn observed_model_with(
     use crate::model::DirectValue;
     let baseline_hours = obs.baseline_hours;
     let mut notes = Vec::new();
-    let mut m = model.clone();
+    // The arm sizes the trial really had are data: the re-simulation keeps them fixed rather
+    // than drawing them again by the assignment rule.
+    let mut m = crate::sim::assignment::with_fixed_sizes(model);
     let n_arm = |a: usize| table.arm.iter().filter(|&&x| x as usize == a).count();
     m.sample = Some((0..model.arms.len()).map(|a| n_arm(a) as u32).collect());
     let h = horizon(model);

@@ -587,26 +587,39 @@ fn build_report(
             // A subgroup's arms are random parts of the arms, so the whole arm's binomial law
             // does not describe it.
             let single = truth[ai].len() == 1 && t.subgroup.is_none();
-            let (closed_form_power, exact_power) = match (&fixed, single) {
-                (Some(sizes), true) => closed_forms(a, t, sizes, model),
+            // Where the rule lets the arm sizes vary (parity, blocks), the exact figures average
+            // over their law, so that they mean what the simulation means.
+            let law = sim.arm_size_law(a.treatment, a.control);
+            let planned = fixed.as_ref().and_then(|sizes| {
+                Some(vec![(
+                    *sizes.get(a.treatment)?,
+                    *sizes.get(a.control)?,
+                    1.0,
+                )])
+            });
+            let (closed_form_power, exact_power) = match (&law, single) {
+                (Some(law), true) => closed_forms(a, t, law, model),
                 _ => (None, None),
             };
-            // Exact coverage of the Newcombe interval: two whole arms of fixed size, binary.
-            let exact_coverage = match (&fixed, t.subgroup, t.treatment_mean, t.control_mean) {
-                (Some(sizes), None, Some(p_t), Some(p_c))
+            let exact_power_at_planned_sizes = match (&planned, single) {
+                (Some(p), true) if sim.arm_sizes_vary() => closed_forms(a, t, p, model).1,
+                _ => None,
+            };
+            // Exact coverage of the Newcombe interval: two whole arms, binary.
+            let exact_coverage = match (&law, t.subgroup, t.treatment_mean, t.control_mean) {
+                (Some(law), None, Some(p_t), Some(p_c))
                     if model.outcomes[t.outcome].is_binary() && a.test != TestKind::ClusterT =>
                 {
-                    match (sizes.get(a.treatment), sizes.get(a.control)) {
-                        (Some(&nt), Some(&nc)) => Some(newcombe_exact_coverage(
+                    average_over(law, |nt, nc| {
+                        Some(newcombe_exact_coverage(
                             p_c,
                             p_t,
                             u64::from(nc),
                             u64::from(nt),
                             crate::analysis::CONFIDENCE,
                         ))
-                        .filter(|x| x.is_finite()),
-                        _ => None,
-                    }
+                    })
+                    .filter(|x| x.is_finite())
                 }
                 _ => None,
             };
@@ -641,6 +654,7 @@ fn build_report(
                 valid_replicates: c.valid,
                 closed_form_power,
                 exact_power,
+                exact_power_at_planned_sizes,
                 mean_treatment: (c.means > 0).then(|| c.sum_treatment / c.means as f64),
                 mean_control: (c.means > 0).then(|| c.sum_control / c.means as f64),
             });
@@ -668,6 +682,7 @@ fn build_report(
         generator: GENERATOR.into(),
         n_per_arm,
         arm_sizes: fixed,
+        allocation: sim.allocation_name().into(),
         analyses,
         flows: flows_report(sim, acc, slots),
         economics: economics_report(sim, truth, acc),
@@ -802,18 +817,33 @@ fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsRepo
     }
 }
 
-/// Closed-form (normal) and exact power of a whole-arm contrast with fixed arm sizes, by the
-/// formula the analysis' test calls for ([`crate::analysis::power`]).
+/// Σ P(sizes) · f(n_treatment, n_control) over a law of arm sizes; an empty arm contributes
+/// no rejection and no coverage (the analysis gives no result), so it counts as 0. `None` when
+/// `f` has no value at some size with an arm that is not empty.
+pub(crate) fn average_over(
+    law: &[(u32, u32, f64)],
+    mut f: impl FnMut(u32, u32) -> Option<f64>,
+) -> Option<f64> {
+    let mut total = 0.0;
+    for &(nt, nc, p) in law {
+        if nt == 0 || nc == 0 {
+            continue;
+        }
+        total += p * f(nt, nc)?;
+    }
+    Some(total)
+}
+
+/// Closed-form (normal) and exact power of a whole-arm contrast, by the formula the analysis'
+/// test calls for ([`crate::analysis::power`]), averaged over the law of the arm sizes
+/// `(n_treatment, n_control, probability)` (one term when the sizes are fixed).
 fn closed_forms(
     a: &crate::model::Analysis,
     t: &ContrastTruth,
-    sizes: &[u32],
+    law: &[(u32, u32, f64)],
     model: &TrialModel,
 ) -> (Option<f64>, Option<f64>) {
     use crate::analysis::{Effect, closed_form_power, exact_power};
-    let (Some(&nt), Some(&nc)) = (sizes.get(a.treatment), sizes.get(a.control)) else {
-        return (None, None);
-    };
     let (Some(p_t), Some(p_c)) = (t.treatment_mean, t.control_mean) else {
         return (None, None);
     };
@@ -830,8 +860,12 @@ fn closed_forms(
         }
     };
     (
-        closed_form_power(a, effect, f64::from(nc), f64::from(nt)),
-        exact_power(a, effect, u64::from(nc), u64::from(nt)),
+        average_over(law, |nt, nc| {
+            closed_form_power(a, effect, f64::from(nc), f64::from(nt))
+        }),
+        average_over(law, |nt, nc| {
+            exact_power(a, effect, u64::from(nc), u64::from(nt))
+        }),
     )
 }
 
@@ -845,12 +879,14 @@ fn closed_forms(
 ///   "generator": string,            random generator and stream derivation
 ///   "n_per_arm": integer | null,    participants per arm when all arms have the same fixed size
 ///   "arm_sizes": [integer] | null,  fixed size per arm (model order); null when the pool decides
+///   "allocation": "exact" | "parity" | "blocks",   how the rule splits that sample per replicate
 ///   "analyses": [{
 ///     "name": string,
 ///     "power", "mc_se": number,     power of the analysis' first contrast and its MC standard error
 ///     "power_ci": [lo, hi],         95 % Wilson interval of that power
 ///     "closed_form_power": number | null,   normal-approximation power (single contrast only)
-///     "exact_power": number | null,         exact power under the binomial model (two proportions)
+///     "exact_power": number | null,         exact power under the binomial model (two proportions),
+///                                           averaged over the arm sizes the rule gives
 ///     "any_power", "any_mc_se": number,     P(at least one contrast of the family rejects)
 ///     "test": "pooled_z" | "unpooled_z" | "fisher_exact" | "welch_t",
 ///     "sides": "greater" | "less" | "two_sided", "alpha": number,
@@ -868,6 +904,8 @@ fn closed_forms(
 ///                                         no subgroup)
 ///       "valid_replicates": integer,      replicates where the difference could be estimated
 ///       "closed_form_power", "exact_power": number | null,
+///       "exact_power_at_planned_sizes": number,   only where the rule lets the sizes vary:
+///                                         exact power at the planned sizes, fixed
 ///       "mean_treatment", "mean_control": number | null   simulated arm means, averaged
 ///     }]
 ///   }],
@@ -922,6 +960,10 @@ pub struct PowerReport {
     pub n_per_arm: Option<u32>,
     /// Fixed size per arm, when the sample is fixed.
     pub arm_sizes: Option<Vec<u32>>,
+    /// How the rule splits a fixed sample over the arms in each replicate: `exact` (complete
+    /// randomisation, clusters, a pool's funnel), `parity` (a fair coin per person) or
+    /// `blocks` (permuted blocks within strata).
+    pub allocation: String,
     /// One entry per analysis of the plan.
     pub analyses: Vec<AnalysisReport>,
     /// Realised flows.
@@ -1021,8 +1063,12 @@ pub struct ContrastReport {
     pub valid_replicates: u64,
     /// Normal-approximation power.
     pub closed_form_power: Option<f64>,
-    /// Exact power.
+    /// Exact power, averaged over the law of the arm sizes where the rule lets them vary.
     pub exact_power: Option<f64>,
+    /// Exact power at the planned arm sizes, where the rule lets the sizes vary (parity,
+    /// blocks): the design's power at fixed sizes, beside `exact_power` under its rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact_power_at_planned_sizes: Option<f64>,
     /// Mean over replicates of the treatment arm's simulated mean (proportion).
     pub mean_treatment: Option<f64>,
     /// Mean over replicates of the control arm's simulated mean (proportion).

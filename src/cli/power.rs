@@ -52,6 +52,10 @@ pub struct PowerArgs {
     /// spec's own `assume` statements).
     #[arg(long, value_name = "PATH~DIST")]
     pub assume: Vec<String>,
+    /// Keep the planned arm sizes fixed in every replicate, whatever the assignment rule (the
+    /// design's power at fixed sizes; by default a parity or blocked rule lets them vary).
+    #[arg(long = "fixed-sizes")]
+    pub fixed_sizes: bool,
 }
 
 fn fail(msg: &str) -> ExitCode {
@@ -85,6 +89,10 @@ pub fn run(args: PowerArgs) -> ExitCode {
         }
     };
     super::print_warnings(&checked);
+    if args.fixed_sizes {
+        let fixed = crate::sim::assignment::with_fixed_sizes(&checked.model);
+        return run_model(&fixed, &args);
+    }
     run_model(&checked.model, &args)
 }
 

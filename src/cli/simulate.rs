@@ -33,6 +33,10 @@ pub(crate) struct SimulateArgs {
     /// Participants per arm, overriding the spec's sample.
     #[arg(long)]
     pub(crate) n_per_arm: Option<u32>,
+    /// Keep the planned arm sizes (as `power --fixed-sizes`): the sample's sizes exactly,
+    /// whatever the assignment rule.
+    #[arg(long = "fixed-sizes")]
+    pub(crate) fixed_sizes: bool,
 }
 
 /// Runs `trialsim simulate`.
@@ -45,7 +49,11 @@ pub(crate) fn run(args: SimulateArgs) -> ExitCode {
         }
     };
     super::print_warnings(&checked);
-    let model = checked.model;
+    let model = if args.fixed_sizes {
+        crate::sim::assignment::with_fixed_sizes(&checked.model)
+    } else {
+        checked.model
+    };
     let sim = match Simulator::new(
         &model,
         SimOptions {

@@ -239,8 +239,21 @@ pub fn closed_form(
         return None;
     }
     let unit = n_c / wc;
-    let exact_n = if binary && wt == wc && matches!(a.test, TestKind::PooledZ | TestKind::UnpooledZ)
-    {
+    let varies = Simulator::new(&with_sizes(model, 10, ratio), SimOptions::default())
+        .is_ok_and(|s| s.arm_sizes_vary());
+    let exact_n = if binary && wt == wc && varies {
+        // The rule lets the arm sizes vary: the first n per arm whose exact power, averaged
+        // over the sizes the rule gives, reaches the target (scanned upwards from half the
+        // normal answer, as for fixed sizes).
+        let start = ((unit * wc / 2.0).floor() as u32).max(1);
+        (start..=20_000u32)
+            .find(|&n| {
+                closed_form_power_of(model, analysis, &with_sizes(model, n, ratio))
+                    .and_then(|p| p.1)
+                    .is_some_and(|p| p >= target)
+            })
+            .map(|n| n.max(1))
+    } else if binary && wt == wc && matches!(a.test, TestKind::PooledZ | TestKind::UnpooledZ) {
         two_proportion_exact_n(
             pc,
             pt,
@@ -267,11 +280,32 @@ pub fn closed_form(
 /// Normal-approximation and exact power of a single whole-arm contrast on proportions at the
 /// given arm sizes, from the model's exact proportions, by the formulas of the analysis' test
 /// ([`crate::analysis::power`]); `None` where no normal formula applies.
+///
+/// The sizes are those randomised: where the rule lets the arm sizes vary (parity, blocks), both
+/// powers are averaged over the law of the sizes it gives.
 pub fn closed_form_power(
     model: &TrialModel,
     analysis: AnalysisId,
     n_treatment: u32,
     n_control: u32,
+) -> Option<(f64, Option<f64>)> {
+    let a = model.analyses.get(analysis)?;
+    let mut sized = model.clone();
+    let mut sizes = model
+        .sample
+        .clone()
+        .unwrap_or_else(|| vec![n_treatment; model.arms.len()]);
+    *sizes.get_mut(a.treatment)? = n_treatment;
+    *sizes.get_mut(a.control)? = n_control;
+    sized.sample = Some(sizes);
+    closed_form_power_of(model, analysis, &sized)
+}
+
+/// [`closed_form_power`] at the sample of `sized` (`model` with its sample set).
+fn closed_form_power_of(
+    model: &TrialModel,
+    analysis: AnalysisId,
+    sized: &TrialModel,
 ) -> Option<(f64, Option<f64>)> {
     use crate::analysis::{Effect, exact_power};
     let a = model.analyses.get(analysis)?;
@@ -283,13 +317,15 @@ pub fn closed_form_power(
     }
     let [p_t, p_c, ..] = exact_means(model, analysis)?;
     let effect = Effect::Proportions { p_c, p_t };
-    let normal = crate::analysis::closed_form_power(
-        a,
-        effect,
-        f64::from(n_control),
-        f64::from(n_treatment),
-    )?;
-    let exact = exact_power(a, effect, u64::from(n_control), u64::from(n_treatment));
+    let law = Simulator::new(sized, SimOptions::default())
+        .ok()?
+        .arm_size_law(a.treatment, a.control)?;
+    let normal = crate::power::average_over(&law, |nt, nc| {
+        crate::analysis::closed_form_power(a, effect, f64::from(nc), f64::from(nt))
+    })?;
+    let exact = crate::power::average_over(&law, |nt, nc| {
+        exact_power(a, effect, u64::from(nc), u64::from(nt))
+    });
     Some((normal, exact))
 }
 

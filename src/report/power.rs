@@ -67,9 +67,14 @@ pub fn text(report: &PowerReport) -> String {
         ),
         (None, None) => "arm sizes from the pool and funnel".into(),
     };
+    let rule = match report.allocation.as_str() {
+        "parity" => ", arm sizes by ID parity (binomial)",
+        "blocks" => ", arm sizes by permuted blocks within strata",
+        _ => "",
+    };
     let _ = writeln!(
         s,
-        "seed {}, {} replicates, {size}\n",
+        "seed {}, {} replicates, {size}{rule}\n",
         report.seed, report.replicates
     );
     for a in &report.analyses {
@@ -95,7 +100,18 @@ pub fn text(report: &PowerReport) -> String {
             if let Some(x) = c.exact_power {
                 let _ = writeln!(
                     s,
-                    "  power, exact        {x:.4} (binomial model, enumerated)"
+                    "  power, exact        {x:.4} (binomial model, enumerated{})",
+                    if c.exact_power_at_planned_sizes.is_some() {
+                        ", over the arm sizes the rule gives"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            if let Some(x) = c.exact_power_at_planned_sizes {
+                let _ = writeln!(
+                    s,
+                    "  power, exact        {x:.4} (at the planned arm sizes, fixed)"
                 );
             }
             if let Some(x) = c.closed_form_power {

@@ -95,11 +95,13 @@
 //! table and counters, without the flow bookkeeping. Everything else runs the general one.
 
 #[doc(hidden)]
+pub mod assignment;
 pub mod fixtures;
 pub mod hours;
 pub mod rng;
 pub mod truth;
 
+use assignment::Allocation;
 use rand::Rng;
 use rand_distr::{Beta, Distribution as _, StandardNormal};
 
@@ -675,8 +677,10 @@ impl Schedule {
     #[inline]
     fn next_event(&self, t0: u32, mut e: f64, horizon: u32) -> Option<u32> {
         for i in 0..self.len {
+            // A later segment may start after the horizon (a crossover after the follow-up):
+            // no month past the horizon counts.
             let hi = if i + 1 < self.len {
-                self.start[i + 1] - 1
+                (self.start[i + 1] - 1).min(horizon)
             } else {
                 horizon
             };
@@ -769,6 +773,12 @@ pub struct Worker {
     cov: Vec<f64>,
     labels: Vec<u32>,
     blocks: Vec<(Vec<u32>, usize)>,
+    /// Regrouping rows by arm after blocked assignment: each arm's next row, each row's
+    /// destination, and a spare column of each kind.
+    arm_start: Vec<usize>,
+    destination: Vec<u32>,
+    scratch_codes: Vec<u32>,
+    scratch_values: Vec<f64>,
     /// Per cluster: the cumulative hazard of each path of its arm (stride: most paths of an arm).
     cluster_c: Vec<f64>,
     /// Per cluster: the probability of each directly declared binary outcome.
@@ -812,6 +822,8 @@ pub struct Simulator<'m> {
     wage: Option<NumDist>,
     layout: FlowLayout,
     strata_radix: Vec<(VarId, u32)>,
+    /// How a fixed sample is split over the arms in each replicate.
+    allocation: Allocation,
     /// Most paths of any arm (the stride of `Worker::cluster_c`).
     max_paths: usize,
     /// Per covariate: drawn (else left missing).
@@ -1457,7 +1469,12 @@ impl<'m> Simulator<'m> {
             .map(|&(o, e)| SimpleMeasure::of(o, e, horizon))
             .collect::<Option<Vec<_>>>()
             .filter(|_| simple_flows);
+        let allocation = match &population {
+            Population::Fixed(_) => Allocation::of(model),
+            Population::Pool(_) => Allocation::Exact,
+        };
         Ok(Self {
+            allocation,
             id: NEXT_SIMULATOR.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             max_paths,
             model,
@@ -1580,6 +1597,10 @@ impl<'m> Simulator<'m> {
             cov: vec![0.0; self.vars.len()],
             labels: Vec::new(),
             blocks: Vec::new(),
+            arm_start: Vec::new(),
+            destination: Vec::new(),
+            scratch_codes: Vec::new(),
+            scratch_values: Vec::new(),
             laid_out_for: None,
             start_months: Vec::new(),
         }
@@ -1759,14 +1780,9 @@ impl<'m> Simulator<'m> {
         match &self.population {
             Population::Fixed(sizes) => {
                 let n: usize = sizes.iter().map(|&n| n as usize).sum();
-                let laid_out = w.laid_out_for == Some(self.id) && w.table.arm.len() == n;
+                let laid_out = w.laid_out_for == Some(self.id) && w.table.id.len() == n;
                 if !laid_out {
                     w.table.clear();
-                    for (a, &k) in sizes.iter().enumerate() {
-                        w.table
-                            .arm
-                            .extend(std::iter::repeat_n(a as u32, k as usize));
-                    }
                     w.table.id.extend(1..=n as u64);
                     // Each participant writes its own path and flags.
                     w.table.path.resize(n, MISSING_CODE);
@@ -1783,7 +1799,15 @@ impl<'m> Simulator<'m> {
                     }
                     w.laid_out_for = Some(self.id);
                 }
+                // Parity flips its coins before the covariates are drawn; blocks read the strata
+                // from the drawn covariates.
+                if self.allocation != Allocation::Blocked {
+                    self.allocate_fixed(w, sizes, n, rng);
+                }
                 self.draw_eligible(w, n, rng);
+                if self.allocation == Allocation::Blocked {
+                    self.allocate_fixed(w, sizes, n, rng);
+                }
             }
             Population::Pool(pool) => {
                 w.table.clear();
@@ -1804,7 +1828,7 @@ impl<'m> Simulator<'m> {
                         kept += 1;
                     }
                 }
-                self.assign(w, kept, rng);
+                self.assign_pool(w, kept, rng);
                 w.table.id.extend(1..=kept as u64);
                 w.table.path.resize(kept, MISSING_CODE);
                 w.table.flags.resize(kept, 0);
@@ -1997,75 +2021,6 @@ impl<'m> Simulator<'m> {
         match w.table.covariates.get(v) {
             Some(CovariateColumn::Categorical(c)) => c[i],
             _ => MISSING_CODE,
-        }
-    }
-
-    /// Assigns the `n` people kept from the pool to arms.
-    fn assign<R: Rng + ?Sized>(&self, w: &mut Worker, n: usize, rng: &mut R) {
-        match &self.model.assignment.rule {
-            AssignmentRule::Parity { even, odd, .. } => {
-                let mut bits = 0u64;
-                for i in 0..n {
-                    if i % 64 == 0 {
-                        bits = rng.next_u64();
-                    }
-                    let arm = if bits & 1 == 0 { *even } else { *odd };
-                    bits >>= 1;
-                    w.table.arm.push(arm as u32);
-                }
-            }
-            AssignmentRule::Complete { ratio } => {
-                let total: u32 = ratio.iter().sum();
-                let mut sizes: Vec<(usize, u64, u64)> = ratio
-                    .iter()
-                    .enumerate()
-                    .map(|(a, &r)| {
-                        let x = n as u64 * u64::from(r);
-                        (a, x / u64::from(total), x % u64::from(total))
-                    })
-                    .collect();
-                let assigned: u64 = sizes.iter().map(|s| s.1).sum();
-                let mut order: Vec<usize> = (0..sizes.len()).collect();
-                order.sort_by(|&x, &y| sizes[y].2.cmp(&sizes[x].2).then(x.cmp(&y)));
-                for &a in order.iter().take((n as u64 - assigned) as usize) {
-                    sizes[a].1 += 1;
-                }
-                w.labels.clear();
-                for (a, k, _) in &sizes {
-                    w.labels.extend(std::iter::repeat_n(*a as u32, *k as usize));
-                }
-                shuffle(&mut w.labels, rng);
-                w.table.arm.extend_from_slice(&w.labels);
-            }
-            AssignmentRule::Blocked {
-                ratio, block_size, ..
-            } => {
-                let cells: usize = self.strata_radix.iter().map(|(_, l)| *l as usize).product();
-                w.blocks.resize_with(cells.max(1), || (Vec::new(), 0));
-                for (b, pos) in w.blocks.iter_mut() {
-                    b.clear();
-                    *pos = 0;
-                }
-                let unit: u32 = ratio.iter().sum();
-                let reps = block_size / unit;
-                for i in 0..n {
-                    let mut key = 0usize;
-                    for &(v, l) in &self.strata_radix {
-                        key = key * l as usize + self.level(w, i, v).min(l - 1) as usize;
-                    }
-                    let (block, pos) = &mut w.blocks[key];
-                    if *pos == block.len() {
-                        block.clear();
-                        for (a, &r) in ratio.iter().enumerate() {
-                            block.extend(std::iter::repeat_n(a as u32, (r * reps) as usize));
-                        }
-                        shuffle(block, rng);
-                        *pos = 0;
-                    }
-                    w.table.arm.push(block[*pos]);
-                    *pos += 1;
-                }
-            }
         }
     }
 

@@ -48,6 +48,7 @@ fn almere_fixed_sample_shapes_the_table() {
     let sim = Simulator::new(&model, SimOptions::default()).expect("simulates");
     let mut w = sim.worker();
     sim.simulate(&mut w, &mut replicate_rng(1, 0, 0));
+    // 2 × 180 randomised by the parity of the ID: 360 in all, the arms a fair coin each.
     assert_eq!(w.table.len(), 360);
     assert!(w.table.is_consistent());
     let exp = w
@@ -56,7 +57,7 @@ fn almere_fixed_sample_shapes_the_table() {
         .iter()
         .filter(|&&a| a == EXPERIMENT as u32)
         .count();
-    assert_eq!(exp, 180);
+    assert!(exp != 180 && (120..=240).contains(&exp), "{exp}");
     // Every covariate satisfies the criteria (drawn conditional on eligibility).
     match (&w.table.covariates[0], &w.table.covariates[2]) {
         (CovariateColumn::Numeric(age), CovariateColumn::Numeric(months)) => {
@@ -355,8 +356,9 @@ fn value_stability_of_the_first_participants() {
     assert_eq!(pinned, PINNED, "{pinned}");
 }
 
+// The ID-parity coins of the 360 randomised come first (six words), then the covariates.
 const PINNED: &str =
-    "[53.9271908334, 55.1464300918, 58.0798802564] Some(5) [1, 0, 0, 1, 1, 0, 0, 0]";
+    "[59.4756296702, 46.2797174461, 47.4853702958] Some(2) [1, 1, 0, 0, 0, 1, 1, 0]";
 
 /// A lean run leaves what nothing reads missing and draws the rest.
 #[test]
@@ -690,4 +692,26 @@ fn events_below_the_bound_fall_after_the_horizon() {
     assert!(below > 500, "{below}");
     assert_eq!(never_within(0.0, 18), 0);
     assert_eq!(never_within(f64::INFINITY, 18), 1);
+}
+
+/// A crossover after the follow-up never takes effect: with everyone in control crossing over
+/// in month 99 of an 18-month follow-up, no job starts after the horizon and control keeps its
+/// 11.67 % (a job-start month past the horizon once overflowed the spell arithmetic).
+#[test]
+fn crossover_after_the_follow_up_changes_nothing() {
+    let mut model = almere_plan();
+    // Jobs that can end make the engine draw each spell's length from its start month.
+    model.employment.job_loss_per_month = 0.02;
+    model.arms[CONTROL].crossover = Some(Crossover {
+        share: 1.0,
+        to: ProcessRef {
+            arm: EXPERIMENT,
+            path: Some(1),
+        },
+        after_months: 99,
+    });
+    let reps = 400;
+    let (_, sums) = run(&model, Some(100), reps);
+    let (s, n) = sums[CONTROL][0];
+    within_3se(s / n, 0.1167, n);
 }

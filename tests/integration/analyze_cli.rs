@@ -32,8 +32,9 @@ fn committed_nsw_report_is_current() {
     committed_report_is_current("examples/nsw/nsw.trial", "examples/nsw");
 }
 
-/// The synthetic Almere example: `data.csv` is exactly what `simulate --seed 2017` writes today,
-/// and its committed reports are current.
+/// The synthetic Almere example: `data.csv` is exactly what `simulate --seed 2017 --fixed-sizes`
+/// writes today (the arms as randomised in Almere, 203 / 199), and its committed reports are
+/// current.
 #[test]
 fn committed_almere_synthetic_example_is_current() {
     let dir = std::env::temp_dir().join(format!("trialsim-almere-synth-{}", std::process::id()));
@@ -41,7 +42,14 @@ fn committed_almere_synthetic_example_is_current() {
     let csv = dir.join("data.csv");
     let spec = "specs/almere-45plus-observed.trial";
     let out = run(trialsim()
-        .args(["simulate", spec, "--seed", "2017", "--export"])
+        .args([
+            "simulate",
+            spec,
+            "--seed",
+            "2017",
+            "--fixed-sizes",
+            "--export",
+        ])
         .arg(&csv));
     assert_eq!(out.status, Some(0), "{out}");
     let fresh = std::fs::read(&csv).expect("export written");
