@@ -166,9 +166,57 @@ struct ContrastTruth {
     treatment_sd: Option<f64>,
     control_sd: Option<f64>,
     effect: Option<f64>,
+    /// Monte Carlo standard error of `effect` when it comes from simulation (0 when exact).
+    effect_mc_se: f64,
+    /// Whether `effect` was simulated (no exact form for this design).
+    simulated: bool,
 }
 
-fn truths(sim: &Simulator<'_>) -> Vec<Vec<ContrastTruth>> {
+/// The true arm means and effect of every contrast: exact where [`Simulator::expected`] computes
+/// them, otherwise simulated from many replicates of the design ([`Simulator::simulated_moments`]),
+/// enough that the estimand's own Monte Carlo error stays well below the bias' over `replicates`.
+fn truths(sim: &Simulator<'_>, replicates: u64) -> Vec<Vec<ContrastTruth>> {
+    let mut all = exact_truths(sim);
+    let mut wanted = Vec::new();
+    for (ai, contrasts) in all.iter().enumerate() {
+        let a = &sim.model().analyses[ai];
+        for t in contrasts.iter().filter(|t| t.effect.is_none()) {
+            wanted.push((a.treatment, t.outcome, t.subgroup));
+            wanted.push((a.control, t.outcome, t.subgroup));
+        }
+    }
+    if wanted.is_empty() {
+        return all;
+    }
+    // The bias' MC SE over R replicates of n people is about sd / √(R·n); the estimand's is
+    // about sd / √P over P pooled people, a third of it at P = 9·R·n (within the bounds).
+    let per_replicate = sim.participants_per_replicate().max(1);
+    let participants = replicates
+        .saturating_mul(per_replicate)
+        .saturating_mul(9)
+        .clamp(200_000, 20_000_000);
+    let moments = sim.simulated_moments(&wanted, participants);
+    let mut next = moments.chunks(2);
+    for contrasts in &mut all {
+        for t in contrasts.iter_mut().filter(|t| t.effect.is_none()) {
+            let Some([tm, cm]) = next.next() else {
+                continue;
+            };
+            if let (Some(tm), Some(cm)) = (tm, cm) {
+                t.treatment_mean = Some(tm.mean);
+                t.control_mean = Some(cm.mean);
+                t.treatment_sd = Some(tm.variance.sqrt());
+                t.control_sd = Some(cm.variance.sqrt());
+                t.effect = Some(tm.mean - cm.mean);
+                t.effect_mc_se = tm.mc_se.hypot(cm.mc_se);
+                t.simulated = true;
+            }
+        }
+    }
+    all
+}
+
+fn exact_truths(sim: &Simulator<'_>) -> Vec<Vec<ContrastTruth>> {
     let model = sim.model();
     model
         .analyses
@@ -191,6 +239,8 @@ fn truths(sim: &Simulator<'_>) -> Vec<Vec<ContrastTruth>> {
                         treatment_sd: t.map(|m| m.variance.sqrt()),
                         control_sd: c.map(|m| m.variance.sqrt()),
                         effect: t.zip(c).map(|(t, c)| t.mean - c.mean),
+                        effect_mc_se: 0.0,
+                        simulated: false,
                     });
                 }
             }
@@ -329,7 +379,7 @@ pub fn run_power_until(
             lean: true,
         },
     )?;
-    let truth = truths(&sim);
+    let truth = truths(&sim, settings.replicates);
     let slots = model
         .assignment
         .capacity
@@ -567,11 +617,12 @@ fn build_report(
             let valid = c.valid.max(1) as f64;
             let mean_estimate = (c.valid > 0).then(|| c.sum_estimate / valid);
             // sd(estimate) / sqrt(valid), from the sums folded in replicate order.
+            // sd(estimate) / sqrt(valid), and the simulated estimand's own error beside it.
             let bias_mc_se = (c.valid > 1 && t.effect.is_some()).then(|| {
                 let n = c.valid as f64;
                 let var = ((c.sum_sq_estimate - c.sum_estimate * c.sum_estimate / n) / (n - 1.0))
                     .max(0.0);
-                (var / n).sqrt()
+                (var / n).sqrt().hypot(t.effect_mc_se)
             });
             let (bias, rmse, coverage, coverage_mc_se, coverage_ci) =
                 match (t.effect, mean_estimate) {
@@ -586,7 +637,9 @@ fn build_report(
                 };
             // A subgroup's arms are random parts of the arms, so the whole arm's binomial law
             // does not describe it.
-            let single = truth[ai].len() == 1 && t.subgroup.is_none();
+            // The binomial figures need exact proportions and independent participants: not
+            // where the estimand had to be simulated (exits, inflow, clusters).
+            let single = truth[ai].len() == 1 && t.subgroup.is_none() && !t.simulated;
             // Where the rule lets the arm sizes vary (parity, blocks), the exact figures average
             // over their law, so that they mean what the simulation means.
             let law = sim.arm_size_law(a.treatment, a.control);
@@ -608,7 +661,9 @@ fn build_report(
             // Exact coverage of the Newcombe interval: two whole arms, binary.
             let exact_coverage = match (&law, t.subgroup, t.treatment_mean, t.control_mean) {
                 (Some(law), None, Some(p_t), Some(p_c))
-                    if model.outcomes[t.outcome].is_binary() && a.test != TestKind::ClusterT =>
+                    if model.outcomes[t.outcome].is_binary()
+                        && a.test != TestKind::ClusterT
+                        && !t.simulated =>
                 {
                     average_over(law, |nt, nc| {
                         Some(newcombe_exact_coverage(
@@ -642,6 +697,8 @@ fn build_report(
                 power_ci: wilson(c.rejections, r),
                 mean_estimate,
                 true_effect: t.effect,
+                truth: if t.simulated { "simulated" } else { "exact" },
+                true_effect_mc_se: t.simulated.then_some(t.effect_mc_se),
                 true_treatment: t.treatment_mean,
                 true_control: t.control_mean,
                 bias,
@@ -894,7 +951,10 @@ fn closed_forms(
 ///       "outcome": string, "subgroup": {"variable", "level"} | null,
 ///       "power", "mc_se", "power_ci",
 ///       "mean_estimate": number | null,   mean estimated difference over valid replicates
-///       "true_effect": number | null,     exact difference the model implies
+///       "true_effect": number | null,     difference the model implies (the estimand)
+///       "truth": "exact" | "simulated",   computed exactly, or (exits, inflow, clusters) as
+///                                         the mean over many replicates of the design
+///       "true_effect_mc_se": number,      its MC standard error, when simulated
 ///       "true_treatment", "true_control": number | null,   exact arm means
 ///       "bias", "rmse": number | null,
 ///       "bias_mc_se": number | null,      sd(estimate) / sqrt(valid_replicates)
@@ -1037,8 +1097,14 @@ pub struct ContrastReport {
     pub power_ci: (f64, f64),
     /// Mean estimated difference.
     pub mean_estimate: Option<f64>,
-    /// The exact difference the model implies.
+    /// The difference the model implies: exact where it can be computed, otherwise the mean
+    /// difference over many simulated replicates of the design.
     pub true_effect: Option<f64>,
+    /// `exact` or `simulated`: how `true_effect` and the true arm means were found.
+    pub truth: &'static str,
+    /// Monte Carlo standard error of a simulated `true_effect`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub true_effect_mc_se: Option<f64>,
     /// Exact treatment-arm mean.
     pub true_treatment: Option<f64>,
     /// Exact control-arm mean.

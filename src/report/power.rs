@@ -120,9 +120,19 @@ pub fn text(report: &PowerReport) -> String {
                     "  power, normal       {x:.4} (closed-form approximation)"
                 );
             }
+            let simulated = c.true_effect_mc_se.map_or(String::new(), |se| {
+                format!(
+                    "; simulated from the design, MC SE {}",
+                    if means {
+                        format!("{se:.4}")
+                    } else {
+                        format!("{:.2} pp", 100.0 * se)
+                    }
+                )
+            });
             let _ = writeln!(
                 s,
-                "  true effect         {} ({} vs {})",
+                "  true effect         {} ({} vs {}{simulated})",
                 eff(c.true_effect),
                 c.true_treatment.map_or("n/a".into(), |x| format!("{x:.4}")),
                 c.true_control.map_or("n/a".into(), |x| format!("{x:.4}")),

@@ -289,3 +289,132 @@ impl Simulator<'_> {
         }
     }
 }
+
+/// The estimand by simulation, where [`Simulator::expected`] has no exact form (competing exits,
+/// inflow, clusters): the mean of an outcome over the participants of many replicates of the
+/// design itself, so that it means what the analysis of one trial estimates (each participant
+/// followed as the design follows them, clusters drawn as the design draws them).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimulatedMoments {
+    /// Mean over the pooled participants.
+    pub mean: f64,
+    /// Variance of one participant's value.
+    pub variance: f64,
+    /// Monte Carlo standard error of `mean`: the standard deviation of the replicates' own
+    /// means over √replicates (replicates, not participants, are independent: participants
+    /// of one cluster share its draw).
+    pub mc_se: f64,
+    /// Participants pooled.
+    pub participants: u64,
+}
+
+/// One estimand wanted by [`Simulator::simulated_moments`]: an arm's outcome, in all of the arm or
+/// within one level of a categorical covariate.
+pub type ArmOutcome = (ArmId, OutcomeId, Option<(VarId, usize)>);
+
+/// The master seed of the estimand's own streams: the estimand is a property of the model, the
+/// same whatever seed the user gives.
+pub const TRUTH_SEED: u64 = 0x7472_7574_685f_6573;
+
+/// The scenario key of those streams (apart from every scenario a sweep uses).
+const TRUTH_SCENARIO: u64 = u64::MAX - 1;
+
+/// Replicates per parallel chunk of the estimand's simulation.
+const TRUTH_CHUNK: u64 = 256;
+
+impl Simulator<'_> {
+    /// [`SimulatedMoments`] of each `(arm, outcome, subgroup)` in `wanted`, from replicates of
+    /// this simulator's design until about `participants` have been drawn (at least two
+    /// replicates). Deterministic: per-chunk sums are folded in chunk order.
+    pub fn simulated_moments(
+        &self,
+        wanted: &[ArmOutcome],
+        participants: u64,
+    ) -> Vec<Option<SimulatedMoments>> {
+        use rayon::prelude::*;
+
+        let per_replicate = self.participants_per_replicate().max(1);
+        let replicates = participants.div_ceil(per_replicate).clamp(2, 10_000_000);
+        let chunks = replicates.div_ceil(TRUTH_CHUNK);
+        // Per wanted: [replicates with a mean, Σ replicate means, Σ squared replicate means,
+        // participants, Σ y, Σ y²].
+        let sums: Vec<Vec<[f64; 6]>> = (0..chunks)
+            .into_par_iter()
+            .map(|c| {
+                let mut w = self.worker();
+                let mut acc = vec![[0.0; 6]; wanted.len()];
+                let first = c * TRUTH_CHUNK;
+                for r in first..(first + TRUTH_CHUNK).min(replicates) {
+                    let mut rng = super::rng::replicate_rng(TRUTH_SEED, TRUTH_SCENARIO, r);
+                    self.simulate(&mut w, &mut rng);
+                    for (k, &(arm, outcome, group)) in wanted.iter().enumerate() {
+                        let (mut n, mut s, mut s2) = (0.0, 0.0, 0.0);
+                        let Some(col) = w.table.outcomes.get(outcome) else {
+                            continue;
+                        };
+                        for (i, &y) in col.iter().enumerate() {
+                            if w.table.arm[i] as usize != arm {
+                                continue;
+                            }
+                            if let Some((v, l)) = group
+                                && self.level(&w, i, v) as usize != l
+                            {
+                                continue;
+                            }
+                            if y.is_finite() {
+                                n += 1.0;
+                                s += y;
+                                s2 += y * y;
+                            }
+                        }
+                        if n > 0.0 {
+                            let m = s / n;
+                            let a = &mut acc[k];
+                            a[0] += 1.0;
+                            a[1] += m;
+                            a[2] += m * m;
+                            a[3] += n;
+                            a[4] += s;
+                            a[5] += s2;
+                        }
+                    }
+                }
+                acc
+            })
+            .collect();
+        let mut total = vec![[0.0; 6]; wanted.len()];
+        for part in &sums {
+            for (t, p) in total.iter_mut().zip(part) {
+                for (x, y) in t.iter_mut().zip(p) {
+                    *x += y;
+                }
+            }
+        }
+        total
+            .iter()
+            .map(|t| {
+                let [reps, sum_m, sum_m2, n, s, s2] = *t;
+                if reps < 2.0 || n < 1.0 {
+                    return None;
+                }
+                let mean = s / n;
+                let rep_mean = sum_m / reps;
+                let rep_var = ((sum_m2 - reps * rep_mean * rep_mean) / (reps - 1.0)).max(0.0);
+                Some(SimulatedMoments {
+                    mean,
+                    variance: (s2 / n - mean * mean).max(0.0),
+                    mc_se: (rep_var / reps).sqrt(),
+                    participants: n as u64,
+                })
+            })
+            .collect()
+    }
+
+    /// Participants one replicate draws: the fixed sample, or the pool before its funnel.
+    pub(crate) fn participants_per_replicate(&self) -> u64 {
+        match &self.population {
+            super::Population::Fixed(v) => v.iter().map(|&n| u64::from(n)).sum(),
+            super::Population::Pool(p) => *p,
+        }
+    }
+}
