@@ -431,3 +431,153 @@ fn gallery_command_prints_a_page_and_check_flags_a_stale_one() {
     let bad = run(trialsim().args(["gallery", "specs/gallery", "--reps", "0"]));
     assert_eq!(bad.status, Some(2), "{bad}");
 }
+
+/// P(both arms of a fair-coin split of `pool` people reach `n`): nobody is lost before
+/// randomisation, so one arm is Binomial(pool, 1/2) and the other the rest. Computed here from
+/// log-factorials, apart from the crate.
+fn parity_fill(pool: u64, n: u64) -> f64 {
+    let ln_fact: Vec<f64> = (0..=pool)
+        .scan(0.0, |acc, i| {
+            if i > 0 {
+                *acc += (i as f64).ln();
+            }
+            Some(*acc)
+        })
+        .collect();
+    let ln_half = pool as f64 * 0.5_f64.ln();
+    (n..=pool.saturating_sub(n))
+        .map(|k| {
+            (ln_fact[pool as usize] - ln_fact[k as usize] - ln_fact[(pool - k) as usize] + ln_half)
+                .exp()
+        })
+        .sum()
+}
+
+/// A parity design with no losses before randomisation, `n` per arm and a pool of `pool`.
+fn parity_spec(pool: u64, n: u32, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("trialsim-pool-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    let text = format!(
+        "trial \"pool verdict\" {{
+  follow_up 12 months
+  population {{
+    pool {pool}
+  }}
+  assignment {{
+    parity of bsn: even -> programme, odd -> control
+  }}
+  sample {n} per arm
+  arm programme {{
+    work within 12 months: 15%
+  }}
+  arm control {{
+    work within 12 months: 10%
+  }}
+  outcome work_12m = worked within 12 months, hours >= 1
+  analysis primary {{
+    compare work_12m: programme vs control
+    test pooled_z, one_sided greater, alpha 5%
+  }}
+}}
+"
+    );
+    std::fs::write(&path, text).expect("spec written");
+    path
+}
+
+/// `feasibility`, `check`, `power`, `report` and the gallery print one verdict on the pool, from
+/// one computation. The pools are chosen so that other arithmetic gives another answer: they
+/// hold more people than the arms need (so "pool >= candidates", or an expected number
+/// randomised above the need, would say enough), yet a fair-coin split fills both arms only
+/// with the probability computed here, below 80 %.
+#[test]
+fn every_command_gives_the_pool_verdict_of_one_computation() {
+    use trialsim::design::feasibility::{PoolVerdict, feasibility, pool_answer};
+
+    // At the spec's own sample: 200 per arm from a pool of 410.
+    let spec = parity_spec(410, 200, "sample.trial");
+    let file = spec.to_str().expect("utf-8 path").to_string();
+    let filled = parity_fill(410, 200);
+    assert!(filled > 0.3 && filled < 0.8, "{filled}");
+    let verdict = format!("pool 410: too small, P(fill) {:.1} %", 100.0 * filled);
+    let model = load(&file);
+    let f = feasibility(&model, None, 0);
+    assert_eq!(f.verdict, Some(PoolVerdict::TooSmall));
+    assert!(
+        (f.probability_filled.expect("a pool") - filled).abs() < 1e-9,
+        "{:?} vs {filled}",
+        f.probability_filled
+    );
+    let feas = run(trialsim().args(["feasibility", &file]));
+    assert_eq!(feas.status, Some(1), "{feas}");
+    let check = run(trialsim().args(["check", &file]));
+    assert_eq!(check.status, Some(0), "{check}");
+    let power = run(trialsim().args(["power", &file, "--reps", "20"]));
+    let out = std::env::temp_dir().join(format!("trialsim-pool-report-{}", std::process::id()));
+    let report = run(trialsim().args([
+        "report",
+        &file,
+        "--reps",
+        "20",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]));
+    assert_eq!(report.status, Some(0), "{report}");
+    let report_text = std::fs::read_dir(&out)
+        .expect("report written")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect::<String>();
+    for (command, text) in [
+        ("feasibility", &feas.stdout),
+        ("check", &check.stdout),
+        ("power", &power.stdout),
+        ("report", &report_text),
+    ] {
+        assert!(
+            text.contains(&verdict),
+            "`{command}` does not say `{verdict}`:\n{text}"
+        );
+    }
+
+    // In the gallery, at the size the trial needs: a pool of 2 x needed + 10.
+    let settings = GallerySettings {
+        replicates: 20,
+        ..GallerySettings::default()
+    };
+    let needed = match trialsim::gallery::row(&file, &model, &settings)
+        .expect("row")
+        .needed
+    {
+        trialsim::gallery::Needed::PerArm { n, .. } => n,
+        other => panic!("{other:?}"),
+    };
+    let pool = 2 * needed + 10;
+    let spec = parity_spec(pool, 200, "gallery.trial");
+    let file = spec.to_str().expect("utf-8 path").to_string();
+    let model = load(&file);
+    let row = trialsim::gallery::row(&file, &model, &settings).expect("row");
+    assert_eq!(
+        row.needed,
+        trialsim::gallery::Needed::PerArm {
+            n: needed,
+            power: None
+        }
+    );
+    let filled = parity_fill(pool, needed);
+    assert!(filled < 0.8, "{filled}");
+    let verdict = format!("pool {pool}: too small, P(fill) {:.1} %", 100.0 * filled);
+    let needed = u32::try_from(needed).expect("small");
+    let answer = pool_answer(&model, &[needed, needed]);
+    assert_eq!(row.pool.as_ref(), Some(&answer));
+    assert_eq!(
+        feasibility(&model, Some(vec![needed, needed]), 0).verdict,
+        Some(PoolVerdict::TooSmall)
+    );
+    let page = trialsim::gallery::markdown(&[row], &settings, "trialsim gallery");
+    assert!(page.contains(&verdict), "{page}");
+    let _ = std::fs::remove_dir_all(spec.parent().expect("a directory"));
+    let _ = std::fs::remove_dir_all(&out);
+}
