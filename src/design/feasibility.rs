@@ -225,7 +225,7 @@ pub enum PoolVerdict {
 pub struct PoolAnswer {
     /// Pool size, if the spec gives one.
     pub pool: Option<u64>,
-    /// Participants required per arm (model order).
+    /// Participants required per arm (model order); empty when only the pass share is wanted.
     pub required: Vec<u32>,
     /// Probability that one pool member meets every criterion.
     pub eligible_share: f64,
@@ -302,7 +302,9 @@ pub fn pool_answer(model: &TrialModel, required: &[u32]) -> PoolAnswer {
     let total: u64 = required.iter().map(|&n| u64::from(n)).sum();
     let candidates = Some(total as f64 / pass_share).filter(|c| c.is_finite());
     let pool = model.population.pool;
-    let filled = pool.map(|n| probability_filled(model, n, pass_share, required));
+    // With nothing required (only the pass share wanted) there is no fill probability.
+    let counted = pool.filter(|_| !required.is_empty());
+    let filled = counted.map(|n| probability_filled(model, n, pass_share, required));
     PoolAnswer {
         pool,
         required: required.to_vec(),
@@ -312,7 +314,7 @@ pub fn pool_answer(model: &TrialModel, required: &[u32]) -> PoolAnswer {
         candidates,
         expected_randomised: pool.map(|n| n as f64 * pass_share),
         probability_filled: filled,
-        probability_filled_observed: pool
+        probability_filled_observed: counted
             .zip(observed)
             .map(|(n, obs)| probability_filled(model, n, eligible * (1.0 - obs), required)),
         verdict: filled.map(|p| {
@@ -343,38 +345,34 @@ pub fn feasibility(
     required: Option<Vec<u32>>,
     treatment: usize,
 ) -> Feasibility {
-    let (eligible, criteria) = eligibility(model);
-    let screening = model
-        .eligibility
-        .screening
-        .as_ref()
-        .map_or(0.0, |s| s.planned_loss);
+    let (_, criteria) = eligibility(model);
     let observed = model
         .eligibility
         .screening
         .as_ref()
         .and_then(|s| s.observed_loss);
-    let q = eligible * (1.0 - screening);
     let required = required.or_else(|| model.sample.clone());
-    let pool = model.population.pool;
-    let answer = required.as_deref().map(|req| pool_answer(model, req));
+    // The pool's share, mean and verdict are those of `pool_answer`; the spread is added here.
+    let base = pool_answer(model, required.as_deref().unwrap_or(&[]));
+    let (eligible, screening, q) = (base.eligible_share, base.screening_loss, base.pass_share);
+    let answer = required.as_ref().map(|_| &base);
+    let pool = base.pool;
     let mut flags = Vec::new();
-    let (mut expected_randomised, mut sd, mut q90) = (None, None, None);
-    if let Some(pool) = pool {
+    let expected_randomised = base.expected_randomised;
+    let (mut sd, mut q90) = (None, None);
+    if let (Some(pool), Some(mean)) = (pool, expected_randomised) {
         let n = pool as f64;
-        expected_randomised = Some(n * q);
         sd = Some((n * q * (1.0 - q)).sqrt());
         if pool <= EXACT_LIMIT {
             let pmf = binomial(pool, q);
             q90 = Some((quantile(&pmf, 0.05), quantile(&pmf, 0.95)));
         }
-        if let Some(a) = &answer {
+        if let Some(a) = answer {
             let total: u64 = a.required.iter().map(|&x| u64::from(x)).sum();
-            if (n * q) < total as f64 {
+            if mean < total as f64 {
                 flags.push(format!(
-                    "the pool of {pool} yields {:.0} randomised on average (eligible {}, screening \
-                     loss {}), fewer than the {total} the design needs",
-                    n * q,
+                    "the pool of {pool} yields {mean:.0} randomised on average (eligible {}, \
+                     screening loss {}), fewer than the {total} the design needs",
                     super::pct(eligible),
                     super::pct(screening)
                 ));
@@ -417,9 +415,9 @@ pub fn feasibility(
         sd_randomised: sd,
         randomised_90: q90,
         required,
-        probability_filled: answer.as_ref().and_then(|a| a.probability_filled),
-        probability_filled_observed: answer.as_ref().and_then(|a| a.probability_filled_observed),
-        verdict: answer.as_ref().and_then(|a| a.verdict),
+        probability_filled: answer.and_then(|a| a.probability_filled),
+        probability_filled_observed: answer.and_then(|a| a.probability_filled_observed),
+        verdict: answer.and_then(|a| a.verdict),
         slots,
         treatment_required,
         months_intake,
