@@ -14,12 +14,15 @@
 //!   by the normal approximation for individual randomisation; for a cluster design the number
 //!   of clusters per arm, found by simulating the cluster-level test at increasing numbers of
 //!   clusters (the normal approximation is poor with few clusters).
-//! - *Candidates* is what that size takes before selection: both arms divided by the share that
-//!   passes screening (the observed share when the spec records one).
+//! - *Candidates* is what that size takes before selection: both arms divided by the share of
+//!   the pool that meets the criteria and passes the planned screening. Against a stated pool
+//!   the page prints the verdict of [`pool_answer`], the same computation `trialsim
+//!   feasibility`, `check`, `power` and `report` use.
 //! - *Cost per extra exit* comes from the spec's `costs` block ([`crate::economics`]).
 
 use serde::Serialize;
 
+use crate::design::feasibility::{PoolAnswer, pool_answer};
 use crate::model::{AssignmentRule, TestKind, TrialModel};
 use crate::power::{PowerReport, PowerSettings, run_power};
 use crate::sim::SimError;
@@ -101,8 +104,8 @@ pub struct GalleryRow {
     pub needed: Needed,
     /// Participants to screen for that size (both arms, before selection).
     pub candidates: Option<f64>,
-    /// The spec's recruitment pool, if stated.
-    pub pool: Option<u64>,
+    /// The spec's pool judged against that size ([`pool_answer`]).
+    pub pool: Option<PoolAnswer>,
     /// Cost per extra exit at the simulated effect, with its 95 % simulation interval.
     pub cost_per_extra_exit: Option<(Option<f64>, Option<f64>, Option<f64>)>,
     /// Break-even effect of the costs block.
@@ -167,9 +170,9 @@ pub fn design_text(model: &TrialModel) -> String {
     if !model.delivery.exits.is_empty() {
         s.push_str("; competing exits");
     }
-    if let Some(sc) = &model.eligibility.screening {
-        let loss = sc.observed_loss.unwrap_or(sc.planned_loss);
-        s.push_str(&format!("; selection passes {:.0}%", 100.0 * (1.0 - loss)));
+    let pass = pool_answer(model, &[]).pass_share;
+    if pass < 1.0 {
+        s.push_str(&format!("; selection passes {:.0}%", 100.0 * pass));
     }
     s
 }
@@ -247,20 +250,13 @@ pub fn row(file: &str, model: &TrialModel, g: &GallerySettings) -> Result<Galler
             }
         };
     }
-    let loss = model
-        .eligibility
-        .screening
-        .as_ref()
-        .map_or(0.0, |s| s.observed_loss.unwrap_or(s.planned_loss));
-    let arms = model.arms.len() as f64;
-    let candidates = match &needed {
-        Needed::PerArm { n, .. } => Some(*n as f64 * arms / (1.0 - loss)),
-        Needed::Clusters { k, size, .. } => {
-            Some(f64::from(*k) * f64::from(*size) * arms / (1.0 - loss))
-        }
+    let per_arm = match &needed {
+        Needed::PerArm { n, .. } => u32::try_from(*n).ok(),
+        Needed::Clusters { k, size, .. } => k.checked_mul(*size),
         _ => None,
-    }
-    .filter(|x| x.is_finite());
+    };
+    let answer = per_arm.map(|n| pool_answer(model, &vec![n; model.arms.len()]));
+    let candidates = answer.as_ref().and_then(|a| a.candidates);
     let intake_months = match (&model.delivery.inflow, candidates) {
         (Some(inflow), Some(_)) => {
             let total = match &needed {
@@ -293,7 +289,7 @@ pub fn row(file: &str, model: &TrialModel, g: &GallerySettings) -> Result<Galler
         mde,
         needed,
         candidates,
-        pool: model.population.pool,
+        pool: answer.filter(|a| a.pool.is_some()),
         cost_per_extra_exit,
         break_even: report.economics.as_ref().map(|e| e.break_even_effect),
         intake_months,
@@ -482,16 +478,8 @@ pub fn markdown(rows: &[GalleryRow], g: &GallerySettings, command: &str) -> Stri
             Needed::Unreachable => "not reachable".to_string(),
             Needed::NotComputed => "—".to_string(),
         };
-        let candidates = match (r.candidates, r.pool) {
-            (Some(c), Some(p)) => format!(
-                "{:.0} (pool {p}: {})",
-                c.ceil(),
-                if (p as f64) >= c {
-                    "enough"
-                } else {
-                    "too small"
-                }
-            ),
+        let candidates = match (r.candidates, r.pool.as_ref().and_then(|a| a.verdict_text())) {
+            (Some(c), Some(verdict)) => format!("{:.0} ({verdict})", c.ceil()),
             (Some(c), None) => format!("{:.0}", c.ceil()),
             (None, _) => "—".to_string(),
         };
@@ -538,8 +526,10 @@ pub fn markdown(rows: &[GalleryRow], g: &GallerySettings, command: &str) -> Stri
          spec's own test (shown with the power reached), with every participant followed in \
          full; for cluster designs the clusters per arm, found by simulating the cluster-level \
          t test. With an inflow, the months it takes to bring that many in are added. \
-         *Candidates to screen* is that size over all arms divided by the share passing \
-         selection, against the spec's pool where it states one. *Assurance* is the power at the \
+         *Candidates to screen* is that size over all arms divided by the share of the pool \
+         that meets the criteria and passes the planned screening; against a stated pool, \
+         *enough* means the pool fills every arm with probability (*P(fill)*) at least 80 %, \
+         the verdict `trialsim feasibility` gives. *Assurance* is the power at the \
          spec's size averaged over its beliefs about uncertain values (`20% ~ uniform(10%, \
          30%)`), as `trialsim power` reports it. *Cost per extra exit* is the \
          programme's cost over the extra exits at the simulated effect, with the interval a \

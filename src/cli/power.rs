@@ -155,7 +155,17 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
         };
     }
     let out = match args.format {
-        Format::Text => crate::report::power::text(&report),
+        Format::Text => {
+            let mut out = crate::report::power::text(&report);
+            if let Some(sizes) = &report.arm_sizes
+                && let Some(verdict) =
+                    crate::design::feasibility::pool_answer(model, sizes).verdict_text()
+            {
+                // The same verdict `trialsim feasibility` gives at these arm sizes.
+                out.push_str(&format!("\nfunnel\n  {verdict}\n"));
+            }
+            out
+        }
         Format::Json => crate::report::power::json(&report),
     };
     print!("{out}");

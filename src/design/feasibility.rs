@@ -9,6 +9,9 @@
 //! those randomised; under complete or blocked randomisation the arms are fixed shares of them.
 //! Capacity (staff × caseload) and an intake rate give the concurrent slots and the months intake
 //! takes for the treatment arm.
+//!
+//! [`pool_answer`] is the one place where the pool is judged against a design: `feasibility`,
+//! `check`, `power`, `report` and the gallery all print its verdict, so they cannot disagree.
 
 use serde::Serialize;
 use statrs::function::factorial::ln_binomial;
@@ -43,6 +46,9 @@ pub struct Feasibility {
     pub probability_filled: Option<f64>,
     /// The same with the observed screening loss, if recorded.
     pub probability_filled_observed: Option<f64>,
+    /// Whether the pool is enough for the required arms ([`pool_answer`]); `None` without a
+    /// pool or without required arms.
+    pub verdict: Option<PoolVerdict>,
     /// Concurrent slots (staff × caseload), if declared.
     pub slots: Option<u64>,
     /// Treatment-arm participants to take in.
@@ -198,6 +204,129 @@ fn probability_filled(model: &TrialModel, pool: u64, q: f64, required: &[u32]) -
     }
 }
 
+/// The probability of filling every arm at or above which a pool is called enough.
+pub const POOL_FILL_TARGET: f64 = 0.8;
+
+/// Whether a stated pool is enough for a design.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolVerdict {
+    /// The funnel fills every arm with probability at least [`POOL_FILL_TARGET`].
+    Enough,
+    /// It does not.
+    TooSmall,
+}
+
+/// The pool judged against a number of participants per arm: the funnel's pass share (every
+/// criterion, then the planned screening loss the engine uses), the candidates that many
+/// randomised take on average, and, when the spec states a pool, the probability that it fills
+/// every arm and the verdict. Every command that speaks of the pool takes it from here.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PoolAnswer {
+    /// Pool size, if the spec gives one.
+    pub pool: Option<u64>,
+    /// Participants required per arm (model order); empty when only the pass share is wanted.
+    pub required: Vec<u32>,
+    /// Probability that one pool member meets every criterion.
+    pub eligible_share: f64,
+    /// Planned screening loss.
+    pub screening_loss: f64,
+    /// Share of the pool randomised: eligible share × (1 − planned screening loss).
+    pub pass_share: f64,
+    /// Pool members it takes on average to randomise the required total (`None` when nobody
+    /// passes).
+    pub candidates: Option<f64>,
+    /// Expected number randomised from the pool.
+    pub expected_randomised: Option<f64>,
+    /// Probability that the pool fills every arm with the planned screening loss.
+    pub probability_filled: Option<f64>,
+    /// The same with the observed screening loss, if recorded.
+    pub probability_filled_observed: Option<f64>,
+    /// Enough or too small, from `probability_filled`.
+    pub verdict: Option<PoolVerdict>,
+}
+
+/// `pool 440: too small, P(fill) 0.0 %`: the words every command prints for a verdict.
+fn verdict_words(pool: u64, filled: f64, verdict: PoolVerdict) -> String {
+    let word = match verdict {
+        PoolVerdict::Enough => "enough",
+        PoolVerdict::TooSmall => "too small",
+    };
+    format!("pool {pool}: {word}, P(fill) {:.1} %", 100.0 * filled)
+}
+
+impl PoolAnswer {
+    /// The verdict in words, e.g. `pool 440: too small, P(fill) 0.0 %`; `None` without a pool.
+    pub fn verdict_text(&self) -> Option<String> {
+        Some(verdict_words(
+            self.pool?,
+            self.probability_filled?,
+            self.verdict?,
+        ))
+    }
+}
+
+impl Feasibility {
+    /// The pool's verdict in the words of [`PoolAnswer::verdict_text`].
+    pub fn pool_verdict_text(&self) -> Option<String> {
+        Some(verdict_words(
+            self.pool?,
+            self.probability_filled?,
+            self.verdict?,
+        ))
+    }
+}
+
+/// Probability that one pool member meets every eligibility criterion, with the share of each
+/// variable that has criteria.
+fn eligibility(model: &TrialModel) -> (f64, Vec<(String, f64)>) {
+    let mut criteria = Vec::new();
+    let mut eligible = 1.0;
+    for (v, var) in model.population.variables.iter().enumerate() {
+        if model.eligibility.criteria.iter().any(|c| c.variable == v) {
+            let share = variable_share(model, v);
+            eligible *= share;
+            criteria.push((var.name.clone(), share));
+        }
+    }
+    (eligible, criteria)
+}
+
+/// The pool of `model` judged against `required` participants per arm (model order).
+pub fn pool_answer(model: &TrialModel, required: &[u32]) -> PoolAnswer {
+    let (eligible, _) = eligibility(model);
+    let screening = model.eligibility.screening.as_ref();
+    let planned = screening.map_or(0.0, |s| s.planned_loss);
+    let observed = screening.and_then(|s| s.observed_loss);
+    let pass_share = eligible * (1.0 - planned);
+    let total: u64 = required.iter().map(|&n| u64::from(n)).sum();
+    let candidates = Some(total as f64 / pass_share).filter(|c| c.is_finite());
+    let pool = model.population.pool;
+    // With nothing required (only the pass share wanted) there is no fill probability.
+    let counted = pool.filter(|_| !required.is_empty());
+    let filled = counted.map(|n| probability_filled(model, n, pass_share, required));
+    PoolAnswer {
+        pool,
+        required: required.to_vec(),
+        eligible_share: eligible,
+        screening_loss: planned,
+        pass_share,
+        candidates,
+        expected_randomised: pool.map(|n| n as f64 * pass_share),
+        probability_filled: filled,
+        probability_filled_observed: counted
+            .zip(observed)
+            .map(|(n, obs)| probability_filled(model, n, eligible * (1.0 - obs), required)),
+        verdict: filled.map(|p| {
+            if p >= POOL_FILL_TARGET {
+                PoolVerdict::Enough
+            } else {
+                PoolVerdict::TooSmall
+            }
+        }),
+    }
+}
+
 fn quantile(pmf: &[f64], level: f64) -> u64 {
     let mut acc = 0.0;
     for (k, p) in pmf.iter().enumerate() {
@@ -216,56 +345,39 @@ pub fn feasibility(
     required: Option<Vec<u32>>,
     treatment: usize,
 ) -> Feasibility {
-    let mut criteria = Vec::new();
-    let mut eligible = 1.0;
-    for (v, var) in model.population.variables.iter().enumerate() {
-        if model.eligibility.criteria.iter().any(|c| c.variable == v) {
-            let share = variable_share(model, v);
-            eligible *= share;
-            criteria.push((var.name.clone(), share));
-        }
-    }
-    let screening = model
-        .eligibility
-        .screening
-        .as_ref()
-        .map_or(0.0, |s| s.planned_loss);
+    let (_, criteria) = eligibility(model);
     let observed = model
         .eligibility
         .screening
         .as_ref()
         .and_then(|s| s.observed_loss);
-    let q = eligible * (1.0 - screening);
     let required = required.or_else(|| model.sample.clone());
-    let pool = model.population.pool;
+    // The pool's share, mean and verdict are those of `pool_answer`; the spread is added here.
+    let base = pool_answer(model, required.as_deref().unwrap_or(&[]));
+    let (eligible, screening, q) = (base.eligible_share, base.screening_loss, base.pass_share);
+    let answer = required.as_ref().map(|_| &base);
+    let pool = base.pool;
     let mut flags = Vec::new();
-    let (mut expected_randomised, mut sd, mut q90, mut filled, mut filled_obs) =
-        (None, None, None, None, None);
-    if let Some(pool) = pool {
+    let expected_randomised = base.expected_randomised;
+    let (mut sd, mut q90) = (None, None);
+    if let (Some(pool), Some(mean)) = (pool, expected_randomised) {
         let n = pool as f64;
-        expected_randomised = Some(n * q);
         sd = Some((n * q * (1.0 - q)).sqrt());
         if pool <= EXACT_LIMIT {
             let pmf = binomial(pool, q);
             q90 = Some((quantile(&pmf, 0.05), quantile(&pmf, 0.95)));
         }
-        if let Some(req) = &required {
-            let p = probability_filled(model, pool, q, req);
-            filled = Some(p);
-            if let Some(obs) = observed {
-                filled_obs = Some(probability_filled(model, pool, eligible * (1.0 - obs), req));
-            }
-            let total: u64 = req.iter().map(|&x| u64::from(x)).sum();
-            if (n * q) < total as f64 {
+        if let Some(a) = answer {
+            let total: u64 = a.required.iter().map(|&x| u64::from(x)).sum();
+            if mean < total as f64 {
                 flags.push(format!(
-                    "the pool of {pool} yields {:.0} randomised on average (eligible {}, screening \
-                     loss {}), fewer than the {total} the design needs",
-                    n * q,
+                    "the pool of {pool} yields {mean:.0} randomised on average (eligible {}, \
+                     screening loss {}), fewer than the {total} the design needs",
                     super::pct(eligible),
                     super::pct(screening)
                 ));
             }
-            if p < 0.8 {
+            if let (Some(PoolVerdict::TooSmall), Some(p)) = (a.verdict, a.probability_filled) {
                 flags.push(format!(
                     "the probability that the pool fills every arm is only {}",
                     super::pct(p)
@@ -303,8 +415,9 @@ pub fn feasibility(
         sd_randomised: sd,
         randomised_90: q90,
         required,
-        probability_filled: filled,
-        probability_filled_observed: filled_obs,
+        probability_filled: answer.and_then(|a| a.probability_filled),
+        probability_filled_observed: answer.and_then(|a| a.probability_filled_observed),
+        verdict: answer.and_then(|a| a.verdict),
         slots,
         treatment_required,
         months_intake,

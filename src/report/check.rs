@@ -260,6 +260,9 @@ pub fn summary(file: &str, m: &TrialModel) -> String {
             .map(|(a, n)| format!("{} {n}", a.name))
             .collect();
         let _ = writeln!(w, "  sample       {}", parts.join(", "));
+        if let Some(line) = pool_line(sizes, m) {
+            let _ = writeln!(w, "  funnel       {line}");
+        }
     }
     let d = &m.delivery;
     if let Some(c) = &d.clusters {
@@ -498,6 +501,23 @@ pub fn summary(file: &str, m: &TrialModel) -> String {
         );
     }
     out
+}
+
+/// The pool against the fixed sample, from the computation `trialsim feasibility` uses
+/// ([`crate::design::feasibility::pool_answer`]); `None` when the spec states no pool.
+fn pool_line(sizes: &[u32], m: &TrialModel) -> Option<String> {
+    let a = crate::design::feasibility::pool_answer(m, sizes);
+    let verdict = a.verdict_text()?;
+    let total: u32 = sizes.iter().sum();
+    let need = a.candidates.map_or_else(
+        || "cannot be reached".to_string(),
+        |c| format!("take {c:.0}"),
+    );
+    Some(format!(
+        "{total} to randomise {need} of the pool on average ({} eligible, screening loss {}); {verdict}",
+        pct(a.eligible_share),
+        pct(a.screening_loss)
+    ))
 }
 
 /// ` by background { dutch: 31.7%, non_western: 25% }` for shares that vary by level.

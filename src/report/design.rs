@@ -449,6 +449,9 @@ pub fn feasibility_text(f: &Feasibility) -> String {
     if let Some(p) = f.probability_filled_observed {
         let _ = writeln!(s, "    with observed loss    {}", pct(p));
     }
+    if let Some(verdict) = f.pool_verdict_text() {
+        let _ = writeln!(s, "  verdict                 {verdict}");
+    }
     if let Some(slots) = f.slots {
         let _ = writeln!(s, "  caseload slots          {slots}");
     }

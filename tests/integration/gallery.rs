@@ -115,13 +115,19 @@ fn fip_reproduces_300_vs_300_and_71_vs_55_terminations() {
 fn app_reproduces_30_percent_off_benefit_and_24_percent_to_werkom() {
     let mut model = load("specs/gallery/app-zaanstad.trial");
     assert_eq!(model.sample, Some(vec![100, 100]));
-    // The report's figures are for a full first year: everyone followed 12 months.
+    // The report's 30 % is the first year's intake counted in its second year
+    // [002:1397, 1464-1466]: everyone followed the full 24 months.
     model.delivery.inflow = None;
     let app = arm(&model, "app");
-    let left = arm_means(&model, "left_12m", 400);
-    assert_share("APP off benefit in year 1", left[app], 0.30, 1.0);
-    let werkom = arm_means(&model, "werkom_12m", 400);
-    assert_share("APP to Werkom", werkom[app], 0.24, 1.0);
+    let left = arm_means(&model, "left_24m", 400);
+    assert_share("APP off benefit", left[app], 0.30, 1.0);
+    // 24 % were referred to Werkom, not all of them still on benefit [002:1401-1403]: those
+    // still on benefit are fewer than 24 %, and with the ones who left (counted in the 30 %)
+    // they cannot exceed the 30 % + 24 % of the report.
+    let werkom = arm_means(&model, "werkom_24m", 400);
+    let (share, n) = werkom[app];
+    let se = (0.24 * 0.76 / n as f64).sqrt();
+    assert!(share > 0.0 && share < 0.24 - 3.0 * se, "{share}");
 }
 
 #[test]
@@ -134,9 +140,9 @@ fn app_inflow_takes_80_150_200_and_shortens_late_follow_up() {
     assert_eq!(months.iter().filter(|&&m| m < 24).count(), 150);
     assert_eq!(months.len(), 200);
     assert!(months.iter().all(|&m| m < inflow.analysis_month));
-    // Year-3 intakes are followed less than 12 months by month 36, so the share off benefit
-    // read on the analysis date is below the full-year 30 %.
-    let left = arm_means(&model, "left_12m", 400);
+    // Year-2 and year-3 intakes are followed less than 24 months by month 36, so the share
+    // off benefit read on the analysis date is below the full 30 %.
+    let left = arm_means(&model, "left_24m", 400);
     let app = left[arm(&model, "app")];
     let se = (0.3 * 0.7 / app.1 as f64).sqrt();
     assert!(app.0 < 0.30 - 3.0 * se, "{app:?}");
@@ -168,9 +174,10 @@ fn small_cohorts_reproduce_their_counts() {
 
     let z = load("specs/gallery/opleiden-in-de-zorg.trial");
     assert_eq!(z.sample, Some(vec![13, 13]));
-    // 25 sought -> 13 started [002:583].
-    let s = z.eligibility.screening.clone().expect("screening");
-    assert!((s.planned_loss - 12.0 / 25.0).abs() < 1e-9);
+    // 25 was the aim and 13 started [002:583]: a shortfall, not a selection ratio, so there
+    // is no selection step at all (the report counts no candidates).
+    assert!(z.eligibility.screening.is_none());
+    assert!(z.eligibility.criteria.is_empty());
     // 13 started -> 10 remain [002:593]: the realised path share.
     let settings = PowerSettings {
         seed: 3,
@@ -189,9 +196,13 @@ fn small_cohorts_reproduce_their_counts() {
     );
 
     let a = load("specs/gallery/aandacht-doet-bewegen.trial");
-    // 12 interviewed -> 5 selected [002:1610]; 15 guided in 15 months [002:1656].
+    // 12 interviewed -> 5 selected [002:1610], one step, counted once: the share of
+    // candidates who reach randomisation is 5 of 12.
     let s = a.eligibility.screening.clone().expect("screening");
     assert!((s.planned_loss - 7.0 / 12.0).abs() < 1e-3);
+    let passing = trialsim::design::feasibility::pool_answer(&a, &[8, 8]).pass_share;
+    assert!((passing - 5.0 / 12.0).abs() < 1e-3, "{passing}");
+    // 15 guided in 15 months [002:1656].
     let inflow = a.delivery.inflow.clone().expect("inflow");
     let months = trialsim::sim::entry_months(&inflow, 15);
     assert_eq!(months.last(), Some(&14));
@@ -430,4 +441,154 @@ fn gallery_command_prints_a_page_and_check_flags_a_stale_one() {
     assert!(stale.stderr.contains("stale"), "{stale}");
     let bad = run(trialsim().args(["gallery", "specs/gallery", "--reps", "0"]));
     assert_eq!(bad.status, Some(2), "{bad}");
+}
+
+/// P(both arms of a fair-coin split of `pool` people reach `n`): nobody is lost before
+/// randomisation, so one arm is Binomial(pool, 1/2) and the other the rest. Computed here from
+/// log-factorials, apart from the crate.
+fn parity_fill(pool: u64, n: u64) -> f64 {
+    let ln_fact: Vec<f64> = (0..=pool)
+        .scan(0.0, |acc, i| {
+            if i > 0 {
+                *acc += (i as f64).ln();
+            }
+            Some(*acc)
+        })
+        .collect();
+    let ln_half = pool as f64 * 0.5_f64.ln();
+    (n..=pool.saturating_sub(n))
+        .map(|k| {
+            (ln_fact[pool as usize] - ln_fact[k as usize] - ln_fact[(pool - k) as usize] + ln_half)
+                .exp()
+        })
+        .sum()
+}
+
+/// A parity design with no losses before randomisation, `n` per arm and a pool of `pool`.
+fn parity_spec(pool: u64, n: u32, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("trialsim-pool-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    let text = format!(
+        "trial \"pool verdict\" {{
+  follow_up 12 months
+  population {{
+    pool {pool}
+  }}
+  assignment {{
+    parity of bsn: even -> programme, odd -> control
+  }}
+  sample {n} per arm
+  arm programme {{
+    work within 12 months: 15%
+  }}
+  arm control {{
+    work within 12 months: 10%
+  }}
+  outcome work_12m = worked within 12 months, hours >= 1
+  analysis primary {{
+    compare work_12m: programme vs control
+    test pooled_z, one_sided greater, alpha 5%
+  }}
+}}
+"
+    );
+    std::fs::write(&path, text).expect("spec written");
+    path
+}
+
+/// `feasibility`, `check`, `power`, `report` and the gallery print one verdict on the pool, from
+/// one computation. The pools are chosen so that other arithmetic gives another answer: they
+/// hold more people than the arms need (so "pool >= candidates", or an expected number
+/// randomised above the need, would say enough), yet a fair-coin split fills both arms only
+/// with the probability computed here, below 80 %.
+#[test]
+fn every_command_gives_the_pool_verdict_of_one_computation() {
+    use trialsim::design::feasibility::{PoolVerdict, feasibility, pool_answer};
+
+    // At the spec's own sample: 200 per arm from a pool of 410.
+    let spec = parity_spec(410, 200, "sample.trial");
+    let file = spec.to_str().expect("utf-8 path").to_string();
+    let filled = parity_fill(410, 200);
+    assert!(filled > 0.3 && filled < 0.8, "{filled}");
+    let verdict = format!("pool 410: too small, P(fill) {:.1} %", 100.0 * filled);
+    let model = load(&file);
+    let f = feasibility(&model, None, 0);
+    assert_eq!(f.verdict, Some(PoolVerdict::TooSmall));
+    assert!(
+        (f.probability_filled.expect("a pool") - filled).abs() < 1e-9,
+        "{:?} vs {filled}",
+        f.probability_filled
+    );
+    let feas = run(trialsim().args(["feasibility", &file]));
+    assert_eq!(feas.status, Some(1), "{feas}");
+    let check = run(trialsim().args(["check", &file]));
+    assert_eq!(check.status, Some(0), "{check}");
+    let power = run(trialsim().args(["power", &file, "--reps", "20"]));
+    let out = std::env::temp_dir().join(format!("trialsim-pool-report-{}", std::process::id()));
+    let report = run(trialsim().args([
+        "report",
+        &file,
+        "--reps",
+        "20",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]));
+    assert_eq!(report.status, Some(0), "{report}");
+    let report_text = std::fs::read_dir(&out)
+        .expect("report written")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect::<String>();
+    for (command, text) in [
+        ("feasibility", &feas.stdout),
+        ("check", &check.stdout),
+        ("power", &power.stdout),
+        ("report", &report_text),
+    ] {
+        assert!(
+            text.contains(&verdict),
+            "`{command}` does not say `{verdict}`:\n{text}"
+        );
+    }
+
+    // In the gallery, at the size the trial needs: a pool of 2 x needed + 10.
+    let settings = GallerySettings {
+        replicates: 20,
+        ..GallerySettings::default()
+    };
+    let needed = match trialsim::gallery::row(&file, &model, &settings)
+        .expect("row")
+        .needed
+    {
+        trialsim::gallery::Needed::PerArm { n, .. } => n,
+        other => panic!("{other:?}"),
+    };
+    let pool = 2 * needed + 10;
+    let spec = parity_spec(pool, 200, "gallery.trial");
+    let file = spec.to_str().expect("utf-8 path").to_string();
+    let model = load(&file);
+    let row = trialsim::gallery::row(&file, &model, &settings).expect("row");
+    assert_eq!(
+        row.needed,
+        trialsim::gallery::Needed::PerArm {
+            n: needed,
+            power: None
+        }
+    );
+    let filled = parity_fill(pool, needed);
+    assert!(filled < 0.8, "{filled}");
+    let verdict = format!("pool {pool}: too small, P(fill) {:.1} %", 100.0 * filled);
+    let needed = u32::try_from(needed).expect("small");
+    let answer = pool_answer(&model, &[needed, needed]);
+    assert_eq!(row.pool.as_ref(), Some(&answer));
+    assert_eq!(
+        feasibility(&model, Some(vec![needed, needed]), 0).verdict,
+        Some(PoolVerdict::TooSmall)
+    );
+    let page = trialsim::gallery::markdown(&[row], &settings, "trialsim gallery");
+    assert!(page.contains(&verdict), "{page}");
+    let _ = std::fs::remove_dir_all(spec.parent().expect("a directory"));
+    let _ = std::fs::remove_dir_all(&out);
 }
