@@ -151,6 +151,16 @@ fn draw<R: Rng + ?Sized>(
 /// Checks that every uncertain parameter exists and that its belief stays within what the
 /// parameter admits (both ends of a uniform, the central value otherwise).
 pub fn validate(model: &TrialModel, uncertain: &[UncertainParameter]) -> Result<(), DesignError> {
+    // Every parameter must take effect with the others set, too.
+    let mut together = model.clone();
+    for u in uncertain {
+        let c = central(&u.distribution).unwrap_or(params::get(model, &u.parameter)?.value);
+        // A central value out of range is reported below, with the belief.
+        let _ = params::set(&mut together, &u.parameter, c);
+    }
+    for u in uncertain {
+        params::get(&together, &u.parameter)?;
+    }
     for u in uncertain {
         params::get(model, &u.parameter)?;
         let probes: Vec<f64> = match &u.distribution {

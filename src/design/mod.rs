@@ -67,6 +67,16 @@ impl From<crate::params::ParamError> for DesignError {
                 format!("no parameter `{path}` in this spec"),
                 format!("did you mean `{s}`?"),
             ),
+            crate::params::ParamError::Overridden {
+                path,
+                reason,
+                effective,
+            } => Self::with_help(
+                format!("`{path}` takes no effect in this spec: {reason}"),
+                crate::params::vary_instead(&effective).unwrap_or_else(|| {
+                    "`trialsim sweep FILE --list` shows every parameter that takes effect".into()
+                }),
+            ),
             other => Self::with_help(
                 other.to_string(),
                 "`trialsim sweep FILE --list` shows every parameter with its value",

@@ -64,9 +64,10 @@ pub struct Axis {
 
 fn unit_of(kind: ParamKind) -> &'static str {
     match kind {
-        ParamKind::Probability | ParamKind::Alpha => "%",
+        ParamKind::Probability | ParamKind::Alpha | ParamKind::Icc => "%",
         ParamKind::Count => "participants",
         ParamKind::Months => "months",
+        ParamKind::Euro => "euro",
         ParamKind::Real | ParamKind::Positive => "",
     }
 }
@@ -117,6 +118,19 @@ pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, Box<VaryError>
                 }),
             ));
         }
+        Err(ParamError::Overridden {
+            reason, effective, ..
+        }) => {
+            let help = params::vary_instead(&effective);
+            return Err(VaryError::new(
+                flag,
+                text,
+                path_range,
+                format!("`{path}` takes no effect in this spec: {reason}"),
+                "varying this changes nothing",
+                help,
+            ));
+        }
         Err(e) => {
             return Err(VaryError::new(
                 flag,
@@ -149,7 +163,7 @@ pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, Box<VaryError>
         percent_used |= p;
         Ok(v)
     };
-    let integer = matches!(param.kind, ParamKind::Count | ParamKind::Months);
+    let integer = param.kind.is_integer();
     let mut values: Vec<f64> = if let Some((from, rest)) = spec.split_once("..") {
         let (to, step) = match rest.split_once(':') {
             Some((to, step)) => (to, Some(step)),
@@ -198,7 +212,7 @@ pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, Box<VaryError>
     } else {
         spec.split(',').map(&mut num).collect::<Result<_, _>>()?
     };
-    if percent_used && !matches!(param.kind, ParamKind::Probability | ParamKind::Alpha) {
+    if percent_used && !param.kind.is_percent() {
         return Err(bad(
             format!("`{path}` is not a probability, so it takes no percentages"),
             "give plain numbers",
@@ -224,7 +238,7 @@ pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, Box<VaryError>
     for &v in &values {
         let mut probe = model.clone();
         if let Err(e) = params::set(&mut probe, path, v) {
-            let shown = if param.kind == ParamKind::Probability {
+            let shown = if param.kind.is_percent() {
                 super::pct(v)
             } else {
                 format!("{v}")
@@ -242,7 +256,7 @@ pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, Box<VaryError>
         path: path.to_string(),
         values,
         spec_value: param.value,
-        percent: param.kind == ParamKind::Probability || param.kind == ParamKind::Alpha,
+        percent: param.kind.is_percent(),
         unit: unit_of(param.kind),
     })
 }
@@ -297,11 +311,15 @@ pub fn grid(axes: &[Axis]) -> Vec<Vec<f64>> {
     out
 }
 
-/// `model` with the axes set to `values`.
+/// `model` with the axes set to `values`. Every axis must still take effect once all are set
+/// (varying `n_per_arm` makes the pool of a pool design take no effect, for example).
 pub fn apply(model: &TrialModel, axes: &[Axis], values: &[f64]) -> Result<TrialModel, DesignError> {
     let mut m = model.clone();
     for (axis, &v) in axes.iter().zip(values) {
         params::set(&mut m, &axis.path, v)?;
+    }
+    for axis in axes {
+        params::get(&m, &axis.path)?;
     }
     Ok(m)
 }
