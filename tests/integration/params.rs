@@ -421,3 +421,30 @@ fn alpha_changes_power() {
     let (p5, p20) = (power(&model, 0, 400).power, power(&loose, 0, 400).power);
     assert!(p20 > p5 + 0.03, "{p5} {p20}");
 }
+
+// The cost figures change the economics of every design point.
+#[test]
+fn costs_change_the_economics_of_a_design_point() {
+    let model = trialsim::design::focus(&load("specs/gallery/app-zaanstad.trial"), 0);
+    let point = |m: &trialsim::model::TrialModel| {
+        trialsim::design::evaluate(m, 0, 2017, 200)
+            .expect("evaluates")
+            .economics
+            .expect("the spec states costs")
+    };
+    let base = point(&model);
+    assert_eq!(base.cost, 90_000.0);
+    let mut dearer = model.clone();
+    params::set(&mut dearer, "costs.fixed", 180_000.0).expect("settable");
+    params::set(&mut dearer, "costs.per_participant", 100.0).expect("settable");
+    let d = point(&dearer);
+    assert_eq!(d.cost, 190_000.0);
+    assert!((d.break_even_effect - base.break_even_effect * 190.0 / 90.0).abs() < 1e-12);
+    let mut longer = model.clone();
+    params::set(&mut longer, "costs.years_per_exit", 2.0).expect("settable");
+    params::set(&mut longer, "costs.saving_per_benefit_year", 7_000.0).expect("settable");
+    assert!((point(&longer).break_even_effect - base.break_even_effect).abs() < 1e-12);
+    params::set(&mut longer, "costs.saving_per_benefit_year", 14_000.0).expect("settable");
+    assert!((point(&longer).break_even_effect - base.break_even_effect / 2.0).abs() < 1e-12);
+    assert!(params::set(&mut longer, "costs.fixed", -1.0).is_err());
+}
