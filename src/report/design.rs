@@ -730,10 +730,13 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
                     "{} of the arm take path {}{delay}, where {} {meaning}",
                     pct(p.share),
                     p.name,
-                    pct(p.work.probability)
+                    model.rate_in_words(&p.work, pct)
                 ));
             } else if arm.direct_outcomes.is_empty() {
-                parts.push(format!("{} {meaning}{delay}", pct(p.work.probability)));
+                parts.push(format!(
+                    "{} {meaning}{delay}",
+                    model.rate_in_words(&p.work, pct)
+                ));
             }
         }
         for d in &arm.direct_outcomes {

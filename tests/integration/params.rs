@@ -448,3 +448,46 @@ fn costs_change_the_economics_of_a_design_point() {
     assert!((point(&longer).break_even_effect - base.break_even_effect / 2.0).abs() < 1e-12);
     assert!(params::set(&mut longer, "costs.fixed", -1.0).is_err());
 }
+
+// The audit of `analyze` sets each level's own rate against its participants and never calls
+// the rate before `by`, which no one gets, the stated rate.
+#[test]
+fn the_audit_reports_the_rates_participants_get() {
+    use crate::common::{run, trialsim};
+    let dir = std::env::temp_dir().join(format!("trialsim-params-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let csv = dir.join("data.csv");
+    let out = run(trialsim()
+        .args(["simulate", BY_GENDER, "--export"])
+        .arg(&csv));
+    assert_eq!(out.status, Some(0), "{out}");
+    let out = run(trialsim()
+        .args(["analyze", BY_GENDER, "--data"])
+        .arg(&csv)
+        .args(["--format", "json"]));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status, Some(0), "{out}");
+    assert!(!out.stdout.contains("22.0%"), "{}", out.stdout);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    let audit = json["audit"].as_array().expect("an audit");
+    let item = |assumption: &str| {
+        audit
+            .iter()
+            .find(|i| i["assumption"] == assumption)
+            .unwrap_or_else(|| panic!("no audit item `{assumption}`"))
+    };
+    let arm = item("arm coaching: work within 12 months");
+    assert!((arm["planned"].as_f64().expect("planned") - 0.225).abs() < 1e-6);
+    let note = arm["note"].as_str().expect("a note");
+    assert!(
+        note.contains("stated 30.0% (female), 15.0% (male)"),
+        "{note}"
+    );
+    for (level, rate) in [("female", 0.30), ("male", 0.15)] {
+        let it = item(&format!(
+            "arm coaching, gender = {level}: work within 12 months"
+        ));
+        assert!((it["planned"].as_f64().expect("planned") - rate).abs() < 1e-6);
+        assert!(it["n"].as_u64().expect("n") > 50);
+    }
+}
