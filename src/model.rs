@@ -139,8 +139,23 @@ impl TrialModel {
     /// so that a rate before `by` that every level replaces is never shown. `pct` formats one
     /// probability.
     pub fn rate_in_words(&self, rate: &WorkRate, pct: impl Fn(f64) -> String) -> String {
-        let Some(by) = &rate.by else {
-            return pct(rate.probability);
+        self.by_level_in_words(rate.probability, rate.by.as_ref(), pct)
+    }
+
+    /// A path's share as the participants get it, for reports: like
+    /// [`TrialModel::rate_in_words`], per level where the share varies by a covariate.
+    pub fn share_in_words(&self, path: &SubPath, pct: impl Fn(f64) -> String) -> String {
+        self.by_level_in_words(path.share, path.share_by.as_ref(), pct)
+    }
+
+    fn by_level_in_words(
+        &self,
+        before: f64,
+        by: Option<&RateByLevel>,
+        pct: impl Fn(f64) -> String,
+    ) -> String {
+        let Some(by) = by else {
+            return pct(before);
         };
         let Some(levels) = self
             .population
@@ -148,13 +163,16 @@ impl TrialModel {
             .get(by.variable)
             .and_then(Variable::levels)
         else {
-            return pct(rate.probability);
+            return pct(before);
         };
         let parts: Vec<String> = levels
             .iter()
             .enumerate()
             .filter(|(l, _)| self.level_possible(by.variable, *l))
-            .map(|(l, level)| format!("{} ({})", pct(rate.at_level(by.variable, l)), level.name))
+            .map(|(l, level)| {
+                let p = by.probabilities.get(l).copied().flatten().unwrap_or(before);
+                format!("{} ({})", pct(p), level.name)
+            })
             .collect();
         parts.join(", ")
     }

@@ -419,6 +419,9 @@ mod tests {
             "n_per_arm=1..100000000:1",
             "arm.experiment.team_zorg.share=120%",
             "arm.nobody.work=10%",
+            // Values that take no effect: the rest path's share, the pool of a fixed sample.
+            "arm.experiment.guided.share=50%",
+            "population.pool=300..500:100",
             "=1",
         ] {
             assert!(parse_vary(&model, bad).is_err(), "{bad}");

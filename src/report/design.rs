@@ -728,7 +728,7 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
             if arm.paths.len() > 1 {
                 parts.push(format!(
                     "{} of the arm take path {}{delay}, where {} {meaning}",
-                    pct(p.share),
+                    model.share_in_words(p, pct),
                     p.name,
                     model.rate_in_words(&p.work, pct)
                 ));

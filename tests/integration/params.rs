@@ -1,5 +1,7 @@
-//! Parameter paths on a real spec: shares that differ by level follow the path's share, the
-//! rest path follows at every level, and a refused change leaves the model untouched.
+//! Parameter paths: shares that differ by level follow the path's share, the rest path follows
+//! at every level, and a refused change leaves the model untouched; only values that take effect
+//! are offered (an overridden one is refused naming those that do), and every kind of parameter
+//! changes what is simulated.
 
 use trialsim::params;
 
