@@ -397,25 +397,36 @@ fn catalogue(model: &TrialModel) -> Catalogue {
             );
         }
     }
+    let process = process_read(model);
+    let no_process = "no outcome is measured from the employment process (every outcome is \
+                      declared per arm)";
     if let Some(inflow) = &model.delivery.inflow {
+        // Intake months set each participant's follow-up by the analysis date, which only
+        // measures of the employment process read.
+        let push = |c: &mut Catalogue, path: String, value, kind, target| {
+            if process {
+                c.push(path, value, kind, target);
+            } else {
+                c.inert(path, no_process, Vec::new());
+            }
+        };
         for (k, n) in inflow.per_period.iter().enumerate() {
-            c.push(
+            push(
+                &mut c,
                 format!("inflow.period.{}", k + 1),
                 f64::from(*n),
                 ParamKind::Count,
                 Target::InflowPeriod(k),
             );
         }
-        c.push(
+        push(
+            &mut c,
             "inflow.analysis_month".into(),
             f64::from(inflow.analysis_month),
             ParamKind::Months,
             Target::AnalysisMonth,
         );
     }
-    let process = process_read(model);
-    let no_process = "no outcome is measured from the employment process (every outcome is \
-                      declared per arm)";
     let any_work = model.arms.iter().enumerate().any(|(a, arm)| {
         arm.baseline_employment > 0.0 || (0..arm.paths.len()).any(|p| path_works(model, a, p))
     }) || model.delivery.exits.iter().any(|e| {
@@ -447,12 +458,17 @@ fn catalogue(model: &TrialModel) -> Catalogue {
             continue;
         };
         for (d, dest) in exits.destinations.iter().enumerate() {
-            c.push(
-                format!("arm.{}.exits.{}", arm.name, dest.name),
-                dest.probability,
-                ParamKind::Probability,
-                Target::Exit(e, d),
-            );
+            let path = format!("arm.{}.exits.{}", arm.name, dest.name);
+            if process {
+                c.push(
+                    path,
+                    dest.probability,
+                    ParamKind::Probability,
+                    Target::Exit(e, d),
+                );
+            } else {
+                c.inert(path, no_process, Vec::new());
+            }
         }
     }
     for (o, outcome) in model.outcomes.iter().enumerate() {
@@ -809,17 +825,49 @@ pub fn get(model: &TrialModel, path: &str) -> Result<Param, ParamError> {
 ///
 /// Either the whole change is made or, on an error, the model is left as it was.
 pub fn set(model: &mut TrialModel, path: &str, value: f64) -> Result<(), ParamError> {
-    let entry = find(model, path)?;
-    check_range(path, value, entry.param.kind)?;
-    let value = if entry.param.kind.is_integer() {
-        value.round()
-    } else {
-        value
-    };
-    let mut changed = model.clone();
-    write(&mut changed, entry.target, path, value)?;
-    *model = changed;
-    Ok(())
+    handle(model, path)?.set(model, value)
+}
+
+/// A parameter resolved once on a model, to be set many times on copies of it: the points of a
+/// sweep, the draws of assurance. Setting it does not ask again whether it takes effect, which
+/// can depend on the values the other parameters take at that point (the delay of a path whose
+/// rate a sweep sets to 0 %).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handle {
+    param: Param,
+    target: Target,
+}
+
+/// The parameter at `path` of `model`, resolved for setting on copies of `model`.
+pub fn handle(model: &TrialModel, path: &str) -> Result<Handle, ParamError> {
+    find(model, path).map(|e| Handle {
+        param: e.param,
+        target: e.target,
+    })
+}
+
+impl Handle {
+    /// The parameter, with its value in the model it was resolved on.
+    pub fn param(&self) -> &Param {
+        &self.param
+    }
+
+    /// Sets the parameter to `value` on `model` (the model it was resolved on, or a copy with
+    /// other parameters changed), keeping the model valid. Either the whole change is made or,
+    /// on an error, the model is left as it was.
+    pub fn set(&self, model: &mut TrialModel, value: f64) -> Result<(), ParamError> {
+        let path = self.param.path.as_str();
+        check_range(path, value, self.param.kind)?;
+        let value = if self.param.kind.is_integer() {
+            value.round()
+        } else {
+            value
+        };
+        let mut changed = model.clone();
+        write(&mut changed, self.target, path, value)?;
+        *model = changed;
+        Ok(())
+    }
 }
 
 fn out_of_range(path: &str, value: f64, expected: &'static str) -> ParamError {

@@ -311,17 +311,42 @@ pub fn grid(axes: &[Axis]) -> Vec<Vec<f64>> {
     out
 }
 
-/// `model` with the axes set to `values`. Every axis must still take effect once all are set
-/// (varying `n_per_arm` makes the pool of a pool design take no effect, for example).
+/// `model` with the axes set to `values`. The axes are resolved on `model` itself, so that an
+/// axis that takes no effect at this point only because of another axis' value (a delay at a
+/// 0 % rate) is still set; [`run_sweep`] refuses an axis that takes effect at no point.
 pub fn apply(model: &TrialModel, axes: &[Axis], values: &[f64]) -> Result<TrialModel, DesignError> {
+    let handles = axes
+        .iter()
+        .map(|a| params::handle(model, &a.path))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut m = model.clone();
-    for (axis, &v) in axes.iter().zip(values) {
-        params::set(&mut m, &axis.path, v)?;
-    }
-    for axis in axes {
-        params::get(&m, &axis.path)?;
+    for (h, &v) in handles.iter().zip(values) {
+        h.set(&mut m, v)?;
     }
     Ok(m)
+}
+
+/// Refuses an axis that takes effect at no point of the grid, because another axis overrides it
+/// (varying `n_per_arm` fixes the sample, so the pool of a pool design takes no effect).
+fn check_axes_take_effect(model: &TrialModel, axes: &[Axis]) -> Result<(), DesignError> {
+    let points = grid(axes);
+    for axis in axes {
+        let mut last = None;
+        let mut effective = false;
+        for values in &points {
+            match params::get(&apply(model, axes, values)?, &axis.path) {
+                Ok(_) => {
+                    effective = true;
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        if let (false, Some(e)) = (effective, last) {
+            return Err(e.into());
+        }
+    }
+    Ok(())
 }
 
 /// Runs the sweep: power of `analysis` at every grid point and at the spec's own values.
@@ -345,6 +370,7 @@ pub fn run_sweep(
         ));
     }
     let focused = focus(model, analysis);
+    check_axes_take_effect(&focused, axes)?;
     let mut points = Vec::with_capacity(total);
     for (i, values) in grid(axes).into_iter().enumerate() {
         let m = apply(&focused, axes, &values)?;

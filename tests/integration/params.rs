@@ -493,3 +493,30 @@ fn the_audit_reports_the_rates_participants_get() {
         assert!(it["n"].as_u64().expect("n") > 50);
     }
 }
+
+// A sweep sets each axis at every point, even where another axis' value leaves it without
+// effect (a delay at a 0 % rate), but refuses an axis that another overrides at every point.
+#[test]
+fn a_sweep_refuses_only_an_axis_without_effect_at_every_point() {
+    use trialsim::design::sweep::{parse_vary, run_sweep};
+    let model = load("specs/almere-45plus.trial");
+    let axes = [
+        parse_vary(&model, "arm.experiment.team_zorg.work=0%,10%").expect("valid"),
+        parse_vary(&model, "arm.experiment.team_zorg.delay=0,3").expect("valid"),
+    ];
+    let report = run_sweep(&model, 0, &axes, 2017, 20, &|_, _| {}).expect("runs");
+    assert_eq!(report.points.len(), 4);
+
+    let mut pool_design = model.clone();
+    pool_design.sample = None;
+    let axes = [
+        parse_vary(&pool_design, "population.pool=400,500").expect("valid"),
+        parse_vary(&pool_design, "n_per_arm=150,180").expect("valid"),
+    ];
+    let err = run_sweep(&pool_design, 0, &axes, 2017, 20, &|_, _| {}).expect_err("overridden");
+    assert!(
+        err.to_string()
+            .contains("`population.pool` takes no effect"),
+        "{err}"
+    );
+}
