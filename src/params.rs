@@ -313,6 +313,29 @@ fn path_works(model: &TrialModel, a: ArmId, p: PathId) -> bool {
     }
 }
 
+/// Whether anyone follows path `p` of arm `a`: its share is above 0 % (at some level a
+/// participant can have, where the share varies by level), or a dropout or crossover names it.
+fn path_taken(model: &TrialModel, a: ArmId, p: PathId) -> bool {
+    let Some(path) = model.arms.get(a).and_then(|arm| arm.paths.get(p)) else {
+        return false;
+    };
+    let named = model.arms.iter().any(|arm| {
+        arm.dropout
+            .iter()
+            .map(|d| &d.follows)
+            .chain(arm.crossover.iter().map(|c| &c.to))
+            .any(|r| r.arm == a && r.path == Some(p))
+    });
+    let share = match &path.share_by {
+        None => path.share > 0.0,
+        Some(by) => Levels::of(model, by)
+            .reachable
+            .iter()
+            .any(|(_, _, own)| own.unwrap_or(path.share) > 0.0),
+    };
+    named || share
+}
+
 /// Builds the catalogue of `model`'s parameters, in a stable order.
 fn catalogue(model: &TrialModel) -> Catalogue {
     let mut c = Catalogue::default();
@@ -559,13 +582,14 @@ fn arm_params(model: &TrialModel, c: &mut Catalogue, a: ArmId, process: bool, no
     };
     // Shares: a `rest` path takes what the others leave, and a share before `by` reaches only
     // the levels without their own share.
+    let others_shares: Vec<String> = arm
+        .paths
+        .iter()
+        .filter(|p| !p.rest)
+        .map(|p| format!("{}.share", base_of(p)))
+        .collect();
     if !single {
-        let others: Vec<String> = arm
-            .paths
-            .iter()
-            .filter(|p| !p.rest)
-            .map(|p| format!("{}.share", base_of(p)))
-            .collect();
+        let others = &others_shares;
         for (p, path) in arm.paths.iter().enumerate() {
             let base = base_of(path);
             if path.rest {
@@ -634,6 +658,32 @@ fn arm_params(model: &TrialModel, c: &mut Catalogue, a: ArmId, process: bool, no
     }
     for (p, path) in arm.paths.iter().enumerate() {
         let base = base_of(path);
+        if process && !path_taken(model, a, p) {
+            let reason = format!(
+                "no participant takes path `{}` (its share is 0 %)",
+                path.name
+            );
+            let share = if path.rest {
+                others_shares.clone()
+            } else {
+                vec![format!("{base}.share")]
+            };
+            let levels = path.work.by.as_ref().map(|by| Levels::of(model, by));
+            let level_names = levels.iter().flat_map(|l| {
+                l.reachable
+                    .iter()
+                    .filter(|(_, _, own)| own.is_some())
+                    .map(|(_, name, _)| name.clone())
+                    .chain(l.unreachable.iter().cloned())
+            });
+            let mut inert: Vec<String> = vec![format!("{base}.work")];
+            inert.extend(level_names.map(|name| format!("{base}.work.{name}")));
+            inert.push(format!("{base}.delay"));
+            for path in inert {
+                c.inert(path, reason.clone(), share.clone());
+            }
+            continue;
+        }
         match &path.work.by {
             None => push_process(
                 c,

@@ -520,3 +520,22 @@ fn a_sweep_refuses_only_an_axis_without_effect_at_every_point() {
         "{err}"
     );
 }
+
+// A path no one takes has a rate and a delay that change nothing.
+#[test]
+fn the_rate_of_a_path_no_one_takes_is_not_offered() {
+    let mut model = load("specs/almere-45plus.trial");
+    params::set(&mut model, "arm.experiment.team_zorg.share", 0.0).expect("settable");
+    for path in [
+        "arm.experiment.team_zorg.work",
+        "arm.experiment.team_zorg.delay",
+    ] {
+        let err = params::get(&model, path).expect_err("no one on the path");
+        assert!(
+            err.to_string()
+                .contains("no participant takes path `team_zorg` (its share is 0 %); vary `arm.experiment.team_zorg.share` instead"),
+            "{err}"
+        );
+    }
+    params::get(&model, "arm.experiment.guided.work").expect("everyone is on guided");
+}
