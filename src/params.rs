@@ -8,10 +8,11 @@
 //! path nobody leaves for work, the pool of a design with a fixed sample) is refused with
 //! [`ParamError::Overridden`], which names the paths that do take effect.
 //!
-//! The catalogue is built in one place ([`catalogue`]): each parameter is a path, its value, its
-//! kind and a [`Target`] saying where in the model it lives, and [`set`] writes through the
-//! target. A new kind of parameter is one `Target` variant, one entry in the catalogue and one
-//! arm in `write`.
+//! The catalogue is built in one place (`catalogue`): each parameter is a path, its value, its
+//! kind and a `Target` saying where in the model it lives, and [`set`] writes through the
+//! target. A new kind of parameter (a share of outcomes that go missing, say) is one `Target`
+//! variant, one entry in `catalogue` (or an inert one, with the reason, where it would change
+//! nothing) and one arm in `write`.
 
 use std::fmt;
 
@@ -52,7 +53,7 @@ pub enum ParamError {
     },
 }
 
-/// `a`, `a` and `b`, `a`, `b` and `c`, with each name in backticks.
+/// `a`, `a` or `b`, `a`, `b` or `c`, with each name in backticks.
 fn names(paths: &[String]) -> String {
     let quoted: Vec<String> = paths.iter().map(|p| format!("`{p}`")).collect();
     match quoted.as_slice() {

@@ -274,10 +274,7 @@ pub fn run_assurance(
         h.set(&mut at_central, c)?;
         parameters.push(UncertainReport {
             parameter: u.parameter.clone(),
-            belief: describe(
-                &u.distribution,
-                param.kind == params::ParamKind::Probability,
-            ),
+            belief: describe(&u.distribution, param.kind.is_percent()),
             central: c,
             spec_value: param.value,
         });

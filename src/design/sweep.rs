@@ -62,9 +62,11 @@ pub struct Axis {
     pub unit: &'static str,
 }
 
-fn unit_of(kind: ParamKind) -> &'static str {
-    match kind {
+fn unit_of(param: &params::Param) -> &'static str {
+    match param.kind {
         ParamKind::Probability | ParamKind::Alpha | ParamKind::Icc => "%",
+        ParamKind::Count if param.path == "clusters.per_arm" => "clusters",
+        ParamKind::Count if param.path.starts_with("inflow.period.") => "intakes",
         ParamKind::Count => "participants",
         ParamKind::Months => "months",
         ParamKind::Euro => "euro",
@@ -257,7 +259,7 @@ pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, Box<VaryError>
         values,
         spec_value: param.value,
         percent: param.kind.is_percent(),
-        unit: unit_of(param.kind),
+        unit: unit_of(&param),
     })
 }
 
