@@ -131,9 +131,11 @@ pub fn sweep_text(r: &SweepReport) -> String {
         "sweep of {}: analysis {} ({}), seed {}, {} replicates per point",
         r.spec, r.analysis, r.outcome, r.seed, r.replicates
     );
+    // Each axis column is as wide as its path, and at least 32 characters.
+    let widths: Vec<usize> = r.axes.iter().map(|a| a.path.len().max(32)).collect();
     let mut header = String::new();
-    for a in &r.axes {
-        let _ = write!(header, "{:>32} ", a.path);
+    for (a, w) in r.axes.iter().zip(&widths) {
+        let _ = write!(header, "{:>w$} ", a.path);
     }
     // Costs and savings, when the spec states them for this analysis.
     let economics = r.points.iter().any(|p| p.result.economics.is_some());
@@ -152,8 +154,8 @@ pub fn sweep_text(r: &SweepReport) -> String {
     s.push('\n');
     for p in &r.points {
         let mut row = String::new();
-        for (a, &v) in r.axes.iter().zip(&p.values) {
-            let _ = write!(row, "{:>32} ", axis_value(a, v));
+        for ((a, &v), w) in r.axes.iter().zip(&p.values).zip(&widths) {
+            let _ = write!(row, "{:>w$} ", axis_value(a, v));
         }
         let e = &p.result;
         let _ = write!(
