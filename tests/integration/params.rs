@@ -539,3 +539,19 @@ fn the_rate_of_a_path_no_one_takes_is_not_offered() {
     }
     params::get(&model, "arm.experiment.guided.work").expect("everyone is on guided");
 }
+
+// `check` shows the spec as written, and says which stated value reaches no one.
+#[test]
+fn check_says_a_rate_before_by_reaches_no_one() {
+    use crate::common::{run, trialsim};
+    let out = run(trialsim().args(["check", BY_GENDER]));
+    assert_eq!(out.status, Some(0), "{out}");
+    assert!(
+        out.stdout.contains(
+            "work within 12 months: 22% by gender { female: 30%, male: 15% } (22% reaches no one)"
+        ),
+        "{out}"
+    );
+    let out = run(trialsim().args(["check", "tests/language-reference.trial"]));
+    assert!(!out.stdout.contains("reaches no one"), "{out}");
+}
