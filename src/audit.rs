@@ -170,6 +170,80 @@ fn rate_words(rate: &WorkRate) -> String {
     }
 }
 
+/// A rate as percent with one decimal.
+fn pct1(p: f64) -> String {
+    format!("{:.1}%", 100.0 * p)
+}
+
+/// The rate a path states, averaged over the levels of its `by` covariate among those who can
+/// be randomised (the rate itself without `by`): what the spec says, not a value no one uses.
+fn stated_rate(model: &TrialModel, rate: &WorkRate) -> f64 {
+    match &rate.by {
+        None => rate.probability,
+        Some(by) => {
+            let w = model.level_weights(by.variable);
+            if w.is_empty() {
+                return rate.probability;
+            }
+            w.iter()
+                .enumerate()
+                .map(|(l, w)| w * rate.at_level(by.variable, l))
+                .sum()
+        }
+    }
+}
+
+/// The stated rate in words: `25.0%`, or per level where it varies (`30.0% (female), 15.0%
+/// (male)`), listing only the levels a participant can have, each with the rate it uses.
+fn stated_words(model: &TrialModel, rate: &WorkRate) -> String {
+    model.rate_in_words(rate, pct1)
+}
+
+/// The share of an arm the spec states for `path` at level `l` of covariate `var` (the path's
+/// share when its share does not vary by that covariate).
+fn share_at(path: &crate::model::SubPath, var: usize, l: usize) -> f64 {
+    path.share_by
+        .as_ref()
+        .filter(|b| b.variable == var)
+        .and_then(|b| b.probabilities.get(l).copied().flatten())
+        .unwrap_or(path.share)
+}
+
+/// The arm's stated rate over its paths, for those out of work at intake: shares times rates,
+/// level by level where a share or a rate varies by a covariate, weighted by the levels' shares.
+fn stated_arm_rate(model: &TrialModel, arm: &crate::model::Arm) -> f64 {
+    let var = arm
+        .paths
+        .iter()
+        .find_map(|p| p.share_by.as_ref().or(p.work.by.as_ref()))
+        .map(|b| b.variable);
+    let same_var = arm.paths.iter().all(|p| {
+        p.share_by
+            .iter()
+            .chain(&p.work.by)
+            .all(|b| Some(b.variable) == var)
+    });
+    let weights = var.map(|v| model.level_weights(v)).unwrap_or_default();
+    let Some(v) = var.filter(|_| same_var && !weights.is_empty()) else {
+        return arm
+            .paths
+            .iter()
+            .map(|p| p.share * stated_rate(model, &p.work))
+            .sum();
+    };
+    weights
+        .iter()
+        .enumerate()
+        .map(|(l, w)| {
+            w * arm
+                .paths
+                .iter()
+                .map(|p| share_at(p, v, l) * p.work.at_level(v, l))
+                .sum::<f64>()
+        })
+        .sum()
+}
+
 /// The measure a work rate states: worked within m months, or employed at month m, with at
 /// least one hour.
 pub(crate) fn rate_measure(rate: &WorkRate) -> Measure {
@@ -192,6 +266,17 @@ fn implied_share(
     a: usize,
     path: Option<usize>,
     measure: &Measure,
+) -> Option<f64> {
+    implied_share_in(model, a, path, measure, None)
+}
+
+/// [`implied_share`] within one level of a categorical covariate, when `subgroup` is given.
+fn implied_share_in(
+    model: &TrialModel,
+    a: usize,
+    path: Option<usize>,
+    measure: &Measure,
+    subgroup: Option<(usize, usize)>,
 ) -> Option<f64> {
     let mut m = model.clone();
     m.outcomes.push(crate::model::Outcome {
@@ -221,7 +306,8 @@ fn implied_share(
         }
     }
     let sim = crate::sim::Simulator::new(&m, crate::sim::SimOptions::default()).ok()?;
-    sim.expected(a, m.outcomes.len() - 1, None).map(|e| e.mean)
+    sim.expected(a, m.outcomes.len() - 1, subgroup)
+        .map(|e| e.mean)
 }
 
 /// Values of the rate's measure per participant and what they are: the outcome measuring the
@@ -522,7 +608,8 @@ pub fn audit_with(
             && arm.direct_outcomes.is_empty()
         {
             let words = rate_words(&first.work);
-            let nominal: f64 = arm.paths.iter().map(|p| p.share * p.work.probability).sum();
+            let nominal = stated_arm_rate(model, arm);
+            let single_words = (arm.paths.len() == 1).then(|| stated_words(model, &first.work));
             let measure = rate_measure(&first.work);
             match rate_values(model, table, obs, &first.work) {
                 Some((values, measured_by)) => {
@@ -536,13 +623,20 @@ pub fn audit_with(
                         n,
                     );
                     let mut notes = Vec::new();
-                    if arm.paths.iter().any(|p| p.work.by.is_some()) {
+                    let by_level = arm.paths.iter().any(|p| p.work.by.is_some());
+                    if by_level {
                         notes.push("rate varies by covariate level".to_owned());
                     }
+                    let stated = match &single_words {
+                        Some(w) => w.clone(),
+                        None if by_level => {
+                            format!("{} over the paths and levels", pct1(nominal))
+                        }
+                        None => pct1(nominal),
+                    };
                     match implied {
                         Some(_) => notes.push(format!(
-                            "planned: the share the spec implies for the whole arm (stated {:.1}% for those out of work at intake, with baseline employment and the flows)",
-                            100.0 * nominal
+                            "planned: the share the spec implies for the whole arm (stated {stated} for those out of work at intake, with baseline employment and the flows)"
                         )),
                         None => notes.push(
                             "planned value ignores baseline employment and the flows".to_owned(),
@@ -564,15 +658,63 @@ pub fn audit_with(
                                     path.name,
                                     rate_words(&path.work)
                                 ),
-                                implied.unwrap_or(path.work.probability),
+                                implied.unwrap_or_else(|| stated_rate(model, &path.work)),
                                 x,
                                 n,
                             );
                             if implied.is_some() && item.note.is_none() {
                                 item.note = Some(format!(
-                                    "planned: the share the spec implies on the path (stated {:.1}%, with baseline employment, exemption, crossover and exits)",
-                                    100.0 * path.work.probability
+                                    "planned: the share the spec implies on the path (stated {}, with baseline employment, exemption, crossover and exits)",
+                                    stated_words(model, &path.work)
                                 ));
+                            }
+                            items.push(item);
+                        }
+                    }
+                    // Where the rate varies by a covariate's level: the rate at each level the
+                    // data can show, so that each level's own rate is set against its people.
+                    let by_var = arm
+                        .paths
+                        .iter()
+                        .find_map(|p| p.work.by.as_ref())
+                        .map(|b| b.variable);
+                    let codes = by_var.and_then(|v| match table.covariates.get(v) {
+                        Some(CovariateColumn::Categorical(codes)) => Some((v, codes)),
+                        _ => None,
+                    });
+                    if let Some((v, codes)) = codes {
+                        let var = &model.population.variables[v];
+                        for (l, level) in var.levels().unwrap_or_default().iter().enumerate() {
+                            if !model.level_possible(v, l) {
+                                continue;
+                            }
+                            let (x, n) = count_binary(values, |i| {
+                                in_arm(i) && codes.get(i).is_some_and(|&c| c as usize == l)
+                            });
+                            let implied = implied_share_in(model, a, None, &measure, Some((v, l)));
+                            let at_level: f64 = arm
+                                .paths
+                                .iter()
+                                .map(|p| share_at(p, v, l) * p.work.at_level(v, l))
+                                .sum();
+                            let mut item = proportion_item(
+                                "rate",
+                                format!("arm {}, {} = {}: {words}", arm.name, var.name, level.name),
+                                implied.unwrap_or(at_level),
+                                x,
+                                n,
+                            );
+                            if item.note.is_none() {
+                                item.note = Some(match implied {
+                                    Some(_) => format!(
+                                        "planned: the share the spec implies at this level (stated {} for those out of work at intake)",
+                                        pct1(at_level)
+                                    ),
+                                    None => {
+                                        "planned value ignores baseline employment and the flows"
+                                            .to_owned()
+                                    }
+                                });
                             }
                             items.push(item);
                         }

@@ -59,6 +59,125 @@ pub struct TrialModel {
     pub delivery: Delivery,
 }
 
+impl TrialModel {
+    /// Whether a participant can have level `level` of covariate `var`: the population gives it
+    /// a positive probability and every eligibility criterion on the covariate admits it. A
+    /// covariate that is not categorical admits every level.
+    pub fn level_possible(&self, var: VarId, level: usize) -> bool {
+        let Some(levels) = self
+            .population
+            .variables
+            .get(var)
+            .and_then(Variable::levels)
+        else {
+            return true;
+        };
+        let Some(l) = levels.get(level) else {
+            return false;
+        };
+        l.probability > 0.0
+            && self
+                .eligibility
+                .criteria
+                .iter()
+                .filter(|c| c.variable == var)
+                .all(|c| match &c.test {
+                    CriterionTest::InSet { levels } => levels.contains(&level),
+                    CriterionTest::Compare { op, value } => {
+                        l.value.is_none_or(|x| op.holds(x, *value))
+                    }
+                })
+    }
+
+    /// The share of each level of categorical covariate `var` among those who can be
+    /// randomised: the population's probabilities over the possible levels, renormalised (empty
+    /// when `var` is not categorical or no level is possible).
+    pub fn level_weights(&self, var: VarId) -> Vec<f64> {
+        let Some(levels) = self
+            .population
+            .variables
+            .get(var)
+            .and_then(Variable::levels)
+        else {
+            return Vec::new();
+        };
+        let w: Vec<f64> = levels
+            .iter()
+            .enumerate()
+            .map(|(l, level)| {
+                if self.level_possible(var, l) {
+                    level.probability
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let total: f64 = w.iter().sum();
+        if total > 0.0 {
+            w.into_iter().map(|x| x / total).collect()
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+impl WorkRate {
+    /// The probability at level `l` of covariate `var`: the level's own rate, or the rate before
+    /// `by` for a level without one (and for a rate that does not vary by `var`).
+    pub fn at_level(&self, var: VarId, l: usize) -> f64 {
+        self.by
+            .as_ref()
+            .filter(|b| b.variable == var)
+            .and_then(|b| b.probabilities.get(l).copied().flatten())
+            .unwrap_or(self.probability)
+    }
+}
+
+impl TrialModel {
+    /// A work rate as the participants get it, for reports: `25%`, or where it varies by a
+    /// covariate the rate of each level a participant can have (`30% (female), 15% (male)`),
+    /// so that a rate before `by` that every level replaces is never shown. `pct` formats one
+    /// probability.
+    pub fn rate_in_words(&self, rate: &WorkRate, pct: impl Fn(f64) -> String) -> String {
+        self.by_level_in_words(rate.probability, rate.by.as_ref(), pct)
+    }
+
+    /// A path's share as the participants get it, for reports: like
+    /// [`TrialModel::rate_in_words`], per level where the share varies by a covariate.
+    pub fn share_in_words(&self, path: &SubPath, pct: impl Fn(f64) -> String) -> String {
+        self.by_level_in_words(path.share, path.share_by.as_ref(), pct)
+    }
+
+    fn by_level_in_words(
+        &self,
+        before: f64,
+        by: Option<&RateByLevel>,
+        pct: impl Fn(f64) -> String,
+    ) -> String {
+        let Some(by) = by else {
+            return pct(before);
+        };
+        let Some(levels) = self
+            .population
+            .variables
+            .get(by.variable)
+            .and_then(Variable::levels)
+        else {
+            return pct(before);
+        };
+        let parts: Vec<String> = levels
+            .iter()
+            .enumerate()
+            .filter(|(l, _)| self.level_possible(by.variable, *l))
+            .map(|(l, level)| {
+                let p = by.probabilities.get(l).copied().flatten().unwrap_or(before);
+                format!("{} ({})", pct(p), level.name)
+            })
+            .collect();
+        parts.join(", ")
+    }
+}
+
 /// Delivery features of group and municipal programmes (the seed gallery's approaches).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Delivery {

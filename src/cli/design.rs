@@ -270,9 +270,7 @@ fn list_parameters(model: &TrialModel) -> String {
     for p in crate::params::list(model) {
         let value = match p.kind {
             _ if p.value.is_nan() => "(not fixed by the spec)".to_string(),
-            crate::params::ParamKind::Probability | crate::params::ParamKind::Alpha => {
-                crate::design::pct(p.value)
-            }
+            kind if kind.is_percent() => crate::design::pct(p.value),
             _ => format!("{}", p.value),
         };
         let _ = writeln!(s, "{:<44} {value}", p.path);
@@ -286,6 +284,11 @@ pub fn run_sweep_command(args: SweepArgs) -> ExitCode {
     let model = tri!(load(&args.common.file));
     if args.list {
         emit(&list_parameters(&model));
+        // Values the spec states without effect are not offered; say why on stderr, so that the
+        // list itself stays one parameter per line.
+        for e in crate::params::overridden(&model) {
+            eprintln!("note: not listed: {e}");
+        }
         return ExitCode::SUCCESS;
     }
     if args.vary.is_empty() {

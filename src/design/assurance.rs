@@ -151,6 +151,17 @@ fn draw<R: Rng + ?Sized>(
 /// Checks that every uncertain parameter exists and that its belief stays within what the
 /// parameter admits (both ends of a uniform, the central value otherwise).
 pub fn validate(model: &TrialModel, uncertain: &[UncertainParameter]) -> Result<(), DesignError> {
+    // Every parameter must take effect with the others set, too.
+    let mut together = model.clone();
+    for u in uncertain {
+        let h = params::handle(model, &u.parameter)?;
+        let c = central(&u.distribution).unwrap_or(h.param().value);
+        // A central value out of range is reported below, with the belief.
+        let _ = h.set(&mut together, c);
+    }
+    for u in uncertain {
+        params::get(&together, &u.parameter)?;
+    }
     for u in uncertain {
         params::get(model, &u.parameter)?;
         let probes: Vec<f64> = match &u.distribution {
@@ -203,6 +214,11 @@ pub fn run_assurance(
     // Fail early (with the engine's message) if the model cannot be simulated at all.
     Simulator::new(&focused, SimOptions::default())?;
 
+    // Resolved once: a belief is drawn even where another one's draw leaves it without effect.
+    let handles = uncertain
+        .iter()
+        .map(|u| params::handle(&focused, &u.parameter))
+        .collect::<Result<Vec<_>, _>>()?;
     let chunks = replicates.div_ceil(CHUNK);
     let rejections: Result<Vec<u64>, DesignError> = (0..chunks)
         .into_par_iter()
@@ -217,10 +233,8 @@ pub fn run_assurance(
             let first = chunk * CHUNK;
             for r in first..(first + CHUNK).min(replicates) {
                 let mut prior = replicate_rng(seed, ASSURANCE_SCENARIO, r);
-                for u in uncertain {
-                    let set = draw(&u.distribution, &mut prior, |v| {
-                        params::set(&mut m, &u.parameter, v).is_ok()
-                    });
+                for (u, h) in uncertain.iter().zip(&handles) {
+                    let set = draw(&u.distribution, &mut prior, |v| h.set(&mut m, v).is_ok());
                     if set.is_none() {
                         return Err(DesignError::new(format!(
                             "no value drawn from the belief about `{}` is admissible",
@@ -254,16 +268,13 @@ pub fn run_assurance(
 
     let mut at_central = focused.clone();
     let mut parameters = Vec::new();
-    for u in uncertain {
+    for (u, h) in uncertain.iter().zip(&handles) {
         let param = params::get(model, &u.parameter)?;
         let c = central(&u.distribution).unwrap_or(param.value);
-        params::set(&mut at_central, &u.parameter, c)?;
+        h.set(&mut at_central, c)?;
         parameters.push(UncertainReport {
             parameter: u.parameter.clone(),
-            belief: describe(
-                &u.distribution,
-                param.kind == params::ParamKind::Probability,
-            ),
+            belief: describe(&u.distribution, param.kind.is_percent()),
             central: c,
             spec_value: param.value,
         });

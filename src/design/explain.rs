@@ -128,7 +128,7 @@ fn stages(model: &TrialModel, treatment: usize) -> Vec<(String, String, String, 
                             "{} {}{by} ({} work)",
                             p.name.replace('_', " "),
                             pct(p.share),
-                            pct(p.work.probability)
+                            spec.rate_in_words(&p.work, pct)
                         ));
                     }
                 }

@@ -67,6 +67,16 @@ impl From<crate::params::ParamError> for DesignError {
                 format!("no parameter `{path}` in this spec"),
                 format!("did you mean `{s}`?"),
             ),
+            crate::params::ParamError::Overridden {
+                path,
+                reason,
+                effective,
+            } => Self::with_help(
+                format!("`{path}` takes no effect in this spec: {reason}"),
+                crate::params::vary_instead(&effective).unwrap_or_else(|| {
+                    "`trialsim sweep FILE --list` shows every parameter that takes effect".into()
+                }),
+            ),
             other => Self::with_help(
                 other.to_string(),
                 "`trialsim sweep FILE --list` shows every parameter with its value",
@@ -129,6 +139,25 @@ pub struct Evaluation {
     pub true_treatment: Option<f64>,
     /// Exact control-arm mean.
     pub true_control: Option<f64>,
+    /// Costs and savings at this point, when the spec states costs for this analysis (so that
+    /// varying a cost figure shows its effect); absent from the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub economics: Option<PointEconomics>,
+}
+
+/// The economics of one design point (see [`crate::economics`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PointEconomics {
+    /// Programme cost (euro).
+    pub cost: f64,
+    /// The effect at which savings equal the cost.
+    pub break_even_effect: f64,
+    /// Cost per extra exit at the true (or mean estimated) effect; None when it is not positive.
+    pub cost_per_extra_exit: Option<f64>,
+    /// Net saving at that effect (euro).
+    pub net_saving: f64,
+    /// Share of replicates whose estimated effect reaches the break-even effect.
+    pub p_break_even: f64,
 }
 
 /// Simulates `model` (already [`focus`]ed) with scenario 0 and reads the first contrast of
@@ -159,6 +188,17 @@ pub fn evaluate(
         true_effect: contrast.true_effect,
         true_treatment: contrast.true_treatment,
         true_control: contrast.true_control,
+        economics: report
+            .economics
+            .as_ref()
+            .filter(|e| e.analysis == model.analyses[analysis].name)
+            .map(|e| PointEconomics {
+                cost: e.cost,
+                break_even_effect: e.break_even_effect,
+                cost_per_extra_exit: e.cost_per_extra_exit,
+                net_saving: e.net_saving,
+                p_break_even: e.p_break_even,
+            }),
     })
 }
 

@@ -62,11 +62,14 @@ pub struct Axis {
     pub unit: &'static str,
 }
 
-fn unit_of(kind: ParamKind) -> &'static str {
-    match kind {
-        ParamKind::Probability | ParamKind::Alpha => "%",
+fn unit_of(param: &params::Param) -> &'static str {
+    match param.kind {
+        ParamKind::Probability | ParamKind::Alpha | ParamKind::Icc => "%",
+        ParamKind::Count if param.path == "clusters.per_arm" => "clusters",
+        ParamKind::Count if param.path.starts_with("inflow.period.") => "intakes",
         ParamKind::Count => "participants",
         ParamKind::Months => "months",
+        ParamKind::Euro => "euro",
         ParamKind::Real | ParamKind::Positive => "",
     }
 }
@@ -117,6 +120,19 @@ pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, Box<VaryError>
                 }),
             ));
         }
+        Err(ParamError::Overridden {
+            reason, effective, ..
+        }) => {
+            let help = params::vary_instead(&effective);
+            return Err(VaryError::new(
+                flag,
+                text,
+                path_range,
+                format!("`{path}` takes no effect in this spec: {reason}"),
+                "varying this changes nothing",
+                help,
+            ));
+        }
         Err(e) => {
             return Err(VaryError::new(
                 flag,
@@ -149,7 +165,7 @@ pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, Box<VaryError>
         percent_used |= p;
         Ok(v)
     };
-    let integer = matches!(param.kind, ParamKind::Count | ParamKind::Months);
+    let integer = param.kind.is_integer();
     let mut values: Vec<f64> = if let Some((from, rest)) = spec.split_once("..") {
         let (to, step) = match rest.split_once(':') {
             Some((to, step)) => (to, Some(step)),
@@ -198,7 +214,7 @@ pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, Box<VaryError>
     } else {
         spec.split(',').map(&mut num).collect::<Result<_, _>>()?
     };
-    if percent_used && !matches!(param.kind, ParamKind::Probability | ParamKind::Alpha) {
+    if percent_used && !param.kind.is_percent() {
         return Err(bad(
             format!("`{path}` is not a probability, so it takes no percentages"),
             "give plain numbers",
@@ -224,7 +240,7 @@ pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, Box<VaryError>
     for &v in &values {
         let mut probe = model.clone();
         if let Err(e) = params::set(&mut probe, path, v) {
-            let shown = if param.kind == ParamKind::Probability {
+            let shown = if param.kind.is_percent() {
                 super::pct(v)
             } else {
                 format!("{v}")
@@ -242,8 +258,8 @@ pub fn parse_vary(model: &TrialModel, text: &str) -> Result<Axis, Box<VaryError>
         path: path.to_string(),
         values,
         spec_value: param.value,
-        percent: param.kind == ParamKind::Probability || param.kind == ParamKind::Alpha,
-        unit: unit_of(param.kind),
+        percent: param.kind.is_percent(),
+        unit: unit_of(&param),
     })
 }
 
@@ -297,13 +313,42 @@ pub fn grid(axes: &[Axis]) -> Vec<Vec<f64>> {
     out
 }
 
-/// `model` with the axes set to `values`.
+/// `model` with the axes set to `values`. The axes are resolved on `model` itself, so that an
+/// axis that takes no effect at this point only because of another axis' value (a delay at a
+/// 0 % rate) is still set; [`run_sweep`] refuses an axis that takes effect at no point.
 pub fn apply(model: &TrialModel, axes: &[Axis], values: &[f64]) -> Result<TrialModel, DesignError> {
+    let handles = axes
+        .iter()
+        .map(|a| params::handle(model, &a.path))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut m = model.clone();
-    for (axis, &v) in axes.iter().zip(values) {
-        params::set(&mut m, &axis.path, v)?;
+    for (h, &v) in handles.iter().zip(values) {
+        h.set(&mut m, v)?;
     }
     Ok(m)
+}
+
+/// Refuses an axis that takes effect at no point of the grid, because another axis overrides it
+/// (varying `n_per_arm` fixes the sample, so the pool of a pool design takes no effect).
+fn check_axes_take_effect(model: &TrialModel, axes: &[Axis]) -> Result<(), DesignError> {
+    let points = grid(axes);
+    for axis in axes {
+        let mut last = None;
+        let mut effective = false;
+        for values in &points {
+            match params::get(&apply(model, axes, values)?, &axis.path) {
+                Ok(_) => {
+                    effective = true;
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        if let (false, Some(e)) = (effective, last) {
+            return Err(e.into());
+        }
+    }
+    Ok(())
 }
 
 /// Runs the sweep: power of `analysis` at every grid point and at the spec's own values.
@@ -327,6 +372,7 @@ pub fn run_sweep(
         ));
     }
     let focused = focus(model, analysis);
+    check_axes_take_effect(&focused, axes)?;
     let mut points = Vec::with_capacity(total);
     for (i, values) in grid(axes).into_iter().enumerate() {
         let m = apply(&focused, axes, &values)?;
@@ -401,6 +447,9 @@ mod tests {
             "n_per_arm=1..100000000:1",
             "arm.experiment.team_zorg.share=120%",
             "arm.nobody.work=10%",
+            // Values that take no effect: the rest path's share, the pool of a fixed sample.
+            "arm.experiment.guided.share=50%",
+            "population.pool=300..500:100",
             "=1",
         ] {
             assert!(parse_vary(&model, bad).is_err(), "{bad}");

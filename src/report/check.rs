@@ -83,8 +83,25 @@ fn rate(m: &TrialModel, w: &WorkRate) -> String {
             .filter_map(|(l, p)| p.map(|p| format!("{}: {}", l.name, pct(p))))
             .collect();
         let _ = write!(s, " by {} {{ {} }}", var.name, parts.join(", "));
+        if every_level_stated(m, by) {
+            let _ = write!(s, " ({} reaches no one)", pct(w.probability));
+        }
     }
     s
+}
+
+/// Whether every level a participant can have states its own value, so that the value before
+/// `by` reaches no one.
+fn every_level_stated(m: &TrialModel, by: &crate::model::RateByLevel) -> bool {
+    let n = m
+        .population
+        .variables
+        .get(by.variable)
+        .and_then(|v| v.levels())
+        .map_or(0, <[_]>::len);
+    (0..n).all(|l| {
+        !m.level_possible(by.variable, l) || by.probabilities.get(l).is_some_and(Option::is_some)
+    })
 }
 
 fn measure(m: &Measure) -> String {
@@ -534,7 +551,12 @@ fn share_by(m: &TrialModel, p: &SubPath) -> String {
         .zip(&by.probabilities)
         .filter_map(|(l, x)| x.map(|x| format!("{}: {}", l.name, pct(x))))
         .collect();
-    format!(" by {} {{ {} }}", var.name, parts.join(", "))
+    let unused = if every_level_stated(m, by) && !p.rest {
+        format!(" ({} reaches no one)", pct(p.share))
+    } else {
+        String::new()
+    };
+    format!(" by {} {{ {} }}{unused}", var.name, parts.join(", "))
 }
 
 /// How long intake takes at the declared capacity, when the sample and the rate are known:

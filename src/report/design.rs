@@ -131,22 +131,34 @@ pub fn sweep_text(r: &SweepReport) -> String {
         "sweep of {}: analysis {} ({}), seed {}, {} replicates per point",
         r.spec, r.analysis, r.outcome, r.seed, r.replicates
     );
+    // Each axis column is as wide as its path, and at least 32 characters.
+    let widths: Vec<usize> = r.axes.iter().map(|a| a.path.len().max(32)).collect();
     let mut header = String::new();
-    for a in &r.axes {
-        let _ = write!(header, "{:>32} ", a.path);
+    for (a, w) in r.axes.iter().zip(&widths) {
+        let _ = write!(header, "{:>w$} ", a.path);
     }
-    let _ = writeln!(
+    // Costs and savings, when the spec states them for this analysis.
+    let economics = r.points.iter().any(|p| p.result.economics.is_some());
+    let _ = write!(
         s,
         "{header}{:>8} {:>7} {:>17} {:>11}",
         "power", "MC SE", "95% interval", "true effect"
     );
+    if economics {
+        let _ = write!(
+            s,
+            " {:>12} {:>10} {:>14} {:>8}",
+            "cost", "break-even", "cost per exit", "P(b-e)"
+        );
+    }
+    s.push('\n');
     for p in &r.points {
         let mut row = String::new();
-        for (a, &v) in r.axes.iter().zip(&p.values) {
-            let _ = write!(row, "{:>32} ", axis_value(a, v));
+        for ((a, &v), w) in r.axes.iter().zip(&p.values).zip(&widths) {
+            let _ = write!(row, "{:>w$} ", axis_value(a, v));
         }
         let e = &p.result;
-        let _ = writeln!(
+        let _ = write!(
             s,
             "{row}{:>8} {:>7} {:>17} {:>11}",
             p4(e.power),
@@ -154,6 +166,18 @@ pub fn sweep_text(r: &SweepReport) -> String {
             format!("{:.3} to {:.3}", e.power_ci.0, e.power_ci.1),
             e.true_effect.map_or_else(|| "n/a".into(), pp)
         );
+        if let Some(x) = &e.economics {
+            let _ = write!(
+                s,
+                " {:>12} {:>10} {:>14} {:>8}",
+                format!("€{:.0}", x.cost),
+                pp(x.break_even_effect),
+                x.cost_per_extra_exit
+                    .map_or_else(|| "n/a".into(), |c| format!("€{c:.0}")),
+                p4(x.p_break_even)
+            );
+        }
+        s.push('\n');
     }
     let specs: Vec<String> = r
         .axes
@@ -178,14 +202,21 @@ pub fn sweep_csv(r: &SweepReport) -> String {
     for a in &r.axes {
         let _ = write!(s, "{},", a.path);
     }
-    s.push_str("power,mc_se,power_ci_low,power_ci_high,true_effect,true_treatment,true_control,replicates\n");
+    s.push_str(
+        "power,mc_se,power_ci_low,power_ci_high,true_effect,true_treatment,true_control,replicates",
+    );
+    let economics = r.points.iter().any(|p| p.result.economics.is_some());
+    if economics {
+        s.push_str(",cost,break_even_effect,cost_per_extra_exit,net_saving,p_break_even");
+    }
+    s.push('\n');
     let opt = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v}"));
     for p in &r.points {
         for v in &p.values {
             let _ = write!(s, "{v},");
         }
         let e = &p.result;
-        let _ = writeln!(
+        let _ = write!(
             s,
             "{},{},{},{},{},{},{},{}",
             e.power,
@@ -197,6 +228,19 @@ pub fn sweep_csv(r: &SweepReport) -> String {
             opt(e.true_control),
             e.replicates
         );
+        if economics {
+            let x = e.economics;
+            let _ = write!(
+                s,
+                ",{},{},{},{},{}",
+                opt(x.map(|x| x.cost)),
+                opt(x.map(|x| x.break_even_effect)),
+                opt(x.and_then(|x| x.cost_per_extra_exit)),
+                opt(x.map(|x| x.net_saving)),
+                opt(x.map(|x| x.p_break_even)),
+            );
+        }
+        s.push('\n');
     }
     s
 }
@@ -689,12 +733,15 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
             if arm.paths.len() > 1 {
                 parts.push(format!(
                     "{} of the arm take path {}{delay}, where {} {meaning}",
-                    pct(p.share),
+                    model.share_in_words(p, pct),
                     p.name,
-                    pct(p.work.probability)
+                    model.rate_in_words(&p.work, pct)
                 ));
             } else if arm.direct_outcomes.is_empty() {
-                parts.push(format!("{} {meaning}{delay}", pct(p.work.probability)));
+                parts.push(format!(
+                    "{} {meaning}{delay}",
+                    model.rate_in_words(&p.work, pct)
+                ));
             }
         }
         for d in &arm.direct_outcomes {

@@ -559,3 +559,22 @@ fn assurance_is_the_power_curve_averaged_over_the_belief() {
         a.assurance
     );
 }
+
+/// The reproducer: varying a rate that every level of `by gender` replaces is refused,
+/// naming the two rates that take effect.
+#[test]
+fn bad_vary_overridden_rate_names_the_levels() {
+    insta::assert_snapshot!(failure(&[
+        "sweep",
+        "tests/params/coaching-by-gender.trial",
+        "--vary",
+        "arm.coaching.work=15%,22%,30%",
+    ]));
+}
+
+#[test]
+fn sweep_list_says_why_a_stated_value_is_not_offered() {
+    let out = run(trialsim().args(["sweep", "tests/params/coaching-by-gender.trial", "--list"]));
+    assert_eq!(out.status, Some(0), "{out}");
+    insta::assert_snapshot!(out.to_string());
+}

@@ -36,10 +36,13 @@ pub(super) fn rate(
                     let mut ok = true;
                     for l in &by.levels {
                         let lv = names.level(cx, var, &l.name);
+                        let level = level_name(names, var, lv, &l.name.name);
                         let p = match &l.share {
-                            Share::Value(q) => {
-                                cx.prob(q, &format!("the rate for `{}`", l.name.name))
-                            }
+                            Share::Value(q) => cx.chance(
+                                q,
+                                &format!("the rate for `{}`", l.name.name),
+                                format!("{param}.work.{level}"),
+                            ),
                             Share::Rest(s) => {
                                 let e = cx
                                     .diag(Kind::InvalidValue, "`rest` is not a rate")
@@ -528,6 +531,13 @@ type LevelShares = Vec<Option<(f64, Span)>>;
 /// Per-level path shares (`path team_zorg 30% by background { non_western: 25% }`), one entry per
 /// path. The `rest` path gets what the others leave at every level; without a `rest` path the
 /// shares must make 100 % at every level. `None` when something is wrong (reported).
+/// The model's name of level `lv` of covariate `var` (as the parameter paths spell it), or the
+/// name as written when the level is unknown.
+fn level_name(names: &Names<'_>, var: VarId, lv: Option<usize>, written: &str) -> String {
+    lv.and_then(|i| names.vars.get(var)?.levels()?.get(i))
+        .map_or_else(|| written.to_string(), |l| l.name.clone())
+}
+
 fn path_shares_by(
     cx: &mut Cx<'_>,
     names: &Names<'_>,
@@ -586,8 +596,13 @@ fn path_shares_by(
         let mut probs = vec![None; n_levels];
         for l in &by.levels {
             let lv = names.level(cx, v, &l.name);
+            let level = level_name(names, v, lv, &l.name.name);
             let p = match &l.share {
-                Share::Value(q) => cx.prob(q, &format!("the share for `{}`", l.name.name)),
+                Share::Value(q) => cx.chance(
+                    q,
+                    &format!("the share for `{}`", l.name.name),
+                    format!("arm.{}.{}.share.{level}", a.name.name, p.name.name),
+                ),
                 Share::Rest(s) => {
                     let e = cx
                         .diag(Kind::InvalidValue, "`rest` is not a share of one level")

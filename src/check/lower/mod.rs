@@ -896,18 +896,39 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
     };
     let mut unknown = Vec::new();
     for (u, at) in &cx.uncertain {
-        if crate::params::get(&model, &u.parameter).is_err() {
-            unknown.push((u.parameter.clone(), *at));
+        if let Err(e) = crate::params::get(&model, &u.parameter) {
+            unknown.push((u.parameter.clone(), *at, e));
         }
     }
-    for (parameter, at) in unknown {
-        let e = cx
-            .diag(
-                Kind::InvalidValue,
-                format!("this value cannot be varied (no parameter `{parameter}`)"),
-            )
-            .label(at, "here")
-            .help("give this value without a belief");
+    for (parameter, at, error) in unknown {
+        let e = match error {
+            crate::params::ParamError::Overridden {
+                reason, effective, ..
+            } => {
+                let help = match crate::params::vary_instead(&effective) {
+                    Some(instead) => format!(
+                        "drop the belief here; {}",
+                        instead.replace("vary", "give the belief to")
+                    ),
+                    None => "give this value without a belief".into(),
+                };
+                cx.diag(
+                    Kind::InvalidValue,
+                    format!(
+                        "a belief about this value changes nothing: `{parameter}` takes no effect ({reason})"
+                    ),
+                )
+                .label(at, "no participant uses this value")
+                .help(help)
+            }
+            _ => cx
+                .diag(
+                    Kind::InvalidValue,
+                    format!("this value cannot be varied (no parameter `{parameter}`)"),
+                )
+                .label(at, "here")
+                .help("give this value without a belief"),
+        };
         cx.push(e);
     }
     if let (
