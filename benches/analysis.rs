@@ -68,6 +68,7 @@ fn model(analyses: Vec<Analysis>) -> TrialModel {
             capacity: None,
             paired_start: None,
             top_up: None,
+            clock: Default::default(),
         },
         sample: None,
         arms: vec![arm("experiment"), arm("control")],

@@ -78,6 +78,7 @@ pub fn model() -> TrialModel {
             capacity: None,
             paired_start: None,
             top_up: None,
+            clock: Default::default(),
         },
         sample: None,
         arms: vec![arm("treatment"), arm("control")],

@@ -134,6 +134,17 @@ impl WorkRate {
 }
 
 impl TrialModel {
+    /// The arm whose participants take the caseload slots: the one `capacity ..., for ARM`
+    /// names, else the first analysis' treatment arm, else the first arm.
+    pub fn capacity_arm(&self) -> ArmId {
+        self.assignment
+            .capacity
+            .as_ref()
+            .and_then(|c| c.arm)
+            .or_else(|| self.analyses.first().map(|a| a.treatment))
+            .unwrap_or(0)
+    }
+
     /// A work rate as the participants get it, for reports: `25%`, or where it varies by a
     /// covariate the rate of each level a participant can have (`30% (female), 15% (male)`),
     /// so that a rate before `by` that every level replaces is never shown. `pct` formats one
@@ -472,6 +483,21 @@ pub struct Assignment {
     pub paired_start: Option<PairedStart>,
     /// Participants added mid-trial by the same rule and excluded from the analysis, if declared.
     pub top_up: Option<TopUp>,
+    /// Where every participant's months count from (`clock from randomisation|intake`).
+    pub clock: Clock,
+}
+
+/// Where a participant's months (rates' windows, measures' months, delays) count from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Clock {
+    /// From the participant's own intake (the default): a wait for a slot moves the calendar,
+    /// not the outcomes.
+    #[default]
+    Intake,
+    /// From randomisation: a wait for a caseload slot delays the programme, and outcomes read
+    /// a fixed time after randomisation see the delay.
+    Randomisation,
 }
 
 /// Calendar pairing of two arms' starts.
@@ -546,6 +572,15 @@ pub struct Capacity {
     pub caseload: u32,
     /// Intakes per month across all staff, if stated.
     pub intakes_per_month: Option<f64>,
+    /// The longest a client holds a slot (`, guidance N months`); `None`: until their benefit
+    /// ends, or to the end of the follow-up.
+    pub guidance_months: Option<u32>,
+    /// The arm whose participants take the slots (`, for ARM`); `None`: the first analysis'
+    /// treatment arm (see [`TrialModel::capacity_arm`]).
+    pub arm: Option<ArmId>,
+    /// The process someone waiting for a slot follows (`, waiting follows ARM[.PATH]`); `None`:
+    /// the first analysis' control arm (business as usual while waiting).
+    pub waiting: Option<ProcessRef>,
 }
 
 /// One arm of the trial.

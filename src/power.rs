@@ -71,6 +71,9 @@ struct Acc {
     flows: Vec<u64>,
     /// Replicates where the largest arm exceeded the capacity slots.
     over_capacity: u64,
+    /// The queue for slots: [participants queued, of them who waited, months waited, Σ of
+    /// each replicate's last intake month, of them who waited through the follow-up].
+    queue: [u64; 5],
     /// The analysis of the cost model, if any, and its first contrast's estimate per replicate
     /// (in replicate order).
     cost_analysis: Option<usize>,
@@ -88,6 +91,7 @@ impl Acc {
             any: vec![0; truth.len()],
             flows: vec![0; flows],
             over_capacity: 0,
+            queue: [0; 5],
             cost_analysis: None,
             estimates: Vec::new(),
         }
@@ -152,6 +156,9 @@ impl Acc {
             *a += b;
         }
         self.over_capacity += other.over_capacity;
+        for (a, b) in self.queue.iter_mut().zip(other.queue) {
+            *a += b;
+        }
         self.estimates.extend_from_slice(&other.estimates);
     }
 }
@@ -331,6 +338,14 @@ fn run_chunk(
                 .max()
                 .unwrap_or(0);
             acc.over_capacity += u64::from(largest > slots);
+            if sim.queue.is_some() {
+                let q = &w.queue;
+                acc.queue[0] += q.taken();
+                acc.queue[1] += q.waited;
+                acc.queue[2] += q.wait_months;
+                acc.queue[3] += u64::from(q.last_intake);
+                acc.queue[4] += q.never;
+            }
         }
     }
     acc
@@ -865,6 +880,16 @@ fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsRepo
             over_capacity: acc.over_capacity as f64 / r,
             months_to_take_in: rate.filter(|&x| x > 0.0).map(|x| (largest / x).ceil()),
             intakes_per_month: rate.filter(|&x| x > 0.0),
+            queue: sim.queue.as_ref().map(|q| {
+                let [taken, waited, months, last, never] = acc.queue.map(|x| x as f64);
+                QueueFlows {
+                    arm: model.arms[q.arm].name.clone(),
+                    share_never_taken_in: if taken > 0.0 { never / taken } else { 0.0 },
+                    share_waiting: if taken > 0.0 { waited / taken } else { 0.0 },
+                    mean_wait_months: if taken > 0.0 { months / taken } else { 0.0 },
+                    mean_last_intake_month: last / r,
+                }
+            }),
         }
     });
     FlowsReport {
@@ -976,7 +1001,9 @@ fn closed_forms(
 ///                "employment": [{"month", "found_work_within", "employed_at"}] }],
 ///                                   empty for an arm without an employment process
 ///     "capacity": {"slots", "mean_largest_intake", "over_capacity", "months_to_take_in",
-///                  "intakes_per_month"} | null,
+///                  "intakes_per_month",
+///                  "queue": {"arm", "share_waiting", "mean_wait_months", "share_never_taken_in",
+///                            "mean_last_intake_month"} (with `clock from randomisation`)} | null,
 ///     "top_up": {"per_arm", "month", "excluded"} | null
 ///   },
 ///   "expectations": [{ "text", "analysis",
@@ -1212,6 +1239,24 @@ pub struct CapacityFlows {
     pub months_to_take_in: Option<f64>,
     /// The declared intake rate, if any.
     pub intakes_per_month: Option<f64>,
+    /// The simulated queue for slots, with the clock at randomisation (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueFlows>,
+}
+
+/// The queue for caseload slots, pooled over replicates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueFlows {
+    /// The arm that takes the slots.
+    pub arm: String,
+    /// Share of its participants queued (dropouts aside) who waited for a slot or the rate.
+    pub share_waiting: f64,
+    /// Mean months from randomisation to intake (up to the horizon), over those queued.
+    pub mean_wait_months: f64,
+    /// Share of those queued who waited through the whole follow-up, never taken in.
+    pub share_never_taken_in: f64,
+    /// Mean (over replicates) of the month of the last intake.
+    pub mean_last_intake_month: f64,
 }
 
 /// Whether an expectation holds.

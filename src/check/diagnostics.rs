@@ -53,6 +53,7 @@ pub enum Kind {
     UnmappedArm,
     BeliefOffCentre,
     ConditionalOutcome,
+    CapacityCalendar,
 }
 
 impl Kind {
@@ -100,6 +101,7 @@ impl Kind {
             Self::UnmappedArm => "unmapped_arm",
             Self::BeliefOffCentre => "belief_off_centre",
             Self::ConditionalOutcome => "conditional_outcome",
+            Self::CapacityCalendar => "capacity_calendar",
         }
     }
 }

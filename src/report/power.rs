@@ -236,6 +236,26 @@ pub fn text(report: &PowerReport) -> String {
             c.months_to_take_in
                 .map_or(String::new(), |m| format!("; {m:.0} months to take it in"))
         );
+        if let Some(q) = &c.queue {
+            let _ = writeln!(
+                s,
+                "  queue for slots ({}, clock from randomisation): {} waited, {:.1} months on \
+                 average; last intake in month {:.1} on average",
+                q.arm,
+                pct(q.share_waiting),
+                q.mean_wait_months,
+                q.mean_last_intake_month
+            );
+            if q.share_never_taken_in > 0.0 {
+                let _ = writeln!(
+                    s,
+                    "  warning: {} of {} waited through the whole follow-up without a slot: more \
+                     staff or caseload, or `guidance N months`, empties the queue",
+                    pct(q.share_never_taken_in),
+                    q.arm
+                );
+            }
+        }
     }
     if let Some(t) = &report.flows.top_up {
         // At the declared intake rate, the top-up adds its own months of intake.

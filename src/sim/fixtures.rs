@@ -139,9 +139,13 @@ pub fn almere_plan() -> TrialModel {
                 staff: 4,
                 caseload: 25,
                 intakes_per_month: None,
+                guidance_months: None,
+                arm: None,
+                waiting: None,
             }),
             paired_start: None,
             top_up: None,
+            clock: Clock::Intake,
         },
         sample: Some(vec![180, 180]),
         arms: vec![

@@ -98,6 +98,7 @@
 pub mod assignment;
 pub mod fixtures;
 pub mod hours;
+pub mod intake;
 pub mod rng;
 pub mod truth;
 
@@ -790,6 +791,8 @@ pub struct Worker {
     laid_out_for: Option<u64>,
     /// The simple kernel's count of first job starts by month, in one run of an arm.
     start_months: Vec<u64>,
+    /// The queue for caseload slots, with the clock at randomisation.
+    pub(crate) queue: intake::QueueState,
 }
 
 /// Tells simulators apart, for [`Worker::laid_out_for`].
@@ -824,6 +827,8 @@ pub struct Simulator<'m> {
     strata_radix: Vec<(VarId, u32)>,
     /// How a fixed sample is split over the arms in each replicate.
     allocation: Allocation,
+    /// The queue for caseload slots (capacity with the clock at randomisation).
+    pub(crate) queue: Option<intake::QueuePlan>,
     /// Most paths of any arm (the stride of `Worker::cluster_c`).
     max_paths: usize,
     /// Per covariate: drawn (else left missing).
@@ -1451,7 +1456,9 @@ impl<'m> Simulator<'m> {
             .filter(|(o, _)| eval_outcome[*o])
             .map(|(o, x)| (o, Eval::of(&x.measure)))
             .collect();
-        let simple_flows = model.delivery.inflow.is_none()
+        let queue = intake::QueuePlan::of(model, horizon)?;
+        let simple_flows = queue.is_none()
+            && model.delivery.inflow.is_none()
             && model.delivery.clusters.is_none()
             && wage.is_none()
             && arms.iter().all(|a| {
@@ -1475,6 +1482,7 @@ impl<'m> Simulator<'m> {
         };
         Ok(Self {
             allocation,
+            queue,
             id: NEXT_SIMULATOR.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             max_paths,
             model,
@@ -1603,6 +1611,7 @@ impl<'m> Simulator<'m> {
             scratch_values: Vec::new(),
             laid_out_for: None,
             start_months: Vec::new(),
+            queue: intake::QueueState::default(),
         }
     }
 
@@ -1766,8 +1775,19 @@ impl<'m> Simulator<'m> {
         mut after: F,
     ) {
         self.lay_out(w, rng);
+        w.queue.reset();
         for i in 0..w.table.arm.len() {
-            self.participant(w, i, rng);
+            let queued = self
+                .queue
+                .as_ref()
+                .filter(|q| w.table.arm[i] as usize == q.arm);
+            let intake = queued.map_or(0, |q| w.queue.intake(q));
+            // A wait to the horizon or beyond: the programme never starts within it.
+            let wait = intake.min(self.horizon);
+            let (took, benefit_ends) = self.participant(w, i, wait, rng);
+            if let Some(q) = queued {
+                w.queue.release(q, intake, took, benefit_ends);
+            }
             after(w);
         }
     }
@@ -2067,7 +2087,17 @@ impl<'m> Simulator<'m> {
     }
 
     #[inline(always)]
-    fn participant<R: Rng + ?Sized>(&self, w: &mut Worker, i: usize, rng: &mut R) {
+    /// Participant `i`, who waits `wait` months for a caseload slot before the programme starts
+    /// (0 without a queue). Returns whether they took up the programme (not a dropout) and the
+    /// month their benefit ended (a job start from month 1, or a non-work exit; `u32::MAX` when
+    /// it did not end within the horizon), which frees their slot.
+    fn participant<R: Rng + ?Sized>(
+        &self,
+        w: &mut Worker,
+        i: usize,
+        wait: u32,
+        rng: &mut R,
+    ) -> (bool, u32) {
         let a = w.table.arm[i] as usize;
         let arm = &self.arms[a];
         let h = self.horizon;
@@ -2133,8 +2163,26 @@ impl<'m> Simulator<'m> {
             if let Some(k) = cluster {
                 c = w.cluster_c[k * self.max_paths + p];
             }
-            seg = (1 + pause + pp.delay, c);
-            if pause == 0 && cluster.is_none() {
+            seg = (
+                1u32.saturating_add(wait)
+                    .saturating_add(pause)
+                    .saturating_add(pp.delay),
+                c,
+            );
+            if wait > 0
+                && let Some(q) = &self.queue
+                && let Some(waiting) = &q.waiting
+            {
+                // While waiting: the named process from month 1 (its own delay kept), then the
+                // programme's pause and delay from the intake month.
+                let (ta, tp) = self.resolve(w, i, waiting, rng);
+                let (dw, cw) = self.path_c(w, i, ta, tp);
+                let mut waiting = Schedule::starting((1 + dw, cw));
+                waiting.push(1 + wait, 0.0);
+                waiting.push(seg.0, seg.1);
+                sched = Some(waiting);
+            }
+            if pause == 0 && wait == 0 && cluster.is_none() {
                 no_start = level.map_or(pp.no_start[0], |l| pp.no_start_for(l));
                 single = pp.entry(level).map(|e| (pp, e));
             }
@@ -2146,8 +2194,8 @@ impl<'m> Simulator<'m> {
                 let (ta, tp) = self.resolve(w, i, to, rng);
                 let (d, c) = self.path_c(w, i, ta, tp);
                 let s = sched.get_or_insert_with(|| Schedule::starting(seg));
-                s.push(after + 1, 0.0);
-                s.push(after + 1 + d, c);
+                s.push(wait + after + 1, 0.0);
+                s.push(wait + after + 1 + d, c);
                 no_start = f64::NAN;
                 f |= flags::CROSSOVER;
                 w.flows[base + counter::CROSSOVER] += 1;
@@ -2271,12 +2319,18 @@ impl<'m> Simulator<'m> {
                     _ => direct_in_cluster(&arm.direct[o], cluster, &w.cluster_p, o, n_out, rng),
                 };
             }
-            return;
+            return (!dropped, exit_month);
         }
         let sched = sched.unwrap_or_else(|| Schedule::starting(seg));
         self.job_spells(&mut w.spells, employed_from, forced_start, &sched, rng);
+        let benefit_ends = w
+            .spells
+            .iter()
+            .find(|sp| sp.start >= 1)
+            .map_or(exit_month, |sp| sp.start.min(exit_month));
 
         self.finish(w, i, a, f, path_col, exit_month, &extra, rng);
+        (!dropped, benefit_ends)
     }
 
     /// The job spells of someone whose first job starts in month `first` (0: held at intake),

@@ -42,6 +42,7 @@ impl Simulator<'_> {
             || plan.exits.is_some()
             || (delivery.inflow.is_some() && !direct)
             || (delivery.clusters.is_some() && !direct)
+            || (self.queue.as_ref().is_some_and(|q| q.arm == arm) && !direct)
         {
             return None;
         }

@@ -299,6 +299,8 @@ pub struct Assignment {
     pub top_ups: Vec<TopUp>,
     /// `control starts paired with experiment`
     pub paired: Vec<PairedStart>,
+    /// `clock from randomisation` (true) or `clock from intake` (false).
+    pub clock: Vec<(bool, Span)>,
     /// The block.
     pub span: Span,
 }
@@ -387,6 +389,12 @@ pub struct Capacity {
     pub caseload: Number,
     /// Intakes per month.
     pub intakes_per_month: Option<Number>,
+    /// `, guidance 12 months`: the longest a client holds a slot.
+    pub guidance: Option<Quantity>,
+    /// `, for experiment`: the arm that takes the slots.
+    pub arm: Option<Ident>,
+    /// `, waiting follows control`: the process while waiting for a slot.
+    pub waiting: Option<ProcessRef>,
     /// The statement.
     pub span: Span,
 }

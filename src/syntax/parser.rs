@@ -398,6 +398,7 @@ fn assignment(mut kids: Kids<'_>, s: Span) -> Res<Assignment> {
         rules: Vec::new(),
         intake: Vec::new(),
         capacity: Vec::new(),
+        clock: Vec::new(),
         top_ups: Vec::new(),
         paired: Vec::new(),
         span: s,
@@ -450,6 +451,7 @@ fn assignment(mut kids: Kids<'_>, s: Span) -> Res<Assignment> {
                 });
             }
             Rule::intake => a.intake.push((has(&kid, Rule::kw_random), ks)),
+            Rule::clock => a.clock.push((has(&kid, Rule::kw_randomisation), ks)),
             Rule::top_up => {
                 let mut k = Kids::of(kid);
                 let per_arm = number(k.next("top-up size")?)?;
@@ -480,10 +482,25 @@ fn assignment(mut kids: Kids<'_>, s: Span) -> Res<Assignment> {
                     Some(r) => Some(number(Kids::of(r).next("intakes")?)?),
                     None => None,
                 };
+                let guidance = match k.opt(Rule::guidance) {
+                    Some(r) => Some(quantity(Kids::of(r).next("duration")?)?),
+                    None => None,
+                };
+                let arm = match k.opt(Rule::capacity_arm) {
+                    Some(r) => Some(ident(Kids::of(r).next("arm")?)),
+                    None => None,
+                };
+                let waiting = match k.opt(Rule::waiting) {
+                    Some(r) => Some(process_ref(Kids::of(r).next("process")?)?),
+                    None => None,
+                };
                 a.capacity.push(Capacity {
                     staff,
                     caseload,
                     intakes_per_month,
+                    guidance,
+                    arm,
+                    waiting,
                     span: ks,
                 });
             }

@@ -226,7 +226,10 @@ fn almere_plan_carries_the_power_calculation() {
         Some(Capacity {
             staff: 4,
             caseload: 25,
-            intakes_per_month: None
+            intakes_per_month: None,
+            guidance_months: None,
+            arm: None,
+            waiting: None,
         })
     );
     let primary = &m.analyses[0];
@@ -584,9 +587,13 @@ fn every_construct_of_the_reference_checks() {
         Some(Capacity {
             staff: 4,
             caseload: 25,
-            intakes_per_month: Some(20.0)
+            intakes_per_month: Some(20.0),
+            guidance_months: Some(12),
+            arm: Some(0),
+            waiting: Some(ProcessRef { arm: 1, path: None }),
         })
     );
+    assert_eq!(m.assignment.clock, trialsim::model::Clock::Randomisation);
     assert_eq!(m.analyses[1].test, TestKind::WelchT);
     assert_eq!(m.analyses[1].correction, Correction::Bonferroni);
     assert_eq!(m.expectations[1].metric, Metric::Coverage);

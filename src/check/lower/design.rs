@@ -19,6 +19,7 @@ pub(super) fn assignment(
             capacity: None,
             paired_start: None,
             top_up: None,
+            clock: Clock::Intake,
         });
     };
     let rule = match a.rules.as_slice() {
@@ -64,10 +65,36 @@ pub(super) fn assignment(
                 }
                 None => None,
             };
+            let guidance_months = match &c.guidance {
+                Some(q) => match cx.whole_months(q, "the guidance") {
+                    Some(0) => {
+                        let e = cx
+                            .diag(Kind::InvalidValue, "a guidance of 0 months holds no slot")
+                            .label(q.span, "here")
+                            .help("give the longest a client stays in the caseload, e.g. `guidance 12 months`");
+                        cx.push(e);
+                        return None;
+                    }
+                    Some(m) => Some(m),
+                    None => return None,
+                },
+                None => None,
+            };
+            let arm = match &c.arm {
+                Some(a) => Some(names.arm(cx, a)?),
+                None => None,
+            };
+            let waiting = match &c.waiting {
+                Some(p) => Some(names.process(cx, p)?),
+                None => None,
+            };
             Some(Capacity {
                 staff: staff?,
                 caseload: caseload?,
                 intakes_per_month: rate,
+                guidance_months,
+                arm,
+                waiting,
             })
         }
     };
@@ -89,13 +116,77 @@ pub(super) fn assignment(
             paired(cx, names, p, intake_order)
         }
     };
+    let clock = match a.clock.as_slice() {
+        [] => Clock::Intake,
+        [(from_randomisation, s), rest @ ..] => {
+            for (_, r) in rest {
+                cx.duplicate("`clock`", *s, *r);
+            }
+            if *from_randomisation {
+                Clock::Randomisation
+            } else {
+                Clock::Intake
+            }
+        }
+    };
     Some(Assignment {
+        clock,
         rule: rule?,
         intake_order,
         capacity,
         paired_start: paired_start?,
         top_up: top_up?,
     })
+}
+
+/// What a caseload limit does, said where the spec states it: with every clock at intake it
+/// moves intake dates only (a warning that names what it does not change, unless the spec
+/// states `clock from intake` itself); with the clock at
+/// randomisation the engine queues the capacity arm for slots, which it does not combine with an
+/// inflow or clusters (refused).
+pub(super) fn capacity_checks(
+    cx: &mut Cx<'_>,
+    a: &ast::Assignment,
+    model: &Assignment,
+    inflow: bool,
+    clusters: bool,
+) {
+    let (Some(c), Some(_)) = (a.capacity.first(), &model.capacity) else {
+        return;
+    };
+    match model.clock {
+        // Stated: the spec says where the months count from; nothing is left unsaid.
+        Clock::Intake if !a.clock.is_empty() => {}
+        Clock::Intake => {
+            let e = cx
+                .diag(
+                    Kind::CapacityCalendar,
+                    "with every clock starting at intake, the caseload limit moves intake dates, not outcomes",
+                )
+                .label(c.span, "slots and intake rate: reported, not a delay")
+                .help(
+                    "outcomes measured a fixed time after randomisation see the wait for a slot: \
+                     add `clock from randomisation` to the assignment",
+                )
+                .warning();
+            cx.push(e);
+        }
+        Clock::Randomisation if inflow || clusters => {
+            let what = if inflow { "an inflow" } else { "clusters" };
+            let e = cx
+                .diag(
+                    Kind::Conflict,
+                    format!("a queue for caseload slots is not simulated together with {what}"),
+                )
+                .label(c.span, "capacity with the clock at randomisation")
+                .help(
+                    "remove `clock from randomisation` (the limit then moves intake dates only), \
+                     or the capacity statement",
+                );
+            cx.push(e);
+        }
+        Clock::Randomisation => {}
+    }
 }
 
 fn top_up(cx: &mut Cx<'_>, t: &ast::TopUp) -> Option<Option<TopUp>> {

@@ -708,6 +708,15 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         }
     });
     let inflow = delivery::inflow(cx, &inflows);
+    if let (Some(model_a), Some((ast_a, _))) = (&assignment, assign) {
+        design::capacity_checks(
+            cx,
+            ast_a,
+            model_a,
+            matches!(inflow, Some(Some(_))),
+            matches!(clusters, Some(Some(_))),
+        );
+    }
     let employment = employment(cx, emp.map(|e| e.0));
 
     let fu = follow_up_months.unwrap_or(DEFAULT_FOLLOW_UP);
