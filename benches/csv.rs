@@ -32,6 +32,7 @@ fn arm(name: &str) -> Arm {
         non_work_exit: None,
         crossover: None,
         direct_outcomes: Vec::new(),
+        lost_to_follow_up: None,
     }
 }
 
@@ -108,6 +109,7 @@ pub fn model() -> TrialModel {
                 within: Some(0),
                 levels: vec![0, 1],
                 correction: Correction::Holm,
+                missing: MissingHandling::CompleteCases,
             },
             Analysis {
                 name: "earnings".into(),
@@ -120,6 +122,7 @@ pub fn model() -> TrialModel {
                 within: None,
                 levels: Vec::new(),
                 correction: Correction::None,
+                missing: MissingHandling::CompleteCases,
             },
         ],
         expectations: Vec::new(),

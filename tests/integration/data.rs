@@ -30,6 +30,7 @@ fn arm(name: &str) -> Arm {
         non_work_exit: None,
         crossover: None,
         direct_outcomes: Vec::new(),
+        lost_to_follow_up: None,
     }
 }
 
@@ -563,6 +564,7 @@ fn extreme_arms_give_finite_results() {
         within: None,
         levels: Vec::new(),
         correction: Correction::None,
+        missing: MissingHandling::CompleteCases,
     };
     m.analyses = vec![
         analysis("z", TestKind::PooledZ),
