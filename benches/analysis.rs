@@ -21,7 +21,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind) -> Analysis {
         within: None,
         levels: Vec::new(),
         correction: Correction::None,
-        missing: MissingHandling::CompleteCases,
+        missing: None,
     }
 }
 

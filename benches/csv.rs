@@ -109,7 +109,7 @@ pub fn model() -> TrialModel {
                 within: Some(0),
                 levels: vec![0, 1],
                 correction: Correction::Holm,
-                missing: MissingHandling::CompleteCases,
+                missing: None,
             },
             Analysis {
                 name: "earnings".into(),
@@ -122,7 +122,7 @@ pub fn model() -> TrialModel {
                 within: None,
                 levels: Vec::new(),
                 correction: Correction::None,
-                missing: MissingHandling::CompleteCases,
+                missing: None,
             },
         ],
         expectations: Vec::new(),

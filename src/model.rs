@@ -59,6 +59,15 @@ pub struct TrialModel {
     pub delivery: Delivery,
 }
 
+impl TrialModel {
+    /// Whether the spec expects outcomes to go missing: an arm loses them to follow-up, or an
+    /// analysis states how it handles missing outcomes.
+    pub fn plans_missing_outcomes(&self) -> bool {
+        self.arms.iter().any(|a| a.lost_to_follow_up.is_some())
+            || self.analyses.iter().any(|a| a.missing.is_some())
+    }
+}
+
 /// Delivery features of group and municipal programmes (the seed gallery's approaches).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Delivery {
@@ -748,10 +757,18 @@ pub struct Analysis {
     pub levels: Vec<usize>,
     /// Multiplicity correction over the analysis' contrasts.
     pub correction: Correction,
-    /// How missing outcome values are handled (`missing complete_cases`, the default); left out
-    /// of the JSON form when it is the default.
-    #[serde(skip_serializing_if = "MissingHandling::is_default")]
-    pub missing: MissingHandling,
+    /// How missing outcome values are handled, as the plan states it (`missing complete_cases`);
+    /// `None` when the plan does not say, which means complete cases
+    /// ([`Analysis::missing_handling`]). Left out of the JSON form when not stated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<MissingHandling>,
+}
+
+impl Analysis {
+    /// How missing outcome values are handled: as stated, or complete cases.
+    pub fn missing_handling(&self) -> MissingHandling {
+        self.missing.unwrap_or_default()
+    }
 }
 
 /// How an analysis handles missing outcome values (NaN in the participant table: lost to
@@ -766,11 +783,6 @@ pub enum MissingHandling {
 }
 
 impl MissingHandling {
-    /// Whether this is the default handling.
-    pub fn is_default(&self) -> bool {
-        *self == Self::default()
-    }
-
     /// The name used in specs and reports (`complete_cases`).
     pub fn name(self) -> &'static str {
         match self {

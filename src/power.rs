@@ -665,7 +665,7 @@ fn build_report(
                         n as f64 / r as f64
                     };
                     Analysed {
-                        missing: a.missing,
+                        missing: a.missing_handling(),
                         treatment: c.analysed_treatment as f64 / r as f64,
                         control: c.analysed_control as f64 / r as f64,
                         treatment_size: size(a.treatment),

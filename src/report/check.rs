@@ -488,11 +488,11 @@ pub fn summary(file: &str, m: &TrialModel) -> String {
         let loses = [a.treatment, a.control]
             .iter()
             .any(|&x| m.arms[x].lost_to_follow_up.is_some());
-        if loses || !a.missing.is_default() {
+        if loses || a.missing.is_some() {
             let _ = write!(
                 w,
                 ", missing outcomes: {}",
-                a.missing.name().replace('_', " ")
+                a.missing_handling().name().replace('_', " ")
             );
         }
         let _ = writeln!(w);

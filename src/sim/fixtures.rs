@@ -203,7 +203,7 @@ pub fn almere_plan() -> TrialModel {
                 within: None,
                 levels: Vec::new(),
                 correction: Correction::None,
-                missing: MissingHandling::CompleteCases,
+                missing: None,
             },
             Analysis {
                 name: "by_background".into(),
@@ -216,7 +216,7 @@ pub fn almere_plan() -> TrialModel {
                 within: Some(3),
                 levels: vec![0, 1],
                 correction: Correction::Holm,
-                missing: MissingHandling::CompleteCases,
+                missing: None,
             },
         ],
         expectations: vec![Expectation {

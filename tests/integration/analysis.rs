@@ -90,7 +90,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind, sides: Sides) 
         within: None,
         levels: Vec::new(),
         correction: Correction::None,
-        missing: MissingHandling::CompleteCases,
+        missing: None,
     }
 }
 

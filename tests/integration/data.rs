@@ -564,7 +564,7 @@ fn extreme_arms_give_finite_results() {
         within: None,
         levels: Vec::new(),
         correction: Correction::None,
-        missing: MissingHandling::CompleteCases,
+        missing: None,
     };
     m.analyses = vec![
         analysis("z", TestKind::PooledZ),

@@ -9,7 +9,7 @@
 use crate::common::{run, trialsim};
 use trialsim::analysis::run_plan;
 use trialsim::gallery::{GallerySettings, page};
-use trialsim::model::{Analysis, Correction, MissingHandling, Sides, TestKind, TrialModel};
+use trialsim::model::{Analysis, Correction, Sides, TestKind, TrialModel};
 use trialsim::power::{PowerSettings, run_power};
 use trialsim::sim::rng::replicate_rng;
 use trialsim::sim::{SimOptions, Simulator};
@@ -237,7 +237,7 @@ fn cluster_t_matches_scipy_on_cluster_proportions() {
             within: None,
             levels: Vec::new(),
             correction: Correction::None,
-            missing: MissingHandling::CompleteCases,
+            missing: None,
         }];
         let r = run_plan(&model, &t);
         let c = &r.analyses[0].contrasts[0];

@@ -231,14 +231,14 @@ pub(super) fn analysis(
         }
     };
     let missing = match a.missing.as_slice() {
-        [] => Some(MissingHandling::CompleteCases),
+        [] => Some(None),
         [m, rest @ ..] => {
             for r in rest {
                 cx.duplicate("`missing`", m.span, r.span);
             }
             const HANDLINGS: [&str; 1] = ["complete_cases"];
             match m.name.as_str() {
-                "complete_cases" => Some(MissingHandling::CompleteCases),
+                "complete_cases" => Some(Some(MissingHandling::CompleteCases)),
                 other => {
                     let e = cx
                         .diag(
