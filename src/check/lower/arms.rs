@@ -542,11 +542,39 @@ fn lost(
     for r in rest {
         cx.duplicate("`lost_to_follow_up`", l.span, r.span);
     }
-    let share = cx.chance(
-        &l.share,
-        "the share lost to follow-up",
-        format!("arm.{}.lost_to_follow_up", a.name.name),
-    );
+    // Above 100 % (or below 0 %) gets its own fix: a share of the arm cannot pass the whole arm.
+    let percent = match l.share.unit {
+        UnitSpec::Percent => Some(l.share.value),
+        UnitSpec::None if l.share.value > 1.0 && l.share.value <= 100.0 => None,
+        UnitSpec::None => Some(l.share.value * 100.0),
+        _ => None,
+    };
+    let share = match percent {
+        Some(x) if !(0.0..=100.0).contains(&x) => {
+            let e = cx
+                .diag(
+                    Kind::ProbabilityRange,
+                    format!(
+                        "{}% of arm `{}` cannot be lost to follow-up",
+                        pct(x / 100.0),
+                        a.name.name
+                    ),
+                )
+                .label(l.share.span, "must be between 0% and 100%")
+                .help(format!(
+                    "the share lost is a part of the arm, at most all of it; write e.g. `lost_to_follow_up {}% by month {}`",
+                    if x > 100.0 { 20 } else { 0 },
+                    l.by_month.as_ref().map_or(follow_up, |n| n.value.max(1.0) as u32)
+                ));
+            cx.push(e);
+            None
+        }
+        _ => cx.chance(
+            &l.share,
+            "the share lost to follow-up",
+            format!("arm.{}.lost_to_follow_up", a.name.name),
+        ),
+    };
     let by_month = match &l.by_month {
         None => Some(follow_up.max(1)),
         Some(n) => {
