@@ -42,6 +42,12 @@
 //! 6. *Competing non-work exit*: a month X drawn from the geometric law with
 //!    P(X ≤ m) = the stated probability within m months. No job starts in month X or later;
 //!    a job already running goes on until it ends.
+//! 7. *Loss to follow-up* (arms that declare it), after everything else, measures included: the
+//!    month of loss L = ⌈E / c⌉ ≥ 1 from one uniform, with the arm's hazard c (at the
+//!    participant's level, when the share differs by a covariate; times the factor when the
+//!    outcome it depends on is 1); every outcome measured in month L or later becomes missing
+//!    (NaN), and the participant counts as lost when L is at most the stated month. See
+//!    [`crate::model::LostToFollowUp`].
 //!
 //! **Employment process.** Months 1..=H (H = the follow-up, or the latest month a measure needs).
 //! Someone out of work in month t−1 starts a job in month t with the path's monthly hazard h
@@ -83,14 +89,14 @@
 //!
 //! **Randomness and cost.** One stream per replicate ([`rng`]). Per participant the engine draws
 //! one uniform per drawn covariate, one for the sub-path, one for each declared flow (baseline,
-//! dropout, exemption, crossover, exit), one for the first job start, and per job spell one for
+//! dropout, exemption, crossover, exit, loss to follow-up), one for the first job start, and per job spell one for
 //! its hours (and wage) and one for its end when jobs can be lost. Someone who never starts
 //! work costs no logarithm: the first uniform is compared with the path's precomputed
 //! probability of no start over the follow-up; someone on one path from intake finds the month
 //! of their first start in a table of thresholds ([`StartTable`]), also without a logarithm.
 //!
 //! **Two kernels.** A model without baseline employment, dropout, exemption, crossover, exits,
-//! wages, clusters, inflow, rates or shares by level and direct outcomes (the Almere plan, the
+//! loss to follow-up, wages, clusters, inflow, rates or shares by level and direct outcomes (the Almere plan, the
 //! NumPy peer's model) runs the simple kernel: the same draws in the same order, the same
 //! table and counters, without the flow bookkeeping. Everything else runs the general one.
 
