@@ -89,9 +89,9 @@
 //!
 //! **Randomness and cost.** One stream per replicate ([`rng`]). Per participant the engine draws
 //! one uniform per drawn covariate, one for the sub-path, one for each declared flow (baseline,
-//! dropout, exemption, crossover, exit, loss to follow-up), one for the first job start, and per job spell one for
-//! its hours (and wage) and one for its end when jobs can be lost. Someone who never starts
-//! work costs no logarithm: the first uniform is compared with the path's precomputed
+//! dropout, exemption, crossover, exit, loss to follow-up), one for the first job start, and
+//! per job spell one for its hours (and wage) and one for its end when jobs can be lost.
+//! Someone who never starts work costs no logarithm: the first uniform is compared with the path's precomputed
 //! probability of no start over the follow-up; someone on one path from intake finds the month
 //! of their first start in a table of thresholds ([`StartTable`]), also without a logarithm.
 //!
