@@ -66,6 +66,17 @@ impl TrialModel {
         self.arms.iter().any(|a| a.lost_to_follow_up.is_some())
             || self.analyses.iter().any(|a| a.missing.is_some())
     }
+
+    /// Whether an arm that `analysis` compares loses outcomes to follow-up: its analysed arm
+    /// sizes are then random (and, when the loss depends on the outcome, its means change), so
+    /// binomial closed forms at the assigned sizes do not describe it.
+    pub fn loses_outcomes(&self, analysis: &Analysis) -> bool {
+        [analysis.treatment, analysis.control].iter().any(|&a| {
+            self.arms
+                .get(a)
+                .is_some_and(|arm| arm.lost_to_follow_up.is_some())
+        })
+    }
 }
 
 /// Delivery features of group and municipal programmes (the seed gallery's approaches).

@@ -594,12 +594,7 @@ fn build_report(
             // A subgroup's arms are random parts of the arms, so the whole arm's binomial law
             // does not describe it; nor does it describe arms whose outcomes go missing (the
             // numbers analysed vary, and with outcome-dependent loss the means change).
-            let lost = [a.treatment, a.control].iter().any(|&x| {
-                model
-                    .arms
-                    .get(x)
-                    .is_some_and(|arm| arm.lost_to_follow_up.is_some())
-            });
+            let lost = model.loses_outcomes(a);
             let single = truth[ai].len() == 1 && t.subgroup.is_none() && !lost;
             let (closed_form_power, exact_power) = match (&fixed, single) {
                 (Some(sizes), true) => closed_forms(a, t, sizes, model),
