@@ -21,6 +21,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind) -> Analysis {
         within: None,
         levels: Vec::new(),
         correction: Correction::None,
+        missing: None,
     }
 }
 
@@ -34,6 +35,7 @@ fn arm(name: &str) -> Arm {
         non_work_exit: None,
         crossover: None,
         direct_outcomes: Vec::new(),
+        lost_to_follow_up: None,
     }
 }
 

@@ -32,6 +32,7 @@ fn arm(name: &str) -> Arm {
         non_work_exit: None,
         crossover: None,
         direct_outcomes: Vec::new(),
+        lost_to_follow_up: None,
     }
 }
 
@@ -109,6 +110,7 @@ pub fn model() -> TrialModel {
                 within: Some(0),
                 levels: vec![0, 1],
                 correction: Correction::Holm,
+                missing: None,
             },
             Analysis {
                 name: "earnings".into(),
@@ -121,6 +123,7 @@ pub fn model() -> TrialModel {
                 within: None,
                 levels: Vec::new(),
                 correction: Correction::None,
+                missing: None,
             },
         ],
         expectations: Vec::new(),

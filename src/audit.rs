@@ -37,7 +37,7 @@ const Z975: f64 = 1.959_963_984_540_054;
 pub struct AuditItem {
     /// What kind of assumption: `allocation`, `sample`, `rate`, `path_share`,
     /// `baseline_employment`, `outcome`, `covariate`, `dropout`, `crossover`, `exemption`,
-    /// `non_work_exit`.
+    /// `non_work_exit`, `lost_to_follow_up`.
     pub kind: &'static str,
     /// The assumption in words, e.g. `arm control: work within 12 months`.
     pub assumption: String,
@@ -879,6 +879,110 @@ pub fn audit_with(
                 }
             }
             _ => {}
+        }
+    }
+    items.extend(lost_items(model, table));
+    items
+}
+
+/// Loss to follow-up against the outcomes missing in the data: per arm that declares it and per
+/// analysed outcome measured in a month m ≥ 1, the planned share missing, 1 − (1 − P)^(m / M)
+/// for P lost by month M (with shares by level: averaged over the arm's participants with a
+/// known level), against the share of the arm without a value. Loss that depends on the outcome
+/// has no planned share without the outcome's values, so it is listed as not observed; so is an
+/// inflow design, whose months are read on the analysis date.
+fn lost_items(model: &TrialModel, table: &ParticipantTable) -> Vec<AuditItem> {
+    let mut items = Vec::new();
+    let mut analysed: Vec<usize> = Vec::new();
+    for o in model.analyses.iter().flat_map(|a| &a.outcomes) {
+        if !analysed.contains(o) {
+            analysed.push(*o);
+        }
+    }
+    for (a, arm) in model.arms.iter().enumerate() {
+        let Some(l) = &arm.lost_to_follow_up else {
+            continue;
+        };
+        let rows: Vec<usize> = (0..table.len())
+            .filter(|&i| table.arm[i] as usize == a)
+            .collect();
+        // The share lost by month M, averaged over the arm's known levels when it differs.
+        let by_month = match (
+            &l.by,
+            l.by.as_ref().and_then(|b| table.covariates.get(b.variable)),
+        ) {
+            (Some(_), Some(CovariateColumn::Categorical(codes))) => {
+                let known: Vec<u32> = rows
+                    .iter()
+                    .filter_map(|&i| codes.get(i).copied())
+                    .filter(|&c| c != MISSING_CODE)
+                    .collect();
+                (!known.is_empty()).then(|| {
+                    known
+                        .iter()
+                        .map(|&c| l.share_at(Some(c as usize)))
+                        .sum::<f64>()
+                        / known.len() as f64
+                })
+            }
+            (Some(_), _) => None,
+            (None, _) => Some(l.share),
+        };
+        for &o in &analysed {
+            let Some(outcome) = model.outcomes.get(o) else {
+                continue;
+            };
+            let month = match outcome.measure {
+                Measure::EmployedAt { month, .. }
+                | Measure::Durable { month, .. }
+                | Measure::Hours { month }
+                | Measure::BenefitEnded { month }
+                | Measure::ExitedTo { month, .. } => month,
+                Measure::WorkedWithin { within, .. } => within,
+                Measure::DirectBinary | Measure::DirectContinuous => model.follow_up_months,
+                // A wage is missing for everyone out of work, lost or not.
+                Measure::Wage { .. } => continue,
+            };
+            if month == 0 {
+                continue;
+            }
+            let words = format!(
+                "arm {}: {} missing (lost to follow-up by month {month})",
+                arm.name, outcome.name
+            );
+            let planned = by_month
+                .map(|p| 1.0 - (1.0 - p).powf(f64::from(month) / f64::from(l.by_month.max(1))));
+            let why = if l.outcome_factor.is_some() {
+                Some("the loss depends on an outcome, so the share missing follows from its values")
+            } else if model.delivery.inflow.is_some() {
+                Some("with an inflow the months followed differ by participant")
+            } else if planned.is_none() {
+                Some("the loss differs by a covariate the data do not record")
+            } else {
+                None
+            };
+            let planned = planned.unwrap_or(l.share);
+            if let Some(why) = why {
+                items.push(not_observed("lost_to_follow_up", words, planned, why));
+                continue;
+            }
+            let missing = rows
+                .iter()
+                .filter(|&&i| {
+                    table
+                        .outcomes
+                        .get(o)
+                        .and_then(|v| v.get(i))
+                        .is_none_or(|v| v.is_nan())
+                })
+                .count() as u64;
+            items.push(proportion_item(
+                "lost_to_follow_up",
+                words,
+                planned,
+                missing,
+                rows.len() as u64,
+            ));
         }
     }
     items

@@ -187,6 +187,24 @@ impl TrialModel {
             .collect();
         parts.join(", ")
     }
+
+    /// Whether the spec expects outcomes to go missing: an arm loses them to follow-up, or an
+    /// analysis states how it handles missing outcomes.
+    pub fn plans_missing_outcomes(&self) -> bool {
+        self.arms.iter().any(|a| a.lost_to_follow_up.is_some())
+            || self.analyses.iter().any(|a| a.missing.is_some())
+    }
+
+    /// Whether an arm that `analysis` compares loses outcomes to follow-up: its analysed arm
+    /// sizes are then random (and, when the loss depends on the outcome, its means change), so
+    /// binomial closed forms at the assigned sizes do not describe it.
+    pub fn loses_outcomes(&self, analysis: &Analysis) -> bool {
+        [analysis.treatment, analysis.control].iter().any(|&a| {
+            self.arms
+                .get(a)
+                .is_some_and(|arm| arm.lost_to_follow_up.is_some())
+        })
+    }
 }
 
 /// Delivery features of group and municipal programmes (the seed gallery's approaches).
@@ -603,6 +621,59 @@ pub struct Arm {
     pub crossover: Option<Crossover>,
     /// Directly declared outcomes (for designs without an employment process), by outcome.
     pub direct_outcomes: Vec<DirectOutcome>,
+    /// Outcomes that go unobserved after a participant is lost to follow-up, if declared
+    /// (`lost_to_follow_up 20% by month 12`); left out of the JSON form when not declared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost_to_follow_up: Option<LostToFollowUp>,
+}
+
+/// Loss to follow-up: outcomes that go unobserved, unlike dropout before intake (whose outcomes
+/// are still observed and analysed).
+///
+/// Each participant of the arm (dropouts included) is lost in month L (L ≥ 1), drawn from a
+/// constant monthly hazard c: P(L > m) = exp(−c·m), calibrated so that P(L ≤ `by_month`) =
+/// `share` (c = −ln(1 − share) / `by_month`). An outcome measured in month m (the month of the
+/// measure; `worked within W` is measured at W; a direct outcome at the end of the follow-up;
+/// with an inflow, the month read on the analysis date) is missing when m ≥ L and observed when
+/// m < L. So `share` is exactly the share of month-`by_month` outcomes that are missing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LostToFollowUp {
+    /// Probability of being lost by month `by_month`, in `[0, 1]` (with an outcome factor: for
+    /// participants whose outcome is 0).
+    pub share: f64,
+    /// The month `share` refers to (≥ 1; the follow-up when the spec does not say).
+    pub by_month: u32,
+    /// Shares that differ by the level of one categorical covariate (levels without a value take
+    /// [`LostToFollowUp::share`]): missing at random given that covariate.
+    pub by: Option<RateByLevel>,
+    /// Loss that depends on the value of a binary outcome (missing not at random), if declared.
+    pub outcome_factor: Option<LossFactor>,
+}
+
+/// Outcome-dependent loss: for participants whose value of `outcome` is 1 the monthly hazard of
+/// loss is `hazard_ratio` times as high, so 1 − (1 − share)^ratio of them are lost by the month.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LossFactor {
+    /// The binary outcome whose value the loss depends on.
+    pub outcome: OutcomeId,
+    /// The ratio of the hazards of loss, outcome 1 against outcome 0 (≥ 0).
+    pub hazard_ratio: f64,
+}
+
+impl LostToFollowUp {
+    /// The probability of being lost by `by_month` at covariate level `level` (the overall
+    /// share when there are no shares by level), for a participant whose factor outcome is 0.
+    pub fn share_at(&self, level: Option<usize>) -> f64 {
+        match (&self.by, level) {
+            (Some(b), Some(l)) => b
+                .probabilities
+                .get(l)
+                .copied()
+                .flatten()
+                .unwrap_or(self.share),
+            _ => self.share,
+        }
+    }
 }
 
 /// A branch within an arm, such as Team Zorg, with its own outflow.
@@ -849,6 +920,38 @@ pub struct Analysis {
     pub levels: Vec<usize>,
     /// Multiplicity correction over the analysis' contrasts.
     pub correction: Correction,
+    /// How missing outcome values are handled, as the plan states it (`missing complete_cases`);
+    /// `None` when the plan does not say, which means complete cases
+    /// ([`Analysis::missing_handling`]). Left out of the JSON form when not stated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<MissingHandling>,
+}
+
+impl Analysis {
+    /// How missing outcome values are handled: as stated, or complete cases.
+    pub fn missing_handling(&self) -> MissingHandling {
+        self.missing.unwrap_or_default()
+    }
+}
+
+/// How an analysis handles missing outcome values (NaN in the participant table: lost to
+/// follow-up, an empty cell in real data, or a wage of someone not in work).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingHandling {
+    /// Complete cases: a participant without a value of an outcome is left out of that
+    /// outcome's contrasts (the default); the number analysed and missing per arm is reported.
+    #[default]
+    CompleteCases,
+}
+
+impl MissingHandling {
+    /// The name used in specs and reports (`complete_cases`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CompleteCases => "complete_cases",
+        }
+    }
 }
 
 /// A hypothesis test.

@@ -58,6 +58,9 @@ struct ContrastAcc {
     sum_treatment: f64,
     sum_control: f64,
     means: u64,
+    /// Sums of the participants analysed (with a value) per arm, over replicates.
+    analysed_treatment: u64,
+    analysed_control: u64,
 }
 
 /// Sums over replicates of a whole run.
@@ -115,6 +118,8 @@ impl Acc {
             {
                 acc.rejections += u64::from(c.reject);
                 any |= c.reject;
+                acc.analysed_treatment += c.treatment.n;
+                acc.analysed_control += c.control.n;
                 if c.treatment.mean.is_finite() && c.control.mean.is_finite() {
                     acc.sum_treatment += c.treatment.mean;
                     acc.sum_control += c.control.mean;
@@ -147,6 +152,8 @@ impl Acc {
                 x.sum_treatment += y.sum_treatment;
                 x.sum_control += y.sum_control;
                 x.means += y.means;
+                x.analysed_treatment += y.analysed_treatment;
+                x.analysed_control += y.analysed_control;
             }
         }
         for (a, b) in self.any.iter_mut().zip(&other.any) {
@@ -651,10 +658,12 @@ fn build_report(
                     _ => (None, None, None, None, None),
                 };
             // A subgroup's arms are random parts of the arms, so the whole arm's binomial law
-            // does not describe it.
-            // The binomial figures need exact proportions and independent participants: not
-            // where the estimand had to be simulated (exits, inflow, clusters).
-            let single = truth[ai].len() == 1 && t.subgroup.is_none() && !t.simulated;
+            // does not describe it; nor does it describe arms whose outcomes go missing (the
+            // numbers analysed vary, and with outcome-dependent loss the means change). The
+            // binomial figures also need exact proportions and independent participants: not
+            // where the estimand had to be simulated (exits, inflow, clusters, a queue).
+            let lost = model.loses_outcomes(a);
+            let single = truth[ai].len() == 1 && t.subgroup.is_none() && !t.simulated && !lost;
             // Where the rule lets the arm sizes vary (parity, blocks), the exact figures average
             // over their law, so that they mean what the simulation means.
             let law = sim.arm_size_law(a.treatment, a.control);
@@ -678,7 +687,8 @@ fn build_report(
                 (Some(law), None, Some(p_t), Some(p_c))
                     if model.outcomes[t.outcome].is_binary()
                         && a.test != TestKind::ClusterT
-                        && !t.simulated =>
+                        && !t.simulated
+                        && !lost =>
                 {
                     average_over(law, |nt, nc| {
                         Some(newcombe_exact_coverage(
@@ -729,6 +739,19 @@ fn build_report(
                 exact_power_at_planned_sizes,
                 mean_treatment: (c.means > 0).then(|| c.sum_treatment / c.means as f64),
                 mean_control: (c.means > 0).then(|| c.sum_control / c.means as f64),
+                analysed: lost.then(|| {
+                    let size = |arm: usize| {
+                        let n = acc.flows[sim.flow_layout().arm(arm) + counter::N];
+                        n as f64 / r as f64
+                    };
+                    Analysed {
+                        missing: a.missing_handling(),
+                        treatment: c.analysed_treatment as f64 / r as f64,
+                        control: c.analysed_control as f64 / r as f64,
+                        treatment_size: size(a.treatment),
+                        control_size: size(a.control),
+                    }
+                }),
             });
         }
         let first = contrasts.first();
@@ -834,6 +857,10 @@ fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsRepo
                 crossover: share(f[o + counter::CROSSOVER], stayed),
                 non_work_exit: share(f[o + counter::NON_WORK_EXIT], n),
                 baseline_employed: share(f[o + counter::BASELINE], n),
+                lost_to_follow_up: arm.lost_to_follow_up.as_ref().map(|l| LostFlows {
+                    by_month: l.by_month,
+                    share: share(f[o + counter::LOST], n),
+                }),
                 paths: arm
                     .paths
                     .iter()
@@ -992,11 +1019,18 @@ fn closed_forms(
 ///       "exact_power_at_planned_sizes": number,   only where the rule lets the sizes vary:
 ///                                         exact power at the planned sizes, fixed
 ///       "mean_treatment", "mean_control": number | null   simulated arm means, averaged
+///       "analysed": {"missing": "complete_cases", "treatment", "control",
+///                    "treatment_size", "control_size": number}
+///                                         only when an arm loses outcomes to follow-up: the
+///                                         handling of missing outcomes and the mean number
+///                                         analysed (with a value) and assigned per arm
 ///     }]
 ///   }],
 ///   "flows": {
 ///     "arms": [{ "name", "mean_size", "dropout", "exempt", "crossover", "non_work_exit",
 ///                "baseline_employed",
+///                "lost_to_follow_up": {"by_month", "share"}   only with `lost_to_follow_up`:
+///                                   the share of the arm lost by the stated month,
 ///                "paths": [{"name", "planned_share", "share"}],
 ///                "employment": [{"month", "found_work_within", "employed_at"}] }],
 ///                                   empty for an arm without an employment process
@@ -1166,6 +1200,34 @@ pub struct ContrastReport {
     pub mean_treatment: Option<f64>,
     /// Mean over replicates of the control arm's simulated mean (proportion).
     pub mean_control: Option<f64>,
+    /// With loss to follow-up in an arm of the contrast: how missing outcomes are handled and
+    /// how many participants are analysed per arm on average (absent from the JSON otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysed: Option<Analysed>,
+}
+
+/// Participants analysed per arm when outcomes go missing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Analysed {
+    /// The analysis' handling of missing outcomes.
+    pub missing: crate::model::MissingHandling,
+    /// Mean number with a value in the treatment arm.
+    pub treatment: f64,
+    /// Mean number with a value in the control arm.
+    pub control: f64,
+    /// Mean number assigned to the treatment arm.
+    pub treatment_size: f64,
+    /// Mean number assigned to the control arm.
+    pub control_size: f64,
+}
+
+/// Loss to follow-up of one arm, as simulated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LostFlows {
+    /// The month the spec's share refers to.
+    pub by_month: u32,
+    /// Share of the arm lost by that month.
+    pub share: f64,
 }
 
 /// Realised flows.
@@ -1197,6 +1259,10 @@ pub struct ArmFlows {
     pub non_work_exit: f64,
     /// Share in work at intake.
     pub baseline_employed: f64,
+    /// Share lost to follow-up by the spec's month, when the arm declares loss (absent from
+    /// the JSON otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost_to_follow_up: Option<LostFlows>,
     /// Sub-path shares.
     pub paths: Vec<PathFlows>,
     /// Both employment quantities at each outcome month.

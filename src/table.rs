@@ -16,6 +16,9 @@ pub mod flags {
     pub const NON_WORK_EXIT: u8 = 1 << 3;
     /// In work at intake (month 0).
     pub const EMPLOYED_AT_BASELINE: u8 = 1 << 4;
+    /// Lost to follow-up by the month the spec's share refers to (outcomes measured from the
+    /// month of loss on are missing).
+    pub const LOST_TO_FOLLOW_UP: u8 = 1 << 5;
 }
 
 /// Marks a missing categorical value or unknown path.

@@ -2,8 +2,10 @@
 //! from the simulator or from a real CSV. It knows neither the engine nor the loader.
 //!
 //! Every analysis is by intention to treat: participants are grouped by their assigned arm
-//! (`table.arm`), whatever their flags say. Missing outcome values (NaN) are left out and the
-//! number analysed is reported per arm. Binary outcomes (values 0/1; a value ≥ 0.5 counts as 1)
+//! (`table.arm`), whatever their flags say. Missing outcome values (NaN: lost to follow-up, an
+//! empty cell in real data, a wage out of work) are left out, which is the complete-case
+//! analysis the plan states (`missing complete_cases`, the default), and the number analysed is
+//! reported per arm. Binary outcomes (values 0/1; a value ≥ 0.5 counts as 1)
 //! are compared as proportions, continuous ones as means. The contrasts of one analysis
 //! (outcomes × subgroup levels) form one family for the declared multiplicity correction.
 //!

@@ -17,7 +17,10 @@
 //! Rows are never dropped silently. A row with a missing ID or arm, an unknown arm, path or
 //! level, or an unreadable value is *excluded*; a missing outcome value (or hours month that
 //! leaves a measure undecided) keeps the participant but leaves that outcome missing. Both are
-//! counted by reason in [`Loaded`], and both fail the load unless the mapping allows exclusions.
+//! counted by reason in [`Loaded`], and both fail the load unless the mapping allows exclusions
+//! — except missing outcomes in a spec that expects them (an arm `lost_to_follow_up`, or an
+//! analysis that states `missing complete_cases`): they are kept as missing, like the outcomes
+//! the engine loses to follow-up, analysed by complete cases and counted per arm in the report.
 //! A missing covariate value is counted but always allowed.
 //!
 //! Memory: the loader holds the header, one record and the table's columns (plus one entry per
@@ -430,6 +433,10 @@ struct Plan {
     flows: Vec<(u8, usize)>,
     /// Work rates measured from the hours for the audit (no outcome measures them).
     rate_measures: Vec<Measure>,
+    /// The spec expects missing outcomes ([`TrialModel::plans_missing_outcomes`]): a row
+    /// without an outcome value is then kept with that outcome missing, as without exclusions
+    /// it would fail the load.
+    missing_outcomes_planned: bool,
 }
 
 /// Path column, value → (arm, path), and the values for did-you-mean.
@@ -676,6 +683,7 @@ impl Plan {
             decimal_comma,
             flows,
             rate_measures,
+            missing_outcomes_planned: model.plans_missing_outcomes(),
         })
     }
 }
@@ -1004,9 +1012,17 @@ impl State {
                     i,
                     format!("line {line} has no {what} (column `{}`)", col(i)),
                     "missing",
-                    Some(format!(
-                        "fill in the {what}, or allow exclusions in the spec's data section to exclude such rows (they are counted in the report)"
-                    )),
+                    Some(
+                        if what.ends_with("outcome value") || what.ends_with("hours value") {
+                            format!(
+                                "fill in the {what}; if outcomes are missing by design (lost to follow-up), state `missing complete_cases` in the analysis plan to analyse complete cases (the missing values are counted per arm in the report), or allow exclusions in the spec's data section"
+                            )
+                        } else {
+                            format!(
+                                "fill in the {what}, or allow exclusions in the spec's data section to exclude such rows (they are counted in the report)"
+                            )
+                        },
+                    ),
                 ),
             )
         };
@@ -1331,8 +1347,9 @@ impl State {
         for (k, measure) in plan.rate_measures.iter().enumerate() {
             self.rate_row[k] = measures::from_hours(measure, &self.hours).unwrap_or(f64::NAN);
         }
-        if !allow_exclusions {
-            // A missing outcome drops the participant from that outcome's analysis.
+        if !allow_exclusions && !plan.missing_outcomes_planned {
+            // A missing outcome drops the participant from that outcome's analysis; unless the
+            // spec expects missing outcomes, it is taken for a gap in the export.
             if let Some(&(_, i, _)) = plan.outcomes.iter().find(|(o, _, _)| self.out[*o].is_nan())
                 && let RowError::Exclude(_, p) = missing_value(i, "outcome value")
             {

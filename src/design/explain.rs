@@ -3,10 +3,11 @@
 //!
 //! The first step is a model in which every arm's participants take only its main path (the
 //! `rest` path, or else the largest), nobody drops out, is exempted, leaves for a non-work reason
-//! or crosses over, and nobody is in work at intake. Each later step switches one mechanism back
-//! on as the spec declares it, in this order: sub-paths (e.g. Team Zorg), dropout before intake,
-//! exemptions, competing non-work exits, crossover, baseline employment. After the last step the
-//! model is the spec's own, so the last bar is the ITT effect. Steps the spec does not declare are
+//! or crosses over, nobody is in work at intake and no outcome is lost to follow-up. Each later
+//! step switches one mechanism back on as the spec declares it, in this order: sub-paths (e.g.
+//! Team Zorg), dropout before intake, exemptions, competing non-work exits, crossover, baseline
+//! employment, loss to follow-up (which leaves the full-data effect as it is and costs power).
+//! After the last step the model is the spec's own, so the last bar is the ITT effect. Steps the spec does not declare are
 //! left out. The effect at every step is exact (see [`crate::sim::truth`]); the power at every step
 //! is simulated at the spec's sample size with the same seed, with the normal-approximation power
 //! from the exact proportions beside it where a formula applies.
@@ -91,6 +92,7 @@ fn stages(model: &TrialModel, treatment: usize) -> Vec<(String, String, String, 
         arm.non_work_exit = None;
         arm.crossover = None;
         arm.baseline_employment = 0.0;
+        arm.lost_to_follow_up = None;
     }
     let t = &spec.arms[treatment];
     let main = &t.paths[main_path(t)];
@@ -104,7 +106,7 @@ fn stages(model: &TrialModel, treatment: usize) -> Vec<(String, String, String, 
         first_label,
         format!(
             "everyone in each arm takes its main path ({} in {}), with no dropout, exemption, \
-             non-work exit, crossover or baseline employment",
+             non-work exit, crossover, baseline employment or loss to follow-up",
             main.name, t.name
         ),
         m.clone(),
@@ -148,7 +150,7 @@ fn stages(model: &TrialModel, treatment: usize) -> Vec<(String, String, String, 
         fn(&Arm) -> Option<f64>,
         fn(&mut Arm, &Arm),
     );
-    let switches: [Switch; 5] = [
+    let switches: [Switch; 6] = [
         (
             "dropout",
             "dropout before intake (analysed in the assigned arm)",
@@ -178,6 +180,13 @@ fn stages(model: &TrialModel, treatment: usize) -> Vec<(String, String, String, 
             "baseline employment in both arms",
             |a| (a.baseline_employment > 0.0).then_some(a.baseline_employment),
             |m, s| m.baseline_employment = s.baseline_employment,
+        ),
+        (
+            "lost to follow-up",
+            "outcomes lost to follow-up, analysed by complete cases (the effect shown is the \
+             full-data one; the power is that of the complete cases)",
+            |a| a.lost_to_follow_up.as_ref().map(|l| l.share),
+            |m, s| m.lost_to_follow_up = s.lost_to_follow_up.clone(),
         ),
     ];
     for (name, description, get, set) in switches {

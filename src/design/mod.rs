@@ -259,7 +259,7 @@ pub fn closed_form(
     ratio: &[u32],
 ) -> Option<ClosedForm> {
     let a = model.analyses.get(analysis)?;
-    if a.outcomes.len() != 1 || a.within.is_some() {
+    if a.outcomes.len() != 1 || a.within.is_some() || model.loses_outcomes(a) {
         return None;
     }
     let [pt, pc, sdt, sdc] = exact_means(model, analysis)?;
@@ -349,7 +349,7 @@ fn closed_form_power_of(
 ) -> Option<(f64, Option<f64>)> {
     use crate::analysis::{Effect, exact_power};
     let a = model.analyses.get(analysis)?;
-    if a.outcomes.len() != 1 || a.within.is_some() {
+    if a.outcomes.len() != 1 || a.within.is_some() || model.loses_outcomes(a) {
         return None;
     }
     if !model.outcomes.get(*a.outcomes.first()?)?.is_binary() {

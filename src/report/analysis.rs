@@ -13,9 +13,12 @@
 //!   contrast has `label` (`outcome` or `outcome [variable=level]`) and every field of
 //!   [`crate::analysis::ContrastResult`] (`outcome`, `subgroup`, `treatment`/`control`
 //!   `{n, mean, sd}`, `difference`, `ci`, `statistic`, `p_value`, `p_adjusted`, `reject`, …);
+//!   when the spec expects missing outcomes or some are missing, also `missing`: `{handling,
+//!   treatment, control}` (`complete_cases`, and the participants of each arm without a value,
+//!   who are left out of the contrast; `n` counts those analysed);
 //! - `audit`: per assumption `kind` (`allocation`, `sample`, `rate`, `path_share`,
 //!   `baseline_employment`, `outcome`, `dropout`, `exemption`, `crossover`, `non_work_exit`,
-//!   `covariate`), `assumption`, `planned`, `observed`, `n`, `ci`, `status`
+//!   `covariate`, `lost_to_follow_up`), `assumption`, `planned`, `observed`, `n`, `ci`, `status`
 //!   (`consistent`/`contradicted`/`not_observed`), `note`;
 //! - `balance`: the analysis module's balance table (`treatment`, `control`, `rows` of
 //!   `{variable, level, treatment, control, standardized_difference}`);
@@ -35,6 +38,7 @@ use crate::analysis::{ContrastResult, PlanResult};
 use crate::audit::{AuditItem, AuditStatus, audit_with};
 use crate::data::Loaded;
 use crate::model::TrialModel;
+use crate::table::{CovariateColumn, ParticipantTable};
 
 /// Everything `trialsim analyze` reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,6 +51,10 @@ pub struct AnalysisReport {
     pub plan_info: Vec<PlanInfo>,
     /// The plan's results.
     pub plan: PlanResult,
+    /// Per analysis, per contrast (in the plan's order): participants of the treatment and the
+    /// control arm (within the contrast's subgroup) without a value of the outcome, who are left
+    /// out of it (complete cases).
+    pub missing_outcomes: Vec<Vec<[u64; 2]>>,
     /// Covariate balance, as the analysis module computes it (already JSON).
     pub balance: Value,
     /// The assumption audit.
@@ -68,6 +76,11 @@ pub struct PlanInfo {
     pub correction: String,
     /// Whether the analysis' outcomes are binary, by outcome name.
     pub binary: BTreeMap<String, bool>,
+    /// How missing outcomes are handled (`complete_cases`).
+    pub missing: String,
+    /// Whether the spec expects missing outcomes in this analysis: it states the handling, or
+    /// an arm it compares loses outcomes to follow-up.
+    pub missing_planned: bool,
 }
 
 /// What the loader read.
@@ -124,6 +137,11 @@ impl AnalysisReport {
             },
             plan_info: PlanInfo::from_model(model),
             plan: crate::analysis::run_plan(model, table),
+            missing_outcomes: model
+                .analyses
+                .iter()
+                .map(|a| missing_outcomes(a, table))
+                .collect(),
             balance: serde_json::to_value(crate::analysis::balance(model, table))
                 .unwrap_or(Value::Null),
             audit: audit_with(model, table, &loaded.observed()),
@@ -150,9 +168,57 @@ impl PlanInfo {
                     .filter_map(|&o| model.outcomes.get(o))
                     .map(|o| (o.name.clone(), o.is_binary()))
                     .collect(),
+                missing: a.missing_handling().name().to_owned(),
+                missing_planned: a.missing.is_some()
+                    || [a.treatment, a.control].iter().any(|&x| {
+                        model
+                            .arms
+                            .get(x)
+                            .is_some_and(|arm| arm.lost_to_follow_up.is_some())
+                    }),
             })
             .collect()
     }
+}
+
+/// Per contrast of `a` (outcome-major, then subgroup level, as the plan orders them): the
+/// participants of the treatment and the control arm in the contrast's cell without a value.
+fn missing_outcomes(a: &crate::model::Analysis, table: &ParticipantTable) -> Vec<[u64; 2]> {
+    let codes = a.within.and_then(|v| match table.covariates.get(v) {
+        Some(CovariateColumn::Categorical(c)) => Some(c.as_slice()),
+        _ => None,
+    });
+    let levels: Vec<Option<u32>> = match (a.within, codes) {
+        (None, _) => vec![None],
+        (Some(_), Some(c)) if a.levels.is_empty() => {
+            let top = c.iter().filter(|&&x| x != crate::table::MISSING_CODE).max();
+            (0..top.map_or(0, |&x| x + 1)).map(Some).collect()
+        }
+        (Some(_), _) => a.levels.iter().map(|&l| Some(l as u32)).collect(),
+    };
+    let mut out = Vec::with_capacity(a.outcomes.len() * levels.len());
+    for &o in &a.outcomes {
+        let values = table.outcomes.get(o);
+        for level in &levels {
+            let mut missing = [0u64; 2];
+            for (i, &arm) in table.arm.iter().enumerate() {
+                let side = if arm as usize == a.treatment {
+                    0
+                } else if arm as usize == a.control {
+                    1
+                } else {
+                    continue;
+                };
+                if level.is_some() && codes.and_then(|c| c.get(i)) != level.as_ref() {
+                    continue;
+                }
+                let value = values.and_then(|v| v.get(i)).copied().unwrap_or(f64::NAN);
+                missing[side] += u64::from(value.is_nan());
+            }
+            out.push(missing);
+        }
+    }
+    out
 }
 
 mod erased {
@@ -206,14 +272,28 @@ pub fn to_json(report: &AnalysisReport) -> Value {
     let mut analyses = Vec::new();
     for (i, a) in report.plan.analyses.iter().enumerate() {
         let info = report.plan_info.get(i);
+        let missing = report.missing_outcomes.get(i);
+        let say_missing = says_missing(report, i);
         let contrasts: Vec<Value> = a
             .contrasts
             .iter()
-            .map(|c| {
+            .enumerate()
+            .map(|(k, c)| {
                 let mut obj = Map::new();
                 obj.insert("label".into(), Value::String(contrast_label(c)));
                 if let Ok(Value::Object(fields)) = serde_json::to_value(c) {
                     obj.extend(fields);
+                }
+                if say_missing {
+                    let [mt, mc] = missing.and_then(|m| m.get(k)).copied().unwrap_or([0, 0]);
+                    obj.insert(
+                        "missing".into(),
+                        json!({
+                            "handling": info.map_or("complete_cases", |x| x.missing.as_str()),
+                            "treatment": mt,
+                            "control": mc,
+                        }),
+                    );
                 }
                 Value::Object(obj)
             })
@@ -303,6 +383,35 @@ fn fmt_stat(x: f64) -> String {
     }
 }
 
+/// Whether the report says how analysis `i` handled missing outcomes: the spec expects them,
+/// or some are missing.
+fn says_missing(report: &AnalysisReport, i: usize) -> bool {
+    report.plan_info.get(i).is_some_and(|x| x.missing_planned)
+        || report
+            .missing_outcomes
+            .get(i)
+            .is_some_and(|m| m.iter().any(|[t, c]| t + c > 0))
+}
+
+/// The line that says how analysis `i` handled missing outcomes, when [`says_missing`].
+fn missing_line(report: &AnalysisReport, i: usize) -> Option<String> {
+    if !says_missing(report, i) {
+        return None;
+    }
+    let total: u64 = report
+        .missing_outcomes
+        .get(i)
+        .map_or(0, |m| m.iter().map(|[t, c]| t + c).sum());
+    let handling = report
+        .plan_info
+        .get(i)
+        .map_or("complete_cases", |x| x.missing.as_str())
+        .replace('_', " ");
+    Some(format!(
+        "missing outcomes: {handling} (participants without a value are left out of a contrast; {total} missing values across its contrasts, counted per arm above)"
+    ))
+}
+
 fn is_binary(report: &AnalysisReport, analysis: usize, outcome: &str) -> bool {
     report
         .plan_info
@@ -348,15 +457,25 @@ fn contrast_rows(report: &AnalysisReport) -> Vec<(String, Vec<[String; 8]>)> {
                 ),
                 None => a.name.clone(),
             };
+            let missing = report.missing_outcomes.get(i);
             let rows = a
                 .contrasts
                 .iter()
-                .map(|c| {
+                .enumerate()
+                .map(|(k, c)| {
                     let b = is_binary(report, i, &c.outcome);
+                    let [mt, mc] = missing.and_then(|m| m.get(k)).copied().unwrap_or([0, 0]);
+                    let arm = |mean: f64, n: u64, m: u64| {
+                        if m > 0 {
+                            format!("{} (n={n}, {m} missing)", fmt_value(mean, b))
+                        } else {
+                            format!("{} (n={n})", fmt_value(mean, b))
+                        }
+                    };
                     [
                         contrast_label(c),
-                        format!("{} (n={})", fmt_value(c.treatment.mean, b), c.treatment.n),
-                        format!("{} (n={})", fmt_value(c.control.mean, b), c.control.n),
+                        arm(c.treatment.mean, c.treatment.n, mt),
+                        arm(c.control.mean, c.control.n, mc),
                         format!(
                             "{} [{}, {}]",
                             fmt_value(c.difference, b),
@@ -674,6 +793,9 @@ pub fn render_text(report: &AnalysisReport) -> String {
         for l in interaction_lines(report, i) {
             out += &format!("  {l}\n");
         }
+        if let Some(l) = missing_line(report, i) {
+            out += &format!("  {l}\n");
+        }
     }
     if let Some((head, rows)) = balance_table(&report.balance) {
         out += "\nCovariate balance\n";
@@ -707,7 +829,8 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
     for (i, (title, rows)) in contrast_rows(report).into_iter().enumerate() {
         out += &format!("\n## Analysis {title}\n\n");
         out += &md_table(CONTRAST_HEAD, &rows);
-        let lines = interaction_lines(report, i);
+        let mut lines = interaction_lines(report, i);
+        lines.extend(missing_line(report, i));
         if !lines.is_empty() {
             out += "\n";
         }
@@ -863,6 +986,7 @@ mod tests {
                 arms: vec![("treatment".into(), 1), ("control".into(), 1)],
             },
             plan_info: Vec::new(),
+            missing_outcomes: Vec::new(),
             plan: PlanResult {
                 analyses: vec![AnalysisResult {
                     name: "primary".into(),

@@ -408,6 +408,38 @@ pub fn summary(file: &str, m: &TrialModel) -> String {
                 c.after_months
             );
         }
+        if let Some(l) = &a.lost_to_follow_up {
+            let _ = write!(
+                w,
+                "      lost to follow-up {} by month {}",
+                pct(l.share),
+                l.by_month
+            );
+            if let Some(by) = &l.by
+                && let Some(var) = m.population.variables.get(by.variable)
+            {
+                let parts: Vec<String> = var
+                    .levels()
+                    .unwrap_or(&[])
+                    .iter()
+                    .zip(&by.probabilities)
+                    .filter_map(|(l, p)| p.map(|p| format!("{}: {}", l.name, pct(p))))
+                    .collect();
+                let _ = write!(w, ", by {} {{ {} }}", var.name, parts.join(", "));
+            }
+            if let Some(f) = &l.outcome_factor {
+                let _ = write!(
+                    w,
+                    ", {} x the hazard if {}",
+                    num(f.hazard_ratio),
+                    m.outcomes[f.outcome].name
+                );
+            }
+            let _ = writeln!(
+                w,
+                " (outcomes measured from the month of loss on are missing)"
+            );
+        }
         for d in &a.direct_outcomes {
             let v = match &d.value {
                 DirectValue::Binary { probability } => pct(*probability),
@@ -471,6 +503,17 @@ pub fn summary(file: &str, m: &TrialModel) -> String {
             Correction::Holm => {
                 let _ = write!(w, ", Holm");
             }
+        }
+        // The handling of missing outcomes is said where outcomes can go missing.
+        let loses = [a.treatment, a.control]
+            .iter()
+            .any(|&x| m.arms[x].lost_to_follow_up.is_some());
+        if loses || a.missing.is_some() {
+            let _ = write!(
+                w,
+                ", missing outcomes: {}",
+                a.missing_handling().name().replace('_', " ")
+            );
         }
         let _ = writeln!(w);
     }

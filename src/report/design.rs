@@ -797,6 +797,32 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
                 c.after_months
             ));
         }
+        if let Some(l) = &arm.lost_to_follow_up {
+            let mut words = format!(
+                "{} are lost to follow-up by month {} (outcomes measured from then on are missing",
+                pct(l.share),
+                l.by_month
+            );
+            if let Some(var) =
+                l.by.as_ref()
+                    .and_then(|b| model.population.variables.get(b.variable))
+            {
+                let _ = write!(words, "; the share differs by {}", var.name);
+            }
+            if let Some(f) = &l.outcome_factor {
+                let _ = write!(
+                    words,
+                    "; {} times the hazard for those with {}",
+                    f.hazard_ratio,
+                    model
+                        .outcomes
+                        .get(f.outcome)
+                        .map_or("?", |o| o.name.as_str())
+                );
+            }
+            words.push(')');
+            parts.push(words);
+        }
         let _ = writeln!(s, "- {}: {}.", arm.name, parts.join("; "));
     }
     let _ = writeln!(s);
@@ -842,9 +868,17 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
             crate::model::Correction::Bonferroni => ", Bonferroni correction".into(),
             crate::model::Correction::Holm => ", Holm correction".into(),
         };
+        let missing = if model.loses_outcomes(a) || a.missing.is_some() {
+            format!(
+                "; missing outcomes: {} (participants without a value are left out)",
+                a.missing_handling().name().replace('_', " ")
+            )
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "- `{}`: {} vs {} on {}; {test}, {sides}, α = {}{within}{correction}.",
+            "- `{}`: {} vs {} on {}; {test}, {sides}, α = {}{within}{correction}{missing}.",
             a.name,
             arm_names.get(a.treatment).unwrap_or(&"?"),
             arm_names.get(a.control).unwrap_or(&"?"),

@@ -55,6 +55,19 @@ fn contrast_label(c: &ContrastReport) -> String {
     }
 }
 
+/// How a contrast handled missing outcomes and how many were analysed per arm, when an arm of
+/// it loses outcomes to follow-up.
+fn analysed_line(c: &ContrastReport) -> Option<String> {
+    let a = c.analysed.as_ref()?;
+    let handling = match a.missing {
+        crate::model::MissingHandling::CompleteCases => "complete cases",
+    };
+    Some(format!(
+        "{handling}; analysed on average {:.1} of {:.1} (treatment), {:.1} of {:.1} (control)",
+        a.treatment, a.treatment_size, a.control, a.control_size
+    ))
+}
+
 /// The report as readable text.
 pub fn text(report: &PowerReport) -> String {
     let mut s = String::new();
@@ -162,6 +175,9 @@ pub fn text(report: &PowerReport) -> String {
                 c.coverage.map_or("n/a".into(), pct),
                 c.coverage_mc_se.map_or("n/a".into(), pct)
             );
+            if let Some(line) = analysed_line(c) {
+                let _ = writeln!(s, "  missing outcomes    {line}");
+            }
         } else {
             let _ = writeln!(
                 s,
@@ -185,6 +201,11 @@ pub fn text(report: &PowerReport) -> String {
                 "  any contrast rejects: {:.4} (MC SE {:.4})",
                 a.any_power, a.any_mc_se
             );
+            for c in &a.contrasts {
+                if let Some(line) = analysed_line(c) {
+                    let _ = writeln!(s, "  missing outcomes of {}: {line}", contrast_label(c));
+                }
+            }
         }
         s.push('\n');
     }
@@ -201,6 +222,14 @@ pub fn text(report: &PowerReport) -> String {
             pct(arm.non_work_exit),
             pct(arm.baseline_employed)
         );
+        if let Some(l) = &arm.lost_to_follow_up {
+            let _ = writeln!(
+                s,
+                "    lost to follow-up by month {}: {} (outcomes measured from the month of loss on are missing)",
+                l.by_month,
+                pct(l.share)
+            );
+        }
         if arm.paths.len() > 1 {
             let paths: Vec<String> = arm
                 .paths

@@ -37,6 +37,7 @@ fn arm(name: &str, paths: Vec<SubPath>) -> Arm {
         non_work_exit: None,
         crossover: None,
         direct_outcomes: Vec::new(),
+        lost_to_follow_up: None,
     }
 }
 
@@ -206,6 +207,7 @@ pub fn almere_plan() -> TrialModel {
                 within: None,
                 levels: Vec::new(),
                 correction: Correction::None,
+                missing: None,
             },
             Analysis {
                 name: "by_background".into(),
@@ -218,6 +220,7 @@ pub fn almere_plan() -> TrialModel {
                 within: Some(3),
                 levels: vec![0, 1],
                 correction: Correction::Holm,
+                missing: None,
             },
         ],
         expectations: vec![Expectation {

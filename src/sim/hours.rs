@@ -12,14 +12,18 @@ use rand::Rng;
 use super::{Simulator, Spell, Worker};
 use crate::data::export::MonthlyHours;
 
-/// Appends months 0..=`months` of hours for one participant's `spells` to `out`.
-fn push_hours(spells: &[Spell], months: u32, out: &mut Vec<f64>) {
+/// Appends months 0..=`months` of hours for one participant's `spells` to `out`; months from
+/// `lost` on (the month the participant was lost to follow-up) are missing (NaN).
+fn push_hours(spells: &[Spell], months: u32, lost: u32, out: &mut Vec<f64>) {
     let start = out.len();
     out.resize(start + months as usize + 1, 0.0);
     for s in spells {
         for m in s.start..=s.end.min(months) {
             out[start + m as usize] = s.hours.max(0.0);
         }
+    }
+    for m in lost..=months {
+        out[start + m as usize] = f64::NAN;
     }
 }
 
@@ -42,7 +46,9 @@ impl Simulator<'_> {
         hours.hours.clear();
         let months = self.horizon;
         let out = &mut hours.hours;
-        self.simulate_each(w, rng, |w| push_hours(&w.spells, months, out));
+        self.simulate_each(w, rng, |w| {
+            push_hours(&w.spells, months, w.lost_month, out);
+        });
     }
 }
 
@@ -62,10 +68,23 @@ mod tests {
     #[test]
     fn spells_become_hours_per_month() {
         let mut out = vec![7.0];
-        push_hours(&[spell(0, 1, 20.0), spell(3, 9, -5.0)], 4, &mut out);
+        push_hours(
+            &[spell(0, 1, 20.0), spell(3, 9, -5.0)],
+            4,
+            u32::MAX,
+            &mut out,
+        );
         assert_eq!(out, vec![7.0, 20.0, 20.0, 0.0, 0.0, 0.0]);
         let mut out = Vec::new();
-        push_hours(&[], 2, &mut out);
+        push_hours(&[], 2, u32::MAX, &mut out);
         assert_eq!(out, vec![0.0; 3]);
+    }
+
+    #[test]
+    fn months_from_the_loss_on_are_missing() {
+        let mut out = Vec::new();
+        push_hours(&[spell(1, 4, 20.0)], 4, 3, &mut out);
+        assert_eq!(out[..3], [0.0, 20.0, 20.0]);
+        assert!(out[3].is_nan() && out[4].is_nan(), "{out:?}");
     }
 }

@@ -42,6 +42,12 @@
 //! 6. *Competing non-work exit*: a month X drawn from the geometric law with
 //!    P(X ≤ m) = the stated probability within m months. No job starts in month X or later;
 //!    a job already running goes on until it ends.
+//! 7. *Loss to follow-up* (arms that declare it), after everything else, measures included: the
+//!    month of loss L = ⌈E / c⌉ ≥ 1 from one uniform, with the arm's hazard c (at the
+//!    participant's level, when the share differs by a covariate; times the factor when the
+//!    outcome it depends on is 1); every outcome measured in month L or later becomes missing
+//!    (NaN), and the participant counts as lost when L is at most the stated month. See
+//!    [`crate::model::LostToFollowUp`].
 //!
 //! **Employment process.** Months 1..=H (H = the follow-up, or the latest month a measure needs).
 //! Someone out of work in month t−1 starts a job in month t with the path's monthly hazard h
@@ -83,14 +89,14 @@
 //!
 //! **Randomness and cost.** One stream per replicate ([`rng`]). Per participant the engine draws
 //! one uniform per drawn covariate, one for the sub-path, one for each declared flow (baseline,
-//! dropout, exemption, crossover, exit), one for the first job start, and per job spell one for
-//! its hours (and wage) and one for its end when jobs can be lost. Someone who never starts
-//! work costs no logarithm: the first uniform is compared with the path's precomputed
+//! dropout, exemption, crossover, exit, loss to follow-up), one for the first job start, and
+//! per job spell one for its hours (and wage) and one for its end when jobs can be lost.
+//! Someone who never starts work costs no logarithm: the first uniform is compared with the path's precomputed
 //! probability of no start over the follow-up; someone on one path from intake finds the month
 //! of their first start in a table of thresholds ([`StartTable`]), also without a logarithm.
 //!
 //! **Two kernels.** A model without baseline employment, dropout, exemption, crossover, exits,
-//! wages, clusters, inflow, rates or shares by level and direct outcomes (the Almere plan, the
+//! loss to follow-up, wages, clusters, inflow, rates or shares by level and direct outcomes (the Almere plan, the
 //! NumPy peer's model) runs the simple kernel: the same draws in the same order, the same
 //! table and counters, without the flow bookkeeping. Everything else runs the general one.
 
@@ -581,6 +587,43 @@ pub(crate) struct ArmPlan {
     exit_outcome: Vec<Option<usize>>,
     /// Path shares by the level of a covariate, when a path declares `by`.
     pub(crate) path_by: Option<PathBy>,
+    /// Loss to follow-up (see [`LostPlan`]).
+    pub(crate) lost: Option<LostPlan>,
+}
+
+/// An arm's loss to follow-up, prepared: the month of loss L ≥ 1 is ⌈E / c⌉ with E ~ Exp(1),
+/// so P(L > m) = exp(−c·m); outcomes measured in month L or later are missing.
+#[derive(Debug, Clone)]
+pub(crate) struct LostPlan {
+    /// Hazard of loss per month, −ln(1 − share) / month: one entry, or one per level of `by`.
+    c: Vec<f64>,
+    /// The categorical covariate whose level selects the hazard, if shares differ by level.
+    by: Option<VarId>,
+    /// The binary outcome whose value 1 multiplies the hazard, and the factor.
+    factor: Option<(usize, f64)>,
+    /// The month the stated share refers to (counted in the flows).
+    by_month: u32,
+}
+
+impl LostPlan {
+    fn new(l: &crate::model::LostToFollowUp) -> Self {
+        let month = f64::from(l.by_month.max(1));
+        let c = |p: f64| rate_c(p) / month;
+        Self {
+            c: match &l.by {
+                Some(b) => (0..b.probabilities.len())
+                    .map(|level| c(l.share_at(Some(level))))
+                    .collect(),
+                None => vec![c(l.share)],
+            },
+            by: l.by.as_ref().map(|b| b.variable),
+            factor: l
+                .outcome_factor
+                .as_ref()
+                .map(|f| (f.outcome, f.hazard_ratio)),
+            by_month: l.by_month,
+        }
+    }
 }
 
 /// Competing exits of an arm in continuous time: the first exit happens at rate `total` per
@@ -740,8 +783,10 @@ pub mod counter {
     pub const NON_WORK_EXIT: usize = 4;
     /// In work at intake.
     pub const BASELINE: usize = 5;
+    /// Lost to follow-up by the month the arm's share refers to.
+    pub const LOST: usize = 6;
     /// Fixed counters before the per-path and per-month ones.
-    pub const FIXED: usize = 6;
+    pub const FIXED: usize = 7;
 }
 
 impl FlowLayout {
@@ -793,6 +838,9 @@ pub struct Worker {
     start_months: Vec<u64>,
     /// The queue for caseload slots, with the clock at randomisation.
     pub(crate) queue: intake::QueueState,
+    /// The month in which the participant just drawn was lost to follow-up (`u32::MAX`: not
+    /// within the horizon, or no loss declared).
+    lost_month: u32,
 }
 
 /// Tells simulators apart, for [`Worker::laid_out_for`].
@@ -842,6 +890,9 @@ pub struct Simulator<'m> {
     /// The whole replicate in the simple kernel, when the model has no flows that need the
     /// general one (see [`SimpleMeasure`]).
     simple: Option<Vec<SimpleMeasure>>,
+    /// Per outcome: the month it is measured in, for loss to follow-up (the measure's month;
+    /// the window's end for `worked within`; the follow-up for a direct outcome).
+    measured_at: Vec<u32>,
 }
 
 /// What an evaluated measure is for someone whose only job starts in month `s` and lasts to the
@@ -1273,6 +1324,7 @@ impl<'m> Simulator<'m> {
                 }
             });
             arms.push(ArmPlan {
+                lost: arm.lost_to_follow_up.as_ref().map(LostPlan::new),
                 exits,
                 exit_outcome,
                 path_by,
@@ -1428,6 +1480,15 @@ impl<'m> Simulator<'m> {
                     *x = true;
                 }
             }
+            // Loss to follow-up reads its covariate and the outcome it depends on.
+            for l in arms.iter().filter_map(|a| a.lost.as_ref()) {
+                if let Some(x) = l.by.and_then(|v| vars.get_mut(v)) {
+                    *x = true;
+                }
+                if let Some(x) = l.factor.and_then(|(o, _)| outs.get_mut(o)) {
+                    *x = true;
+                }
+            }
             (vars, outs)
         } else {
             (vec![true; n_vars], vec![true; model.outcomes.len()])
@@ -1469,6 +1530,7 @@ impl<'m> Simulator<'m> {
                     && a.exit_c <= 0.0
                     && a.exits.as_ref().is_none_or(|x| x.total <= 0.0)
                     && a.path_by.is_none()
+                    && a.lost.is_none()
                     && a.paths.iter().all(|p| p.by.is_none() && p.c.len() == 1)
             });
         let simple = eval_measures
@@ -1519,6 +1581,20 @@ impl<'m> Simulator<'m> {
             simple,
             draw_var,
             eval_outcome,
+            measured_at: model
+                .outcomes
+                .iter()
+                .map(|o| match o.measure {
+                    Measure::EmployedAt { month, .. }
+                    | Measure::Durable { month, .. }
+                    | Measure::Hours { month }
+                    | Measure::Wage { month }
+                    | Measure::BenefitEnded { month }
+                    | Measure::ExitedTo { month, .. } => month,
+                    Measure::WorkedWithin { within, .. } => within,
+                    Measure::DirectBinary | Measure::DirectContinuous => model.follow_up_months,
+                })
+                .collect(),
         })
     }
 
@@ -1612,6 +1688,7 @@ impl<'m> Simulator<'m> {
             laid_out_for: None,
             start_months: Vec::new(),
             queue: intake::QueueState::default(),
+            lost_month: u32::MAX,
         }
     }
 
@@ -2110,6 +2187,7 @@ impl<'m> Simulator<'m> {
         let base = self.layout.arm(a);
         let mut f = 0u8;
         w.flows[base + counter::N] += 1;
+        w.lost_month = u32::MAX;
 
         // 1. Baseline employment.
         let baseline = arm.baseline > 0.0 && u01(rng) < arm.baseline;
@@ -2319,6 +2397,9 @@ impl<'m> Simulator<'m> {
                     _ => direct_in_cluster(&arm.direct[o], cluster, &w.cluster_p, o, n_out, rng),
                 };
             }
+            if arm.lost.is_some() {
+                self.lose(w, i, a, follow, rng);
+            }
             return (!dropped, exit_month);
         }
         let sched = sched.unwrap_or_else(|| Schedule::starting(seg));
@@ -2330,7 +2411,70 @@ impl<'m> Simulator<'m> {
             .map_or(exit_month, |sp| sp.start.min(exit_month));
 
         self.finish(w, i, a, f, path_col, exit_month, &extra, rng);
+        if arm.lost.is_some() {
+            self.lose(w, i, a, follow, rng);
+        }
         (!dropped, benefit_ends)
+    }
+
+    /// Loss to follow-up of participant `i` of arm `a`, after every other draw of theirs: the
+    /// month of loss L from one uniform, with the hazard at their covariate level, multiplied
+    /// when the outcome it depends on is 1; then each evaluated outcome measured in month L or
+    /// later (read on the analysis date, `follow` months after intake, with an inflow) becomes
+    /// missing. Sets `w.lost_month`.
+    #[inline(never)]
+    fn lose<R: Rng + ?Sized>(&self, w: &mut Worker, i: usize, a: usize, follow: u32, rng: &mut R) {
+        w.lost_month = u32::MAX;
+        let Some(lp) = &self.arms[a].lost else {
+            return;
+        };
+        let level = lp.by.map(|v| self.level(w, i, v));
+        let mut c = match level {
+            Some(l) if lp.c.len() > 1 => lp.c.get(l as usize).copied().unwrap_or(lp.c[0]),
+            _ => lp.c.first().copied().unwrap_or(0.0),
+        };
+        if let Some((o, ratio)) = lp.factor
+            && w.table
+                .outcomes
+                .get(o)
+                .and_then(|col| col.get(i))
+                .is_some_and(|&y| y >= 0.5)
+        {
+            c = if ratio > 0.0 { c * ratio } else { 0.0 };
+        }
+        // L = ⌈E / c⌉ ≥ 1 for E = −ln U; a loss after the horizon misses nothing.
+        let k = bits53(rng.next_u64()) + 1;
+        let month = if c.is_nan() || c <= 0.0 {
+            u32::MAX
+        } else if c.is_infinite() {
+            1
+        } else {
+            let x = -(k as f64 / TWO_53).ln() / c;
+            if x > f64::from(self.horizon) {
+                u32::MAX
+            } else {
+                (x.ceil() as u32).max(1)
+            }
+        };
+        w.lost_month = month;
+        if month <= lp.by_month {
+            w.flows[self.layout.arm(a) + counter::LOST] += 1;
+            if let Some(f) = w.table.flags.get_mut(i) {
+                *f |= flags::LOST_TO_FOLLOW_UP;
+            }
+        }
+        if month == u32::MAX {
+            return;
+        }
+        for (o, col) in w.table.outcomes.iter_mut().enumerate() {
+            let at = self.measured_at.get(o).copied().unwrap_or(0).min(follow);
+            if self.eval_outcome[o]
+                && at >= month
+                && let Some(x) = col.get_mut(i)
+            {
+                *x = f64::NAN;
+            }
+        }
     }
 
     /// The job spells of someone whose first job starts in month `first` (0: held at intake),

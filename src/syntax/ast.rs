@@ -443,6 +443,8 @@ pub struct Arm {
     pub rates: Vec<Rate>,
     /// `dropout 7% before intake follows control`
     pub dropouts: Vec<Dropout>,
+    /// `lost_to_follow_up 20% by month 12, ...`
+    pub lost: Vec<LostToFollowUp>,
     /// `exemption 2% up to 12 months`
     pub exemptions: Vec<(Quantity, Quantity, Span)>,
     /// `exit without work within 18 months: 10%`
@@ -514,6 +516,21 @@ pub struct Dropout {
     pub share: Quantity,
     /// The process followed instead.
     pub follows: Option<ProcessRef>,
+    /// The statement.
+    pub span: Span,
+}
+
+/// `lost_to_follow_up 20% by month 12, by background { non_western: 25% }, 1.5 x if work_12m`
+#[derive(Debug, Clone, PartialEq)]
+pub struct LostToFollowUp {
+    /// Share lost by the month.
+    pub share: Quantity,
+    /// `by month 12` (the month the share refers to), if written.
+    pub by_month: Option<Number>,
+    /// `by background { ... }`: shares per level of a covariate.
+    pub by: Option<RateBy>,
+    /// `1.5 x if work_12m`: the factor on the hazard of loss, and the binary outcome it applies to.
+    pub factor: Option<(Number, Ident)>,
     /// The statement.
     pub span: Span,
 }
@@ -609,6 +626,8 @@ pub struct Analysis {
     pub tests: Vec<Test>,
     /// `correction` statements.
     pub corrections: Vec<Ident>,
+    /// `missing` statements (how missing outcomes are handled).
+    pub missing: Vec<Ident>,
     /// The block.
     pub span: Span,
 }

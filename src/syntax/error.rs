@@ -204,6 +204,7 @@ const STATEMENT_KEYWORDS: &[Rule] = &[
     Rule::kw_work,
     Rule::kw_employed,
     Rule::kw_dropout,
+    Rule::kw_lost_to_follow_up,
     Rule::kw_exemption,
     Rule::kw_exit,
     Rule::kw_crossover,
@@ -300,13 +301,15 @@ const GROUPS: &[Group] = &[
         min: 1,
     },
     Group {
-        words: "an arm statement (`path`, `work within`, `employed at`, `dropout`, `exemption`, \
-                `exit without work`, `crossover`, or an outcome's value such as `employed: 30%`)",
+        words: "an arm statement (`path`, `work within`, `employed at`, `dropout`, \
+                `lost_to_follow_up`, `exemption`, `exit without work`, `crossover`, or an \
+                outcome's value such as `employed: 30%`)",
         members: &[
             Rule::kw_path,
             Rule::kw_work,
             Rule::kw_employed,
             Rule::kw_dropout,
+            Rule::kw_lost_to_follow_up,
             Rule::kw_exemption,
             Rule::kw_exit,
             Rule::kw_crossover,
@@ -498,6 +501,10 @@ impl Rule {
             Rule::rate_by => "`by <variable> { ... }`",
             Rule::dropout => "`dropout P% before intake`",
             Rule::exemption => "`exemption P% up to N months`",
+            Rule::lost => "`lost_to_follow_up P% by month N`",
+            Rule::lost_by => "`by month N`",
+            Rule::lost_if => "`F x if <outcome>`",
+            Rule::missing => "`missing complete_cases`",
             Rule::exit_rate => "`exit without work within N months: P%`",
             Rule::crossover => "`crossover P% -> arm`",
             Rule::process_ref => "an arm or `arm.path`",
@@ -658,6 +665,9 @@ impl Rule {
             Rule::kw_starts => "`starts`",
             Rule::kw_paired => "`paired`",
             Rule::kw_with => "`with`",
+            Rule::kw_lost_to_follow_up => "`lost_to_follow_up`",
+            Rule::kw_if => "`if`",
+            Rule::kw_missing => "`missing`",
         }
     }
 }

@@ -601,6 +601,7 @@ fn arm(mut kids: Kids<'_>, s: Span) -> Res<Arm> {
         paths: Vec::new(),
         rates: Vec::new(),
         dropouts: Vec::new(),
+        lost: Vec::new(),
         exemptions: Vec::new(),
         exits: Vec::new(),
         crossovers: Vec::new(),
@@ -644,6 +645,30 @@ fn arm(mut kids: Kids<'_>, s: Span) -> Res<Arm> {
                 arm.dropouts.push(Dropout {
                     share,
                     follows,
+                    span: ks,
+                });
+            }
+            Rule::lost => {
+                let mut k = Kids::of(kid);
+                let share = chance(k.next("lost share")?)?;
+                let by_month = match k.opt(Rule::lost_by) {
+                    Some(b) => Some(number(Kids::of(b).next("loss month")?)?),
+                    None => None,
+                };
+                let by = rate_by(&mut k)?;
+                let factor = match k.opt(Rule::lost_if) {
+                    Some(f) => {
+                        let mut fk = Kids::of(f);
+                        let x = number(fk.next("loss factor")?)?;
+                        Some((x, ident(fk.next("loss outcome")?)))
+                    }
+                    None => None,
+                };
+                arm.lost.push(LostToFollowUp {
+                    share,
+                    by_month,
+                    by,
+                    factor,
                     span: ks,
                 });
             }
@@ -765,6 +790,7 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
         compares: Vec::new(),
         tests: Vec::new(),
         corrections: Vec::new(),
+        missing: Vec::new(),
         span: s,
     };
     for kid in kids.rest() {
@@ -827,6 +853,7 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
                 }
                 a.tests.push(t);
             }
+            Rule::missing => a.missing.push(ident(Kids::of(kid).next("missing")?)),
             _ => a.corrections.push(ident(Kids::of(kid).next("correction")?)),
         }
     }

@@ -74,6 +74,7 @@ fn arm(name: &str) -> Arm {
         non_work_exit: None,
         crossover: None,
         direct_outcomes: Vec::new(),
+        lost_to_follow_up: None,
     }
 }
 
@@ -89,6 +90,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind, sides: Sides) 
         within: None,
         levels: Vec::new(),
         correction: Correction::None,
+        missing: None,
     }
 }
 

@@ -30,6 +30,7 @@ fn arm(name: &str) -> Arm {
         non_work_exit: None,
         crossover: None,
         direct_outcomes: Vec::new(),
+        lost_to_follow_up: None,
     }
 }
 
@@ -564,6 +565,7 @@ fn extreme_arms_give_finite_results() {
         within: None,
         levels: Vec::new(),
         correction: Correction::None,
+        missing: None,
     };
     m.analyses = vec![
         analysis("z", TestKind::PooledZ),
@@ -717,4 +719,56 @@ fn flow_columns_set_the_flags_and_missing_values_are_unknown() {
     // Without flow columns nothing is tracked.
     let l = load_with(&with_rows(""), &mapping()).expect("loads");
     assert_eq!((l.flow_bits, l.flow_unknown.len()), (0, 0));
+}
+
+/// An empty outcome cell in a spec that states `missing complete_cases` is a missing outcome,
+/// as one the engine loses to follow-up: the row is kept, the outcome is left out of its
+/// contrast, and the report counts it per arm. Without the statement the same file fails.
+#[test]
+fn a_stated_handling_keeps_rows_with_a_missing_outcome() {
+    let mut m = model();
+    m.analyses = vec![Analysis {
+        name: "primary".into(),
+        outcomes: vec![0],
+        treatment: 0,
+        control: 1,
+        test: TestKind::PooledZ,
+        sides: Sides::TwoSided,
+        alpha: 0.05,
+        within: None,
+        levels: Vec::new(),
+        correction: Correction::None,
+        missing: Some(MissingHandling::CompleteCases),
+    }];
+    let csv = with_rows(
+        "2,control,male,40,,0\n3,control,female,50,0,0\n4,treatment,male,41,,0\n5,treatment,male,42,0,3\n",
+    );
+    let mut plain = m.clone();
+    plain.analyses[0].missing = None;
+    let err = data::load(&plain, &mapping(), "people.csv", Cursor::new(csv.clone()))
+        .expect_err("a missing outcome the spec does not expect fails the load");
+    assert_eq!(err.kind, DataErrorKind::MissingValue);
+
+    let loaded = data::load(&m, &mapping(), "people.csv", Cursor::new(csv)).expect("loads");
+    assert_eq!(loaded.table.len(), 5);
+    assert_eq!(loaded.excluded_total(), 0);
+    assert_eq!(loaded.missing.get("employed"), Some(&2));
+    assert!(loaded.table.outcomes[0][1].is_nan() && loaded.table.outcomes[0][3].is_nan());
+    let report = trialsim::report::analysis::AnalysisReport::build(&m, "people.csv", &loaded);
+    let c = &report.plan.analyses[0].contrasts[0];
+    // Treatment: rows 1 (employed) and 5 (not) analysed, row 4 missing; control: row 3 analysed.
+    assert_eq!((c.treatment.n, c.treatment.events), (2, Some(1)));
+    assert_eq!((c.control.n, c.control.events), (1, Some(0)));
+    assert_eq!(report.missing_outcomes, vec![vec![[1, 1]]]);
+    let text = trialsim::report::analysis::render_text(&report);
+    assert!(text.contains("50.0% (n=2, 1 missing)"), "{text}");
+    assert!(text.contains("0.0% (n=1, 1 missing)"), "{text}");
+    assert!(text.contains("missing outcomes: complete cases"), "{text}");
+    let json = trialsim::report::analysis::to_json(&report);
+    let missing = &json["analyses"][0]["contrasts"][0]["missing"];
+    assert_eq!(missing["handling"], "complete_cases");
+    assert_eq!(
+        (missing["treatment"].as_u64(), missing["control"].as_u64()),
+        (Some(1), Some(1))
+    );
 }

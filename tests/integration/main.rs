@@ -14,6 +14,7 @@ mod gallery;
 mod language;
 mod language_fuzz;
 mod limits;
+mod missing;
 mod params;
 mod reach;
 mod roundtrip;

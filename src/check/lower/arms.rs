@@ -512,6 +512,7 @@ pub(super) fn arm(
             None => ok = false,
         }
     }
+    let lost_to_follow_up = lost(cx, names, measures, a, follow_up, fu_span);
     let arm = Arm {
         name: a.name.name.clone(),
         paths: paths?,
@@ -521,8 +522,184 @@ pub(super) fn arm(
         non_work_exit: non_work_exit?,
         crossover: crossover?,
         direct_outcomes: direct,
+        lost_to_follow_up: lost_to_follow_up?,
     };
     ok.then_some(arm)
+}
+
+/// `lost_to_follow_up 20% by month 12, by background { ... }, 1.5 x if work_12m`: the share, the
+/// month it refers to (1..=follow-up; the follow-up by default), shares by level and the
+/// outcome-dependent factor. `Some(None)` when the arm has no such statement, `None` when the
+/// statement is wrong (reported).
+fn lost(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    measures: &[Option<Measure>],
+    a: &ast::Arm,
+    follow_up: u32,
+    fu_span: Option<Span>,
+) -> Option<Option<LostToFollowUp>> {
+    let [l, rest @ ..] = a.lost.as_slice() else {
+        return Some(None);
+    };
+    for r in rest {
+        cx.duplicate("`lost_to_follow_up`", l.span, r.span);
+    }
+    // Above 100 % (or below 0 %) gets its own fix: a share of the arm cannot pass the whole arm.
+    let percent = match l.share.unit {
+        UnitSpec::Percent => Some(l.share.value),
+        UnitSpec::None if l.share.value > 1.0 && l.share.value <= 100.0 => None,
+        UnitSpec::None => Some(l.share.value * 100.0),
+        _ => None,
+    };
+    let share = match percent {
+        Some(x) if !(0.0..=100.0).contains(&x) => {
+            let e = cx
+                .diag(
+                    Kind::ProbabilityRange,
+                    format!(
+                        "{}% of arm `{}` cannot be lost to follow-up",
+                        pct(x / 100.0),
+                        a.name.name
+                    ),
+                )
+                .label(l.share.span, "must be between 0% and 100%")
+                .help(format!(
+                    "the share lost is a part of the arm, at most all of it; write e.g. `lost_to_follow_up {}% by month {}`",
+                    if x > 100.0 { 20 } else { 0 },
+                    l.by_month.as_ref().map_or(follow_up, |n| n.value.max(1.0) as u32)
+                ));
+            cx.push(e);
+            None
+        }
+        _ => cx.chance(
+            &l.share,
+            "the share lost to follow-up",
+            format!("arm.{}.lost_to_follow_up", a.name.name),
+        ),
+    };
+    let by_month = match &l.by_month {
+        None => Some(follow_up.max(1)),
+        Some(n) => {
+            match cx.whole(n.value, n.span, "the month of loss to follow-up", "months") {
+                Some(0) => {
+                    let e = cx
+                    .diag(
+                        Kind::InvalidValue,
+                        "nobody can be lost to follow-up by month 0",
+                    )
+                    .label(n.span, "month 0 is intake")
+                    .help("give the month by which the share is lost, 1 or later, e.g. `by month 12`");
+                    cx.push(e);
+                    None
+                }
+                Some(m) if m > follow_up => {
+                    let mut e = cx
+                    .diag(
+                        Kind::RateBeyondFollowUp,
+                        format!(
+                            "the share lost to follow-up refers to month {m}, beyond the follow-up of {follow_up} months"
+                        ),
+                    )
+                    .label(n.span, format!("month {m}"));
+                    if let Some(s) = fu_span {
+                        e = e.label(s, "follow-up");
+                    }
+                    cx.push(
+                    e.help(format!(
+                        "fewer than the stated share are lost by month {follow_up}; state the share lost by a month within the follow-up"
+                    ))
+                    .warning(),
+                );
+                    Some(m)
+                }
+                m => m,
+            }
+        }
+    };
+    let by = match &l.by {
+        None => Some(None),
+        Some(by) => match names.categorical(cx, &by.variable, "`by` variable") {
+            None => None,
+            Some(var) => {
+                let n = names.vars[var].levels().map_or(0, <[Level]>::len);
+                let mut probs = vec![None; n];
+                let mut good = true;
+                for lv in &by.levels {
+                    let level = names.level(cx, var, &lv.name);
+                    let p = match &lv.share {
+                        Share::Value(q) => cx.prob(
+                            q,
+                            &format!("the share lost to follow-up for `{}`", lv.name.name),
+                        ),
+                        Share::Rest(s) => {
+                            let e = cx
+                                .diag(Kind::InvalidValue, "`rest` is not a share lost to follow-up")
+                                .label(*s, "here")
+                                .help("give each level its own share; levels left out use the overall share");
+                            cx.push(e);
+                            None
+                        }
+                    };
+                    match (level, p) {
+                        (Some(level), Some(p)) => probs[level] = Some(p),
+                        _ => good = false,
+                    }
+                }
+                good.then_some(Some(RateByLevel {
+                    variable: var,
+                    probabilities: probs,
+                }))
+            }
+        },
+    };
+    let factor = match &l.factor {
+        None => Some(None),
+        Some((x, o)) => {
+            let ratio = if x.value.is_finite() && x.value >= 0.0 {
+                Some(x.value)
+            } else {
+                let e = cx
+                    .diag(
+                        Kind::InvalidValue,
+                        format!("a hazard ratio of {} is not possible", x.value),
+                    )
+                    .label(x.span, "must be 0 or more")
+                    .help("write how many times as likely loss is for those with the outcome, e.g. `1.5 x if work_12m` (below 1: less likely)");
+                cx.push(e);
+                None
+            };
+            let outcome =
+                names.outcome(cx, o).and_then(|id| match &measures[id] {
+                    Some(m) if m.is_binary() => Some(id),
+                    Some(_) => {
+                        let e = cx
+                        .diag(
+                            Kind::InvalidValue,
+                            format!("loss can depend on a binary outcome; `{}` is not one", o.name),
+                        )
+                        .label(o.span, "not binary")
+                        .label(names.outcomes[id].measure_span, "measured here")
+                        .help("name a binary outcome such as `work_12m = worked within 12 months`");
+                        cx.push(e);
+                        None
+                    }
+                    None => None,
+                });
+            ratio.zip(outcome).map(|(hazard_ratio, outcome)| {
+                Some(LossFactor {
+                    outcome,
+                    hazard_ratio,
+                })
+            })
+        }
+    };
+    Some(Some(LostToFollowUp {
+        share: share?,
+        by_month: by_month?,
+        by: by?,
+        outcome_factor: factor?,
+    }))
 }
 
 /// A path's share per level, with where it is written (`None`: the path's own share).

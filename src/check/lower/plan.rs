@@ -230,10 +230,38 @@ pub(super) fn analysis(
             }
         }
     };
+    let missing = match a.missing.as_slice() {
+        [] => Some(None),
+        [m, rest @ ..] => {
+            for r in rest {
+                cx.duplicate("`missing`", m.span, r.span);
+            }
+            const HANDLINGS: [&str; 1] = ["complete_cases"];
+            match m.name.as_str() {
+                "complete_cases" => Some(Some(MissingHandling::CompleteCases)),
+                other => {
+                    let e = cx
+                        .diag(
+                            Kind::InvalidValue,
+                            format!("there is no handling of missing outcomes `{other}`"),
+                        )
+                        .label(m.span, "unknown handling")
+                        .help(suggest::help_with(
+                            other,
+                            &HANDLINGS,
+                            "Missing outcomes are handled by `complete_cases` (those without a value are left out of the contrast, and counted).",
+                        ));
+                    cx.push(e);
+                    None
+                }
+            }
+        }
+    };
     if !ok {
         return None;
     }
     Some(Analysis {
+        missing: missing?,
         name: a.name.name.clone(),
         outcomes: outcomes.into_iter().map(|(o, _)| o).collect(),
         treatment: treatment?,
