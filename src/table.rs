@@ -167,3 +167,20 @@ mod tests {
         assert_eq!(with_arms(Vec::new()).arm_run_end(0), 0);
     }
 }
+
+/// Monthly hours per participant, `months + 1` values (months 0..=months) per row, row-major.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MonthlyHours {
+    /// The last month written (the follow-up).
+    pub months: u32,
+    /// Hours, participant after participant.
+    pub hours: Vec<f64>,
+}
+
+impl MonthlyHours {
+    /// The hours of participant `i`, months 0..=months.
+    pub fn row(&self, i: usize) -> &[f64] {
+        let w = self.months as usize + 1;
+        self.hours.get(i * w..(i + 1) * w).unwrap_or(&[])
+    }
+}

@@ -10,7 +10,7 @@
 use rand::Rng;
 
 use super::{Simulator, Spell, Worker};
-use crate::data::export::MonthlyHours;
+use crate::table::MonthlyHours;
 
 /// Appends months 0..=`months` of hours for one participant's `spells` to `out`; months from
 /// `lost` on (the month the participant was lost to follow-up) are missing (NaN).
