@@ -2,6 +2,7 @@ use super::*;
 use crate::model::{Crossover, Dropout, EventRate, Exemption, ProcessRef};
 use crate::sim::fixtures::{CONTROL, EXPERIMENT, almere_plan};
 use crate::sim::rng::replicate_rng;
+use rand::Rng;
 
 /// Runs `reps` replicates and returns the summed flow counters and per-outcome sums per arm.
 fn run(model: &TrialModel, n: Option<u32>, reps: u64) -> (Vec<u64>, Vec<Vec<(f64, f64)>>) {
