@@ -10,6 +10,7 @@
 pub mod assurance;
 pub mod explain;
 pub mod feasibility;
+pub mod mde;
 pub mod report;
 pub mod size;
 pub mod sweep;
@@ -31,6 +32,9 @@ pub struct DesignError {
     /// How to fix it, if known.
     #[help]
     pub help: Option<String>,
+    /// The question is well posed but has no answer for this spec (no size reaches the target,
+    /// no value of the parameter does): the commands exit 1 rather than 2.
+    pub no_answer: bool,
 }
 
 impl DesignError {
@@ -39,6 +43,7 @@ impl DesignError {
         Self {
             message: message.into(),
             help: None,
+            no_answer: false,
         }
     }
 
@@ -47,6 +52,15 @@ impl DesignError {
         Self {
             message: message.into(),
             help: Some(help.into()),
+            no_answer: false,
+        }
+    }
+
+    /// A question without an answer for this spec, with what would give one.
+    pub fn no_answer(message: impl Into<String>, help: impl Into<String>) -> Self {
+        Self {
+            no_answer: true,
+            ..Self::with_help(message, help)
         }
     }
 }

@@ -92,6 +92,7 @@ fn question(seed: u64, replicates: u64) -> SizeQuestion {
         seed,
         replicates,
         max_n: 10_000,
+        move_analysis: false,
     }
 }
 
