@@ -17,6 +17,7 @@ mod limits;
 mod params;
 mod reach;
 mod roundtrip;
+mod search;
 mod stats;
 mod svg;
 mod validation;
