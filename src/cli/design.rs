@@ -548,19 +548,22 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
         "power-curve.svg",
         &render::sweep_svg(&built.curve)
     ));
-    tri!(write_file(
-        &args.out,
-        "waterfall.svg",
-        &render::waterfall_svg(&built.waterfall)
-    ));
+    if let Some(w) = &built.waterfall {
+        tri!(write_file(&args.out, "waterfall.svg", &render::waterfall_svg(w)));
+    }
     tri!(write_file(
         &args.out,
         "design-report.json",
         &render::json(&built)
     ));
     emit(&format!(
-        "wrote {} (with power-curve.svg, waterfall.svg, design-report.json)\n",
-        args.out.join("design-report.md").display()
+        "wrote {} (with power-curve.svg, {}design-report.json)\n",
+        args.out.join("design-report.md").display(),
+        if built.waterfall.is_some() {
+            "waterfall.svg, "
+        } else {
+            ""
+        }
     ));
     ExitCode::SUCCESS
 }

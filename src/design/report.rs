@@ -51,8 +51,10 @@ pub struct DesignReport {
     pub curve: SweepReport,
     /// Assurance, when some parameter is uncertain.
     pub assurance: Option<AssuranceReport>,
-    /// Dilution waterfall.
-    pub waterfall: Waterfall,
+    /// Dilution waterfall (null where the model's exact effects cannot be computed).
+    pub waterfall: Option<Waterfall>,
+    /// Why there is no waterfall, if there is none.
+    pub waterfall_error: Option<String>,
     /// Feasibility of the funnel at the spec's sample (or the sample-size answer).
     pub feasibility: Feasibility,
 }
@@ -166,7 +168,12 @@ pub fn build(model: &TrialModel, s: &ReportSettings) -> Result<DesignReport, Des
             s.replicates,
         )?)
     };
-    let waterfall = explain(model, s.analysis, s.seed, s.replicates)?;
+    // The waterfall needs exact effects at every step; a design without them (an inflow, a
+    // cluster effect on a process measure, competing exits) still gets the rest of the report.
+    let (waterfall, waterfall_error) = match explain(model, s.analysis, s.seed, s.replicates) {
+        Ok(w) => (Some(w), None),
+        Err(e) => (None, Some(e.message)),
+    };
     let required = match (&model.sample, &size) {
         (Some(v), _) => Some(v.clone()),
         (None, Some(r)) => Some(r.arm_sizes.clone()),
@@ -185,6 +192,7 @@ pub fn build(model: &TrialModel, s: &ReportSettings) -> Result<DesignReport, Des
         curve,
         assurance,
         waterfall,
+        waterfall_error,
         feasibility,
     })
 }

@@ -713,8 +713,8 @@ fn inflow_error(
         Ok(r) => {
             let at = r.clusters_per_arm.unwrap_or(r.n_per_arm);
             format!(
-                "a later analysis date reaches it: with the date moving with the intake \
-                 (`--move-analysis`), {} reach{} {} with the analysis at month {} (intake over \
+                "a later analysis date reaches it: with the date moving with the intake (`trialsim \
+                 size --move-analysis`), {} reach{} {} with the analysis at month {} (intake over \
                  {} months)",
                 grid.words(at),
                 if at == 1 { "es" } else { "" },
@@ -724,7 +724,7 @@ fn inflow_error(
             )
         }
         Err(e) => format!(
-            "even with the analysis date moving with the intake (`--move-analysis`): {}",
+            "even with the analysis date moving with the intake (`trialsim size --move-analysis`): {}",
             e.message
         ),
     };

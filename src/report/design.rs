@@ -191,6 +191,42 @@ pub fn size_text(r: &SizeReport) -> String {
     s
 }
 
+/// Section 6's table and figure.
+fn waterfall_markdown(s: &mut String, w: &Waterfall) {
+    let _ = writeln!(
+        s,
+        "From the effect among the clients the programme is meant for to the intention-to-treat \
+         effect the analysis sees (effects exact, power simulated):"
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "| step | {} | {} | effect | change | power |",
+        w.arms.0, w.arms.1
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
+    let mut previous: Option<f64> = None;
+    for st in &w.steps {
+        let _ = writeln!(
+            s,
+            "| {} | {:.2}% | {:.2}% | {:+.2} pp | {} | {:.1}% |",
+            md_escape(&st.label),
+            100.0 * st.treatment,
+            100.0 * st.control,
+            100.0 * st.effect,
+            previous.map_or_else(String::new, |p| format!(
+                "{:+.2} pp",
+                100.0 * (st.effect - p)
+            )),
+            100.0 * st.power
+        );
+        previous = Some(st.effect);
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "![Dilution waterfall](waterfall.svg)");
+    let _ = writeln!(s);
+}
+
 /// `trialsim mde` as text.
 pub fn mde_text(r: &MdeReport) -> String {
     use crate::design::mde::signed_effect;
@@ -1228,39 +1264,17 @@ pub fn design_markdown(
     let _ = writeln!(s);
     let _ = writeln!(s, "## 6. Dilution of the effect");
     let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "From the effect among the clients the programme is meant for to the intention-to-treat \
-         effect the analysis sees (effects exact, power simulated):"
-    );
-    let _ = writeln!(s);
-    let w = &r.waterfall;
-    let _ = writeln!(
-        s,
-        "| step | {} | {} | effect | change | power |",
-        w.arms.0, w.arms.1
-    );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
-    let mut previous: Option<f64> = None;
-    for st in &w.steps {
-        let _ = writeln!(
-            s,
-            "| {} | {:.2}% | {:.2}% | {:+.2} pp | {} | {:.1}% |",
-            md_escape(&st.label),
-            100.0 * st.treatment,
-            100.0 * st.control,
-            100.0 * st.effect,
-            previous.map_or_else(String::new, |p| format!(
-                "{:+.2} pp",
-                100.0 * (st.effect - p)
-            )),
-            100.0 * st.power
-        );
-        previous = Some(st.effect);
+    match &r.waterfall {
+        Some(w) => waterfall_markdown(&mut s, w),
+        None => {
+            let _ = writeln!(
+                s,
+                "No waterfall for this design: {}.",
+                r.waterfall_error.as_deref().unwrap_or("not computed")
+            );
+            let _ = writeln!(s);
+        }
     }
-    let _ = writeln!(s);
-    let _ = writeln!(s, "![Dilution waterfall](waterfall.svg)");
-    let _ = writeln!(s);
     let _ = writeln!(s, "## 7. Feasibility");
     let _ = writeln!(s);
     let _ = writeln!(s, "```text");
