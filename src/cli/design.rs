@@ -328,6 +328,13 @@ pub fn run_mde(args: MdeArgs) -> ExitCode {
             args.target_power
         ));
     };
+    if let Some((path, _)) = args.vary.split_once('=') {
+        return usage(format!(
+            "--vary takes only a path here (`--vary {}`): `mde` finds the value itself; \
+             PATH=VALUES is for `trialsim sweep`",
+            path.trim()
+        ));
+    }
     let model = tri!(load(&args.common.file));
     let analysis = match analysis_index(&model, args.common.analysis.as_deref()) {
         Ok(a) => a,
@@ -549,7 +556,11 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
         &render::sweep_svg(&built.curve)
     ));
     if let Some(w) = &built.waterfall {
-        tri!(write_file(&args.out, "waterfall.svg", &render::waterfall_svg(w)));
+        tri!(write_file(
+            &args.out,
+            "waterfall.svg",
+            &render::waterfall_svg(w)
+        ));
     }
     tri!(write_file(
         &args.out,

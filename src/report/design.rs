@@ -236,7 +236,8 @@ pub fn mde_text(r: &MdeReport) -> String {
             let t = format!("{:.2}", 100.0 * v);
             format!("{}%", t.trim_end_matches('0').trim_end_matches('.'))
         } else {
-            format!("{v}")
+            let t = format!("{v:.4}");
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
         }
     };
     let _ = writeln!(s, "minimum detectable effect for {}", r.spec);

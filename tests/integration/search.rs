@@ -424,3 +424,54 @@ fn report_and_size_give_the_same_answer() {
     assert_eq!(report["size"]["power"], size["power"]);
     assert_eq!(report["size"]["power_below"], size["power_below"]);
 }
+
+/// Writes `text` to a temporary spec file and returns its path.
+fn temp_spec(name: &str, text: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("trialsim-search-{}-{name}", std::process::id()));
+    std::fs::write(&path, text).expect("temp spec written");
+    path
+}
+
+/// What `size` prints for a cluster design (in groups, with the closed form) and for an inflow
+/// that cannot bring the size in before its analysis date, and what `mde` prints.
+#[test]
+fn size_and_mde_text_snapshots() {
+    let clustered = temp_spec("clustered.trial", CLUSTERED);
+    let inflow = temp_spec("inflow.trial", INFLOW);
+    let outputs = [
+        run(trialsim().args(["size", clustered.to_str().expect("utf-8"), "--reps", "2000"])),
+        run(trialsim().args(["size", inflow.to_str().expect("utf-8"), "--reps", "2000"])),
+        run(trialsim().args([
+            "size",
+            inflow.to_str().expect("utf-8"),
+            "--reps",
+            "2000",
+            "--move-analysis",
+        ])),
+        run(trialsim().args([
+            "mde",
+            "specs/two-arm.trial",
+            "--vary",
+            "arm.treatment.employed",
+            "--reps",
+            "2000",
+        ])),
+    ];
+    let _ = std::fs::remove_file(&clustered);
+    let _ = std::fs::remove_file(&inflow);
+    let text: String = outputs.iter().map(ToString::to_string).collect();
+    insta::assert_snapshot!(text);
+}
+
+/// `mde --vary PATH=VALUES` is the sweep's syntax: refused with the reason.
+#[test]
+fn mde_vary_takes_a_path_only() {
+    let out = run(trialsim().args([
+        "mde",
+        "specs/two-arm.trial",
+        "--vary",
+        "arm.treatment.employed=30%",
+    ]));
+    assert_eq!(out.status, Some(2), "{out}");
+    assert!(out.stderr.contains("only a path"), "{out}");
+}
