@@ -278,8 +278,9 @@ pub fn mde_text(r: &MdeReport) -> String {
     };
     let _ = writeln!(
         s,
-        "simulated answer   {} = {}: effect {}{means}{}",
+        "simulated answer   {} {} {}: effect {}{means}{}",
         r.path,
+        if r.increasing { "≥" } else { "≤" },
         value(r.value),
         signed_effect(r.effect, r.binary),
         if r.effect_exact {
