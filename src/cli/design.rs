@@ -49,7 +49,7 @@ pub struct SizeArgs {
     #[arg(long, value_name = "R", default_value_t = 20_000)]
     reps: u64,
     /// Largest n per arm searched (clusters per arm in a cluster design).
-    #[arg(long = "max-n", value_name = "N", default_value_t = 100_000)]
+    #[arg(long = "max-n", value_name = "N", default_value_t = crate::design::size::DEFAULT_MAX_N)]
     max_n: u32,
     /// With an inflow: let the analysis date move with the intake (to the last intake plus the
     /// follow-up) instead of keeping the spec's date, and report the analysis month needed.

@@ -71,7 +71,7 @@ pub fn build(model: &TrialModel, s: &ReportSettings) -> Result<DesignReport, Des
         ratio: vec![1; model.arms.len()],
         seed: s.seed,
         replicates: s.replicates,
-        max_n: 20_000,
+        max_n: super::size::DEFAULT_MAX_N,
         move_analysis: false,
     };
     let (size, size_error) = match size_for_model(model, &question) {

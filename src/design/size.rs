@@ -202,6 +202,10 @@ pub fn search(
     })
 }
 
+/// The largest size searched unless told otherwise (participants, or clusters, per ratio
+/// unit): `trialsim size`'s default, and what `trialsim report` searches up to.
+pub const DEFAULT_MAX_N: u32 = 100_000;
+
 /// What `trialsim size` asks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SizeQuestion {
