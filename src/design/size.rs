@@ -367,13 +367,41 @@ pub fn intake_capacity(inflow: &Inflow) -> Option<u64> {
     Some(total + in_period(start + full * len, last))
 }
 
+/// The intake month of the last of `participants` under `inflow`: the last entry of
+/// [`crate::sim::entry_months`], computed without listing everyone (0 for nobody).
+pub fn last_intake_month(inflow: &Inflow, participants: u64) -> u32 {
+    let len = u64::from(inflow.period_months.max(1));
+    let counts = &inflow.per_period;
+    let last = u64::from(counts.last().copied().unwrap_or(0));
+    if participants == 0 || counts.iter().all(|&c| c == 0) {
+        return 0;
+    }
+    let month = |k: u64, j: u64, count: u64| k * len + j * len / count.max(1);
+    let mut remaining = participants;
+    for (k, &count) in counts.iter().enumerate() {
+        let count = u64::from(count);
+        if remaining <= count {
+            return clamp_month(month(k as u64, remaining - 1, count));
+        }
+        remaining -= count;
+    }
+    let k = counts.len() as u64;
+    if last == 0 {
+        // Nobody more comes in; the rest enter at the end of the last period.
+        return clamp_month(k * len);
+    }
+    let full = (remaining - 1) / last;
+    clamp_month(month(k + full, remaining - 1 - full * last, last))
+}
+
+fn clamp_month(m: u64) -> u32 {
+    u32::try_from(m).unwrap_or(u32::MAX)
+}
+
 /// The analysis month for `participants` when the date moves with the intake: the last intake
 /// plus the follow-up (at least one month after it), never before the spec's date.
-pub fn moved_analysis_month(inflow: &Inflow, participants: usize, follow_up: u32) -> u32 {
-    let last = crate::sim::entry_months(inflow, participants)
-        .last()
-        .copied()
-        .unwrap_or(0);
+pub fn moved_analysis_month(inflow: &Inflow, participants: u64, follow_up: u32) -> u32 {
+    let last = last_intake_month(inflow, participants);
     inflow
         .analysis_month
         .max(last.saturating_add(follow_up.max(1)))
@@ -438,7 +466,6 @@ impl Grid<'_> {
             .iter()
             .map(|&w| u64::from(w) * u64::from(self.participants(at)))
             .sum();
-        let total = usize::try_from(total).unwrap_or(usize::MAX);
         Some(moved_analysis_month(
             inflow,
             total,
@@ -631,9 +658,7 @@ pub fn size_for_model(
             .iter()
             .map(|&w| u64::from(w) * u64::from(n_per_arm))
             .sum();
-        let months = crate::sim::entry_months(inflow, usize::try_from(total).unwrap_or(0))
-            .last()
-            .map_or(0, |m| m + 1);
+        let months = last_intake_month(inflow, total).saturating_add(1);
         IntakeReport {
             spec_analysis_month: model
                 .delivery
@@ -870,6 +895,24 @@ mod tests {
             assert_eq!(cap, before, "{i:?}");
         }
         assert_eq!(intake_capacity(&inflow(vec![2], 1, 24)), Some(48));
+        // The last intake month, without listing everyone, is the last of `entry_months`.
+        for i in [
+            inflow(vec![2], 1, 24),
+            inflow(vec![80, 70, 50], 12, 36),
+            inflow(vec![3], 12, 5),
+            inflow(vec![5, 0, 7], 12, 30),
+            inflow(vec![5, 0], 12, 30),
+            inflow(vec![7], 3, 1),
+        ] {
+            for n in [1usize, 2, 3, 5, 7, 12, 79, 80, 81, 150, 151, 200, 201, 999] {
+                let months = crate::sim::entry_months(&i, n);
+                assert_eq!(
+                    Some(last_intake_month(&i, n as u64)),
+                    months.last().copied(),
+                    "{i:?}, {n}"
+                );
+            }
+        }
         // An inflow that stops puts the rest in at the end of its last period.
         assert_eq!(intake_capacity(&inflow(vec![5, 0], 12, 30)), None);
         assert_eq!(intake_capacity(&inflow(vec![5, 0], 12, 20)), Some(5));
