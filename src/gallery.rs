@@ -324,14 +324,16 @@ fn full_follow_up(model: &TrialModel) -> TrialModel {
 /// ([`crate::design::size::size_for_model`]): participants per arm, or clusters per arm in a
 /// cluster design.
 fn searched(model: &TrialModel, g: &GallerySettings) -> Result<Needed, SimError> {
-    let clustered = model.delivery.clusters.is_some();
     let question = crate::design::size::SizeQuestion {
         analysis: 0,
         target: g.target,
         ratio: vec![1; model.arms.len()],
         seed: g.seed,
         replicates: g.replicates,
-        max_n: if clustered { g.max_clusters } else { 5_000 },
+        max_n: match &model.delivery.clusters {
+            Some(c) => g.max_clusters.saturating_mul(c.size.max(1)),
+            None => 5_000,
+        },
         move_analysis: false,
     };
     match crate::design::size::size_for_model(model, &question) {

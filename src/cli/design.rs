@@ -48,7 +48,8 @@ pub struct SizeArgs {
     /// Replicates of each confirming evaluation (bracketing and bisection use a tenth).
     #[arg(long, value_name = "R", default_value_t = 20_000)]
     reps: u64,
-    /// Largest n per arm searched (clusters per arm in a cluster design).
+    /// Largest n per arm searched, in participants (a cluster design searches whole clusters up
+    /// to it).
     #[arg(long = "max-n", value_name = "N", default_value_t = crate::design::size::DEFAULT_MAX_N)]
     max_n: u32,
     /// With an inflow: let the analysis date move with the intake (to the last intake plus the

@@ -202,8 +202,8 @@ pub fn search(
     })
 }
 
-/// The largest size searched unless told otherwise (participants, or clusters, per ratio
-/// unit): `trialsim size`'s default, and what `trialsim report` searches up to.
+/// The largest size searched unless told otherwise (participants per ratio unit):
+/// `trialsim size`'s default, and what `trialsim report` searches up to.
 pub const DEFAULT_MAX_N: u32 = 100_000;
 
 /// What `trialsim size` asks.
@@ -219,7 +219,8 @@ pub struct SizeQuestion {
     pub seed: u64,
     /// Replicates per confirming evaluation; bracketing and bisection use a tenth (at least 500).
     pub replicates: u64,
-    /// Largest number per ratio unit considered: participants, or clusters in a cluster design.
+    /// Largest number of participants per ratio unit considered (a cluster design searches
+    /// whole clusters up to it).
     pub max_n: u32,
     /// With an inflow: let the analysis date move with the intake (to the last intake plus the
     /// follow-up, never before the spec's date) instead of capping the size at what comes in
@@ -577,9 +578,11 @@ pub fn size_for_model(
         .and_then(intake_capacity);
     let cap = capacity
         .map(|c| u32::try_from(c / (weight * u64::from(grid.unit)).max(1)).unwrap_or(u32::MAX));
-    let max = question.max_n.min(cap.unwrap_or(u32::MAX));
+    // `max_n` counts participants; a cluster design searches whole clusters up to it.
+    let max_units = (question.max_n / grid.unit).max(2);
+    let max = max_units.min(cap.unwrap_or(u32::MAX));
     let min = 2;
-    let capped = cap.is_some_and(|c| c < question.max_n);
+    let capped = cap.is_some_and(|c| c < max_units);
     if let (Some(inflow), Some(c), true) = (&model.delivery.inflow, capacity, max < min) {
         return Err(inflow_error(
             model,
