@@ -242,12 +242,7 @@ pub fn row(file: &str, model: &TrialModel, g: &GallerySettings) -> Result<Galler
                 n: n_cf.ceil().max(2.0) as u64,
                 power: None,
             },
-            None => individual_search(&full_follow_up(&bare), g, n_cf.ceil().max(2.0) as u32)?,
-            Some(c) => {
-                let m = c.size.max(1);
-                let start = ((n_cf * de / f64::from(m)).ceil() as u32).clamp(2, g.max_clusters);
-                cluster_search(&full_follow_up(&bare), g, m, start)?
-            }
+            _ => searched(&full_follow_up(&bare), g)?,
         };
     }
     let per_arm = match &needed {
@@ -321,98 +316,37 @@ fn full_follow_up(model: &TrialModel) -> TrialModel {
     m
 }
 
-/// Smallest n per arm whose simulated power reaches the target: a bracket by doubling or
-/// halving from `start`, then bisection (same seed at every n, so the curve is nearly
-/// monotone).
-fn individual_search(
-    model: &TrialModel,
-    g: &GallerySettings,
-    start: u32,
-) -> Result<Needed, SimError> {
-    let power = |n: u32| -> Result<f64, SimError> {
-        let r = run_power(model, &settings(g, Some(n)), &|_| {})?;
-        Ok(r.analyses.first().map_or(f64::NAN, |a| a.power))
+/// The size for the target power by the search `trialsim size` runs
+/// ([`crate::design::size::size_for_model`]): participants per arm, or clusters per arm in a
+/// cluster design.
+fn searched(model: &TrialModel, g: &GallerySettings) -> Result<Needed, SimError> {
+    let question = crate::design::size::SizeQuestion {
+        analysis: 0,
+        target: g.target,
+        ratio: vec![1; model.arms.len()],
+        seed: g.seed,
+        replicates: g.replicates,
+        max_n: match &model.delivery.clusters {
+            Some(c) => g.max_clusters.saturating_mul(c.size.max(1)),
+            None => 5_000,
+        },
+        move_analysis: false,
     };
-    let max = 5_000u32;
-    let (mut lo, mut hi) = (start.max(2), start.max(2));
-    let mut p_hi = power(hi)?;
-    if p_hi >= g.target {
-        loop {
-            if lo <= 2 {
-                lo = 1;
-                break;
-            }
-            lo = (lo / 2).max(2);
-            let p = power(lo)?;
-            if p < g.target {
-                break;
-            }
-            hi = lo;
-            p_hi = p;
-        }
-    } else {
-        loop {
-            lo = hi;
-            if hi >= max {
-                return Ok(Needed::Unreachable);
-            }
-            hi = hi.saturating_mul(2).min(max);
-            p_hi = power(hi)?;
-            if p_hi >= g.target {
-                break;
-            }
-        }
+    match crate::design::size::size_for_model(model, &question) {
+        Ok(r) => Ok(match (r.clusters_per_arm, r.cluster_size) {
+            (Some(k), Some(size)) => Needed::Clusters {
+                k,
+                size,
+                power: r.power,
+            },
+            _ => Needed::PerArm {
+                n: u64::from(r.n_per_arm),
+                power: Some(r.power),
+            },
+        }),
+        Err(e) if e.no_answer => Ok(Needed::Unreachable),
+        Err(e) => Err(SimError(e.message)),
     }
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        let p = power(mid)?;
-        if p >= g.target {
-            hi = mid;
-            p_hi = p;
-        } else {
-            lo = mid;
-        }
-    }
-    Ok(Needed::PerArm {
-        n: u64::from(hi),
-        power: Some(p_hi),
-    })
-}
-
-/// Smallest number of clusters per arm whose simulated power reaches the target, searched
-/// from `start` (down while the power holds, then up until it does). Every evaluation uses the
-/// same seed, so the estimated power curve is nearly monotone.
-fn cluster_search(
-    model: &TrialModel,
-    g: &GallerySettings,
-    size: u32,
-    start: u32,
-) -> Result<Needed, SimError> {
-    let power = |k: u32| -> Result<f64, SimError> {
-        let r = run_power(model, &settings(g, Some(k.saturating_mul(size))), &|_| {})?;
-        Ok(r.analyses.first().map_or(f64::NAN, |a| a.power))
-    };
-    let mut k = start;
-    let mut p = power(k)?;
-    if p >= g.target {
-        while k > 2 {
-            let q = power(k - 1)?;
-            if q < g.target {
-                break;
-            }
-            k -= 1;
-            p = q;
-        }
-        return Ok(Needed::Clusters { k, size, power: p });
-    }
-    while k < g.max_clusters {
-        k += 1;
-        p = power(k)?;
-        if p >= g.target {
-            return Ok(Needed::Clusters { k, size, power: p });
-        }
-    }
-    Ok(Needed::Unreachable)
 }
 
 fn pct(x: f64) -> String {

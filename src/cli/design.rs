@@ -1,4 +1,4 @@
-//! The design commands: `size`, `sweep`, `explain`, `feasibility` and `report`.
+//! The design commands: `size`, `mde`, `sweep`, `explain`, `feasibility` and `report`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,6 +9,7 @@ use super::power::{DEFAULT_SEED, Format};
 use crate::design::assurance::{parse_assume, run_assurance};
 use crate::design::explain::explain;
 use crate::design::feasibility::feasibility;
+use crate::design::mde::{MdeQuestion, mde_for_model};
 use crate::design::size::{SizeQuestion, size_for_model};
 use crate::design::sweep::{Axis, parse_vary, run_sweep};
 use crate::design::{DesignError, analysis_index};
@@ -47,9 +48,40 @@ pub struct SizeArgs {
     /// Replicates of each confirming evaluation (bracketing and bisection use a tenth).
     #[arg(long, value_name = "R", default_value_t = 20_000)]
     reps: u64,
-    /// Largest n per arm searched.
-    #[arg(long = "max-n", value_name = "N", default_value_t = 100_000)]
+    /// Largest n per arm searched, in participants (a cluster design searches whole clusters up
+    /// to it).
+    #[arg(long = "max-n", value_name = "N", default_value_t = crate::design::size::DEFAULT_MAX_N)]
     max_n: u32,
+    /// With an inflow: let the analysis date move with the intake (to the last intake plus the
+    /// follow-up) instead of keeping the spec's date, and report the analysis month needed.
+    #[arg(long = "move-analysis")]
+    move_analysis: bool,
+    /// No progress spinner.
+    #[arg(long)]
+    quiet: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Flags of `trialsim mde`.
+#[derive(Debug, Args)]
+pub struct MdeArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The parameter to vary, a path as `trialsim sweep FILE --list` shows it (e.g.
+    /// arm.coaching.work): a rate, share or mean of the treatment or control arm.
+    #[arg(long, value_name = "PATH")]
+    vary: String,
+    /// The power to reach, as a fraction or a percentage (0.8 or 80%).
+    #[arg(long = "target-power", value_name = "P", default_value = "0.8")]
+    target_power: String,
+    /// Replicates of each confirming evaluation (bracketing and bisection use a tenth).
+    #[arg(long, value_name = "R", default_value_t = 20_000)]
+    reps: u64,
+    /// No progress spinner.
+    #[arg(long)]
+    quiet: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -146,8 +178,13 @@ fn usage(message: impl std::fmt::Display) -> ExitCode {
 }
 
 fn design_error(e: DesignError) -> ExitCode {
+    let code = if e.no_answer {
+        super::EXIT_SPEC_ERROR
+    } else {
+        super::EXIT_USAGE
+    };
     eprintln!("{:?}", miette::Report::new(e));
-    ExitCode::from(super::EXIT_USAGE)
+    ExitCode::from(code)
 }
 
 fn load(path: &Path) -> Result<TrialModel, ExitCode> {
@@ -243,6 +280,11 @@ pub fn run_size(args: SizeArgs) -> ExitCode {
         Ok(a) => a,
         Err(e) => return design_error(e),
     };
+    if args.move_analysis && model.delivery.inflow.is_none() {
+        return usage(
+            "--move-analysis moves the analysis date of an inflow, and this spec has no `inflow`",
+        );
+    }
     let pool = tri!(pool(args.common.threads));
     let question = SizeQuestion {
         analysis,
@@ -251,13 +293,71 @@ pub fn run_size(args: SizeArgs) -> ExitCode {
         seed: args.common.seed,
         replicates: args.reps,
         max_n: args.max_n.max(2),
+        move_analysis: args.move_analysis,
     };
-    let report = match pool.install(|| size_for_model(&model, &question)) {
+    let spinner = spinner(args.quiet, "searching for the sample size");
+    let result = pool.install(|| size_for_model(&model, &question));
+    spinner.finish_and_clear();
+    let report = match result {
         Ok(r) => r,
         Err(e) => return design_error(e),
     };
     emit(&match args.format {
         Format::Text => render::size_text(&report),
+        Format::Json => render::json(&report),
+    });
+    ExitCode::SUCCESS
+}
+
+/// A spinner on stderr while a search runs; hidden with `--quiet` or off a terminal.
+fn spinner(quiet: bool, message: &'static str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal as _;
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner().with_message(message);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// Runs `trialsim mde`.
+pub fn run_mde(args: MdeArgs) -> ExitCode {
+    tri!(check_reps(args.reps));
+    let Some(target) = parse_probability(&args.target_power) else {
+        return usage(format!(
+            "--target-power must be a fraction or percentage between 0 and 1 (0.8 or 80%), not `{}`",
+            args.target_power
+        ));
+    };
+    if let Some((path, _)) = args.vary.split_once('=') {
+        return usage(format!(
+            "--vary takes only a path here (`--vary {}`): `mde` finds the value itself; \
+             PATH=VALUES is for `trialsim sweep`",
+            path.trim()
+        ));
+    }
+    let model = tri!(load(&args.common.file));
+    let analysis = match analysis_index(&model, args.common.analysis.as_deref()) {
+        Ok(a) => a,
+        Err(e) => return design_error(e),
+    };
+    let pool = tri!(pool(args.common.threads));
+    let question = MdeQuestion {
+        analysis,
+        path: args.vary.trim().to_string(),
+        target,
+        seed: args.common.seed,
+        replicates: args.reps,
+    };
+    let spinner = spinner(args.quiet, "searching for the minimum detectable effect");
+    let result = pool.install(|| mde_for_model(&model, &question));
+    spinner.finish_and_clear();
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => return design_error(e),
+    };
+    emit(&match args.format {
+        Format::Text => render::mde_text(&report),
         Format::Json => render::json(&report),
     });
     ExitCode::SUCCESS
@@ -459,19 +559,26 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
         "power-curve.svg",
         &render::sweep_svg(&built.curve)
     ));
-    tri!(write_file(
-        &args.out,
-        "waterfall.svg",
-        &render::waterfall_svg(&built.waterfall)
-    ));
+    if let Some(w) = &built.waterfall {
+        tri!(write_file(
+            &args.out,
+            "waterfall.svg",
+            &render::waterfall_svg(w)
+        ));
+    }
     tri!(write_file(
         &args.out,
         "design-report.json",
         &render::json(&built)
     ));
     emit(&format!(
-        "wrote {} (with power-curve.svg, waterfall.svg, design-report.json)\n",
-        args.out.join("design-report.md").display()
+        "wrote {} (with power-curve.svg, {}design-report.json)\n",
+        args.out.join("design-report.md").display(),
+        if built.waterfall.is_some() {
+            "waterfall.svg, "
+        } else {
+            ""
+        }
     ));
     ExitCode::SUCCESS
 }

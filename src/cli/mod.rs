@@ -39,8 +39,11 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Render the gallery page of a set of specs (design, power, size needed, costs).
     Gallery(gallery::GalleryArgs),
-    /// Find the smallest sample per arm that reaches a target power (simulation and formulas).
+    /// Find the smallest sample per arm (or clusters per arm) that reaches a target power.
     Size(design::SizeArgs),
+    /// Find the minimum detectable effect: the value of a parameter at which power reaches the
+    /// target, by simulation, with the closed forms beside it.
+    Mde(design::MdeArgs),
     /// Power over a grid of parameter values (table; CSV, JSON and SVG with --out).
     Sweep(design::SweepArgs),
     /// Where the effect goes: the dilution waterfall, step by step, and the funnel's feasibility.
@@ -75,6 +78,7 @@ where
         Command::Validate(args) => validate::run_validate(&args),
         Command::Gallery(args) => gallery::run(&args),
         Command::Size(args) => design::run_size(args),
+        Command::Mde(args) => design::run_mde(args),
         Command::Sweep(args) => design::run_sweep_command(args),
         Command::Explain(args) => design::run_explain(args),
         Command::Feasibility(args) => design::run_feasibility(args),

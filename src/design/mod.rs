@@ -10,6 +10,7 @@
 pub mod assurance;
 pub mod explain;
 pub mod feasibility;
+pub mod mde;
 pub mod report;
 pub mod size;
 pub mod sweep;
@@ -31,6 +32,9 @@ pub struct DesignError {
     /// How to fix it, if known.
     #[help]
     pub help: Option<String>,
+    /// The question is well posed but has no answer for this spec (no size reaches the target,
+    /// no value of the parameter does): the commands exit 1 rather than 2.
+    pub no_answer: bool,
 }
 
 impl DesignError {
@@ -39,6 +43,7 @@ impl DesignError {
         Self {
             message: message.into(),
             help: None,
+            no_answer: false,
         }
     }
 
@@ -47,6 +52,15 @@ impl DesignError {
         Self {
             message: message.into(),
             help: Some(help.into()),
+            no_answer: false,
+        }
+    }
+
+    /// A question without an answer for this spec, with what would give one.
+    pub fn no_answer(message: impl Into<String>, help: impl Into<String>) -> Self {
+        Self {
+            no_answer: true,
+            ..Self::with_help(message, help)
         }
     }
 }
@@ -139,6 +153,9 @@ pub struct Evaluation {
     pub true_treatment: Option<f64>,
     /// Exact control-arm mean.
     pub true_control: Option<f64>,
+    /// `exact`, or `simulated` where the design has no exact form (exits, inflow, clusters, a
+    /// queue): see [`crate::power::ContrastReport::truth`].
+    pub truth: &'static str,
     /// Costs and savings at this point, when the spec states costs for this analysis (so that
     /// varying a cost figure shows its effect); absent from the JSON otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -188,6 +205,7 @@ pub fn evaluate(
         true_effect: contrast.true_effect,
         true_treatment: contrast.true_treatment,
         true_control: contrast.true_control,
+        truth: contrast.truth,
         economics: report
             .economics
             .as_ref()

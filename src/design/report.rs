@@ -51,8 +51,10 @@ pub struct DesignReport {
     pub curve: SweepReport,
     /// Assurance, when some parameter is uncertain.
     pub assurance: Option<AssuranceReport>,
-    /// Dilution waterfall.
-    pub waterfall: Waterfall,
+    /// Dilution waterfall (null where the model's exact effects cannot be computed).
+    pub waterfall: Option<Waterfall>,
+    /// Why there is no waterfall, if there is none.
+    pub waterfall_error: Option<String>,
     /// Feasibility of the funnel at the spec's sample (or the sample-size answer).
     pub feasibility: Feasibility,
 }
@@ -69,11 +71,18 @@ pub fn build(model: &TrialModel, s: &ReportSettings) -> Result<DesignReport, Des
         ratio: vec![1; model.arms.len()],
         seed: s.seed,
         replicates: s.replicates,
-        max_n: 20_000,
+        max_n: super::size::DEFAULT_MAX_N,
+        move_analysis: false,
     };
     let (size, size_error) = match size_for_model(model, &question) {
         Ok(r) => (Some(r), None),
-        Err(e) => (None, Some(e.message)),
+        Err(e) => (
+            None,
+            Some(match e.help {
+                Some(h) => format!("{}; {h}", e.message),
+                None => e.message,
+            }),
+        ),
     };
     // A spec that fixes neither a sample nor a pool is shown at the sample-size answer.
     let sized;
@@ -99,11 +108,35 @@ pub fn build(model: &TrialModel, s: &ReportSettings) -> Result<DesignReport, Des
         .map(|r| r.n_per_arm)
         .or_else(|| model.sample.as_ref().and_then(|v| v.first().copied()))
         .unwrap_or(100);
-    let step = (centre / 10).max(1);
-    let low = centre.saturating_sub(5 * step).max(2);
+    // The curve's points: whole clusters in a cluster design, and no more than an inflow takes
+    // in before the analysis date.
+    let unit = model
+        .delivery
+        .clusters
+        .as_ref()
+        .map_or(1, |c| c.size.max(1));
+    let cap = model
+        .delivery
+        .inflow
+        .as_ref()
+        .and_then(super::size::intake_capacity)
+        .map(|c| {
+            u32::try_from(c / (model.arms.len().max(1) as u64 * u64::from(unit)))
+                .unwrap_or(u32::MAX)
+        });
+    let centre_units = (centre / unit).max(2);
+    let step = (centre_units / 10).max(1);
+    let low = centre_units.saturating_sub(5 * step).max(2);
+    let mut units: Vec<u32> = (0..=10).map(|i| low + i * step).collect();
+    if let Some(cap) = cap {
+        units.retain(|&k| k <= cap);
+        if units.is_empty() {
+            units.push(cap.max(1));
+        }
+    }
     let axis = Axis {
         path: "n_per_arm".into(),
-        values: (0..=10).map(|i| f64::from(low + i * step)).collect(),
+        values: units.iter().map(|&k| f64::from(k * unit)).collect(),
         spec_value: crate::params::get(model, "n_per_arm").map_or(f64::NAN, |p| p.value),
         percent: false,
         unit: "participants",
@@ -135,7 +168,12 @@ pub fn build(model: &TrialModel, s: &ReportSettings) -> Result<DesignReport, Des
             s.replicates,
         )?)
     };
-    let waterfall = explain(model, s.analysis, s.seed, s.replicates)?;
+    // The waterfall needs exact effects at every step; a design without them (an inflow, a
+    // cluster effect on a process measure, competing exits) still gets the rest of the report.
+    let (waterfall, waterfall_error) = match explain(model, s.analysis, s.seed, s.replicates) {
+        Ok(w) => (Some(w), None),
+        Err(e) => (None, Some(e.message)),
+    };
     let required = match (&model.sample, &size) {
         (Some(v), _) => Some(v.clone()),
         (None, Some(r)) => Some(r.arm_sizes.clone()),
@@ -154,6 +192,7 @@ pub fn build(model: &TrialModel, s: &ReportSettings) -> Result<DesignReport, Des
         curve,
         assurance,
         waterfall,
+        waterfall_error,
         feasibility,
     })
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::design::assurance::AssuranceReport;
 use crate::design::explain::Waterfall;
 use crate::design::feasibility::Feasibility;
+use crate::design::mde::MdeReport;
 use crate::design::pct;
 use crate::design::size::SizeReport;
 use crate::design::sweep::{Axis, SweepReport};
@@ -47,30 +48,52 @@ pub fn size_text(r: &SizeReport) -> String {
     if let (Some(t), Some(c)) = (r.true_treatment, r.true_control) {
         let _ = writeln!(
             s,
-            "true proportions (exact): {} vs {} (effect {})",
+            "true proportions ({}): {} vs {} (effect {})",
+            r.truth,
             p4(t),
             p4(c),
             pp(t - c)
         );
     }
     let _ = writeln!(s);
+    let unit = if r.ratio.iter().all(|&w| w == 1) {
+        "per arm"
+    } else {
+        "per ratio unit"
+    };
     let sizes: Vec<String> = r
         .arms
         .iter()
         .zip(&r.arm_sizes)
         .map(|(a, n)| format!("{a} {n}"))
         .collect();
-    let unit = if r.ratio.iter().all(|&w| w == 1) {
-        "per arm"
-    } else {
-        "per ratio unit"
-    };
-    let _ = writeln!(
-        s,
-        "simulated answer   {} {unit} ({})",
-        r.n_per_arm,
-        sizes.join(", ")
-    );
+    let cluster = r.clusters_per_arm.zip(r.cluster_size);
+    let label = r.cluster_label.as_deref().unwrap_or("cluster");
+    match (cluster, &r.arm_clusters) {
+        (Some((k, m)), Some(per_arm)) => {
+            let clusters: Vec<String> = r
+                .arms
+                .iter()
+                .zip(per_arm)
+                .map(|(a, k)| format!("{a} {k}"))
+                .collect();
+            let _ = writeln!(
+                s,
+                "simulated answer   {k} {label}s of {m} {unit} ({}), {} participants {unit} ({})",
+                clusters.join(", "),
+                r.n_per_arm,
+                sizes.join(", ")
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                s,
+                "simulated answer   {} {unit} ({})",
+                r.n_per_arm,
+                sizes.join(", ")
+            );
+        }
+    }
     let last = r.evaluations.last().map_or(0, |e| e.replicates);
     let _ = writeln!(
         s,
@@ -82,10 +105,49 @@ pub fn size_text(r: &SizeReport) -> String {
         last
     );
     if let Some(b) = r.power_below {
-        let _ = writeln!(s, "  at {} {unit}    {}", r.n_per_arm - 1, p4(b));
+        let below = match cluster {
+            Some((k, _)) => format!("{} {label}s {unit}", k - 1),
+            None => format!("{} {unit}", r.n_per_arm - 1),
+        };
+        let _ = writeln!(s, "  at {below:<13}  {}", p4(b));
     }
-    match (r.closed_form_n_per_arm, r.closed_form_n_unrounded) {
-        (Some(n), Some(u)) => {
+    if let Some(i) = &r.intake {
+        let _ = writeln!(
+            s,
+            "intake             {} months for {} participants; analysis at month {}{}",
+            i.intake_months,
+            r.arm_sizes.iter().sum::<u32>(),
+            i.analysis_month,
+            if i.analysis_moves && i.analysis_month > i.spec_analysis_month {
+                format!(" (moved from month {})", i.spec_analysis_month)
+            } else if i.analysis_moves {
+                " (the spec's date)".to_string()
+            } else {
+                String::new()
+            }
+        );
+        if let (Some(c), false) = (i.capacity, i.analysis_moves) {
+            let _ = writeln!(
+                s,
+                "                   the inflow takes in {c} participants before month {}",
+                i.spec_analysis_month
+            );
+        }
+    }
+    match (
+        r.closed_form_clusters_per_arm,
+        r.closed_form_clusters_unrounded,
+        r.closed_form_n_per_arm,
+        r.closed_form_n_unrounded,
+    ) {
+        (Some(k), Some(ku), _, Some(u)) => {
+            let _ = writeln!(
+                s,
+                "normal approx.     {k} {label}s per arm ({ku:.2} before rounding up: {u:.1} \
+                 participants per arm with the design effect, plus one {label} for the t test)"
+            );
+        }
+        (_, _, Some(n), Some(u)) => {
             let _ = writeln!(
                 s,
                 "normal approx.     {n} per arm ({u:.1} before rounding up)"
@@ -106,12 +168,166 @@ pub fn size_text(r: &SizeReport) -> String {
             let _ = writeln!(s, "exact power        n/a");
         }
     }
-    let _ = writeln!(s, "\nevaluations (n {unit}: power, replicates)");
+    match cluster {
+        Some(_) => {
+            let _ = writeln!(
+                s,
+                "\nevaluations ({label}s {unit} = participants: power, replicates)"
+            );
+        }
+        None => {
+            let _ = writeln!(s, "\nevaluations (n {unit}: power, replicates)");
+        }
+    }
+    for e in &r.evaluations {
+        let at = match e.clusters_per_arm {
+            Some(k) => format!("{k:>4} = {:>6}", e.n_per_arm),
+            None => format!("{:>6}", e.n_per_arm),
+        };
+        let month = e
+            .analysis_month
+            .map_or_else(String::new, |m| format!(", analysis at month {m}"));
+        let _ = writeln!(s, "  {at}: {} ({}{month})", p4(e.power), e.replicates);
+    }
+    s
+}
+
+/// Section 6's table and figure.
+fn waterfall_markdown(s: &mut String, w: &Waterfall) {
+    let _ = writeln!(
+        s,
+        "From the effect among the clients the programme is meant for to the intention-to-treat \
+         effect the analysis sees (effects exact, power simulated):"
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "| step | {} | {} | effect | change | power |",
+        w.arms.0, w.arms.1
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
+    let mut previous: Option<f64> = None;
+    for st in &w.steps {
+        let _ = writeln!(
+            s,
+            "| {} | {:.2}% | {:.2}% | {:+.2} pp | {} | {:.1}% |",
+            md_escape(&st.label),
+            100.0 * st.treatment,
+            100.0 * st.control,
+            100.0 * st.effect,
+            previous.map_or_else(String::new, |p| format!(
+                "{:+.2} pp",
+                100.0 * (st.effect - p)
+            )),
+            100.0 * st.power
+        );
+        previous = Some(st.effect);
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "![Dilution waterfall](waterfall.svg)");
+    let _ = writeln!(s);
+}
+
+/// `trialsim mde` as text.
+pub fn mde_text(r: &MdeReport) -> String {
+    use crate::design::mde::signed_effect;
+    let mut s = String::new();
+    let value = |v: f64| {
+        if r.percent {
+            let t = format!("{:.2}", 100.0 * v);
+            format!("{}%", t.trim_end_matches('0').trim_end_matches('.'))
+        } else {
+            let t = format!("{v:.4}");
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
+    };
+    let _ = writeln!(s, "minimum detectable effect for {}", r.spec);
+    let sizes = match r.arm_sizes {
+        Some((t, c)) if t == c => format!("{t} per arm"),
+        Some((t, c)) => format!("{} {t}, {} {c}", r.arms.0, r.arms.1),
+        None => "arm sizes from the pool".to_string(),
+    };
+    let _ = writeln!(
+        s,
+        "analysis {} ({}: {} vs {}), target power {}, {sizes}, seed {}",
+        r.analysis,
+        r.outcome,
+        r.arms.0,
+        r.arms.1,
+        pct(r.target),
+        r.seed
+    );
+    let _ = writeln!(
+        s,
+        "varying {} (spec {}): from {} ({}) {} in steps of {}",
+        r.path,
+        value(r.spec_value),
+        value(r.null_value),
+        if r.null_is_zero {
+            "no effect"
+        } else {
+            "the smallest effect in the range"
+        },
+        if r.increasing { "upwards" } else { "downwards" },
+        value(r.resolution)
+    );
+    let _ = writeln!(s);
+    let means = match (r.treatment, r.control) {
+        (Some(t), Some(c)) if r.binary => format!(" ({} vs {})", p4(t), p4(c)),
+        (Some(t), Some(c)) => format!(" ({t:.4} vs {c:.4})"),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        s,
+        "simulated answer   {} {} {}: effect {}{means}{}",
+        r.path,
+        if r.increasing { "≥" } else { "≤" },
+        value(r.value),
+        signed_effect(r.effect, r.binary),
+        if r.effect_exact {
+            ", exact"
+        } else {
+            ", mean estimate"
+        }
+    );
+    let last = r.evaluations.last().map_or(0, |e| e.replicates);
+    let _ = writeln!(
+        s,
+        "  power there      {} (MC SE {}; 95% {} to {}; {} replicates)",
+        p4(r.power),
+        p4(r.mc_se),
+        p4(r.power_ci.0),
+        p4(r.power_ci.1),
+        last
+    );
+    if let Some(b) = &r.below {
+        let _ = writeln!(s, "  at {:<13}  {}", value(b.value), p4(b.power));
+    }
+    let closed = |label: &str, v: Option<f64>, e: Option<f64>| match (v, e) {
+        (Some(v), Some(e)) => format!(
+            "{label}reaches {} at {}: effect {}\n",
+            pct(r.target),
+            value(v),
+            signed_effect(e, r.binary)
+        ),
+        _ => format!("{label}n/a\n"),
+    };
+    s.push_str(&closed(
+        "normal approx.     ",
+        r.closed_form_value,
+        r.closed_form_effect,
+    ));
+    s.push_str(&closed(
+        "exact power        ",
+        r.exact_value,
+        r.exact_effect,
+    ));
+    let _ = writeln!(s, "\nevaluations ({}: power, replicates)", r.path);
     for e in &r.evaluations {
         let _ = writeln!(
             s,
-            "  {:>6}: {} ({})",
-            e.n_per_arm,
+            "  {:>10}: {} ({})",
+            value(e.value),
             p4(e.power),
             e.replicates
         );
@@ -1020,21 +1236,50 @@ pub fn design_markdown(
     let _ = writeln!(s);
     match (&r.size, &r.size_error) {
         (Some(z), _) => {
+            let label = z.cluster_label.as_deref().unwrap_or("cluster");
+            let (answer, below) = match z.clusters_per_arm.zip(z.cluster_size) {
+                Some((k, m)) => (
+                    format!(
+                        "**{k} {label}s of {m}** ({} participants per arm)",
+                        z.n_per_arm
+                    ),
+                    format!("{} {label}s", k - 1),
+                ),
+                None => (
+                    format!("**{}**", z.n_per_arm),
+                    format!("{}", z.n_per_arm - 1),
+                ),
+            };
             let _ = writeln!(
                 s,
-                "The smallest number per arm whose simulated power reaches {}: **{}** (power {:.1}%, \
-                 MC SE {:.1} pp{}).",
+                "The smallest number per arm whose simulated power reaches {}: {answer} (power \
+                 {:.1}%, MC SE {:.1} pp{}).",
                 pct(r.target),
-                z.n_per_arm,
                 100.0 * z.power,
                 100.0 * z.mc_se,
-                z.power_below.map_or_else(String::new, |b| format!(
-                    "; {:.1}% at {}",
-                    100.0 * b,
-                    z.n_per_arm - 1
-                ))
+                z.power_below
+                    .map_or_else(String::new, |b| format!("; {:.1}% at {below}", 100.0 * b))
             );
-            if let (Some(n), Some(u)) = (z.closed_form_n_per_arm, z.closed_form_n_unrounded) {
+            if let Some(i) = &z.intake {
+                let _ = writeln!(
+                    s,
+                    "The inflow takes {} months to bring them in, before the analysis at month {}.",
+                    i.intake_months, i.analysis_month
+                );
+            }
+            if let (Some(k), Some(ku), Some(u)) = (
+                z.closed_form_clusters_per_arm,
+                z.closed_form_clusters_unrounded,
+                z.closed_form_n_unrounded,
+            ) {
+                let _ = writeln!(
+                    s,
+                    "The normal approximation with the design effect gives {k} {label}s per arm \
+                     ({ku:.2} before rounding up: {u:.1} participants, plus one {label} for the t \
+                     test)."
+                );
+            } else if let (Some(n), Some(u)) = (z.closed_form_n_per_arm, z.closed_form_n_unrounded)
+            {
                 let _ = write!(
                     s,
                     "The normal approximation gives {n} per arm ({u:.1} before rounding up)"
@@ -1106,39 +1351,17 @@ pub fn design_markdown(
     let _ = writeln!(s);
     let _ = writeln!(s, "## 6. Dilution of the effect");
     let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "From the effect among the clients the programme is meant for to the intention-to-treat \
-         effect the analysis sees (effects exact, power simulated):"
-    );
-    let _ = writeln!(s);
-    let w = &r.waterfall;
-    let _ = writeln!(
-        s,
-        "| step | {} | {} | effect | change | power |",
-        w.arms.0, w.arms.1
-    );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
-    let mut previous: Option<f64> = None;
-    for st in &w.steps {
-        let _ = writeln!(
-            s,
-            "| {} | {:.2}% | {:.2}% | {:+.2} pp | {} | {:.1}% |",
-            md_escape(&st.label),
-            100.0 * st.treatment,
-            100.0 * st.control,
-            100.0 * st.effect,
-            previous.map_or_else(String::new, |p| format!(
-                "{:+.2} pp",
-                100.0 * (st.effect - p)
-            )),
-            100.0 * st.power
-        );
-        previous = Some(st.effect);
+    match &r.waterfall {
+        Some(w) => waterfall_markdown(&mut s, w),
+        None => {
+            let _ = writeln!(
+                s,
+                "No waterfall for this design: {}.",
+                r.waterfall_error.as_deref().unwrap_or("not computed")
+            );
+            let _ = writeln!(s);
+        }
     }
-    let _ = writeln!(s);
-    let _ = writeln!(s, "![Dilution waterfall](waterfall.svg)");
-    let _ = writeln!(s);
     let _ = writeln!(s, "## 7. Feasibility");
     let _ = writeln!(s);
     let _ = writeln!(s, "```text");

@@ -92,6 +92,7 @@ fn question(seed: u64, replicates: u64) -> SizeQuestion {
         seed,
         replicates,
         max_n: 10_000,
+        move_analysis: false,
     }
 }
 
@@ -346,7 +347,7 @@ fn waterfall_figure_is_valid_labelled_and_stable() {
 /// Every flag of the design commands has help text.
 #[test]
 fn every_design_flag_has_help() {
-    for command in ["size", "sweep", "explain", "feasibility", "report"] {
+    for command in ["size", "mde", "sweep", "explain", "feasibility", "report"] {
         let out = run(trialsim().args([command, "--help"]));
         assert_eq!(out.status, Some(0), "{out}");
         let lines: Vec<&str> = out.stdout.lines().collect();

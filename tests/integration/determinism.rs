@@ -91,8 +91,8 @@ fn simulate_export_is_identical_across_runs_and_threads() {
     assert_ne!(a, export("det-d.csv", "1", "18"));
 }
 
-/// `size` and `sweep`: the same JSON for threads 1, 2 and 7 and on a second run; another seed
-/// changes the simulated figures.
+/// `size`, `mde` and `sweep`: the same JSON for threads 1, 2 and 7 and on a second run; another
+/// seed changes the simulated figures.
 #[test]
 fn size_and_sweep_are_identical_for_any_thread_count_and_run() {
     let json = |args: &[&str], threads: &str, seed: &str| {
@@ -124,7 +124,16 @@ fn size_and_sweep_are_identical_for_any_thread_count_and_run() {
         "--reps",
         "300",
     ];
-    for args in [size, sweep] {
+    let clusters: &[&str] = &["size", "specs/gallery/top-vrouwen.trial", "--reps", "300"];
+    let mde: &[&str] = &[
+        "mde",
+        "specs/two-arm.trial",
+        "--vary",
+        "arm.treatment.employed",
+        "--reps",
+        "300",
+    ];
+    for args in [size, clusters, mde, sweep] {
         let one = json(args, "1", "5");
         assert_eq!(one, json(args, "2", "5"), "{args:?}");
         assert_eq!(one, json(args, "7", "5"), "{args:?}");
