@@ -57,7 +57,7 @@ fn bare<R: Rng>(rng: &mut R, words: u64) -> f64 {
 
 /// The Almere plan's primary analysis written by hand for this one model, doing only what any
 /// participant-level engine of it must: the same words from the same streams, the same decisions
-/// (path, whether and when work starts, hours), each decided on the word's 53 bits against an
+/// (arm by the ID's parity, path, whether and when work starts, hours), each decided on the word's 53 bits against an
 /// integer bound as the engine does, and the events counted per arm, nothing else (no table, no
 /// flow counters, no test). Its time over the bare draws is what the branch on "does this
 /// participant start work" and the start month cost by themselves.
@@ -91,9 +91,21 @@ impl MinimalAlmere {
 
     #[inline]
     fn replicate<R: Rng>(&self, rng: &mut R) -> [u64; 2] {
+        // 2 × 180 randomised by the BSN's parity: a fair coin per person (360 bits of six
+        // words), the even arm (experiment) gets the heads.
+        let mut heads = 0u32;
+        for word in 0..6 {
+            let bits = rng.next_u64();
+            heads += if word == 5 {
+                (bits & ((1 << 40) - 1)).count_ones()
+            } else {
+                bits.count_ones()
+            };
+        }
+        let sizes = [heads, 360 - heads];
         let mut events = [0u64; 2];
         for (arm, count) in events.iter_mut().enumerate() {
-            for _ in 0..180 {
+            for _ in 0..sizes[arm] {
                 let p = if arm == 0 {
                     usize::from(rng.next_u64() >> 11 >= self.team_zorg)
                 } else {
