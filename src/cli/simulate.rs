@@ -37,6 +37,12 @@ pub(crate) struct SimulateArgs {
     /// whatever the assignment rule.
     #[arg(long = "fixed-sizes")]
     pub(crate) fixed_sizes: bool,
+    /// Also write every participant's outcomes under every arm to this CSV (`id`, then
+    /// `OUTCOME@ARM` per outcome and arm), drawn with common random numbers: the same replicate,
+    /// each counterfactual from the generator's state before that participant's own draws. Not
+    /// defined with clusters or a queue for caseload slots.
+    #[arg(long = "potential-outcomes", value_name = "CSV")]
+    pub(crate) potential_outcomes: Option<PathBuf>,
 }
 
 /// Runs `trialsim simulate`.
@@ -80,6 +86,21 @@ pub(crate) fn run(args: SimulateArgs) -> ExitCode {
     } else {
         sim.simulate(&mut worker, &mut rng);
     }
+    if let Some(path) = &args.potential_outcomes {
+        // The same replicate again, with every participant's counterfactuals beside it.
+        let mut with = sim.worker();
+        let mut rng = replicate_rng(args.seed, 0, args.replicate);
+        if let Err(e) = sim.simulate_potential(&mut with, &mut rng) {
+            eprintln!("error: {e}");
+            return ExitCode::from(super::EXIT_SPEC_ERROR);
+        }
+        let written = std::fs::File::create(path)
+            .and_then(|f| write_potential_outcomes(&sim, &with, std::io::BufWriter::new(f)));
+        if let Err(e) = written {
+            eprintln!("error: cannot write `{}`: {e}", path.display());
+            return ExitCode::from(super::EXIT_USAGE);
+        }
+    }
     let file = match std::fs::File::create(&args.export) {
         Ok(f) => f,
         Err(e) => {
@@ -106,4 +127,35 @@ pub(crate) fn run(args: SimulateArgs) -> ExitCode {
         args.export.display()
     );
     ExitCode::SUCCESS
+}
+
+/// `id`, then `OUTCOME@ARM` for every outcome and arm (model order); missing values empty.
+fn write_potential_outcomes<W: std::io::Write>(
+    sim: &Simulator<'_>,
+    w: &crate::sim::Worker,
+    mut out: W,
+) -> std::io::Result<()> {
+    let model = sim.model();
+    let mut header = vec!["id".to_string()];
+    for o in &model.outcomes {
+        for a in &model.arms {
+            header.push(format!("{}@{}", o.name, a.name));
+        }
+    }
+    writeln!(out, "{}", header.join(","))?;
+    for i in 0..w.table.len() {
+        let mut row = vec![w.table.id.get(i).copied().unwrap_or(0).to_string()];
+        for o in 0..model.outcomes.len() {
+            for a in 0..model.arms.len() {
+                let y = sim.potential_outcome(w, i, o, a);
+                row.push(if y.is_finite() {
+                    y.to_string()
+                } else {
+                    String::new()
+                });
+            }
+        }
+        writeln!(out, "{}", row.join(","))?;
+    }
+    out.flush()
 }

@@ -164,10 +164,57 @@ impl Simulator<'_> {
         &self,
         w: &mut Worker,
         rng: &mut R,
+        after: F,
+    ) {
+        self.run_each(w, rng, after, false);
+    }
+
+    /// One replicate in the general kernel, and every participant's outcomes under every arm
+    /// into `w.potential` (see [`Self::potential_outcome`]): the replicate itself is exactly
+    /// [`Self::simulate`]'s (same draws, same table); each counterfactual re-runs the
+    /// participant under another arm from the generator's state before their own draws (common
+    /// random numbers), and is then discarded. `Err` where the counterfactual is not defined by
+    /// the participant alone: clusters (an arm's cluster draw) and a queue for slots (the
+    /// queue's state).
+    pub fn simulate_potential<R: Rng + Clone>(
+        &self,
+        w: &mut Worker,
+        rng: &mut R,
+    ) -> Result<(), SimError> {
+        if self.model.delivery.clusters.is_some() || self.queue.is_some() {
+            return Err(SimError(
+                "potential outcomes are not defined participant by participant with clusters or \
+                 a queue for caseload slots"
+                    .into(),
+            ));
+        }
+        self.run_each(w, rng, |_| {}, true);
+        Ok(())
+    }
+
+    /// Participant `i`'s outcome `o` under arm `arm`, after [`Self::simulate_potential`].
+    pub fn potential_outcome(&self, w: &Worker, i: usize, o: usize, arm: usize) -> f64 {
+        let (n_out, n_arms) = (self.model.outcomes.len(), self.arms.len());
+        w.potential
+            .get((i * n_out + o) * n_arms + arm)
+            .copied()
+            .unwrap_or(f64::NAN)
+    }
+
+    fn run_each<R: Rng + Clone, F: FnMut(&Worker)>(
+        &self,
+        w: &mut Worker,
+        rng: &mut R,
         mut after: F,
+        potential: bool,
     ) {
         self.lay_out(w, rng);
         w.queue.reset();
+        let (n_out, n_arms) = (self.model.outcomes.len(), self.arms.len());
+        if potential {
+            w.potential.clear();
+            w.potential.resize(w.table.len() * n_out * n_arms, f64::NAN);
+        }
         for i in 0..w.table.arm.len() {
             let queued = self
                 .queue
@@ -176,12 +223,67 @@ impl Simulator<'_> {
             let intake = queued.map_or(0, |q| w.queue.intake(q));
             // A wait to the horizon or beyond: the programme never starts within it.
             let wait = intake.min(self.horizon);
+            let before = potential.then(|| rng.clone());
             let (took, benefit_ends) = self.participant(w, i, wait, rng);
             if let Some(q) = queued {
                 w.queue.release(q, intake, took, benefit_ends);
             }
+            if let Some(before) = before {
+                self.counterfactuals(w, i, &before);
+            }
             after(w);
         }
+    }
+
+    /// Participant `i`'s outcomes under every arm into `w.potential`, the row and the flow
+    /// counters left as their own run wrote them.
+    fn counterfactuals<R: Rng + Clone>(&self, w: &mut Worker, i: usize, before: &R) {
+        let (n_out, n_arms) = (self.model.outcomes.len(), self.arms.len());
+        let own = w.table.arm[i] as usize;
+        let (path, flags, lost) = (w.table.path[i], w.table.flags[i], w.lost_month);
+        w.row_saved.clear();
+        w.row_saved.extend(
+            w.table
+                .outcomes
+                .iter()
+                .map(|col| col.get(i).copied().unwrap_or(f64::NAN)),
+        );
+        w.flows_saved.clear();
+        w.flows_saved.extend_from_slice(&w.flows);
+        for arm in 0..n_arms {
+            let at = (i * n_out) * n_arms + arm;
+            if arm == own {
+                for o in 0..n_out {
+                    w.potential[at + o * n_arms] = w.row_saved[o];
+                }
+                continue;
+            }
+            // The row as lay_out leaves it, then the participant under `arm`.
+            w.table.arm[i] = arm as u32;
+            for (o, col) in w.table.outcomes.iter_mut().enumerate() {
+                if self.eval_outcome[o]
+                    && let Some(x) = col.get_mut(i)
+                {
+                    let wage = matches!(self.model.outcomes[o].measure, Measure::Wage { .. });
+                    *x = if wage { f64::NAN } else { 0.0 };
+                }
+            }
+            self.participant(w, i, 0, &mut before.clone());
+            for o in 0..n_out {
+                w.potential[at + o * n_arms] =
+                    w.table.outcomes[o].get(i).copied().unwrap_or(f64::NAN);
+            }
+        }
+        w.table.arm[i] = own as u32;
+        w.table.path[i] = path;
+        w.table.flags[i] = flags;
+        w.lost_month = lost;
+        for (col, &x) in w.table.outcomes.iter_mut().zip(&w.row_saved) {
+            if let Some(y) = col.get_mut(i) {
+                *y = x;
+            }
+        }
+        w.flows.copy_from_slice(&w.flows_saved);
     }
 
     /// Everything before the participants' flows: the population and its arms, the table's

@@ -340,6 +340,12 @@ pub struct Worker {
     /// The month in which the participant just drawn was lost to follow-up (`u32::MAX`: not
     /// within the horizon, or no loss declared).
     lost_month: u32,
+    /// With [`Simulator::simulate_potential`]: every participant's outcome under every arm,
+    /// `[(i × outcomes + o) × arms + arm]`.
+    pub(crate) potential: Vec<f64>,
+    /// Scratch for one row while its counterfactuals run: outcomes, then the flow counters.
+    row_saved: Vec<f64>,
+    flows_saved: Vec<u64>,
 }
 
 /// Tells simulators apart, for [`Worker::laid_out_for`].
@@ -1021,6 +1027,9 @@ impl<'m> Simulator<'m> {
             start_months: Vec::new(),
             queue: intake::QueueState::default(),
             lost_month: u32::MAX,
+            potential: Vec::new(),
+            row_saved: Vec::new(),
+            flows_saved: Vec::new(),
         }
     }
 }

@@ -759,3 +759,57 @@ fn capacity_says_what_it_does() {
         "{refused:?}"
     );
 }
+
+/// `simulate --potential-outcomes` writes each participant's outcome under every arm; under
+/// their own arm it is the value the export holds.
+#[test]
+fn simulate_writes_potential_outcomes_consistent_with_the_export() {
+    let dir = std::env::temp_dir().join(format!("trialsim-po-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (export, po) = (dir.join("t.csv"), dir.join("po.csv"));
+    let out = run(trialsim()
+        .args([
+            "simulate",
+            "specs/almere-45plus-flows.trial",
+            "--model-columns",
+            "--export",
+        ])
+        .arg(&export)
+        .arg("--potential-outcomes")
+        .arg(&po));
+    assert_eq!(out.status, Some(0), "{out}");
+    let read = |p: &std::path::Path| {
+        let text = std::fs::read_to_string(p).expect("written");
+        let mut lines = text.lines();
+        let header: Vec<String> = lines
+            .next()
+            .expect("header")
+            .split(',')
+            .map(String::from)
+            .collect();
+        let rows: Vec<Vec<String>> = lines
+            .map(|l| l.split(',').map(String::from).collect())
+            .collect();
+        (header, rows)
+    };
+    let (eh, erows) = read(&export);
+    let (ph, prows) = read(&po);
+    let col = |h: &[String], name: &str| h.iter().position(|c| c == name).expect(name);
+    let (arm, y) = (col(&eh, "arm"), col(&eh, "work_12m"));
+    assert_eq!(erows.len(), 402);
+    assert_eq!(prows.len(), 402);
+    let mut differ = 0;
+    for (e, p) in erows.iter().zip(&prows) {
+        assert_eq!(e[col(&eh, "id")], p[0]);
+        let own = &p[col(&ph, &format!("work_12m@{}", e[arm]))];
+        assert_eq!(
+            own.parse::<f64>().ok(),
+            e[y].parse::<f64>().ok(),
+            "{e:?} {p:?}"
+        );
+        differ += usize::from(p[1] != p[2]);
+    }
+    // Some participants' outcome depends on the arm, most do not (common random numbers).
+    assert!(differ > 5 && differ < 200, "{differ}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
