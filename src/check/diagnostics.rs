@@ -54,6 +54,7 @@ pub enum Kind {
     BeliefOffCentre,
     ConditionalOutcome,
     CapacityCalendar,
+    UnusedWage,
 }
 
 impl Kind {
@@ -102,6 +103,7 @@ impl Kind {
             Self::BeliefOffCentre => "belief_off_centre",
             Self::ConditionalOutcome => "conditional_outcome",
             Self::CapacityCalendar => "capacity_calendar",
+            Self::UnusedWage => "unused_wage",
         }
     }
 }

@@ -18,6 +18,7 @@ mod missing;
 mod params;
 mod reach;
 mod roundtrip;
+mod silent;
 mod stats;
 mod svg;
 mod validation;

@@ -814,6 +814,23 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
             }
         }
     }
+    // A wage distribution that no outcome reads changes nothing that is simulated.
+    if let Some((e, _)) = emp
+        && let Some(w) = e.wage.first()
+        && !measures
+            .iter()
+            .any(|m| matches!(m, Some(Measure::Wage { .. })))
+    {
+        let e = cx
+            .diag(
+                Kind::UnusedWage,
+                "the employment process draws wages, but no outcome measures them",
+            )
+            .label(w.span(), "not read by any outcome")
+            .help("add an outcome `wage at month M`, or remove `wage ~ ...`")
+            .warning();
+        cx.push(e);
+    }
     // Outcomes nobody analyses.
     if !analyses.is_empty() {
         for o in &outcomes {

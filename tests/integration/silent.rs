@@ -1,0 +1,459 @@
+//! No construct is silent (issue 13, item 8): every value written in
+//! tests/language-reference.trial is changed in turn, and the change must reach the simulated
+//! participant table (the rows `simulate --export` writes, and the monthly hours behind them),
+//! or be refused by the checker (or the engine), or draw a warning, or be one of the few documented exceptions
+//! below, each with the place its value does reach. docs/language.md lists the same exceptions
+//! under "What is recorded but not simulated".
+//!
+//! The positions are found mechanically: every number (and the date) outside comments and
+//! strings, so a statement added to the reference is covered without editing this file; names
+//! are changed by the hand list [`RENAMES`]. Each number gets a few alternatives (±1, ×0.9,
+//! ×1.1, ×½, ×2, ×10), since a single one may legitimately change nothing (`hours >= 1` → 2
+//! when every job has at least 8 hours); the position is silent only when the checker accepts
+//! alternatives and none of them changes any of the replicates (same seed in both runs).
+
+use trialsim::analysis::run_plan;
+use trialsim::check::compile;
+use trialsim::data::export::{MonthlyHours, write_csv};
+use trialsim::design::feasibility::pool_answer;
+use trialsim::model::TrialModel;
+use trialsim::sim::rng::replicate_rng;
+use trialsim::sim::{SimOptions, Simulator};
+use trialsim::source::SourceFile;
+use trialsim::table::ParticipantTable;
+
+const REFERENCE: &str = include_str!("../language-reference.trial");
+const SEED: u64 = 20_261_204;
+/// Several replicates, so that a change that only shifts a probability is seen.
+const REPLICATES: u64 = 3;
+
+/// What an exception's value changes instead of the participant table.
+#[derive(Clone, Copy)]
+enum Reaches {
+    /// The analysis of the same table (tests, sides, alpha, corrections, subgroups).
+    Analysis,
+    /// The pool's answer in `feasibility` (and the report's pool lines).
+    Feasibility,
+    /// A value the model records for reports, read by this function.
+    Recorded(fn(&TrialModel) -> String),
+}
+
+/// A documented exception: the text of the reference whose values do not reach the table.
+struct Exception {
+    /// A unique piece of the reference; every changed position inside it is this exception's.
+    anchor: &'static str,
+    /// How docs/language.md names it under "What is recorded but not simulated".
+    doc: &'static str,
+    reason: &'static str,
+    reaches: Reaches,
+}
+
+const EXCEPTIONS: &[Exception] = &[
+    Exception {
+        anchor: "reference_date 2017-09-01",
+        doc: "`reference_date`",
+        reason: "the date eligibility is assessed on: validated and shown by `check`; every clock \
+                 starts at the participant's own intake, so no outcome depends on the calendar",
+        reaches: Reaches::Recorded(|m| format!("{:?}", m.reference_date)),
+    },
+    Exception {
+        anchor: "pool 440",
+        doc: "`pool`",
+        reason: "with a fixed `sample` the randomised participants are drawn directly; the pool \
+                 decides whether the sample can be found (`feasibility`, the report's pool lines)",
+        reaches: Reaches::Feasibility,
+    },
+    Exception {
+        anchor: "(amended from 60 years)",
+        doc: "`(amended from V)`",
+        reason: "the bound a criterion replaced: documentation that reports show, not a criterion",
+        reaches: Reaches::Recorded(|m| format!("{:?}", m.eligibility)),
+    },
+    Exception {
+        anchor: "screening removes 25% (observed 5%)",
+        doc: "`screening removes P (observed Q)`",
+        reason: "paper screening removes people at random before randomisation: with a fixed \
+                 `sample` it changes how many candidates are needed (`feasibility`), not who is \
+                 randomised; the observed loss is compared with the planned one",
+        reaches: Reaches::Feasibility,
+    },
+    Exception {
+        anchor: "control starts paired with experiment",
+        doc: "`A starts paired with B`",
+        reason: "a calendar pairing (`paired_start`): every clock starts at the participant's own \
+                 intake, so it changes calendar dates, not outcomes",
+        reaches: Reaches::Recorded(|m| format!("{:?}", m.assignment.paired_start)),
+    },
+    Exception {
+        anchor: "top_up 30 per arm at month 16 (excluded from analysis)",
+        doc: "`top_up N per arm at month M (excluded from analysis)`",
+        reason: "the top-up cohort is excluded from the analysis and, with clocks at each \
+                 intake, changes no analysed participant's outcome; `check` and `power` report it",
+        reaches: Reaches::Recorded(|m| format!("{:?}", m.assignment.top_up)),
+    },
+    Exception {
+        anchor: "~ uniform(20%, 35%)",
+        doc: "beliefs",
+        reason: "a belief about a value: `power` uses the stated value, assurance draws from the \
+                 belief",
+        reaches: Reaches::Recorded(|m| format!("{:?}", m.uncertain)),
+    },
+    Exception {
+        anchor: "~ normal(10%, 2%)",
+        doc: "beliefs",
+        reason: "a belief about a value: `power` uses the stated value, assurance draws from the \
+                 belief",
+        reaches: Reaches::Recorded(|m| format!("{:?}", m.uncertain)),
+    },
+    Exception {
+        anchor: "within background {dutch, non_western}",
+        doc: "`compare ... within V {levels}`",
+        reason: "which subgroups an analysis compares: the analysis, not the table",
+        reaches: Reaches::Analysis,
+    },
+    Exception {
+        anchor: "test pooled_z, one_sided greater, alpha 5%",
+        doc: "`test`",
+        reason: "the test, its sides and alpha change the analysis of the table, not the table",
+        reaches: Reaches::Analysis,
+    },
+    Exception {
+        anchor: "correction holm",
+        doc: "`correction`",
+        reason: "the multiplicity correction changes the analysis, not the table",
+        reaches: Reaches::Analysis,
+    },
+    Exception {
+        anchor: "test welch_t, two_sided, alpha 5%",
+        doc: "`test`",
+        reason: "the test, its sides and alpha change the analysis of the table, not the table",
+        reaches: Reaches::Analysis,
+    },
+    Exception {
+        anchor: "expect power(primary) >= 80% at 180 per arm",
+        doc: "`expect`",
+        reason: "a claim `power` evaluates (at its own sample size) and gates on",
+        reaches: Reaches::Recorded(|m| format!("{:?}", m.expectations)),
+    },
+    Exception {
+        anchor: "expect coverage(primary) >= 94%",
+        doc: "`expect`",
+        reason: "a claim `power` evaluates and gates on",
+        reaches: Reaches::Recorded(|m| format!("{:?}", m.expectations)),
+    },
+    Exception {
+        anchor: "decimal comma",
+        doc: "`data`",
+        reason: "the shape of a real data file (`data`): how `analyze` reads and \
+                 `simulate --export` writes it, not what is simulated",
+        reaches: Reaches::Recorded(|m| format!("{:?}", m.data)),
+    },
+];
+
+/// Names changed by hand: (the text, what it becomes).
+const RENAMES: &[(&str, &str)] = &[
+    ("intake order random", "intake order simultaneous"),
+    ("clock from randomisation", "clock from intake"),
+    ("within background\n", "within ladder\n"),
+    (
+        "waiting follows control",
+        "waiting follows experiment.team_zorg",
+    ),
+    ("for experiment, waiting", "for control, waiting"),
+    (
+        "before intake follows control",
+        "before intake follows experiment.guided",
+    ),
+    (
+        "-> experiment.guided after",
+        "-> experiment.team_zorg after",
+    ),
+    ("{ non_western: 20% }", "{ dutch: 20% }"),
+    (
+        "{ dutch: 22%, non_western: 27% }",
+        "{ western: 22%, non_western: 27% }",
+    ),
+    ("{ non_western: 15% }", "{ dutch: 15% }"),
+    ("if work_12m", "if work48_12m"),
+    (
+        "= employed at month 12, hours",
+        "= durable at month 12 for 2 months, hours",
+    ),
+    (
+        "hours_12m   = hours at month 12",
+        "hours_12m   = wage at month 12",
+    ),
+    (
+        "age ~ uniform(45 years, 66 years)",
+        "age ~ normal(55 years, 6 years)",
+    ),
+    (
+        "within background {dutch, non_western}",
+        "within background {dutch, western}",
+    ),
+    ("one_sided greater", "one_sided less"),
+    ("test pooled_z", "test unpooled_z"),
+    ("correction holm", "correction none"),
+    ("welch_t, two_sided", "welch_t, one_sided greater"),
+    (
+        "control starts paired with experiment",
+        "experiment starts paired with control",
+    ),
+    ("expect power(primary)", "expect power(means)"),
+    ("decimal comma", "decimal point"),
+];
+
+/// One value of the reference that the test changes.
+struct Position {
+    start: usize,
+    end: usize,
+    alternatives: Vec<String>,
+}
+
+/// Every number and date outside comments and strings.
+fn numbers(text: &str) -> Vec<Position> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'#' || (c == b'/' && b.get(i + 1) == Some(&b'/')) {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+        } else if c == b'"' {
+            i += 1;
+            while i < b.len() && b[i] != b'"' {
+                i += 1;
+            }
+            i += 1;
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+        } else if c.is_ascii_digit() {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.' || b[i] == b'-') {
+                i += 1;
+            }
+            out.push(Position {
+                start,
+                end: i,
+                alternatives: alternatives(&text[start..i]),
+            });
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn alternatives(token: &str) -> Vec<String> {
+    if let [y, m, d] = token.split('-').collect::<Vec<_>>()[..] {
+        // A date: the next day.
+        let d: u32 = d.parse().expect("a day");
+        return vec![format!("{y}-{m}-{:02}", d % 28 + 1)];
+    }
+    let x: f64 = token.parse().expect("a number");
+    let mut v: Vec<f64> = if token.contains('.') {
+        vec![x * 1.1, x * 0.9, x * 0.5, x * 2.0]
+    } else {
+        let r = |y: f64| y.round();
+        vec![
+            x + 1.0,
+            x - 1.0,
+            r(x * 0.9),
+            r(x * 1.1),
+            r(x * 0.5),
+            x * 2.0,
+            x * 10.0,
+        ]
+    };
+    v.retain(|y| *y >= 0.0 && (y - x).abs() > 1e-9);
+    let mut out: Vec<String> = v
+        .iter()
+        .map(|y| format!("{}", (y * 1e4).round() / 1e4))
+        .collect();
+    out.dedup();
+    out
+}
+
+/// What `simulate --export` writes for replicates 0..REPLICATES (model columns), with every
+/// participant's monthly hours; or why the engine refuses the model.
+fn export(model: &TrialModel) -> Result<(Vec<u8>, ParticipantTable), String> {
+    let sim = Simulator::new(model, SimOptions::default()).map_err(|e| e.to_string())?;
+    let mut w = sim.worker();
+    let mut bytes = Vec::new();
+    let mut hours = MonthlyHours::default();
+    let mut first = None;
+    for r in 0..REPLICATES {
+        let mut rng = replicate_rng(SEED, 0, r);
+        sim.simulate_with_hours(&mut w, &mut rng, &mut hours);
+        write_csv(model, &w.table, &mut bytes).expect("writes to memory");
+        bytes.extend(format!("{:?}\n", hours.hours).bytes());
+        first.get_or_insert_with(|| w.table.clone());
+    }
+    Ok((bytes, first.unwrap_or_default()))
+}
+
+/// What became of one changed spec.
+enum Fate {
+    /// The checker (or the engine) refuses it, or the checker warns about it (a warning the
+    /// reference does not get).
+    Reported,
+    /// It checks; the table (or the hours) changed.
+    Changed,
+    /// It checks and simulates the very same table: the model, for the exception's effects.
+    Same(Box<TrialModel>),
+}
+
+fn fate(text: &str, base: &[u8], base_warnings: &[&str]) -> Fate {
+    match compile(&SourceFile::new("changed.trial", text)) {
+        Err(_) => Fate::Reported,
+        Ok(checked)
+            if checked
+                .warnings
+                .iter()
+                .any(|w| !base_warnings.contains(&w.code_str())) =>
+        {
+            Fate::Reported
+        }
+        Ok(checked) => match export(&checked.model) {
+            Err(_) => Fate::Reported,
+            Ok((bytes, _)) if bytes != base => Fate::Changed,
+            Ok(_) => Fate::Same(Box::new(checked.model)),
+        },
+    }
+}
+
+fn anchor_range(anchor: &str) -> (usize, usize) {
+    let start = REFERENCE
+        .find(anchor)
+        .unwrap_or_else(|| panic!("`{anchor}` is not in the reference"));
+    assert_eq!(
+        REFERENCE.rfind(anchor),
+        Some(start),
+        "`{anchor}` is not unique in the reference"
+    );
+    (start, start + anchor.len())
+}
+
+fn line_of(pos: usize) -> &'static str {
+    let start = REFERENCE[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let end = REFERENCE[pos..]
+        .find('\n')
+        .map_or(REFERENCE.len(), |i| pos + i);
+    REFERENCE[start..end].trim()
+}
+
+#[test]
+fn every_value_of_the_reference_reaches_the_table_or_is_refused_or_documented() {
+    let base = compile(&SourceFile::new("reference.trial", REFERENCE)).expect("reference checks");
+    let (base_bytes, base_table) = export(&base.model).expect("reference simulates");
+    let base_warnings: Vec<&str> = base.warnings.iter().map(|w| w.code_str()).collect();
+    let base_plan = format!("{:?}", run_plan(&base.model, &base_table));
+    let sample = base.model.sample.clone().expect("reference has a sample");
+    let base_pool = format!("{:?}", pool_answer(&base.model, &sample));
+
+    let ranges: Vec<(usize, usize)> = EXCEPTIONS.iter().map(|e| anchor_range(e.anchor)).collect();
+    let mut positions = numbers(REFERENCE);
+    for (from, to) in RENAMES {
+        let (start, end) = anchor_range(from);
+        positions.push(Position {
+            start,
+            end,
+            alternatives: vec![(*to).to_owned()],
+        });
+    }
+    let mut silent = Vec::new();
+    let mut used = vec![false; EXCEPTIONS.len()];
+    for p in &positions {
+        let written = &REFERENCE[p.start..p.end];
+        let exception = ranges.iter().position(|&(s, e)| s <= p.start && p.end <= e);
+        let mut accepted = 0;
+        let mut changed = false;
+        let mut reached = false;
+        for alt in &p.alternatives {
+            let text = format!("{}{alt}{}", &REFERENCE[..p.start], &REFERENCE[p.end..]);
+            match fate(&text, &base_bytes, &base_warnings) {
+                Fate::Reported => {}
+                Fate::Changed => {
+                    accepted += 1;
+                    changed = true;
+                }
+                Fate::Same(model) => {
+                    accepted += 1;
+                    if let Some(x) = exception {
+                        reached |= match EXCEPTIONS[x].reaches {
+                            Reaches::Analysis => {
+                                format!("{:?}", run_plan(&model, &base_table)) != base_plan
+                            }
+                            Reaches::Feasibility => {
+                                format!("{:?}", pool_answer(&model, &sample)) != base_pool
+                            }
+                            Reaches::Recorded(read) => read(&model) != read(&base.model),
+                        };
+                    }
+                }
+            }
+            if changed && exception.is_none() {
+                break;
+            }
+        }
+        match exception {
+            None if accepted > 0 && !changed => silent.push(format!(
+                "`{written}` in `{}`: {:?} all check and simulate the same table",
+                line_of(p.start),
+                p.alternatives
+            )),
+            None => {}
+            Some(x) => {
+                used[x] = true;
+                let e = &EXCEPTIONS[x];
+                assert!(
+                    !changed,
+                    "`{written}` in `{}` is listed as an exception ({}) but changes the table: \
+                     remove it from the list and from docs/language.md",
+                    line_of(p.start),
+                    e.reason
+                );
+                assert!(
+                    accepted == 0 || reached,
+                    "`{written}` in `{}` ({}): no change of it reaches what it should",
+                    line_of(p.start),
+                    e.reason
+                );
+            }
+        }
+    }
+    assert!(silent.is_empty(), "silent values:\n{}", silent.join("\n"));
+    for (e, used) in EXCEPTIONS.iter().zip(used) {
+        assert!(
+            used,
+            "exception `{}` covers no value of the reference",
+            e.anchor
+        );
+    }
+}
+
+/// The exceptions are the ones docs/language.md lists as recorded but not simulated.
+#[test]
+fn the_exceptions_are_documented() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md"))
+        .expect("docs/language.md is readable");
+    let section = doc
+        .split("## What is recorded but not simulated")
+        .nth(1)
+        .expect("docs/language.md has the section")
+        .split("\n## ")
+        .next()
+        .unwrap_or_default();
+    for e in EXCEPTIONS {
+        assert!(
+            section.contains(e.doc),
+            "docs/language.md does not list {} (`{}`) as recorded but not simulated",
+            e.doc,
+            e.anchor
+        );
+    }
+}
