@@ -415,12 +415,29 @@ fn catalogue(model: &TrialModel) -> Catalogue {
         }
     }
     if let Some(cl) = clusters {
-        c.push(
-            "clusters.icc".into(),
-            cl.icc,
-            ParamKind::Icc,
-            Target::ClusterIcc,
-        );
+        // The engine clusters rates of work and direct binary outcomes, not competing exits.
+        let clustered = model.arms.iter().enumerate().any(|(a, arm)| {
+            (0..arm.paths.len()).any(|p| path_works(model, a, p))
+                || arm
+                    .direct_outcomes
+                    .iter()
+                    .any(|d| matches!(d.value, DirectValue::Binary { .. }))
+        });
+        if clustered {
+            c.push(
+                "clusters.icc".into(),
+                cl.icc,
+                ParamKind::Icc,
+                Target::ClusterIcc,
+            );
+        } else {
+            c.inert(
+                "clusters.icc".into(),
+                "the ICC applies to rates of work and direct binary outcomes, and this spec has \
+                 neither (competing exits are not clustered)",
+                Vec::new(),
+            );
+        }
         c.push(
             "clusters.size".into(),
             f64::from(cl.size),

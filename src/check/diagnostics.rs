@@ -55,6 +55,7 @@ pub enum Kind {
     ConditionalOutcome,
     CapacityCalendar,
     UnusedWage,
+    UnclusteredExits,
 }
 
 impl Kind {
@@ -104,6 +105,7 @@ impl Kind {
             Self::ConditionalOutcome => "conditional_outcome",
             Self::CapacityCalendar => "capacity_calendar",
             Self::UnusedWage => "unused_wage",
+            Self::UnclusteredExits => "unclustered_exits",
         }
     }
 }
