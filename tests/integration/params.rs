@@ -806,3 +806,17 @@ fn capacity_parameters_change_the_queue_only_with_the_clock_at_randomisation() {
     tight.assignment.capacity.as_mut().expect("capacity").staff = 1;
     assert_eq!(treatment_work(&tight), treatment_work(&intake));
 }
+
+// The ICC reaches rates of work and direct binary outcomes; a cluster design whose arms leave
+// only by competing exits has nothing it reaches, so it is no parameter.
+#[test]
+fn the_icc_of_a_design_with_only_competing_exits_is_not_offered() {
+    let model = load("tests/errors/unclustered_exits.trial");
+    match params::get(&model, "clusters.icc") {
+        Err(params::ParamError::Overridden { reason, .. }) => {
+            assert!(reason.contains("competing exits"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(paths(&model).contains(&"clusters.size".to_string()));
+}
