@@ -1,16 +1,22 @@
 //! No construct is silent (issue 13, item 8): every value written in
-//! tests/language-reference.trial is changed in turn, and the change must reach the simulated
-//! participant table (the rows `simulate --export` writes, and the monthly hours behind them),
-//! or be refused by the checker (or the engine), or draw a warning, or be one of the few documented exceptions
-//! below, each with the place its value does reach. docs/language.md lists the same exceptions
-//! under "What is recorded but not simulated".
+//! tests/language-reference.trial, and in two smaller references below for the delivery
+//! constructs it cannot combine with its own (clusters; inflow, parity, competing exits and
+//! costs), is changed in turn. The change must reach the simulated participant table (the rows
+//! `simulate --export` writes, and the monthly hours behind them), or be refused by the checker
+//! (or the engine), or draw a warning, or be one of the few documented exceptions below, each
+//! with the place its value does reach instead (the analysis, `feasibility`, the economics, or
+//! the value recorded for reports). docs/language.md lists the same exceptions under "What is
+//! recorded but not simulated", and an exception whose value does reach the table fails the
+//! test, so the list cannot grow stale.
 //!
 //! The positions are found mechanically: every number (and the date) outside comments and
-//! strings, so a statement added to the reference is covered without editing this file; names
-//! are changed by the hand list [`RENAMES`]. Each number gets a few alternatives (±1, ×0.9,
+//! strings, so a statement added to a reference is covered without editing this file; names
+//! are changed by a hand list per reference. Each number gets a few alternatives (±1, ×0.9,
 //! ×1.1, ×½, ×2, ×10), since a single one may legitimately change nothing (`hours >= 1` → 2
-//! when every job has at least 8 hours); the position is silent only when the checker accepts
-//! alternatives and none of them changes any of the replicates (same seed in both runs).
+//! when every job has at least 8 hours); a position is silent when the checker accepts some
+//! alternatives, none of them changes any of the replicates (the same seed in both runs) or
+//! draws a new warning, and no warning of the reference itself points at it. The alternatives
+//! are fixed rather than random, so that a failure names its value and reproduces.
 
 use trialsim::analysis::run_plan;
 use trialsim::check::compile;
@@ -52,21 +58,21 @@ const REFERENCES: &[Reference] = &[
         renames: LANGUAGE_RENAMES,
     },
     Reference {
-        name: "clusters, exits and costs",
+        name: "clusters",
         text: CLUSTERS,
         exceptions: CLUSTER_EXCEPTIONS,
         renames: CLUSTER_RENAMES,
     },
     Reference {
-        name: "inflow and parity",
+        name: "inflow, parity, exits and costs",
         text: INFLOW,
         exceptions: INFLOW_EXCEPTIONS,
         renames: INFLOW_RENAMES,
     },
 ];
 
-/// The delivery constructs the language reference cannot hold beside its own (a cluster design
-/// has no rates by level and no queue).
+/// Clusters, which the language reference cannot hold beside its own (a cluster design has no
+/// rates by level and no queue).
 const CLUSTERS: &str = r#"
 trial "clusters" {
   follow_up 24 months
