@@ -10,9 +10,10 @@
 //!
 //! The catalogue is built in one place (`catalogue`): each parameter is a path, its value, its
 //! kind and a `Target` saying where in the model it lives, and [`set`] writes through the
-//! target. A new kind of parameter (a share of outcomes that go missing, say) is one `Target`
-//! variant, one entry in `catalogue` (or an inert one, with the reason, where it would change
-//! nothing) and one arm in `write`.
+//! target. A new kind of parameter is one `Target` variant, one entry in `catalogue` (or an
+//! inert one, with the reason, where it would change nothing) and one arm in `write`: the share
+//! lost to follow-up, for instance, with its shares by level, its month and its outcome factor,
+//! or the capacity figures, which are a queue only with the clock at randomisation.
 
 use std::fmt;
 
@@ -135,6 +136,8 @@ pub enum ParamKind {
     Icc,
     /// An amount of money in euro (≥ 0).
     Euro,
+    /// A ratio of hazards (≥ 0; 1 is no difference).
+    Ratio,
 }
 
 impl ParamKind {
@@ -200,6 +203,18 @@ enum Target {
     AnalysisMonth,
     OutcomeMonth(OutcomeId),
     Cost(CostField),
+    /// The share of an arm lost to follow-up (before `by`).
+    Lost(ArmId),
+    /// The share lost at a level of the `by` covariate.
+    LostLevel(ArmId, usize),
+    /// The month the share lost refers to.
+    LostMonth(ArmId),
+    /// The hazard ratio of loss for those whose outcome is 1.
+    LostFactor(ArmId),
+    CapacityStaff,
+    CapacityCaseload,
+    CapacityRate,
+    CapacityGuidance,
 }
 
 /// A parameter that takes effect, and where it lives.
@@ -400,12 +415,29 @@ fn catalogue(model: &TrialModel) -> Catalogue {
         }
     }
     if let Some(cl) = clusters {
-        c.push(
-            "clusters.icc".into(),
-            cl.icc,
-            ParamKind::Icc,
-            Target::ClusterIcc,
-        );
+        // The engine clusters rates of work and direct binary outcomes, not competing exits.
+        let clustered = model.arms.iter().enumerate().any(|(a, arm)| {
+            (0..arm.paths.len()).any(|p| path_works(model, a, p))
+                || arm
+                    .direct_outcomes
+                    .iter()
+                    .any(|d| matches!(d.value, DirectValue::Binary { .. }))
+        });
+        if clustered {
+            c.push(
+                "clusters.icc".into(),
+                cl.icc,
+                ParamKind::Icc,
+                Target::ClusterIcc,
+            );
+        } else {
+            c.inert(
+                "clusters.icc".into(),
+                "the ICC applies to rates of work and direct binary outcomes, and this spec has \
+                 neither (competing exits are not clustered)",
+                Vec::new(),
+            );
+        }
         c.push(
             "clusters.size".into(),
             f64::from(cl.size),
@@ -451,6 +483,7 @@ fn catalogue(model: &TrialModel) -> Catalogue {
             Target::AnalysisMonth,
         );
     }
+    capacity_params(model, &mut c);
     let any_work = model.arms.iter().enumerate().any(|(a, arm)| {
         arm.baseline_employment > 0.0 || (0..arm.paths.len()).any(|p| path_works(model, a, p))
     }) || model.delivery.exits.iter().any(|e| {
@@ -549,6 +582,154 @@ fn catalogue(model: &TrialModel) -> Catalogue {
         }
     }
     c
+}
+
+/// The caseload slots and intake rate: a queue that delays intake when every clock starts at
+/// randomisation; with the clock at intake they move calendar dates only, so they are inert.
+fn capacity_params(model: &TrialModel, c: &mut Catalogue) {
+    let Some(cap) = &model.assignment.capacity else {
+        return;
+    };
+    let values = [
+        (
+            "capacity.staff",
+            Some(f64::from(cap.staff)),
+            ParamKind::Count,
+            Target::CapacityStaff,
+        ),
+        (
+            "capacity.caseload",
+            Some(f64::from(cap.caseload)),
+            ParamKind::Count,
+            Target::CapacityCaseload,
+        ),
+        (
+            "capacity.intakes_per_month",
+            cap.intakes_per_month,
+            ParamKind::Positive,
+            Target::CapacityRate,
+        ),
+        (
+            "capacity.guidance",
+            cap.guidance_months.map(f64::from),
+            ParamKind::Months,
+            Target::CapacityGuidance,
+        ),
+    ];
+    for (path, value, kind, target) in values {
+        let Some(value) = value else { continue };
+        if model.assignment.clock == crate::model::Clock::Randomisation {
+            c.push(path.into(), value, kind, target);
+        } else {
+            c.inert(
+                path.into(),
+                "every clock starts at intake, so the caseload limit moves intake dates, not \
+                 outcomes (with `clock from randomisation` it is a queue)",
+                Vec::new(),
+            );
+        }
+    }
+}
+
+/// The parameters of arm `a`'s loss to follow-up: its share (before `by`, where some level a
+/// participant can have uses it), the shares by level, the month they refer to and the outcome
+/// factor (where anyone can be lost).
+fn lost_params(model: &TrialModel, c: &mut Catalogue, a: ArmId, prefix: &str) {
+    let Some(l) = model
+        .arms
+        .get(a)
+        .and_then(|arm| arm.lost_to_follow_up.as_ref())
+    else {
+        return;
+    };
+    let share_path = format!("{prefix}.lost_to_follow_up");
+    let mut live_shares = Vec::new();
+    let mut anyone = l.share > 0.0;
+    match &l.by {
+        None => {
+            c.push(
+                share_path.clone(),
+                l.share,
+                ParamKind::Probability,
+                Target::Lost(a),
+            );
+            live_shares.push(share_path);
+        }
+        Some(by) => {
+            let levels = Levels::of(model, by);
+            let level_paths: Vec<String> = levels
+                .reachable
+                .iter()
+                .filter(|(_, _, own)| own.is_some())
+                .map(|(_, name, _)| format!("{share_path}.{name}"))
+                .collect();
+            anyone = levels
+                .reachable
+                .iter()
+                .any(|(_, _, own)| own.unwrap_or(l.share) > 0.0);
+            if levels.base_overridden() {
+                c.inert(
+                    share_path.clone(),
+                    format!(
+                        "every level of `{}` has its own share lost (`by {}`)",
+                        levels.variable, levels.variable
+                    ),
+                    level_paths,
+                );
+            } else {
+                c.push(
+                    share_path.clone(),
+                    l.share,
+                    ParamKind::Probability,
+                    Target::Lost(a),
+                );
+                live_shares.push(share_path.clone());
+            }
+            for (lv, name, own) in &levels.reachable {
+                if let Some(v) = own {
+                    let path = format!("{share_path}.{name}");
+                    c.push(
+                        path.clone(),
+                        *v,
+                        ParamKind::Probability,
+                        Target::LostLevel(a, *lv),
+                    );
+                    live_shares.push(path);
+                }
+            }
+            for name in &levels.unreachable {
+                c.inert(
+                    format!("{share_path}.{name}"),
+                    format!("no participant has `{}` = {name}", levels.variable),
+                    Vec::new(),
+                );
+            }
+        }
+    }
+    let month = format!("{prefix}.lost_to_follow_up.month");
+    let factor = format!("{prefix}.lost_to_follow_up.factor");
+    if anyone {
+        c.push(
+            month,
+            f64::from(l.by_month),
+            ParamKind::Months,
+            Target::LostMonth(a),
+        );
+        if let Some(f) = &l.outcome_factor {
+            c.push(
+                factor,
+                f.hazard_ratio,
+                ParamKind::Ratio,
+                Target::LostFactor(a),
+            );
+        }
+    } else {
+        let reason = "the share lost is 0 %, so no one is lost";
+        c.inert(month, reason, live_shares.clone());
+        if l.outcome_factor.is_some() {
+            c.inert(factor, reason, live_shares);
+        }
+    }
 }
 
 /// Clusters per arm, when the spec fixes a sample that is the same whole number of clusters in
@@ -799,6 +980,7 @@ fn arm_params(model: &TrialModel, c: &mut Catalogue, a: ArmId, process: bool, no
             Target::Crossover(a),
         );
     }
+    lost_params(model, c, a, &prefix);
     for direct in &arm.direct_outcomes {
         let Some(outcome) = model.outcomes.get(direct.outcome) else {
             continue;
@@ -1088,6 +1270,36 @@ fn write(model: &mut TrialModel, target: Target, path: &str, value: f64) -> Resu
                 Measure::DirectBinary | Measure::DirectContinuous => return Err(gone()),
             }
         }
+        Target::Lost(a) => lost_mut(model, a).ok_or_else(gone)?.share = value,
+        Target::LostLevel(a, l) => {
+            *lost_mut(model, a)
+                .and_then(|x| x.by.as_mut())
+                .and_then(|by| by.probabilities.get_mut(l))
+                .ok_or_else(gone)? = Some(value);
+        }
+        Target::LostMonth(a) => {
+            if whole == 0 {
+                return Err(out_of_range(path, value, "at least 1 month"));
+            }
+            lost_mut(model, a).ok_or_else(gone)?.by_month = whole;
+        }
+        Target::LostFactor(a) => {
+            lost_mut(model, a)
+                .and_then(|x| x.outcome_factor.as_mut())
+                .ok_or_else(gone)?
+                .hazard_ratio = value;
+        }
+        Target::CapacityStaff => capacity_mut(model).ok_or_else(gone)?.staff = whole,
+        Target::CapacityCaseload => capacity_mut(model).ok_or_else(gone)?.caseload = whole,
+        Target::CapacityRate => {
+            capacity_mut(model).ok_or_else(gone)?.intakes_per_month = Some(value);
+        }
+        Target::CapacityGuidance => {
+            if whole == 0 {
+                return Err(out_of_range(path, value, "at least 1 month"));
+            }
+            capacity_mut(model).ok_or_else(gone)?.guidance_months = Some(whole);
+        }
         Target::Cost(field) => {
             let costs = model.delivery.costs.as_mut().ok_or_else(gone)?;
             match field {
@@ -1099,6 +1311,14 @@ fn write(model: &mut TrialModel, target: Target, path: &str, value: f64) -> Resu
         }
     }
     Ok(())
+}
+
+fn lost_mut(model: &mut TrialModel, a: ArmId) -> Option<&mut crate::model::LostToFollowUp> {
+    model.arms.get_mut(a)?.lost_to_follow_up.as_mut()
+}
+
+fn capacity_mut(model: &mut TrialModel) -> Option<&mut crate::model::Capacity> {
+    model.assignment.capacity.as_mut()
 }
 
 fn arm_mut(model: &mut TrialModel, a: ArmId) -> Option<&mut crate::model::Arm> {
@@ -1317,6 +1537,7 @@ fn check_range(path: &str, value: f64, kind: ParamKind) -> Result<(), ParamError
             (0.0..=1e12).contains(&value),
             "an amount from 0 to 10^12 euro",
         ),
+        ParamKind::Ratio => ((0.0..=1e6).contains(&value), "a ratio from 0 to 10^6"),
     };
     if ok && value.is_finite() {
         Ok(())

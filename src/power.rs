@@ -189,7 +189,10 @@ struct ContrastTruth {
 /// The true arm means and effect of every contrast: exact where [`Simulator::expected`] computes
 /// them, otherwise simulated from many replicates of the design ([`Simulator::simulated_moments`]),
 /// enough that the estimand's own Monte Carlo error stays well below the bias' over `replicates`.
-fn truths(sim: &Simulator<'_>, replicates: u64) -> Vec<Vec<ContrastTruth>> {
+/// The estimand is that of the full data: loss to follow-up hides outcomes after they are
+/// drawn, so where the truth is simulated it is simulated without the loss (`options` are the
+/// simulator's).
+fn truths(sim: &Simulator<'_>, replicates: u64, options: SimOptions) -> Vec<Vec<ContrastTruth>> {
     let mut all = exact_truths(sim);
     let mut wanted = Vec::new();
     for (ai, contrasts) in all.iter().enumerate() {
@@ -209,7 +212,25 @@ fn truths(sim: &Simulator<'_>, replicates: u64) -> Vec<Vec<ContrastTruth>> {
         .saturating_mul(per_replicate)
         .saturating_mul(9)
         .clamp(200_000, 20_000_000);
-    let moments = sim.simulated_moments(&wanted, participants);
+    let lossless = sim
+        .model()
+        .arms
+        .iter()
+        .any(|a| a.lost_to_follow_up.is_some())
+        .then(|| {
+            let mut full = sim.model().clone();
+            for arm in &mut full.arms {
+                arm.lost_to_follow_up = None;
+            }
+            full
+        });
+    let full_sim = lossless
+        .as_ref()
+        .and_then(|m| Simulator::new(m, options).ok());
+    let moments = full_sim
+        .as_ref()
+        .unwrap_or(sim)
+        .simulated_moments(&wanted, participants);
     let mut next = moments.chunks(2);
     for contrasts in &mut all {
         for t in contrasts.iter_mut().filter(|t| t.effect.is_none()) {
@@ -401,7 +422,14 @@ pub fn run_power_until(
             lean: true,
         },
     )?;
-    let truth = truths(&sim, settings.replicates);
+    let truth = truths(
+        &sim,
+        settings.replicates,
+        SimOptions {
+            n_per_arm: settings.n_per_arm,
+            lean: true,
+        },
+    );
     let slots = model
         .assignment
         .capacity

@@ -54,6 +54,8 @@ pub enum Kind {
     BeliefOffCentre,
     ConditionalOutcome,
     CapacityCalendar,
+    UnusedWage,
+    UnclusteredExits,
 }
 
 impl Kind {
@@ -102,6 +104,8 @@ impl Kind {
             Self::BeliefOffCentre => "belief_off_centre",
             Self::ConditionalOutcome => "conditional_outcome",
             Self::CapacityCalendar => "capacity_calendar",
+            Self::UnusedWage => "unused_wage",
+            Self::UnclusteredExits => "unclustered_exits",
         }
     }
 }

@@ -67,10 +67,14 @@ fn unit_of(param: &params::Param) -> &'static str {
         ParamKind::Probability | ParamKind::Alpha | ParamKind::Icc => "%",
         ParamKind::Count if param.path == "clusters.per_arm" => "clusters",
         ParamKind::Count if param.path.starts_with("inflow.period.") => "intakes",
+        ParamKind::Count if param.path == "capacity.staff" => "staff",
+        ParamKind::Count if param.path == "capacity.caseload" => "clients each",
         ParamKind::Count => "participants",
         ParamKind::Months => "months",
         ParamKind::Euro => "euro",
+        ParamKind::Positive if param.path == "capacity.intakes_per_month" => "per month",
         ParamKind::Real | ParamKind::Positive => "",
+        ParamKind::Ratio => "x",
     }
 }
 

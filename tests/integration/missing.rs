@@ -319,3 +319,49 @@ fn lost_outcomes_survive_the_export_and_read_back_as_missing() {
     let analysed = run_plan(&model, &loaded.table);
     assert_eq!(format!("{analysed:?}"), format!("{engine:?}"));
 }
+
+// Where no exact estimand exists (here: a queue for caseload slots), the true effect is
+// simulated, and it is still the full-data one: loss that depends on the outcome hides more of
+// the control arm's jobs, which moves the complete-case estimate but not the true effect.
+#[test]
+fn a_simulated_true_effect_ignores_the_loss() {
+    let spec = |loss: &str| {
+        format!(
+            r#"
+trial "Queue" {{
+  follow_up 12 months
+  assignment {{
+    randomise 1:1
+    capacity 10 staff x 10 caseload, 30 intakes per month
+    clock from randomisation
+  }}
+  sample 300 per arm
+  arm treatment {{ work within 12 months: 40% }}
+  arm control {{
+    work within 12 months: 20%
+    {loss}
+  }}
+  outcome work_12m = worked within 12 months
+  analysis primary {{ compare work_12m: treatment vs control }}
+}}
+"#
+        )
+    };
+    let without = compile(&spec(""));
+    let with = compile(&spec("lost_to_follow_up 60% by month 12, 5 x if work_12m"));
+    let a = &power(&without, 7, 200).analyses[0].contrasts[0];
+    let b = &power(&with, 7, 200).analyses[0].contrasts[0];
+    assert_eq!((a.truth, b.truth), ("simulated", "simulated"));
+    let (ta, tb) = (a.true_effect.expect("truth"), b.true_effect.expect("truth"));
+    let se = a
+        .true_effect_mc_se
+        .expect("simulated")
+        .hypot(b.true_effect_mc_se.expect("simulated"));
+    assert!((ta - tb).abs() <= 4.0 * se, "{ta} {tb} (4 SE {})", 4.0 * se);
+    // The complete cases do move: those who found work are lost far more often in control.
+    let (ea, eb) = (
+        a.mean_estimate.expect("estimate"),
+        b.mean_estimate.expect("estimate"),
+    );
+    assert!(eb > ea + 0.03, "complete-case estimates {ea} {eb}");
+}

@@ -557,3 +557,266 @@ fn check_says_a_rate_before_by_reaches_no_one() {
     let out = run(trialsim().args(["check", "tests/language-reference.trial"]));
     assert!(!out.stdout.contains("reaches no one"), "{out}");
 }
+
+// Loss to follow-up: its share, its shares by level, its month and its outcome factor are
+// parameters, and each moves the share of outcomes missing to what the spec's law gives: an
+// outcome of month m is missing for 1 − (1 − P)^(m/M), and for those whose outcome is 1 the
+// hazard is F times as high. Everyone here is followed to month 12 and 30 % work within it.
+const LOST: &str = r#"
+trial "Lost" {
+  follow_up 12 months
+  population { background ~ categorical { dutch: 50%, other: rest } }
+  sample 2000 per arm
+  arm treatment {
+    work within 12 months: 30%
+    lost_to_follow_up 10% by month 12, by background { other: 30% }, 2 x if work_12m
+  }
+  arm control {
+    work within 12 months: 30%
+    lost_to_follow_up 10% by month 12
+  }
+  outcome work_12m = worked within 12 months
+  analysis primary { compare work_12m: treatment vs control }
+}
+"#;
+
+/// Participants of `arm` (at level `level` of the first covariate, if given) without a
+/// `work_12m`, and all of them, over 5 replicates.
+fn missing(model: &trialsim::model::TrialModel, arm: u32, level: Option<u32>) -> (u64, u64) {
+    use trialsim::sim::{SimOptions, Simulator, rng::replicate_rng};
+    use trialsim::table::CovariateColumn;
+    let sim = Simulator::new(model, SimOptions::default()).expect("simulates");
+    let mut w = sim.worker();
+    let (mut lost, mut n) = (0, 0);
+    for r in 0..5 {
+        sim.simulate(&mut w, &mut replicate_rng(2017, 0, r));
+        let Some(CovariateColumn::Categorical(codes)) = w.table.covariates.first() else {
+            panic!("the background is drawn");
+        };
+        for ((a, code), value) in w.table.arm.iter().zip(codes).zip(&w.table.outcomes[0]) {
+            if *a == arm && level.is_none_or(|l| *code == l) {
+                n += 1;
+                lost += u64::from(value.is_nan());
+            }
+        }
+    }
+    (lost, n)
+}
+
+/// The share missing is `expected` within 4 binomial standard errors.
+fn assert_missing(what: &str, (lost, n): (u64, u64), expected: f64) {
+    let observed = lost as f64 / n as f64;
+    let se = (expected * (1.0 - expected) / n as f64).sqrt();
+    assert!(
+        (observed - expected).abs() <= 4.0 * se,
+        "{what}: {observed:.4} of {n} missing, expected {expected:.4} (4 SE {:.4})",
+        4.0 * se
+    );
+}
+
+#[test]
+fn loss_to_follow_up_parameters_change_what_goes_missing() {
+    let model = compile(LOST);
+    let listed = paths(&model);
+    for p in [
+        "arm.treatment.lost_to_follow_up",
+        "arm.treatment.lost_to_follow_up.other",
+        "arm.treatment.lost_to_follow_up.month",
+        "arm.treatment.lost_to_follow_up.factor",
+        "arm.control.lost_to_follow_up",
+        "arm.control.lost_to_follow_up.month",
+    ] {
+        assert!(listed.iter().any(|l| l == p), "{p} not in {listed:?}");
+    }
+    // Control: no dependence on the outcome, so exactly P by month M.
+    assert_missing("control as stated", missing(&model, 1, None), 0.10);
+    let mut more = model.clone();
+    params::set(&mut more, "arm.control.lost_to_follow_up", 0.4).expect("settable");
+    assert_missing("control, 40 %", missing(&more, 1, None), 0.40);
+    params::set(&mut more, "arm.control.lost_to_follow_up.month", 6.0).expect("settable");
+    assert_missing(
+        "control, 40 % by month 6",
+        missing(&more, 1, None),
+        1.0 - 0.6f64.powi(2),
+    );
+    assert!(params::set(&mut more, "arm.control.lost_to_follow_up.month", 0.0).is_err());
+
+    // Treatment: 70 % without work lose q, 30 % with work lose 1 − (1 − q)^F.
+    let mix = |q: f64, f: f64| 0.7 * q + 0.3 * (1.0 - (1.0 - q).powf(f));
+    assert_missing(
+        "dutch as stated",
+        missing(&model, 0, Some(0)),
+        mix(0.1, 2.0),
+    );
+    assert_missing(
+        "other as stated",
+        missing(&model, 0, Some(1)),
+        mix(0.3, 2.0),
+    );
+    let mut level = model.clone();
+    params::set(&mut level, "arm.treatment.lost_to_follow_up.other", 0.5).expect("settable");
+    assert_missing("other at 50 %", missing(&level, 0, Some(1)), mix(0.5, 2.0));
+    assert_missing(
+        "dutch unchanged",
+        missing(&level, 0, Some(0)),
+        mix(0.1, 2.0),
+    );
+    let mut base = model.clone();
+    params::set(&mut base, "arm.treatment.lost_to_follow_up", 0.2).expect("settable");
+    assert_missing("dutch at 20 %", missing(&base, 0, Some(0)), mix(0.2, 2.0));
+    let mut factor = model.clone();
+    params::set(&mut factor, "arm.treatment.lost_to_follow_up.factor", 6.0).expect("settable");
+    assert_missing(
+        "dutch, factor 6",
+        missing(&factor, 0, Some(0)),
+        mix(0.1, 6.0),
+    );
+    assert!(params::set(&mut factor, "arm.treatment.lost_to_follow_up.factor", -1.0).is_err());
+}
+
+#[test]
+fn a_loss_share_every_level_replaces_is_refused_and_beliefs_about_loss_are_kept() {
+    let model = compile(&LOST.replace("{ other: 30% }", "{ dutch: 5%, other: 30% }"));
+    match params::get(&model, "arm.treatment.lost_to_follow_up") {
+        Err(params::ParamError::Overridden { effective, .. }) => assert_eq!(
+            effective,
+            [
+                "arm.treatment.lost_to_follow_up.dutch",
+                "arm.treatment.lost_to_follow_up.other"
+            ]
+        ),
+        other => panic!("{other:?}"),
+    }
+    // Nobody lost: the month and factor change nothing.
+    let none = compile(&LOST.replace(
+        "lost_to_follow_up 10% by month 12, by background { other: 30% }",
+        "lost_to_follow_up 0% by month 12",
+    ));
+    assert!(matches!(
+        params::get(&none, "arm.treatment.lost_to_follow_up.factor"),
+        Err(params::ParamError::Overridden { .. })
+    ));
+
+    let believed = compile(&LOST.replace(
+        "lost_to_follow_up 10% by month 12, by background { other: 30% }",
+        "lost_to_follow_up 10% ~ uniform(5%, 20%) by month 12, by background { other: 30% ~ normal(30%, 5%) }",
+    ));
+    let uncertain: Vec<&str> = believed
+        .uncertain
+        .iter()
+        .map(|u| u.parameter.as_str())
+        .collect();
+    assert_eq!(
+        uncertain,
+        [
+            "arm.treatment.lost_to_follow_up",
+            "arm.treatment.lost_to_follow_up.other"
+        ]
+    );
+    trialsim::design::assurance::validate(&believed, &believed.uncertain).expect("assurable");
+}
+
+// Capacity with the clock at randomisation is a queue: fewer slots, a slower intake rate or a
+// longer hold on each slot keep more of the programme arm waiting (on the control process),
+// so fewer work within 12 months. With every clock at intake the same figures move dates only.
+const QUEUE: &str = r#"
+trial "Queue" {
+  follow_up 12 months
+  assignment {
+    randomise 1:1
+    capacity 30 staff x 10 caseload, 1000 intakes per month, guidance 6 months
+    clock from randomisation
+  }
+  sample 300 per arm
+  arm treatment { work within 12 months: 40% }
+  arm control { work within 12 months: 10% }
+  outcome work_12m = worked within 12 months
+  analysis primary { compare work_12m: treatment vs control }
+}
+"#;
+
+/// The treatment arm's share in work within 12 months, over 10 replicates.
+fn treatment_work(model: &trialsim::model::TrialModel) -> f64 {
+    use trialsim::sim::{SimOptions, Simulator, rng::replicate_rng};
+    let sim = Simulator::new(model, SimOptions::default()).expect("simulates");
+    let mut w = sim.worker();
+    let (mut work, mut n) = (0.0, 0.0);
+    for r in 0..10 {
+        sim.simulate(&mut w, &mut replicate_rng(2017, 0, r));
+        for i in 0..w.table.len() {
+            if w.table.arm[i] == 0 {
+                work += w.table.outcomes[0][i];
+                n += 1.0;
+            }
+        }
+    }
+    work / n
+}
+
+#[test]
+fn capacity_parameters_change_the_queue_only_with_the_clock_at_randomisation() {
+    let model = compile(QUEUE);
+    // 300 slots and 1000 intakes a month: nobody waits, so the arm gets its 40 % (3000 draws:
+    // 4 SE = 0.036).
+    let open = treatment_work(&model);
+    assert!((open - 0.40).abs() < 0.036, "{open}");
+    let set = |path: &str, value: f64| {
+        let mut m = model.clone();
+        params::set(&mut m, path, value).unwrap_or_else(|e| panic!("{path}: {e}"));
+        treatment_work(&m)
+    };
+    for (path, value) in [
+        ("capacity.staff", 2.0),
+        ("capacity.caseload", 1.0),
+        ("capacity.intakes_per_month", 10.0),
+    ] {
+        let queued = set(path, value);
+        assert!(
+            queued < open - 0.1,
+            "{path} = {value}: {queued} against {open}"
+        );
+    }
+    // 20 slots: held 6 months they turn over about twice in the follow-up, held 1 month
+    // about twelve times.
+    let mut few = model.clone();
+    params::set(&mut few, "capacity.staff", 2.0).expect("settable");
+    let long = treatment_work(&few);
+    params::set(&mut few, "capacity.guidance", 1.0).expect("settable");
+    let short = treatment_work(&few);
+    assert!(short > long + 0.05, "guidance 1: {short}, 6: {long}");
+    assert!(params::set(&mut few, "capacity.guidance", 0.0).is_err());
+
+    let intake = compile(&QUEUE.replace("clock from randomisation", "clock from intake"));
+    assert!(!paths(&intake).iter().any(|p| p.starts_with("capacity.")));
+    for path in [
+        "capacity.staff",
+        "capacity.caseload",
+        "capacity.intakes_per_month",
+        "capacity.guidance",
+    ] {
+        assert!(
+            matches!(
+                params::get(&intake, path),
+                Err(params::ParamError::Overridden { .. })
+            ),
+            "{path}"
+        );
+    }
+    let mut tight = intake.clone();
+    tight.assignment.capacity.as_mut().expect("capacity").staff = 1;
+    assert_eq!(treatment_work(&tight), treatment_work(&intake));
+}
+
+// The ICC reaches rates of work and direct binary outcomes; a cluster design whose arms leave
+// only by competing exits has nothing it reaches, so it is no parameter.
+#[test]
+fn the_icc_of_a_design_with_only_competing_exits_is_not_offered() {
+    let model = load("tests/errors/unclustered_exits.trial");
+    match params::get(&model, "clusters.icc") {
+        Err(params::ParamError::Overridden { reason, .. }) => {
+            assert!(reason.contains("competing exits"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(paths(&model).contains(&"clusters.size".to_string()));
+}

@@ -628,9 +628,14 @@ fn lost(
                 for lv in &by.levels {
                     let level = names.level(cx, var, &lv.name);
                     let p = match &lv.share {
-                        Share::Value(q) => cx.prob(
+                        Share::Value(q) => cx.chance(
                             q,
                             &format!("the share lost to follow-up for `{}`", lv.name.name),
+                            format!(
+                                "arm.{}.lost_to_follow_up.{}",
+                                a.name.name,
+                                level_name(names, var, level, &lv.name.name)
+                            ),
                         ),
                         Share::Rest(s) => {
                             let e = cx

@@ -185,7 +185,25 @@ pub(super) fn capacity_checks(
                 );
             cx.push(e);
         }
-        Clock::Randomisation => {}
+        Clock::Randomisation => {
+            // The queue takes people in one by one, in their random order of randomisation:
+            // an explicit `intake order simultaneous` cannot hold, and would change nothing.
+            if let Some((false, s)) = a.intake.first() {
+                let e = cx
+                    .diag(
+                        Kind::CapacityCalendar,
+                        "with the queue for caseload slots, intake is not simultaneous",
+                    )
+                    .label(*s, "not simulated: the queue decides who starts when")
+                    .label(c.span, "capacity with the clock at randomisation")
+                    .help(
+                        "the queue takes participants in one by one in their random order of \
+                         randomisation: write `intake order random`",
+                    )
+                    .warning();
+                cx.push(e);
+            }
+        }
     }
 }
 

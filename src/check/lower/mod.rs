@@ -814,6 +814,23 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
             }
         }
     }
+    // A wage distribution that no outcome reads changes nothing that is simulated.
+    if let Some((e, _)) = emp
+        && let Some(w) = e.wage.first()
+        && !measures
+            .iter()
+            .any(|m| matches!(m, Some(Measure::Wage { .. })))
+    {
+        let e = cx
+            .diag(
+                Kind::UnusedWage,
+                "the employment process draws wages, but no outcome measures them",
+            )
+            .label(w.span(), "not read by any outcome")
+            .help("add an outcome `wage at month M`, or remove `wage ~ ...`")
+            .warning();
+        cx.push(e);
+    }
     // Outcomes nobody analyses.
     if !analyses.is_empty() {
         for o in &outcomes {
@@ -849,6 +866,38 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
     let mut clusters = clusters?;
     if !delivery::cluster_column(cx, datas_block, &mut clusters) {
         return None;
+    }
+    // The engine clusters rates of work and direct binary outcomes; competing exits are drawn
+    // for each participant alone, so the ICC would silently not reach them.
+    if clusters.is_some()
+        && let Some(icc) = assign.and_then(|a| {
+            a.0.rules.iter().find_map(|r| match r {
+                ast::Rule::Cluster { icc, .. } => Some(icc.span),
+                _ => None,
+            })
+        })
+    {
+        for a in &names.arms {
+            if let Some(x) = a.competing.first() {
+                let e = cx
+                    .diag(
+                        Kind::UnclusteredExits,
+                        format!(
+                            "the competing exits of arm `{}` are not clustered: the ICC applies to rates of work and direct binary outcomes",
+                            a.name.name
+                        ),
+                    )
+                    .label(x.span, "drawn for each participant alone")
+                    .label(icc, "the ICC")
+                    .help(
+                        "state the arm's outflow as a rate of work (`work within 12 months: 25%`), \
+                         which the ICC reaches; outcomes read from these exits have the power of \
+                         an unclustered design",
+                    )
+                    .warning();
+                cx.push(e);
+            }
+        }
     }
     if clusters.is_none()
         && let Some(a) = analyses.iter().find(|a| {
