@@ -765,6 +765,7 @@ fn build_report(
                 closed_form_power,
                 exact_power,
                 exact_power_at_planned_sizes,
+                sample_estimand: None,
                 mean_treatment: (c.means > 0).then(|| c.sum_treatment / c.means as f64),
                 mean_control: (c.means > 0).then(|| c.sum_control / c.means as f64),
                 analysed: lost.then(|| {
@@ -1044,6 +1045,9 @@ fn closed_forms(
 ///                                         no subgroup)
 ///       "valid_replicates": integer,      replicates where the difference could be estimated
 ///       "closed_form_power", "exact_power": number | null,
+///       "sample_estimand": {"mean", "sd", "coverage", "coverage_mc_se", "replicates"}
+///                                         with `--sample-estimand` only: each replicate's mean of
+///                                         Y(treatment) - Y(control) over its participants
 ///       "exact_power_at_planned_sizes": number,   only where the rule lets the sizes vary:
 ///                                         exact power at the planned sizes, fixed
 ///       "mean_treatment", "mean_control": number | null   simulated arm means, averaged
@@ -1220,6 +1224,10 @@ pub struct ContrastReport {
     pub closed_form_power: Option<f64>,
     /// Exact power, averaged over the law of the arm sizes where the rule lets them vary.
     pub exact_power: Option<f64>,
+    /// The sample estimand of each replicate (`power --sample-estimand`): see
+    /// [`add_sample_estimands`]; absent from the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_estimand: Option<SampleEstimand>,
     /// Exact power at the planned arm sizes, where the rule lets the sizes vary (parity,
     /// blocks): the design's power at fixed sizes, beside `exact_power` under its rule.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1409,6 +1417,127 @@ pub struct ExpectationResult {
     pub note: Option<String>,
     /// Whether it is not contradicted (met or undecided); the exit code is 1 otherwise.
     pub passed: bool,
+}
+
+/// The sample estimand of one contrast over the replicates of a run: in each replicate the mean,
+/// over its participants (in the contrast's subgroup), of their outcome under the treatment arm
+/// minus under the control arm, both drawn with common random numbers
+/// ([`Simulator::simulate_potential`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SampleEstimand {
+    /// Mean of the replicates' sample estimands (it estimates the population estimand).
+    pub mean: f64,
+    /// Their standard deviation across replicates.
+    pub sd: f64,
+    /// Share of replicates whose 95 % interval contains their own sample estimand.
+    pub coverage: f64,
+    /// Its Monte Carlo standard error.
+    pub coverage_mc_se: f64,
+    /// Replicates with both a sample estimand and an interval.
+    pub replicates: u64,
+}
+
+/// Runs the replicates of `settings` again with every participant's potential outcomes (the
+/// same replicates: the same streams, the same tables) and adds each contrast's
+/// [`SampleEstimand`] to `report`. Costs about one more simulation per arm; `Err` where
+/// potential outcomes are not defined participant by participant (clusters, a queue).
+pub fn add_sample_estimands(
+    model: &TrialModel,
+    settings: &PowerSettings,
+    report: &mut PowerReport,
+) -> Result<(), SimError> {
+    let sim = Simulator::new(
+        model,
+        SimOptions {
+            n_per_arm: settings.n_per_arm,
+            lean: true,
+        },
+    )?;
+    let replicates = report.replicates;
+    let n_contrasts: usize = report.analyses.iter().map(|a| a.contrasts.len()).sum();
+    let chunks = replicates.div_ceil(CHUNK);
+    // Per contrast: [valid, Σ sate, Σ sate², covered].
+    let parts: Vec<Result<Vec<[f64; 4]>, SimError>> = (0..chunks)
+        .into_par_iter()
+        .map(|c| {
+            let mut w = sim.worker();
+            let mut plan = PlanResult::default();
+            let mut acc = vec![[0.0; 4]; n_contrasts];
+            for r in c * CHUNK..((c + 1) * CHUNK).min(replicates) {
+                let mut rng = replicate_rng(settings.seed, settings.scenario, r);
+                sim.simulate_potential(&mut w, &mut rng)?;
+                run_plan_into(model, &w.table, &mut plan);
+                let mut k = 0;
+                for (a, result) in model.analyses.iter().zip(&plan.analyses) {
+                    let groups: Vec<Option<usize>> = match a.within {
+                        Some(_) => a.levels.iter().map(|&l| Some(l)).collect(),
+                        None => vec![None],
+                    };
+                    let keys = a
+                        .outcomes
+                        .iter()
+                        .flat_map(|&o| groups.iter().map(move |&g| (o, g)));
+                    for ((o, g), contrast) in keys.zip(&result.contrasts) {
+                        let (mut n, mut sum) = (0.0, 0.0);
+                        for i in 0..w.table.len() {
+                            if let (Some(v), Some(l)) = (a.within, g)
+                                && !matches!(&w.table.covariates[v],
+                                    crate::table::CovariateColumn::Categorical(col)
+                                        if col.get(i).is_some_and(|&x| x as usize == l))
+                            {
+                                continue;
+                            }
+                            let d = sim.potential_outcome(&w, i, o, a.treatment)
+                                - sim.potential_outcome(&w, i, o, a.control);
+                            if d.is_finite() {
+                                n += 1.0;
+                                sum += d;
+                            }
+                        }
+                        let (lo, hi) = contrast.ci;
+                        if n > 0.0 && lo.is_finite() && hi.is_finite() {
+                            let sate = sum / n;
+                            let x = &mut acc[k];
+                            x[0] += 1.0;
+                            x[1] += sate;
+                            x[2] += sate * sate;
+                            x[3] += f64::from(u8::from(lo <= sate && sate <= hi));
+                        }
+                        k += 1;
+                    }
+                }
+            }
+            Ok(acc)
+        })
+        .collect();
+    let mut total = vec![[0.0; 4]; n_contrasts];
+    for part in parts {
+        for (t, p) in total.iter_mut().zip(part?) {
+            for (x, y) in t.iter_mut().zip(p) {
+                *x += y;
+            }
+        }
+    }
+    let mut k = 0;
+    for a in &mut report.analyses {
+        for c in &mut a.contrasts {
+            let [n, sum, sum_sq, covered] = total[k];
+            k += 1;
+            if n < 2.0 {
+                continue;
+            }
+            let mean = sum / n;
+            let coverage = covered / n;
+            c.sample_estimand = Some(SampleEstimand {
+                mean,
+                sd: ((sum_sq - n * mean * mean) / (n - 1.0)).max(0.0).sqrt(),
+                coverage,
+                coverage_mc_se: (coverage * (1.0 - coverage) / n).sqrt(),
+                replicates: n as u64,
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -150,6 +150,20 @@ pub fn text(report: &PowerReport) -> String {
                 c.true_treatment.map_or("n/a".into(), |x| format!("{x:.4}")),
                 c.true_control.map_or("n/a".into(), |x| format!("{x:.4}")),
             );
+            if let Some(se) = &c.sample_estimand {
+                let _ = writeln!(
+                    s,
+                    "  sample estimand     mean {} (sd {} across replicates); CI coverage of it {} (MC SE {})",
+                    eff(Some(se.mean)),
+                    if means {
+                        format!("{:.4}", se.sd)
+                    } else {
+                        format!("{:.2} pp", 100.0 * se.sd)
+                    },
+                    pct(se.coverage),
+                    pct(se.coverage_mc_se)
+                );
+            }
             let _ = writeln!(
                 s,
                 "  estimate            mean {}, bias {} (MC SE {}), RMSE {}",

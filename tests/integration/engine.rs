@@ -813,3 +813,42 @@ fn simulate_writes_potential_outcomes_consistent_with_the_export() {
     assert!(differ > 5 && differ < 200, "{differ}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `power --sample-estimand`: the replicates' sample estimands centre on the population one
+/// (within 4 of their MC standard errors, sd / √replicates), and the Newcombe interval, built
+/// for the population contrast, covers the sample estimand at least at its nominal level (it is
+/// conservative for it: the Neyman variance ignores the correlation of the two potential
+/// outcomes), within 3 binomial MC SE.
+#[test]
+fn the_sample_estimand_centres_on_the_population_one() {
+    let model = primary_only(load("specs/almere-45plus-flows.trial"));
+    let settings = PowerSettings {
+        seed: 21,
+        replicates: 2000,
+        n_per_arm: None,
+        scenario: 0,
+    };
+    let mut r = run_power(&model, &settings, &|_| {}).expect("simulates");
+    trialsim::power::add_sample_estimands(&model, &settings, &mut r).expect("defined");
+    let c = &r.analyses[0].contrasts[0];
+    let s = c.sample_estimand.expect("sample estimand");
+    assert_eq!(s.replicates, 2000);
+    let truth = c.true_effect.expect("exact");
+    let se = s.sd / (s.replicates as f64).sqrt();
+    assert!(
+        (s.mean - truth).abs() <= 4.0 * se,
+        "{} vs {truth} (4 SE {})",
+        s.mean,
+        4.0 * se
+    );
+    assert!(s.sd > 0.0);
+    assert!(
+        s.coverage >= 0.95 - 3.0 * (0.95 * 0.05 / 2000.0_f64).sqrt(),
+        "{}",
+        s.coverage
+    );
+    // Clusters: refused.
+    let clustered = primary_only(load("specs/gallery/top-vrouwen.trial"));
+    let mut r = run_power(&clustered, &settings, &|_| {}).expect("simulates");
+    assert!(trialsim::power::add_sample_estimands(&clustered, &settings, &mut r).is_err());
+}
