@@ -358,14 +358,9 @@ fn run_chunk(
             *a += b;
         }
         if let Some(slots) = slots {
-            let largest = (0..layout.arms)
-                .map(|a| {
-                    let o = layout.arm(a);
-                    w.flows[o + counter::N] - w.flows[o + counter::DROPOUT]
-                })
-                .max()
-                .unwrap_or(0);
-            acc.over_capacity += u64::from(largest > slots);
+            let o = layout.arm(sim.model().capacity_arm());
+            let intake = w.flows[o + counter::N] - w.flows[o + counter::DROPOUT];
+            acc.over_capacity += u64::from(intake > slots);
             if sim.queue.is_some() {
                 let q = &w.queue;
                 acc.queue[0] += q.taken();
@@ -919,12 +914,9 @@ fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsRepo
         })
         .collect();
     let capacity = slots.map(|slots| {
-        let largest = (0..l.arms)
-            .map(|a| {
-                let o = l.arm(a);
-                (f[o + counter::N] - f[o + counter::DROPOUT]) as f64 / r
-            })
-            .fold(0.0, f64::max);
+        let arm = model.capacity_arm();
+        let o = l.arm(arm);
+        let intake = (f[o + counter::N] - f[o + counter::DROPOUT]) as f64 / r;
         let rate = model
             .assignment
             .capacity
@@ -932,9 +924,10 @@ fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsRepo
             .and_then(|c| c.intakes_per_month);
         CapacityFlows {
             slots,
-            mean_largest_intake: largest,
+            arm: model.arms[arm].name.clone(),
+            mean_intake: intake,
             over_capacity: acc.over_capacity as f64 / r,
-            months_to_take_in: rate.filter(|&x| x > 0.0).map(|x| (largest / x).ceil()),
+            months_to_take_in: crate::design::feasibility::intake_months(model, intake),
             intakes_per_month: rate.filter(|&x| x > 0.0),
             queue: sim.queue.as_ref().map(|q| {
                 let [taken, waited, months, last, never] = acc.queue.map(|x| x as f64);
@@ -1066,7 +1059,7 @@ fn closed_forms(
 ///                "paths": [{"name", "planned_share", "share"}],
 ///                "employment": [{"month", "found_work_within", "employed_at"}] }],
 ///                                   empty for an arm without an employment process
-///     "capacity": {"slots", "mean_largest_intake", "over_capacity", "months_to_take_in",
+///     "capacity": {"slots", "arm", "mean_intake", "over_capacity", "months_to_take_in",
 ///                  "intakes_per_month",
 ///                  "queue": {"arm", "share_waiting", "mean_wait_months", "share_never_taken_in",
 ///                            "mean_last_intake_month"} (with `clock from randomisation`)} | null,
@@ -1333,11 +1326,14 @@ pub struct EmploymentFlows {
 pub struct CapacityFlows {
     /// Staff × caseload.
     pub slots: u64,
-    /// Mean size of the largest arm, without dropouts.
-    pub mean_largest_intake: f64,
+    /// The arm that takes the slots ([`TrialModel::capacity_arm`]).
+    pub arm: String,
+    /// Its mean size, without dropouts.
+    pub mean_intake: f64,
     /// Share of replicates where that exceeds the slots.
     pub over_capacity: f64,
-    /// Months to take the largest arm in at the declared intake rate.
+    /// Months to take it in at the declared intake rate
+    /// ([`crate::design::feasibility::intake_months`]).
     pub months_to_take_in: Option<f64>,
     /// The declared intake rate, if any.
     pub intakes_per_month: Option<f64>,

@@ -137,7 +137,8 @@ pub struct FeasibilityArgs {
     /// Participants required per arm (default: the spec's sample).
     #[arg(long = "n-per-arm", value_name = "N")]
     n_per_arm: Option<u32>,
-    /// The analysis whose treatment arm takes the caseload (default: the first).
+    /// The analysis whose treatment arm takes the caseload (default: the arm the spec's
+    /// `capacity ..., for ARM` names, else the first analysis' treatment arm).
     #[arg(long, value_name = "NAME")]
     analysis: Option<String>,
     /// Output format.
@@ -462,8 +463,7 @@ pub fn run_explain(args: ExplainArgs) -> ExitCode {
         Ok(w) => w,
         Err(e) => return design_error(e),
     };
-    let treatment = model.analyses[analysis].treatment;
-    let f = feasibility(&model, None, treatment);
+    let f = feasibility(&model, None, model.capacity_arm());
     match args.format {
         Format::Text => {
             emit(&render::waterfall_text(&w));
@@ -493,7 +493,13 @@ pub fn run_feasibility(args: FeasibilityArgs) -> ExitCode {
         Err(e) => return design_error(e),
     };
     let required = args.n_per_arm.map(|n| vec![n; model.arms.len()]);
-    let f = feasibility(&model, required, model.analyses[analysis].treatment);
+    // The spec's capacity arm, unless `--analysis` names the analysis whose treatment takes it.
+    let arm = if args.analysis.is_some() {
+        model.analyses[analysis].treatment
+    } else {
+        model.capacity_arm()
+    };
+    let f = feasibility(&model, required, arm);
     emit(&match args.format {
         Format::Text => render::feasibility_text(&f),
         Format::Json => render::json(&f),

@@ -292,6 +292,19 @@ fn eligibility(model: &TrialModel) -> (f64, Vec<(String, f64)>) {
     (eligible, criteria)
 }
 
+/// Months intake takes for `clients` of the arm that takes the caseload slots
+/// ([`TrialModel::capacity_arm`]) at the spec's intake rate: ⌈clients / rate⌉. `check`,
+/// `feasibility` and `power` all answer with this one function. `None` without a stated rate.
+pub fn intake_months(model: &TrialModel, clients: f64) -> Option<f64> {
+    let rate = model
+        .assignment
+        .capacity
+        .as_ref()?
+        .intakes_per_month
+        .filter(|r| *r > 0.0 && r.is_finite())?;
+    Some((clients / rate).ceil())
+}
+
 /// The pool of `model` judged against `required` participants per arm (model order).
 pub fn pool_answer(model: &TrialModel, required: &[u32]) -> PoolAnswer {
     let (eligible, _) = eligibility(model);
@@ -339,7 +352,8 @@ fn quantile(pmf: &[f64], level: f64) -> u64 {
 }
 
 /// The feasibility check of `model`, against `required` participants per arm (the spec's sample
-/// when `None`); `treatment` is the arm that takes the case managers' capacity.
+/// when `None`); `treatment` is the arm that takes the case managers' capacity (callers pass
+/// [`TrialModel::capacity_arm`], as `check` and `power` use).
 pub fn feasibility(
     model: &TrialModel,
     required: Option<Vec<u32>>,
@@ -390,11 +404,7 @@ pub fn feasibility(
     let capacity = model.assignment.capacity.as_ref();
     let slots = capacity.map(|c| u64::from(c.staff) * u64::from(c.caseload));
     let treatment_required = required.as_ref().and_then(|r| r.get(treatment).copied());
-    let months_intake = capacity
-        .and_then(|c| c.intakes_per_month)
-        .filter(|&r| r > 0.0)
-        .zip(treatment_required)
-        .map(|(rate, n)| f64::from(n) / rate);
+    let months_intake = treatment_required.and_then(|n| intake_months(model, f64::from(n)));
     if let (Some(slots), Some(n)) = (slots, treatment_required)
         && u64::from(n) > slots
     {

@@ -179,7 +179,7 @@ pub fn build(model: &TrialModel, s: &ReportSettings) -> Result<DesignReport, Des
         (None, Some(r)) => Some(r.arm_sizes.clone()),
         (None, None) => None,
     };
-    let feasibility = feasibility(model, required, a.treatment);
+    let feasibility = feasibility(model, required, model.capacity_arm());
     Ok(DesignReport {
         analysis: a.name.clone(),
         seed: s.seed,

@@ -602,21 +602,16 @@ fn share_by(m: &TrialModel, p: &SubPath) -> String {
     format!(" by {} {{ {} }}{unused}", var.name, parts.join(", "))
 }
 
-/// How long intake takes at the declared capacity, when the sample and the rate are known:
-/// the arm that takes the most intakes (the leader of a start pairing, whose intakes set the
-/// dates; otherwise the largest arm) at the stated intakes per month, plus the top-up.
+/// How long intake takes at the declared capacity, when the sample and the rate are known: the
+/// arm that takes the slots ([`TrialModel::capacity_arm`]) at the stated intakes per month
+/// ([`crate::design::feasibility::intake_months`], as `feasibility` and `power` answer), plus
+/// the top-up.
 fn intake_calendar(m: &TrialModel) -> Option<String> {
     let c = m.assignment.capacity.as_ref()?;
     let slots = u64::from(c.staff) * u64::from(c.caseload);
     let sizes = m.sample.as_ref()?;
-    let (arm, n) = match &m.assignment.paired_start {
-        Some(p) => (p.leader, *sizes.get(p.leader)?),
-        None => sizes
-            .iter()
-            .copied()
-            .enumerate()
-            .max_by_key(|&(i, n)| (n, std::cmp::Reverse(i)))?,
-    };
+    let arm = m.capacity_arm();
+    let n = *sizes.get(arm)?;
     let name = &m.arms.get(arm)?.name;
     let mut line = format!("{n} {name} clients for {slots} caseload slots");
     if u64::from(n) > slots {
@@ -625,8 +620,10 @@ fn intake_calendar(m: &TrialModel) -> Option<String> {
             " (more than the slots: intake must wait for clients to leave)"
         );
     }
-    if let Some(rate) = c.intakes_per_month.filter(|r| *r > 0.0) {
-        let months = (f64::from(n) / rate).ceil();
+    if let (Some(rate), Some(months)) = (
+        c.intakes_per_month.filter(|r| *r > 0.0),
+        crate::design::feasibility::intake_months(m, f64::from(n)),
+    ) {
         let _ = write!(
             line,
             "; {} months of intake at {} intakes/month",

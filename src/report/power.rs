@@ -272,9 +272,10 @@ pub fn text(report: &PowerReport) -> String {
     if let Some(c) = &report.flows.capacity {
         let _ = writeln!(
             s,
-            "  capacity: {} slots; largest arm takes in {:.1} on average; over capacity in {} of replicates{}",
+            "  capacity: {} slots; {} takes in {:.1} on average; over capacity in {} of replicates{}",
             c.slots,
-            c.mean_largest_intake,
+            c.arm,
+            c.mean_intake,
             pct(c.over_capacity),
             c.months_to_take_in
                 .map_or(String::new(), |m| format!("; {m:.0} months to take it in"))

@@ -852,3 +852,29 @@ fn the_sample_estimand_centres_on_the_population_one() {
     let mut r = run_power(&clustered, &settings, &|_| {}).expect("simulates");
     assert!(trialsim::power::add_sample_estimands(&clustered, &settings, &mut r).is_err());
 }
+
+/// `check`, `feasibility` and `power` answer the months of intake with one function: the
+/// capacity arm's clients over the intake rate, rounded up (observed spec: 203 experiment
+/// clients at 26 a month, ⌈7.8⌉ = 8 months); `power` applies it to the simulated arm.
+#[test]
+fn intake_months_come_from_one_computation() {
+    let model = load("specs/almere-45plus-observed.trial");
+    assert_eq!(model.capacity_arm(), 0);
+    let f = trialsim::design::feasibility::feasibility(&model, None, model.capacity_arm());
+    assert_eq!(f.months_intake, Some(8.0));
+    let check = run(trialsim().args(["check", "specs/almere-45plus-observed.trial"]));
+    assert!(
+        check
+            .stdout
+            .contains("8 months of intake at 26 intakes/month"),
+        "{check}"
+    );
+    let r = power(&primary_only(model.clone()), 3, 200);
+    let c = r.flows.capacity.as_ref().expect("capacity");
+    assert_eq!(c.arm, "experiment");
+    assert_eq!(
+        c.months_to_take_in,
+        Some((c.mean_intake / 26.0).ceil()),
+        "{c:?}"
+    );
+}
