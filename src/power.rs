@@ -1038,7 +1038,8 @@ fn closed_forms(
 ///                                         no subgroup)
 ///       "valid_replicates": integer,      replicates where the difference could be estimated
 ///       "closed_form_power", "exact_power": number | null,
-///       "sample_estimand": {"mean", "sd", "coverage", "coverage_mc_se", "replicates"}
+///       "sample_estimand": {"mean", "sd", "coverage", "coverage_mc_se", "replicates",
+///                           "first_stage", "complier_effect"}
 ///                                         with `--sample-estimand` only: each replicate's mean of
 ///                                         Y(treatment) - Y(control) over its participants
 ///       "exact_power_at_planned_sizes": number,   only where the rule lets the sizes vary:
@@ -1431,6 +1432,12 @@ pub struct SampleEstimand {
     pub coverage_mc_se: f64,
     /// Replicates with both a sample estimand and an interval.
     pub replicates: u64,
+    /// Mean over replicates of the share of participants who would receive the programme under
+    /// treatment and not under control, D(treatment) − D(control) averaged (the first stage).
+    pub first_stage: f64,
+    /// Mean over replicates of the effect among those compliers, Y(treatment) − Y(control):
+    /// the complier effect, whatever the exclusion restriction (null when no replicate has one).
+    pub complier_effect: Option<f64>,
 }
 
 /// Runs the replicates of `settings` again with every participant's potential outcomes (the
@@ -1452,13 +1459,14 @@ pub fn add_sample_estimands(
     let replicates = report.replicates;
     let n_contrasts: usize = report.analyses.iter().map(|a| a.contrasts.len()).sum();
     let chunks = replicates.div_ceil(CHUNK);
-    // Per contrast: [valid, Σ sate, Σ sate², covered].
-    let parts: Vec<Result<Vec<[f64; 4]>, SimError>> = (0..chunks)
+    // Per contrast: [valid, Σ sate, Σ sate², covered, Σ first stage, replicates with
+    // compliers, Σ complier effect].
+    let parts: Vec<Result<Vec<[f64; 7]>, SimError>> = (0..chunks)
         .into_par_iter()
         .map(|c| {
             let mut w = sim.worker();
             let mut plan = PlanResult::default();
-            let mut acc = vec![[0.0; 4]; n_contrasts];
+            let mut acc = vec![[0.0; 7]; n_contrasts];
             for r in c * CHUNK..((c + 1) * CHUNK).min(replicates) {
                 let mut rng = replicate_rng(settings.seed, settings.scenario, r);
                 sim.simulate_potential(&mut w, &mut rng)?;
@@ -1475,6 +1483,7 @@ pub fn add_sample_estimands(
                         .flat_map(|&o| groups.iter().map(move |&g| (o, g)));
                     for ((o, g), contrast) in keys.zip(&result.contrasts) {
                         let (mut n, mut sum) = (0.0, 0.0);
+                        let (mut first, mut compliers, mut complier_sum) = (0.0, 0.0, 0.0);
                         for i in 0..w.table.len() {
                             if let (Some(v), Some(l)) = (a.within, g)
                                 && !matches!(&w.table.covariates[v],
@@ -1488,6 +1497,15 @@ pub fn add_sample_estimands(
                             if d.is_finite() {
                                 n += 1.0;
                                 sum += d;
+                                let (dt, dc) = (
+                                    sim.potential_receipt(&w, i, a.treatment),
+                                    sim.potential_receipt(&w, i, a.control),
+                                );
+                                first += f64::from(u8::from(dt)) - f64::from(u8::from(dc));
+                                if dt && !dc {
+                                    compliers += 1.0;
+                                    complier_sum += d;
+                                }
                             }
                         }
                         let (lo, hi) = contrast.ci;
@@ -1498,6 +1516,11 @@ pub fn add_sample_estimands(
                             x[1] += sate;
                             x[2] += sate * sate;
                             x[3] += f64::from(u8::from(lo <= sate && sate <= hi));
+                            x[4] += first / n;
+                            if compliers > 0.0 {
+                                x[5] += 1.0;
+                                x[6] += complier_sum / compliers;
+                            }
                         }
                         k += 1;
                     }
@@ -1506,7 +1529,7 @@ pub fn add_sample_estimands(
             Ok(acc)
         })
         .collect();
-    let mut total = vec![[0.0; 4]; n_contrasts];
+    let mut total = vec![[0.0; 7]; n_contrasts];
     for part in parts {
         for (t, p) in total.iter_mut().zip(part?) {
             for (x, y) in t.iter_mut().zip(p) {
@@ -1517,7 +1540,7 @@ pub fn add_sample_estimands(
     let mut k = 0;
     for a in &mut report.analyses {
         for c in &mut a.contrasts {
-            let [n, sum, sum_sq, covered] = total[k];
+            let [n, sum, sum_sq, covered, first, with_compliers, complier_sum] = total[k];
             k += 1;
             if n < 2.0 {
                 continue;
@@ -1530,6 +1553,8 @@ pub fn add_sample_estimands(
                 coverage,
                 coverage_mc_se: (coverage * (1.0 - coverage) / n).sqrt(),
                 replicates: n as u64,
+                first_stage: first / n,
+                complier_effect: (with_compliers > 0.0).then(|| complier_sum / with_compliers),
             });
         }
     }

@@ -38,7 +38,9 @@ pub(crate) struct SimulateArgs {
     #[arg(long = "fixed-sizes")]
     pub(crate) fixed_sizes: bool,
     /// Also write every participant's outcomes under every arm to this CSV (`id`, then
-    /// `OUTCOME@ARM` per outcome and arm), drawn with common random numbers: the same replicate,
+    /// `OUTCOME@ARM` per outcome and arm, then `received@ARM`: 1 when they would receive the
+    /// programme, the first analysis' treatment arm's process, under that arm), drawn with
+    /// common random numbers: the same replicate,
     /// each counterfactual from the generator's state before that participant's own draws. Not
     /// defined with clusters or a queue for caseload slots.
     #[arg(long = "potential-outcomes", value_name = "CSV")]
@@ -129,7 +131,8 @@ pub(crate) fn run(args: SimulateArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `id`, then `OUTCOME@ARM` for every outcome and arm (model order); missing values empty.
+/// `id`, then `OUTCOME@ARM` for every outcome and arm (model order; missing values empty), then
+/// `received@ARM` (0/1).
 fn write_potential_outcomes<W: std::io::Write>(
     sim: &Simulator<'_>,
     w: &crate::sim::Worker,
@@ -141,6 +144,9 @@ fn write_potential_outcomes<W: std::io::Write>(
         for a in &model.arms {
             header.push(format!("{}@{}", o.name, a.name));
         }
+    }
+    for a in &model.arms {
+        header.push(format!("received@{}", a.name));
     }
     writeln!(out, "{}", header.join(","))?;
     for i in 0..w.table.len() {
@@ -154,6 +160,9 @@ fn write_potential_outcomes<W: std::io::Write>(
                     String::new()
                 });
             }
+        }
+        for a in 0..model.arms.len() {
+            row.push(u8::from(sim.potential_receipt(w, i, a)).to_string());
         }
         writeln!(out, "{}", row.join(","))?;
     }

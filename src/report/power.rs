@@ -163,6 +163,12 @@ pub fn text(report: &PowerReport) -> String {
                     pct(se.coverage),
                     pct(se.coverage_mc_se)
                 );
+                let _ = writeln!(
+                    s,
+                    "  receipt             {} more receive the programme under treatment; effect among those compliers {}",
+                    pct(se.first_stage),
+                    eff(se.complier_effect)
+                );
             }
             let _ = writeln!(
                 s,

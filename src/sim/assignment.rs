@@ -233,6 +233,11 @@ impl Simulator<'_> {
     pub fn arm_size_law(&self, treatment: usize, control: usize) -> Option<Vec<(u32, u32, f64)>> {
         let sizes = self.fixed_sample()?;
         let (&nt, &nc) = (sizes.get(treatment)?, sizes.get(control)?);
+        let total: u32 = sizes.iter().sum();
+        if self.allocation != Allocation::Exact && total > MAX_LAW_TOTAL {
+            // Thousands of terms, each an exact power of its own: not computed.
+            return None;
+        }
         match &self.allocation {
             Allocation::Exact => Some(vec![(nt, nc, 1.0)]),
             Allocation::Parity { even, .. } => {
@@ -287,6 +292,11 @@ impl Simulator<'_> {
     }
 }
 
+/// The most people randomised for which the law of varying arm sizes is computed (about 300
+/// terms under parity, each an exact power of its own); blocks stop at 2,000 (their work grows
+/// with the square of the number randomised).
+const MAX_LAW_TOTAL: u32 = 5_000;
+
 /// P(X = k), k = 0..=n, for X ~ Binomial(n, p), by the recurrence on log-free ratios from the
 /// mode (no underflow for n in the millions).
 pub(crate) fn binomial_law(n: u32, p: f64) -> Vec<f64> {
@@ -324,7 +334,7 @@ fn blocked_treatment_law(total: u32, cells: &[f64], block: u32, in_block: u32) -
     let n = total as usize;
     let b = block as usize;
     let max_r = cells.len() * (b - 1);
-    if block == 0 || (n + 1) * (max_r + 1) * (max_r + 1) > 4_000_000 {
+    if block == 0 || n > 2_000 || (n + 1) * (max_r + 1) * (max_r + 1) > 4_000_000 {
         return None;
     }
     // Hypergeometric: treatment places among the first r of a shuffled block.
@@ -708,6 +718,32 @@ mod tests {
         let (stat, df) = chi_square(&counts, &law, reps);
         assert!(df >= 2, "the law should spread over several sizes: {law:?}");
         assert!(stat < chi_square_999(df), "χ² {stat:.1} on {df} df");
+    }
+
+    /// Large samples get no law (its terms would each need an exact power), at once.
+    #[test]
+    fn large_samples_get_no_law() {
+        for model in [almere_plan(), blocked(4)] {
+            let sim = Simulator::new(
+                &model,
+                SimOptions {
+                    n_per_arm: Some(1_000_000),
+                    lean: true,
+                },
+            )
+            .expect("simulates");
+            assert_eq!(sim.arm_size_law(EXPERIMENT, CONTROL), None);
+        }
+        let model = blocked(4);
+        let sim = Simulator::new(
+            &model,
+            SimOptions {
+                n_per_arm: Some(1_500),
+                lean: true,
+            },
+        )
+        .expect("simulates");
+        assert_eq!(sim.arm_size_law(EXPERIMENT, CONTROL), None);
     }
 
     #[test]

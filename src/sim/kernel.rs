@@ -201,6 +201,45 @@ impl Simulator<'_> {
             .unwrap_or(f64::NAN)
     }
 
+    /// The arm whose process is "the programme" for receipt: the first analysis' treatment arm
+    /// (the first arm without an analysis).
+    pub fn programme_arm(&self) -> usize {
+        self.model.analyses.first().map_or(0, |a| a.treatment)
+    }
+
+    /// Whether a participant assigned to `arm`, with the flow `flags` of that run, received the
+    /// programme: in the programme arm unless they dropped out before intake into another
+    /// arm's process; in another arm if they crossed over (or, dropping out, were sent) into
+    /// the programme arm's process. Every path of the programme arm counts as receiving it
+    /// (Team Zorg included): the spec's paths are the programme as delivered.
+    fn receives(&self, arm: usize, flags: u8) -> bool {
+        let programme = self.programme_arm();
+        let plan = &self.model.arms[arm];
+        let dropped_into = |to: usize| {
+            flags & crate::table::flags::DROPOUT != 0
+                && plan.dropout.as_ref().is_some_and(|d| d.follows.arm == to)
+        };
+        if arm == programme {
+            flags & crate::table::flags::DROPOUT == 0 || dropped_into(programme)
+        } else {
+            (flags & crate::table::flags::CROSSOVER != 0
+                && plan
+                    .crossover
+                    .as_ref()
+                    .is_some_and(|c| c.to.arm == programme))
+                || dropped_into(programme)
+        }
+    }
+
+    /// Whether participant `i` would receive the programme under `arm` (D(arm)), after
+    /// [`Self::simulate_potential`].
+    pub fn potential_receipt(&self, w: &Worker, i: usize, arm: usize) -> bool {
+        w.receipt
+            .get(i * self.arms.len() + arm)
+            .copied()
+            .unwrap_or(false)
+    }
+
     fn run_each<R: Rng + Clone, F: FnMut(&Worker)>(
         &self,
         w: &mut Worker,
@@ -214,6 +253,8 @@ impl Simulator<'_> {
         if potential {
             w.potential.clear();
             w.potential.resize(w.table.len() * n_out * n_arms, f64::NAN);
+            w.receipt.clear();
+            w.receipt.resize(w.table.len() * n_arms, false);
         }
         for i in 0..w.table.arm.len() {
             let queued = self
@@ -256,6 +297,7 @@ impl Simulator<'_> {
                 for o in 0..n_out {
                     w.potential[at + o * n_arms] = w.row_saved[o];
                 }
+                w.receipt[i * n_arms + arm] = self.receives(arm, flags);
                 continue;
             }
             // The row as lay_out leaves it, then the participant under `arm`.
@@ -273,6 +315,7 @@ impl Simulator<'_> {
                 w.potential[at + o * n_arms] =
                     w.table.outcomes[o].get(i).copied().unwrap_or(f64::NAN);
             }
+            w.receipt[i * n_arms + arm] = self.receives(arm, w.table.flags[i]);
         }
         w.table.arm[i] = own as u32;
         w.table.path[i] = path;

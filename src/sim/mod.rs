@@ -343,6 +343,8 @@ pub struct Worker {
     /// With [`Simulator::simulate_potential`]: every participant's outcome under every arm,
     /// `[(i × outcomes + o) × arms + arm]`.
     pub(crate) potential: Vec<f64>,
+    /// With it: receipt of the programme under every arm, `[i × arms + arm]` (D(arm)).
+    pub(crate) receipt: Vec<bool>,
     /// Scratch for one row while its counterfactuals run: outcomes, then the flow counters.
     row_saved: Vec<f64>,
     flows_saved: Vec<u64>,
@@ -1028,6 +1030,7 @@ impl<'m> Simulator<'m> {
             queue: intake::QueueState::default(),
             lost_month: u32::MAX,
             potential: Vec::new(),
+            receipt: Vec::new(),
             row_saved: Vec::new(),
             flows_saved: Vec::new(),
         }
