@@ -932,17 +932,14 @@ fn lost_items(model: &TrialModel, table: &ParticipantTable) -> Vec<AuditItem> {
             let Some(outcome) = model.outcomes.get(o) else {
                 continue;
             };
-            let month = match outcome.measure {
-                Measure::EmployedAt { month, .. }
-                | Measure::Durable { month, .. }
-                | Measure::Hours { month }
-                | Measure::BenefitEnded { month }
-                | Measure::ExitedTo { month, .. } => month,
-                Measure::WorkedWithin { within, .. } => within,
-                Measure::DirectBinary | Measure::DirectContinuous => model.follow_up_months,
-                // A wage is missing for everyone out of work, lost or not.
-                Measure::Wage { .. } => continue,
-            };
+            // A wage is missing for everyone out of work, lost or not.
+            if matches!(outcome.measure, Measure::Wage { .. }) {
+                continue;
+            }
+            let month = outcome
+                .measure
+                .read_month()
+                .unwrap_or(model.follow_up_months);
             if month == 0 {
                 continue;
             }

@@ -887,6 +887,21 @@ pub enum Measure {
 }
 
 impl Measure {
+    /// The month after intake this measure reads (the end of the window for `worked within`);
+    /// `None` for an outcome declared per arm, which has no month of its own.
+    pub fn read_month(&self) -> Option<u32> {
+        match *self {
+            Self::EmployedAt { month, .. }
+            | Self::Durable { month, .. }
+            | Self::Hours { month }
+            | Self::Wage { month }
+            | Self::BenefitEnded { month }
+            | Self::ExitedTo { month, .. } => Some(month),
+            Self::WorkedWithin { within, .. } => Some(within),
+            Self::DirectBinary | Self::DirectContinuous => None,
+        }
+    }
+
     /// Binary measures are analysed as proportions.
     pub fn is_binary(&self) -> bool {
         !matches!(

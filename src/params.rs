@@ -529,15 +529,8 @@ fn catalogue(model: &TrialModel) -> Catalogue {
         }
     }
     for (o, outcome) in model.outcomes.iter().enumerate() {
-        let month = match outcome.measure {
-            Measure::EmployedAt { month, .. }
-            | Measure::Durable { month, .. }
-            | Measure::Hours { month }
-            | Measure::Wage { month }
-            | Measure::BenefitEnded { month }
-            | Measure::ExitedTo { month, .. } => month,
-            Measure::WorkedWithin { within, .. } => within,
-            Measure::DirectBinary | Measure::DirectContinuous => continue,
+        let Some(month) = outcome.measure.read_month() else {
+            continue;
         };
         c.push(
             format!("outcome.{}.month", outcome.name),

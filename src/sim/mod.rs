@@ -692,15 +692,8 @@ impl<'m> Simulator<'m> {
         let mut months = Vec::new();
         let mut horizon = model.follow_up_months;
         for o in &model.outcomes {
-            let m = match o.measure {
-                Measure::EmployedAt { month, .. }
-                | Measure::Durable { month, .. }
-                | Measure::Hours { month }
-                | Measure::Wage { month }
-                | Measure::BenefitEnded { month }
-                | Measure::ExitedTo { month, .. } => month,
-                Measure::WorkedWithin { within, .. } => within,
-                Measure::DirectBinary | Measure::DirectContinuous => continue,
+            let Some(m) = o.measure.read_month() else {
+                continue;
             };
             horizon = horizon.max(m);
             if m > 0 && !months.contains(&m) {
@@ -924,16 +917,7 @@ impl<'m> Simulator<'m> {
             measured_at: model
                 .outcomes
                 .iter()
-                .map(|o| match o.measure {
-                    Measure::EmployedAt { month, .. }
-                    | Measure::Durable { month, .. }
-                    | Measure::Hours { month }
-                    | Measure::Wage { month }
-                    | Measure::BenefitEnded { month }
-                    | Measure::ExitedTo { month, .. } => month,
-                    Measure::WorkedWithin { within, .. } => within,
-                    Measure::DirectBinary | Measure::DirectContinuous => model.follow_up_months,
-                })
+                .map(|o| o.measure.read_month().unwrap_or(model.follow_up_months))
                 .collect(),
         })
     }
