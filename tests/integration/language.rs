@@ -644,3 +644,32 @@ fn check_continues_past_a_failing_file() {
         "several files give an array"
     );
 }
+
+/// A reader that goes away (`trialsim check … | true`) ends the command quietly, by SIGPIPE as
+/// `cat` does, not with a panic (exit 101) from a failed print.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_does_not_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = trialsim()
+        .args([
+            "check",
+            "specs/almere-45plus-flows.trial",
+            "specs/almere-45plus.trial",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    // Close the reading end before the command prints.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
+    assert!(
+        out.status.success() || out.status.signal() == Some(13),
+        "{:?}",
+        out.status
+    );
+}
