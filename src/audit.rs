@@ -244,21 +244,6 @@ fn stated_arm_rate(model: &TrialModel, arm: &crate::model::Arm) -> f64 {
         .sum()
 }
 
-/// The measure a work rate states: worked within m months, or employed at month m, with at
-/// least one hour.
-pub(crate) fn rate_measure(rate: &WorkRate) -> Measure {
-    match rate.meaning {
-        RateMeaning::FoundWithin => Measure::WorkedWithin {
-            within: rate.months,
-            min_hours: 1.0,
-        },
-        RateMeaning::EmployedAt => Measure::EmployedAt {
-            month: rate.months,
-            min_hours: 1.0,
-        },
-    }
-}
-
 /// The exact expected share of `measure` in arm `a` under the spec (on path `p` alone, among
 /// those who did not drop out, when given), or `None` when the engine cannot compute it.
 fn implied_share(
@@ -318,13 +303,13 @@ fn rate_values<'t>(
     obs: &Observed<'t>,
     rate: &WorkRate,
 ) -> Option<(&'t [f64], String)> {
-    if let Some(o) = outcome_for_rate(model, rate) {
+    if let Some(o) = model.outcome_for_rate(rate) {
         return Some((
             table.outcomes.get(o)?.as_slice(),
             format!("measured by outcome {}", model.outcomes[o].name),
         ));
     }
-    let measure = rate_measure(rate);
+    let measure = rate.measure();
     obs.rate_measures
         .iter()
         .find(|(m, _)| *m == measure)
@@ -334,29 +319,6 @@ fn rate_values<'t>(
                 "measured from the monthly hours (≥ 1 hour)".to_owned(),
             )
         })
-}
-
-/// The outcome that measures a work rate (lowest hours threshold first).
-pub(crate) fn outcome_for_rate(model: &TrialModel, rate: &WorkRate) -> Option<usize> {
-    model
-        .outcomes
-        .iter()
-        .enumerate()
-        .filter_map(|(o, out)| match (rate.meaning, &out.measure) {
-            (RateMeaning::FoundWithin, Measure::WorkedWithin { within, min_hours })
-                if *within == rate.months =>
-            {
-                Some((o, *min_hours))
-            }
-            (RateMeaning::EmployedAt, Measure::EmployedAt { month, min_hours })
-                if *month == rate.months =>
-            {
-                Some((o, *min_hours))
-            }
-            _ => None,
-        })
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(o, _)| o)
 }
 
 /// Counts ones and non-missing values of a 0/1 column among rows passing `keep`.
@@ -373,25 +335,7 @@ fn count_binary(values: &[f64], keep: impl Fn(usize) -> bool) -> (u64, u64) {
     (x, n)
 }
 
-/// What a participant table shows beyond its columns: which of its [`flags`] were observed.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Observed<'a> {
-    /// Whether the baseline-employment flags were observed (month-0 hours in the data).
-    pub baseline_hours: bool,
-    /// The flow bits ([`flags::DROPOUT`], ...) read from flow columns.
-    pub flow_bits: u8,
-    /// Per participant, the flow bits whose value was missing (may be empty: none missing).
-    pub flow_unknown: &'a [u8],
-    /// Work rates no outcome measures, measured from monthly hours: (measure, value per
-    /// participant), as [`crate::data::Loaded::rate_measures`].
-    pub rate_measures: &'a [(Measure, Vec<f64>)],
-}
-
-impl Observed<'_> {
-    fn known(&self, i: usize, bit: u8) -> bool {
-        self.flow_bits & bit != 0 && self.flow_unknown.get(i).is_none_or(|u| u & bit == 0)
-    }
-}
+pub use crate::data::Observed;
 
 /// Sets every assumption of `model` against `table`. `baseline_hours` says whether the table's
 /// baseline-employment flags were observed (month-0 hours in the data); flows are not observed.
@@ -610,7 +554,7 @@ pub fn audit_with(
             let words = rate_words(&first.work);
             let nominal = stated_arm_rate(model, arm);
             let single_words = (arm.paths.len() == 1).then(|| stated_words(model, &first.work));
-            let measure = rate_measure(&first.work);
+            let measure = first.work.measure();
             match rate_values(model, table, obs, &first.work) {
                 Some((values, measured_by)) => {
                     let (x, n) = count_binary(values, in_arm);
@@ -1254,10 +1198,10 @@ fn recalibrate_hazards(
     // expectation), else the first analysis' first binary employment outcome.
     let mut base = m.clone();
     let from_outcome = |o: usize| (table.outcomes.get(o).map(Vec::as_slice), o);
-    let (values, o) = match same_rate.then(|| outcome_for_rate(model, rate)).flatten() {
+    let (values, o) = match same_rate.then(|| model.outcome_for_rate(rate)).flatten() {
         Some(o) => from_outcome(o),
         None => {
-            let measure = rate_measure(rate);
+            let measure = rate.measure();
             match obs.rate_measures.iter().find(|(x, _)| *x == measure) {
                 Some((_, v)) if same_rate => {
                     base.outcomes.push(crate::model::Outcome {

@@ -131,9 +131,59 @@ impl WorkRate {
             .and_then(|b| b.probabilities.get(l).copied().flatten())
             .unwrap_or(self.probability)
     }
+
+    /// The measure the rate states: worked within m months, or employed at month m, with at
+    /// least one hour.
+    pub fn measure(&self) -> Measure {
+        match self.meaning {
+            RateMeaning::FoundWithin => Measure::WorkedWithin {
+                within: self.months,
+                min_hours: 1.0,
+            },
+            RateMeaning::EmployedAt => Measure::EmployedAt {
+                month: self.months,
+                min_hours: 1.0,
+            },
+        }
+    }
 }
 
 impl TrialModel {
+    /// Months intake takes for `clients` of the arm that takes the caseload slots
+    /// ([`TrialModel::capacity_arm`]) at the spec's intake rate: ⌈clients / rate⌉. `check`,
+    /// `feasibility` and `power` all answer with this one function. `None` without a stated rate.
+    pub fn intake_months(&self, clients: f64) -> Option<f64> {
+        let rate = self
+            .assignment
+            .capacity
+            .as_ref()?
+            .intakes_per_month
+            .filter(|r| *r > 0.0 && r.is_finite())?;
+        Some((clients / rate).ceil())
+    }
+
+    /// The outcome that measures a work rate (lowest hours threshold first).
+    pub fn outcome_for_rate(&self, rate: &WorkRate) -> Option<usize> {
+        self.outcomes
+            .iter()
+            .enumerate()
+            .filter_map(|(o, out)| match (rate.meaning, &out.measure) {
+                (RateMeaning::FoundWithin, Measure::WorkedWithin { within, min_hours })
+                    if *within == rate.months =>
+                {
+                    Some((o, *min_hours))
+                }
+                (RateMeaning::EmployedAt, Measure::EmployedAt { month, min_hours })
+                    if *month == rate.months =>
+                {
+                    Some((o, *min_hours))
+                }
+                _ => None,
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(o, _)| o)
+    }
+
     /// The arm whose participants take the caseload slots: the one `capacity ..., for ARM`
     /// names, else the first analysis' treatment arm, else the first arm.
     pub fn capacity_arm(&self) -> ArmId {
@@ -986,17 +1036,8 @@ pub enum TestKind {
     ClusterT,
 }
 
-/// Sidedness of the alternative hypothesis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Sides {
-    /// H1: treatment > control.
-    Greater,
-    /// H1: treatment < control.
-    Less,
-    /// H1: treatment ≠ control.
-    TwoSided,
-}
+/// Sidedness of the alternative hypothesis: a statistics notion, defined in [`crate::stats`].
+pub use crate::stats::Sides;
 
 /// Multiplicity correction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

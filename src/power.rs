@@ -808,7 +808,6 @@ fn build_report(
         expectations: Vec::new(),
         passed: true,
         interrupted: false,
-        assurance: None,
     }
 }
 
@@ -927,7 +926,7 @@ fn flows_report(sim: &Simulator<'_>, acc: &Acc, slots: Option<u64>) -> FlowsRepo
             arm: model.arms[arm].name.clone(),
             mean_intake: intake,
             over_capacity: acc.over_capacity as f64 / r,
-            months_to_take_in: crate::design::feasibility::intake_months(model, intake),
+            months_to_take_in: model.intake_months(intake),
             intakes_per_month: rate.filter(|&x| x > 0.0),
             queue: sim.queue.as_ref().map(|q| {
                 let [taken, waited, months, last, never] = acc.queue.map(|x| x as f64);
@@ -1084,7 +1083,8 @@ fn closed_forms(
 ///     "cost_per_extra_exit", "net_saving", "effect_interval", "net_saving_interval",
 ///     "cost_per_extra_exit_interval", "p_break_even"
 ///   } | null,
-///   "assurance": {...}              with beliefs (`assume` or `--assume`): see
+///   "assurance": {...}              with beliefs (`assume` or `--assume`), added by the command
+///                                   beside the report (`crate::report::power::json_with`): see
 ///                                   `crate::design::assurance::AssuranceReport`; absent otherwise
 /// }
 /// ```
@@ -1125,10 +1125,6 @@ pub struct PowerReport {
     pub interrupted: bool,
     /// Costs and savings, when the spec has a `costs` block.
     pub economics: Option<EconomicsReport>,
-    /// Assurance beside power, when the spec or `--assume` states beliefs (filled by
-    /// [`crate::design::assurance`]); absent from the JSON otherwise.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub assurance: Option<crate::design::assurance::AssuranceReport>,
 }
 
 /// Power of one analysis.

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use crate::data;
-use crate::report::analysis::{self as report, AnalysisReport};
+use crate::report::analysis as report;
 
 /// Output format of the analysis report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,7 +41,7 @@ pub(crate) struct AnalyzeArgs {
     #[arg(long, default_value_t = 1000)]
     pub(crate) replicates: u64,
     /// Master seed of that simulation.
-    #[arg(long, default_value_t = super::power::DEFAULT_SEED)]
+    #[arg(long, default_value_t = super::common::DEFAULT_SEED)]
     pub(crate) seed: u64,
 }
 
@@ -85,7 +85,7 @@ pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
             return ExitCode::from(super::EXIT_SPEC_ERROR);
         }
     };
-    let mut report = AnalysisReport::build(&model, &data_name, &loaded);
+    let mut report = super::stages::analysis_report(&model, &data_name, &loaded);
     if args.replicates > 0 {
         report.realised_power = match crate::audit::realised_power_with(
             &model,

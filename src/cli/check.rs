@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::design::feasibility::pool_answer;
 use crate::report::check::summary;
 
 /// Flags of `trialsim check`.
@@ -36,7 +37,10 @@ pub(crate) fn run(args: &Args) -> ExitCode {
                             println!();
                         }
                         printed += 1;
-                        print!("{}", summary(&path.display().to_string(), &checked.model));
+                        let model = &checked.model;
+                        let pool = model.sample.as_ref().map(|s| pool_answer(model, s));
+                        let file = path.display().to_string();
+                        print!("{}", summary(&file, model, pool.as_ref()));
                     }
                     Format::Json => models.push(checked.model),
                 }

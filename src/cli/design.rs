@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::power::{DEFAULT_SEED, Format};
+use super::common::{DEFAULT_SEED, Format};
 use crate::design::assurance::{parse_assume, run_assurance};
 use crate::design::explain::explain;
 use crate::design::feasibility::feasibility;
@@ -592,21 +592,24 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
 /// Assurance for `trialsim power`, when the spec or `--assume` declares uncertain parameters.
 pub fn assurance_for_power(
     model: &TrialModel,
-    args: &super::power::PowerArgs,
+    assume: &[String],
+    n_per_arm: Option<u32>,
+    seed: u64,
+    reps: u64,
 ) -> Result<Option<crate::design::assurance::AssuranceReport>, ExitCode> {
     let mut uncertain = model.uncertain.clone();
-    match parse_assumptions(model, &args.assume) {
+    match parse_assumptions(model, assume) {
         Ok(u) => uncertain.extend(u),
         Err(e) => return Err(design_error(e)),
     }
     if uncertain.is_empty() {
         return Ok(None);
     }
-    let sized = match args.n_per_arm {
+    let sized = match n_per_arm {
         Some(n) => crate::design::with_sizes(model, n, &[]),
         None => model.clone(),
     };
-    run_assurance(&sized, 0, &uncertain, args.seed, args.reps)
+    run_assurance(&sized, 0, &uncertain, seed, reps)
         .map(Some)
         .map_err(design_error)
 }

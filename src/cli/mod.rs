@@ -4,10 +4,12 @@
 
 mod analyze;
 mod check;
+pub mod common;
 pub mod design;
 mod gallery;
 pub mod interrupt;
 mod simulate;
+pub mod stages;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;

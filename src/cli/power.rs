@@ -4,7 +4,7 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use crate::model::TrialModel;
 use crate::power::{PowerSettings, run_power_until};
@@ -12,17 +12,7 @@ use crate::power::{PowerSettings, run_power_until};
 /// Most worker threads accepted.
 pub const MAX_THREADS: usize = 1024;
 
-/// Default master seed (the year the Almere pilot started).
-pub const DEFAULT_SEED: u64 = 2017;
-
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Readable text.
-    Text,
-    /// JSON with stable keys (see the README).
-    Json,
-}
+pub use super::common::{DEFAULT_SEED, Format};
 
 /// Flags of `trialsim power`.
 #[derive(Debug, Args)]
@@ -147,6 +137,7 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
         }
         Err(e) => return fail(&e.0),
     };
+    let mut assurance = None;
     if report.interrupted {
         eprintln!(
             "interrupted: {} of {} replicates done; the figures below are from those \
@@ -155,7 +146,15 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
             report.replicates, args.reps, report.replicates, report.replicates
         );
     } else {
-        report.assurance = match pool.install(|| super::design::assurance_for_power(model, args)) {
+        assurance = match pool.install(|| {
+            super::design::assurance_for_power(
+                model,
+                &args.assume,
+                args.n_per_arm,
+                args.seed,
+                args.reps,
+            )
+        }) {
             Ok(a) => a,
             Err(code) => return code,
         };
@@ -168,7 +167,7 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
     }
     let out = match args.format {
         Format::Text => {
-            let mut out = crate::report::power::text(&report);
+            let mut out = crate::report::power::text_with(&report, assurance.as_ref());
             if let Some(sizes) = &report.arm_sizes
                 && let Some(verdict) =
                     crate::design::feasibility::pool_answer(model, sizes).verdict_text()
@@ -178,7 +177,7 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
             }
             out
         }
-        Format::Json => crate::report::power::json(&report),
+        Format::Json => crate::report::power::json_with(&report, assurance.as_ref()),
     };
     print!("{out}");
     if report.interrupted {

@@ -25,7 +25,7 @@ pub(crate) struct SimulateArgs {
     #[arg(long)]
     pub(crate) model_columns: bool,
     /// Master seed (the same as `power --seed`).
-    #[arg(long, default_value_t = super::power::DEFAULT_SEED)]
+    #[arg(long, default_value_t = super::common::DEFAULT_SEED)]
     pub(crate) seed: u64,
     /// Which replicate of that seed's stream (replicate R of `power` with the same seed).
     #[arg(long, default_value_t = 0)]

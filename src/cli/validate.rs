@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::power::Format;
+use super::common::Format;
 use crate::validate::{Settings, run, text};
 
 /// Flags of `trialsim validate`.

@@ -88,10 +88,31 @@ pub fn flag_bit(flow: Flow) -> u8 {
     }
 }
 
+/// What a participant table shows beyond its columns: which of its [`flags`] were observed.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Observed<'a> {
+    /// Whether the baseline-employment flags were observed (month-0 hours in the data).
+    pub baseline_hours: bool,
+    /// The flow bits ([`flags::DROPOUT`], ...) read from flow columns.
+    pub flow_bits: u8,
+    /// Per participant, the flow bits whose value was missing (may be empty: none missing).
+    pub flow_unknown: &'a [u8],
+    /// Work rates no outcome measures, measured from monthly hours: (measure, value per
+    /// participant), as [`Loaded::rate_measures`].
+    pub rate_measures: &'a [(Measure, Vec<f64>)],
+}
+
+impl Observed<'_> {
+    /// Whether flow `bit` of participant `i` was observed (read and not missing).
+    pub fn known(&self, i: usize, bit: u8) -> bool {
+        self.flow_bits & bit != 0 && self.flow_unknown.get(i).is_none_or(|u| u & bit == 0)
+    }
+}
+
 impl Loaded {
     /// What the data show beyond the table's columns, for the audit.
-    pub fn observed(&self) -> crate::audit::Observed<'_> {
-        crate::audit::Observed {
+    pub fn observed(&self) -> Observed<'_> {
+        Observed {
             baseline_hours: self.baseline_hours,
             flow_bits: self.flow_bits,
             flow_unknown: &self.flow_unknown,
@@ -587,8 +608,8 @@ impl Plan {
                 .iter()
                 .flat_map(|a| a.paths.iter().map(|p| &p.work))
             {
-                let measure = crate::audit::rate_measure(rate);
-                if crate::audit::outcome_for_rate(model, rate).is_some()
+                let measure = rate.measure();
+                if model.outcome_for_rate(rate).is_some()
                     || rate_measures.contains(&measure)
                     || rate.months > MAX_MONTHS
                 {

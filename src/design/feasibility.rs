@@ -296,13 +296,7 @@ fn eligibility(model: &TrialModel) -> (f64, Vec<(String, f64)>) {
 /// ([`TrialModel::capacity_arm`]) at the spec's intake rate: ⌈clients / rate⌉. `check`,
 /// `feasibility` and `power` all answer with this one function. `None` without a stated rate.
 pub fn intake_months(model: &TrialModel, clients: f64) -> Option<f64> {
-    let rate = model
-        .assignment
-        .capacity
-        .as_ref()?
-        .intakes_per_month
-        .filter(|r| *r > 0.0 && r.is_finite())?;
-    Some((clients / rate).ceil())
+    model.intake_months(clients)
 }
 
 /// The pool of `model` judged against `required` participants per arm (model order).

@@ -57,6 +57,8 @@ pub struct DesignReport {
     pub waterfall_error: Option<String>,
     /// Feasibility of the funnel at the spec's sample (or the sample-size answer).
     pub feasibility: Feasibility,
+    /// The random generator and how its streams are derived (for the reproducibility section).
+    pub generator: String,
 }
 
 /// Computes a design report.
@@ -194,5 +196,6 @@ pub fn build(model: &TrialModel, s: &ReportSettings) -> Result<DesignReport, Des
         waterfall,
         waterfall_error,
         feasibility,
+        generator: crate::sim::rng::GENERATOR.to_owned(),
     })
 }

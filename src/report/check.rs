@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use crate::design::feasibility::PoolAnswer;
 use crate::model::*;
 
 fn pct(p: f64) -> String {
@@ -136,9 +137,9 @@ fn measure(m: &Measure) -> String {
     }
 }
 
-/// A short readable summary of a checked model.
-/// The readable summary `trialsim check` prints for a checked spec.
-pub fn summary(file: &str, m: &TrialModel) -> String {
+/// The readable summary `trialsim check` prints for a checked spec; `funnel` is the pool judged
+/// against the spec's sample (computed by the command), when it states both.
+pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> String {
     let mut out = String::new();
     let w = &mut out;
     let _ = writeln!(w, "{file}: ok: \"{}\"", m.name);
@@ -277,7 +278,7 @@ pub fn summary(file: &str, m: &TrialModel) -> String {
             .map(|(a, n)| format!("{} {n}", a.name))
             .collect();
         let _ = writeln!(w, "  sample       {}", parts.join(", "));
-        if let Some(line) = pool_line(sizes, m) {
+        if let Some(line) = funnel.and_then(|a| pool_line(sizes, a)) {
             let _ = writeln!(w, "  funnel       {line}");
         }
     }
@@ -565,8 +566,7 @@ pub fn summary(file: &str, m: &TrialModel) -> String {
 
 /// The pool against the fixed sample, from the computation `trialsim feasibility` uses
 /// ([`crate::design::feasibility::pool_answer`]); `None` when the spec states no pool.
-fn pool_line(sizes: &[u32], m: &TrialModel) -> Option<String> {
-    let a = crate::design::feasibility::pool_answer(m, sizes);
+fn pool_line(sizes: &[u32], a: &PoolAnswer) -> Option<String> {
     let verdict = a.verdict_text()?;
     let total: u32 = sizes.iter().sum();
     let need = a.candidates.map_or_else(
@@ -604,7 +604,7 @@ fn share_by(m: &TrialModel, p: &SubPath) -> String {
 
 /// How long intake takes at the declared capacity, when the sample and the rate are known: the
 /// arm that takes the slots ([`TrialModel::capacity_arm`]) at the stated intakes per month
-/// ([`crate::design::feasibility::intake_months`], as `feasibility` and `power` answer), plus
+/// ([`TrialModel::intake_months`], as `feasibility` and `power` answer), plus
 /// the top-up.
 fn intake_calendar(m: &TrialModel) -> Option<String> {
     let c = m.assignment.capacity.as_ref()?;
@@ -622,7 +622,7 @@ fn intake_calendar(m: &TrialModel) -> Option<String> {
     }
     if let (Some(rate), Some(months)) = (
         c.intakes_per_month.filter(|r| *r > 0.0),
-        crate::design::feasibility::intake_months(m, f64::from(n)),
+        m.intake_months(f64::from(n)),
     ) {
         let _ = write!(
             line,

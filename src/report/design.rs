@@ -1375,8 +1375,7 @@ pub fn design_markdown(
         "Random streams: {} per replicate, keyed by (seed, scenario, replicate); every figure uses \
          seed {} and scenario 0, so figures share common random numbers. Assurance draws the \
          uncertain parameters from a separate scenario.",
-        crate::sim::rng::GENERATOR,
-        r.seed
+        r.generator, r.seed
     );
     s
 }

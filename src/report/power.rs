@@ -2,13 +2,35 @@
 
 use std::fmt::Write as _;
 
+use serde::Serialize;
+
+use crate::design::assurance::AssuranceReport;
 use crate::model::{Sides, TestKind};
 use crate::power::{ContrastReport, Judgement, PowerReport, Verdict};
 
 /// The report as pretty-printed JSON, with a final newline.
 pub fn json(report: &PowerReport) -> String {
+    json_with(report, None)
+}
+
+/// What `trialsim power` writes as JSON: the power report with, when beliefs were stated,
+/// assurance beside it under `assurance` (absent otherwise).
+#[derive(Serialize)]
+struct WithAssurance<'a> {
+    #[serde(flatten)]
+    power: &'a PowerReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assurance: Option<&'a AssuranceReport>,
+}
+
+/// The report and assurance beside it (if any) as pretty-printed JSON, with a final newline.
+pub fn json_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> String {
+    let view = WithAssurance {
+        power: report,
+        assurance,
+    };
     let mut s =
-        serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        serde_json::to_string_pretty(&view).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }
@@ -70,6 +92,11 @@ fn analysed_line(c: &ContrastReport) -> Option<String> {
 
 /// The report as readable text.
 pub fn text(report: &PowerReport) -> String {
+    text_with(report, None)
+}
+
+/// The report as text, with assurance (if any) after it.
+pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "power of {}", report.spec);
     let size = match (&report.n_per_arm, &report.arm_sizes) {
@@ -401,7 +428,7 @@ pub fn text(report: &PowerReport) -> String {
             }
         }
     }
-    if let Some(a) = &report.assurance {
+    if let Some(a) = assurance {
         let _ = write!(s, "\n{}", crate::report::design::assurance_text(a));
     }
     s

@@ -16,4 +16,14 @@ pub mod multiplicity;
 pub mod power;
 pub mod tests;
 
-pub use crate::model::Sides;
+/// Sidedness of the alternative hypothesis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sides {
+    /// H1: treatment > control.
+    Greater,
+    /// H1: treatment < control.
+    Less,
+    /// H1: treatment ≠ control.
+    TwoSided,
+}

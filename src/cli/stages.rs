@@ -1,0 +1,139 @@
+//! The stages a command runs before it renders: each function here computes a result from the
+//! checked model (and the data) and hands it, complete, to a pure renderer in [`crate::report`],
+//! so that a renderer never needs to know how a result is made.
+
+use serde_json::Value;
+
+use crate::audit::audit_with;
+use crate::data::Loaded;
+use crate::model::TrialModel;
+use crate::report::analysis::{AnalysisReport, DataSummary, PlanInfo};
+use crate::table::{CovariateColumn, ParticipantTable};
+
+/// Runs the model's analysis plan (the shared [`crate::analysis::run_plan`]), the balance table
+/// and the assumption audit on loaded data: everything `analyze` reports but the realised power.
+pub fn analysis_report(model: &TrialModel, file: &str, loaded: &Loaded) -> AnalysisReport {
+    let table = &loaded.table;
+    let arms = model
+        .arms
+        .iter()
+        .enumerate()
+        .map(|(a, arm)| {
+            (
+                arm.name.clone(),
+                table.arm.iter().filter(|&&x| x as usize == a).count() as u64,
+            )
+        })
+        .collect();
+    AnalysisReport {
+        trial: model.name.clone(),
+        data: DataSummary {
+            file: file.to_owned(),
+            rows: loaded.rows,
+            participants: table.len() as u64,
+            excluded: loaded.excluded.clone(),
+            missing: loaded.missing.clone(),
+            delimiter: match loaded.delimiter {
+                b'\t' => "tab".to_owned(),
+                d => char::from(d).to_string(),
+            },
+            decimal_comma: loaded.decimal_comma,
+            arms,
+        },
+        plan_info: plan_info(model),
+        plan: crate::analysis::run_plan(model, table),
+        missing_outcomes: model
+            .analyses
+            .iter()
+            .map(|a| missing_outcomes(a, table))
+            .collect(),
+        balance: serde_json::to_value(crate::analysis::balance(model, table))
+            .unwrap_or(Value::Null),
+        audit: audit_with(model, table, &loaded.observed()),
+        realised_power: Value::Null,
+    }
+}
+
+/// The declarations of every analysis of `model`, in plan order.
+pub fn plan_info(model: &TrialModel) -> Vec<PlanInfo> {
+    let name = |v: &dyn erased::Ser| v.name();
+    model
+        .analyses
+        .iter()
+        .map(|a| PlanInfo {
+            test: name(&a.test),
+            sides: name(&a.sides),
+            alpha: a.alpha,
+            correction: name(&a.correction),
+            binary: a
+                .outcomes
+                .iter()
+                .filter_map(|&o| model.outcomes.get(o))
+                .map(|o| (o.name.clone(), o.is_binary()))
+                .collect(),
+            missing: a.missing_handling().name().to_owned(),
+            missing_planned: a.missing.is_some()
+                || [a.treatment, a.control].iter().any(|&x| {
+                    model
+                        .arms
+                        .get(x)
+                        .is_some_and(|arm| arm.lost_to_follow_up.is_some())
+                }),
+        })
+        .collect()
+}
+
+/// Per contrast of `a` (outcome-major, then subgroup level, as the plan orders them): the
+/// participants of the treatment and the control arm in the contrast's cell without a value.
+fn missing_outcomes(a: &crate::model::Analysis, table: &ParticipantTable) -> Vec<[u64; 2]> {
+    let codes = a.within.and_then(|v| match table.covariates.get(v) {
+        Some(CovariateColumn::Categorical(c)) => Some(c.as_slice()),
+        _ => None,
+    });
+    let levels: Vec<Option<u32>> = match (a.within, codes) {
+        (None, _) => vec![None],
+        (Some(_), Some(c)) if a.levels.is_empty() => {
+            let top = c.iter().filter(|&&x| x != crate::table::MISSING_CODE).max();
+            (0..top.map_or(0, |&x| x + 1)).map(Some).collect()
+        }
+        (Some(_), _) => a.levels.iter().map(|&l| Some(l as u32)).collect(),
+    };
+    let mut out = Vec::with_capacity(a.outcomes.len() * levels.len());
+    for &o in &a.outcomes {
+        let values = table.outcomes.get(o);
+        for level in &levels {
+            let mut missing = [0u64; 2];
+            for (i, &arm) in table.arm.iter().enumerate() {
+                let side = if arm as usize == a.treatment {
+                    0
+                } else if arm as usize == a.control {
+                    1
+                } else {
+                    continue;
+                };
+                if level.is_some() && codes.and_then(|c| c.get(i)) != level.as_ref() {
+                    continue;
+                }
+                let value = values.and_then(|v| v.get(i)).copied().unwrap_or(f64::NAN);
+                missing[side] += u64::from(value.is_nan());
+            }
+            out.push(missing);
+        }
+    }
+    out
+}
+
+mod erased {
+    /// The snake_case serde name of a unit enum variant.
+    pub(super) trait Ser {
+        fn name(&self) -> String;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn name(&self) -> String {
+            match serde_json::to_value(self) {
+                Ok(serde_json::Value::String(s)) => s,
+                _ => String::new(),
+            }
+        }
+    }
+}
