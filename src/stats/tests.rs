@@ -20,7 +20,7 @@ pub struct TestOutcome {
 }
 
 impl TestOutcome {
-    const UNDEFINED: Self = Self {
+    pub(crate) const UNDEFINED: Self = Self {
         statistic: f64::NAN,
         p_value: f64::NAN,
     };
