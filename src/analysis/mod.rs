@@ -13,6 +13,7 @@
 //! Carlo replicate costs, per analysis, one pass that sorts the rows into cells, then one pass
 //! per outcome (integer counts for binary outcomes), and no allocation once warm.
 
+mod adjusted;
 mod balance;
 mod cluster;
 mod power;
@@ -23,15 +24,16 @@ use serde::Serialize;
 
 use crate::model::{Analysis, ArmId, Correction, Level, TestKind, TrialModel, VarId};
 use crate::stats::intervals::{
-    RiskRatio, newcombe_difference, risk_ratio, t_mean, wald_difference_proportions,
-    welch_difference_means, wilson,
+    RiskRatio, newcombe_difference, risk_ratio, student_difference_means, t_mean,
+    wald_difference_proportions, welch_difference_means, wilson,
 };
 use crate::stats::multiplicity::{bonferroni_into, holm_into};
 use crate::stats::tests::{
-    TestOutcome, fisher_exact, heterogeneity, two_proportion_z, welch_df, welch_t,
+    TestOutcome, fisher_exact, heterogeneity, student_t, two_proportion_z, welch_df, welch_t,
 };
 use crate::table::{CovariateColumn, ParticipantTable};
 
+pub use adjusted::RegressionInfo;
 pub use balance::{BalanceCell, BalanceRow, BalanceTable, balance, balance_between};
 pub use power::{Effect, closed_form_power, exact_power};
 
@@ -88,6 +90,11 @@ pub struct ContrastResult {
     pub df: Option<f64>,
     /// Risk ratio treatment / control with its 95 % log interval, for binary outcomes.
     pub risk_ratio: Option<RiskRatio>,
+    /// For a regression analysis (`robust_t`, `cr2`, `adjust for`): the method, covariates,
+    /// standard error and what was dropped; the effect, interval and test above are the
+    /// regression's. Left out of the JSON otherwise (and in power runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regression: Option<RegressionInfo>,
 }
 
 /// Per-arm summary of one outcome.
@@ -219,6 +226,7 @@ struct Scratch {
     estimates: Vec<f64>,
     variances: Vec<f64>,
     cluster: cluster::ClusterScratch,
+    regression: adjusted::RegressionScratch,
 }
 
 thread_local! {
@@ -401,6 +409,30 @@ fn run_analysis(
                 contrast.ci = ct.ci;
                 contrast.wald_ci = ct.ci;
                 contrast.df = Some(ct.df);
+            }
+            if analysis.test.is_regression() {
+                let codes = subgroup.as_ref().and_then(|s| s.column);
+                let wanted = subgroup.as_ref().map(|s| s.level(slot) as u32);
+                let keep = |i: usize| match (codes, wanted) {
+                    (Some(col), Some(level)) => col.get(i) == Some(&level),
+                    _ => true,
+                };
+                let r = adjusted::regression(
+                    model,
+                    analysis,
+                    table,
+                    outcome_id,
+                    keep,
+                    CONFIDENCE,
+                    detail == Detail::Full,
+                    &mut scratch.regression,
+                );
+                contrast.test = r.test;
+                contrast.difference = r.fit.estimate;
+                contrast.ci = r.ci;
+                contrast.wald_ci = r.ci;
+                contrast.df = Some(r.fit.df);
+                contrast.regression = r.info;
             }
             set_contrast(&mut out.contrasts, next, name, label, contrast);
             next += 1;
@@ -634,6 +666,7 @@ struct Numbers {
     test: TestOutcome,
     df: Option<f64>,
     risk_ratio: Option<RiskRatio>,
+    regression: Option<RegressionInfo>,
 }
 
 fn contrast(
@@ -660,11 +693,24 @@ fn contrast(
         );
         (test, Some(welch_df(treatment.sd, t.n, control.sd, c.n)))
     };
+    let student = || {
+        let test = student_t(
+            treatment.mean,
+            treatment.sd,
+            t.n,
+            control.mean,
+            control.sd,
+            c.n,
+            sides,
+        );
+        (test, Some((t.n + c.n) as f64 - 2.0))
+    };
     if binary {
         let (x_t, n_t, x_c, n_c) = (t.events, t.n, c.events, c.n);
         let (test, df) = match analysis.test {
-            // The cluster-level test replaces the statistic afterwards (see `cluster`).
-            TestKind::PooledZ | TestKind::ClusterT => {
+            // The cluster-level test and the regressions replace the statistic afterwards (see
+            // `cluster` and `adjusted`).
+            TestKind::PooledZ | TestKind::ClusterT | TestKind::RobustT | TestKind::Cr2 => {
                 (two_proportion_z(x_t, n_t, x_c, n_c, true, sides), None)
             }
             TestKind::UnpooledZ => (two_proportion_z(x_t, n_t, x_c, n_c, false, sides), None),
@@ -679,6 +725,7 @@ fn contrast(
                 )
             }
             TestKind::WelchT => welch(),
+            TestKind::StudentT => student(),
         };
         Numbers {
             treatment,
@@ -693,20 +740,36 @@ fn contrast(
             test,
             df,
             risk_ratio: full.then(|| risk_ratio(x_t, n_t, x_c, n_c, CONFIDENCE)),
+            regression: None,
         }
     } else {
-        // Means are always compared with Welch's t; the checker pairs the z and Fisher tests
-        // with binary outcomes only.
-        let (test, df) = welch();
-        let ci = welch_difference_means(
-            treatment.mean,
-            treatment.sd,
-            t.n,
-            control.mean,
-            control.sd,
-            c.n,
-            CONFIDENCE,
-        );
+        // Means are compared with Welch's t, or Student's when the plan says so (the checker
+        // pairs the z and Fisher tests with binary outcomes only).
+        let (test, df, ci) = if analysis.test == TestKind::StudentT {
+            let (test, df) = student();
+            let ci = student_difference_means(
+                treatment.mean,
+                treatment.sd,
+                t.n,
+                control.mean,
+                control.sd,
+                c.n,
+                CONFIDENCE,
+            );
+            (test, df, ci)
+        } else {
+            let (test, df) = welch();
+            let ci = welch_difference_means(
+                treatment.mean,
+                treatment.sd,
+                t.n,
+                control.mean,
+                control.sd,
+                c.n,
+                CONFIDENCE,
+            );
+            (test, df, ci)
+        };
         Numbers {
             treatment,
             control,
@@ -716,6 +779,7 @@ fn contrast(
             test,
             df,
             risk_ratio: None,
+            regression: None,
         }
     }
 }
@@ -742,6 +806,7 @@ fn set_contrast(
             wald_ci: (f64::NAN, f64::NAN),
             df: None,
             risk_ratio: None,
+            regression: None,
         });
     }
     let c = &mut contrasts[index];
@@ -765,6 +830,7 @@ fn set_contrast(
     c.p_value = n.test.p_value;
     c.df = n.df;
     c.risk_ratio = n.risk_ratio;
+    c.regression = n.regression;
 }
 
 /// Multiplicity correction over the analysis' contrasts and the rejection decisions.

@@ -278,6 +278,47 @@ fn missing_line(report: &AnalysisReport, i: usize) -> Option<String> {
     ))
 }
 
+/// One line per contrast estimated by regression: the method, the covariates, the standard
+/// error and its degrees of freedom, the participants in the regression, the unadjusted
+/// difference among them, and whatever was dropped or left undefined.
+fn regression_lines(report: &AnalysisReport, i: usize) -> Vec<String> {
+    let Some(a) = report.plan.analyses.get(i) else {
+        return Vec::new();
+    };
+    a.contrasts
+        .iter()
+        .filter_map(|c| {
+            let r = c.regression.as_ref()?;
+            let b = is_binary(report, i, &c.outcome);
+            let how = match r.method {
+                "lin" => format!("adjusted for {} (Lin, interacted)", r.covariates.join(", ")),
+                "ancova" => format!("adjusted for {} (ANCOVA)", r.covariates.join(", ")),
+                _ => "unadjusted regression".to_owned(),
+            };
+            let mut line = format!(
+                "{}: {how}; {} SE {} on {} df; n = {}; unadjusted difference {}",
+                contrast_label(c),
+                r.se_type,
+                fmt_value(r.se, b),
+                if r.df.fract() == 0.0 {
+                    format!("{}", r.df)
+                } else {
+                    format!("{:.1}", r.df)
+                },
+                r.n,
+                fmt_value(r.unadjusted_difference, b)
+            );
+            if !r.dropped.is_empty() {
+                line += &format!("; dropped as constant or collinear: {}", r.dropped.join(", "));
+            }
+            if let Some(f) = &r.flag {
+                line += &format!("; UNDEFINED: {f}");
+            }
+            Some(line)
+        })
+        .collect()
+}
+
 fn is_binary(report: &AnalysisReport, analysis: usize, outcome: &str) -> bool {
     report
         .plan_info
@@ -656,6 +697,9 @@ pub fn render_text(report: &AnalysisReport) -> String {
     for (i, (title, rows)) in contrast_rows(report).into_iter().enumerate() {
         out += &format!("\nAnalysis {title}\n");
         out += &text_table(CONTRAST_HEAD, &rows);
+        for l in regression_lines(report, i) {
+            out += &format!("  {l}\n");
+        }
         for l in interaction_lines(report, i) {
             out += &format!("  {l}\n");
         }
@@ -695,7 +739,8 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
     for (i, (title, rows)) in contrast_rows(report).into_iter().enumerate() {
         out += &format!("\n## Analysis {title}\n\n");
         out += &md_table(CONTRAST_HEAD, &rows);
-        let mut lines = interaction_lines(report, i);
+        let mut lines = regression_lines(report, i);
+        lines.extend(interaction_lines(report, i));
         lines.extend(missing_line(report, i));
         if !lines.is_empty() {
             out += "\n";
@@ -870,6 +915,7 @@ mod tests {
                         wald_ci: (f64::NAN, f64::NAN),
                         df: None,
                         risk_ratio: None,
+                        regression: None,
                     }],
                     interactions: Vec::new(),
                 }],

@@ -468,6 +468,9 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
             TestKind::FisherExact => "Fisher exact",
             TestKind::WelchT => "Welch t",
             TestKind::ClusterT => "cluster-level t",
+            TestKind::RobustT => "regression t (HC2)",
+            TestKind::Cr2 => "regression t (CR2)",
+            TestKind::StudentT => "Student t",
         };
         let sides = match a.sides {
             Sides::Greater => "one-sided (treatment > control)",

@@ -59,6 +59,9 @@ fn test_name(t: TestKind) -> &'static str {
         TestKind::FisherExact => "Fisher's exact",
         TestKind::WelchT => "Welch t",
         TestKind::ClusterT => "cluster-level t",
+        TestKind::RobustT => "regression t (HC2)",
+        TestKind::Cr2 => "regression t (CR2)",
+        TestKind::StudentT => "Student t",
     }
 }
 

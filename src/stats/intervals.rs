@@ -116,6 +116,40 @@ pub fn welch_difference_means(
     (d - q * se, d + q * se)
 }
 
+/// Interval for `mean_t − mean_c` with the pooled standard deviation and the t quantile at
+/// `n_t + n_c − 2` degrees of freedom (the interval of Student's t test, R `t.test(var.equal =
+/// TRUE)`). Needs two observations per group (NaN otherwise).
+pub fn student_difference_means(
+    mean_t: f64,
+    sd_t: f64,
+    n_t: u64,
+    mean_c: f64,
+    sd_c: f64,
+    n_c: u64,
+    level: f64,
+) -> Interval {
+    if n_t < 2
+        || n_c < 2
+        || sd_t.is_nan()
+        || sd_t < 0.0
+        || sd_c.is_nan()
+        || sd_c < 0.0
+        || !(level > 0.0 && level < 1.0)
+    {
+        return UNDEFINED;
+    }
+    let (nt, nc) = (n_t as f64, n_c as f64);
+    let df = nt + nc - 2.0;
+    let pooled = ((nt - 1.0) * sd_t * sd_t + (nc - 1.0) * sd_c * sd_c) / df;
+    let d = mean_t - mean_c;
+    let se = (pooled * (1.0 / nt + 1.0 / nc)).sqrt();
+    if se == 0.0 {
+        return (d, d);
+    }
+    let q = t_quantile(0.5 + level / 2.0, df);
+    (d - q * se, d + q * se)
+}
+
 /// t interval for one mean (`mean ± t(n−1) · sd / √n`); NaN with fewer than two observations.
 pub fn t_mean(mean: f64, sd: f64, n: u64, level: f64) -> Interval {
     if n < 2 || sd.is_nan() || sd < 0.0 || !(level > 0.0 && level < 1.0) {

@@ -101,9 +101,26 @@ pub struct Ols {
     qty: Vec<f64>,
     beta: Vec<f64>,
     g: Vec<f64>,
-    q_row: Vec<f64>,
     /// Original column norms, for the dependence test.
     norms: Vec<f64>,
+    /// Rank of the last fit.
+    rank: usize,
+    /// The estimate of the last fit's coefficient of interest.
+    estimate: f64,
+    /// Thin Q of the last fit, row-major `n × rank`.
+    q: Vec<f64>,
+    /// Residuals of the last fit.
+    resid: Vec<f64>,
+    // CR2 buffers.
+    order: Vec<usize>,
+    small: Vec<f64>,
+    vecs: Vec<f64>,
+    vals: Vec<f64>,
+    z: Vec<f64>,
+    u: Vec<f64>,
+    uk: Vec<f64>,
+    w: Vec<f64>,
+    wtw: Vec<f64>,
     /// Original columns dropped as dependent, in the last fit.
     dropped: Vec<usize>,
 }
@@ -138,6 +155,24 @@ impl Ols {
     /// `y` must have [`Ols::rows`] values. The design is consumed (start a new one for the next
     /// fit).
     pub fn fit_hc2(&mut self, y: &[f64], coef: usize) -> CoefficientFit {
+        match self.fit(y, coef) {
+            Ok(()) => self.hc2(),
+            Err(undefined) => undefined,
+        }
+    }
+
+    /// Fits `y` and returns the CR2 inference on original column `coef`, with `cluster` the
+    /// cluster code of each row (Bell–McCaffrey degrees of freedom, see [`Ols::cr2`]).
+    pub fn fit_cr2(&mut self, y: &[f64], coef: usize, cluster: &[u32]) -> CoefficientFit {
+        match self.fit(y, coef) {
+            Ok(()) => self.cr2(cluster),
+            Err(undefined) => undefined,
+        }
+    }
+
+    /// The decomposition, the coefficients, the residuals, the thin Q and `g` (`R' g = e_at`)
+    /// for coefficient `coef`; the undefined fit when the coefficient cannot be estimated.
+    fn fit(&mut self, y: &[f64], coef: usize) -> Result<(), CoefficientFit> {
         let (n, p) = (self.n, self.p);
         let undefined = CoefficientFit {
             estimate: f64::NAN,
@@ -148,7 +183,7 @@ impl Ols {
             leverage_one: false,
         };
         if y.len() != n || coef >= p || n == 0 {
-            return undefined;
+            return Err(undefined);
         }
         self.x0.clone_from(&self.x);
         self.label.clear();
@@ -158,12 +193,13 @@ impl Ols {
         self.v0.clear();
         self.v0.resize(p, 0.0);
         let rank = self.decompose();
+        self.rank = rank;
         let Some(at) = self.label[..rank].iter().position(|&l| l == coef) else {
-            return CoefficientFit {
+            return Err(CoefficientFit {
                 rank,
                 df: (n - rank) as f64,
                 ..undefined
-            };
+            });
         };
         // Q'y, then R beta = (Q'y)[..rank].
         self.qty.clear();
@@ -190,32 +226,48 @@ impl Ols {
             }
             self.g[i] = s / self.r(i, i);
         }
-        let df = (n - rank) as f64;
-        let mut variance = 0.0;
-        let mut leverage_one = false;
-        self.q_row.clear();
-        self.q_row.resize(rank, 0.0);
+        // Row by row: the thin Q (R' q_i = x_i, forward substitution) and the residual.
+        self.q.clear();
+        self.q.resize(n * rank, 0.0);
+        self.resid.clear();
         for i in 0..n {
-            // Row i of the design (dependent columns left out) and its fitted value.
             let mut fitted = 0.0;
             for j in 0..rank {
                 let x = self.x0[j * n + i];
                 fitted += x * self.beta[j];
-                // Forward substitution R' q = x_i, one entry at a time.
                 let mut s = x;
                 for k in 0..j {
-                    s -= self.r(k, j) * self.q_row[k];
+                    s -= self.r(k, j) * self.q[i * rank + k];
                 }
-                self.q_row[j] = s / self.r(j, j);
+                self.q[i * rank + j] = s / self.r(j, j);
             }
-            let h: f64 = self.q_row.iter().map(|q| q * q).sum();
-            let e = y[i] - fitted;
-            let gq: f64 = self.g.iter().zip(&self.q_row).map(|(a, b)| a * b).sum();
+            self.resid.push(y[i] - fitted);
+        }
+        self.estimate = self.beta[at];
+        Ok(())
+    }
+
+    /// Row `i` of the thin Q.
+    fn q_row(&self, i: usize) -> &[f64] {
+        &self.q[i * self.rank..(i + 1) * self.rank]
+    }
+
+    /// HC2 inference after [`Ols::fit`].
+    fn hc2(&mut self) -> CoefficientFit {
+        let (n, rank) = (self.n, self.rank);
+        let df = (n - rank) as f64;
+        let mut variance = 0.0;
+        let mut leverage_one = false;
+        for i in 0..n {
+            let q = self.q_row(i);
+            let h: f64 = q.iter().map(|q| q * q).sum();
+            let gq: f64 = self.g.iter().zip(q).map(|(a, b)| a * b).sum();
             if 1.0 - h <= LEVERAGE_ONE {
                 // The row is fitted exactly; its weight e² / (1 − h) is 0 / 0.
                 leverage_one = true;
                 continue;
             }
+            let e = self.resid[i];
             variance += e * e / (1.0 - h) * gq * gq;
         }
         let se = if leverage_one || df <= 0.0 {
@@ -224,13 +276,136 @@ impl Ols {
             variance.sqrt()
         };
         CoefficientFit {
-            estimate: self.beta[at],
+            estimate: self.estimate,
             se,
             df,
             n,
             rank,
             leverage_one,
         }
+    }
+
+    /// CR2 inference after [`Ols::fit`] (Bell & McCaffrey 2002; estimatr's default for
+    /// clustered designs).
+    ///
+    /// With `Q_g` the rows of the thin Q in cluster `g`, `A_g = (I − Q_g Q_g')^{−1/2}` and
+    /// `u_g = A_g Q_g g`, the variance is `Σ_g (u_g · e_g)²`. `A_g` comes from the eigenvectors
+    /// of the small `Q_g'Q_g = V S² V'`: `A_g z = z + U diag((1 − s²)^{−1/2} − 1) U' z` with
+    /// `U = Q_g V S⁻¹` (identity off the span of `Q_g`). The degrees of freedom are
+    /// Satterthwaite's under a homoskedastic working model: with `G = (I − H)[·, g] u_g` per
+    /// cluster, `df = tr(G'G)² / tr((G'G)²)`, where `G'G = diag(|u_g|²) − W W'` and row `g` of
+    /// `W` is `w_g = Q_g' u_g`.
+    fn cr2(&mut self, cluster: &[u32]) -> CoefficientFit {
+        let (n, rank) = (self.n, self.rank);
+        let mut out = CoefficientFit {
+            estimate: self.estimate,
+            se: f64::NAN,
+            df: f64::NAN,
+            n,
+            rank,
+            leverage_one: false,
+        };
+        if cluster.len() != n {
+            return out;
+        }
+        // Rows grouped by cluster.
+        self.order.clear();
+        self.order.extend(0..n);
+        self.order.sort_by_key(|&i| (cluster[i], i));
+        let mut variance = 0.0;
+        let (mut sum_u2, mut sum_u4, mut sum_u2w2) = (0.0, 0.0, 0.0);
+        self.wtw.clear();
+        self.wtw.resize(rank * rank, 0.0);
+        let mut start = 0;
+        let mut clusters = 0usize;
+        while start < n {
+            let code = cluster[self.order[start]];
+            let mut end = start;
+            while end < n && cluster[self.order[end]] == code {
+                end += 1;
+            }
+            clusters += 1;
+            let m = end - start;
+            // Q_g'Q_g (rank × rank) and its eigen-decomposition.
+            self.small.clear();
+            self.small.resize(rank * rank, 0.0);
+            for &i in &self.order[start..end] {
+                let q = &self.q[i * rank..(i + 1) * rank];
+                for a in 0..rank {
+                    for b in 0..rank {
+                        self.small[a * rank + b] += q[a] * q[b];
+                    }
+                }
+            }
+            jacobi_eigen(&mut self.small, &mut self.vecs, &mut self.vals, rank);
+            // z = Q_g g (the cluster's rows of X (X'X)⁻¹ c).
+            self.z.clear();
+            for &i in &self.order[start..end] {
+                let q = &self.q[i * rank..(i + 1) * rank];
+                self.z.push(self.g.iter().zip(q).map(|(a, b)| a * b).sum());
+            }
+            // u = z + Σ_k f_k U_k (U_k · z), U_k = Q_g v_k / s_k.
+            self.u.clear();
+            self.u.extend_from_slice(&self.z);
+            for k in 0..rank {
+                let s2 = self.vals[k];
+                if s2 <= 1e-14 {
+                    continue;
+                }
+                if 1.0 - s2 <= LEVERAGE_ONE {
+                    out.leverage_one = true;
+                    continue;
+                }
+                let f = 1.0 / (1.0 - s2).sqrt() - 1.0;
+                let s = s2.sqrt();
+                self.uk.clear();
+                for &i in &self.order[start..end] {
+                    let q = &self.q[i * rank..(i + 1) * rank];
+                    let mut d = 0.0;
+                    for a in 0..rank {
+                        d += q[a] * self.vecs[a * rank + k];
+                    }
+                    self.uk.push(d / s);
+                }
+                let dot: f64 = self.uk.iter().zip(&self.z).map(|(a, b)| a * b).sum();
+                for (u, uk) in self.u.iter_mut().zip(&self.uk) {
+                    *u += f * dot * uk;
+                }
+            }
+            let mut ue = 0.0;
+            let mut u2 = 0.0;
+            self.w.clear();
+            self.w.resize(rank, 0.0);
+            for (r, &i) in self.order[start..end].iter().enumerate() {
+                let u = self.u[r];
+                ue += u * self.resid[i];
+                u2 += u * u;
+                let q = &self.q[i * rank..(i + 1) * rank];
+                for a in 0..rank {
+                    self.w[a] += q[a] * u;
+                }
+            }
+            variance += ue * ue;
+            let w2: f64 = self.w.iter().map(|w| w * w).sum();
+            sum_u2 += u2 - w2;
+            sum_u4 += u2 * u2;
+            sum_u2w2 += u2 * w2;
+            for a in 0..rank {
+                for b in 0..rank {
+                    self.wtw[a * rank + b] += self.w[a] * self.w[b];
+                }
+            }
+            let _ = m;
+            start = end;
+        }
+        if out.leverage_one || clusters < 2 {
+            return out;
+        }
+        let wtw2: f64 = self.wtw.iter().map(|x| x * x).sum();
+        let trace_sq = sum_u4 - 2.0 * sum_u2w2 + wtw2;
+        out.se = variance.sqrt();
+        out.df = sum_u2 * sum_u2 / trace_sq;
+        out
     }
 
     /// Entry (i, j) of R (i ≤ j), in the decomposed design.
@@ -331,6 +506,56 @@ impl Ols {
             *yi -= s * vi;
         }
     }
+}
+
+/// Eigen-decomposition of the symmetric `k × k` matrix `a` (row-major, destroyed) by cyclic
+/// Jacobi rotations: eigenvalues in `vals`, eigenvectors in the columns of `vecs`.
+fn jacobi_eigen(a: &mut [f64], vecs: &mut Vec<f64>, vals: &mut Vec<f64>, k: usize) {
+    vecs.clear();
+    vecs.resize(k * k, 0.0);
+    for i in 0..k {
+        vecs[i * k + i] = 1.0;
+    }
+    for _sweep in 0..100 {
+        let off: f64 = (0..k)
+            .flat_map(|i| (0..k).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[i * k + j] * a[i * k + j])
+            .sum();
+        let scale: f64 = (0..k).map(|i| a[i * k + i] * a[i * k + i]).sum();
+        if off <= 1e-30 * scale.max(f64::MIN_POSITIVE) {
+            break;
+        }
+        for p in 0..k {
+            for q in p + 1..k {
+                let apq = a[p * k + q];
+                if apq == 0.0 {
+                    continue;
+                }
+                let theta = (a[q * k + q] - a[p * k + p]) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for r in 0..k {
+                    let (arp, arq) = (a[r * k + p], a[r * k + q]);
+                    a[r * k + p] = c * arp - s * arq;
+                    a[r * k + q] = s * arp + c * arq;
+                }
+                for r in 0..k {
+                    let (apr, aqr) = (a[p * k + r], a[q * k + r]);
+                    a[p * k + r] = c * apr - s * aqr;
+                    a[q * k + r] = s * apr + c * aqr;
+                }
+                for r in 0..k {
+                    let (vrp, vrq) = (vecs[r * k + p], vecs[r * k + q]);
+                    vecs[r * k + p] = c * vrp - s * vrq;
+                    vecs[r * k + q] = s * vrp + c * vrq;
+                }
+            }
+        }
+    }
+    vals.clear();
+    vals.extend((0..k).map(|i| a[i * k + i]));
 }
 
 fn norm(v: &[f64]) -> f64 {

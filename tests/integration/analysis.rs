@@ -90,6 +90,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind, sides: Sides) 
         within: None,
         levels: Vec::new(),
         correction: Correction::None,
+        adjust: None,
         missing: None,
     }
 }
@@ -99,6 +100,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind, sides: Sides) 
 fn model(analyses: Vec<Analysis>) -> TrialModel {
     TrialModel {
         delivery: Default::default(),
+        covariate_effects: Vec::new(),
         name: "test".into(),
         follow_up_months: 12,
         reference_date: None,
