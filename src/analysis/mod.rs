@@ -850,8 +850,13 @@ fn adjust(analysis: &Analysis, contrasts: &mut [ContrastResult], scratch: &mut S
     }
 }
 
-/// Variance of a contrast's difference (unpooled), for the heterogeneity test.
+/// Variance of a contrast's difference (unpooled; the squared robust standard error of a
+/// regression contrast), for the heterogeneity test.
 fn difference_variance(c: &ContrastResult) -> f64 {
+    if let Some(r) = &c.regression {
+        // A regression contrast's own (robust) variance.
+        return r.se * r.se;
+    }
     let part = |a: &ArmSummary| {
         if a.events.is_some() {
             a.mean * (1.0 - a.mean) / a.n as f64

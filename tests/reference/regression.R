@@ -30,3 +30,10 @@ show("lin re78 ~ age+educ+re74+re75+ethnicity+nodegree",
 show("ancova re78 ~ age+educ+re74+re75+ethnicity+nodegree",
      lm_robust(re78 ~ treat + age + educ + re74 + re75 + ethnicity + nodegree, data = d))
 show("unadjusted re78 (HC2)", lm_robust(re78 ~ treat, data = d))
+show("ancova employed78 ~ age+educ+re74+re75+ethnicity+nodegree",
+     lm_robust(employed78 ~ treat + age + educ + re74 + re75 + ethnicity + nodegree, data = d))
+show("unadjusted employed78 (HC2)", lm_robust(employed78 ~ treat, data = d))
+for (g in c(0, 1)) {
+  show(sprintf("lin re78 ~ age+educ+re75 within nodegree=%d", g),
+       lm_lin(re78 ~ treat, covariates = ~ age + educ + re75, data = d[d$nodegree == g, ]))
+}
