@@ -303,7 +303,7 @@ fn regression_lines(report: &AnalysisReport, i: usize) -> Vec<String> {
                 if r.df.fract() == 0.0 {
                     format!("{}", r.df)
                 } else {
-                    format!("{:.1}", r.df)
+                    format!("{:.2}", r.df)
                 },
                 r.n,
                 fmt_value(r.unadjusted_difference, b)

@@ -165,3 +165,66 @@ fn nsw_adjusted_effects_match_estimatr() {
     assert!(info.dropped.is_empty() && info.flag.is_none());
     close(info.unadjusted_difference, 1794.3430848752714);
 }
+
+/// CR2 with Bell–McCaffrey degrees of freedom on one simulated clustered table (10 groups of
+/// 12), against estimatr `lm_lin` / `lm_robust` with `clusters = group`; the unadjusted CR2
+/// test of equal clusters is the cluster-level t test (8 df).
+#[test]
+fn cr2_matches_estimatr() {
+    let (model, table) = load(
+        "tests/reference/clustered.trial",
+        "tests/reference/clustered.csv",
+    );
+    let plan = run_plan(&model, &table);
+    matches(
+        contrast(&plan, "cr2", 0),
+        [
+            6.8488470800235657,
+            1.7446229631187464,
+            3.9256889452952843,
+            0.0044025437506235426,
+            2.8241683600104555,
+            10.873525800036676,
+            7.9820996533340436,
+        ],
+    );
+    matches(
+        contrast(&plan, "cr2", 1),
+        [
+            0.14840378632066206,
+            0.090940707506981119,
+            1.6318741121435607,
+            0.14143531678429203,
+            -0.061387749170764006,
+            0.35819532181208813,
+            7.9820996533340436,
+        ],
+    );
+    matches(
+        contrast(&plan, "cr2_ancova", 0),
+        [
+            7.0538713447310668,
+            1.8206566545398073,
+            3.8743556217160653,
+            0.0047184626281594156,
+            2.8549263644588843,
+            11.252816325003248,
+            7.9944957847753182,
+        ],
+    );
+    let plain = contrast(&plan, "cr2_plain", 0);
+    matches(
+        plain,
+        [
+            7.0906291519698312,
+            1.9302601512852708,
+            3.6734059640865038,
+            0.0062785607508937993,
+            2.6394412610861782,
+            11.541817042853484,
+            8.0000000000000053,
+        ],
+    );
+    let cluster_level = contrast(&plan, "cluster_level", 0);
+    close(cluster_level.p_value, plain.p_value);
+}

@@ -37,3 +37,15 @@ for (g in c(0, 1)) {
   show(sprintf("lin re78 ~ age+educ+re75 within nodegree=%d", g),
        lm_lin(re78 ~ treat, covariates = ~ age + educ + re75, data = d[d$nodegree == g, ]))
 }
+
+# CR2 (Bell-McCaffrey adjustment, Satterthwaite degrees of freedom: the estimatr default with
+# `clusters =`) on tests/reference/clustered.csv, one table simulated from tests/reference/clustered.trial
+# (`trialsim simulate tests/reference/clustered.trial --export tests/reference/clustered.csv --seed 14`):
+# 10 groups of 12, 5 per arm.
+cl <- read.csv("tests/reference/clustered.csv")
+cl$treat <- as.numeric(cl$arm == "sessions")
+cl$gender <- factor(cl$gender, levels = c("female", "male"))
+show("cr2 lin score ~ age+gender", lm_lin(score ~ treat, covariates = ~ age + gender, data = cl, clusters = group))
+show("cr2 lin employed ~ age+gender", lm_lin(employed ~ treat, covariates = ~ age + gender, data = cl, clusters = group))
+show("cr2 ancova score ~ age", lm_robust(score ~ treat + age, data = cl, clusters = group))
+show("cr2 score", lm_robust(score ~ treat, data = cl, clusters = group))
