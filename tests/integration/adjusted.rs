@@ -228,3 +228,84 @@ fn cr2_matches_estimatr() {
     let cluster_level = contrast(&plan, "cluster_level", 0);
     close(cluster_level.p_value, plain.p_value);
 }
+
+fn variable(model: &TrialModel, name: &str) -> usize {
+    model
+        .population
+        .variables
+        .iter()
+        .position(|v| v.name == name)
+        .unwrap_or_else(|| panic!("no variable {name}"))
+}
+
+/// A covariate with one value in the data: its terms are dropped and named, and the effect is
+/// the one adjusted for the other covariates; never a panic or a silent NaN.
+#[test]
+fn a_constant_covariate_is_dropped_and_named() {
+    use trialsim::table::CovariateColumn;
+    let (model, mut table) = load("examples/nsw/adjusted.trial", "examples/nsw/data.csv");
+    let age = variable(&model, "age");
+    if let CovariateColumn::Numeric(v) = &mut table.covariates[age] {
+        v.iter_mut().for_each(|x| *x = 30.0);
+    }
+    let plan = run_plan(&model, &table);
+    let c = contrast(&plan, "lin", 0);
+    let info = c.regression.as_ref().expect("info");
+    assert_eq!(info.dropped, ["age", "treatment × age"]);
+    assert!(info.flag.is_none());
+    // The same as adjusting for educ and re75 only.
+    let mut without = model.clone();
+    for a in &mut without.analyses {
+        if let Some(adj) = &mut a.adjust {
+            adj.covariates.retain(|&v| v != age);
+        }
+    }
+    let reference = contrast(&run_plan(&without, &table), "lin", 0).clone();
+    assert!((c.difference - reference.difference).abs() < 1e-9 * reference.difference.abs());
+    assert!((c.p_value - reference.p_value).abs() < 1e-9);
+}
+
+/// A covariate that is a linear function of another (a singular design): the later one is
+/// dropped, as R's `lm` drops it.
+#[test]
+fn a_collinear_covariate_is_dropped() {
+    use trialsim::table::CovariateColumn;
+    let (model, mut table) = load("examples/nsw/adjusted.trial", "examples/nsw/data.csv");
+    let (re74, re75) = (variable(&model, "re74"), variable(&model, "re75"));
+    let copy = table.covariates[re75].clone();
+    if let CovariateColumn::Numeric(v) = copy {
+        table.covariates[re74] = CovariateColumn::Numeric(v.iter().map(|x| 2.0 * x + 7.0).collect());
+    }
+    let plan = run_plan(&model, &table);
+    let c = contrast(&plan, "ancova", 0);
+    let info = c.regression.as_ref().expect("info");
+    assert_eq!(info.dropped, ["re75"]);
+    assert!(c.difference.is_finite() && c.p_value.is_finite());
+}
+
+/// A subgroup level with nobody in one arm: the effect is undefined, flagged, and not a
+/// rejection.
+#[test]
+fn an_empty_arm_in_a_subgroup_is_flagged() {
+    use trialsim::table::CovariateColumn;
+    let (model, mut table) = load("examples/nsw/adjusted.trial", "examples/nsw/data.csv");
+    let nodegree = variable(&model, "nodegree");
+    let treatment = model.arms.iter().position(|a| a.name == "treatment").expect("arm") as u32;
+    if let CovariateColumn::Categorical(codes) = &mut table.covariates[nodegree] {
+        for (code, &arm) in codes.iter_mut().zip(&table.arm) {
+            if arm == treatment {
+                *code = 1;
+            }
+        }
+    }
+    let plan = run_plan(&model, &table);
+    let c = contrast(&plan, "lin_by_degree", 0);
+    assert!(c.difference.is_nan() && c.p_value.is_nan() && !c.reject);
+    let info = c.regression.as_ref().expect("info");
+    assert_eq!(
+        info.flag.as_deref(),
+        Some("an arm has nobody with the outcome and covariates observed")
+    );
+    assert!(info.dropped.iter().any(|d| d == "treatment"));
+    assert!(contrast(&plan, "lin_by_degree", 1).p_value.is_finite());
+}
