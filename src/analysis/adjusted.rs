@@ -267,3 +267,67 @@ pub(super) fn regression(
         info,
     }
 }
+
+/// The F test of the treatment × subgroup interaction of `outcome` (continuous) over the
+/// analysed `levels` of the subgroup column `codes`: `y ~ T + G + T:G` against `y ~ T + G`, as
+/// the `T:G` row of R's `anova(lm(y ~ T * G))` (the interaction is the last term, so its
+/// sequential sum of squares is this comparison). Terms that cannot be estimated (an arm empty
+/// in a level) lower the degrees of freedom, as in R.
+pub(super) fn interaction_f(
+    analysis: &Analysis,
+    table: &ParticipantTable,
+    outcome: usize,
+    codes: &[u32],
+    levels: &[u32],
+    scratch: &mut RegressionScratch,
+) -> crate::analysis::InteractionF {
+    let values = table.outcomes.get(outcome).map_or(&[][..], Vec::as_slice);
+    let (treatment, control) = (analysis.treatment as u32, analysis.control as u32);
+    let RegressionScratch { ols, rows, y, .. } = scratch;
+    rows.clear();
+    for (i, (&arm, &v)) in table.arm.iter().zip(values).enumerate() {
+        if (arm == treatment || arm == control)
+            && !v.is_nan()
+            && codes.get(i).is_some_and(|c| levels.contains(c))
+        {
+            rows.push(i);
+        }
+    }
+    let n = rows.len();
+    y.clear();
+    y.extend(rows.iter().map(|&i| values[i]));
+    let g = levels.len().saturating_sub(1);
+    let mut fit = |interacted: bool| {
+        let p = 2 + g * (1 + usize::from(interacted));
+        ols.start(n, p);
+        ols.column_mut(0).fill(1.0);
+        for (r, &i) in rows.iter().enumerate() {
+            let t = f64::from(u8::from(table.arm[i] == treatment));
+            ols.column_mut(1)[r] = t;
+            for (k, &level) in levels.iter().skip(1).enumerate() {
+                let d = f64::from(u8::from(codes[i] == level));
+                ols.column_mut(2 + k)[r] = d;
+                if interacted {
+                    ols.column_mut(2 + g + k)[r] = d * t;
+                }
+            }
+        }
+        let fit = ols.fit_hc2(y, 0);
+        (ols.residual_sum_of_squares(), fit.rank as f64)
+    };
+    let (rss_full, rank_full) = fit(true);
+    let (rss_reduced, rank_reduced) = fit(false);
+    let df1 = rank_full - rank_reduced;
+    let df2 = n as f64 - rank_full;
+    let statistic = if df1 > 0.0 && df2 > 0.0 && rss_full > 0.0 {
+        ((rss_reduced - rss_full) / df1) / (rss_full / df2)
+    } else {
+        f64::NAN
+    };
+    crate::analysis::InteractionF {
+        statistic,
+        df1,
+        df2,
+        p_value: crate::stats::dist::f_sf(statistic, df1, df2),
+    }
+}

@@ -24,12 +24,13 @@ use serde::Serialize;
 
 use crate::model::{Analysis, ArmId, Correction, Level, TestKind, TrialModel, VarId};
 use crate::stats::intervals::{
-    RiskRatio, newcombe_difference, risk_ratio, student_difference_means, t_mean,
+    OddsRatio, RiskRatio, newcombe_difference, odds_ratio, risk_ratio, student_difference_means, t_mean,
     wald_difference_proportions, welch_difference_means, wilson,
 };
 use crate::stats::multiplicity::{bonferroni_into, holm_into};
 use crate::stats::tests::{
     TestOutcome, fisher_exact, heterogeneity, student_t, two_proportion_z, welch_df, welch_t,
+    yates_chi_square,
 };
 use crate::table::{CovariateColumn, ParticipantTable};
 
@@ -95,6 +96,45 @@ pub struct ContrastResult {
     /// regression's. Left out of the JSON otherwise (and in power runs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub regression: Option<RegressionInfo>,
+    /// Odds ratio with its Woolf interval, for binary outcomes (left out of the JSON
+    /// otherwise, and in power runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub odds_ratio: Option<OddsRatio>,
+    /// The chi-square p-value with Yates' continuity correction (R `prop.test`), in the
+    /// analysis' direction, for binary outcomes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub yates_p: Option<f64>,
+    /// Student's t test (pooled variance) beside Welch's, for continuous outcomes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub student: Option<StudentComparison>,
+}
+
+/// Student's two-sample t test of a contrast, shown beside Welch's.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StudentComparison {
+    /// t statistic.
+    pub statistic: f64,
+    /// Degrees of freedom, `n_t + n_c − 2`.
+    pub df: f64,
+    /// p-value in the analysis' direction.
+    pub p_value: f64,
+    /// 95 % interval of the difference with the pooled standard deviation.
+    pub ci: (f64, f64),
+}
+
+/// The F test of the treatment × subgroup interaction of a continuous outcome in the linear
+/// model `y ~ treatment * subgroup` over the analysed levels (R `anova(lm(y ~ treat * g))`,
+/// its `treat:g` row): the residual sums of squares with and without the interaction terms.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct InteractionF {
+    /// F statistic.
+    pub statistic: f64,
+    /// Numerator degrees of freedom (interaction terms estimated).
+    pub df1: f64,
+    /// Denominator degrees of freedom (`n` − rank of the full model).
+    pub df2: f64,
+    /// p-value.
+    pub p_value: f64,
 }
 
 /// Per-arm summary of one outcome.
@@ -128,6 +168,10 @@ pub struct InteractionResult {
     pub df: usize,
     /// p-value (NaN with fewer than two usable levels).
     pub p_value: f64,
+    /// For a continuous outcome, the interaction F test of the linear model beside Cochran's
+    /// Q; left out of the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub f_test: Option<InteractionF>,
 }
 
 /// Running sums of one outcome in one (subgroup level, arm) cell. A binary outcome fills only
@@ -227,6 +271,8 @@ struct Scratch {
     variances: Vec<f64>,
     cluster: cluster::ClusterScratch,
     regression: adjusted::RegressionScratch,
+    /// Per outcome of the current analysis, the interaction F test (continuous outcomes).
+    f_tests: Vec<Option<InteractionF>>,
 }
 
 thread_local! {
@@ -380,10 +426,28 @@ fn run_analysis(
         scratch.classified_levels.clone_from(&analysis.levels);
     }
     let mut next = 0;
+    scratch.f_tests.clear();
     for &outcome_id in &analysis.outcomes {
         let outcome = model.outcomes.get(outcome_id);
         let binary = outcome.is_none_or(|o| o.is_binary());
         let name = outcome.map_or("", |o| o.name.as_str());
+        let f_test = match (&subgroup, detail) {
+            (Some(s), Detail::Full) if !binary && !analysis.test.is_regression() => {
+                s.column.map(|codes| {
+                    let levels: Vec<u32> = (0..slots).map(|k| s.level(k) as u32).collect();
+                    adjusted::interaction_f(
+                        analysis,
+                        table,
+                        outcome_id,
+                        codes,
+                        &levels,
+                        &mut scratch.regression,
+                    )
+                })
+            }
+            _ => None,
+        };
+        scratch.f_tests.push(f_test);
         accumulate(table, outcome_id, binary, slots, scratch);
         for slot in 0..slots {
             let label = subgroup.as_ref().map(|s| (s.variable, s.level_name(slot)));
@@ -667,6 +731,9 @@ struct Numbers {
     df: Option<f64>,
     risk_ratio: Option<RiskRatio>,
     regression: Option<RegressionInfo>,
+    odds_ratio: Option<OddsRatio>,
+    yates_p: Option<f64>,
+    student: Option<StudentComparison>,
 }
 
 fn contrast(
@@ -741,6 +808,9 @@ fn contrast(
             df,
             risk_ratio: full.then(|| risk_ratio(x_t, n_t, x_c, n_c, CONFIDENCE)),
             regression: None,
+            odds_ratio: full.then(|| odds_ratio(x_t, n_t, x_c, n_c, CONFIDENCE)),
+            yates_p: full.then(|| yates_chi_square(x_t, n_t, x_c, n_c, sides).p_value),
+            student: None,
         }
     } else {
         // Means are compared with Welch's t, or Student's when the plan says so (the checker
@@ -780,6 +850,25 @@ fn contrast(
             df,
             risk_ratio: None,
             regression: None,
+            odds_ratio: None,
+            yates_p: None,
+            student: full.then(|| {
+                let (test, df) = student();
+                StudentComparison {
+                    statistic: test.statistic,
+                    df: df.unwrap_or(f64::NAN),
+                    p_value: test.p_value,
+                    ci: student_difference_means(
+                        treatment.mean,
+                        treatment.sd,
+                        t.n,
+                        control.mean,
+                        control.sd,
+                        c.n,
+                        CONFIDENCE,
+                    ),
+                }
+            }),
         }
     }
 }
@@ -807,6 +896,9 @@ fn set_contrast(
             df: None,
             risk_ratio: None,
             regression: None,
+            odds_ratio: None,
+            yates_p: None,
+            student: None,
         });
     }
     let c = &mut contrasts[index];
@@ -831,6 +923,9 @@ fn set_contrast(
     c.df = n.df;
     c.risk_ratio = n.risk_ratio;
     c.regression = n.regression;
+    c.odds_ratio = n.odds_ratio;
+    c.yates_p = n.yates_p;
+    c.student = n.student;
 }
 
 /// Multiplicity correction over the analysis' contrasts and the rejection decisions.
@@ -900,6 +995,7 @@ fn interactions(
                 statistic: f64::NAN,
                 df: 0,
                 p_value: f64::NAN,
+                f_test: None,
             });
         }
         let i = &mut out.interactions[k];
@@ -912,5 +1008,6 @@ fn interactions(
         i.statistic = test.statistic;
         i.df = df;
         i.p_value = test.p_value;
+        i.f_test = scratch.f_tests.get(k).copied().flatten();
     }
 }

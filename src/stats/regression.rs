@@ -182,6 +182,7 @@ impl Ols {
             rank: 0,
             leverage_one: false,
         };
+        self.resid.clear();
         if y.len() != n || coef >= p || n == 0 {
             return Err(undefined);
         }
@@ -245,6 +246,16 @@ impl Ols {
         }
         self.estimate = self.beta[at];
         Ok(())
+    }
+
+    /// The residual sum of squares of the last fit (NaN when its coefficient was not
+    /// estimable).
+    pub fn residual_sum_of_squares(&self) -> f64 {
+        if self.resid.len() == self.n {
+            self.resid.iter().map(|e| e * e).sum()
+        } else {
+            f64::NAN
+        }
     }
 
     /// Row `i` of the thin Q.

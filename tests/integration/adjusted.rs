@@ -309,3 +309,63 @@ fn an_empty_arm_in_a_subgroup_is_flagged() {
     assert!(info.dropped.iter().any(|d| d == "treatment"));
     assert!(contrast(&plan, "lin_by_degree", 1).p_value.is_finite());
 }
+
+/// The figures beside the plan's own (issue 14, item 7) against base R on the NSW data
+/// (tests/reference/comparisons.R): the odds ratio with Woolf's interval, the Katz risk ratio
+/// with the 0.5 correction only where it is undefined, the Yates-corrected p (`prop.test`),
+/// Student's t beside Welch's and the interaction F test (`anova(lm(y ~ treat * g))`).
+#[test]
+fn comparisons_match_r() {
+    let (model, table) = load("examples/nsw/nsw.trial", "examples/nsw/data.csv");
+    let plan = run_plan(&model, &table);
+    let c = contrast(&plan, "primary", 0);
+    let or = c.odds_ratio.expect("odds ratio");
+    assert!(!or.zero_cell_corrected);
+    close(or.estimate, 1.7037037037037037);
+    close(or.ci.0, 1.1180492203285775);
+    close(or.ci.1, 2.5961346399049288);
+    close(c.yates_p.expect("Yates"), 0.016992424135212236);
+    // Hispanic men: 11 of 11 treated employed. The risk ratio is defined as it stands; the odds
+    // ratio is not (b = 0), so its cells take 0.5.
+    let h = contrast(&plan, "by_ethnicity", 1);
+    let rr = h.risk_ratio.expect("risk ratio");
+    assert!(!rr.zero_cell_corrected);
+    close(rr.estimate, 1.2173913043478262);
+    close(rr.ci.0, 1.0243017494063502);
+    close(rr.ci.1, 1.4468798757403678);
+    let or = h.odds_ratio.expect("odds ratio");
+    assert!(or.zero_cell_corrected);
+    close(or.estimate, 5.3829787234042552);
+    close(or.ci.0, 0.2734869025520148);
+    close(or.ci.1, 105.95191091870234);
+    close(h.yates_p.expect("Yates"), 0.33261525521613439);
+    let e = contrast(&plan, "earnings", 0);
+    let st = e.student.expect("Student");
+    close(st.statistic, 2.8353211911709537);
+    close(st.p_value, 0.0047875241480791128);
+    assert_eq!(st.df, 443.0);
+    close(st.ci.0, 550.57485671702932);
+    close(st.ci.1, 3038.1113130334898);
+
+    let (model, table) = load("examples/nsw/adjusted.trial", "examples/nsw/data.csv");
+    let plan = run_plan(&model, &table);
+    let interaction = |name: &str| {
+        plan.analyses
+            .iter()
+            .find(|a| a.name == name)
+            .and_then(|a| a.interactions.first())
+            .and_then(|i| i.f_test)
+            .unwrap_or_else(|| panic!("{name} has an F test"))
+    };
+    let f = interaction("earnings_by_ethnicity");
+    close(f.statistic, 0.33772146559920602);
+    close(f.p_value, 0.71357914470623374);
+    assert_eq!((f.df1, f.df2), (2.0, 439.0));
+    let f = interaction("earnings_by_degree");
+    close(f.statistic, 1.7890756015029978);
+    close(f.p_value, 0.18172823093791243);
+    // A binary outcome's interaction has Cochran's Q only.
+    let (model, table) = load("examples/nsw/nsw.trial", "examples/nsw/data.csv");
+    let plan = run_plan(&model, &table);
+    assert!(plan.analyses.iter().flat_map(|a| &a.interactions).all(|i| i.f_test.is_none()));
+}
