@@ -710,6 +710,7 @@ fn build_report(
                 (Some(law), None, Some(p_t), Some(p_c))
                     if model.outcomes[t.outcome].is_binary()
                         && a.test != TestKind::ClusterT
+                        && !a.test.is_regression()
                         && !t.simulated
                         && !lost =>
                 {

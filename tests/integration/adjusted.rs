@@ -369,3 +369,95 @@ fn comparisons_match_r() {
     let plan = run_plan(&model, &table);
     assert!(plan.analyses.iter().flat_map(|a| &a.interactions).all(|i| i.f_test.is_none()));
 }
+
+fn power_of(text: &str, reps: u64) -> trialsim::power::PowerReport {
+    let source = SourceFile::new("validation.trial", text);
+    let model = compile(&source).unwrap_or_else(|e| panic!("{e:?}")).model;
+    let settings = trialsim::power::PowerSettings {
+        seed: 14,
+        replicates: reps,
+        n_per_arm: None,
+        scenario: 0,
+    };
+    trialsim::power::run_power(&model, &settings, &|_| {}).expect("simulates")
+}
+
+/// `|x − target| ≤ 3 MC SE` for a share of `reps` replicates.
+#[track_caller]
+fn within_3se(what: &str, x: f64, target: f64, reps: u64) {
+    let se = (target * (1.0 - target) / reps as f64).sqrt();
+    assert!(
+        (x - target).abs() <= 3.0 * se,
+        "{what}: {x:.4} against {target} (3 MC SE {:.4})",
+        3.0 * se
+    );
+}
+
+/// Long validation of the regression analyses under the null (`cargo test --release --test
+/// integration adjusted_long -- --ignored`, 20,000 replicates each): type-I error at 5 % and
+/// interval coverage at 95 % within 3 MC SE (0.46 % and 0.46 %) on a cluster design (CR2, 6
+/// groups of 20 per arm, ICC 5 %), a design with crossover (HC2, Lin and ANCOVA, 150 per arm)
+/// and the unadjusted HC2 test of an 8 + 8 pilot. The adjusted HC2 test of the 8 + 8 pilot
+/// (12 residual df) is liberal, as HC2 with `n − k` degrees of freedom is known to be in samples
+/// this small: 5.5 % (MC SE 0.16 %) with seed 14; the test holds it below 6.5 % so that a
+/// change for the worse is seen, and docs/adjustment.md states the figure.
+#[test]
+#[ignore]
+fn adjusted_long_type_one_error_and_coverage() {
+    let reps = 20_000;
+    let clustered = power_of(
+        r#"trial "clustered null" {
+  population { age ~ normal(mean 40, sd 10) }
+  assignment { randomise 1:1 by group of 20, icc 5% }
+  sample 6 groups per arm
+  arm sessions { employed: 30%  score ~ normal(mean 50, sd 10) }
+  arm control  { employed: 30%  score ~ normal(mean 50, sd 10) }
+  outcome employed = binary
+  outcome score = continuous, depends on age 0.5
+  analysis cr2_binary { compare employed: sessions vs control  adjust for age  test cr2 }
+  analysis cr2_score { compare score: sessions vs control  adjust for age  test cr2 }
+}"#,
+        reps,
+    );
+    let crossover = power_of(
+        r#"trial "crossover null" {
+  follow_up 12 months
+  population { background ~ categorical { dutch: 45%, other: rest } }
+  assignment { randomise 1:1 }
+  sample 150 per arm
+  arm experiment { work within 12 months: 20% by background { other: 12% } }
+  arm control {
+    work within 12 months: 20% by background { other: 12% }
+    crossover 10% -> experiment after 3 months
+  }
+  outcome work_12m = worked within 12 months, hours >= 1
+  analysis lin { compare work_12m: experiment vs control  adjust for background }
+  analysis ancova { compare work_12m: experiment vs control  adjust for background (ancova) }
+}"#,
+        reps,
+    );
+    let pilot = power_of(
+        r#"trial "8 + 8 pilot null" {
+  population { x ~ normal(mean 0, sd 1) }
+  assignment { randomise 1:1 }
+  sample 8 per arm
+  arm treatment { y ~ normal(mean 10, sd 2) }
+  arm control { y ~ normal(mean 10, sd 2) }
+  outcome y = continuous, depends on x 2
+  analysis robust { compare y: treatment vs control  test robust_t }
+  analysis lin { compare y: treatment vs control  adjust for x }
+}"#,
+        reps,
+    );
+    for r in [&clustered, &crossover] {
+        for a in &r.analyses {
+            let c = &a.contrasts[0];
+            within_3se(&a.name, a.power, 0.05, reps);
+            within_3se(&a.name, c.coverage.expect("coverage"), 0.95, reps);
+        }
+    }
+    let robust = &pilot.analyses[0];
+    within_3se("8 + 8 robust", robust.power, 0.05, reps);
+    let lin = &pilot.analyses[1];
+    assert!(lin.power < 0.065, "8 + 8 Lin: {}", lin.power);
+}
