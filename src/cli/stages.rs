@@ -7,12 +7,18 @@ use serde_json::Value;
 use crate::audit::audit_with;
 use crate::data::Loaded;
 use crate::model::TrialModel;
-use crate::report::analysis::{AnalysisReport, DataSummary, PlanInfo};
+use crate::report::analysis::{AnalysisReport, DataSummary, Inputs, PlanInfo};
 use crate::table::{CovariateColumn, ParticipantTable};
 
 /// Runs the model's analysis plan (the shared [`crate::analysis::run_plan`]), the balance table
 /// and the assumption audit on loaded data: everything `analyze` reports but the realised power.
-pub fn analysis_report(model: &TrialModel, file: &str, loaded: &Loaded) -> AnalysisReport {
+/// `file` is the data file as typed (for the text); `inputs` identifies spec and data by content.
+pub fn analysis_report(
+    model: &TrialModel,
+    file: &str,
+    inputs: Inputs,
+    loaded: &Loaded,
+) -> AnalysisReport {
     let table = &loaded.table;
     let arms = model
         .arms
@@ -27,6 +33,7 @@ pub fn analysis_report(model: &TrialModel, file: &str, loaded: &Loaded) -> Analy
         .collect();
     AnalysisReport {
         trial: model.name.clone(),
+        inputs,
         data: DataSummary {
             file: file.to_owned(),
             rows: loaded.rows,

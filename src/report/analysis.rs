@@ -2,11 +2,18 @@
 //! the balance table and the assumption audit, rendered as text, Markdown or JSON.
 //!
 //! All renderers are pure and byte-deterministic: fixed ordering (plan order, then reasons and
-//! columns sorted by name), fixed float formatting. The JSON rounds every float to 6 significant
-//! digits (so snapshots do not churn on the last bit) and writes non-finite numbers as `null`.
+//! columns sorted by name), fixed float formatting. The JSON writes every float at its shortest round-trip
+//! representation (what `serde_json` gives an `f64`), never rounded, and non-finite numbers as
+//! `null`; the text and Markdown round for people. `--check` compares numbers with a tolerance
+//! ([`NUMBERS_EQUAL_REL`], [`NUMBERS_EQUAL_ABS`]) so that a snapshot stays valid across platforms
+//! whose last bits differ. The full schema is in `docs/outputs.md`.
 //!
 //! JSON schema (`"schema": "trialsim.analysis/1"`; object keys are written in sorted order):
-//! - `trial`: the spec's title; `data`: `file`, `rows` (data rows read), `participants`,
+//! - `inputs`: `spec` and `data` (file names relative to the spec's folder, or base names),
+//!   `model_sha256` (of the checked model's canonical form: comments and layout do not change
+//!   it) and `data_sha256` (of the data file's bytes); `--check` compares the hashes and ignores
+//!   the names;
+//! - `trial`: the spec's title; `data`: `file` (as in `inputs.data`), `rows` (data rows read), `participants`,
 //!   `excluded` (reason → rows), `excluded_total`, `missing` (column → values), `delimiter`,
 //!   `decimal` (`point`/`comma`), `arms` (`[{arm, n}]`);
 //! - `analyses`: per analysis `name`, `test`, `sides`, `alpha`, `correction`, `contrasts`; each
@@ -43,6 +50,8 @@ use crate::audit::{AuditItem, AuditStatus};
 pub struct AnalysisReport {
     /// The spec's title.
     pub trial: String,
+    /// What the report was computed from, by content.
+    pub inputs: Inputs,
     /// What was read.
     pub data: DataSummary,
     /// Tests, sides, alpha and correction per analysis, in plan order.
@@ -60,6 +69,30 @@ pub struct AnalysisReport {
     /// Power the trial really had, re-simulated with the observed flows (JSON), if computed.
     pub realised_power: Value,
 }
+
+/// The inputs of a report, identified by content so that a snapshot passes from any working
+/// directory and on any byte-identical copy of the data, and fails only when content changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Inputs {
+    /// The spec file's name, relative to nothing (its base name).
+    pub spec: String,
+    /// sha256 of the checked model's canonical serialisation ([`crate::fingerprint`]).
+    pub model_sha256: String,
+    /// The data file's name, relative to the spec's folder (or its base name).
+    pub data: String,
+    /// sha256 of the data file's bytes.
+    pub data_sha256: String,
+}
+
+/// Two numbers in a report are the same under `--check` when they differ by at most this
+/// fraction of the larger magnitude…
+pub const NUMBERS_EQUAL_REL: f64 = 1e-9;
+/// …or by at most this much in absolute terms (for numbers at or near zero).
+pub const NUMBERS_EQUAL_ABS: f64 = 1e-12;
+
+/// Fields that name files rather than say what they hold; `--check` ignores them (the hashes in
+/// `inputs` stand for the content).
+const PATH_FIELDS: [&str; 3] = ["data.file", "inputs.spec", "inputs.data"];
 
 /// How one analysis of the plan is declared (for the report's headings).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -102,29 +135,6 @@ pub struct DataSummary {
     pub arms: Vec<(String, u64)>,
 }
 
-/// Rounds to 6 significant digits (deterministically, through decimal text).
-pub fn round6(x: f64) -> f64 {
-    if !x.is_finite() || x == 0.0 {
-        return x;
-    }
-    format!("{x:.5e}").parse().unwrap_or(x)
-}
-
-/// Rounds every float in a JSON value to 6 significant digits (non-finite floats are already
-/// `null` in JSON).
-fn round_floats(v: &mut Value) {
-    match v {
-        Value::Number(n) if n.is_f64() => {
-            if let Some(x) = n.as_f64() {
-                *v = serde_json::Number::from_f64(round6(x)).map_or(Value::Null, Value::Number);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(round_floats),
-        Value::Object(map) => map.values_mut().for_each(round_floats),
-        _ => {}
-    }
-}
-
 /// The label of a contrast: `outcome` or `outcome [variable=level]`.
 pub fn contrast_label(c: &ContrastResult) -> String {
     match &c.subgroup {
@@ -133,7 +143,7 @@ pub fn contrast_label(c: &ContrastResult) -> String {
     }
 }
 
-/// The report as a JSON value (floats rounded).
+/// The report as a JSON value (floats at full precision).
 pub fn to_json(report: &AnalysisReport) -> Value {
     let mut analyses = Vec::new();
     for (i, a) in report.plan.analyses.iter().enumerate() {
@@ -184,11 +194,12 @@ pub fn to_json(report: &AnalysisReport) -> Value {
         analyses.push(Value::Object(head));
     }
     let d = &report.data;
-    let mut v = json!({
+    json!({
         "schema": "trialsim.analysis/1",
+        "inputs": report.inputs,
         "trial": report.trial,
         "data": {
-            "file": d.file,
+            "file": report.inputs.data,
             "rows": d.rows,
             "participants": d.participants,
             "excluded": d.excluded,
@@ -202,9 +213,7 @@ pub fn to_json(report: &AnalysisReport) -> Value {
         "balance": report.balance,
         "audit": report.audit,
         "realised_power": report.realised_power,
-    });
-    round_floats(&mut v);
-    v
+    })
 }
 
 /// The JSON report text (pretty, with a final newline).
@@ -756,7 +765,25 @@ fn show(v: &Value) -> String {
     }
 }
 
+/// Whether two JSON numbers are the same report value: within [`NUMBERS_EQUAL_REL`] of the
+/// larger magnitude, or within [`NUMBERS_EQUAL_ABS`]. Integers compare exactly.
+fn numbers_equal(a: &serde_json::Number, b: &serde_json::Number) -> bool {
+    if a == b {
+        return true;
+    }
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) if !(a.is_u64() || a.is_i64()) || !(b.is_u64() || b.is_i64()) => {
+            let d = (x - y).abs();
+            d <= NUMBERS_EQUAL_ABS || d <= NUMBERS_EQUAL_REL * x.abs().max(y.abs())
+        }
+        _ => false,
+    }
+}
+
 fn diff_into(path: &str, old: &Value, new: &Value, out: &mut Vec<String>) {
+    if PATH_FIELDS.contains(&path) {
+        return;
+    }
     let join = |k: &str| {
         if path.is_empty() {
             k.to_owned()
@@ -804,7 +831,11 @@ fn diff_into(path: &str, old: &Value, new: &Value, out: &mut Vec<String>) {
             } else if a.len() == b.len()
                 && a.iter().chain(b).all(|v| !v.is_object() && !v.is_array())
             {
-                if a != b {
+                let same = a.iter().zip(b).all(|(x, y)| match (x, y) {
+                    (Value::Number(x), Value::Number(y)) => numbers_equal(x, y),
+                    _ => x == y,
+                });
+                if !same {
                     out.push(format!("{path}: {} → {}", show(old), show(new)));
                 }
             } else {
@@ -816,6 +847,11 @@ fn diff_into(path: &str, old: &Value, new: &Value, out: &mut Vec<String>) {
                         (None, None) => {}
                     }
                 }
+            }
+        }
+        (Value::Number(a), Value::Number(b)) => {
+            if !numbers_equal(a, b) {
+                out.push(format!("{path}: {a} → {b}"));
             }
         }
         (a, b) => {
@@ -841,6 +877,7 @@ mod tests {
         };
         AnalysisReport {
             trial: "t".into(),
+            inputs: Inputs::default(),
             data: DataSummary {
                 file: "d.csv".into(),
                 rows: 3,
@@ -881,18 +918,13 @@ mod tests {
     }
 
     #[test]
-    fn round6_keeps_six_significant_digits() {
-        assert_eq!(round6(0.012_736_411_146_287_267), 0.0127364);
-        assert_eq!(round6(1_794.343_084_875_259_6), 1794.34);
-        assert_eq!(round6(3.983_886_837_585_077e-5), 3.98389e-5);
-        assert_eq!(round6(0.0), 0.0);
-        assert!(round6(f64::NAN).is_nan());
-    }
-
-    #[test]
-    fn json_is_rounded_and_nan_is_null() {
-        let text = render_json(&report(0.012_736_411_146_287_267));
-        assert!(text.contains("\"p_value\": 0.0127364"), "{text}");
+    fn json_floats_round_trip_and_nan_is_null() {
+        let p = 0.012_736_411_146_287_267;
+        let text = render_json(&report(p));
+        assert!(text.contains("\"p_value\": 0.012736411146287267"), "{text}");
+        let back: Value = serde_json::from_str(&text).expect("valid JSON");
+        let read = back["analyses"][0]["contrasts"][0]["p_value"].as_f64();
+        assert_eq!(read.map(f64::to_bits), Some(p.to_bits()));
         assert!(text.contains("\"statistic\": null"), "{text}");
         assert!(text.contains("\"label\": \"employed\""), "{text}");
         assert!(text.contains("\"excluded_total\": 1"), "{text}");
@@ -911,6 +943,20 @@ mod tests {
                 "analyses[primary].contrasts[employed].reject: true → false",
             ]
         );
+    }
+
+    #[test]
+    fn check_tolerates_the_last_bits_but_not_a_real_change_and_ignores_paths() {
+        let a = to_json(&report(0.0127));
+        let mut b = to_json(&report(0.0127 * (1.0 + 1e-12)));
+        b["data"]["file"] = json!("elsewhere/copy.csv");
+        b["inputs"]["data"] = json!("copy.csv");
+        assert!(diff(&a, &b).is_empty(), "{:?}", diff(&a, &b));
+        let c = to_json(&report(0.0127 * (1.0 + 1e-8)));
+        assert_eq!(diff(&a, &c).len(), 2);
+        let mut d = to_json(&report(0.0127));
+        d["inputs"]["data_sha256"] = json!("00");
+        assert_eq!(diff(&a, &d), ["inputs.data_sha256: \"\" → \"00\""]);
     }
 
     #[test]

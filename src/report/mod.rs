@@ -3,5 +3,6 @@
 pub mod analysis;
 pub mod check;
 pub mod design;
+pub mod diagnostics;
 pub mod power;
 pub mod svg;
