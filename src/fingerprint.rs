@@ -32,13 +32,13 @@ pub fn model_sha256(model: &TrialModel) -> String {
 /// Always with `/` separators.
 pub fn name_relative_to_spec(spec: &Path, file: &Path) -> String {
     let base = || {
-        file.file_name()
-            .map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned())
+        file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     };
-    let (Some(spec_dir), Some(abs_file)) = (
-        spec.parent().map(absolute),
-        Some(absolute(file)),
-    ) else {
+    let (Some(spec_dir), Some(abs_file)) = (spec.parent().map(absolute), Some(absolute(file)))
+    else {
         return base();
     };
     match abs_file.strip_prefix(&spec_dir) {
@@ -88,7 +88,11 @@ mod tests {
     #[test]
     fn names_are_relative_to_the_spec_or_a_base_name() {
         let spec = Path::new("examples/nsw/nsw.trial");
-        for typed in ["examples/nsw/data.csv", "./examples/nsw/data.csv", "examples/../examples/nsw/data.csv"] {
+        for typed in [
+            "examples/nsw/data.csv",
+            "./examples/nsw/data.csv",
+            "examples/../examples/nsw/data.csv",
+        ] {
             assert_eq!(name_relative_to_spec(spec, Path::new(typed)), "data.csv");
         }
         assert_eq!(

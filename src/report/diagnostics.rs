@@ -11,7 +11,8 @@ pub fn diagnostic_json(d: &dyn Diagnostic) -> Value {
     let mut obj = Map::new();
     obj.insert(
         "code".into(),
-        d.code().map_or(Value::Null, |c| Value::String(c.to_string())),
+        d.code()
+            .map_or(Value::Null, |c| Value::String(c.to_string())),
     );
     let severity = match d.severity() {
         Some(Severity::Advice) => "advice",
@@ -22,7 +23,8 @@ pub fn diagnostic_json(d: &dyn Diagnostic) -> Value {
     obj.insert("message".into(), json!(d.to_string()));
     obj.insert(
         "help".into(),
-        d.help().map_or(Value::Null, |h| Value::String(h.to_string())),
+        d.help()
+            .map_or(Value::Null, |h| Value::String(h.to_string())),
     );
     let mut labels = Vec::new();
     if let Some(iter) = d.labels() {
