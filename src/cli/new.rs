@@ -22,6 +22,7 @@ pub(crate) enum Template {
 
 impl Template {
     /// Every template, in the order `--help` lists them.
+    #[cfg(test)]
     pub(crate) const ALL: [Self; 4] = [Self::TwoArm, Self::Almere, Self::Cluster, Self::Inflow];
 
     /// The template's text, with `{{TITLE}}` and `{{FILE}}` still to fill in.
@@ -118,7 +119,7 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{t:?} does not simulate: {e}"));
             let mut worker = sim.worker();
             sim.simulate(&mut worker, &mut crate::sim::rng::replicate_rng(1, 0, 0));
-            assert!(worker.table.len() > 0, "{t:?} simulated nobody");
+            assert!(!worker.table.is_empty(), "{t:?} simulated nobody");
         }
     }
 }
