@@ -791,6 +791,7 @@ fn build_report(
             test: a.test,
             sides: a.sides,
             alpha: a.alpha,
+            correction: a.correction,
             contrasts,
         });
     }
@@ -1018,8 +1019,9 @@ fn closed_forms(
 ///     "exact_power": number | null,         exact power under the binomial model (two proportions),
 ///                                           averaged over the arm sizes the rule gives
 ///     "any_power", "any_mc_se": number,     P(at least one contrast of the family rejects)
-///     "test": "pooled_z" | "unpooled_z" | "fisher_exact" | "welch_t",
+///     "test": "pooled_z" | "unpooled_z" | "fisher" | "welch_t" | "cluster_t",
 ///     "sides": "greater" | "less" | "two_sided", "alpha": number,
+///     "correction": "none" | "holm" | "bonferroni",
 ///     "contrasts": [{
 ///       "outcome": string, "subgroup": {"variable", "level"} | null,
 ///       "power", "mc_se", "power_ci",
@@ -1152,6 +1154,8 @@ pub struct AnalysisReport {
     pub sides: Sides,
     /// Significance level.
     pub alpha: f64,
+    /// The multiplicity correction across the analysis' contrasts.
+    pub correction: crate::model::Correction,
     /// Per contrast.
     pub contrasts: Vec<ContrastReport>,
 }

@@ -63,15 +63,14 @@ pub fn analysis_report(
 
 /// The declarations of every analysis of `model`, in plan order.
 pub fn plan_info(model: &TrialModel) -> Vec<PlanInfo> {
-    let name = |v: &dyn erased::Ser| v.name();
     model
         .analyses
         .iter()
         .map(|a| PlanInfo {
-            test: name(&a.test),
-            sides: name(&a.sides),
+            test: a.test,
+            sides: a.sides,
             alpha: a.alpha,
-            correction: name(&a.correction),
+            correction: a.correction,
             binary: a
                 .outcomes
                 .iter()
@@ -128,19 +127,4 @@ fn missing_outcomes(a: &crate::model::Analysis, table: &ParticipantTable) -> Vec
         }
     }
     out
-}
-
-mod erased {
-    /// The snake_case serde name of a unit enum variant.
-    pub(super) trait Ser {
-        fn name(&self) -> String;
-    }
-    impl<T: serde::Serialize> Ser for T {
-        fn name(&self) -> String {
-            match serde_json::to_value(self) {
-                Ok(serde_json::Value::String(s)) => s,
-                _ => String::new(),
-            }
-        }
-    }
 }

@@ -97,14 +97,14 @@ const PATH_FIELDS: [&str; 3] = ["data.file", "inputs.spec", "inputs.data"];
 /// How one analysis of the plan is declared (for the report's headings).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlanInfo {
-    /// `pooled_z`, `fisher_exact`, …
-    pub test: String,
-    /// `greater`, `less`, `two_sided`.
-    pub sides: String,
+    /// The test (`pooled_z`, `fisher`, … in the JSON; [`super::words::test`]).
+    pub test: crate::model::TestKind,
+    /// The alternative (`greater`, `less`, `two_sided` in the JSON).
+    pub sides: crate::stats::Sides,
     /// Significance level.
     pub alpha: f64,
-    /// `none`, `holm`, `bonferroni`.
-    pub correction: String,
+    /// The multiplicity correction (`none`, `holm`, `bonferroni` in the JSON).
+    pub correction: crate::model::Correction,
     /// Whether the analysis' outcomes are binary, by outcome name.
     pub binary: BTreeMap<String, bool>,
     /// How missing outcomes are handled (`complete_cases`).
@@ -323,12 +323,14 @@ fn contrast_rows(report: &AnalysisReport) -> Vec<(String, Vec<[String; 8]>)> {
             let info = report.plan_info.get(i);
             let title = match info {
                 Some(info) => format!(
-                    "{}: {}, {}, alpha {}, correction {}",
+                    "{}: {}",
                     a.name,
-                    info.test,
-                    info.sides.replace('_', "-"),
-                    fmt_value(info.alpha, true),
-                    info.correction
+                    super::words::analysis_header(
+                        info.test,
+                        info.sides,
+                        &fmt_value(info.alpha, true),
+                        info.correction
+                    )
                 ),
                 None => a.name.clone(),
             };
@@ -381,8 +383,12 @@ const CONTRAST_HEAD: [&str; 8] = [
 ];
 const AUDIT_HEAD: [&str; 5] = ["assumption", "planned", "observed [95% CI]", "n", "verdict"];
 
-fn audit_rows(report: &AnalysisReport) -> Vec<[String; 5]> {
-    report
+/// The audit table's rows and the notes that go under it: a row with a note says `see [k]` in its
+/// verdict and note `k` is printed below the table, so the verdict column stays narrow however
+/// long a note is (identical notes share a number).
+fn audit_rows(report: &AnalysisReport) -> (Vec<[String; 5]>, Vec<String>) {
+    let mut notes: Vec<String> = Vec::new();
+    let rows = report
         .audit
         .iter()
         .map(|item| {
@@ -400,7 +406,14 @@ fn audit_rows(report: &AnalysisReport) -> Vec<[String; 5]> {
             };
             let mut verdict = status_word(item.status).to_owned();
             if let Some(note) = &item.note {
-                write!(verdict, " ({note})").ok();
+                let k = match notes.iter().position(|n| n == note) {
+                    Some(k) => k,
+                    None => {
+                        notes.push(note.clone());
+                        notes.len() - 1
+                    }
+                };
+                write!(verdict, " [{}]", k + 1).ok();
             }
             [
                 item.assumption.clone(),
@@ -410,7 +423,47 @@ fn audit_rows(report: &AnalysisReport) -> Vec<[String; 5]> {
                 verdict,
             ]
         })
-        .collect()
+        .collect();
+    (rows, notes)
+}
+
+/// `text` broken into lines of at most `width` characters at spaces (a longer word stands alone).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The audit notes under the table, `[k] text` (in Markdown a list item `- [k] text`), wrapped
+/// so that no line passes 100 characters.
+fn audit_notes(notes: &[String], indent: &str, markdown: bool) -> String {
+    let mut out = String::new();
+    for (k, note) in notes.iter().enumerate() {
+        let mark = if markdown {
+            format!("- [{}] ", k + 1)
+        } else {
+            format!("[{}] ", k + 1)
+        };
+        let hang = " ".repeat(if markdown { 2 } else { mark.chars().count() });
+        let width = 100 - indent.chars().count() - mark.chars().count();
+        for (i, l) in wrap(note, width).iter().enumerate() {
+            let lead = if i == 0 { &mark } else { &hang };
+            out += &format!("{indent}{lead}{l}\n");
+        }
+    }
+    out
 }
 
 /// One line per interaction (heterogeneity) test of the analysis.
@@ -639,7 +692,7 @@ fn power_lines(power: &Value) -> Vec<String> {
                 .and_then(Value::as_f64)
                 .unwrap_or(f64::NAN);
             Some(format!(
-                "{name}: {:.1}% (MC s.e. {:.1}%; any contrast of the family: {:.1}%)",
+                "{name}: {:.1}% (MC SE {:.1}%; any contrast of the family: {:.1}%)",
                 power * 100.0,
                 se * 100.0,
                 any * 100.0
@@ -677,7 +730,9 @@ pub fn render_text(report: &AnalysisReport) -> String {
         out += &dyn_text_table(&head, &rows, false);
     }
     out += "\nAssumption audit (planned value against the data, 95% Wilson / normal intervals)\n";
-    out += &text_table(AUDIT_HEAD, &audit_rows(report));
+    let (rows, notes) = audit_rows(report);
+    out += &text_table(AUDIT_HEAD, &rows);
+    out += &audit_notes(&notes, "  ", false);
     let flagged = report
         .audit
         .iter()
@@ -718,7 +773,12 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
         out += &dyn_text_table(&head, &rows, true);
     }
     out += "\n## Assumption audit\n\nPlanned value against the data, with 95 % intervals (Wilson for proportions).\n\n";
-    out += &md_table(AUDIT_HEAD, &audit_rows(report));
+    let (rows, notes) = audit_rows(report);
+    out += &md_table(AUDIT_HEAD, &rows);
+    if !notes.is_empty() {
+        out += "\n";
+        out += &audit_notes(&notes, "", true);
+    }
     let flagged = report
         .audit
         .iter()

@@ -462,26 +462,14 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
             .iter()
             .map(|o| m.outcomes[*o].name.as_str())
             .collect();
-        let test = match a.test {
-            TestKind::PooledZ => "pooled z",
-            TestKind::UnpooledZ => "unpooled z",
-            TestKind::FisherExact => "Fisher exact",
-            TestKind::WelchT => "Welch t",
-            TestKind::ClusterT => "cluster-level t",
-        };
-        let sides = match a.sides {
-            Sides::Greater => "one-sided (treatment > control)",
-            Sides::Less => "one-sided (treatment < control)",
-            Sides::TwoSided => "two-sided",
-        };
         let _ = write!(
             w,
-            "    {}: {}, {} vs {}, {test}, {sides}, alpha {}",
+            "    {}: {}, {} vs {}, {}",
             a.name,
             outcomes.join(", "),
             m.arms[a.treatment].name,
             m.arms[a.control].name,
-            pct(a.alpha)
+            super::words::analysis_header(a.test, a.sides, &pct(a.alpha), a.correction)
         );
         if let Some(v) = a.within {
             let var = &m.population.variables[v];
@@ -495,15 +483,6 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
                 })
                 .collect();
             let _ = write!(w, ", within {} {{{}}}", var.name, names.join(", "));
-        }
-        match a.correction {
-            Correction::None => {}
-            Correction::Bonferroni => {
-                let _ = write!(w, ", Bonferroni");
-            }
-            Correction::Holm => {
-                let _ = write!(w, ", Holm");
-            }
         }
         // The handling of missing outcomes is said where outcomes can go missing.
         let loses = [a.treatment, a.control]

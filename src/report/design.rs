@@ -766,7 +766,7 @@ fn describe_distribution(d: &crate::model::Distribution, unit: crate::model::Uni
 
 /// The design in words, generated from the model.
 pub fn design_in_words(model: &crate::model::TrialModel) -> String {
-    use crate::model::{AssignmentRule, Comparison, CriterionTest, RateMeaning, Sides, TestKind};
+    use crate::model::{AssignmentRule, Comparison, CriterionTest, RateMeaning};
     let mut s = String::new();
     let arm_names: Vec<&str> = model.arms.iter().map(|a| a.name.as_str()).collect();
     let _ = writeln!(
@@ -1063,27 +1063,17 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
             .filter_map(|&o| model.outcomes.get(o))
             .map(|o| format!("{} ({})", o.name, measure_words(&o.measure)))
             .collect();
-        let test = match a.test {
-            TestKind::PooledZ => "two-proportion z test with pooled variance",
-            TestKind::UnpooledZ => "two-proportion z test with unpooled variance",
-            TestKind::FisherExact => "Fisher's exact test",
-            TestKind::WelchT => "Welch's t test",
-            TestKind::ClusterT => "Student's t test on cluster means",
-        };
-        let sides = match a.sides {
-            Sides::Greater => "one-sided (treatment > control)",
-            Sides::Less => "one-sided (treatment < control)",
-            Sides::TwoSided => "two-sided",
-        };
+        let test = format!(
+            "`{}` ({})",
+            super::words::test(a.test),
+            super::words::test_explained(a.test)
+        );
+        let sides = super::words::sides(a.sides);
         let within = a
             .within
             .and_then(|v| pop.variables.get(v))
             .map_or_else(String::new, |v| format!(", within levels of {}", v.name));
-        let correction = match a.correction {
-            crate::model::Correction::None => String::new(),
-            crate::model::Correction::Bonferroni => ", Bonferroni correction".into(),
-            crate::model::Correction::Holm => ", Holm correction".into(),
-        };
+        let correction = format!(", correction `{}`", super::words::correction(a.correction));
         let missing = if model.loses_outcomes(a) || a.missing.is_some() {
             format!(
                 "; missing outcomes: {} (participants without a value are left out)",

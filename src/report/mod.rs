@@ -6,3 +6,4 @@ pub mod design;
 pub mod diagnostics;
 pub mod power;
 pub mod svg;
+pub mod words;
