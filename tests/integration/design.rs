@@ -511,6 +511,15 @@ fn design_report_snapshot() {
         ]));
         assert_eq!(out.status, Some(0), "{out}");
         let md = std::fs::read_to_string(dir.join("design-report.md")).expect("report written");
+        // The report carries the sha256 of the spec's exact bytes and the trialsim version.
+        let bytes = std::fs::read("specs/almere-45plus.trial").expect("spec");
+        let sha = trialsim::fingerprint::sha256_hex(&bytes);
+        assert!(md.contains(&format!("sha256 `{sha}`")), "{md}");
+        assert!(
+            md.contains(&format!("trialsim {}", env!("CARGO_PKG_VERSION"))),
+            "{md}"
+        );
+        assert!(md.contains("## 9. SPIRIT 2025"), "{md}");
         for figure in ["power-curve.svg", "waterfall.svg"] {
             let svg = std::fs::read_to_string(dir.join(figure)).expect("figure written");
             svg_texts(&svg);
