@@ -461,14 +461,15 @@ pub fn sweep_csv(r: &SweepReport) -> String {
     s
 }
 
+/// An axis in the reader's words ([`super::words::parameter`]) with its unit, unless the words
+/// already name it: "share of experiment referred to Team Zorg (%)", "participants per arm".
 fn axis_label(a: &Axis) -> String {
-    if a.path == "n_per_arm" {
-        return "participants per arm (n_per_arm)".into();
-    }
+    let words = super::words::parameter(&a.path);
     match a.unit {
-        "%" => format!("{} (%)", a.path),
-        "" => a.path.clone(),
-        unit => format!("{} ({unit})", a.path),
+        "%" => format!("{words} (%)"),
+        "" => words,
+        unit if words.contains(unit) => words,
+        unit => format!("{words} ({unit})"),
     }
 }
 
@@ -490,7 +491,7 @@ pub fn sweep_svg(r: &SweepReport) -> String {
             .filter(|p| g.is_none_or(|g| p.values.get(1) == Some(&g)))
             .collect();
         let name = match (g, r.axes.get(1)) {
-            (Some(v), Some(a)) => format!("{} = {}", short(&a.path), axis_value(a, v)),
+            (Some(v), Some(a)) => legend_entry(a, v),
             _ => "simulated power".into(),
         };
         series.push(Series {
@@ -517,9 +518,13 @@ pub fn sweep_svg(r: &SweepReport) -> String {
         "spec".into()
     };
     svg::line_chart(&LineChart {
-        title: format!("Power of `{}` ({})", r.analysis, r.outcome),
+        title: format!("Power of analysis {} ({})", r.analysis, r.outcome),
+        subtitle: format!(
+            "bands: 95% Monte Carlo interval, {} replicates per point",
+            r.replicates
+        ),
         x_label: axis_label(x_axis),
-        y_label: format!("power (%; band: 95% MC interval, {} reps)", r.replicates),
+        y_label: "power (%)".into(),
         series,
         y_range: Some((0.0, 1.0)),
         reference: Some((0.8, "80% power".into())),
@@ -531,13 +536,14 @@ pub fn sweep_svg(r: &SweepReport) -> String {
     })
 }
 
-/// The last segment of a path (`share` of `arm.experiment.team_zorg.share` keeps its path).
-fn short(path: &str) -> String {
-    let parts: Vec<&str> = path.split('.').collect();
-    if parts.len() > 2 {
-        parts[parts.len() - 2..].join(".")
-    } else {
-        path.to_string()
+/// A legend entry for one value of the second axis: "150 participants per arm", "share of
+/// experiment referred to Team Zorg 25%".
+fn legend_entry(a: &Axis, v: f64) -> String {
+    let words = super::words::parameter(&a.path);
+    match a.path.as_str() {
+        "n_per_arm" => format!("{} per arm", axis_value(a, v)),
+        "clusters.per_arm" => format!("{} clusters per arm", axis_value(a, v)),
+        _ => format!("{words}: {}", axis_value(a, v)),
     }
 }
 

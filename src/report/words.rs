@@ -73,9 +73,131 @@ pub fn analysis_header(t: TestKind, s: Sides, alpha: &str, c: Correction) -> Str
     )
 }
 
+/// A name from the spec (`team_zorg`) as words (`Team Zorg`): underscores become spaces and each
+/// word starts with a capital.
+fn title_case(name: &str) -> String {
+    name.split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A name from the spec in running text (`non_work_exit` → `non work exit`).
+fn plain(name: &str) -> String {
+    name.replace('_', " ")
+}
+
+/// A parameter path (`arm.experiment.team_zorg.share`, `n_per_arm`; see docs/language.md,
+/// "Parameter paths") in the reader's words, for axis labels and legends: "share of experiment
+/// referred to Team Zorg", "participants per arm". A path this table does not know is shown with
+/// its dots and underscores as spaces.
+pub fn parameter(path: &str) -> String {
+    let parts: Vec<&str> = path.split('.').collect();
+    let flows = |flow: &str| -> Option<&'static str> {
+        Some(match flow {
+            "baseline" => "employed at intake",
+            "dropout" => "dropout",
+            "exemption" => "exemption",
+            "non_work_exit" => "non-work exit",
+            "crossover" => "crossover",
+            "lost_to_follow_up" => "lost to follow-up",
+            _ => return None,
+        })
+    };
+    match parts.as_slice() {
+        ["n_per_arm"] => "participants per arm".into(),
+        ["sample", arm] => format!("participants in {}", plain(arm)),
+        ["population", "pool"] => "eligible pool".into(),
+        ["eligibility", "screening"] => "loss at screening".into(),
+        ["employment", "job_loss"] => "monthly chance a job ends".into(),
+        ["arm", arm, path, "share"] => {
+            format!("share of {} referred to {}", plain(arm), title_case(path))
+        }
+        ["arm", arm, path, "share", level] => format!(
+            "share of {} referred to {} ({})",
+            plain(arm),
+            title_case(path),
+            plain(level)
+        ),
+        ["arm", arm, "work"] => format!("work rate in {}", plain(arm)),
+        ["arm", arm, path, "work"] if flows(path).is_none() => {
+            format!("work rate of {} in {}", title_case(path), plain(arm))
+        }
+        ["arm", arm, path, "work", level] => format!(
+            "work rate of {} in {} ({})",
+            title_case(path),
+            plain(arm),
+            plain(level)
+        ),
+        ["arm", arm, path, "delay"] => {
+            format!(
+                "delay before {} work in {} (months)",
+                title_case(path),
+                plain(arm)
+            )
+        }
+        ["arm", arm, "exits", dest] => format!("exits to {} in {}", plain(dest), plain(arm)),
+        ["arm", arm, flow] if flows(flow).is_some() => {
+            format!("{} in {}", flows(flow).unwrap_or_default(), plain(arm))
+        }
+        ["arm", arm, "lost_to_follow_up", "month"] => {
+            format!("month of loss to follow-up in {}", plain(arm))
+        }
+        ["arm", arm, "lost_to_follow_up", "factor"] => {
+            format!("hazard ratio of loss to follow-up in {}", plain(arm))
+        }
+        ["arm", arm, "lost_to_follow_up", level] => {
+            format!("lost to follow-up in {} ({})", plain(arm), plain(level))
+        }
+        ["arm", arm, outcome, "mean"] => format!("mean {} in {}", plain(outcome), plain(arm)),
+        ["arm", arm, outcome, "sd"] => format!("sd of {} in {}", plain(outcome), plain(arm)),
+        ["arm", arm, outcome] => format!("{} in {}", plain(outcome), plain(arm)),
+        ["capacity", "staff"] => "case managers".into(),
+        ["capacity", "caseload"] => "caseload per case manager".into(),
+        ["capacity", "intakes_per_month"] => "intakes per month".into(),
+        ["capacity", "guidance"] => "longest guidance (months)".into(),
+        ["clusters", "icc"] => "intra-cluster correlation".into(),
+        ["clusters", "size"] => "participants per cluster".into(),
+        ["clusters", "per_arm"] => "clusters per arm".into(),
+        ["inflow", "period", k] => format!("intakes in period {k}"),
+        ["inflow", "analysis_month"] => "analysis month".into(),
+        ["outcome", name, "month"] => format!("month {} is read", plain(name)),
+        ["analysis", name, "alpha"] => format!("alpha of {}", plain(name)),
+        ["costs", "fixed"] => "fixed cost (euro)".into(),
+        ["costs", "per_participant"] => "cost per participant (euro)".into(),
+        ["costs", "saving_per_benefit_year"] => "saving per benefit year (euro)".into(),
+        ["costs", "years_per_exit"] => "benefit years per exit".into(),
+        _ => plain(&path.replace('.', " ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameters_read_as_words() {
+        assert_eq!(
+            parameter("arm.experiment.team_zorg.share"),
+            "share of experiment referred to Team Zorg"
+        );
+        assert_eq!(parameter("n_per_arm"), "participants per arm");
+        assert_eq!(parameter("arm.control.work"), "work rate in control");
+        assert_eq!(
+            parameter("arm.experiment.guided.work"),
+            "work rate of Guided in experiment"
+        );
+        assert_eq!(parameter("arm.control.crossover"), "crossover in control");
+        assert_eq!(parameter("arm.treatment.employed"), "employed in treatment");
+        assert_eq!(parameter("clusters.icc"), "intra-cluster correlation");
+        assert_eq!(parameter("something.new_here"), "something new here");
+    }
 
     /// The JSON (serde) names are the words here, so text and JSON cannot drift apart.
     #[test]

@@ -288,6 +288,7 @@ fn waterfall_of_the_observed_almere_flows_starts_at_the_guided_clients() {
 }
 
 fn svg_texts(svg: &str) -> Vec<String> {
+    crate::svg::assert_labels_fit(svg);
     let document = roxmltree::Document::parse(svg).expect("the SVG is well-formed XML");
     assert_eq!(document.root_element().tag_name().name(), "svg");
     document
@@ -310,11 +311,12 @@ fn sweep_figure_is_valid_labelled_and_stable() {
     let svg = sweep_svg(&sweep);
     let texts = svg_texts(&svg);
     for label in [
-        "arm.treatment.employed (%)",
-        "power (%; band: 95% MC interval, 128 reps)",
+        "employed in treatment (%)",
+        "power (%)",
+        "bands: 95% Monte Carlo interval, 128 replicates per point",
         "80% power",
         "spec: 30%",
-        "n_per_arm = 200",
+        "200 per arm",
     ] {
         assert!(
             texts.iter().any(|t| t == label),
