@@ -427,6 +427,32 @@ fn audit_rows(report: &AnalysisReport) -> (Vec<[String; 5]>, Vec<String>) {
     (rows, notes)
 }
 
+/// The widest the audit's assumption column grows in the text report before it wraps, so that
+/// the table, verdict column included, stays within 100 characters.
+const AUDIT_ASSUMPTION_WIDTH: usize = 40;
+
+/// `rows` with a first cell wider than `width` wrapped onto continuation rows (indented by two,
+/// the other cells empty).
+fn wrap_first_column<const N: usize>(rows: &[[String; N]], width: usize) -> Vec<[String; N]> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let lines = wrap(&row[0], width);
+        if lines.len() <= 1 {
+            out.push(row.clone());
+            continue;
+        }
+        let mut first = row.clone();
+        first[0] = lines[0].clone();
+        out.push(first);
+        for line in &lines[1..] {
+            let mut more: [String; N] = std::array::from_fn(|_| String::new());
+            more[0] = format!("  {line}");
+            out.push(more);
+        }
+    }
+    out
+}
+
 /// `text` broken into lines of at most `width` characters at spaces (a longer word stands alone).
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
@@ -731,7 +757,10 @@ pub fn render_text(report: &AnalysisReport) -> String {
     }
     out += "\nAssumption audit (planned value against the data, 95% Wilson / normal intervals)\n";
     let (rows, notes) = audit_rows(report);
-    out += &text_table(AUDIT_HEAD, &rows);
+    out += &text_table(
+        AUDIT_HEAD,
+        &wrap_first_column(&rows, AUDIT_ASSUMPTION_WIDTH),
+    );
     out += &audit_notes(&notes, "  ", false);
     let flagged = report
         .audit

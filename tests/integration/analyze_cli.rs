@@ -328,3 +328,32 @@ fn bad_data_with_format_json_prints_json_diagnostics() {
     insta::assert_snapshot!(out.to_string());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The audit table stays within 100 characters: long notes go under the table as `[k]`, and a
+/// long assumption wraps onto a continuation line.
+#[test]
+fn audit_table_and_notes_fit_in_100_columns() {
+    let out = run(trialsim().args([
+        "analyze",
+        "specs/almere-45plus-observed.trial",
+        "--data",
+        "examples/almere-synthetic/data.csv",
+        "--replicates",
+        "0",
+    ]));
+    assert_eq!(out.status, Some(0), "{out}");
+    let audit = out
+        .stdout
+        .split("Assumption audit")
+        .nth(1)
+        .expect("an audit section");
+    assert!(audit.contains("ok [1]"), "{audit}");
+    assert!(audit.contains("\n  [1] planned:"), "{audit}");
+    for line in audit.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} chars: {line}",
+            line.chars().count()
+        );
+    }
+}
