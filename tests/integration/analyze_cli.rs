@@ -289,6 +289,19 @@ fn check_passes_from_anywhere_on_identical_data_and_fails_on_changed_data() {
     let on_copy = check(&copy);
     assert_eq!(on_copy.status, Some(0), "{on_copy}");
 
+    // A comment and a blank line added to the spec change its bytes, not its model.
+    let spec = std::fs::read_to_string(format!("{nsw}/nsw.trial")).expect("spec");
+    let edited = dir.join("nsw-commented.trial");
+    std::fs::write(&edited, format!("# a comment added in review\n\n{spec}")).expect("write");
+    let commented = run(trialsim()
+        .current_dir(&dir)
+        .arg("analyze")
+        .arg(&edited)
+        .arg("--data")
+        .arg(&copy)
+        .args(["--check", &format!("{nsw}/report.json")]));
+    assert_eq!(commented.status, Some(0), "{commented}");
+
     // One participant's age changed: the data hash and the balance table differ.
     let changed = data.replacen("\n1,treatment,37,", "\n1,treatment,38,", 1);
     assert_ne!(changed, data, "the edit must change the data");
