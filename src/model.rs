@@ -1118,7 +1118,8 @@ pub enum TestKind {
     PooledZ,
     /// Two-proportion z test with unpooled (Wald) variance.
     UnpooledZ,
-    /// Fisher's exact test (conditional on the margins).
+    /// Fisher's exact test (conditional on the margins); `fisher` in the spec and the JSON.
+    #[serde(rename = "fisher")]
     FisherExact,
     /// Welch's unequal-variance t test for means.
     WelchT,

@@ -792,6 +792,7 @@ fn build_report(
             test: a.test,
             sides: a.sides,
             alpha: a.alpha,
+            correction: a.correction,
             contrasts,
             regression: a.test.is_regression().then(|| RegressionPlan {
                 method: a.adjust.as_ref().map_or("none", |x| x.method.name()),
@@ -1036,8 +1037,10 @@ fn closed_forms(
 ///                                           averaged over the arm sizes the rule gives
 ///     "any_power", "any_mc_se": number,     P(at least one contrast of the family rejects)
 ///     "regression": {"method", "covariates", "se_type", "binary"}   regression tests only
-///     "test": "pooled_z" | "unpooled_z" | "fisher_exact" | "welch_t",
+///     "test": "pooled_z" | "unpooled_z" | "fisher" | "welch_t" | "cluster_t"
+///             | "robust_t" | "cr2" | "student_t",
 ///     "sides": "greater" | "less" | "two_sided", "alpha": number,
+///     "correction": "none" | "holm" | "bonferroni",
 ///     "contrasts": [{
 ///       "outcome": string, "subgroup": {"variable", "level"} | null,
 ///       "power", "mc_se", "power_ci",
@@ -1170,6 +1173,8 @@ pub struct AnalysisReport {
     pub sides: Sides,
     /// Significance level.
     pub alpha: f64,
+    /// The multiplicity correction across the analysis' contrasts.
+    pub correction: crate::model::Correction,
     /// Per contrast.
     pub contrasts: Vec<ContrastReport>,
     /// For a regression test (`robust_t`, `cr2`): the adjustment and the outcome's kind; left

@@ -64,6 +64,7 @@ pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
         }
     };
     super::print_warnings(&checked);
+    let model_sha256 = crate::fingerprint::model_sha256(&checked.model);
     let mut model = checked.model;
     // An exported cluster design carries its clusters in the `cluster` column.
     if model.data.is_none()
@@ -78,14 +79,29 @@ pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
         .clone()
         .unwrap_or_else(|| data::export::default_mapping(&model));
     let data_name = args.data.display().to_string();
-    let loaded = match data::load_path(&model, &mapping, &args.data, &data_name) {
-        Ok(l) => l,
+    // Read once: the bytes are both hashed (the snapshot's identity of the data) and parsed.
+    let bytes = match std::fs::read(&args.data) {
+        Ok(b) => b,
         Err(e) => {
-            eprintln!("{:?}", miette::Report::new(e));
-            return ExitCode::from(super::EXIT_SPEC_ERROR);
+            let err = data::DataError::new(
+                data::DataErrorKind::Io,
+                format!("cannot read data file `{data_name}`: {e}"),
+            )
+            .with_help("check the path given to --data");
+            return data_failure(err, args.format);
         }
     };
-    let mut report = super::stages::analysis_report(&model, &data_name, &loaded);
+    let inputs = report::Inputs {
+        spec: crate::fingerprint::name_relative_to_spec(&args.file, &args.file),
+        model_sha256,
+        data: crate::fingerprint::name_relative_to_spec(&args.file, &args.data),
+        data_sha256: crate::fingerprint::sha256_hex(&bytes),
+    };
+    let loaded = match data::load(&model, &mapping, &data_name, std::io::Cursor::new(bytes)) {
+        Ok(l) => l,
+        Err(e) => return data_failure(e, args.format),
+    };
+    let mut report = super::stages::analysis_report(&model, &data_name, inputs, &loaded);
     if args.replicates > 0 {
         report.realised_power = match crate::audit::realised_power_with(
             &model,
@@ -148,4 +164,15 @@ pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Reports a data error: drawn on stderr, or with `--format json` as the JSON diagnostics
+/// document on stdout (so a program reading the JSON gets JSON either way). Exit 1.
+fn data_failure(err: data::DataError, format: Format) -> ExitCode {
+    if format == Format::Json {
+        print!("{}", crate::report::diagnostics::render_json(&[&err]));
+    } else {
+        eprintln!("{:?}", miette::Report::new(err));
+    }
+    ExitCode::from(super::EXIT_SPEC_ERROR)
 }

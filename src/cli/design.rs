@@ -553,9 +553,22 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
         target,
         uncertain,
     };
-    let built = match pool.install(|| crate::design::report::build(&model, &inputs)) {
+    let mut built = match pool.install(|| crate::design::report::build(&model, &inputs)) {
         Ok(b) => b,
         Err(e) => return design_error(e),
+    };
+    // The report names its spec by the sha256 of the file's exact bytes, as registered.
+    let bytes = match std::fs::read(&args.common.file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", args.common.file.display());
+            return ExitCode::from(super::EXIT_SPEC_ERROR);
+        }
+    };
+    built.spec = crate::design::report::SpecRecord {
+        file: crate::fingerprint::name_relative_to_spec(&args.common.file, &args.common.file),
+        sha256: crate::fingerprint::sha256_hex(&bytes),
+        trialsim_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
     tri!(make_dir(&args.out));
     let markdown = render::design_markdown(&model, &source.text, &built);

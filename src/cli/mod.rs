@@ -8,6 +8,7 @@ pub mod common;
 pub mod design;
 mod gallery;
 pub mod interrupt;
+pub(crate) mod new;
 mod simulate;
 pub mod stages;
 
@@ -33,6 +34,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Write a commented starting spec from a template (two-arm, almere, cluster, inflow).
+    New(new::NewArgs),
     /// Check spec files and summarise the trial each describes.
     Check(check::Args),
     /// Simulate the trial and report power, bias, coverage, flows and expectations.
@@ -75,6 +78,7 @@ where
     };
     install_diagnostic_handler();
     match cli.command {
+        Command::New(args) => new::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Power(args) => power::run(args),
         Command::Validate(args) => validate::run_validate(&args),

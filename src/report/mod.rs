@@ -3,5 +3,7 @@
 pub mod analysis;
 pub mod check;
 pub mod design;
+pub mod diagnostics;
 pub mod power;
 pub mod svg;
+pub mod words;

@@ -4,6 +4,7 @@
 mod adjusted;
 mod analysis;
 mod analyze_cli;
+mod commands;
 mod common;
 mod data;
 mod design;
