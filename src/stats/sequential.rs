@@ -158,12 +158,21 @@ pub struct Crossing {
     /// Probability of stopping at each look by crossing the futility boundary (the last look's
     /// entry is the probability of ending without rejecting H0 there).
     pub futility: Vec<f64>,
+    /// Two-sided designs: the probability of stopping at each look by crossing the lower
+    /// boundary `−c_k`, a rejection in the direction opposite to a positive drift (rpact counts
+    /// only `efficacy` as power; both count as stopping). Zero for one-sided designs.
+    pub opposite: Vec<f64>,
 }
 
 impl Crossing {
-    /// Probability of rejecting H0 at any look.
+    /// Probability of rejecting H0 at any look in the direction of the drift.
     pub fn power(&self) -> f64 {
         self.efficacy.iter().sum()
+    }
+
+    /// Probability of rejecting H0 at any look on either side (the type-I error under H0).
+    pub fn rejection(&self) -> f64 {
+        self.power() + self.opposite.iter().sum::<f64>()
     }
 
     /// Expected information fraction at stopping (the expected sample size over the maximum
@@ -173,7 +182,7 @@ impl Crossing {
         let mut stop_before = 0.0;
         let mut e = 0.0;
         for i in 0..k - 1 {
-            let p = self.efficacy[i] + self.futility[i];
+            let p = self.efficacy[i] + self.futility[i] + self.opposite[i];
             e += p * fractions[i];
             stop_before += p;
         }
@@ -560,8 +569,9 @@ fn finish(
     let cumulative_alpha = c
         .efficacy
         .iter()
-        .map(|p| {
-            cum += p;
+        .zip(&c.opposite)
+        .map(|(p, q)| {
+            cum += p + q;
             cum
         })
         .collect();
@@ -585,6 +595,26 @@ fn finish(
         two_sided: design.two_sided,
         binding,
     }
+}
+
+/// The drift `δ = θ √I_K` at which the boundaries reject H0 with probability `power`.
+pub fn drift_for_power(b: &Boundaries, power: f64) -> f64 {
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while crossing(b, hi).power() < power && hi < 1e3 {
+        hi *= 2.0;
+    }
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if crossing(b, mid).power() < power {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo < 1e-12 {
+            break;
+        }
+    }
+    0.5 * (lo + hi)
 }
 
 /// Stopping probabilities of boundaries at `drift` (on the boundaries' own fractions).
@@ -611,16 +641,17 @@ fn crossing_with_grid(
     let mut rec = Recursion::new(drift, r);
     let mut eff = Vec::with_capacity(k);
     let mut fut = Vec::with_capacity(k);
+    let mut opposite = vec![0.0; k];
     for i in 0..k {
         let b = efficacy[i];
         let a = if two_sided { -b } else { futility[i] };
         let up = rec.upper(t[i], b);
         let low = rec.lower(t[i], a);
+        eff.push(up);
         if two_sided {
-            eff.push(up + low);
+            opposite[i] = low;
             fut.push(0.0);
         } else {
-            eff.push(up);
             fut.push(low);
         }
         if i + 1 < k {
@@ -629,12 +660,14 @@ fn crossing_with_grid(
     }
     if two_sided || futility[k - 1] == f64::NEG_INFINITY {
         // Ending at the last look without rejecting is "not crossing" rather than futility.
-        let stopped: f64 = eff.iter().sum::<f64>() + fut.iter().sum::<f64>();
+        let stopped: f64 =
+            eff.iter().sum::<f64>() + fut.iter().sum::<f64>() + opposite.iter().sum::<f64>();
         fut[k - 1] += (1.0 - stopped).max(0.0);
     }
     Crossing {
         efficacy: eff,
         futility: fut,
+        opposite,
     }
 }
 
