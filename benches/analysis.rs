@@ -22,6 +22,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind) -> Analysis {
         levels: Vec::new(),
         correction: Correction::None,
         missing: None,
+        sequential: None,
     }
 }
 

@@ -111,6 +111,7 @@ pub fn model() -> TrialModel {
                 levels: vec![0, 1],
                 correction: Correction::Holm,
                 missing: None,
+                sequential: None,
             },
             Analysis {
                 name: "earnings".into(),
@@ -124,6 +125,7 @@ pub fn model() -> TrialModel {
                 levels: Vec::new(),
                 correction: Correction::None,
                 missing: None,
+                sequential: None,
             },
         ],
         expectations: Vec::new(),

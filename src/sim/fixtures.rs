@@ -208,6 +208,7 @@ pub fn almere_plan() -> TrialModel {
                 levels: Vec::new(),
                 correction: Correction::None,
                 missing: None,
+                sequential: None,
             },
             Analysis {
                 name: "by_background".into(),
@@ -221,6 +222,7 @@ pub fn almere_plan() -> TrialModel {
                 levels: vec![0, 1],
                 correction: Correction::Holm,
                 missing: None,
+                sequential: None,
             },
         ],
         expectations: vec![Expectation {

@@ -91,6 +91,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind, sides: Sides) 
         levels: Vec::new(),
         correction: Correction::None,
         missing: None,
+        sequential: None,
     }
 }
 

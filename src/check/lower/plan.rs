@@ -262,6 +262,7 @@ pub(super) fn analysis(
     }
     Some(Analysis {
         missing: missing?,
+        sequential: None,
         name: a.name.name.clone(),
         outcomes: outcomes.into_iter().map(|(o, _)| o).collect(),
         treatment: treatment?,
