@@ -1013,6 +1013,19 @@ pub struct SequentialPlan {
     pub boundaries: crate::stats::sequential::Boundaries,
 }
 
+impl TrialModel {
+    /// The month after intake at which the first outcome of `analysis` is due (the follow-up
+    /// for an outcome without a month of its own): when a look can see it.
+    pub fn due_month(&self, analysis: &Analysis) -> u32 {
+        analysis
+            .outcomes
+            .first()
+            .and_then(|&o| self.outcomes.get(o))
+            .and_then(|o| o.measure.read_month())
+            .unwrap_or(self.follow_up_months)
+    }
+}
+
 impl SequentialPlan {
     /// The design on information fractions `fractions` (the planned ones, or those a replicate
     /// or a data set observed).

@@ -8,6 +8,7 @@ pub mod common;
 pub mod design;
 mod gallery;
 pub mod interrupt;
+mod sequential;
 mod simulate;
 pub mod stages;
 
@@ -58,6 +59,9 @@ enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Simulate one trial and export its participant table as CSV.
     Simulate(simulate::SimulateArgs),
+    /// The stopping boundaries of every analysis with interim looks, with nominal and
+    /// cumulative alpha per look.
+    Boundaries(sequential::BoundariesArgs),
 }
 
 /// Parses `args` and runs the chosen command; the exit code says whether it succeeded.
@@ -87,6 +91,7 @@ where
         Command::Report(args) => design::run_report(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Boundaries(args) => sequential::run(&args),
     }
 }
 

@@ -4,4 +4,5 @@ pub mod analysis;
 pub mod check;
 pub mod design;
 pub mod power;
+pub mod sequential;
 pub mod svg;

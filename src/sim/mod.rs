@@ -329,7 +329,7 @@ pub struct Worker {
     /// Per cluster: the probability of each directly declared binary outcome.
     cluster_p: Vec<f64>,
     /// Intake month per participant, with an inflow.
-    entry: Vec<u32>,
+    pub(crate) entry: Vec<u32>,
     /// The simulator whose fixed sample `table` is laid out for: its ids, arms and the columns a
     /// lean run leaves missing are the same in every replicate and are written only once.
     laid_out_for: Option<u64>,

@@ -443,6 +443,38 @@ pub fn boundaries_with_grid(design: &Design, r: usize) -> Result<Boundaries, Seq
     }
 }
 
+/// Boundaries re-computed by error spending on other fractions (those a trial observed), with
+/// a beta-spending futility boundary kept at the drift `drift` of the planned design (the drift
+/// is not solved again: the design's power refers to the planned information). `r` is the grid
+/// resolution ([`GRID`] for reports; the engine may use a coarser one).
+pub fn boundaries_at_drift(
+    design: &Design,
+    drift: Option<f64>,
+    r: usize,
+) -> Result<Boundaries, SequentialError> {
+    match (design.futility, drift) {
+        (Some(fut), Some(drift)) => {
+            let t = &design.fractions;
+            let k = t.len();
+            if k == 0
+                || t[0] <= 0.0
+                || (t[k - 1] - 1.0).abs() > 1e-12
+                || t.windows(2).any(|w| w[1] <= w[0])
+            {
+                return Err(SequentialError::Fractions);
+            }
+            let unbound = if fut.binding {
+                None
+            } else {
+                Some(efficacy_bounds(design, &vec![f64::NEG_INFINITY; k], r)?)
+            };
+            let (eff, futb) = futility_pass(design, fut, drift, unbound.as_deref(), r)?;
+            Ok(finish(design, eff, futb, Some(drift), r))
+        }
+        _ => boundaries_with_grid(design, r),
+    }
+}
+
 /// Futility boundaries at the design's drift `drift`, on `design.fractions`, with the efficacy
 /// boundaries given (non-binding) or computed alongside (binding).
 fn futility_pass(

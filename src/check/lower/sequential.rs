@@ -388,15 +388,6 @@ fn schedule(cx: &mut Cx<'_>, looks: &ast::Looks) -> Option<LookSchedule> {
     }
 }
 
-/// The month after intake at which the analysis' outcome is due.
-pub(crate) fn due_month(model: &TrialModel, analysis: &Analysis) -> u32 {
-    analysis
-        .outcomes
-        .first()
-        .and_then(|&o| model.outcomes[o].measure.read_month())
-        .unwrap_or(model.follow_up_months)
-}
-
 /// Planned information fractions: the share of the participants whose outcome is due by each
 /// look, under the intake schedule of the inflow.
 fn planned_fractions(
@@ -406,7 +397,7 @@ fn planned_fractions(
     model: &TrialModel,
     analysis: &Analysis,
 ) -> Option<Vec<f64>> {
-    let due = due_month(model, analysis);
+    let due = model.due_month(analysis);
     let Some(inflow) = &model.delivery.inflow else {
         let seen = match schedule {
             LookSchedule::Months(m) => m
