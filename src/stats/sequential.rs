@@ -30,6 +30,7 @@ pub const GRID: usize = 32;
 #[serde(rename_all = "snake_case", tag = "type", content = "gamma")]
 pub enum Spending {
     /// O'Brien–Fleming type: `2 (1 − Φ(z_{1−level/2} / √t))`.
+    #[serde(rename = "obrien_fleming")]
     OBrienFleming,
     /// Pocock type: `level · ln(1 + (e − 1) t)`.
     Pocock,

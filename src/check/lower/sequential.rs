@@ -258,7 +258,8 @@ fn futility(cx: &mut Cx<'_>, f: &ast::Futility, analysis: &Analysis) -> Option<F
             }
             Some(FutilityRule::BetaSpending(BetaSpending {
                 spending: sp?,
-                beta: 1.0 - p,
+                // 1 − 80 % is 0.2, not 0.19999999999999996.
+                beta: ((1.0 - p) * 1e12).round() / 1e12,
                 binding: *binding,
             }))
         }
