@@ -1,5 +1,9 @@
 //! Group-sequential boundaries and their operating characteristics against rpact 3.3.4.
 
+use trialsim::check::compile;
+use trialsim::power::PowerSettings;
+use trialsim::sequential::{SequentialReport, run_sequential};
+use trialsim::source::SourceFile;
 use trialsim::stats::sequential::{
     BetaSpending, Design, Efficacy, Spending, boundaries, crossing, drift_for_power,
 };
@@ -733,4 +737,124 @@ fn five_looks_take_well_under_a_second() {
     let b = boundaries(&design).unwrap();
     assert_eq!(b.efficacy.len(), 5);
     assert!((b.futility[4] - b.efficacy[4]).abs() < 1e-12);
+}
+
+// Made by the second part of `Rscript tests/reference/sequential.R` (rpact 3.3.4,
+// getPowerMeans with normalApproximation = TRUE).
+const CONTINUOUS_POWER: f64 = 8.063840643722008e-01;
+const CONTINUOUS_STAGES: [f64; 3] = [
+    5.975075315689060e-02,
+    4.161750833981968e-01,
+    3.304582278171134e-01,
+];
+const CONTINUOUS_EXPECTED_N: f64 = 8.392970222049535e+02;
+
+/// A continuous outcome with looks at 40 %, 70 % and 100 % of the information: 500 per arm
+/// entering 50 a month, the outcome due 6 months after intake, so the looks see exactly 400,
+/// 700 and 1000 participants.
+fn continuous(effect: f64, per_arm: u32) -> trialsim::model::TrialModel {
+    let per_month = per_arm / 10;
+    let text = format!(
+        r#"trial "continuous, sequential" {{
+  follow_up 6 months
+  assignment {{ randomise 1:1 }}
+  sample {per_arm} per arm
+  inflow {per_month} per month, analysis at month 30
+  arm treatment {{ score ~ normal({effect}, 1) }}
+  arm control {{ score ~ normal(0, 1) }}
+  outcome score = continuous
+  analysis primary {{
+    compare score: treatment vs control
+    test welch_t, one_sided greater, alpha 2.5%
+    looks at 40%, 70%, 100% information
+    efficacy obrien_fleming
+  }}
+}}"#
+    );
+    compile(&SourceFile::new("continuous.trial", text))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .model
+}
+
+fn simulate(model: &trialsim::model::TrialModel, reps: u64, seed: u64) -> SequentialReport {
+    let settings = PowerSettings {
+        seed,
+        replicates: reps,
+        n_per_arm: None,
+        scenario: 0,
+    };
+    run_sequential(model, 0, &settings).expect("simulates")
+}
+
+#[test]
+fn each_look_sees_exactly_the_outcomes_due_by_then() {
+    let r = simulate(&continuous(0.2, 50), 64, 7);
+    for (l, want) in r.looks.iter().zip([0.4, 0.7, 1.0]) {
+        // A mean over replicates of the same fraction: equal up to rounding.
+        assert!((l.observed_fraction - want).abs() < 1e-12, "{}", l.observed_fraction);
+    }
+    // 5 a month, due 6 months after intake: the 40th outcome is due in month 7 + 6.
+    let months: Vec<f64> = r.looks.iter().map(|l| l.month).collect();
+    assert_eq!(months, vec![13.0, 19.0, 25.0]);
+    let stops: f64 = r
+        .looks
+        .iter()
+        .map(|l| l.stop_efficacy.value + l.stop_futility.value)
+        .sum();
+    assert!(stops <= 1.0 + 1e-12);
+    assert_eq!(r.boundary_sets, 1);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_report_on_any_thread_count() {
+    let model = continuous(0.3, 40);
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool")
+            .install(|| simulate(&model, 300, 11))
+    };
+    assert_eq!(run(1), run(3));
+}
+
+/// Power and stopping probabilities of a continuous outcome against rpact's closed form, within
+/// 4 Monte Carlo standard errors (Welch's t at 200+ per arm is the z of the closed form to well
+/// under that). `cargo test --release --test integration sequential -- --ignored`.
+#[test]
+#[ignore = "slow: 40,000 replicates of 1000 participants"]
+fn continuous_power_matches_rpact_within_mc_error() {
+    let r = simulate(&continuous(0.18, 500), 40_000, 2017);
+    let tol = |p: f64| 4.0 * (p * (1.0 - p) / 40_000.0).sqrt();
+    assert!(
+        (r.power.value - CONTINUOUS_POWER).abs() < tol(CONTINUOUS_POWER),
+        "power {} against rpact {CONTINUOUS_POWER}",
+        r.power.value
+    );
+    for (l, p) in r.looks.iter().zip(CONTINUOUS_STAGES) {
+        assert!(
+            (l.stop_efficacy.value - p).abs() < tol(p),
+            "stage {} against rpact {p}",
+            l.stop_efficacy.value
+        );
+    }
+    assert!(
+        (r.expected_analysed.value - CONTINUOUS_EXPECTED_N).abs() < 4.0 * r.expected_analysed.mc_se,
+        "expected N {} against rpact {CONTINUOUS_EXPECTED_N}",
+        r.expected_analysed.value
+    );
+}
+
+/// Under H0 the sequential design rejects with probability alpha (2.5 %), within 4 Monte Carlo
+/// standard errors.
+#[test]
+#[ignore = "slow: 40,000 replicates of 1000 participants"]
+fn type_one_error_is_alpha_under_the_null() {
+    let r = simulate(&continuous(0.0, 500), 40_000, 2018);
+    let se = (0.025f64 * 0.975 / 40_000.0).sqrt();
+    assert!(
+        (r.power.value - 0.025).abs() < 4.0 * se,
+        "type-I error {} (MC SE {se})",
+        r.power.value
+    );
 }

@@ -57,3 +57,15 @@ emit("HSD(-4), beta-spending HSD(1) futility, non-binding, 5 looks", HSD(-4), "S
 emit("OF, two-sided, 3 looks", OF, "None", "none", 0.2, FALSE, TRUE, 0.05, c(1, 2, 3) / 3, typeOfDesign = "asOF")
 emit("Pocock, two-sided, 5 unequal looks", P, "None", "none", 0.2, FALSE, TRUE, 0.05, c(0.2, 0.35, 0.6, 0.8, 1), typeOfDesign = "asP")
 cat("];\n")
+
+# The continuous-outcome validation (tests/integration/sequential.rs, CONTINUOUS_*): rpact's
+# closed-form (normal approximation) power of an O'Brien-Fleming design with looks at 40 %, 70 %
+# and 100 % of 1000 participants, effect 0.18 SD, one-sided alpha 2.5 %; and its size under H0.
+d <- getDesignGroupSequential(kMax = 3, informationRates = c(0.4, 0.7, 1), alpha = 0.025,
+  sided = 1, typeOfDesign = "asOF")
+p <- getPowerMeans(d, groups = 2, alternative = 0.18, stDev = 1, maxNumberOfSubjects = 1000,
+  normalApproximation = TRUE)
+cat(sprintf("const CONTINUOUS_POWER: f64 = %.15e;\n", p$overallReject))
+cat(sprintf("const CONTINUOUS_STAGES: [f64; 3] = [%s];\n",
+  paste(sprintf("%.15e", p$rejectPerStage), collapse = ", ")))
+cat(sprintf("const CONTINUOUS_EXPECTED_N: f64 = %.15e;\n", p$expectedNumberOfSubjects))
