@@ -49,6 +49,7 @@ pub struct LookStatistic {
 }
 
 /// The plan's statistic on the rows `include` selects.
+#[allow(clippy::needless_range_loop)] // rows of several columns, and the filter takes the index
 pub fn look_statistic(
     analysis: &Analysis,
     table: &ParticipantTable,
@@ -732,4 +733,125 @@ mod unit {
             assert!((a.efficacy[i] - b.efficacy[i]).abs() < 2e-6);
         }
     }
+}
+
+/// The plan run on data at one look (`analyze --look K`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LookAnalysis {
+    /// The analysis.
+    pub analysis: String,
+    /// Its outcome.
+    pub outcome: String,
+    /// The look, from 1.
+    pub look: usize,
+    /// Number of looks planned.
+    pub looks: usize,
+    /// Information fractions the boundaries were spent on: the planned ones before this look,
+    /// the observed one at it (analysed / the planned total; 1 at the last look), the planned
+    /// ones after.
+    pub fractions: Vec<f64>,
+    /// The plan's statistic on the data.
+    pub statistic: LookStatistic,
+    /// The statistic turned the way the boundaries read it.
+    pub directed_z: f64,
+    /// Efficacy boundary at this look.
+    pub efficacy_z: f64,
+    /// Futility boundary at this look (absent where none).
+    pub futility_z: Option<f64>,
+    /// Conditional power under the current trend (interim looks).
+    pub conditional_power: Option<f64>,
+    /// What the look decides.
+    pub verdict: Verdict,
+    /// Repeated confidence interval of the effect (level 1 − α per side, valid at every look).
+    pub repeated_ci: (f64, f64),
+    /// Stage-wise-ordering inference once the trial stops (one-sided designs).
+    pub final_inference: Option<FinalInference>,
+}
+
+/// Runs the sequential plan of analysis `a` on `table`, the data as they stand at look `look`
+/// (from 1). Every analysable row counts: the data hold what was observed by the look.
+pub fn analyze_look(
+    model: &TrialModel,
+    a: &Analysis,
+    plan: &SequentialPlan,
+    table: &ParticipantTable,
+    look: usize,
+) -> Result<LookAnalysis, String> {
+    let k = plan.planned_fractions.len();
+    if look == 0 || look > k {
+        return Err(format!(
+            "analysis `{}` plans {k} looks; --look must be 1 to {k}, not {look}",
+            a.name
+        ));
+    }
+    let stat = look_statistic(a, table, |_| true);
+    let n = (stat.n_treatment + stat.n_control) as f64;
+    let planned_total: f64 = model
+        .sample
+        .as_ref()
+        .map_or(0.0, |s| s.iter().map(|&x| f64::from(x)).sum());
+    let j = look - 1;
+    let mut fractions = plan.planned_fractions.clone();
+    if j + 1 < k {
+        let t = if planned_total > 0.0 {
+            n / planned_total
+        } else {
+            f64::NAN
+        };
+        let lo = if j == 0 { 0.0 } else { fractions[j - 1] };
+        if !(t > lo && t < fractions[j + 1]) {
+            return Err(format!(
+                "look {look} analyses {n} participants, {:.1}% of the planned {planned_total}: not between the looks around it ({:.1}% and {:.1}%)",
+                100.0 * t,
+                100.0 * lo,
+                100.0 * fractions[j + 1]
+            ));
+        }
+        fractions[j] = t;
+    }
+    let design = plan.design(a.alpha, a.sides, fractions.clone());
+    let b = seq::boundaries_at_drift(&design, plan.boundaries.drift, seq::GRID)
+        .map_err(|e| e.to_string())?;
+    let z = directed(stat.z, a.sides);
+    let verdict = if z.is_nan() {
+        return Err("the statistic is undefined on these data (an arm without outcomes)".into());
+    } else {
+        decide(plan, &b, j, z)
+    };
+    let cp = (j + 1 < k).then(|| seq::conditional_power(b.fractions[j], z, b.efficacy[k - 1]));
+    let repeated = repeated_ci(&stat, b.efficacy[j], a.sides);
+    let final_inference = (a.sides != Sides::TwoSided
+        && matches!(
+            verdict,
+            Verdict::Efficacy | Verdict::Accept | Verdict::Futility
+        ))
+    .then(|| {
+        let scale = stat.se * b.fractions[j].sqrt();
+        let f = final_inference(&b, j, z, scale, a.alpha);
+        if a.sides == Sides::Less {
+            FinalInference {
+                p_value: f.p_value,
+                median_unbiased: -f.median_unbiased,
+                lower: -f.upper,
+                upper: -f.lower,
+            }
+        } else {
+            f
+        }
+    });
+    Ok(LookAnalysis {
+        analysis: a.name.clone(),
+        outcome: model.outcomes[a.outcomes[0]].name.clone(),
+        look,
+        looks: k,
+        fractions,
+        statistic: stat,
+        directed_z: z,
+        efficacy_z: b.efficacy[j],
+        futility_z: b.futility[j].is_finite().then_some(b.futility[j]),
+        conditional_power: cp,
+        verdict,
+        repeated_ci: repeated,
+        final_inference,
+    })
 }

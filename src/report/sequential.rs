@@ -169,10 +169,10 @@ fn est(x: f64, se: f64, scale: f64, unit: &str, digits: usize) -> String {
 /// The simulated looks, for `power`'s text report.
 pub fn power_text(r: &SequentialReport, means: bool) -> String {
     let mut s = String::new();
-    let (scale, unit, sign) = if means {
-        (1.0, "", "")
+    let (scale, unit, sign, d) = if means {
+        (1.0, "", "+", 4)
     } else {
-        (100.0, " pp", "+")
+        (100.0, " pp", "+", 2)
     };
     let _ = writeln!(
         s,
@@ -263,13 +263,13 @@ pub fn power_text(r: &SequentialReport, means: bool) -> String {
     );
     let truth = r
         .true_effect
-        .map_or_else(|| "n/a".into(), |t| format!("{sign}{:.2}{unit}", t * scale));
+        .map_or_else(|| "n/a".into(), |t| format!("{:+.d$}{unit}", t * scale));
     let _ = writeln!(
         s,
-        "  estimate at stop    mean {sign}{:.2}{unit}; true effect {truth}{}",
+        "  estimate at stop    mean {:+.d$}{unit}; true effect {truth}{}",
         r.estimate.value * scale,
         r.bias.map_or_else(String::new, |b| format!(
-            ", bias {:+.2}{unit} (MC SE {:.2}{unit}; the naive estimate after early stopping)",
+            ", bias {:+.d$}{unit} (MC SE {:.d$}{unit}; the naive estimate after early stopping)",
             b.value * scale,
             b.mc_se * scale
         ))
@@ -278,7 +278,7 @@ pub fn power_text(r: &SequentialReport, means: bool) -> String {
         let _ = writeln!(
             s,
             "  stopped early for efficacy: mean estimate {sign}{}",
-            est(e.value, e.mc_se, scale, unit, 2)
+            est(e.value, e.mc_se, scale, unit, d)
         );
     }
     if r.undecided > 0 {
@@ -360,6 +360,83 @@ pub fn markdown(r: &SequentialReport, means: bool) -> String {
             b.value * scale,
             b.mc_se * scale
         );
+    }
+    s
+}
+
+/// `analyze --look K`: the decision at the look, in words.
+pub fn look_text(l: &crate::sequential::LookAnalysis, means: bool) -> String {
+    use crate::sequential::Verdict;
+    let mut s = String::new();
+    let (scale, unit, d) = if means {
+        (1.0, "", 4)
+    } else {
+        (100.0, " pp", 2)
+    };
+    let e = |x: f64| {
+        if x.is_finite() {
+            format!("{:+.d$}{unit}", x * scale)
+        } else {
+            "unbounded".into()
+        }
+    };
+    let st = &l.statistic;
+    let _ = writeln!(
+        s,
+        "\nLook {} of {} of analysis {} ({})",
+        l.look, l.looks, l.analysis, l.outcome
+    );
+    let _ = writeln!(
+        s,
+        "  analysed       {} treatment, {} control; information {} (fractions spent on: {})",
+        st.n_treatment,
+        st.n_control,
+        pct(l.fractions[l.look - 1]),
+        l.fractions
+            .iter()
+            .map(|&f| pct(f))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "  estimate       {} (SE {})",
+        e(st.estimate),
+        e(st.se).trim_start_matches('+')
+    );
+    let _ = writeln!(
+        s,
+        "  statistic      z = {:.4}; efficacy boundary {}{}",
+        st.z,
+        z(l.efficacy_z),
+        l.futility_z
+            .map_or_else(String::new, |f| format!(", futility boundary {}", z(f)))
+    );
+    if let Some(cp) = l.conditional_power {
+        let _ = writeln!(
+            s,
+            "  conditional power under the current trend: {}",
+            pct(cp)
+        );
+    }
+    let verdict = match l.verdict {
+        Verdict::Efficacy => "the efficacy boundary is crossed: stop and reject H0",
+        Verdict::Futility => "the futility rule is met: stop for futility (H0 not rejected)",
+        Verdict::Accept => "the last look does not cross the boundary: H0 not rejected",
+        Verdict::Continue => "no boundary is crossed: continue to the next look",
+    };
+    let _ = writeln!(s, "  decision       {verdict}");
+    let _ = writeln!(
+        s,
+        "  repeated CI    {} to {}",
+        e(l.repeated_ci.0),
+        e(l.repeated_ci.1)
+    );
+    if let Some(f) = &l.final_inference {
+        let _ = writeln!(s, "  final inference (stage-wise ordering)");
+        let _ = writeln!(s, "    adjusted p        {:.6}", f.p_value);
+        let _ = writeln!(s, "    median-unbiased   {}", e(f.median_unbiased));
+        let _ = writeln!(s, "    final CI          {} to {}", e(f.lower), e(f.upper));
     }
     s
 }

@@ -17,6 +17,9 @@
 //! non-binding one is not, so the type-I error is kept whether or not the trial stops for
 //! futility.
 
+// The recursion walks several arrays of one grid (points, weights, densities) by index.
+#![allow(clippy::needless_range_loop)]
+
 use super::dist::{norm_cdf, norm_quantile, norm_sf};
 use std::f64::consts::PI;
 
