@@ -547,7 +547,7 @@ pub fn run_sequential(
             for r in first..last {
                 let mut rng = replicate_rng(settings.seed, settings.scenario, r);
                 sim.simulate(&mut w, &mut rng);
-                let p = run_looks(model, a, plan, &w.table, &w.entry, &cache);
+                let p = run_looks(model, a, plan, &w.table, w.entry_months(), &cache);
                 max_enrolled = max_enrolled.max(w.table.len() as f64);
                 acc.add(&p, a, fixed_crit);
             }

@@ -350,6 +350,13 @@ pub struct Worker {
     flows_saved: Vec<u64>,
 }
 
+impl Worker {
+    /// Each row's intake month in the last replicate (with an inflow; empty otherwise).
+    pub fn entry_months(&self) -> &[u32] {
+        &self.entry
+    }
+}
+
 /// Tells simulators apart, for [`Worker::laid_out_for`].
 static NEXT_SIMULATOR: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
