@@ -120,6 +120,21 @@ pub(super) fn plan(
         cx.push(e);
         ok = false;
     }
+    // `power(...)` of the plan would be the power of one analysis at the end, not of the looks.
+    if model.expectations.iter().any(|x| x.analysis == i) {
+        let e = cx
+            .diag(
+                Kind::Conflict,
+                format!(
+                    "an expectation about analysis `{}` would judge one analysis at the end, not its interim looks",
+                    a.name.name
+                ),
+            )
+            .label(looks.span, "this analysis has interim looks")
+            .help("read the sequential power in `power`'s looks section; expectations about analyses with looks are not evaluated");
+        cx.push(e);
+        ok = false;
+    }
     let schedule = schedule(cx, looks)?;
     let fractions = planned_fractions(cx, looks, &schedule, model, analysis)?;
     let efficacy = efficacy?;
