@@ -718,6 +718,31 @@ mod unit {
     use super::*;
     use crate::stats::sequential::{Design, Efficacy, Spending, boundaries_with_grid};
 
+    /// rpact 3.3.4, getAnalysisResults (the last part of tests/reference/sequential.R): an
+    /// O'Brien–Fleming design with three equal looks ending at z = 2.2488 with estimate 0.18333.
+    #[test]
+    fn final_inference_matches_rpact() {
+        let d = Design {
+            fractions: vec![1.0 / 3.0, 2.0 / 3.0, 1.0],
+            alpha: 0.025,
+            two_sided: false,
+            efficacy: Efficacy::Spending(Spending::OBrienFleming),
+            futility: None,
+        };
+        let b = crate::stats::sequential::boundaries(&d).unwrap();
+        let z = 2.248815424513735;
+        let estimate = 0.18333333333333333;
+        let f = final_inference(&b, 2, z, estimate / z, 0.025);
+        assert!((f.p_value - 0.0150839599922057).abs() < 1e-6, "{f:?}");
+        // rpact solves the estimate and interval to about 1e-5 (its own tolerance).
+        assert!(
+            (f.median_unbiased - 0.180082153237598).abs() < 1e-4,
+            "{f:?}"
+        );
+        assert!((f.lower - 0.017475514628425).abs() < 1e-4, "{f:?}");
+        assert!((f.upper - 0.340996575134211).abs() < 1e-4, "{f:?}");
+    }
+
     #[test]
     fn the_engine_grid_is_within_1e_6_of_the_report_grid() {
         let d = Design {

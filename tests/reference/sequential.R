@@ -69,3 +69,18 @@ cat(sprintf("const CONTINUOUS_POWER: f64 = %.15e;\n", p$overallReject))
 cat(sprintf("const CONTINUOUS_STAGES: [f64; 3] = [%s];\n",
   paste(sprintf("%.15e", p$rejectPerStage), collapse = ", ")))
 cat(sprintf("const CONTINUOUS_EXPECTED_N: f64 = %.15e;\n", p$expectedNumberOfSubjects))
+
+# Final inference at the last look (src/sequential.rs, unit test `final_inference_matches_rpact`):
+# O'Brien-Fleming, three equal looks, one-sided alpha 2.5 %; 100 per arm per stage, SD 1, mean
+# differences 0.1, 0.15, 0.3 by stage (overall z 0.7071, 1.2530, 2.2488): the stage-wise
+# adjusted p-value, median-unbiased estimate and final 95 % interval of getAnalysisResults
+# (normalApproximation = TRUE).
+d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, typeOfDesign = "asOF",
+  informationRates = c(1, 2, 3) / 3)
+ds <- getDataset(n1 = c(100, 100, 100), n2 = c(100, 100, 100), means1 = c(0.1, 0.15, 0.3),
+  means2 = c(0, 0, 0), stDevs1 = c(1, 1, 1), stDevs2 = c(1, 1, 1))
+r <- getAnalysisResults(d, ds, normalApproximation = TRUE, equalVariances = TRUE)
+sr <- getStageResults(d, ds, normalApproximation = TRUE)
+cat(sprintf("z %.15e, p %.15e, median-unbiased %.15e, CI %.15e %.15e\n",
+  sr$overallTestStatistics[3], r$finalPValues[3], r$medianUnbiasedEstimates[3],
+  r$finalConfidenceIntervalLowerBounds[3], r$finalConfidenceIntervalUpperBounds[3]))
