@@ -28,6 +28,7 @@ pub mod model;
 pub mod params;
 pub mod power;
 pub mod report;
+pub mod sequential;
 pub mod sim;
 pub mod source;
 pub mod stats;

@@ -826,6 +826,7 @@ fn build_report(
         expectations: Vec::new(),
         passed: true,
         interrupted: false,
+        sequential: Vec::new(),
     }
 }
 
@@ -1146,6 +1147,10 @@ pub struct PowerReport {
     pub interrupted: bool,
     /// Costs and savings, when the spec has a `costs` block.
     pub economics: Option<EconomicsReport>,
+    /// The simulated looks of every analysis with interim looks (`power` fills it; left out of
+    /// JSON when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sequential: Vec<crate::sequential::SequentialReport>,
 }
 
 /// Power of one analysis.

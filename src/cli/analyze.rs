@@ -43,6 +43,11 @@ pub(crate) struct AnalyzeArgs {
     /// Master seed of that simulation.
     #[arg(long, default_value_t = super::common::DEFAULT_SEED)]
     pub(crate) seed: u64,
+    /// Run the interim-look plan at look K (from 1): the data are what was observed by then.
+    /// Says whether a boundary is crossed, with the repeated confidence interval and, when the
+    /// trial stops, the stage-wise adjusted p-value, median-unbiased estimate and final CI.
+    #[arg(long, value_name = "K")]
+    pub(crate) look: Option<usize>,
 }
 
 /// Runs `trialsim analyze`. Exit codes: 0 done (and unchanged, with `--check`); 1 bad spec or
@@ -115,11 +120,43 @@ pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
         };
     }
     let json = report::render_json(&report);
-    let out = match args.format {
+    let mut out = match args.format {
         Format::Text => report::render_text(&report),
         Format::Json => json.clone(),
         Format::Markdown => report::render_markdown(&report),
     };
+    if let Some(look) = args.look {
+        let mut any = false;
+        for a in &model.analyses {
+            let Some(plan) = &a.sequential else { continue };
+            any = true;
+            match crate::sequential::analyze_look(&model, a, plan, &loaded.table, look) {
+                Ok(l) => {
+                    let means = a.test == crate::model::TestKind::WelchT;
+                    match args.format {
+                        Format::Json => {
+                            out = serde_json::to_string_pretty(&serde_json::json!({
+                                "report": serde_json::from_str::<serde_json::Value>(&json)
+                                    .unwrap_or(serde_json::Value::Null),
+                                "look": l,
+                            }))
+                            .unwrap_or_default()
+                                + "\n";
+                        }
+                        _ => out.push_str(&crate::report::sequential::look_text(&l, means)),
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(super::EXIT_SPEC_ERROR);
+                }
+            }
+        }
+        if !any {
+            eprintln!("error: --look: no analysis of the spec has interim looks");
+            return ExitCode::from(2);
+        }
+    }
     print!("{out}");
     if let Some(path) = &args.snapshot
         && let Err(e) = std::fs::write(path, &json)

@@ -9,6 +9,7 @@ pub mod design;
 mod gallery;
 pub mod interrupt;
 pub(crate) mod new;
+mod sequential;
 mod simulate;
 pub mod stages;
 
@@ -61,6 +62,9 @@ enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Simulate one trial and export its participant table as CSV.
     Simulate(simulate::SimulateArgs),
+    /// The stopping boundaries of every analysis with interim looks, with nominal and
+    /// cumulative alpha per look.
+    Boundaries(sequential::BoundariesArgs),
 }
 
 /// Parses `args` and runs the chosen command; the exit code says whether it succeeded.
@@ -91,6 +95,7 @@ where
         Command::Report(args) => design::run_report(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Boundaries(args) => sequential::run(&args),
     }
 }
 

@@ -158,6 +158,19 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
             Ok(a) => a,
             Err(code) => return code,
         };
+        for (ai, a) in model.analyses.iter().enumerate() {
+            if a.sequential.is_some() {
+                match pool.install(|| crate::sequential::run_sequential(model, ai, &settings)) {
+                    Ok(mut r) => {
+                        if let Some(c) = report.analyses.get(ai).and_then(|x| x.contrasts.first()) {
+                            r.set_truth(c.true_effect, c.true_effect_mc_se);
+                        }
+                        report.sequential.push(r);
+                    }
+                    Err(e) => return fail(&e.0),
+                }
+            }
+        }
         if args.sample_estimand
             && let Err(e) =
                 pool.install(|| crate::power::add_sample_estimands(model, &settings, &mut report))

@@ -510,6 +510,11 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
             );
         }
         let _ = writeln!(w);
+        if let Some(plan) = &a.sequential {
+            for line in super::sequential::summary_lines(plan) {
+                let _ = writeln!(w, "      {line}");
+            }
+        }
     }
     if !m.expectations.is_empty() {
         let _ = writeln!(w, "  expectations");

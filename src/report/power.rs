@@ -120,6 +120,12 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
                     r.method
                 ))
         );
+        if report.sequential.iter().any(|r| r.analysis == a.name) {
+            let _ = writeln!(
+                s,
+                "  (analysed once at the end here; its interim looks are under `looks` below)"
+            );
+        }
         if a.contrasts.len() == 1 {
             let c = &a.contrasts[0];
             let _ = writeln!(s, "  outcome             {}", contrast_label(c));
@@ -379,6 +385,14 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
             "  replicates reaching break-even: {}",
             pct(e.p_break_even)
         );
+    }
+    for r in &report.sequential {
+        let means = report
+            .analyses
+            .iter()
+            .find(|a| a.name == r.analysis)
+            .is_some_and(|a| a.test == TestKind::WelchT);
+        s.push_str(&crate::report::sequential::power_text(r, means));
     }
     if !report.expectations.is_empty() {
         let _ = writeln!(s, "\nexpectations");

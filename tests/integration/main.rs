@@ -21,6 +21,7 @@ mod params;
 mod reach;
 mod roundtrip;
 mod search;
+mod sequential;
 mod silent;
 mod stats;
 mod svg;
