@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
+use super::output;
 use crate::data;
 use crate::report::analysis as report;
 
@@ -31,7 +32,8 @@ pub(crate) struct AnalyzeArgs {
     /// Report format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
-    /// Also write the JSON report to this file.
+    /// Also write the JSON report to this file, replacing it if it exists (that is what a
+    /// snapshot is for); never written over the spec or the data.
     #[arg(long, value_name = "OUT")]
     pub(crate) snapshot: Option<PathBuf>,
     /// Compare with the JSON report in this file; exit 1 and show what changed if it differs.
@@ -48,6 +50,13 @@ pub(crate) struct AnalyzeArgs {
 /// Runs `trialsim analyze`. Exit codes: 0 done (and unchanged, with `--check`); 1 bad spec or
 /// data, or a changed report under `--check`; 2 unreadable files or a bad flag.
 pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
+    let snapshot = match &args.snapshot {
+        Some(p) => match output::check_target("--snapshot", p, &[&args.file, &args.data], true) {
+            Ok(t) => Some(t),
+            Err(e) => return e.report(),
+        },
+        None => None,
+    };
     if args.replicates > crate::power::MAX_REPLICATES {
         eprintln!(
             "error: --replicates {} is more than the limit of {}",
@@ -104,12 +113,11 @@ pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
         Format::Json => json.clone(),
         Format::Markdown => report::render_markdown(&report),
     };
-    print!("{out}");
-    if let Some(path) = &args.snapshot
-        && let Err(e) = std::fs::write(path, &json)
+    super::output::emit(&out);
+    if let Some(target) = &snapshot
+        && let Err(e) = output::write_text(&target.path, &json)
     {
-        eprintln!("error: cannot write snapshot `{}`: {e}", path.display());
-        return ExitCode::from(2);
+        return e.report();
     }
     if let Some(path) = &args.check {
         let shown = path.display();

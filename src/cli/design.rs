@@ -167,11 +167,7 @@ pub struct ReportArgs {
     assume: Vec<String>,
 }
 
-/// Writes to stdout, ignoring a closed pipe (`trialsim sweep ... | head`).
-fn emit(text: &str) {
-    use std::io::Write as _;
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-}
+use super::output::emit;
 
 fn usage(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
@@ -241,14 +237,32 @@ fn parse_ratio(text: &str, arms: usize) -> Option<Vec<u32>> {
     (weights.len() == arms).then_some(weights)
 }
 
+/// Writes `contents` to `dir/name` atomically (a temporary file renamed into place).
 fn write_file(dir: &Path, name: &str, contents: &str) -> Result<(), ExitCode> {
-    std::fs::write(dir.join(name), contents)
-        .map_err(|e| usage(format!("cannot write {}: {e}", dir.join(name).display())))
+    super::output::write_text(&dir.join(name), contents).map_err(|e| e.report())
 }
 
-fn make_dir(dir: &Path) -> Result<(), ExitCode> {
-    std::fs::create_dir_all(dir).map_err(|e| usage(format!("cannot create {}: {e}", dir.display())))
+/// Checks an output directory before any work (`..` resolved without creating anything; no
+/// file written over an input) and returns it resolved; [`make_dir`] creates it.
+fn out_dir(dir: &Path, names: &[&str], inputs: &[&Path]) -> Result<PathBuf, ExitCode> {
+    super::output::check_dir("--out", dir, names, inputs).map_err(|e| e.report())
 }
+
+fn make_dir(dir: &Path, shown: &Path) -> Result<(), ExitCode> {
+    super::output::make_dir(dir, shown).map_err(|e| e.report())
+}
+
+/// Files `sweep --out` writes.
+const SWEEP_FILES: &[&str] = &["sweep.csv", "sweep.json", "sweep.svg"];
+/// Files `explain --out` writes.
+const EXPLAIN_FILES: &[&str] = &["waterfall.svg", "waterfall.json"];
+/// Files `report --out` writes.
+const REPORT_FILES: &[&str] = &[
+    "design-report.md",
+    "power-curve.svg",
+    "waterfall.svg",
+    "design-report.json",
+];
 
 macro_rules! tri {
     ($e:expr) => {
@@ -382,6 +396,10 @@ fn list_parameters(model: &TrialModel) -> String {
 /// Runs `trialsim sweep`.
 pub fn run_sweep_command(args: SweepArgs) -> ExitCode {
     tri!(check_reps(args.reps));
+    let out = match &args.out {
+        Some(o) => Some(tri!(out_dir(o, SWEEP_FILES, &[&args.common.file]))),
+        None => None,
+    };
     let model = tri!(load(&args.common.file));
     if args.list {
         emit(&list_parameters(&model));
@@ -434,8 +452,9 @@ pub fn run_sweep_command(args: SweepArgs) -> ExitCode {
         Format::Text => render::sweep_text(&report),
         Format::Json => render::json(&report),
     });
-    if let Some(dir) = &args.out {
-        tri!(make_dir(dir));
+    if let (Some(out), Some(dir)) = (&args.out, &out) {
+        tri!(make_dir(dir, out));
+        let dir = dir.as_path();
         tri!(write_file(dir, "sweep.csv", &render::sweep_csv(&report)));
         tri!(write_file(dir, "sweep.json", &render::json(&report)));
         tri!(write_file(dir, "sweep.svg", &render::sweep_svg(&report)));
@@ -449,6 +468,10 @@ pub fn run_explain(args: ExplainArgs) -> ExitCode {
     if args.n_per_arm == Some(0) {
         return usage("--n-per-arm must be at least 1");
     }
+    let out = match &args.out {
+        Some(o) => Some(tri!(out_dir(o, EXPLAIN_FILES, &[&args.common.file]))),
+        None => None,
+    };
     let model = tri!(load(&args.common.file));
     let model = match args.n_per_arm {
         Some(n) => crate::design::with_sizes(&model, n, &[]),
@@ -474,8 +497,9 @@ pub fn run_explain(args: ExplainArgs) -> ExitCode {
             &serde_json::json!({ "waterfall": w, "feasibility": f }),
         )),
     }
-    if let Some(dir) = &args.out {
-        tri!(make_dir(dir));
+    if let (Some(out), Some(dir)) = (&args.out, &out) {
+        tri!(make_dir(dir, out));
+        let dir = dir.as_path();
         tri!(write_file(dir, "waterfall.svg", &render::waterfall_svg(&w)));
         tri!(write_file(dir, "waterfall.json", &render::json(&w)));
     }
@@ -535,6 +559,7 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
             return ExitCode::from(super::EXIT_SPEC_ERROR);
         }
     };
+    let dir = tri!(out_dir(&args.out, REPORT_FILES, &[&args.common.file]));
     let model = tri!(load(&args.common.file));
     let analysis = match analysis_index(&model, args.common.analysis.as_deref()) {
         Ok(a) => a,
@@ -557,23 +582,19 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return design_error(e),
     };
-    tri!(make_dir(&args.out));
+    tri!(make_dir(&dir, &args.out));
     let markdown = render::design_markdown(&model, &source.text, &built);
-    tri!(write_file(&args.out, "design-report.md", &markdown));
+    tri!(write_file(&dir, "design-report.md", &markdown));
     tri!(write_file(
-        &args.out,
+        &dir,
         "power-curve.svg",
         &render::sweep_svg(&built.curve)
     ));
     if let Some(w) = &built.waterfall {
-        tri!(write_file(
-            &args.out,
-            "waterfall.svg",
-            &render::waterfall_svg(w)
-        ));
+        tri!(write_file(&dir, "waterfall.svg", &render::waterfall_svg(w)));
     }
     tri!(write_file(
-        &args.out,
+        &dir,
         "design-report.json",
         &render::json(&built)
     ));

@@ -25,6 +25,22 @@ pub(super) struct GalleryArgs {
     /// Do not write: exit 1 when the page at `--out` differs from the one generated.
     #[arg(long, requires = "out")]
     pub(super) check: bool,
+    /// Replace the page at `--out` if it exists (never one of the specs).
+    #[arg(long, requires = "out")]
+    pub(super) force: bool,
+}
+
+/// Every spec a gallery reads: the files given, and the `.trial` files of the directories.
+fn input_files(inputs: &[String]) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for i in inputs {
+        let path = std::path::PathBuf::from(i);
+        match std::fs::read_dir(&path) {
+            Ok(entries) => files.extend(entries.filter_map(|e| e.ok().map(|e| e.path()))),
+            Err(_) => files.push(path),
+        }
+    }
+    files
 }
 
 fn fail(code: u8, msg: &str) -> ExitCode {
@@ -40,6 +56,17 @@ pub(super) fn run(args: &GalleryArgs) -> ExitCode {
             &format!("--reps must be between 1 and {MAX_REPLICATES}"),
         );
     }
+    let target = match (&args.out, args.check) {
+        (Some(out), false) => {
+            let inputs = input_files(&args.inputs);
+            let inputs: Vec<&std::path::Path> = inputs.iter().map(|p| p.as_path()).collect();
+            match super::output::check_target("--out", out.as_ref(), &inputs, args.force) {
+                Ok(t) => Some(t),
+                Err(e) => return e.report(),
+            }
+        }
+        _ => None,
+    };
     let g = GallerySettings {
         seed: args.seed,
         replicates: args.reps,
@@ -58,12 +85,12 @@ pub(super) fn run(args: &GalleryArgs) -> ExitCode {
             ),
             Err(e) => fail(super::EXIT_SPEC_ERROR, &format!("cannot read {out}: {e}")),
         },
-        (Some(out), false) => match std::fs::write(out, &text) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(super::EXIT_SPEC_ERROR, &format!("cannot write {out}: {e}")),
+        (Some(_), false) => match target.map(|t| super::output::write_text(&t.path, &text)) {
+            Some(Err(e)) => e.report(),
+            _ => ExitCode::SUCCESS,
         },
         (None, _) => {
-            print!("{text}");
+            super::output::emit(&text);
             ExitCode::SUCCESS
         }
     }

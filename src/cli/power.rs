@@ -179,7 +179,7 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
         }
         Format::Json => crate::report::power::json_with(&report, assurance.as_ref()),
     };
-    print!("{out}");
+    super::output::emit(&out);
     if report.interrupted {
         ExitCode::from(super::interrupt::EXIT_INTERRUPTED)
     } else if report.passed {

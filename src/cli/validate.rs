@@ -76,9 +76,9 @@ pub fn run_validate(args: &ValidateArgs) -> ExitCode {
         }
     };
     match args.format {
-        Format::Text => print!("{}", text(&summary)),
+        Format::Text => super::output::emit(&text(&summary)),
         Format::Json => match serde_json::to_string_pretty(&summary) {
-            Ok(j) => println!("{j}"),
+            Ok(j) => super::output::emit(&format!("{j}\n")),
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(1);
