@@ -39,12 +39,18 @@ pub(crate) struct AnalyzeArgs {
     /// Compare with the JSON report in this file; exit 1 and show what changed if it differs.
     #[arg(long, value_name = "OUT", conflicts_with = "snapshot")]
     pub(crate) check: Option<PathBuf>,
-    /// Replicates for re-simulating the power the trial really had (0 skips it).
-    #[arg(long, default_value_t = 1000)]
-    pub(crate) replicates: u64,
+    /// Monte Carlo replicates for re-simulating the power the trial really had (0 skips it).
+    #[arg(long, value_name = "R", default_value_t = 1000, alias = "replicates")]
+    pub(crate) reps: u64,
     /// Master seed of that simulation.
-    #[arg(long, default_value_t = super::common::DEFAULT_SEED)]
+    #[arg(long, value_name = "S", default_value_t = super::common::DEFAULT_SEED)]
     pub(crate) seed: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "T")]
+    pub(crate) threads: Option<usize>,
+    /// No progress on stderr (it is shown only on a terminal anyway).
+    #[arg(long)]
+    pub(crate) quiet: bool,
 }
 
 /// Runs `trialsim analyze`. Exit codes: 0 done (and unchanged, with `--check`); 1 bad spec or
@@ -57,14 +63,13 @@ pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
         },
         None => None,
     };
-    if args.replicates > crate::power::MAX_REPLICATES {
-        eprintln!(
-            "error: --replicates {} is more than the limit of {}",
-            args.replicates,
-            crate::power::MAX_REPLICATES
-        );
-        return ExitCode::from(2);
+    if let Err(code) = super::common::check_reps(args.reps, 0) {
+        return code;
     }
+    let pool = match super::common::thread_pool(args.threads) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
     let checked = match super::load_model(&args.file) {
         Ok(c) => c,
         Err(report) => {
@@ -95,14 +100,19 @@ pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
         }
     };
     let mut report = super::stages::analysis_report(&model, &data_name, &loaded);
-    if args.replicates > 0 {
-        report.realised_power = match crate::audit::realised_power_with(
-            &model,
-            &loaded.table,
-            &loaded.observed(),
-            args.seed,
-            args.replicates,
-        ) {
+    if args.reps > 0 {
+        let spinner = super::common::spinner(args.quiet, "simulating the power the trial had");
+        let realised = pool.install(|| {
+            crate::audit::realised_power_with(
+                &model,
+                &loaded.table,
+                &loaded.observed(),
+                args.seed,
+                args.reps,
+            )
+        });
+        spinner.finish_and_clear();
+        report.realised_power = match realised {
             Ok(v) => v,
             Err(e) => serde_json::json!({ "error": e.to_string() }),
         };

@@ -14,7 +14,6 @@ use crate::design::size::{SizeQuestion, size_for_model};
 use crate::design::sweep::{Axis, parse_vary, run_sweep};
 use crate::design::{DesignError, analysis_index};
 use crate::model::{TrialModel, UncertainParameter};
-use crate::power::MAX_REPLICATES;
 use crate::report::design as render;
 
 /// Flags every design command shares.
@@ -31,6 +30,9 @@ pub struct Common {
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "T")]
     pub threads: Option<usize>,
+    /// No progress on stderr (it is shown only on a terminal anyway).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Flags of `trialsim size`.
@@ -56,9 +58,6 @@ pub struct SizeArgs {
     /// follow-up) instead of keeping the spec's date, and report the analysis month needed.
     #[arg(long = "move-analysis")]
     move_analysis: bool,
-    /// No progress spinner.
-    #[arg(long)]
-    quiet: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -79,9 +78,6 @@ pub struct MdeArgs {
     /// Replicates of each confirming evaluation (bracketing and bisection use a tenth).
     #[arg(long, value_name = "R", default_value_t = 20_000)]
     reps: u64,
-    /// No progress spinner.
-    #[arg(long)]
-    quiet: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -198,25 +194,29 @@ fn load(path: &Path) -> Result<TrialModel, ExitCode> {
 }
 
 fn check_reps(reps: u64) -> Result<(), ExitCode> {
-    if reps == 0 || reps > MAX_REPLICATES {
-        return Err(usage(format!(
-            "--reps must be between 1 and {MAX_REPLICATES}, not {reps}"
-        )));
-    }
-    Ok(())
+    super::common::check_reps(reps, 1)
 }
 
 fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, ExitCode> {
-    if threads == Some(0) {
-        return Err(usage("--threads must be at least 1"));
+    super::common::thread_pool(threads)
+}
+
+/// Ctrl-C stops the design run after its current batch of replicates (see
+/// [`crate::design::stop_on`]).
+fn stop_on_interrupt() {
+    crate::design::stop_on(super::interrupt::flag());
+}
+
+/// The exit for a design run stopped by Ctrl-C: what it had on stdout (for a search, the
+/// evaluations so far in the error's help), a line on stderr, exit 130 (143 for SIGTERM).
+fn interrupted(e: &DesignError, what: &str) -> ExitCode {
+    if let Some(partial) = &e.help
+        && e.message == "interrupted"
+    {
+        emit(partial);
     }
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = threads {
-        builder = builder.num_threads(t);
-    }
-    builder
-        .build()
-        .map_err(|e| usage(format!("cannot start worker threads: {e}")))
+    eprintln!("interrupted: {what}");
+    ExitCode::from(super::interrupt::exit_code())
 }
 
 /// Parses a probability given as a fraction (0.8) or percentage (80%).
@@ -310,11 +310,15 @@ pub fn run_size(args: SizeArgs) -> ExitCode {
         max_n: args.max_n.max(2),
         move_analysis: args.move_analysis,
     };
-    let spinner = spinner(args.quiet, "searching for the sample size");
+    stop_on_interrupt();
+    let spinner = spinner(args.common.quiet, "searching for the sample size");
     let result = pool.install(|| size_for_model(&model, &question));
     spinner.finish_and_clear();
     let report = match result {
         Ok(r) => r,
+        Err(e) if crate::design::stopped() => {
+            return interrupted(&e, "sample-size search stopped; no answer");
+        }
         Err(e) => return design_error(e),
     };
     emit(&match args.format {
@@ -324,14 +328,13 @@ pub fn run_size(args: SizeArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// A spinner on stderr while a search runs; hidden with `--quiet` or off a terminal.
+/// A spinner while a search runs, showing its latest evaluation.
 fn spinner(quiet: bool, message: &'static str) -> indicatif::ProgressBar {
-    use std::io::IsTerminal as _;
-    if quiet || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new_spinner().with_message(message);
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let bar = super::common::spinner(quiet, message);
+    let shown = bar.clone();
+    crate::design::report_progress(Box::new(move |line| {
+        shown.set_message(format!("{message}: {line}"));
+    }));
     bar
 }
 
@@ -364,11 +367,18 @@ pub fn run_mde(args: MdeArgs) -> ExitCode {
         seed: args.common.seed,
         replicates: args.reps,
     };
-    let spinner = spinner(args.quiet, "searching for the minimum detectable effect");
+    stop_on_interrupt();
+    let spinner = spinner(
+        args.common.quiet,
+        "searching for the minimum detectable effect",
+    );
     let result = pool.install(|| mde_for_model(&model, &question));
     spinner.finish_and_clear();
     let report = match result {
         Ok(r) => r,
+        Err(e) if crate::design::stopped() => {
+            return interrupted(&e, "search stopped; no answer");
+        }
         Err(e) => return design_error(e),
     };
     emit(&match args.format {
@@ -435,19 +445,40 @@ pub fn run_sweep_command(args: SweepArgs) -> ExitCode {
         Err(e) => return design_error(e),
     };
     let pool = tri!(pool(args.common.threads));
-    let report = match pool.install(|| {
+    stop_on_interrupt();
+    let total: usize = axes.iter().map(|a| a.values.len()).product();
+    let bar = super::common::progress_bar(args.common.quiet, total as u64, "sweeping: point");
+    let result = pool.install(|| {
         run_sweep(
             &model,
             analysis,
             &axes,
             args.common.seed,
             args.reps,
-            &|_, _| {},
+            &|done, _| bar.set_position(done as u64),
         )
-    }) {
+    });
+    bar.finish_and_clear();
+    let report = match result {
         Ok(r) => r,
         Err(e) => return design_error(e),
     };
+    if crate::design::stopped() {
+        // The points done so far, labelled; no files.
+        emit(&format!(
+            "interrupted: {} of {total} points done; the table below has only those\n",
+            report.points.len()
+        ));
+        emit(&match args.format {
+            Format::Text => render::sweep_text(&report),
+            Format::Json => render::json(&report),
+        });
+        eprintln!(
+            "interrupted: sweep stopped after {} of {total} points; no files written",
+            report.points.len()
+        );
+        return ExitCode::from(super::interrupt::exit_code());
+    }
     emit(&match args.format {
         Format::Text => render::sweep_text(&report),
         Format::Json => render::json(&report),
@@ -482,8 +513,15 @@ pub fn run_explain(args: ExplainArgs) -> ExitCode {
         Err(e) => return design_error(e),
     };
     let pool = tri!(pool(args.common.threads));
-    let w = match pool.install(|| explain(&model, analysis, args.common.seed, args.reps)) {
+    stop_on_interrupt();
+    let spinner = spinner(args.common.quiet, "simulating the waterfall");
+    let result = pool.install(|| explain(&model, analysis, args.common.seed, args.reps));
+    spinner.finish_and_clear();
+    let w = match result {
         Ok(w) => w,
+        Err(e) if crate::design::stopped() => {
+            return interrupted(&e, "explain stopped; nothing printed or written");
+        }
         Err(e) => return design_error(e),
     };
     let f = feasibility(&model, None, model.capacity_arm());
@@ -578,8 +616,15 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
         target,
         uncertain,
     };
-    let built = match pool.install(|| crate::design::report::build(&model, &inputs)) {
+    stop_on_interrupt();
+    let spinner = spinner(args.common.quiet, "simulating the report's figures");
+    let result = pool.install(|| crate::design::report::build(&model, &inputs));
+    spinner.finish_and_clear();
+    let built = match result {
         Ok(b) => b,
+        Err(e) if crate::design::stopped() => {
+            return interrupted(&e, "report stopped; no files written");
+        }
         Err(e) => return design_error(e),
     };
     tri!(make_dir(&dir, &args.out));

@@ -15,10 +15,13 @@ pub mod report;
 pub mod size;
 pub mod sweep;
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde::Serialize;
 
 use crate::model::{AnalysisId, TestKind, TrialModel};
-use crate::power::{PowerSettings, run_power};
+use crate::power::{PowerSettings, run_power_until};
 use crate::sim::{SimOptions, Simulator};
 use crate::stats::power::{two_mean_normal_n, two_proportion_exact_n, two_proportion_normal_n};
 
@@ -177,8 +180,37 @@ pub struct PointEconomics {
     pub p_break_even: f64,
 }
 
+/// The flag that stops design runs (set by Ctrl-C in the command line), if one is installed.
+static STOP: OnceLock<&'static AtomicBool> = OnceLock::new();
+/// Where a search reports each evaluation (a progress line), if anywhere.
+type Progress = Box<dyn Fn(&str) + Send + Sync>;
+static PROGRESS: OnceLock<Progress> = OnceLock::new();
+
+/// Lets `flag` stop every design run of this process: once it is set, [`evaluate`] stops after
+/// its current batch of replicates and fails, and the searches and sweeps report what they had.
+pub fn stop_on(flag: &'static AtomicBool) {
+    let _ = STOP.set(flag);
+}
+
+/// Whether a stop has been asked for (see [`stop_on`]).
+pub fn stopped() -> bool {
+    STOP.get().is_some_and(|f| f.load(Ordering::Relaxed))
+}
+
+/// Sends each search step's one-line summary to `show` (a spinner's message).
+pub fn report_progress(show: Progress) {
+    let _ = PROGRESS.set(show);
+}
+
+/// Shows one line of progress, if anyone listens.
+pub(crate) fn progress(line: &str) {
+    if let Some(show) = PROGRESS.get() {
+        show(line);
+    }
+}
+
 /// Simulates `model` (already [`focus`]ed) with scenario 0 and reads the first contrast of
-/// `analysis`.
+/// `analysis`. Fails without a figure once a stop is asked for ([`stop_on`]).
 pub fn evaluate(
     model: &TrialModel,
     analysis: AnalysisId,
@@ -191,7 +223,12 @@ pub fn evaluate(
         n_per_arm: None,
         scenario: 0,
     };
-    let report = run_power(model, &settings, &|_| {})?;
+    let never = AtomicBool::new(false);
+    let stop = STOP.get().copied().unwrap_or(&never);
+    let report = run_power_until(model, &settings, &|_| {}, stop)?;
+    if report.interrupted {
+        return Err(DesignError::new("interrupted"));
+    }
     let contrast = report
         .analyses
         .get(analysis)

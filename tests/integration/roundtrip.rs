@@ -63,7 +63,7 @@ fn simulate_export_then_analyze_on_the_command_line() {
             "specs/almere-45plus.trial",
             "--format",
             "json",
-            "--replicates",
+            "--reps",
             "0",
             "--data",
         ])
@@ -189,15 +189,7 @@ fn simulate_exports_the_spec_data_shape_with_hours_on_the_command_line() {
     );
     assert!(header.ends_with(";hours_m18"), "{header}");
     let out = run(trialsim()
-        .args([
-            "analyze",
-            spec,
-            "--format",
-            "json",
-            "--replicates",
-            "0",
-            "--data",
-        ])
+        .args(["analyze", spec, "--format", "json", "--reps", "0", "--data"])
         .arg(&csv));
     assert_eq!(out.status, Some(0), "{out}");
     let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON report");
