@@ -45,6 +45,9 @@ impl SourceFile {
     }
 
     /// Reads a spec file; the error names the path.
+    // The error carries the text of a file that is not UTF-8, to show where; it is made once
+    // per run, so its size does not matter.
+    #[allow(clippy::result_large_err)]
     pub fn read(path: impl AsRef<Path>) -> Result<Self, ReadError> {
         let path = path.as_ref();
         let shown = path.display().to_string();
