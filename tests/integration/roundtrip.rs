@@ -214,9 +214,9 @@ fn simulate_exports_the_spec_data_shape_with_hours_on_the_command_line() {
             );
         }
     }
-    // `--model-columns` keeps the model-named shape (no hours).
+    // `--model-columns` keeps the model-named shape (no hours); `--force` replaces the file.
     let out = run(trialsim()
-        .args(["simulate", spec, "--model-columns", "--export"])
+        .args(["simulate", spec, "--model-columns", "--force", "--export"])
         .arg(&csv));
     assert_eq!(out.status, Some(0), "{out}");
     let text = std::fs::read_to_string(&csv).expect("export written");
