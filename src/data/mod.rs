@@ -1176,7 +1176,7 @@ impl State {
                     Some(
                         if what.ends_with("outcome value") || what.ends_with("hours value") {
                             format!(
-                                "fill in the {what}; if outcomes are missing by design (lost to follow-up), state `missing complete_cases` in the analysis plan to analyse complete cases (the missing values are counted per arm in the report), or allow exclusions in the spec's data section"
+                                "fill in the {what}; if outcomes are missing by design (lost to follow-up), state `missing complete_cases` in the analysis plan, or `allow exclusions` in the spec's data section: the row is kept and left out of that outcome's contrasts (complete cases; the missing values are counted per arm in the report)"
                             )
                         } else {
                             format!(

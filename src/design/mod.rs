@@ -288,6 +288,66 @@ pub fn exact_means(model: &TrialModel, analysis: AnalysisId) -> Option<[f64; 4]>
     Some([t.mean, c.mean, t.variance.sqrt(), c.variance.sqrt()])
 }
 
+/// Fewest replicates expected to fall on the rarer side of the target (to miss it, near a
+/// target power of 1): below this, a confirming estimate of `R` replicates cannot tell the target
+/// from its neighbours, and a search answers where every replicate happens to reject.
+pub const MIN_EXPECTED_MISSES: f64 = 10.0;
+
+/// Checks that a search with `replicates` per confirming evaluation can resolve `target`:
+/// `min(target, 1 − target) × replicates ≥` [`MIN_EXPECTED_MISSES`]. `closed` names what a
+/// formula answers, for the help.
+pub fn check_resolvable(
+    target: f64,
+    replicates: u64,
+    closed: Option<String>,
+) -> Result<(), DesignError> {
+    let rare = target.min(1.0 - target);
+    let expected = rare * replicates as f64;
+    if expected >= MIN_EXPECTED_MISSES {
+        return Ok(());
+    }
+    // Two significant figures: the float of `1 − target` is not exact (1 − 0.999999999).
+    let exact = MIN_EXPECTED_MISSES / rare;
+    let unit = 10f64.powf(exact.log10().floor() - 1.0).max(1.0);
+    let needed = (exact / unit).round() * unit;
+    let more = if needed <= crate::power::MAX_REPLICATES as f64 {
+        format!("at least --reps {needed:.0}")
+    } else {
+        format!(
+            "at least {needed:.0} replicates, more than the limit of {}",
+            crate::power::MAX_REPLICATES
+        )
+    };
+    let mut help = format!(
+        "a confirming evaluation needs {more}, so that about {MIN_EXPECTED_MISSES:.0} replicates \
+         are expected to miss the target"
+    );
+    if let Some(c) = closed {
+        help.push_str(&format!("; or use the closed form: {c}"));
+    }
+    Err(DesignError::with_help(
+        format!(
+            "the simulation cannot resolve a target power of {} with {replicates} replicates: \
+             it expects {} of them to miss it, so it would answer where every \
+             replicate happens to reject",
+            pct_fine(target),
+            if expected >= 0.01 {
+                format!("{expected:.2}")
+            } else {
+                format!("{expected:.1e}")
+            }
+        ),
+        help,
+    ))
+}
+
+/// A power with as many decimals as it needs (99.9999999 %).
+fn pct_fine(x: f64) -> String {
+    let s = format!("{:.10}", 100.0 * x);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s}%")
+}
+
 /// Sample sizes from formulas, beside the simulated one.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ClosedForm {

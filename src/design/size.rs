@@ -614,6 +614,15 @@ pub fn size_for_model(
         question.target,
         &question.ratio,
     );
+    super::check_resolvable(
+        question.target,
+        question.replicates,
+        closed.map(|c| match (c.exact_n, c.normal_n) {
+            (Some(e), _) => format!("the exact z test needs {e} per arm"),
+            (None, Some(n)) => format!("the normal approximation gives {n} per ratio unit"),
+            (None, None) => "none applies to this design".into(),
+        }),
+    )?;
     let guess = if clustered {
         cluster_closed.map(|(_, k)| k.ceil().min(1e9) as u32)
     } else {
