@@ -566,7 +566,7 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
 /// ([`crate::design::feasibility::pool_answer`]); `None` when the spec states no pool.
 fn pool_line(sizes: &[u32], a: &PoolAnswer) -> Option<String> {
     let verdict = a.verdict_text()?;
-    let total: u32 = sizes.iter().sum();
+    let total: u64 = sizes.iter().map(|&n| u64::from(n)).sum();
     let need = a.candidates.map_or_else(
         || "cannot be reached".to_string(),
         |c| format!("take {c:.0}"),
