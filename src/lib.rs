@@ -27,6 +27,7 @@ pub mod model;
 pub mod params;
 pub mod power;
 pub mod report;
+pub mod shard;
 pub mod sim;
 pub mod source;
 pub mod stats;

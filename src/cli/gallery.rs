@@ -25,6 +25,8 @@ pub(super) struct GalleryArgs {
     /// Do not write: exit 1 when the page at `--out` differs from the one generated.
     #[arg(long, requires = "out")]
     pub(super) check: bool,
+    #[command(flatten)]
+    pub(super) shard: super::shard::NoShard,
 }
 
 fn fail(code: u8, msg: &str) -> ExitCode {
@@ -34,6 +36,9 @@ fn fail(code: u8, msg: &str) -> ExitCode {
 
 /// Runs `trialsim gallery`: 0 on success, 1 on a spec error or a stale page, 2 on bad flags.
 pub(super) fn run(args: &GalleryArgs) -> ExitCode {
+    if let Some(code) = args.shard.refuse("gallery") {
+        return code;
+    }
     if args.reps == 0 || args.reps > MAX_REPLICATES {
         return fail(
             super::EXIT_USAGE,

@@ -220,9 +220,11 @@ pub fn run_assurance(
         .map(|u| params::handle(&focused, &u.parameter))
         .collect::<Result<Vec<_>, _>>()?;
     let chunks = replicates.div_ceil(CHUNK);
+    // A sharded run computes some chunks here and reads the others back at the merge.
+    let fold = crate::shard::Fold::begin("assurance", chunks);
     let rejections: Result<Vec<u64>, DesignError> = (0..chunks)
         .into_par_iter()
-        .map(|chunk| -> Result<u64, DesignError> {
+        .map(|chunk| fold.chunk(chunk, || -> Result<u64, DesignError> {
             let mut m = focused.clone();
             let mut plan = PlanResult::default();
             // One table for the whole chunk: drawn parameter values change rates and shares,
@@ -261,7 +263,7 @@ pub fn run_assurance(
                 rejected += u64::from(reject);
             }
             Ok(rejected)
-        })
+        }, || 0))
         .collect();
     let successes: u64 = rejections?.iter().sum();
     let p = successes as f64 / replicates as f64;
