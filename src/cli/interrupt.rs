@@ -1,5 +1,6 @@
-//! Ctrl-C: the first one asks a long run to stop after its current batch and report what it did;
-//! a second one quits at once (exit 130).
+//! Ctrl-C and SIGTERM (a scheduler's preemption or time limit): the first one asks a long run to
+//! stop after its current batch and report what it did (a shard writes a checkpoint); a second
+//! one quits at once (exit 130). One handler serves both signals (`ctrlc`'s `termination`).
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,7 +19,7 @@ pub fn flag() -> &'static AtomicBool {
             if FLAG.swap(true, Ordering::SeqCst) {
                 std::process::exit(i32::from(EXIT_INTERRUPTED));
             }
-            eprintln!("\ninterrupted: finishing the current batch (Ctrl-C again to quit now)");
+            eprintln!("\ninterrupted: finishing the current batch (interrupt again to quit now)");
         })
         .is_ok()
     });

@@ -406,6 +406,10 @@ pub fn run_merge(args: &MergeArgs, dispatch: impl FnOnce(Vec<String>) -> ExitCod
             .into(),
         );
     }
+    // The merge's own progress would mean nothing.
+    if matches!(whole.command.first().map(String::as_str), Some("power" | "validate")) {
+        command.push("--quiet".into());
+    }
     if let Some(t) = args.threads {
         command.push("--threads".into());
         command.push(t.to_string());
