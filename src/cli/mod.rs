@@ -86,8 +86,8 @@ where
 fn dispatch(command: Command, raw: &[OsString]) -> ExitCode {
     use shard::{Job, record};
     match command {
-        Command::Merge(args) => shard::run_merge(&args, |recorded| {
-            match Cli::try_parse_from(&recorded) {
+        Command::Merge(args) => {
+            shard::run_merge(&args, |recorded| match Cli::try_parse_from(&recorded) {
                 Ok(cli) if !matches!(cli.command, Command::Merge(_)) => {
                     let raw: Vec<OsString> = recorded.iter().map(OsString::from).collect();
                     dispatch(cli.command, &raw)
@@ -101,8 +101,8 @@ fn dispatch(command: Command, raw: &[OsString]) -> ExitCode {
                     );
                     ExitCode::from(EXIT_USAGE)
                 }
-            }
-        }),
+            })
+        }
         Command::Power(args) if args.shard.shard.is_some() && args.sample_estimand => {
             eprintln!(
                 "error: --sample-estimand cannot be sharded (it runs every replicate again with \

@@ -172,7 +172,10 @@ impl Drop for Redirect {
 
 /// Runs `run` with stdout going to `file`.
 #[cfg(unix)]
-fn with_stdout_to(file: &std::fs::File, run: impl FnOnce() -> ExitCode) -> Result<ExitCode, String> {
+fn with_stdout_to(
+    file: &std::fs::File,
+    run: impl FnOnce() -> ExitCode,
+) -> Result<ExitCode, String> {
     let redirect = Redirect::to(file)?;
     let code = run();
     drop(redirect);
@@ -407,7 +410,10 @@ pub fn run_merge(args: &MergeArgs, dispatch: impl FnOnce(Vec<String>) -> ExitCod
         );
     }
     // The merge's own progress would mean nothing.
-    if matches!(whole.command.first().map(String::as_str), Some("power" | "validate")) {
+    if matches!(
+        whole.command.first().map(String::as_str),
+        Some("power" | "validate")
+    ) {
         command.push("--quiet".into());
     }
     if let Some(t) = args.threads {
@@ -446,10 +452,7 @@ pub fn run_merge(args: &MergeArgs, dispatch: impl FnOnce(Vec<String>) -> ExitCod
         Err(e) => return error(e, super::EXIT_USAGE),
     };
     if let Some(e) = ledger.error() {
-        return error(
-            format!("{e}; nothing was merged"),
-            super::EXIT_SPEC_ERROR,
-        );
+        return error(format!("{e}; nothing was merged"), super::EXIT_SPEC_ERROR);
     }
     if ledger.folds() != whole.folds {
         return error(

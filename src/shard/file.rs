@@ -201,7 +201,9 @@ impl Part {
                 "not a trialsim part file (it has no \"format\": \"{FORMAT}\")"
             ));
         }
-        let version = value.get("format_version").and_then(serde_json::Value::as_u64);
+        let version = value
+            .get("format_version")
+            .and_then(serde_json::Value::as_u64);
         let writer = value
             .get("trialsim")
             .and_then(|v| v.as_str())
@@ -232,7 +234,14 @@ mod tests {
 
     #[test]
     fn words_survive_hex_exactly() {
-        let words = vec![0, 1, u64::MAX, f64::NAN.to_bits(), (-0.0f64).to_bits(), 0.1f64.to_bits()];
+        let words = vec![
+            0,
+            1,
+            u64::MAX,
+            f64::NAN.to_bits(),
+            (-0.0f64).to_bits(),
+            0.1f64.to_bits(),
+        ];
         assert_eq!(decode(&encode(&words)), Some(words));
         assert_eq!(decode(""), Some(vec![]));
         assert_eq!(decode("a,,b"), None);

@@ -100,12 +100,15 @@ pub enum Mode {
     Replay,
 }
 
+/// Writes a checkpoint of the ledger's chunks so far.
+pub type CheckpointWriter = Box<dyn Fn(&Ledger) -> Result<(), String> + Send + Sync>;
+
 /// Where and how often a recording shard saves its progress.
 pub struct CheckpointPlan {
     /// How long between two checkpoints.
     pub every: Duration,
     /// Writes a checkpoint of the chunks done so far (called with the ledger's chunks).
-    pub write: Box<dyn Fn(&Ledger) -> Result<(), String> + Send + Sync>,
+    pub write: CheckpointWriter,
 }
 
 impl std::fmt::Debug for CheckpointPlan {
@@ -318,7 +321,12 @@ impl Fold {
 
 impl Fold {
     /// [`Fold::chunk`] of a computation that cannot fail.
-    pub fn value<A: Words>(&self, c: u64, compute: impl FnOnce() -> A, filler: impl FnOnce() -> A) -> A {
+    pub fn value<A: Words>(
+        &self,
+        c: u64,
+        compute: impl FnOnce() -> A,
+        filler: impl FnOnce() -> A,
+    ) -> A {
         match self.chunk(c, || Ok::<A, std::convert::Infallible>(compute()), filler) {
             Ok(a) => a,
             Err(never) => match never {},

@@ -19,6 +19,7 @@ mod params;
 mod reach;
 mod roundtrip;
 mod search;
+mod shard;
 mod silent;
 mod stats;
 mod svg;
