@@ -29,6 +29,7 @@ pub mod params;
 pub mod power;
 pub mod report;
 pub mod sequential;
+pub mod shard;
 pub mod sim;
 pub mod source;
 pub mod stats;

@@ -61,6 +61,8 @@ pub struct SizeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    shard: super::shard::NoShard,
 }
 
 /// Flags of `trialsim mde`.
@@ -81,13 +83,15 @@ pub struct MdeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    shard: super::shard::NoShard,
 }
 
 /// Flags of `trialsim sweep`.
 #[derive(Debug, Args)]
 pub struct SweepArgs {
     #[command(flatten)]
-    common: Common,
+    pub(super) common: Common,
     /// A parameter and its values: PATH=FROM..TO[:STEP] (11 points without a step), PATH=A,B,C
     /// or PATH=V; probabilities may be percentages (20%..35%:5%). Repeat for a grid.
     #[arg(long, value_name = "PATH=RANGE")]
@@ -100,17 +104,19 @@ pub struct SweepArgs {
     reps: u64,
     /// Also write sweep.csv, sweep.json and sweep.svg (power curve) into this directory.
     #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    pub(super) shard: super::shard::ShardArgs,
 }
 
 /// Flags of `trialsim explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     #[command(flatten)]
-    common: Common,
+    pub(super) common: Common,
     /// Replicates per step for the power at each step.
     #[arg(long, value_name = "R", default_value_t = 10_000)]
     reps: u64,
@@ -119,10 +125,12 @@ pub struct ExplainArgs {
     n_per_arm: Option<u32>,
     /// Also write waterfall.svg and waterfall.json into this directory.
     #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    pub(super) shard: super::shard::ShardArgs,
 }
 
 /// Flags of `trialsim feasibility`.
@@ -161,6 +169,8 @@ pub struct ReportArgs {
     /// PATH~uniform(LOW,HIGH), PATH~normal(MEAN,SD) or PATH~fixed(V). Repeatable.
     #[arg(long, value_name = "PATH~DIST")]
     assume: Vec<String>,
+    #[command(flatten)]
+    shard: super::shard::NoShard,
 }
 
 use super::output::emit;
@@ -275,6 +285,9 @@ macro_rules! tri {
 
 /// Runs `trialsim size`.
 pub fn run_size(args: SizeArgs) -> ExitCode {
+    if let Some(code) = args.shard.refuse("size") {
+        return code;
+    }
     tri!(check_reps(args.reps));
     let Some(target) = parse_probability(&args.target_power) else {
         return usage(format!(
@@ -340,6 +353,9 @@ fn spinner(quiet: bool, message: &'static str) -> indicatif::ProgressBar {
 
 /// Runs `trialsim mde`.
 pub fn run_mde(args: MdeArgs) -> ExitCode {
+    if let Some(code) = args.shard.refuse("mde") {
+        return code;
+    }
     tri!(check_reps(args.reps));
     let Some(target) = parse_probability(&args.target_power) else {
         return usage(format!(
@@ -583,6 +599,9 @@ pub fn parse_assumptions(
 
 /// Runs `trialsim report`.
 pub fn run_report(args: ReportArgs) -> ExitCode {
+    if let Some(code) = args.shard.refuse("report") {
+        return code;
+    }
     tri!(check_reps(args.reps));
     let Some(target) = parse_probability(&args.target_power) else {
         return usage(format!(

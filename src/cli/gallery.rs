@@ -33,6 +33,8 @@ pub(super) struct GalleryArgs {
     /// Replace the page at `--out` if it exists (never one of the specs).
     #[arg(long, requires = "out")]
     pub(super) force: bool,
+    #[command(flatten)]
+    pub(super) shard: super::shard::NoShard,
 }
 
 /// Every spec a gallery reads: the files given, and the `.trial` files of the directories.
@@ -55,6 +57,9 @@ fn fail(code: u8, msg: &str) -> ExitCode {
 
 /// Runs `trialsim gallery`: 0 on success, 1 on a spec error or a stale page, 2 on bad flags.
 pub(super) fn run(args: &GalleryArgs) -> ExitCode {
+    if let Some(code) = args.shard.refuse("gallery") {
+        return code;
+    }
     if let Err(code) = super::common::check_reps(args.reps, 1) {
         return code;
     }

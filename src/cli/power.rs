@@ -48,6 +48,9 @@ pub struct PowerArgs {
     /// run; not defined with clusters or a queue for caseload slots.
     #[arg(long = "sample-estimand")]
     pub sample_estimand: bool,
+    /// Sharding: `--shard I/N`, `--part FILE`, `--checkpoint-every SECONDS`.
+    #[command(flatten)]
+    pub shard: super::shard::ShardArgs,
 }
 
 fn fail(msg: &str) -> ExitCode {
@@ -114,7 +117,13 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
             bar.set_position(done);
         }
     };
-    let cancel = super::interrupt::flag();
+    // A shard is stopped by its ledger (which checkpoints), never half-way through a fold.
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let cancel = if crate::shard::ledger().is_some() {
+        &never
+    } else {
+        super::interrupt::flag()
+    };
     let result = pool.install(|| run_power_until(model, &settings, &progress, cancel));
     bar.finish_and_clear();
     let mut report = match result {

@@ -28,6 +28,9 @@ pub struct ValidateArgs {
     /// No progress lines on stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// Sharding: `--shard I/N`, `--part FILE`, `--checkpoint-every SECONDS`.
+    #[command(flatten)]
+    pub shard: super::shard::ShardArgs,
 }
 
 /// Runs the suite: exit 0 when every check passes, 1 on any miss, 2 on bad flags.

@@ -22,6 +22,7 @@ mod reach;
 mod roundtrip;
 mod search;
 mod sequential;
+mod shard;
 mod silent;
 mod stats;
 mod svg;
