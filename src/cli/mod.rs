@@ -6,6 +6,7 @@ mod analyze;
 mod check;
 pub mod common;
 pub mod design;
+mod fmt;
 mod gallery;
 pub mod interrupt;
 mod simulate;
@@ -58,6 +59,8 @@ enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Simulate one trial and export its participant table as CSV.
     Simulate(simulate::SimulateArgs),
+    /// Rewrite specs in the canonical layout (`--check`: show the diff and exit 1 instead).
+    Fmt(fmt::Args),
 }
 
 /// Parses `args` and runs the chosen command; the exit code says whether it succeeded.
@@ -87,6 +90,7 @@ where
         Command::Report(args) => design::run_report(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Fmt(args) => fmt::run(&args),
     }
 }
 

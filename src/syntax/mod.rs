@@ -2,6 +2,7 @@
 
 pub mod ast;
 mod error;
+pub mod format;
 #[allow(unreachable_pub, missing_docs)]
 mod parser;
 
@@ -14,9 +15,13 @@ use crate::source::SourceFile;
 /// Bound on the parser's rule calls, so no input can make it run away.
 const CALL_LIMIT: usize = 20_000_000;
 
+fn set_limit() {
+    pest::set_call_limit(NonZeroUsize::new(CALL_LIMIT));
+}
+
 /// Parses a spec into its syntax tree.
 pub fn parse(source: &SourceFile) -> Result<ast::Spec, Box<SyntaxError>> {
-    pest::set_call_limit(NonZeroUsize::new(CALL_LIMIT));
+    set_limit();
     match parser::parse_spec(&source.text) {
         Ok(Ok(spec)) => Ok(spec),
         Ok(Err(bug)) => Err(Box::new(SyntaxError::internal(source, bug.span, bug.what))),

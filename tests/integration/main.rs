@@ -9,6 +9,7 @@ mod design;
 mod determinism;
 mod engine;
 mod examples;
+mod fmt;
 mod fuzz;
 mod gallery;
 mod language;
