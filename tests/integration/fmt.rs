@@ -100,9 +100,7 @@ fn reflow(text: &str, seps: &[(usize, &str)]) -> String {
         if c == '\n' {
             in_comment = false;
         }
-        if space && !in_space {
-            pieces.push(std::mem::take(&mut current));
-        } else if !space && in_space {
+        if space != in_space {
             pieces.push(std::mem::take(&mut current));
         }
         in_space = space;
@@ -117,7 +115,7 @@ fn reflow(text: &str, seps: &[(usize, &str)]) -> String {
             let i = spaces[at % spaces.len()];
             // Inside a string a space is part of the value: leave those alone.
             let before: String = pieces[..i].concat();
-            if before.matches('"').count() % 2 == 0 {
+            if before.matches('"').count().is_multiple_of(2) {
                 pieces[i] = (*sep).to_string();
             }
         }
