@@ -23,6 +23,7 @@ pub mod data;
 pub mod design;
 pub mod economics;
 pub mod gallery;
+pub mod lsp;
 pub mod model;
 pub mod params;
 pub mod power;

@@ -61,6 +61,8 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Rewrite specs in the canonical layout (`--check`: show the diff and exit 1 instead).
     Fmt(fmt::Args),
+    /// Run the language server on stdin and stdout, for editors (see docs/editing.md).
+    Lsp,
 }
 
 /// Parses `args` and runs the chosen command; the exit code says whether it succeeded.
@@ -91,6 +93,7 @@ where
         Command::Analyze(args) => analyze::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Fmt(args) => fmt::run(&args),
+        Command::Lsp => crate::lsp::run(),
     }
 }
 
