@@ -83,7 +83,10 @@ pub fn run() -> ExitCode {
     let Ok(result) = serde_json::to_value(result) else {
         return ExitCode::FAILURE;
     };
-    if connection.initialize(result).is_err() {
+    let started = connection
+        .initialize_start()
+        .and_then(|(id, _)| connection.initialize_finish(id, result));
+    if started.is_err() {
         // The client went away (or never spoke the protocol) before initialising.
         return ExitCode::from(crate::cli::EXIT_SPEC_ERROR);
     }

@@ -195,7 +195,7 @@ impl SyntaxError {
                 Some("split long statements or remove repeated text".to_string()),
             ),
         };
-        let recovery = if at.0 >= text.len() {
+        let recovery = if start >= text.len() || found.is_empty() {
             Recovery::Stop
         } else {
             Recovery::SkipStatement
@@ -311,7 +311,7 @@ fn special_case(
     at_eoi: bool,
 ) -> Option<Special> {
     // Text after the trial's `}`: a `}` without its `{` closed the trial early.
-    if at_eoi && !found.is_empty() {
+    if at_eoi && TOP_LEVEL.contains(&found) {
         let stray = last_brace_before(text, start)?;
         let line = text[..stray].matches('\n').count() + 1;
         return Some(Special {

@@ -15,6 +15,7 @@ mod gallery;
 mod language;
 mod language_fuzz;
 mod limits;
+mod lsp;
 mod missing;
 mod params;
 mod reach;
