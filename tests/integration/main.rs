@@ -24,6 +24,7 @@ mod search;
 mod silent;
 mod stats;
 mod svg;
+mod syntax_errors;
 mod validation;
 
 #[test]
