@@ -375,12 +375,24 @@ pub(crate) fn code_actions(
         let (Some(help), Some((span, _))) = (&d.help, d.labels.first()) else {
             continue;
         };
-        let Some(new) = did_you_mean(help) else {
-            continue;
+        // A misspelt keyword read as a name: the error stands after the name, the fix on it.
+        let misspelt = help
+            .strip_prefix('`')
+            .and_then(|h| h.split_once("` is read as a name here; did you mean the keyword `"))
+            .and_then(|(word, rest)| Some((word, rest.split_once('`')?.0)));
+        let (target, new) = match (misspelt, did_you_mean(help)) {
+            (Some((word, keyword)), _) => match text[..span.start].rfind(word) {
+                Some(at) => ((at, at + word.len()), keyword),
+                None => continue,
+            },
+            (None, Some(new)) => ((span.start, span.end), new),
+            (None, None) => continue,
         };
-        if span.end < from || span.start > to || span.start == span.end {
+        let reach = (target.0.min(span.start), target.1.max(span.end));
+        if reach.1 < from || reach.0 > to || target.0 == target.1 {
             continue;
         }
+        let span = crate::source::Span::new(target.0, target.1);
         let range = lines.range(text, span.start, span.end);
         let edit = TextEdit::new(range, new.to_string());
         actions.push(CodeActionOrCommand::CodeAction(CodeAction {
@@ -425,8 +437,16 @@ pub(crate) fn completion(server: &Server, p: CompletionParams) -> Option<Complet
     let index = Index::build(text);
     // What the grammar accepts at the word's start: parse the (recovered) text up to there,
     // followed by a character no rule accepts, and read the expected set off the error.
-    let recovered = crate::syntax::recovered_text(&SourceFile::new("", text));
-    let probe = format!("{}\u{1}", &recovered[..word_start.min(recovered.len())]);
+    // Mistakes before the cursor are blanked out first, so they do not hide what can follow.
+    let before = &text[..word_start];
+    let recovered;
+    let before = if TrialParser::parse(Rule::spec, text).is_ok() {
+        before
+    } else {
+        recovered = crate::syntax::recovered_text(&SourceFile::new("", text));
+        &recovered[..word_start.min(recovered.len())]
+    };
+    let probe = format!("{before}\u{1}");
     let positives = match TrialParser::parse(Rule::spec, &probe) {
         Err(pest::error::Error {
             variant: pest::error::ErrorVariant::ParsingError { positives, .. },

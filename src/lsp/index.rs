@@ -108,9 +108,16 @@ fn first_name<'i>(p: &Pair<'i, Rule>) -> Option<Pair<'i, Rule>> {
 impl Index {
     /// The index of a text (its statements with syntax errors left out).
     pub fn build(text: &str) -> Self {
-        let recovered = crate::syntax::recovered_text(&SourceFile::new("", text));
         let mut index = Self::default();
-        let Ok(mut pairs) = TrialParser::parse(Rule::spec, &recovered) else {
+        let recovered;
+        let parsed = match TrialParser::parse(Rule::spec, text) {
+            Ok(pairs) => Ok(pairs),
+            Err(_) => {
+                recovered = crate::syntax::recovered_text(&SourceFile::new("", text));
+                TrialParser::parse(Rule::spec, &recovered)
+            }
+        };
+        let Ok(mut pairs) = parsed else {
             return index;
         };
         let Some(spec) = pairs.next() else {

@@ -344,3 +344,27 @@ fn ranges_count_utf16_code_units_after_non_ascii_text() {
     assert_eq!(hover["range"]["start"], at(13, utf16), "{hover}");
     assert_eq!(c.shutdown(), Some(0));
 }
+
+#[test]
+fn a_misspelt_keyword_gets_a_quick_fix_on_the_word() {
+    let mut c = Client::start();
+    let text = SPEC.replace("arm control { work within", "arm control { wrok within");
+    let diags = c.open(URI, &text);
+    assert!(
+        diags.iter().any(|d| d["code"] == "trialsim::syntax"),
+        "{diags:?}"
+    );
+    let line = text.lines().nth(9).expect("line 9");
+    let col = line.find("wrok").expect("wrok");
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": URI },
+                "range": { "start": at(9, col), "end": at(9, col + 4) },
+                "context": { "diagnostics": [] } }),
+    );
+    let edit = &actions[0]["edit"]["changes"][URI][0];
+    assert_eq!(edit["newText"], "work", "{actions}");
+    assert_eq!(edit["range"]["start"], at(9, col));
+    assert_eq!(edit["range"]["end"], at(9, col + 4));
+    assert_eq!(c.shutdown(), Some(0));
+}

@@ -7,6 +7,7 @@ mod common;
 mod data;
 mod design;
 mod determinism;
+mod editors;
 mod engine;
 mod examples;
 mod fmt;
