@@ -59,6 +59,9 @@ fn test_name(t: TestKind) -> &'static str {
         TestKind::FisherExact => "Fisher's exact",
         TestKind::WelchT => "Welch t",
         TestKind::ClusterT => "cluster-level t",
+        TestKind::RobustT => "regression t (HC2)",
+        TestKind::Cr2 => "regression t (CR2)",
+        TestKind::StudentT => "Student t",
     }
 }
 
@@ -119,13 +122,24 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
     );
     for a in &report.analyses {
         // Proportions differ in percentage points; means in the outcome's own units.
-        let means = a.test == TestKind::WelchT;
+        let means = match &a.regression {
+            Some(r) => !r.binary,
+            None => matches!(a.test, TestKind::WelchT | TestKind::StudentT),
+        };
         let eff = |x: Option<f64>| if means { units(x) } else { pp(x) };
         let _ = writeln!(
             s,
-            "analysis {}: {}, {}, alpha {}",
+            "analysis {}: {}{}, {}, alpha {}",
             a.name,
             test_name(a.test),
+            a.regression
+                .as_ref()
+                .filter(|r| !r.covariates.is_empty())
+                .map_or(String::new(), |r| format!(
+                    ", adjusted for {} ({})",
+                    r.covariates.join(", "),
+                    if r.method == "lin" { "Lin" } else { "ANCOVA" }
+                )),
             sides_name(a.sides),
             pct(a.alpha)
         );
