@@ -198,3 +198,26 @@ fn a_spec_with_a_syntax_error_is_left_alone_with_the_diagnostic() {
     assert_eq!(std::fs::read_to_string(&file).expect("read"), text);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The shipped specs are in the canonical layout (`.ci/run` checks the same with `fmt --check`).
+/// `tests/errors/` is left out: its specs show mistakes as they are written.
+#[test]
+fn every_shipped_spec_is_formatted() {
+    let mut unformatted = Vec::new();
+    for path in all_specs() {
+        let shown = path.display().to_string();
+        if shown.contains("/tests/errors/") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable");
+        if let Ok(formatted) = format(&SourceFile::new(shown.as_str(), text.as_str()))
+            && formatted != text
+        {
+            unformatted.push(shown);
+        }
+    }
+    assert!(
+        unformatted.is_empty(),
+        "not formatted (run `trialsim fmt` on them): {unformatted:?}"
+    );
+}
