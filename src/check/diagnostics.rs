@@ -172,6 +172,47 @@ impl CheckError {
         &self.code
     }
 
+    /// The diagnostic as JSON: severity, code, message, help, and each label with its byte
+    /// range and its 1-based line and column (columns count characters).
+    pub fn to_json(&self, text: &str) -> serde_json::Value {
+        let place = |byte: usize| {
+            let byte = byte.min(text.len());
+            let mut b = byte;
+            while b > 0 && !text.is_char_boundary(b) {
+                b -= 1;
+            }
+            let line_start = text[..b].rfind('\n').map_or(0, |i| i + 1);
+            (
+                text[..line_start].matches('\n').count() + 1,
+                text[line_start..b].chars().count() + 1,
+            )
+        };
+        let labels: Vec<serde_json::Value> = self
+            .labels
+            .iter()
+            .map(|(span, label)| {
+                let (line, column) = place(span.start);
+                let (end_line, end_column) = place(span.end);
+                serde_json::json!({
+                    "start": span.start,
+                    "end": span.end,
+                    "line": line,
+                    "column": column,
+                    "end_line": end_line,
+                    "end_column": end_column,
+                    "label": label,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "severity": if self.is_error() { "error" } else { "warning" },
+            "code": self.code,
+            "message": self.message,
+            "labels": labels,
+            "help": self.help,
+        })
+    }
+
     /// Is this an error (not a warning)?
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error

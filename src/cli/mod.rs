@@ -8,6 +8,7 @@ mod check;
 pub mod common;
 pub mod design;
 pub mod diag;
+mod fmt;
 mod gallery;
 pub mod interrupt;
 pub(crate) mod new;
@@ -72,6 +73,10 @@ enum Command {
     /// Combine the part files of a sharded run (`--shard I/N`) into the report one process
     /// would have printed, byte for byte.
     Merge(shard::MergeArgs),
+    /// Rewrite specs in the canonical layout (`--check`: show the diff and exit 1 instead).
+    Fmt(fmt::Args),
+    /// Run the language server on stdin and stdout, for editors (see docs/editing.md).
+    Lsp,
 }
 
 /// Parses `args` and runs the chosen command; the exit code says whether it succeeded.
@@ -177,6 +182,8 @@ fn dispatch(command: Command, raw: &[OsString]) -> ExitCode {
         Command::Analyze(args) => analyze::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Boundaries(args) => sequential::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
+        Command::Lsp => crate::lsp::run(),
     }
 }
 

@@ -231,6 +231,32 @@ impl Cx<'_> {
     /// A whole number of months.
     fn whole_months(&mut self, q: &Quantity, what: &str) -> Option<u32> {
         let m = self.months(q, what)?;
+        let fraction = (m - m.round()).abs() > 1e-9;
+        if fraction && m.is_finite() && matches!(q.unit, UnitSpec::Weeks | UnitSpec::Years) {
+            // `10 weeks`: say it in months and offer the whole months around it.
+            let written = match q.unit {
+                UnitSpec::Weeks => format!("{} weeks", q.value),
+                _ => format!("{} years", q.value),
+            };
+            let (lo, hi) = (m.floor(), m.ceil());
+            let options = if lo >= 1.0 {
+                format!("`{lo} months` or `{hi} months`")
+            } else {
+                format!("`{hi} months`")
+            };
+            let e = self
+                .diag(
+                    Kind::InvalidValue,
+                    format!("{what} must be a whole number of months; {written} is {m:.1} months"),
+                )
+                .label(q.span, format!("{m:.1} months"))
+                .help(format!(
+                    "the simulation steps a month at a time: write {options} (a year is 52 weeks \
+                     and 12 months, so 13 weeks is 3 months)"
+                ));
+            self.push(e);
+            return None;
+        }
         self.whole(m, q.span, what, "months")
     }
 
