@@ -1004,7 +1004,6 @@ pub struct Analysis {
     pub sequential: Option<SequentialPlan>,
 }
 
-
 /// Regression adjustment of an analysis for baseline covariates: the treatment coefficient of
 /// a linear regression of the outcome (a linear probability model for a binary one) on the
 /// treatment indicator and the covariates, with HC2 robust standard errors (CR2 under
