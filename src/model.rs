@@ -1079,7 +1079,11 @@ impl CovariateEffect {
                 None => return 0.0,
             },
         };
-        if raw.is_finite() { raw - self.centre } else { 0.0 }
+        if raw.is_finite() {
+            raw - self.centre
+        } else {
+            0.0
+        }
     }
 }
 

@@ -802,7 +802,11 @@ fn build_report(
                     .filter_map(|&v| model.population.variables.get(v))
                     .map(|v| v.name.clone())
                     .collect(),
-                se_type: if a.test == TestKind::Cr2 { "CR2" } else { "HC2" },
+                se_type: if a.test == TestKind::Cr2 {
+                    "CR2"
+                } else {
+                    "HC2"
+                },
                 binary: a
                     .outcomes
                     .first()

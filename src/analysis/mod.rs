@@ -24,8 +24,8 @@ use serde::Serialize;
 
 use crate::model::{Analysis, ArmId, Correction, Level, TestKind, TrialModel, VarId};
 use crate::stats::intervals::{
-    OddsRatio, RiskRatio, newcombe_difference, odds_ratio, risk_ratio, student_difference_means, t_mean,
-    wald_difference_proportions, welch_difference_means, wilson,
+    OddsRatio, RiskRatio, newcombe_difference, odds_ratio, risk_ratio, student_difference_means,
+    t_mean, wald_difference_proportions, welch_difference_means, wilson,
 };
 use crate::stats::multiplicity::{bonferroni_into, holm_into};
 use crate::stats::tests::{

@@ -309,7 +309,10 @@ fn regression_lines(report: &AnalysisReport, i: usize) -> Vec<String> {
                 fmt_value(r.unadjusted_difference, b)
             );
             if !r.dropped.is_empty() {
-                line += &format!("; dropped as constant or collinear: {}", r.dropped.join(", "));
+                line += &format!(
+                    "; dropped as constant or collinear: {}",
+                    r.dropped.join(", ")
+                );
             }
             if let Some(f) = &r.flag {
                 line += &format!("; UNDEFINED: {f}");

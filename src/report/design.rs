@@ -1069,8 +1069,12 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
             TestKind::FisherExact => "Fisher's exact test",
             TestKind::WelchT => "Welch's t test",
             TestKind::ClusterT => "Student's t test on cluster means",
-            TestKind::RobustT => "t test of the regression coefficient with HC2 robust standard errors",
-            TestKind::Cr2 => "t test of the regression coefficient with CR2 cluster-robust standard errors (Bell–McCaffrey degrees of freedom)",
+            TestKind::RobustT => {
+                "t test of the regression coefficient with HC2 robust standard errors"
+            }
+            TestKind::Cr2 => {
+                "t test of the regression coefficient with CR2 cluster-robust standard errors (Bell–McCaffrey degrees of freedom)"
+            }
             TestKind::StudentT => "Student's t test (pooled variance)",
         };
         let sides = match a.sides {

@@ -16,9 +16,9 @@
 //! [`Ols`] is a workspace: its buffers are kept from fit to fit, so a Monte Carlo replicate
 //! costs no allocation once warm.
 
+use super::Sides;
 use super::dist::{p_from_t, t_quantile};
 use super::tests::TestOutcome;
-use super::Sides;
 
 /// Relative tolerance below which a column counts as dependent on the columns before it (R's
 /// `lm` default).
@@ -380,10 +380,11 @@ impl Ols {
                 self.uk.clear();
                 for &i in &self.order[start..end] {
                     let q = &self.q[i * rank..(i + 1) * rank];
-                    let mut d = 0.0;
-                    for a in 0..rank {
-                        d += q[a] * self.vecs[a * rank + k];
-                    }
+                    let d: f64 = q
+                        .iter()
+                        .enumerate()
+                        .map(|(a, qa)| qa * self.vecs[a * rank + k])
+                        .sum();
                     self.uk.push(d / s);
                 }
                 let dot: f64 = self.uk.iter().zip(&self.z).map(|(a, b)| a * b).sum();
@@ -400,8 +401,8 @@ impl Ols {
                 ue += u * self.resid[i];
                 u2 += u * u;
                 let q = &self.q[i * rank..(i + 1) * rank];
-                for a in 0..rank {
-                    self.w[a] += q[a] * u;
+                for (w, qa) in self.w.iter_mut().zip(q) {
+                    *w += qa * u;
                 }
             }
             variance += ue * ue;
@@ -459,7 +460,11 @@ impl Ols {
             }
             // Householder vector v = x + sign(x_k) |x| e_k, stored in place of the column
             // below the diagonal with v_k kept in tau; R_kk = −sign(x_k) |x|.
-            let alpha = if self.x[k * n + k] >= 0.0 { -rest } else { rest };
+            let alpha = if self.x[k * n + k] >= 0.0 {
+                -rest
+            } else {
+                rest
+            };
             let v0 = self.x[k * n + k] - alpha;
             self.x[k * n + k] = v0;
             let below = &self.x[k * n + k + 1..(k + 1) * n];
@@ -599,10 +604,15 @@ fn norm(v: &[f64]) -> f64 {
     if scale == 0.0 || !scale.is_finite() {
         return scale;
     }
-    scale * v.iter().map(|x| (x / scale) * (x / scale)).sum::<f64>().sqrt()
+    scale
+        * v.iter()
+            .map(|x| (x / scale) * (x / scale))
+            .sum::<f64>()
+            .sqrt()
 }
 
 #[cfg(test)]
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 

@@ -902,9 +902,11 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
     }
     if clusters.is_none()
         && let Some(a) = analyses.iter().find(|a| {
-            a.tests
-                .iter()
-                .any(|t| t.names.first().is_some_and(|n| n.name == "cluster_t" || n.name == "cr2"))
+            a.tests.iter().any(|t| {
+                t.names
+                    .first()
+                    .is_some_and(|n| n.name == "cluster_t" || n.name == "cr2")
+            })
         })
     {
         let test = a

@@ -313,7 +313,10 @@ fn adjustment(
         match names.var(cx, c) {
             Some(v) if covariates.contains(&v) => {
                 let e = cx
-                    .diag(Kind::InvalidValue, format!("`{}` is adjusted for twice", c.name))
+                    .diag(
+                        Kind::InvalidValue,
+                        format!("`{}` is adjusted for twice", c.name),
+                    )
                     .label(c.span, "again")
                     .help("name each covariate once");
                 cx.push(e);
