@@ -612,6 +612,7 @@ fn norm(v: &[f64]) -> f64 {
 }
 
 #[cfg(test)]
+// Reference values are written with every digit R printed.
 #[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;

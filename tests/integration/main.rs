@@ -4,6 +4,7 @@
 mod adjusted;
 mod analysis;
 mod analyze_cli;
+mod commands;
 mod common;
 mod data;
 mod design;
@@ -20,6 +21,8 @@ mod params;
 mod reach;
 mod roundtrip;
 mod search;
+mod sequential;
+mod shard;
 mod silent;
 mod stats;
 mod svg;

@@ -16,6 +16,7 @@ mod delivery;
 mod design;
 mod plan;
 mod population;
+mod sequential;
 
 use arms::*;
 use design::*;
@@ -962,6 +963,17 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         delivery: delivery::delivery(clusters, inflow?, exits?, costs?),
         covariate_effects: covariate_effects?,
     };
+    let mut model = model;
+    let mut looks_ok = true;
+    for (i, a) in analyses.iter().enumerate() {
+        match sequential::plan(cx, a, &model, i) {
+            Some(p) => model.analyses[i].sequential = p,
+            None => looks_ok = false,
+        }
+    }
+    if !looks_ok {
+        return None;
+    }
     let mut unknown = Vec::new();
     for (u, at) in &cx.uncertain {
         if let Err(e) = crate::params::get(&model, &u.parameter) {
