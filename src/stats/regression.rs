@@ -16,9 +16,6 @@
 //! [`Ols`] is a workspace: its buffers are kept from fit to fit, so a Monte Carlo replicate
 //! costs no allocation once warm.
 
-// The loops index several arrays at once, as the algebra is written (Q, R, the design matrix).
-#![allow(clippy::needless_range_loop)]
-
 use super::Sides;
 use super::dist::{p_from_t, t_quantile};
 use super::tests::TestOutcome;
@@ -114,6 +111,8 @@ pub struct Ols {
     q: Vec<f64>,
     /// Residuals of the last fit.
     resid: Vec<f64>,
+    /// `1 / R_jj`.
+    inv_diag: Vec<f64>,
     // CR2 buffers.
     order: Vec<usize>,
     small: Vec<f64>,
@@ -234,18 +233,24 @@ impl Ols {
         self.q.clear();
         self.q.resize(n * rank, 0.0);
         self.resid.clear();
-        for i in 0..n {
+        self.inv_diag.clear();
+        for j in 0..rank {
+            let d = 1.0 / self.x[j * n + j];
+            self.inv_diag.push(d);
+        }
+        for (i, (row, &yi)) in self.q.chunks_exact_mut(rank).zip(y).enumerate() {
             let mut fitted = 0.0;
             for j in 0..rank {
                 let x = self.x0[j * n + i];
                 fitted += x * self.beta[j];
+                let column = &self.x[j * n..j * n + j];
                 let mut s = x;
-                for k in 0..j {
-                    s -= self.r(k, j) * self.q[i * rank + k];
+                for (r, q) in column.iter().zip(&row[..j]) {
+                    s -= r * q;
                 }
-                self.q[i * rank + j] = s / self.r(j, j);
+                row[j] = s * self.inv_diag[j];
             }
-            self.resid.push(y[i] - fitted);
+            self.resid.push(yi - fitted);
         }
         self.estimate = self.beta[at];
         Ok(())
@@ -274,8 +279,8 @@ impl Ols {
         let mut leverage_one = false;
         for i in 0..n {
             let q = self.q_row(i);
-            let h: f64 = q.iter().map(|q| q * q).sum();
-            let gq: f64 = self.g.iter().zip(q).map(|(a, b)| a * b).sum();
+            let h = dot(q, q);
+            let gq = dot(&self.g, q);
             if 1.0 - h <= LEVERAGE_ONE {
                 // The row is fitted exactly; its weight e² / (1 − h) is 0 / 0.
                 leverage_one = true;
@@ -375,10 +380,11 @@ impl Ols {
                 self.uk.clear();
                 for &i in &self.order[start..end] {
                     let q = &self.q[i * rank..(i + 1) * rank];
-                    let mut d = 0.0;
-                    for a in 0..rank {
-                        d += q[a] * self.vecs[a * rank + k];
-                    }
+                    let d: f64 = q
+                        .iter()
+                        .enumerate()
+                        .map(|(a, qa)| qa * self.vecs[a * rank + k])
+                        .sum();
                     self.uk.push(d / s);
                 }
                 let dot: f64 = self.uk.iter().zip(&self.z).map(|(a, b)| a * b).sum();
@@ -395,8 +401,8 @@ impl Ols {
                 ue += u * self.resid[i];
                 u2 += u * u;
                 let q = &self.q[i * rank..(i + 1) * rank];
-                for a in 0..rank {
-                    self.w[a] += q[a] * u;
+                for (w, qa) in self.w.iter_mut().zip(q) {
+                    *w += qa * u;
                 }
             }
             variance += ue * ue;
@@ -461,11 +467,8 @@ impl Ols {
             };
             let v0 = self.x[k * n + k] - alpha;
             self.x[k * n + k] = v0;
-            let vnorm2 = v0 * v0
-                + (self.x[k * n + k + 1..(k + 1) * n])
-                    .iter()
-                    .map(|v| v * v)
-                    .sum::<f64>();
+            let below = &self.x[k * n + k + 1..(k + 1) * n];
+            let vnorm2 = v0 * v0 + dot(below, below);
             self.tau[k] = if vnorm2 == 0.0 { 0.0 } else { 2.0 / vnorm2 };
             for j in k + 1..active {
                 self.reflect_column(k, j);
@@ -500,8 +503,7 @@ impl Ols {
         let (left, right) = self.x.split_at_mut(j * n);
         let v = &left[k * n + k..(k + 1) * n];
         let c = &mut right[k..n];
-        let dot: f64 = v.iter().zip(c.iter()).map(|(a, b)| a * b).sum();
-        let s = self.tau[k] * dot;
+        let s = self.tau[k] * dot(v, c);
         for (ci, vi) in c.iter_mut().zip(v) {
             *ci -= s * vi;
         }
@@ -513,8 +515,7 @@ impl Ols {
         let v0 = self.v0[k];
         let below = &self.x[k * n + k + 1..(k + 1) * n];
         let y = &mut self.qty[k..n];
-        let dot = v0 * y[0] + below.iter().zip(&y[1..]).map(|(a, b)| a * b).sum::<f64>();
-        let s = self.tau[k] * dot;
+        let s = self.tau[k] * (v0 * y[0] + dot(below, &y[1..]));
         y[0] -= s * v0;
         for (yi, vi) in y[1..].iter_mut().zip(below) {
             *yi -= s * vi;
@@ -572,8 +573,33 @@ fn jacobi_eigen(a: &mut [f64], vecs: &mut Vec<f64>, vals: &mut Vec<f64>, k: usiz
     vals.extend((0..k).map(|i| a[i * k + i]));
 }
 
+/// `Σ a_i b_i` over the shorter of the two, in four interleaved partial sums (which the
+/// compiler keeps in vector registers; a single running sum is one long dependency chain).
+#[inline]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut tail = 0.0;
+    for (x, y) in ra.iter().zip(rb) {
+        tail += x * y;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
 fn norm(v: &[f64]) -> f64 {
-    // Scaled, so that large earnings columns cannot overflow.
+    let plain = dot(v, v).sqrt();
+    if plain.is_finite() && plain > 1e-150 {
+        return plain;
+    }
+    // Scaled, so that huge or tiny columns can neither overflow nor underflow.
     let scale = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
     if scale == 0.0 || !scale.is_finite() {
         return scale;
