@@ -22,6 +22,7 @@ pub mod cli;
 pub mod data;
 pub mod design;
 pub mod economics;
+pub mod fingerprint;
 pub mod gallery;
 pub mod model;
 pub mod params;

@@ -34,13 +34,13 @@ pub(crate) fn run(args: &Args) -> ExitCode {
                 match args.format {
                     Format::Text => {
                         if printed > 0 {
-                            println!();
+                            super::output::emit("\n");
                         }
                         printed += 1;
                         let model = &checked.model;
                         let pool = model.sample.as_ref().map(|s| pool_answer(model, s));
                         let file = path.display().to_string();
-                        print!("{}", summary(&file, model, pool.as_ref()));
+                        super::output::emit(&summary(&file, model, pool.as_ref()));
                     }
                     Format::Json => models.push(checked.model),
                 }
@@ -58,7 +58,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             serde_json::to_string_pretty(&models)
         };
         match json {
-            Ok(json) => println!("{json}"),
+            Ok(json) => super::output::emit(&format!("{json}\n")),
             Err(err) => {
                 eprintln!("error: cannot write the model as JSON: {err}");
                 failed = true;

@@ -1,13 +1,17 @@
 //! The command line: flags in, calls into the library, exit code out. Nothing else lives here.
 //!
-//! Exit codes: 0 success, 1 the spec (or data) has errors, 2 the command line was wrong.
+//! Exit codes: 0 success, 1 the spec (or data) has errors, 2 the command line was wrong (or an
+//! output path was refused), 74 a write failed, 130/143 stopped by SIGINT/SIGTERM.
 
 mod analyze;
 mod check;
 pub mod common;
 pub mod design;
+pub mod diag;
 mod gallery;
 pub mod interrupt;
+pub(crate) mod new;
+pub mod output;
 mod sequential;
 mod simulate;
 pub mod stages;
@@ -34,6 +38,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Write a commented starting spec from a template (two-arm, almere, cluster, inflow).
+    New(new::NewArgs),
     /// Check spec files and summarise the trial each describes.
     Check(check::Args),
     /// Simulate the trial and report power, bias, coverage, flows and expectations.
@@ -78,7 +84,9 @@ where
         }
     };
     install_diagnostic_handler();
-    match cli.command {
+    interrupt::install();
+    let code = match cli.command {
+        Command::New(args) => new::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Power(args) => power::run(args),
         Command::Validate(args) => validate::run_validate(&args),
@@ -92,7 +100,8 @@ where
         Command::Analyze(args) => analyze::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Boundaries(args) => sequential::run(&args),
-    }
+    };
+    output::finish(code)
 }
 
 /// Exit code for a spec or data error.
@@ -102,7 +111,8 @@ pub const EXIT_USAGE: u8 = 2;
 
 /// Configures how diagnostics are drawn, from the environment and not from guesses: colour only
 /// on a terminal and never with `NO_COLOR`; a fixed width of 100 columns (or `COLUMNS`) when
-/// stderr is not a terminal, so that output is reproducible.
+/// stderr is not a terminal, so that output is reproducible. Every report goes through
+/// [`diag::SafeHandler`], which draws any line length and caps the list of errors.
 pub fn install_diagnostic_handler() {
     let terminal = std::io::stderr().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -121,7 +131,7 @@ pub fn install_diagnostic_handler() {
         } else if let Some(w) = width {
             opts = opts.width(w);
         }
-        Box::new(opts.build())
+        Box::new(diag::SafeHandler(Box::new(opts.build())))
     }));
 }
 

@@ -1,6 +1,5 @@
 //! `trialsim power FILE`: simulate the spec's trial and report power, flows and expectations.
 
-use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,10 +8,7 @@ use clap::Args;
 use crate::model::TrialModel;
 use crate::power::{PowerSettings, run_power_until};
 
-/// Most worker threads accepted.
-pub const MAX_THREADS: usize = 1024;
-
-pub use super::common::{DEFAULT_SEED, Format};
+pub use super::common::{DEFAULT_SEED, Format, MAX_THREADS};
 
 /// Flags of `trialsim power`.
 #[derive(Debug, Args)]
@@ -70,12 +66,8 @@ pub fn run(args: PowerArgs) -> ExitCode {
     if let Err(e) = crate::power::validate(&settings) {
         return fail(&e.0);
     }
-    if let Some(t) = args.threads
-        && !(1..=MAX_THREADS).contains(&t)
-    {
-        return fail(&format!(
-            "--threads must be between 1 and {MAX_THREADS}, not {t}"
-        ));
+    if let Err(code) = super::common::check_threads(args.threads) {
+        return code;
     }
     let checked = match super::load_model(&args.file) {
         Ok(checked) => checked,
@@ -100,15 +92,11 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
         n_per_arm: args.n_per_arm,
         scenario: 0,
     };
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = args.threads {
-        builder = builder.num_threads(t);
-    }
-    let pool = match builder.build() {
+    let pool = match super::common::thread_pool(args.threads) {
         Ok(p) => p,
-        Err(e) => return fail(&format!("cannot start worker threads: {e}")),
+        Err(code) => return code,
     };
-    let bar = if args.quiet || !std::io::stderr().is_terminal() {
+    let bar = if !super::common::show_progress(args.quiet) {
         indicatif::ProgressBar::hidden()
     } else {
         let bar = indicatif::ProgressBar::new(args.reps);
@@ -192,7 +180,7 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
         }
         Format::Json => crate::report::power::json_with(&report, assurance.as_ref()),
     };
-    print!("{out}");
+    super::output::emit(&out);
     if report.interrupted {
         ExitCode::from(super::interrupt::EXIT_INTERRUPTED)
     } else if report.passed {

@@ -47,20 +47,9 @@ pub fn run_validate(args: &ValidateArgs) -> ExitCode {
     if let Some(s) = args.seed {
         settings.seed = s;
     }
-    if args.threads == Some(0) {
-        eprintln!("error: --threads must be at least 1");
-        return ExitCode::from(super::EXIT_USAGE);
-    }
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = args.threads {
-        builder = builder.num_threads(t);
-    }
-    let pool = match builder.build() {
+    let pool = match super::common::thread_pool(args.threads) {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
-            return ExitCode::from(super::EXIT_USAGE);
-        }
+        Err(code) => return code,
     };
     let quiet = args.quiet;
     let progress = move |name: &str| {
@@ -76,9 +65,9 @@ pub fn run_validate(args: &ValidateArgs) -> ExitCode {
         }
     };
     match args.format {
-        Format::Text => print!("{}", text(&summary)),
+        Format::Text => super::output::emit(&text(&summary)),
         Format::Json => match serde_json::to_string_pretty(&summary) {
-            Ok(j) => println!("{j}"),
+            Ok(j) => super::output::emit(&format!("{j}\n")),
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(1);

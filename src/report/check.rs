@@ -462,26 +462,14 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
             .iter()
             .map(|o| m.outcomes[*o].name.as_str())
             .collect();
-        let test = match a.test {
-            TestKind::PooledZ => "pooled z",
-            TestKind::UnpooledZ => "unpooled z",
-            TestKind::FisherExact => "Fisher exact",
-            TestKind::WelchT => "Welch t",
-            TestKind::ClusterT => "cluster-level t",
-        };
-        let sides = match a.sides {
-            Sides::Greater => "one-sided (treatment > control)",
-            Sides::Less => "one-sided (treatment < control)",
-            Sides::TwoSided => "two-sided",
-        };
         let _ = write!(
             w,
-            "    {}: {}, {} vs {}, {test}, {sides}, alpha {}",
+            "    {}: {}, {} vs {}, {}",
             a.name,
             outcomes.join(", "),
             m.arms[a.treatment].name,
             m.arms[a.control].name,
-            pct(a.alpha)
+            super::words::analysis_header(a.test, a.sides, &pct(a.alpha), a.correction)
         );
         if let Some(v) = a.within {
             let var = &m.population.variables[v];
@@ -496,14 +484,19 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
                 .collect();
             let _ = write!(w, ", within {} {{{}}}", var.name, names.join(", "));
         }
-        match a.correction {
-            Correction::None => {}
-            Correction::Bonferroni => {
-                let _ = write!(w, ", Bonferroni");
-            }
-            Correction::Holm => {
-                let _ = write!(w, ", Holm");
-            }
+        if let Some(adj) = &a.adjust {
+            let names: Vec<&str> = adj
+                .covariates
+                .iter()
+                .filter_map(|&v| m.population.variables.get(v))
+                .map(|v| v.name.as_str())
+                .collect();
+            let _ = write!(
+                w,
+                ", adjusted for {} ({})",
+                names.join(", "),
+                adj.method.name()
+            );
         }
         // The handling of missing outcomes is said where outcomes can go missing.
         let loses = [a.treatment, a.control]
@@ -573,7 +566,7 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
 /// ([`crate::design::feasibility::pool_answer`]); `None` when the spec states no pool.
 fn pool_line(sizes: &[u32], a: &PoolAnswer) -> Option<String> {
     let verdict = a.verdict_text()?;
-    let total: u32 = sizes.iter().sum();
+    let total: u64 = sizes.iter().map(|&n| u64::from(n)).sum();
     let need = a.candidates.map_or_else(
         || "cannot be reached".to_string(),
         |c| format!("take {c:.0}"),

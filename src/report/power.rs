@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::design::assurance::AssuranceReport;
-use crate::model::{Sides, TestKind};
+use crate::model::TestKind;
 use crate::power::{ContrastReport, Judgement, PowerReport, Verdict};
 
 /// The report as pretty-printed JSON, with a final newline.
@@ -50,24 +50,6 @@ fn units(x: Option<f64>) -> String {
 
 fn num(x: Option<f64>) -> String {
     x.map_or_else(|| "n/a".into(), |v| format!("{v:.4}"))
-}
-
-fn test_name(t: TestKind) -> &'static str {
-    match t {
-        TestKind::PooledZ => "pooled z",
-        TestKind::UnpooledZ => "unpooled z",
-        TestKind::FisherExact => "Fisher's exact",
-        TestKind::WelchT => "Welch t",
-        TestKind::ClusterT => "cluster-level t",
-    }
-}
-
-fn sides_name(s: Sides) -> &'static str {
-    match s {
-        Sides::Greater => "one-sided (treatment > control)",
-        Sides::Less => "one-sided (treatment < control)",
-        Sides::TwoSided => "two-sided",
-    }
 }
 
 fn contrast_label(c: &ContrastReport) -> String {
@@ -119,15 +101,24 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
     );
     for a in &report.analyses {
         // Proportions differ in percentage points; means in the outcome's own units.
-        let means = a.test == TestKind::WelchT;
+        let means = match &a.regression {
+            Some(r) => !r.binary,
+            None => matches!(a.test, TestKind::WelchT | TestKind::StudentT),
+        };
         let eff = |x: Option<f64>| if means { units(x) } else { pp(x) };
         let _ = writeln!(
             s,
-            "analysis {}: {}, {}, alpha {}",
+            "analysis {}: {}{}",
             a.name,
-            test_name(a.test),
-            sides_name(a.sides),
-            pct(a.alpha)
+            super::words::analysis_header(a.test, a.sides, &pct(a.alpha), a.correction),
+            a.regression
+                .as_ref()
+                .filter(|r| !r.covariates.is_empty())
+                .map_or(String::new(), |r| format!(
+                    ", adjusted for {} ({})",
+                    r.covariates.join(", "),
+                    r.method
+                ))
         );
         if report.sequential.iter().any(|r| r.analysis == a.name) {
             let _ = writeln!(
