@@ -410,7 +410,13 @@ pub struct SequentialReport {
     pub undecided: u64,
     /// Distinct sets of observed fractions, each with its own boundaries.
     pub boundary_sets: usize,
+    /// The first [`PATHS`] replicates' paths: per look reached, the observed fraction and the
+    /// statistic (turned the way the boundaries read it), for the figure.
+    pub paths: Vec<Vec<(f64, f64)>>,
 }
+
+/// Simulated paths kept for the figure.
+pub const PATHS: u64 = 40;
 
 #[derive(Debug, Clone, Default)]
 struct Acc {
@@ -427,6 +433,7 @@ struct Acc {
     duration: [f64; 2],
     estimate: [f64; 2],
     early: [f64; 3],
+    paths: Vec<Vec<(f64, f64)>>,
 }
 
 impl Acc {
@@ -440,10 +447,26 @@ impl Acc {
         }
     }
 
-    fn add(&mut self, p: &Path, a: &Analysis, fixed_crit: f64) {
+    fn add(&mut self, p: &Path, a: &Analysis, fixed_crit: f64, r: u64) {
         self.reps += 1;
         let k = p.looks.len();
         let final_n = (p.looks[k - 1].n_treatment + p.looks[k - 1].n_control).max(1) as f64;
+        if r < PATHS {
+            let end = p.stop.map_or(k - 1, |s| s.0);
+            self.paths.push(
+                p.effective
+                    .iter()
+                    .filter(|&&j| j <= end)
+                    .map(|&j| {
+                        let l = &p.looks[j];
+                        (
+                            (l.n_treatment + l.n_control) as f64 / final_n,
+                            directed(l.z, a.sides),
+                        )
+                    })
+                    .collect(),
+            );
+        }
         for (j, l) in p.looks.iter().enumerate() {
             self.fraction[j] += (l.n_treatment + l.n_control) as f64 / final_n;
             self.month[j] += f64::from(p.months[j]);
@@ -504,6 +527,7 @@ impl Acc {
         for j in 0..3 {
             self.early[j] += o.early[j];
         }
+        self.paths.extend(o.paths.iter().cloned());
     }
 }
 
@@ -549,7 +573,7 @@ pub fn run_sequential(
                 sim.simulate(&mut w, &mut rng);
                 let p = run_looks(model, a, plan, &w.table, w.entry_months(), &cache);
                 max_enrolled = max_enrolled.max(w.table.len() as f64);
-                acc.add(&p, a, fixed_crit);
+                acc.add(&p, a, fixed_crit, r);
             }
             (acc, max_enrolled)
         })
@@ -610,6 +634,7 @@ pub fn run_sequential(
         estimate_early_efficacy: early,
         undecided: acc.undecided,
         boundary_sets,
+        paths: std::mem::take(&mut acc.paths),
     })
 }
 

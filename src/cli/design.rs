@@ -271,6 +271,7 @@ const REPORT_FILES: &[&str] = &[
     "design-report.md",
     "power-curve.svg",
     "waterfall.svg",
+    "looks.svg",
     "design-report.json",
 ];
 
@@ -660,7 +661,36 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
         trialsim_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
     tri!(make_dir(&dir, &args.out));
-    let markdown = render::design_markdown(&model, &source.text, &built);
+    let mut markdown = render::design_markdown(&model, &source.text, &built);
+    // The analysis' interim looks: their simulated operating characteristics and the figure.
+    let mut looks_written = false;
+    if model.analyses[analysis].sequential.is_some() {
+        let settings = crate::power::PowerSettings {
+            seed: args.common.seed,
+            replicates: args.reps,
+            n_per_arm: None,
+            scenario: 0,
+        };
+        match pool.install(|| crate::sequential::run_sequential(&model, analysis, &settings)) {
+            Ok(r) => {
+                let means = model.analyses[analysis].test == crate::model::TestKind::WelchT;
+                markdown.push_str(&format!(
+                    "\n{}\n![Boundaries and simulated paths](looks.svg)\n",
+                    crate::report::sequential::markdown(&r, means)
+                ));
+                tri!(write_file(
+                    &dir,
+                    "looks.svg",
+                    &crate::report::sequential::looks_svg(&r)
+                ));
+                looks_written = true;
+            }
+            Err(e) => {
+                eprintln!("error: {}", e.0);
+                return ExitCode::from(super::EXIT_SPEC_ERROR);
+            }
+        }
+    }
     tri!(write_file(&dir, "design-report.md", &markdown));
     tri!(write_file(
         &dir,
@@ -676,8 +706,9 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
         &render::json(&built)
     ));
     emit(&format!(
-        "wrote {} (with power-curve.svg, {}design-report.json)\n",
+        "wrote {} (with power-curve.svg, {}{}design-report.json)\n",
         args.out.join("design-report.md").display(),
+        if looks_written { "looks.svg, " } else { "" },
         if built.waterfall.is_some() {
             "waterfall.svg, "
         } else {

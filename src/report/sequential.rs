@@ -440,3 +440,169 @@ pub fn look_text(l: &crate::sequential::LookAnalysis, means: bool) -> String {
     }
     s
 }
+
+/// The boundaries on the information scale with the first simulated paths' statistics: the
+/// figure of `report` (`looks.svg`).
+pub fn looks_svg(r: &SequentialReport) -> String {
+    const W: f64 = 720.0;
+    const H: f64 = 440.0;
+    const L: f64 = 70.0;
+    const R: f64 = 170.0;
+    const T: f64 = 48.0;
+    const B: f64 = 60.0;
+    let eff: Vec<(f64, f64)> = r
+        .looks
+        .iter()
+        .map(|l| (l.planned_fraction, l.efficacy_z))
+        .collect();
+    let fut: Vec<(f64, f64)> = r
+        .looks
+        .iter()
+        .filter_map(|l| l.futility_z.map(|f| (l.planned_fraction, f)))
+        .collect();
+    let zs = eff
+        .iter()
+        .chain(&fut)
+        .map(|p| p.1)
+        .chain(r.paths.iter().flatten().map(|p| p.1))
+        .filter(|z| z.is_finite());
+    let (mut lo, mut hi) = (-1.0f64, 4.0f64);
+    for z in zs {
+        lo = lo.min(z);
+        hi = hi.max(z);
+    }
+    let (lo, hi) = ((lo - 0.25).floor(), (hi + 0.25).ceil());
+    let x = |t: f64| L + t * (W - L - R);
+    let y = |z: f64| T + (hi - z) / (hi - lo) * (H - T - B);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(s, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="24" font-size="15" text-anchor="middle">Boundaries of analysis {} ({}) with {} simulated paths</text>"#,
+        W / 2.0,
+        esc(&r.analysis),
+        esc(&r.outcome),
+        r.paths.len()
+    );
+    // Axes and grid.
+    let mut zt = lo;
+    while zt <= hi + 1e-9 {
+        let _ = writeln!(
+            s,
+            r##"<line x1="{L}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#e5e5e5"/><text x="{:.1}" y="{:.1}" text-anchor="end">{zt}</text>"##,
+            x(1.0),
+            y(zt),
+            y(zt),
+            L - 6.0,
+            y(zt) + 4.0
+        );
+        zt += 1.0;
+    }
+    for i in 0..=5 {
+        let t = f64::from(i) / 5.0;
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{:.0}%</text>"#,
+            x(t),
+            H - B + 18.0,
+            100.0 * t
+        );
+    }
+    let _ = writeln!(
+        s,
+        r##"<line x1="{L}" x2="{L}" y1="{T}" y2="{:.1}" stroke="#333"/><line x1="{L}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#333"/>"##,
+        H - B,
+        x(1.0),
+        H - B,
+        H - B
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">information (share of the outcomes analysed)</text>"#,
+        x(0.5),
+        H - 18.0
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="18" y="{:.1}" text-anchor="middle" transform="rotate(-90 18 {:.1})">z (the test statistic, toward the alternative)</text>"#,
+        (T + H - B) / 2.0,
+        (T + H - B) / 2.0
+    );
+    let poly = |pts: &[(f64, f64)]| {
+        pts.iter()
+            .filter(|p| p.1.is_finite())
+            .map(|&(t, z)| format!("{:.1},{:.1}", x(t), y(z.clamp(lo, hi))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for p in &r.paths {
+        let _ = writeln!(
+            s,
+            r##"<polyline points="{}" fill="none" stroke="#9a9a9a" stroke-width="1" opacity="0.7"/>"##,
+            poly(p)
+        );
+        if let Some(&(t, z)) = p.last()
+            && z.is_finite()
+        {
+            let _ = writeln!(
+                s,
+                r##"<circle cx="{:.1}" cy="{:.1}" r="2" fill="#6a6a6a"/>"##,
+                x(t),
+                y(z.clamp(lo, hi))
+            );
+        }
+    }
+    for (pts, colour, name) in [(&eff, "#d62728", "efficacy"), (&fut, "#1f77b4", "futility")] {
+        if pts.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2.5"/>"#,
+            poly(pts)
+        );
+        for &(t, z) in pts.iter() {
+            let _ = writeln!(
+                s,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="4" fill="{colour}"/>"#,
+                x(t),
+                y(z)
+            );
+        }
+        let ly = if name == "efficacy" {
+            T + 20.0
+        } else {
+            T + 44.0
+        };
+        let _ = writeln!(
+            s,
+            r#"<line x1="{:.1}" x2="{:.1}" y1="{ly}" y2="{ly}" stroke="{colour}" stroke-width="2.5"/><text x="{:.1}" y="{:.1}">{name} boundary</text>"#,
+            W - R + 16.0,
+            W - R + 40.0,
+            W - R + 46.0,
+            ly + 4.0
+        );
+    }
+    let _ = writeln!(
+        s,
+        r##"<line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#9a9a9a"/><text x="{:.1}" y="{:.1}">simulated trial</text>"##,
+        W - R + 16.0,
+        W - R + 40.0,
+        T + 68.0,
+        T + 68.0,
+        W - R + 46.0,
+        T + 72.0
+    );
+    s.push_str("</svg>\n");
+    s
+}
+
+fn esc(t: &str) -> String {
+    t.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
