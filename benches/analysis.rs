@@ -21,6 +21,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind) -> Analysis {
         within: None,
         levels: Vec::new(),
         correction: Correction::None,
+        adjust: None,
         missing: None,
     }
 }
@@ -47,6 +48,7 @@ fn model(analyses: Vec<Analysis>) -> TrialModel {
     };
     TrialModel {
         delivery: Default::default(),
+        covariate_effects: Vec::new(),
         name: "bench".into(),
         follow_up_months: 12,
         reference_date: None,

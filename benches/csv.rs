@@ -46,6 +46,7 @@ pub fn model() -> TrialModel {
     };
     TrialModel {
         delivery: Default::default(),
+        covariate_effects: Vec::new(),
         name: "bench".into(),
         follow_up_months: 12,
         reference_date: None,
@@ -110,6 +111,7 @@ pub fn model() -> TrialModel {
                 within: Some(0),
                 levels: vec![0, 1],
                 correction: Correction::Holm,
+                adjust: None,
                 missing: None,
             },
             Analysis {
@@ -123,6 +125,7 @@ pub fn model() -> TrialModel {
                 within: None,
                 levels: Vec::new(),
                 correction: Correction::None,
+                adjust: None,
                 missing: None,
             },
         ],

@@ -64,7 +64,11 @@ pub fn exact_power(analysis: &Analysis, effect: Effect, n_c: u64, n_t: u64) -> O
         TestKind::UnpooledZ => two_proportion_exact_power(p_c, p_t, n_c, n_t, alpha, sides, false),
         TestKind::FisherExact => fisher_exact_power(p_c, p_t, n_c, n_t, alpha, sides),
         // Cluster designs have no participant-level binomial law.
-        TestKind::WelchT | TestKind::ClusterT => return None,
+        TestKind::WelchT
+        | TestKind::ClusterT
+        | TestKind::RobustT
+        | TestKind::Cr2
+        | TestKind::StudentT => return None,
     };
     (!power.is_nan()).then_some(power)
 }

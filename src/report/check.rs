@@ -484,6 +484,19 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
                 .collect();
             let _ = write!(w, ", within {} {{{}}}", var.name, names.join(", "));
         }
+        if let Some(adj) = &a.adjust {
+            let names: Vec<&str> = adj
+                .covariates
+                .iter()
+                .filter_map(|&v| m.population.variables.get(v))
+                .map(|v| v.name.as_str())
+                .collect();
+            let how = match adj.method {
+                crate::model::AdjustMethod::Lin => "Lin",
+                crate::model::AdjustMethod::Ancova => "ANCOVA",
+            };
+            let _ = write!(w, ", adjusted for {} ({how})", names.join(", "));
+        }
         // The handling of missing outcomes is said where outcomes can go missing.
         let loses = [a.treatment, a.control]
             .iter()

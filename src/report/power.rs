@@ -101,13 +101,29 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
     );
     for a in &report.analyses {
         // Proportions differ in percentage points; means in the outcome's own units.
-        let means = a.test == TestKind::WelchT;
+        let means = match &a.regression {
+            Some(r) => !r.binary,
+            None => matches!(a.test, TestKind::WelchT | TestKind::StudentT),
+        };
         let eff = |x: Option<f64>| if means { units(x) } else { pp(x) };
         let _ = writeln!(
             s,
             "analysis {}: {}",
             a.name,
-            super::words::analysis_header(a.test, a.sides, &pct(a.alpha), a.correction)
+            super::words::analysis_header_adjusted(
+                a.test,
+                &a.regression
+                    .as_ref()
+                    .filter(|r| !r.covariates.is_empty())
+                    .map_or(String::new(), |r| format!(
+                        ", adjusted for {} ({})",
+                        r.covariates.join(", "),
+                        if r.method == "lin" { "Lin" } else { "ANCOVA" }
+                    )),
+                a.sides,
+                &pct(a.alpha),
+                a.correction
+            )
         );
         if a.contrasts.len() == 1 {
             let c = &a.contrasts[0];

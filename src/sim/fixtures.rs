@@ -53,6 +53,7 @@ pub fn almere_plan() -> TrialModel {
     let uniform = |low, high| Distribution::Uniform { low, high };
     TrialModel {
         delivery: crate::model::Delivery::default(),
+        covariate_effects: Vec::new(),
         name: "Aanpak 45+ Almere (plan, 2017)".into(),
         follow_up_months: 18,
         reference_date: Some("2017-09-01".into()),
@@ -207,6 +208,7 @@ pub fn almere_plan() -> TrialModel {
                 within: None,
                 levels: Vec::new(),
                 correction: Correction::None,
+                adjust: None,
                 missing: None,
             },
             Analysis {
@@ -220,6 +222,7 @@ pub fn almere_plan() -> TrialModel {
                 within: Some(3),
                 levels: vec![0, 1],
                 correction: Correction::Holm,
+                adjust: None,
                 missing: None,
             },
         ],

@@ -14,6 +14,7 @@ pub mod dist;
 pub mod intervals;
 pub mod multiplicity;
 pub mod power;
+pub mod regression;
 pub mod tests;
 
 /// Sidedness of the alternative hypothesis.

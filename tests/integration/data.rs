@@ -39,6 +39,7 @@ fn arm(name: &str) -> Arm {
 pub fn model() -> TrialModel {
     TrialModel {
         delivery: Default::default(),
+        covariate_effects: Vec::new(),
         name: "loader test".into(),
         follow_up_months: 12,
         reference_date: None,
@@ -566,6 +567,7 @@ fn extreme_arms_give_finite_results() {
         within: None,
         levels: Vec::new(),
         correction: Correction::None,
+        adjust: None,
         missing: None,
     };
     m.analyses = vec![
@@ -739,6 +741,7 @@ fn a_stated_handling_keeps_rows_with_a_missing_outcome() {
         within: None,
         levels: Vec::new(),
         correction: Correction::None,
+        adjust: None,
         missing: Some(MissingHandling::CompleteCases),
     }];
     let csv = with_rows(

@@ -91,37 +91,53 @@ pub(super) fn analysis(
     }
     let test = match explicit {
         Some(n) => {
-            const TESTS: [&str; 5] = ["pooled_z", "unpooled_z", "fisher", "welch_t", "cluster_t"];
+            const TESTS: [&str; 8] = [
+                "pooled_z",
+                "unpooled_z",
+                "fisher",
+                "welch_t",
+                "student_t",
+                "cluster_t",
+                "robust_t",
+                "cr2",
+            ];
             match n.name.as_str() {
                 "pooled_z" => Some(TestKind::PooledZ),
                 "unpooled_z" => Some(TestKind::UnpooledZ),
                 "fisher" => Some(TestKind::FisherExact),
                 "welch_t" => Some(TestKind::WelchT),
+                "student_t" => Some(TestKind::StudentT),
                 "cluster_t" => Some(TestKind::ClusterT),
+                "robust_t" => Some(TestKind::RobustT),
+                "cr2" => Some(TestKind::Cr2),
                 other => {
                     let e = cx
                         .diag(Kind::UnknownTest, format!("there is no test `{other}`"))
                         .label(n.span, "unknown test")
-                        .help(suggest::help_with(other, &TESTS, "Tests are `pooled_z`, `unpooled_z`, `fisher` (binary outcomes) and `welch_t` (continuous)."));
+                        .help(suggest::help_with(other, &TESTS, "Tests are `pooled_z`, `unpooled_z`, `fisher` (binary outcomes), `welch_t` and `student_t` (continuous), `cluster_t`, `robust_t` and `cr2` (either)."));
                     cx.push(e);
                     None
                 }
             }
         }
+        None if !a.adjust.is_empty() => Some(TestKind::RobustT),
         None => Some(match binary.first() {
             Some((false, _)) => TestKind::WelchT,
             _ => TestKind::PooledZ,
         }),
     };
+    let adjust = adjustment(cx, names, a, test, explicit);
     if let Some(test) = test {
-        let for_binary = test != TestKind::WelchT;
+        let for_binary = !matches!(test, TestKind::WelchT | TestKind::StudentT);
+        // The cluster-level t test compares cluster means of any outcome, and a regression
+        // takes either (a binary one as a linear probability model).
+        let either = matches!(test, TestKind::ClusterT) || test.is_regression();
         for (is_bin, s) in &binary {
-            // The cluster-level t test compares cluster means of any outcome.
-            if *is_bin != for_binary && test != TestKind::ClusterT {
+            if *is_bin != for_binary && !either {
                 let (what, fix) = if *is_bin {
-                    ("binary", "`pooled_z`, `unpooled_z` or `fisher`")
+                    ("binary", "`pooled_z`, `unpooled_z`, `fisher` or `robust_t`")
                 } else {
-                    ("continuous", "`welch_t`")
+                    ("continuous", "`welch_t`, `student_t` or `robust_t`")
                 };
                 let mut e = cx
                     .diag(
@@ -261,6 +277,7 @@ pub(super) fn analysis(
         return None;
     }
     Some(Analysis {
+        adjust: adjust?,
         missing: missing?,
         name: a.name.name.clone(),
         outcomes: outcomes.into_iter().map(|(o, _)| o).collect(),
@@ -275,6 +292,79 @@ pub(super) fn analysis(
     })
 }
 
+/// The `adjust for` statement of an analysis: its covariates and method, and the test it needs
+/// (a regression's: `robust_t`, or `cr2` in a cluster design). `Some(None)` without one.
+fn adjustment(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    a: &ast::Analysis,
+    test: Option<TestKind>,
+    explicit: Option<&ast::Ident>,
+) -> Option<Option<Adjustment>> {
+    let Some(first) = a.adjust.first() else {
+        return Some(None);
+    };
+    for other in &a.adjust[1..] {
+        cx.duplicate("`adjust for`", first.span, other.span);
+    }
+    let mut ok = true;
+    let mut covariates = Vec::new();
+    for c in &first.covariates {
+        match names.var(cx, c) {
+            Some(v) if covariates.contains(&v) => {
+                let e = cx
+                    .diag(
+                        Kind::InvalidValue,
+                        format!("`{}` is adjusted for twice", c.name),
+                    )
+                    .label(c.span, "again")
+                    .help("name each covariate once");
+                cx.push(e);
+                ok = false;
+            }
+            Some(v) => covariates.push(v),
+            None => ok = false,
+        }
+    }
+    const METHODS: [&str; 2] = ["lin", "ancova"];
+    let method = match &first.method {
+        None => AdjustMethod::Lin,
+        Some(m) if m.name == "lin" => AdjustMethod::Lin,
+        Some(m) if m.name == "ancova" => AdjustMethod::Ancova,
+        Some(m) => {
+            let e = cx
+                .diag(
+                    Kind::InvalidValue,
+                    format!("there is no adjustment method `{}`", m.name),
+                )
+                .label(m.span, "unknown method")
+                .help(suggest::help_with(
+                    &m.name,
+                    &METHODS,
+                    "Methods are `lin` (covariates centred and interacted with treatment, the default) and `ancova` (covariates added).",
+                ));
+            cx.push(e);
+            ok = false;
+            AdjustMethod::Lin
+        }
+    };
+    if let (Some(t), Some(n)) = (test, explicit)
+        && !t.is_regression()
+    {
+        let e = cx
+            .diag(
+                Kind::TestMismatch,
+                format!("{} cannot adjust for covariates", test_name(t)),
+            )
+            .label(n.span, "the test")
+            .label(first.span, "the adjustment")
+            .help("an adjusted analysis tests the regression's treatment coefficient: `test robust_t` (HC2 errors), or `test cr2` in a cluster design");
+        cx.push(e);
+        ok = false;
+    }
+    ok.then_some(Some(Adjustment { covariates, method }))
+}
+
 pub(super) fn test_name(t: TestKind) -> &'static str {
     match t {
         TestKind::PooledZ => "`pooled_z`",
@@ -282,6 +372,9 @@ pub(super) fn test_name(t: TestKind) -> &'static str {
         TestKind::FisherExact => "`fisher`",
         TestKind::WelchT => "`welch_t`",
         TestKind::ClusterT => "`cluster_t`",
+        TestKind::RobustT => "`robust_t`",
+        TestKind::Cr2 => "`cr2`",
+        TestKind::StudentT => "`student_t`",
     }
 }
 
