@@ -23,6 +23,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind) -> Analysis {
         correction: Correction::None,
         adjust: None,
         missing: None,
+        sequential: None,
     }
 }
 

@@ -113,6 +113,7 @@ pub fn model() -> TrialModel {
                 correction: Correction::Holm,
                 adjust: None,
                 missing: None,
+                sequential: None,
             },
             Analysis {
                 name: "earnings".into(),
@@ -127,6 +128,7 @@ pub fn model() -> TrialModel {
                 correction: Correction::None,
                 adjust: None,
                 missing: None,
+                sequential: None,
             },
         ],
         expectations: Vec::new(),

@@ -71,7 +71,7 @@ pub(super) struct RegressionFit {
 }
 
 /// One covariate's column in the table, if it is there.
-fn column<'a>(table: &'a ParticipantTable, var: VarId) -> Option<&'a CovariateColumn> {
+fn column(table: &ParticipantTable, var: VarId) -> Option<&CovariateColumn> {
     table.covariates.get(var)
 }
 

@@ -391,7 +391,10 @@ mod path_value_tests {
             .unwrap_or_default();
         assert!(values.contains(&"team_zorg"), "{values:?}");
         assert!(values.contains(&"guided"), "{values:?}");
-        assert!(values.iter().all(|v| !v.starts_with("experiment.")), "{values:?}");
+        assert!(
+            values.iter().all(|v| !v.starts_with("experiment.")),
+            "{values:?}"
+        );
         // The control arm's single implicit path shares no name with another arm's.
         let unique: std::collections::BTreeSet<&str> = values.iter().copied().collect();
         assert_eq!(unique.len(), values.len(), "{values:?}");

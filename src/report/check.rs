@@ -491,11 +491,12 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
                 .filter_map(|&v| m.population.variables.get(v))
                 .map(|v| v.name.as_str())
                 .collect();
-            let how = match adj.method {
-                crate::model::AdjustMethod::Lin => "Lin",
-                crate::model::AdjustMethod::Ancova => "ANCOVA",
-            };
-            let _ = write!(w, ", adjusted for {} ({how})", names.join(", "));
+            let _ = write!(
+                w,
+                ", adjusted for {} ({})",
+                names.join(", "),
+                adj.method.name()
+            );
         }
         // The handling of missing outcomes is said where outcomes can go missing.
         let loses = [a.treatment, a.control]
@@ -509,6 +510,11 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
             );
         }
         let _ = writeln!(w);
+        if let Some(plan) = &a.sequential {
+            for line in super::sequential::summary_lines(plan) {
+                let _ = writeln!(w, "      {line}");
+            }
+        }
     }
     if !m.expectations.is_empty() {
         let _ = writeln!(w, "  expectations");
@@ -560,7 +566,7 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
 /// ([`crate::design::feasibility::pool_answer`]); `None` when the spec states no pool.
 fn pool_line(sizes: &[u32], a: &PoolAnswer) -> Option<String> {
     let verdict = a.verdict_text()?;
-    let total: u32 = sizes.iter().sum();
+    let total: u64 = sizes.iter().map(|&n| u64::from(n)).sum();
     let need = a.candidates.map_or_else(
         || "cannot be reached".to_string(),
         |c| format!("take {c:.0}"),

@@ -116,7 +116,7 @@ pub fn size_text(r: &SizeReport) -> String {
             s,
             "intake             {} months for {} participants; analysis at month {}{}",
             i.intake_months,
-            r.arm_sizes.iter().sum::<u32>(),
+            r.arm_sizes.iter().map(|&n| u64::from(n)).sum::<u64>(),
             i.analysis_month,
             if i.analysis_moves && i.analysis_month > i.spec_analysis_month {
                 format!(" (moved from month {})", i.spec_analysis_month)
@@ -701,7 +701,7 @@ pub fn feasibility_text(f: &Feasibility) -> String {
         let _ = writeln!(s, "  expected randomised     {m:.1} (SD {sd:.1}{range})");
     }
     if let Some(req) = &f.required {
-        let total: u32 = req.iter().sum();
+        let total: u64 = req.iter().map(|&n| u64::from(n)).sum();
         let parts: Vec<String> = req.iter().map(u32::to_string).collect();
         let _ = writeln!(
             s,

@@ -5,5 +5,6 @@ pub mod check;
 pub mod design;
 pub mod diagnostics;
 pub mod power;
+pub mod sequential;
 pub mod svg;
 pub mod words;

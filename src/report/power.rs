@@ -108,23 +108,24 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
         let eff = |x: Option<f64>| if means { units(x) } else { pp(x) };
         let _ = writeln!(
             s,
-            "analysis {}: {}",
+            "analysis {}: {}{}",
             a.name,
-            super::words::analysis_header_adjusted(
-                a.test,
-                &a.regression
-                    .as_ref()
-                    .filter(|r| !r.covariates.is_empty())
-                    .map_or(String::new(), |r| format!(
-                        ", adjusted for {} ({})",
-                        r.covariates.join(", "),
-                        if r.method == "lin" { "Lin" } else { "ANCOVA" }
-                    )),
-                a.sides,
-                &pct(a.alpha),
-                a.correction
-            )
+            super::words::analysis_header(a.test, a.sides, &pct(a.alpha), a.correction),
+            a.regression
+                .as_ref()
+                .filter(|r| !r.covariates.is_empty())
+                .map_or(String::new(), |r| format!(
+                    ", adjusted for {} ({})",
+                    r.covariates.join(", "),
+                    r.method
+                ))
         );
+        if report.sequential.iter().any(|r| r.analysis == a.name) {
+            let _ = writeln!(
+                s,
+                "  (analysed once at the end here; its interim looks are under `looks` below)"
+            );
+        }
         if a.contrasts.len() == 1 {
             let c = &a.contrasts[0];
             let _ = writeln!(s, "  outcome             {}", contrast_label(c));
@@ -384,6 +385,14 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
             "  replicates reaching break-even: {}",
             pct(e.p_break_even)
         );
+    }
+    for r in &report.sequential {
+        let means = report
+            .analyses
+            .iter()
+            .find(|a| a.name == r.analysis)
+            .is_some_and(|a| a.test == TestKind::WelchT);
+        s.push_str(&crate::report::sequential::power_text(r, means));
     }
     if !report.expectations.is_empty() {
         let _ = writeln!(s, "\nexpectations");

@@ -210,6 +210,7 @@ pub fn almere_plan() -> TrialModel {
                 correction: Correction::None,
                 adjust: None,
                 missing: None,
+                sequential: None,
             },
             Analysis {
                 name: "by_background".into(),
@@ -224,6 +225,7 @@ pub fn almere_plan() -> TrialModel {
                 correction: Correction::Holm,
                 adjust: None,
                 missing: None,
+                sequential: None,
             },
         ],
         expectations: vec![Expectation {

@@ -15,6 +15,7 @@ pub mod intervals;
 pub mod multiplicity;
 pub mod power;
 pub mod regression;
+pub mod sequential;
 pub mod tests;
 
 /// Sidedness of the alternative hypothesis.

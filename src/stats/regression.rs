@@ -16,6 +16,9 @@
 //! [`Ols`] is a workspace: its buffers are kept from fit to fit, so a Monte Carlo replicate
 //! costs no allocation once warm.
 
+// The loops index several arrays at once, as the algebra is written (Q, R, the design matrix).
+#![allow(clippy::needless_range_loop)]
+
 use super::Sides;
 use super::dist::{p_from_t, t_quantile};
 use super::tests::TestOutcome;
@@ -583,6 +586,8 @@ fn norm(v: &[f64]) -> f64 {
 }
 
 #[cfg(test)]
+// Reference values are written with every digit R printed.
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 

@@ -2,6 +2,8 @@
 //! flagged results of bad input. Reference values: tests/reference/regression.R (estimatr 1.0.0
 //! `lm_lin` and `lm_robust`, HC2; CR2 with `clusters =`), printed with 17 significant digits
 //! and compared here to 1e-8 relative.
+// Every digit R printed is kept.
+#![allow(clippy::excessive_precision)]
 
 use trialsim::analysis::{ContrastResult, PlanResult, run_plan};
 use trialsim::check::compile;

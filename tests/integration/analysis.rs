@@ -92,6 +92,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind, sides: Sides) 
         correction: Correction::None,
         adjust: None,
         missing: None,
+        sequential: None,
     }
 }
 

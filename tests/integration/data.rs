@@ -569,6 +569,7 @@ fn extreme_arms_give_finite_results() {
         correction: Correction::None,
         adjust: None,
         missing: None,
+        sequential: None,
     };
     m.analyses = vec![
         analysis("z", TestKind::PooledZ),
@@ -743,6 +744,7 @@ fn a_stated_handling_keeps_rows_with_a_missing_outcome() {
         correction: Correction::None,
         adjust: None,
         missing: Some(MissingHandling::CompleteCases),
+        sequential: None,
     }];
     let csv = with_rows(
         "2,control,male,40,,0\n3,control,female,50,0,0\n4,treatment,male,41,,0\n5,treatment,male,42,0,3\n",

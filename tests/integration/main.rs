@@ -9,21 +9,27 @@ mod common;
 mod data;
 mod design;
 mod determinism;
+mod editors;
 mod engine;
 mod examples;
+mod fmt;
 mod fuzz;
 mod gallery;
 mod language;
 mod language_fuzz;
 mod limits;
+mod lsp;
 mod missing;
 mod params;
 mod reach;
 mod roundtrip;
 mod search;
+mod sequential;
+mod shard;
 mod silent;
 mod stats;
 mod svg;
+mod syntax_errors;
 mod validation;
 
 #[test]

@@ -72,7 +72,7 @@ fn simulate_export_then_analyze_on_the_command_line() {
             "specs/almere-45plus.trial",
             "--format",
             "json",
-            "--replicates",
+            "--reps",
             "0",
             "--data",
         ])
@@ -206,15 +206,7 @@ fn simulate_exports_the_spec_data_shape_with_hours_on_the_command_line() {
     );
     assert!(header.ends_with(";hours_m18"), "{header}");
     let out = run(trialsim()
-        .args([
-            "analyze",
-            spec,
-            "--format",
-            "json",
-            "--replicates",
-            "0",
-            "--data",
-        ])
+        .args(["analyze", spec, "--format", "json", "--reps", "0", "--data"])
         .arg(&csv));
     assert_eq!(out.status, Some(0), "{out}");
     let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON report");
@@ -244,9 +236,9 @@ fn simulate_exports_the_spec_data_shape_with_hours_on_the_command_line() {
             );
         }
     }
-    // `--model-columns` keeps the model-named shape (no hours).
+    // `--model-columns` keeps the model-named shape (no hours); `--force` replaces the file.
     let out = run(trialsim()
-        .args(["simulate", spec, "--model-columns", "--export"])
+        .args(["simulate", spec, "--model-columns", "--force", "--export"])
         .arg(&csv));
     assert_eq!(out.status, Some(0), "{out}");
     let text = std::fs::read_to_string(&csv).expect("export written");

@@ -279,6 +279,7 @@ pub(super) fn analysis(
     Some(Analysis {
         adjust: adjust?,
         missing: missing?,
+        sequential: None,
         name: a.name.name.clone(),
         outcomes: outcomes.into_iter().map(|(o, _)| o).collect(),
         treatment: treatment?,
