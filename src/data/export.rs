@@ -374,3 +374,29 @@ mod precision_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod path_value_tests {
+    /// Paths are written as the spec names them; a name two arms share is qualified by its arm.
+    #[test]
+    fn path_values_are_the_spec_names() {
+        let path = format!("{}/specs/almere-45plus.trial", env!("CARGO_MANIFEST_DIR"));
+        let source = crate::source::SourceFile::read(path).expect("spec");
+        let model = crate::check::compile(&source).expect("checks").model;
+        let mapping = super::default_mapping(&model);
+        let values: Vec<&str> = mapping
+            .path
+            .as_ref()
+            .map(|p| p.values.iter().map(|v| v.value.as_str()).collect())
+            .unwrap_or_default();
+        assert!(values.contains(&"team_zorg"), "{values:?}");
+        assert!(values.contains(&"guided"), "{values:?}");
+        assert!(
+            values.iter().all(|v| !v.starts_with("experiment.")),
+            "{values:?}"
+        );
+        // The control arm's single implicit path shares no name with another arm's.
+        let unique: std::collections::BTreeSet<&str> = values.iter().copied().collect();
+        assert_eq!(unique.len(), values.len(), "{values:?}");
+    }
+}

@@ -132,16 +132,21 @@ pub fn line_chart(chart: &LineChart) -> String {
         finite_range(ys.chain(refs))
     });
     // The legend sits right of the plot, as wide as its widest entry (wrapped past LEGEND_MAX);
-    // a single unnamed series needs none.
+    // a single series needs none. With a legend, the reference line and the marker are legend
+    // entries too, so no label sits on the curves.
     let legend: Vec<Vec<String>> = if chart.series.len() > 1 {
         chart
             .series
             .iter()
-            .map(|s| wrap(&s.name, 12.0, LEGEND_MAX))
+            .map(|s| s.name.as_str())
+            .chain(chart.reference.iter().map(|r| r.1.as_str()))
+            .chain(chart.marker.iter().map(|m| m.2.as_str()))
+            .map(|name| wrap(name, 12.0, LEGEND_MAX))
             .collect()
     } else {
         Vec::new()
     };
+    let in_legend = !legend.is_empty();
     let legend_width = legend
         .iter()
         .flatten()
@@ -233,17 +238,45 @@ pub fn line_chart(chart: &LineChart) -> String {
         }
     }
 
-    // Labels inside the plot: the reference line's at its right end, above the line; the
-    // marker's beside the marker, on whichever side keeps it inside the plot and clear of the
+    // The reference line and the marker: entries of the legend when there is one; otherwise
+    // labelled inside the plot, the reference line's at its right end above the line, the
+    // marker's beside the marker on whichever side keeps it inside the plot and clear of the
     // reference label.
+    let legend_x = WIDTH - right + 16.0;
+    let mut entry = chart.series.len();
+    let mut legend_label = |svg: &mut String, legend_y: &mut f64| {
+        for line in legend.get(entry).into_iter().flatten() {
+            let _ = writeln!(
+                svg,
+                r#"<text x="{:.2}" y="{:.2}" font-size="12">{}</text>"#,
+                legend_x + 28.0,
+                *legend_y + 4.0,
+                escape(line)
+            );
+            *legend_y += 15.0;
+        }
+        *legend_y += 7.0;
+        entry += 1;
+    };
     let mut placed: Vec<[f64; 4]> = Vec::new();
-    if let Some((y, label)) = &chart.reference {
+    if let Some((y, _)) = &chart.reference {
         let py = frame.y(*y);
         let _ = writeln!(
             svg,
             r##"<line x1="{LEFT:.2}" y1="{py:.2}" x2="{:.2}" y2="{py:.2}" stroke="#555" stroke-dasharray="6 4"/>"##,
             WIDTH - right
         );
+        if in_legend {
+            let _ = writeln!(
+                svg,
+                r##"<line x1="{legend_x:.2}" y1="{legend_y:.2}" x2="{:.2}" y2="{legend_y:.2}" stroke="#555" stroke-dasharray="6 4"/>"##,
+                legend_x + 22.0
+            );
+            legend_label(&mut svg, &mut legend_y);
+        }
+    }
+    if let Some((y, label)) = chart.reference.as_ref().filter(|_| !in_legend) {
+        let py = frame.y(*y);
         let x = WIDTH - right - 4.0;
         let _ = writeln!(
             svg,
@@ -264,31 +297,40 @@ pub fn line_chart(chart: &LineChart) -> String {
             svg,
             r##"<circle cx="{px:.2}" cy="{py:.2}" r="6" fill="none" stroke="#000" stroke-width="2"/>"##
         );
-        let w = text_width(label, 12.0);
-        let candidates = [
-            (px + 9.0, py - 9.0),
-            (px - 9.0 - w, py - 9.0),
-            (px + 9.0, py + 21.0),
-            (px - 9.0 - w, py + 21.0),
-        ];
-        let fits = |&(lx, ly): &(f64, f64)| {
-            let b = [lx, ly - 12.0, lx + w, ly + 3.0];
-            b[0] >= LEFT
-                && b[2] <= WIDTH - right
-                && b[1] >= top
-                && b[3] <= HEIGHT - BOTTOM
-                && placed.iter().all(|o| !overlaps(o, &b))
-        };
-        let (lx, ly) = candidates
-            .iter()
-            .copied()
-            .find(fits)
-            .unwrap_or(candidates[0]);
-        let _ = writeln!(
-            svg,
-            r#"<text x="{lx:.2}" y="{ly:.2}" font-size="12">{}</text>"#,
-            escape(label)
-        );
+        if in_legend {
+            let _ = writeln!(
+                svg,
+                r##"<circle cx="{:.2}" cy="{legend_y:.2}" r="6" fill="none" stroke="#000" stroke-width="2"/>"##,
+                legend_x + 11.0
+            );
+            legend_label(&mut svg, &mut legend_y);
+        } else {
+            let w = text_width(label, 12.0);
+            let candidates = [
+                (px + 9.0, py - 9.0),
+                (px - 9.0 - w, py - 9.0),
+                (px + 9.0, py + 21.0),
+                (px - 9.0 - w, py + 21.0),
+            ];
+            let fits = |&(lx, ly): &(f64, f64)| {
+                let b = [lx, ly - 12.0, lx + w, ly + 3.0];
+                b[0] >= LEFT
+                    && b[2] <= WIDTH - right
+                    && b[1] >= top
+                    && b[3] <= HEIGHT - BOTTOM
+                    && placed.iter().all(|o| !overlaps(o, &b))
+            };
+            let (lx, ly) = candidates
+                .iter()
+                .copied()
+                .find(fits)
+                .unwrap_or(candidates[0]);
+            let _ = writeln!(
+                svg,
+                r#"<text x="{lx:.2}" y="{ly:.2}" font-size="12">{}</text>"#,
+                escape(label)
+            );
+        }
     }
     svg.push_str("</svg>\n");
     svg

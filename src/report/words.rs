@@ -18,10 +18,10 @@ pub fn test(t: TestKind) -> &'static str {
         TestKind::UnpooledZ => "unpooled_z",
         TestKind::FisherExact => "fisher",
         TestKind::WelchT => "welch_t",
+        TestKind::StudentT => "student_t",
         TestKind::ClusterT => "cluster_t",
         TestKind::RobustT => "robust_t",
         TestKind::Cr2 => "cr2",
-        TestKind::StudentT => "student_t",
     }
 }
 
@@ -32,13 +32,13 @@ pub fn test_explained(t: TestKind) -> &'static str {
         TestKind::UnpooledZ => "two-proportion z test with unpooled variance",
         TestKind::FisherExact => "Fisher's exact test",
         TestKind::WelchT => "Welch's t test",
+        TestKind::StudentT => "Student's t test (pooled variance)",
         TestKind::ClusterT => "Student's t test on cluster means",
         TestKind::RobustT => "t test of the regression coefficient with HC2 robust standard errors",
         TestKind::Cr2 => {
             "t test of the regression coefficient with CR2 cluster-robust standard errors \
              (Bell–McCaffrey degrees of freedom)"
         }
-        TestKind::StudentT => "Student's t test (pooled variance)",
     }
 }
 
@@ -74,8 +74,20 @@ pub fn correction(c: Correction) -> &'static str {
 /// The header every output gives an analysis: `pooled_z, one-sided (greater), alpha 5.0%,
 /// correction holm`. `alpha` is already formatted by the caller's own rule for percentages.
 pub fn analysis_header(t: TestKind, s: Sides, alpha: &str, c: Correction) -> String {
+    analysis_header_adjusted(t, "", s, alpha, c)
+}
+
+/// [`analysis_header`] with `adjusted` (", adjusted for age, educ (Lin)", or empty) after the
+/// test, where a regression test states its covariates.
+pub fn analysis_header_adjusted(
+    t: TestKind,
+    adjusted: &str,
+    s: Sides,
+    alpha: &str,
+    c: Correction,
+) -> String {
     format!(
-        "{}, {}, alpha {alpha}, correction {}",
+        "{}{adjusted}, {}, alpha {alpha}, correction {}",
         test(t),
         sides(s),
         correction(c)
@@ -217,7 +229,10 @@ mod tests {
             TestKind::UnpooledZ,
             TestKind::FisherExact,
             TestKind::WelchT,
+            TestKind::StudentT,
             TestKind::ClusterT,
+            TestKind::RobustT,
+            TestKind::Cr2,
         ] {
             assert_eq!(name(serde_json::json!(t)).as_deref(), Some(test(t)));
         }
