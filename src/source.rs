@@ -52,16 +52,24 @@ impl SourceFile {
         let path = path.as_ref();
         let shown = path.display().to_string();
         match std::fs::read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => Ok(Self::new(shown, text)),
-                Err(err) => Err(not_utf8(shown, err.as_bytes(), err.utf8_error())),
-            },
+            Ok(bytes) => Self::from_bytes(shown, bytes),
             Err(err) => Err(ReadError {
                 path: shown,
                 reason: io_reason(&err),
                 text: None,
                 at: None,
             }),
+        }
+    }
+
+    /// A source from a file's bytes; bytes that are not UTF-8 are an error located by line and
+    /// column.
+    #[allow(clippy::result_large_err)] // see `read`
+    pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Result<Self, ReadError> {
+        let name = name.into();
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(Self::new(name, text)),
+            Err(err) => Err(not_utf8(name, err.as_bytes(), err.utf8_error())),
         }
     }
 

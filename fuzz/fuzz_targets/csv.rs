@@ -1,5 +1,5 @@
-//! Any bytes as the NSW example's participant CSV: the loader must not panic; data that load
-//! are analysed.
+//! Any bytes as the NSW example's participant CSV: the loader and the diagnostic renderer must
+//! not panic; data that load are analysed.
 #![no_main]
 
 use std::io::Cursor;
@@ -20,7 +20,13 @@ fuzz_target!(|data: &[u8]| {
     let Some(mapping) = model.data.as_ref() else {
         return;
     };
-    if let Ok(loaded) = trialsim::data::load(&model, mapping, "fuzz.csv", Cursor::new(data)) {
-        let _ = trialsim::analysis::run_plan(&model, &loaded.table);
+    match trialsim::data::load(&model, mapping, "fuzz.csv", Cursor::new(data)) {
+        Ok(loaded) => {
+            let _ = trialsim::analysis::run_plan(&model, &loaded.table);
+        }
+        // The diagnostic is drawn as the command line draws it.
+        Err(e) => {
+            let _ = trialsim::cli::diag::render(&e);
+        }
     }
 });

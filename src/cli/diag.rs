@@ -45,6 +45,22 @@ impl ReportHandler for SafeHandler {
     }
 }
 
+/// `diagnostic` drawn as the command line draws it off a terminal (no colour, 100 columns):
+/// for tests and fuzzing, which must render every diagnostic they provoke.
+pub fn render(diagnostic: &dyn Diagnostic) -> String {
+    struct Shown<'a>(SafeHandler, &'a dyn Diagnostic);
+    impl fmt::Display for Shown<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.0.debug(self.1, f)
+        }
+    }
+    let handler = SafeHandler(Box::new(
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100),
+    ));
+    Shown(handler, diagnostic).to_string()
+}
+
 /// A diagnostic as it is drawn: its related list capped, its source windowed.
 pub struct View<'a> {
     inner: &'a dyn Diagnostic,
@@ -232,17 +248,7 @@ mod tests {
     fn render(name: &str, text: String) -> String {
         let source = SourceFile::new(name, text);
         let err = crate::check::compile(&source).expect_err("the spec has errors");
-        let handler = SafeHandler(Box::new(
-            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-                .with_width(100),
-        ));
-        struct Shown<'a>(&'a SafeHandler, &'a dyn Diagnostic);
-        impl fmt::Display for Shown<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.debug(self.1, f)
-            }
-        }
-        Shown(&handler, &err).to_string()
+        super::render(&err)
     }
 
     #[test]

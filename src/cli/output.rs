@@ -223,7 +223,7 @@ pub fn make_dir(dir: &Path, shown: &Path) -> Result<(), WriteError> {
 
 /// Writes a file atomically: `fill` writes the content into a temporary file beside `path`,
 /// which is renamed onto `path` only when all of it is written and flushed. On an error (or an
-/// interruption, which `fill` reports as an error of kind `Interrupted`) the temporary file is
+/// interruption, which [`Interruptible`] turns into one) the temporary file is
 /// removed and `path` is left as it was.
 pub fn write_file_atomic(
     path: &Path,
@@ -247,7 +247,7 @@ pub fn write_file_atomic(
     if let Err(e) = result {
         let _ = std::fs::remove_file(&temp);
         unregister(&temp);
-        if e.kind() == io::ErrorKind::Interrupted {
+        if super::interrupt::requested() {
             return Err(WriteError {
                 code: super::interrupt::exit_code(),
                 message: format!(
@@ -288,14 +288,15 @@ pub fn remove_temporaries() {
     }
 }
 
-/// A writer that fails with `Interrupted` once Ctrl-C (or SIGTERM) has asked the command to
-/// stop, so that a long export stops between rows and [`write_file_atomic`] removes its file.
+/// A writer that fails once Ctrl-C (or SIGTERM) has asked the command to stop, so that a long
+/// export stops between rows and [`write_file_atomic`] removes its file. (Not with the error kind
+/// `Interrupted`: `write_all` retries on that, forever.)
 pub struct Interruptible<W>(pub W);
 
 impl<W: Write> Write for Interruptible<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if super::interrupt::requested() {
-            return Err(io::Error::new(io::ErrorKind::Interrupted, "interrupted"));
+            return Err(io::Error::other("stopped by a signal"));
         }
         self.0.write(buf)
     }

@@ -53,8 +53,6 @@ pub(crate) struct SimulateArgs {
 
 /// Runs `trialsim simulate`.
 pub(crate) fn run(args: SimulateArgs) -> ExitCode {
-    // Writing stops between rows on Ctrl-C and leaves no file behind.
-    let _ = super::interrupt::flag();
     // Both paths are checked before anything is simulated or written.
     let export = match output::check_target("--export", &args.export, &[&args.file], args.force) {
         Ok(t) => t,
@@ -113,6 +111,9 @@ pub(crate) fn run(args: SimulateArgs) -> ExitCode {
     } else {
         sim.simulate(&mut worker, &mut rng);
     }
+    // From here Ctrl-C stops the writing between rows and leaves no file behind (before, it
+    // stops the command at once).
+    let _ = super::interrupt::flag();
     if let Some(target) = &potential {
         // The same replicate again, with every participant's counterfactuals beside it.
         let mut with = sim.worker();

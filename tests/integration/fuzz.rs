@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 use trialsim::analysis::run_plan;
 use trialsim::check::compile;
+use trialsim::cli::diag::render;
 use trialsim::model::TrialModel;
 use trialsim::power::{PowerSettings, run_power};
 use trialsim::source::SourceFile;
@@ -305,7 +306,13 @@ fn budget() -> Duration {
 fn check_and_simulate(text: &str) {
     let started = Instant::now();
     let source = SourceFile::new("fuzz.trial", text);
-    if let Ok(checked) = compile(&source) {
+    let compiled = compile(&source);
+    if let Err(e) = &compiled {
+        // Drawn as the command line draws it: any line length, any number of errors.
+        let shown = render(e);
+        assert!(shown.lines().all(|l| l.chars().count() < 1000), "{shown}");
+    }
+    if let Ok(checked) = compiled {
         let model = TrialModel {
             expectations: Vec::new(),
             ..checked.model
@@ -346,7 +353,7 @@ fn load_and_analyse(model: &TrialModel, bytes: &[u8]) {
         }
         Err(e) => {
             // Rendering the diagnostic (with its source excerpt) must not panic either.
-            let _ = format!("{:?}", miette::Report::new(e));
+            let _ = render(&e);
         }
     }
     let elapsed = started.elapsed();
@@ -381,6 +388,14 @@ const FIELDS: &[&str] = &[
     "1e308",
     "-1e308",
     "1e999",
+    "1e-400",
+    "-1e-320",
+    "1e100",
+    "1e101",
+    "0.99999999999999999999",
+    "1.0000000000000000001",
+    "9.930,05",
+    "\"9,930.05\"",
     "0",
     "-0",
     "1",
@@ -521,6 +536,61 @@ proptest! {
         with_header.push(b'\n');
         with_header.extend_from_slice(&bytes);
         load_and_analyse(&model, &with_header);
+    }
+}
+
+/// `text` with one line padded past 65,536 columns (`pad` spaces at a character boundary).
+fn long_line(text: &str, at: usize, pad: usize) -> String {
+    let at = boundary(text, at % text.len().max(1));
+    format!("{}{}{}", &text[..at], " ".repeat(pad), &text[at..])
+}
+
+/// `text` with one of its lines repeated `times` times before the closing brace.
+fn repeated_line(text: &str, line: usize, times: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let chosen = lines.get(line % lines.len().max(1)).copied().unwrap_or_default();
+    let close = text.rfind('}').unwrap_or(text.len());
+    let mut out = text[..close].to_string();
+    for _ in 0..times {
+        out.push_str(chosen);
+        out.push('\n');
+    }
+    out.push_str(&text[close..]);
+    out
+}
+
+/// Bytes that are not UTF-8, read as a spec file is: the error must be located and drawn.
+fn read_bytes(bytes: Vec<u8>) {
+    match SourceFile::from_bytes("fuzz.trial", bytes) {
+        Ok(source) => check_and_simulate(&source.text),
+        Err(e) => {
+            let shown = render(&e);
+            assert!(shown.contains("at line"), "{shown}");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(40))]
+
+    #[test]
+    fn fuzz_spec_long_lines(spec in 0..SPECS.len(), at in any::<usize>(), pad in 60_000usize..70_000) {
+        check_and_simulate(&long_line(SPECS[spec], at, pad));
+    }
+
+    #[test]
+    fn fuzz_spec_many_errors(spec in 0..SPECS.len(), line in any::<usize>(), times in 50usize..3_000) {
+        check_and_simulate(&repeated_line(SPECS[spec], line, times));
+    }
+
+    #[test]
+    fn fuzz_spec_invalid_utf8(spec in 0..SPECS.len(), at in any::<usize>(), bad in proptest::collection::vec(0x80u8..=0xFF, 1..4)) {
+        let text = SPECS[spec].as_bytes();
+        let at = at % text.len();
+        let mut bytes = text[..at].to_vec();
+        bytes.extend_from_slice(&bad);
+        bytes.extend_from_slice(&text[at..]);
+        read_bytes(bytes);
     }
 }
 

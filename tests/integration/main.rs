@@ -15,6 +15,7 @@ mod examples;
 mod fmt;
 mod fuzz;
 mod gallery;
+mod hardening;
 mod language;
 mod language_fuzz;
 mod limits;
