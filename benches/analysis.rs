@@ -47,6 +47,7 @@ fn model(analyses: Vec<Analysis>) -> TrialModel {
     };
     TrialModel {
         delivery: Default::default(),
+        balance: Default::default(),
         name: "bench".into(),
         follow_up_months: 12,
         reference_date: None,

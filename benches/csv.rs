@@ -46,6 +46,7 @@ pub fn model() -> TrialModel {
     };
     TrialModel {
         delivery: Default::default(),
+        balance: Default::default(),
         name: "bench".into(),
         follow_up_months: 12,
         reference_date: None,

@@ -57,6 +57,10 @@ pub struct TrialModel {
     /// is left out of the JSON form).
     #[serde(skip_serializing_if = "Delivery::is_none")]
     pub delivery: Delivery,
+    /// How the arms' baseline balance is judged (`balance { ... }`); the defaults when the spec
+    /// has no `balance` block, which leaves it out of the JSON form.
+    #[serde(skip_serializing_if = "BalancePlan::is_default")]
+    pub balance: BalancePlan,
 }
 
 impl TrialModel {
@@ -254,6 +258,47 @@ impl TrialModel {
                 .get(a)
                 .is_some_and(|arm| arm.lost_to_follow_up.is_some())
         })
+    }
+}
+
+/// How the arms' baseline balance is judged: `balance { flag smd above 0.1  alpha 5%  educ bins
+/// [0, 9, 12, 16, 99) }`. Balance is a property of the data, not of the simulated outcomes, so
+/// the plan changes the balance table and the audit of `analyze`, never a simulated number.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BalancePlan {
+    /// A covariate row is flagged when its |standardised mean difference| exceeds this.
+    pub smd_threshold: f64,
+    /// Level of each covariate's balance test (chi-square or Welch t) and of the omnibus test;
+    /// the audit reports a chance imbalance where p < alpha.
+    pub alpha: f64,
+    /// Numeric covariates binned for a Pearson chi-square test: the covariate and the edges
+    /// `e0 < e1 < ... < ek` of the half-open bins `[e0, e1), ..., [e(k-1), ek)`, in the
+    /// covariate's model unit.
+    pub bins: Vec<(VarId, Vec<f64>)>,
+}
+
+impl Default for BalancePlan {
+    fn default() -> Self {
+        Self {
+            smd_threshold: 0.1,
+            alpha: 0.05,
+            bins: Vec::new(),
+        }
+    }
+}
+
+impl BalancePlan {
+    /// Whether this is the plan a spec without a `balance` block gets.
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The bin edges of covariate `var`, if the plan bins it.
+    pub fn bins_of(&self, var: VarId) -> Option<&[f64]> {
+        self.bins
+            .iter()
+            .find(|(v, _)| *v == var)
+            .map(|(_, e)| e.as_slice())
     }
 }
 

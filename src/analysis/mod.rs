@@ -32,7 +32,9 @@ use crate::stats::tests::{
 };
 use crate::table::{CovariateColumn, ParticipantTable};
 
-pub use balance::{BalanceCell, BalanceRow, BalanceTable, balance, balance_between};
+pub use balance::{
+    BalanceCell, BalanceRow, BalanceTable, BalanceTest, Omnibus, balance, balance_between,
+};
 pub use power::{Effect, closed_form_power, exact_power};
 
 /// Confidence level of every interval in the results.

@@ -291,6 +291,7 @@ fn status_word(s: AuditStatus) -> &'static str {
         AuditStatus::Consistent => "ok",
         AuditStatus::Contradicted => "CONTRADICTED",
         AuditStatus::NotObserved => "not observed",
+        AuditStatus::Imbalanced => "IMBALANCED",
     }
 }
 
@@ -377,6 +378,20 @@ fn audit_rows(report: &AnalysisReport) -> Vec<[String; 5]> {
         .audit
         .iter()
         .map(|item| {
+            if item.kind == "balance" {
+                let mut verdict = status_word(item.status).to_owned();
+                if let Some(note) = &item.note {
+                    write!(verdict, " ({note})").ok();
+                }
+                return [
+                    item.assumption.clone(),
+                    "balanced".to_owned(),
+                    item.observed
+                        .map_or_else(|| "–".to_owned(), |p| format!("p = {}", fmt_p(p))),
+                    item.n.to_string(),
+                    verdict,
+                ];
+            }
             let observed = match (item.observed, item.ci) {
                 (Some(x), Some((lo, hi))) => {
                     format!(
@@ -525,20 +540,23 @@ fn balance_table(balance: &Value) -> Option<(Vec<String>, Vec<Vec<String>>)> {
             .unwrap_or(k)
             .to_owned()
     };
+    let num = |v: Option<&Value>| v.and_then(Value::as_f64).unwrap_or(f64::NAN);
     let head = vec![
         "covariate".to_owned(),
         arm("treatment"),
         arm("control"),
         "std. difference".to_owned(),
+        "flag".to_owned(),
         "missing".to_owned(),
     ];
-    let num = |v: Option<&Value>| v.and_then(Value::as_f64).unwrap_or(f64::NAN);
+    let threshold = num(balance.get("smd_threshold"));
     let body = rows
         .iter()
         .map(|r| {
             let level = r.get("level").and_then(Value::as_str);
             let name = r.get("variable").and_then(Value::as_str).unwrap_or("?");
             let label = match level {
+                Some(l) if l.starts_with('[') => format!("{name} in {l}"),
                 Some(l) => format!("{name} = {l}"),
                 None => name.to_owned(),
             };
@@ -568,11 +586,86 @@ fn balance_table(balance: &Value) -> Option<(Vec<String>, Vec<Vec<String>>)> {
                 cell("treatment"),
                 cell("control"),
                 fmt_stat(num(r.get("standardized_difference"))),
+                if r.get("flagged").and_then(Value::as_bool) == Some(true) {
+                    format!("|SMD| > {threshold}")
+                } else {
+                    String::new()
+                },
                 missing.to_string(),
             ]
         })
         .collect();
     Some((head, body))
+}
+
+/// One line per balance test and one for the omnibus test (JSON `balance.tests`,
+/// `balance.omnibus`), each marked `IMBALANCED` where p < the balance alpha.
+fn balance_lines(balance: &Value) -> Vec<String> {
+    let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
+    let alpha = num(balance, "alpha");
+    let mark = |v: &Value| {
+        if v.get("imbalanced").and_then(Value::as_bool) == Some(true) {
+            format!("  IMBALANCED (p < {})", fmt_value(alpha, true))
+        } else {
+            String::new()
+        }
+    };
+    let mut lines = Vec::new();
+    for t in balance
+        .get("tests")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = t.get("variable").and_then(Value::as_str).unwrap_or("?");
+        let (p, stat) = (num(t, "p_value"), num(t, "statistic"));
+        let line = if t.get("test").and_then(Value::as_str) == Some("welch_t") {
+            format!(
+                "{name}: Welch t = {} on {:.1} df, p = {}",
+                fmt_stat(stat),
+                num(t, "df"),
+                fmt_p(p)
+            )
+        } else {
+            let bins = t.get("bins").and_then(Value::as_array).map(|e| {
+                let e: Vec<String> = e
+                    .iter()
+                    .filter_map(Value::as_f64)
+                    .map(|x| x.to_string())
+                    .collect();
+                format!(" in bins [{})", e.join(", "))
+            });
+            let mut l = format!(
+                "{name}{}: Pearson chi-square = {} on {} df, p = {}",
+                bins.unwrap_or_default(),
+                fmt_stat(stat),
+                num(t, "df"),
+                fmt_p(p)
+            );
+            let small = num(t, "small_expected");
+            if small > 0.0 {
+                write!(l, " ({small} cell(s) expected below 5)").ok();
+            }
+            let outside = num(t, "outside_bins");
+            if outside > 0.0 {
+                write!(l, " ({outside} outside the bins)").ok();
+            }
+            l
+        };
+        lines.push(line + &mark(t));
+    }
+    if let Some(o) = balance.get("omnibus") {
+        lines.push(format!(
+            "omnibus (arm on all covariates): F = {} on {} and {} df, p = {}, n = {}{}",
+            fmt_stat(num(o, "statistic")),
+            num(o, "df1"),
+            num(o, "df2"),
+            fmt_p(num(o, "p_value")),
+            num(o, "n"),
+            mark(o)
+        ));
+    }
+    lines
 }
 
 fn dyn_text_table(head: &[String], rows: &[Vec<String>], markdown: bool) -> String {
@@ -646,6 +739,15 @@ fn power_lines(power: &Value) -> Vec<String> {
     lines
 }
 
+/// Audit items that are chance imbalances of the randomisation.
+fn imbalances(report: &AnalysisReport) -> usize {
+    report
+        .audit
+        .iter()
+        .filter(|a| a.status == AuditStatus::Imbalanced)
+        .count()
+}
+
 /// The report as plain text.
 pub fn render_text(report: &AnalysisReport) -> String {
     let mut out = format!("Analysis of \"{}\"\n\n", report.trial);
@@ -666,6 +768,9 @@ pub fn render_text(report: &AnalysisReport) -> String {
     if let Some((head, rows)) = balance_table(&report.balance) {
         out += "\nCovariate balance\n";
         out += &dyn_text_table(&head, &rows, false);
+        for l in balance_lines(&report.balance) {
+            out += &format!("  {l}\n");
+        }
     }
     out += "\nAssumption audit (planned value against the data, 95% Wilson / normal intervals)\n";
     out += &text_table(AUDIT_HEAD, &audit_rows(report));
@@ -675,6 +780,10 @@ pub fn render_text(report: &AnalysisReport) -> String {
         .filter(|a| a.status == AuditStatus::Contradicted)
         .count();
     out += &format!("  {flagged} assumption(s) contradicted by the data\n");
+    let imbalanced = imbalances(report);
+    if imbalanced > 0 {
+        out += &format!("  {imbalanced} chance imbalance(s) between the arms at baseline\n");
+    }
     let power = power_lines(&report.realised_power);
     if !power.is_empty() {
         out += "\nPower the trial really had (re-simulated with the observed flows)\n";
@@ -707,6 +816,13 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
     if let Some((head, rows)) = balance_table(&report.balance) {
         out += "\n## Covariate balance\n\n";
         out += &dyn_text_table(&head, &rows, true);
+        let lines = balance_lines(&report.balance);
+        if !lines.is_empty() {
+            out += "\n";
+        }
+        for l in lines {
+            out += &format!("- {l}\n");
+        }
     }
     out += "\n## Assumption audit\n\nPlanned value against the data, with 95 % intervals (Wilson for proportions).\n\n";
     out += &md_table(AUDIT_HEAD, &audit_rows(report));
@@ -716,6 +832,10 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
         .filter(|a| a.status == AuditStatus::Contradicted)
         .count();
     out += &format!("\n{flagged} assumption(s) contradicted by the data.\n");
+    let imbalanced = imbalances(report);
+    if imbalanced > 0 {
+        out += &format!("{imbalanced} chance imbalance(s) between the arms at baseline.\n");
+    }
     let power = power_lines(&report.realised_power);
     if !power.is_empty() {
         out += "\n## Power the trial really had\n\nRe-simulated with the observed flows.\n\n";

@@ -53,6 +53,7 @@ pub fn almere_plan() -> TrialModel {
     let uniform = |low, high| Distribution::Uniform { low, high };
     TrialModel {
         delivery: crate::model::Delivery::default(),
+        balance: Default::default(),
         name: "Aanpak 45+ Almere (plan, 2017)".into(),
         follow_up_months: 18,
         reference_date: Some("2017-09-01".into()),

@@ -132,6 +132,8 @@ pub enum Item {
     Data(Data),
     /// `inflow 80, 70, 50 per year, analysis at month 36`
     Inflow(Inflow),
+    /// `balance { flag smd above 0.1  educ bins [0, 9, 12, 16, 99) }`
+    Balance(Balance),
     /// `costs for primary { ... }`
     Costs(Costs),
 }
@@ -668,6 +670,30 @@ pub struct Sides {
     /// `greater` (true) / `less` (false), if stated.
     pub greater: Option<bool>,
     /// The option.
+    pub span: Span,
+}
+
+/// `balance { flag smd above 0.1  alpha 5%  educ bins [0, 9, 12, 16, 99) }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Balance {
+    /// `flag smd above X` statements.
+    pub flags: Vec<Quantity>,
+    /// `alpha P` statements.
+    pub alphas: Vec<Quantity>,
+    /// `VAR bins [e0, e1, ..., ek)` statements.
+    pub bins: Vec<Bins>,
+    /// The block.
+    pub span: Span,
+}
+
+/// `educ bins [0, 9, 12, 16, 99)`: half-open bins `[e0, e1), [e1, e2), ...` of a numeric covariate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bins {
+    /// The covariate.
+    pub variable: Ident,
+    /// The edges, as written.
+    pub edges: Vec<Number>,
+    /// The statement.
     pub span: Span,
 }
 

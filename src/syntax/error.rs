@@ -468,6 +468,10 @@ impl Rule {
             Rule::sample_clusters => "`N cohorts per arm`",
             Rule::inflow => "`inflow 80, 70, 50 per year, analysis at month 36`",
             Rule::costs => "a `costs for <analysis>` block",
+            Rule::balance => "a `balance` block",
+            Rule::b_flag => "`flag smd above 0.1`",
+            Rule::b_alpha => "`alpha 5%`",
+            Rule::b_bins => "bins such as `educ bins [0, 9, 12, 16, 99)`",
             Rule::c_fixed => "`fixed N euro`",
             Rule::c_per => "`per participant N euro`",
             Rule::c_saving => "`saving N euro per benefit year`",
@@ -564,6 +568,7 @@ impl Rule {
             Rule::lbrace => "`{`",
             Rule::rbrace => "`}`",
             Rule::lparen => "`(`",
+            Rule::lbracket => "`[`",
             Rule::rparen => "`)`",
             Rule::colon => "`:`",
             Rule::comma => "`,`",
@@ -668,6 +673,11 @@ impl Rule {
             Rule::kw_lost_to_follow_up => "`lost_to_follow_up`",
             Rule::kw_if => "`if`",
             Rule::kw_missing => "`missing`",
+            Rule::kw_balance => "`balance`",
+            Rule::kw_flag => "`flag`",
+            Rule::kw_smd => "`smd`",
+            Rule::kw_above => "`above`",
+            Rule::kw_bins => "`bins`",
         }
     }
 }

@@ -39,6 +39,7 @@ fn is_token(rule: Rule) -> bool {
         || matches!(
             rule,
             Rule::lbrace
+                | Rule::lbracket
                 | Rule::rbrace
                 | Rule::lparen
                 | Rule::rparen
@@ -233,6 +234,7 @@ fn item(pair: Pair<'_, Rule>) -> Res<Item> {
         Rule::data => Item::Data(data(kids, s)?),
         Rule::inflow => Item::Inflow(inflow(kids, has(&pair, Rule::kw_year), s)?),
         Rule::costs => Item::Costs(costs(kids, s)?),
+        Rule::balance => Item::Balance(balance(kids, s)?),
         _ => {
             return Err(Bug {
                 span: s,
@@ -391,6 +393,34 @@ fn costs(mut kids: Kids<'_>, s: Span) -> Res<Costs> {
         }
     }
     Ok(c)
+}
+
+fn balance(mut kids: Kids<'_>, s: Span) -> Res<Balance> {
+    let mut b = Balance {
+        flags: Vec::new(),
+        alphas: Vec::new(),
+        bins: Vec::new(),
+        span: s,
+    };
+    for kid in kids.rest() {
+        let ks = span(&kid);
+        let rule = kid.as_rule();
+        let mut k = Kids::of(kid);
+        match rule {
+            Rule::b_flag => b.flags.push(quantity(k.next("smd threshold")?)?),
+            Rule::b_alpha => b.alphas.push(quantity(k.next("alpha")?)?),
+            _ => {
+                let variable = ident(k.next("binned covariate")?);
+                let edges = k.rest().map(number).collect::<Res<Vec<_>>>()?;
+                b.bins.push(Bins {
+                    variable,
+                    edges,
+                    span: ks,
+                });
+            }
+        }
+    }
+    Ok(b)
 }
 
 fn assignment(mut kids: Kids<'_>, s: Span) -> Res<Assignment> {

@@ -99,6 +99,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind, sides: Sides) 
 fn model(analyses: Vec<Analysis>) -> TrialModel {
     TrialModel {
         delivery: Default::default(),
+        balance: Default::default(),
         name: "test".into(),
         follow_up_months: 12,
         reference_date: None,

@@ -39,6 +39,7 @@ fn arm(name: &str) -> Arm {
 pub fn model() -> TrialModel {
     TrialModel {
         delivery: Default::default(),
+        balance: Default::default(),
         name: "loader test".into(),
         follow_up_months: 12,
         reference_date: None,

@@ -3,6 +3,7 @@
 
 mod analysis;
 mod analyze_cli;
+mod balance;
 mod common;
 mod data;
 mod design;

@@ -284,6 +284,13 @@ const LANGUAGE_EXCEPTIONS: &[Exception] = &[
         reaches: Reaches::Recorded(|m| format!("{:?}", m.expectations)),
     },
     Exception {
+        anchor: "flag smd above 0.1\n    alpha 5%\n    age bins [45, 55, 60, 66)",
+        doc: "`balance`",
+        reason: "how the arms' baseline balance is judged in `analyze` (the SMD flag, the tests' \
+                 level, the bins of a chi-square test): a reading of the data, not the table",
+        reaches: Reaches::Recorded(|m| format!("{:?}", m.balance)),
+    },
+    Exception {
         anchor: "decimal comma",
         doc: "`data`",
         reason: "the shape of a real data file (`data`): how `analyze` reads and \

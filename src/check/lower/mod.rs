@@ -12,6 +12,7 @@ use crate::syntax::ast::{self, Quantity, Share, UnitSpec};
 const MAX_WHOLE: u64 = 1_000_000;
 
 mod arms;
+mod balance;
 mod delivery;
 mod design;
 mod plan;
@@ -547,6 +548,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
     let mut datas = Vec::new();
     let mut inflows: Vec<&ast::Inflow> = Vec::new();
     let mut costs: Vec<&ast::Costs> = Vec::new();
+    let mut balances: Vec<&ast::Balance> = Vec::new();
     for item in &spec.items {
         match item {
             Item::FollowUp(q, s) => follow_ups.push((q, *s)),
@@ -563,6 +565,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
             Item::Data(d) => datas.push((d, d.span)),
             Item::Inflow(i) => inflows.push(i),
             Item::Costs(c) => costs.push(c),
+            Item::Balance(b) => balances.push(b),
         }
     }
     let follow_up = single(cx, "`follow_up`", follow_ups);
@@ -622,6 +625,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         vars,
         var_spans,
     };
+    let balance = balance::balance(cx, &names, &balances);
 
     // Outcomes (need follow-up, which defaults from them).
     let mut measures = Vec::new();
@@ -951,6 +955,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         data,
         uncertain: cx.uncertain.iter().map(|(u, _)| u.clone()).collect(),
         delivery: delivery::delivery(clusters, inflow?, exits?, costs?),
+        balance: balance?,
     };
     let mut unknown = Vec::new();
     for (u, at) in &cx.uncertain {
