@@ -1079,6 +1079,10 @@ pub enum TestKind {
     /// Cluster-level analysis: the outcome's mean per cluster, compared between arms with
     /// Student's two-sample t test on the cluster means (clusters − 2 degrees of freedom).
     ClusterT,
+    /// Randomisation inference: the p-value of the difference in means over the assignments
+    /// the spec's own rule could have made (participants permuted within strata, or whole
+    /// clusters), exactly or by seeded Monte Carlo ([`crate::stats::randomisation`]).
+    Randomisation,
 }
 
 /// Sidedness of the alternative hypothesis: a statistics notion, defined in [`crate::stats`].

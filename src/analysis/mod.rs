@@ -16,6 +16,7 @@
 mod balance;
 mod cluster;
 mod power;
+mod randomisation;
 
 use std::cell::RefCell;
 
@@ -27,6 +28,7 @@ use crate::stats::intervals::{
     welch_difference_means, wilson,
 };
 use crate::stats::multiplicity::{bonferroni_into, holm_into};
+use crate::stats::randomisation::RandomisationTest;
 use crate::stats::tests::{
     TestOutcome, fisher_exact, heterogeneity, two_proportion_z, welch_df, welch_t,
 };
@@ -90,6 +92,11 @@ pub struct ContrastResult {
     pub df: Option<f64>,
     /// Risk ratio treatment / control with its 95 % log interval, for binary outcomes.
     pub risk_ratio: Option<RiskRatio>,
+    /// How the randomisation test's p-value was obtained (exactly or by Monte Carlo, over how
+    /// many assignments, with its Monte Carlo error), when that is the test; the statistic is
+    /// then the observed difference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub randomisation: Option<RandomisationTest>,
 }
 
 /// Per-arm summary of one outcome.
@@ -404,6 +411,22 @@ fn run_analysis(
                 contrast.wald_ci = ct.ci;
                 contrast.df = Some(ct.df);
             }
+            if analysis.test == TestKind::Randomisation {
+                let codes = subgroup.as_ref().and_then(|s| s.column);
+                let wanted = subgroup.as_ref().map(|s| s.level(slot) as u32);
+                let keep = |i: usize| match (codes, wanted) {
+                    (Some(col), Some(level)) => col.get(i) == Some(&level),
+                    _ => true,
+                };
+                let r =
+                    randomisation::contrast_test(model, analysis, table, outcome_id, binary, keep);
+                contrast.test = TestOutcome {
+                    statistic: r.statistic,
+                    p_value: r.p_value,
+                };
+                contrast.df = None;
+                contrast.randomisation = Some(r);
+            }
             set_contrast(&mut out.contrasts, next, name, label, contrast);
             next += 1;
         }
@@ -636,6 +659,7 @@ struct Numbers {
     test: TestOutcome,
     df: Option<f64>,
     risk_ratio: Option<RiskRatio>,
+    randomisation: Option<RandomisationTest>,
 }
 
 fn contrast(
@@ -666,7 +690,8 @@ fn contrast(
         let (x_t, n_t, x_c, n_c) = (t.events, t.n, c.events, c.n);
         let (test, df) = match analysis.test {
             // The cluster-level test replaces the statistic afterwards (see `cluster`).
-            TestKind::PooledZ | TestKind::ClusterT => {
+            // The cluster-level and randomisation tests replace the p-value afterwards.
+            TestKind::PooledZ | TestKind::ClusterT | TestKind::Randomisation => {
                 (two_proportion_z(x_t, n_t, x_c, n_c, true, sides), None)
             }
             TestKind::UnpooledZ => (two_proportion_z(x_t, n_t, x_c, n_c, false, sides), None),
@@ -695,6 +720,7 @@ fn contrast(
             test,
             df,
             risk_ratio: full.then(|| risk_ratio(x_t, n_t, x_c, n_c, CONFIDENCE)),
+            randomisation: None,
         }
     } else {
         // Means are always compared with Welch's t; the checker pairs the z and Fisher tests
@@ -718,6 +744,7 @@ fn contrast(
             test,
             df,
             risk_ratio: None,
+            randomisation: None,
         }
     }
 }
@@ -744,6 +771,7 @@ fn set_contrast(
             wald_ci: (f64::NAN, f64::NAN),
             df: None,
             risk_ratio: None,
+            randomisation: None,
         });
     }
     let c = &mut contrasts[index];
@@ -767,6 +795,7 @@ fn set_contrast(
     c.p_value = n.test.p_value;
     c.df = n.df;
     c.risk_ratio = n.risk_ratio;
+    c.randomisation = n.randomisation;
 }
 
 /// Multiplicity correction over the analysis' contrasts and the rejection decisions.

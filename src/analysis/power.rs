@@ -64,7 +64,8 @@ pub fn exact_power(analysis: &Analysis, effect: Effect, n_c: u64, n_t: u64) -> O
         TestKind::UnpooledZ => two_proportion_exact_power(p_c, p_t, n_c, n_t, alpha, sides, false),
         TestKind::FisherExact => fisher_exact_power(p_c, p_t, n_c, n_t, alpha, sides),
         // Cluster designs have no participant-level binomial law.
-        TestKind::WelchT | TestKind::ClusterT => return None,
+        // The randomisation test's law depends on the realised outcomes; it is simulated only.
+        TestKind::WelchT | TestKind::ClusterT | TestKind::Randomisation => return None,
     };
     (!power.is_nan()).then_some(power)
 }

@@ -36,6 +36,7 @@ use serde_json::{Map, Value, json};
 
 use crate::analysis::{ContrastResult, PlanResult};
 use crate::audit::{AuditItem, AuditStatus};
+use crate::stats::randomisation::Method;
 
 /// Everything `trialsim analyze` reports, computed by the command
 /// ([`crate::cli::stages::analysis_report`]); the functions here only render it.
@@ -419,6 +420,52 @@ fn audit_rows(report: &AnalysisReport) -> Vec<[String; 5]> {
         .collect()
 }
 
+/// One line per contrast tested by randomisation: how its p-value was obtained.
+fn randomisation_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
+    let Some(a) = report.plan.analyses.get(analysis) else {
+        return Vec::new();
+    };
+    a.contrasts
+        .iter()
+        .filter_map(|c| {
+            let r = c.randomisation.as_ref()?;
+            let label = match &c.subgroup {
+                Some((v, l)) => format!("{} [{v}={l}]", c.outcome),
+                None => c.outcome.clone(),
+            };
+            let how = match r.method {
+                Method::Hypergeometric => format!(
+                    "exact (hypergeometric, Fisher's exact test) over {} assignments",
+                    fmt_count(r.assignments)
+                ),
+                Method::Exact => format!(
+                    "exact, all {} assignments enumerated",
+                    fmt_count(r.assignments)
+                ),
+                Method::MonteCarlo => format!(
+                    "Monte Carlo, {} of {} assignments drawn, MC SE of p {}",
+                    r.draws,
+                    fmt_count(r.assignments),
+                    fmt_p(r.mc_se)
+                ),
+            };
+            Some(format!(
+                "randomisation test of {label}: p = {} {how}",
+                fmt_p(r.p_value)
+            ))
+        })
+        .collect()
+}
+
+/// A count of assignments: whole below a million, else in scientific notation.
+fn fmt_count(x: f64) -> String {
+    if x < 1e6 {
+        format!("{:.0}", x.round())
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
 /// One line per interaction (heterogeneity) test of the analysis.
 fn interaction_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
     report
@@ -761,6 +808,9 @@ pub fn render_text(report: &AnalysisReport) -> String {
         for l in interaction_lines(report, i) {
             out += &format!("  {l}\n");
         }
+        for l in randomisation_lines(report, i) {
+            out += &format!("  {l}\n");
+        }
         if let Some(l) = missing_line(report, i) {
             out += &format!("  {l}\n");
         }
@@ -805,6 +855,7 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
         out += &format!("\n## Analysis {title}\n\n");
         out += &md_table(CONTRAST_HEAD, &rows);
         let mut lines = interaction_lines(report, i);
+        lines.extend(randomisation_lines(report, i));
         lines.extend(missing_line(report, i));
         if !lines.is_empty() {
             out += "\n";
@@ -990,6 +1041,7 @@ mod tests {
                         wald_ci: (f64::NAN, f64::NAN),
                         df: None,
                         risk_ratio: None,
+                        randomisation: None,
                     }],
                     interactions: Vec::new(),
                 }],

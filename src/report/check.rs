@@ -468,6 +468,7 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
             TestKind::FisherExact => "Fisher exact",
             TestKind::WelchT => "Welch t",
             TestKind::ClusterT => "cluster-level t",
+            TestKind::Randomisation => "randomisation",
         };
         let sides = match a.sides {
             Sides::Greater => "one-sided (treatment > control)",

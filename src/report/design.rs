@@ -1069,6 +1069,7 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
             TestKind::FisherExact => "Fisher's exact test",
             TestKind::WelchT => "Welch's t test",
             TestKind::ClusterT => "Student's t test on cluster means",
+            TestKind::Randomisation => "the randomisation test of the difference in means",
         };
         let sides = match a.sides {
             Sides::Greater => "one-sided (treatment > control)",

@@ -59,6 +59,7 @@ fn test_name(t: TestKind) -> &'static str {
         TestKind::FisherExact => "Fisher's exact",
         TestKind::WelchT => "Welch t",
         TestKind::ClusterT => "cluster-level t",
+        TestKind::Randomisation => "randomisation",
     }
 }
 

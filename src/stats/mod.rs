@@ -15,6 +15,7 @@ pub mod dist;
 pub mod intervals;
 pub mod multiplicity;
 pub mod power;
+pub mod randomisation;
 pub mod tests;
 
 /// Sidedness of the alternative hypothesis.

@@ -122,6 +122,7 @@ fn test_word(test: TestKind) -> &'static str {
         TestKind::FisherExact => "fisher",
         TestKind::WelchT => "welch_t",
         TestKind::ClusterT => "cluster_t",
+        TestKind::Randomisation => "randomisation",
     }
 }
 
@@ -608,7 +609,7 @@ pub fn exact(d: &Design) -> Exact {
                 ),
                 TestKind::FisherExact => fisher_exact_power(p_c, p_t, n_c, n_t, d.alpha, d.sides),
                 // No binary design of the suite uses these.
-                TestKind::WelchT | TestKind::ClusterT => f64::NAN,
+                TestKind::WelchT | TestKind::ClusterT | TestKind::Randomisation => f64::NAN,
             };
             Exact {
                 effect: p_t - p_c,
@@ -910,6 +911,7 @@ fn short_test(t: TestKind) -> &'static str {
         TestKind::FisherExact => "fisher",
         TestKind::WelchT => "welch",
         TestKind::ClusterT => "cluster-t",
+        TestKind::Randomisation => "rand",
     }
 }
 

@@ -91,18 +91,27 @@ pub(super) fn analysis(
     }
     let test = match explicit {
         Some(n) => {
-            const TESTS: [&str; 5] = ["pooled_z", "unpooled_z", "fisher", "welch_t", "cluster_t"];
+            const TESTS: [&str; 7] = [
+                "pooled_z",
+                "unpooled_z",
+                "fisher",
+                "welch_t",
+                "cluster_t",
+                "randomisation",
+                "permutation",
+            ];
             match n.name.as_str() {
                 "pooled_z" => Some(TestKind::PooledZ),
                 "unpooled_z" => Some(TestKind::UnpooledZ),
                 "fisher" => Some(TestKind::FisherExact),
                 "welch_t" => Some(TestKind::WelchT),
                 "cluster_t" => Some(TestKind::ClusterT),
+                "randomisation" | "randomization" | "permutation" => Some(TestKind::Randomisation),
                 other => {
                     let e = cx
                         .diag(Kind::UnknownTest, format!("there is no test `{other}`"))
                         .label(n.span, "unknown test")
-                        .help(suggest::help_with(other, &TESTS, "Tests are `pooled_z`, `unpooled_z`, `fisher` (binary outcomes) and `welch_t` (continuous)."));
+                        .help(suggest::help_with(other, &TESTS, "Tests are `pooled_z`, `unpooled_z`, `fisher` (binary outcomes), `welch_t` (continuous), `cluster_t` and `randomisation` (either)."));
                     cx.push(e);
                     None
                 }
@@ -116,8 +125,10 @@ pub(super) fn analysis(
     if let Some(test) = test {
         let for_binary = test != TestKind::WelchT;
         for (is_bin, s) in &binary {
-            // The cluster-level t test compares cluster means of any outcome.
-            if *is_bin != for_binary && test != TestKind::ClusterT {
+            // The cluster-level t test and the randomisation test compare means of any outcome.
+            if *is_bin != for_binary
+                && !matches!(test, TestKind::ClusterT | TestKind::Randomisation)
+            {
                 let (what, fix) = if *is_bin {
                     ("binary", "`pooled_z`, `unpooled_z` or `fisher`")
                 } else {
@@ -282,6 +293,7 @@ pub(super) fn test_name(t: TestKind) -> &'static str {
         TestKind::FisherExact => "`fisher`",
         TestKind::WelchT => "`welch_t`",
         TestKind::ClusterT => "`cluster_t`",
+        TestKind::Randomisation => "`randomisation`",
     }
 }
 
