@@ -22,6 +22,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind) -> Analysis {
         levels: Vec::new(),
         correction: Correction::None,
         missing: None,
+        per_outcome: Vec::new(),
     }
 }
 
@@ -48,6 +49,7 @@ fn model(analyses: Vec<Analysis>) -> TrialModel {
     TrialModel {
         delivery: Default::default(),
         balance: Default::default(),
+        primary: None,
         name: "bench".into(),
         follow_up_months: 12,
         reference_date: None,

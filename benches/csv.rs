@@ -47,6 +47,7 @@ pub fn model() -> TrialModel {
     TrialModel {
         delivery: Default::default(),
         balance: Default::default(),
+        primary: None,
         name: "bench".into(),
         follow_up_months: 12,
         reference_date: None,
@@ -112,6 +113,7 @@ pub fn model() -> TrialModel {
                 levels: vec![0, 1],
                 correction: Correction::Holm,
                 missing: None,
+                per_outcome: Vec::new(),
             },
             Analysis {
                 name: "earnings".into(),
@@ -125,6 +127,7 @@ pub fn model() -> TrialModel {
                 levels: Vec::new(),
                 correction: Correction::None,
                 missing: None,
+                per_outcome: Vec::new(),
             },
         ],
         expectations: Vec::new(),

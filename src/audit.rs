@@ -1232,7 +1232,7 @@ fn recalibrate_hazards(
     obs: &Observed<'_>,
     m: &mut TrialModel,
 ) -> Option<String> {
-    let first = model.analyses.first()?;
+    let first = model.primary_analysis()?;
     let c = first.control;
     let control = model.arms.get(c)?;
     if !control.direct_outcomes.is_empty() || control.paths.is_empty() {

@@ -61,6 +61,11 @@ pub struct TrialModel {
     /// has no `balance` block, which leaves it out of the JSON form.
     #[serde(skip_serializing_if = "BalancePlan::is_default")]
     pub balance: BalancePlan,
+    /// The analysis marked `(primary)`, if one is: the one design questions, the balance table
+    /// and the programme arm default to (else the first analysis). Left out of the JSON form
+    /// when none is marked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary: Option<AnalysisId>,
 }
 
 impl TrialModel {
@@ -188,14 +193,28 @@ impl TrialModel {
             .map(|(o, _)| o)
     }
 
+    /// The primary analysis: the one marked `(primary)`, else the first.
+    pub fn primary_analysis(&self) -> Option<&Analysis> {
+        self.primary
+            .and_then(|i| self.analyses.get(i))
+            .or_else(|| self.analyses.first())
+    }
+
+    /// Index of [`Self::primary_analysis`] (0 when the plan is empty).
+    pub fn primary_index(&self) -> usize {
+        self.primary
+            .filter(|&i| i < self.analyses.len())
+            .unwrap_or(0)
+    }
+
     /// The arm whose participants take the caseload slots: the one `capacity ..., for ARM`
-    /// names, else the first analysis' treatment arm, else the first arm.
+    /// names, else the primary analysis' treatment arm, else the first arm.
     pub fn capacity_arm(&self) -> ArmId {
         self.assignment
             .capacity
             .as_ref()
             .and_then(|c| c.arm)
-            .or_else(|| self.analyses.first().map(|a| a.treatment))
+            .or_else(|| self.primary_analysis().map(|a| a.treatment))
             .unwrap_or(0)
     }
 
@@ -1035,9 +1054,26 @@ pub struct Analysis {
     /// ([`Analysis::missing_handling`]). Left out of the JSON form when not stated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing: Option<MissingHandling>,
+    /// Outcomes whose test or sidedness differ from [`Analysis::test`] and
+    /// [`Analysis::sides`], which are those of the first outcome (`test welch_t, two_sided for
+    /// hours_12m`): (outcome, test, sides). Left out of the JSON form when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub per_outcome: Vec<(OutcomeId, TestKind, Sides)>,
 }
 
 impl Analysis {
+    /// The analysis as it applies to `outcome`, when its test or sidedness differ from the
+    /// analysis-wide ones (`None`: the analysis as it is).
+    pub fn for_outcome(&self, outcome: OutcomeId) -> Option<Self> {
+        let &(_, test, sides) = self.per_outcome.iter().find(|(o, ..)| *o == outcome)?;
+        Some(Self {
+            test,
+            sides,
+            per_outcome: Vec::new(),
+            ..self.clone()
+        })
+    }
+
     /// How missing outcome values are handled: as stated, or complete cases.
     pub fn missing_handling(&self) -> MissingHandling {
         self.missing.unwrap_or_default()

@@ -792,6 +792,17 @@ fn build_report(
             sides: a.sides,
             alpha: a.alpha,
             contrasts,
+            means: a
+                .outcomes
+                .first()
+                .and_then(|&o| model.outcomes.get(o))
+                .is_some_and(|o| !o.is_binary()),
+            primary: model.primary == Some(ai),
+            per_outcome: a
+                .per_outcome
+                .iter()
+                .map(|&(o, t, s)| (model.outcomes[o].name.clone(), t, s))
+                .collect(),
         });
     }
     PowerReport {
@@ -1154,6 +1165,17 @@ pub struct AnalysisReport {
     pub alpha: f64,
     /// Per contrast.
     pub contrasts: Vec<ContrastReport>,
+    /// Whether the analysis compares means (a continuous first outcome), so that its effects
+    /// read in the outcome's own units rather than percentage points.
+    #[serde(skip)]
+    pub means: bool,
+    /// Outcomes with their own test and sidedness (`test ... for OUTCOME`): (outcome, test,
+    /// sides); `test` and `sides` above are the first outcome's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub per_outcome: Vec<(String, TestKind, Sides)>,
+    /// Whether the spec marks this analysis `(primary)`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub primary: bool,
 }
 
 /// A subgroup level.

@@ -109,12 +109,11 @@ pub struct BalanceCell {
     pub sd: f64,
 }
 
-/// Balance between the arms of the plan's first analysis (treatment, control); without an
+/// Balance between the arms of the plan's primary analysis (treatment, control); without an
 /// analysis, between the second and the first arm declared.
 pub fn balance(model: &TrialModel, table: &ParticipantTable) -> BalanceTable {
     let (treatment, control) = model
-        .analyses
-        .first()
+        .primary_analysis()
         .map_or((model.arms.len().min(2).saturating_sub(1), 0), |a| {
             (a.treatment, a.control)
         });

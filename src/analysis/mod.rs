@@ -381,7 +381,15 @@ fn run_analysis(
         scratch.classified_levels.clone_from(&analysis.levels);
     }
     let mut next = 0;
-    for &outcome_id in &analysis.outcomes {
+    let whole = analysis;
+    for &outcome_id in &whole.outcomes {
+        // An outcome with its own test or sidedness (`test ... for OUTCOME`).
+        let own = if whole.per_outcome.is_empty() {
+            None
+        } else {
+            whole.for_outcome(outcome_id)
+        };
+        let analysis = own.as_ref().unwrap_or(whole);
         let outcome = model.outcomes.get(outcome_id);
         let binary = outcome.is_none_or(|o| o.is_binary());
         let name = outcome.map_or("", |o| o.name.as_str());

@@ -60,7 +60,21 @@ pub fn plan_info(model: &TrialModel) -> Vec<PlanInfo> {
     model
         .analyses
         .iter()
-        .map(|a| PlanInfo {
+        .enumerate()
+        .map(|(i, a)| PlanInfo {
+            primary: model.primary == Some(i),
+            per_outcome: a
+                .per_outcome
+                .iter()
+                .map(|&(o, t, s)| {
+                    let name = model.outcomes.get(o).map_or("", |o| o.name.as_str());
+                    (
+                        name.to_owned(),
+                        erased::Ser::name(&t),
+                        erased::Ser::name(&s),
+                    )
+                })
+                .collect(),
             test: name(&a.test),
             sides: name(&a.sides),
             alpha: a.alpha,

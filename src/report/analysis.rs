@@ -80,6 +80,13 @@ pub struct PlanInfo {
     /// Whether the spec expects missing outcomes in this analysis: it states the handling, or
     /// an arm it compares loses outcomes to follow-up.
     pub missing_planned: bool,
+    /// Whether the spec marks this analysis `(primary)`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub primary: bool,
+    /// Outcomes with their own test and sidedness (`test ... for OUTCOME`): (outcome, test,
+    /// sides); `test` and `sides` above are the first outcome's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub per_outcome: Vec<(String, String, String)>,
 }
 
 /// What the loader read.
@@ -316,8 +323,9 @@ fn contrast_rows(report: &AnalysisReport) -> Vec<(String, Vec<[String; 8]>)> {
             let info = report.plan_info.get(i);
             let title = match info {
                 Some(info) => format!(
-                    "{}: {}, {}, alpha {}, correction {}",
+                    "{}{}: {}, {}, alpha {}, correction {}",
                     a.name,
+                    if info.primary { " (primary)" } else { "" },
                     info.test,
                     info.sides.replace('_', "-"),
                     fmt_value(info.alpha, true),
@@ -418,6 +426,19 @@ fn audit_rows(report: &AnalysisReport) -> Vec<[String; 5]> {
             ]
         })
         .collect()
+}
+
+/// One line per outcome with its own test and sidedness (`test ... for OUTCOME`).
+fn per_outcome_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
+    report
+        .plan_info
+        .get(analysis)
+        .map_or_else(Vec::new, |info| {
+            info.per_outcome
+                .iter()
+                .map(|(o, t, s)| format!("{o} is tested by {t}, {}", s.replace('_', "-")))
+                .collect()
+        })
 }
 
 /// One line per contrast tested by randomisation: how its p-value was obtained.
@@ -811,6 +832,9 @@ pub fn render_text(report: &AnalysisReport) -> String {
         for l in randomisation_lines(report, i) {
             out += &format!("  {l}\n");
         }
+        for l in per_outcome_lines(report, i) {
+            out += &format!("  {l}\n");
+        }
         if let Some(l) = missing_line(report, i) {
             out += &format!("  {l}\n");
         }
@@ -856,6 +880,7 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
         out += &md_table(CONTRAST_HEAD, &rows);
         let mut lines = interaction_lines(report, i);
         lines.extend(randomisation_lines(report, i));
+        lines.extend(per_outcome_lines(report, i));
         lines.extend(missing_line(report, i));
         if !lines.is_empty() {
             out += "\n";

@@ -52,6 +52,16 @@ fn num(x: Option<f64>) -> String {
     x.map_or_else(|| "n/a".into(), |v| format!("{v:.4}"))
 }
 
+/// A test's name in reports (`pooled z`, `Welch t`, ...).
+pub fn test_words(t: TestKind) -> &'static str {
+    test_name(t)
+}
+
+/// A sidedness in reports.
+pub fn sides_words(s: Sides) -> &'static str {
+    sides_name(s)
+}
+
 fn test_name(t: TestKind) -> &'static str {
     match t {
         TestKind::PooledZ => "pooled z",
@@ -120,16 +130,20 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
     );
     for a in &report.analyses {
         // Proportions differ in percentage points; means in the outcome's own units.
-        let means = a.test == TestKind::WelchT;
+        let means = a.test == TestKind::WelchT || a.means;
         let eff = |x: Option<f64>| if means { units(x) } else { pp(x) };
         let _ = writeln!(
             s,
-            "analysis {}: {}, {}, alpha {}",
+            "analysis {}{}: {}, {}, alpha {}",
             a.name,
+            if a.primary { " (primary)" } else { "" },
             test_name(a.test),
             sides_name(a.sides),
             pct(a.alpha)
         );
+        for (o, t, sides) in &a.per_outcome {
+            let _ = writeln!(s, "  {o}: {}, {}", test_name(*t), sides_name(*sides));
+        }
         if a.contrasts.len() == 1 {
             let c = &a.contrasts[0];
             let _ = writeln!(s, "  outcome             {}", contrast_label(c));

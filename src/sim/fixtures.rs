@@ -54,6 +54,7 @@ pub fn almere_plan() -> TrialModel {
     TrialModel {
         delivery: crate::model::Delivery::default(),
         balance: Default::default(),
+        primary: None,
         name: "Aanpak 45+ Almere (plan, 2017)".into(),
         follow_up_months: 18,
         reference_date: Some("2017-09-01".into()),
@@ -209,6 +210,7 @@ pub fn almere_plan() -> TrialModel {
                 levels: Vec::new(),
                 correction: Correction::None,
                 missing: None,
+                per_outcome: Vec::new(),
             },
             Analysis {
                 name: "by_background".into(),
@@ -222,6 +224,7 @@ pub fn almere_plan() -> TrialModel {
                 levels: vec![0, 1],
                 correction: Correction::Holm,
                 missing: None,
+                per_outcome: Vec::new(),
             },
         ],
         expectations: vec![Expectation {

@@ -630,6 +630,8 @@ pub struct Analysis {
     pub corrections: Vec<Ident>,
     /// `missing` statements (how missing outcomes are handled).
     pub missing: Vec<Ident>,
+    /// `(primary)` after the name: where it is written.
+    pub primary: Option<Span>,
     /// The block.
     pub span: Span,
 }
@@ -658,6 +660,8 @@ pub struct Test {
     pub sides: Vec<Sides>,
     /// Alpha options.
     pub alphas: Vec<Quantity>,
+    /// `for o1, o2`: the outcomes this test is for (empty: every outcome of the analysis).
+    pub outcomes: Vec<Ident>,
     /// The statement.
     pub span: Span,
 }

@@ -111,8 +111,17 @@ fn end_of(pair: &Pair<'_, Rule>) -> usize {
 }
 
 fn ident(pair: Pair<'_, Rule>) -> Ident {
+    // A quoted level (`"50k plus"`) is its text without the quotes.
+    let text = pair.as_str();
+    let name = match pair.as_rule() {
+        Rule::level_name => text
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap_or(text),
+        _ => text,
+    };
     Ident {
-        name: pair.as_str().to_string(),
+        name: name.to_string(),
         span: span(&pair),
     }
 }
@@ -821,11 +830,13 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
         tests: Vec::new(),
         corrections: Vec::new(),
         missing: Vec::new(),
+        primary: None,
         span: s,
     };
     for kid in kids.rest() {
         let ks = span(&kid);
         match kid.as_rule() {
+            Rule::primary_mark => a.primary = Some(ks),
             Rule::compare_stmt => {
                 let names: Vec<Pair<'_, Rule>> = Kids::of(kid.clone())
                     .rest()
@@ -861,6 +872,7 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
                     names: Vec::new(),
                     sides: Vec::new(),
                     alphas: Vec::new(),
+                    outcomes: Vec::new(),
                     span: ks,
                 };
                 for item in Kids::of(kid).rest() {
@@ -878,6 +890,7 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
                             });
                         }
                         Rule::alpha => t.alphas.push(quantity(Kids::of(item).next("alpha")?)?),
+                        Rule::test_for => t.outcomes.extend(Kids::of(item).rest().map(ident)),
                         _ => t.names.push(ident(Kids::of(item).next("test name")?)),
                     }
                 }

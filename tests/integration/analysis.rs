@@ -91,6 +91,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind, sides: Sides) 
         levels: Vec::new(),
         correction: Correction::None,
         missing: None,
+        per_outcome: Vec::new(),
     }
 }
 
@@ -100,6 +101,7 @@ fn model(analyses: Vec<Analysis>) -> TrialModel {
     TrialModel {
         delivery: Default::default(),
         balance: Default::default(),
+        primary: None,
         name: "test".into(),
         follow_up_months: 12,
         reference_date: None,

@@ -40,6 +40,7 @@ pub fn model() -> TrialModel {
     TrialModel {
         delivery: Default::default(),
         balance: Default::default(),
+        primary: None,
         name: "loader test".into(),
         follow_up_months: 12,
         reference_date: None,
@@ -567,6 +568,7 @@ fn extreme_arms_give_finite_results() {
         levels: Vec::new(),
         correction: Correction::None,
         missing: None,
+        per_outcome: Vec::new(),
     };
     m.analyses = vec![
         analysis("z", TestKind::PooledZ),
@@ -740,6 +742,7 @@ fn a_stated_handling_keeps_rows_with_a_missing_outcome() {
         levels: Vec::new(),
         correction: Correction::None,
         missing: Some(MissingHandling::CompleteCases),
+        per_outcome: Vec::new(),
     }];
     let csv = with_rows(
         "2,control,male,40,,0\n3,control,female,50,0,0\n4,treatment,male,41,,0\n5,treatment,male,42,0,3\n",

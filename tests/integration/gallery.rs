@@ -249,6 +249,7 @@ fn cluster_t_matches_scipy_on_cluster_proportions() {
             levels: Vec::new(),
             correction: Correction::None,
             missing: None,
+            per_outcome: Vec::new(),
         }];
         let r = run_plan(&model, &t);
         let c = &r.analyses[0].contrasts[0];

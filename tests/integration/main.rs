@@ -17,6 +17,7 @@ mod language_fuzz;
 mod limits;
 mod missing;
 mod params;
+mod plan_language;
 mod randomisation;
 mod reach;
 mod roundtrip;

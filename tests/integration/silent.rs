@@ -272,6 +272,12 @@ const LANGUAGE_EXCEPTIONS: &[Exception] = &[
         reaches: Reaches::Analysis,
     },
     Exception {
+        anchor: "test randomisation, one_sided less for score",
+        doc: "`test`",
+        reason: "a test and sides for one outcome change the analysis of the table, not the table",
+        reaches: Reaches::Analysis,
+    },
+    Exception {
         anchor: "expect power(primary) >= 80% at 180 per arm",
         doc: "`expect`",
         reason: "a claim `power` evaluates (at its own sample size) and gates on",
@@ -344,6 +350,10 @@ const LANGUAGE_RENAMES: &[(&str, &str)] = &[
     ("test pooled_z", "test unpooled_z"),
     ("correction holm", "correction none"),
     ("welch_t, two_sided", "welch_t, one_sided greater"),
+    (
+        "randomisation, one_sided less for score",
+        "randomisation, two_sided for score",
+    ),
     (
         "control starts paired with experiment",
         "experiment starts paired with control",

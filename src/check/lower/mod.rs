@@ -626,6 +626,14 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         var_spans,
     };
     let balance = balance::balance(cx, &names, &balances);
+    let mut primary: Option<(usize, Span)> = None;
+    for (i, a) in analyses.iter().enumerate() {
+        let Some(at) = a.primary else { continue };
+        match primary {
+            Some((_, first)) => cx.duplicate("the mark `(primary)`", first, at),
+            None => primary = Some((i, at)),
+        }
+    }
 
     // Outcomes (need follow-up, which defaults from them).
     let mut measures = Vec::new();
@@ -956,6 +964,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         uncertain: cx.uncertain.iter().map(|(u, _)| u.clone()).collect(),
         delivery: delivery::delivery(clusters, inflow?, exits?, costs?),
         balance: balance?,
+        primary: primary.map(|(i, _)| i),
     };
     let mut unknown = Vec::new();
     for (u, at) in &cx.uncertain {
