@@ -1089,6 +1089,10 @@ pub enum MissingHandling {
     /// outcome's contrasts (the default); the number analysed and missing per arm is reported.
     #[default]
     CompleteCases,
+    /// Complete cases, and Lee (2009) trimming bounds with their Imbens–Manski interval beside
+    /// every contrast of `analyze` ([`crate::stats::lee`]); `power` simulates the complete-case
+    /// test, which decides.
+    LeeBounds,
 }
 
 impl MissingHandling {
@@ -1096,6 +1100,7 @@ impl MissingHandling {
     pub fn name(self) -> &'static str {
         match self {
             Self::CompleteCases => "complete_cases",
+            Self::LeeBounds => "lee_bounds",
         }
     }
 }

@@ -56,6 +56,9 @@ pub struct AnalysisReport {
     pub missing_outcomes: Vec<Vec<[u64; 2]>>,
     /// Covariate balance, as the analysis module computes it (already JSON).
     pub balance: Value,
+    /// Per analysis and contrast (as `missing_outcomes`), the Lee bounds of an analysis that
+    /// states `missing lee_bounds` (`None` elsewhere, or where an arm has no observed value).
+    pub lee_bounds: Vec<Vec<Option<crate::stats::lee::LeeBounds>>>,
     /// The assumption audit.
     pub audit: Vec<AuditItem>,
     /// Power the trial really had, re-simulated with the observed flows (JSON), if computed.
@@ -169,6 +172,12 @@ pub fn to_json(report: &AnalysisReport) -> Value {
                         }),
                     );
                 }
+                if let Some(Some(b)) = report.lee_bounds.get(i).and_then(|l| l.get(k)) {
+                    obj.insert(
+                        "lee_bounds".into(),
+                        serde_json::to_value(b).unwrap_or(Value::Null),
+                    );
+                }
                 Value::Object(obj)
             })
             .collect();
@@ -183,6 +192,12 @@ pub fn to_json(report: &AnalysisReport) -> Value {
             head.insert("sides".into(), json!(info.sides));
             head.insert("alpha".into(), json!(info.alpha));
             head.insert("correction".into(), json!(info.correction));
+            if info.primary {
+                head.insert("primary".into(), json!(true));
+            }
+            if !info.per_outcome.is_empty() {
+                head.insert("per_outcome".into(), json!(info.per_outcome));
+            }
         }
         if let Value::Object(map) = obj {
             for (k, v) in map {
@@ -280,6 +295,10 @@ fn missing_line(report: &AnalysisReport, i: usize) -> Option<String> {
         .plan_info
         .get(i)
         .map_or("complete_cases", |x| x.missing.as_str())
+        .replace(
+            "lee_bounds",
+            "complete cases, with Lee bounds as the sensitivity analysis",
+        )
         .replace('_', " ");
     Some(format!(
         "missing outcomes: {handling} (participants without a value are left out of a contrast; {total} missing values across its contrasts, counted per arm above)"
@@ -424,6 +443,42 @@ fn audit_rows(report: &AnalysisReport) -> Vec<[String; 5]> {
                 item.n.to_string(),
                 verdict,
             ]
+        })
+        .collect()
+}
+
+/// One line per contrast with Lee bounds (`missing lee_bounds`).
+fn lee_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
+    let (Some(bounds), Some(a)) = (
+        report.lee_bounds.get(analysis),
+        report.plan.analyses.get(analysis),
+    ) else {
+        return Vec::new();
+    };
+    bounds
+        .iter()
+        .zip(&a.contrasts)
+        .map(|(b, c)| {
+            let label = match &c.subgroup {
+                Some((v, l)) => format!("{} [{v}={l}]", c.outcome),
+                None => c.outcome.clone(),
+            };
+            let binary = is_binary(report, analysis, &c.outcome);
+            match b {
+                Some(b) => format!(
+                    "Lee bounds of {label} (always-observed; observed {} vs {}, {} of the {} arm's observed trimmed, ties fractionally): [{}, {}]; Imbens-Manski 95% CI [{}, {}] (bootstrap SE, {} resamples)",
+                    fmt_value(b.observed_treatment, true),
+                    fmt_value(b.observed_control, true),
+                    fmt_value(b.trimmed_share, true),
+                    b.trimmed_arm,
+                    fmt_value(b.lower, binary),
+                    fmt_value(b.upper, binary),
+                    fmt_value(b.ci.0, binary),
+                    fmt_value(b.ci.1, binary),
+                    crate::stats::lee::BOOTSTRAP
+                ),
+                None => format!("Lee bounds of {label}: undefined (an arm has no observed value)"),
+            }
         })
         .collect()
 }
@@ -835,6 +890,9 @@ pub fn render_text(report: &AnalysisReport) -> String {
         for l in per_outcome_lines(report, i) {
             out += &format!("  {l}\n");
         }
+        for l in lee_lines(report, i) {
+            out += &format!("  {l}\n");
+        }
         if let Some(l) = missing_line(report, i) {
             out += &format!("  {l}\n");
         }
@@ -881,6 +939,7 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
         let mut lines = interaction_lines(report, i);
         lines.extend(randomisation_lines(report, i));
         lines.extend(per_outcome_lines(report, i));
+        lines.extend(lee_lines(report, i));
         lines.extend(missing_line(report, i));
         if !lines.is_empty() {
             out += "\n";
@@ -1072,6 +1131,7 @@ mod tests {
                 }],
             },
             balance: Value::Null,
+            lee_bounds: Vec::new(),
             audit: Vec::new(),
             realised_power: Value::Null,
         }

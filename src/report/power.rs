@@ -94,6 +94,9 @@ fn analysed_line(c: &ContrastReport) -> Option<String> {
     let a = c.analysed.as_ref()?;
     let handling = match a.missing {
         crate::model::MissingHandling::CompleteCases => "complete cases",
+        crate::model::MissingHandling::LeeBounds => {
+            "complete cases (Lee bounds are reported by `analyze`)"
+        }
     };
     Some(format!(
         "{handling}; analysed on average {:.1} of {:.1} (treatment), {:.1} of {:.1} (control)",

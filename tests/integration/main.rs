@@ -14,6 +14,7 @@ mod fuzz;
 mod gallery;
 mod language;
 mod language_fuzz;
+mod lee;
 mod limits;
 mod missing;
 mod params;

@@ -391,9 +391,10 @@ fn analysis_base(
             for r in rest {
                 cx.duplicate("`missing`", m.span, r.span);
             }
-            const HANDLINGS: [&str; 1] = ["complete_cases"];
+            const HANDLINGS: [&str; 2] = ["complete_cases", "lee_bounds"];
             match m.name.as_str() {
                 "complete_cases" => Some(Some(MissingHandling::CompleteCases)),
+                "lee_bounds" => Some(Some(MissingHandling::LeeBounds)),
                 other => {
                     let e = cx
                         .diag(
@@ -404,7 +405,7 @@ fn analysis_base(
                         .help(suggest::help_with(
                             other,
                             &HANDLINGS,
-                            "Missing outcomes are handled by `complete_cases` (those without a value are left out of the contrast, and counted).",
+                            "Missing outcomes are handled by `complete_cases` (those without a value are left out of the contrast, and counted) or `lee_bounds` (complete cases, with Lee bounds beside).",
                         ));
                     cx.push(e);
                     None
