@@ -21,6 +21,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind) -> Analysis {
         within: None,
         levels: Vec::new(),
         correction: Correction::None,
+        adjust: None,
         missing: None,
         per_outcome: Vec::new(),
     }
@@ -50,6 +51,7 @@ fn model(analyses: Vec<Analysis>) -> TrialModel {
         delivery: Default::default(),
         balance: Default::default(),
         primary: None,
+        covariate_effects: Vec::new(),
         name: "bench".into(),
         follow_up_months: 12,
         reference_date: None,

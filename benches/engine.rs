@@ -255,6 +255,26 @@ fn bench_model(c: &mut Criterion, label: &str, model: &TrialModel) {
     g.finish();
 }
 
+/// The primary analysis adjusted for age and background by Lin's estimator with HC2 errors.
+fn adjusted(primary: &TrialModel) -> TrialModel {
+    let mut m = primary.clone();
+    let var = |name: &str| {
+        m.population
+            .variables
+            .iter()
+            .position(|v| v.name == name)
+            .expect("the Almere spec has the covariate")
+    };
+    let covariates = vec![var("age"), var("background")];
+    let a = &mut m.analyses[0];
+    a.adjust = Some(trialsim::model::Adjustment {
+        covariates,
+        method: trialsim::model::AdjustMethod::Lin,
+    });
+    a.test = trialsim::model::TestKind::RobustT;
+    m
+}
+
 fn engine(c: &mut Criterion) {
     let spec = load_spec("almere-45plus.trial");
     // The primary analysis alone: the engine with the lightest plan.
@@ -262,6 +282,9 @@ fn engine(c: &mut Criterion) {
     primary.analyses.truncate(1);
     primary.expectations.clear();
     bench_model(c, "almere_primary", &primary);
+    // The same analysis adjusted for age and background (Lin, HC2): a regression per replicate.
+    let adjusted = adjusted(&primary);
+    bench_model(c, "almere_adjusted", &adjusted);
     bench_model(c, "almere_spec", &spec);
     // The observed flows (dropout, exemption, crossover, exits): the general kernel.
     bench_model(c, "almere_flows", &load_spec("almere-45plus-flows.trial"));
@@ -271,7 +294,11 @@ fn engine(c: &mut Criterion) {
     g.sample_size(10);
     let reps = 20_000;
     g.throughput(Throughput::Elements(reps));
-    for (label, model) in [("almere_primary", &primary), ("almere_spec", &spec)] {
+    for (label, model) in [
+        ("almere_primary", &primary),
+        ("almere_adjusted", &adjusted),
+        ("almere_spec", &spec),
+    ] {
         g.bench_with_input(BenchmarkId::new(label, reps), &reps, |b, &reps| {
             b.iter(|| {
                 let s = PowerSettings {

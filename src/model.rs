@@ -66,6 +66,10 @@ pub struct TrialModel {
     /// when none is marked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary: Option<AnalysisId>,
+    /// How baseline covariates shift continuous outcomes in the simulated population
+    /// (`depends on`); left out of the JSON form when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub covariate_effects: Vec<CovariateEffect>,
 }
 
 impl TrialModel {
@@ -1059,6 +1063,93 @@ pub struct Analysis {
     /// hours_12m`): (outcome, test, sides). Left out of the JSON form when empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub per_outcome: Vec<(OutcomeId, TestKind, Sides)>,
+    /// Regression adjustment for baseline covariates (`adjust for ...`), if stated. Left out of
+    /// the JSON form when not stated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjust: Option<Adjustment>,
+}
+
+/// Regression adjustment of an analysis for baseline covariates: the treatment coefficient of
+/// a linear regression of the outcome (a linear probability model for a binary one) on the
+/// treatment indicator and the covariates, with HC2 robust standard errors (CR2 under
+/// `test cr2`). A categorical covariate enters as indicators of every level but the first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Adjustment {
+    /// The covariates, in the order written.
+    pub covariates: Vec<VarId>,
+    /// Lin's interacted estimator or classic ANCOVA.
+    pub method: AdjustMethod,
+}
+
+/// How the covariates enter the regression.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustMethod {
+    /// Lin (2013): covariates centred at their sample means and interacted with treatment
+    /// (estimatr `lm_lin`); the default.
+    #[default]
+    Lin,
+    /// Analysis of covariance: covariates added without interactions (estimatr `lm_robust`).
+    Ancova,
+}
+
+impl AdjustMethod {
+    /// The name used in specs and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Lin => "lin",
+            Self::Ancova => "ancova",
+        }
+    }
+}
+
+/// How a baseline covariate shifts a continuous outcome in the simulated population
+/// (`outcome re78 = continuous, depends on re75 0.8`): the value drawn for the participant's arm
+/// plus the shift, centred so that the arm's stated distribution keeps its mean over the
+/// population as declared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CovariateEffect {
+    /// The outcome shifted.
+    pub outcome: OutcomeId,
+    /// The covariate.
+    pub variable: VarId,
+    /// The shift: per unit of a numeric covariate, or per level of a categorical one.
+    pub shift: CovariateShift,
+    /// The mean shift over the declared population distribution, subtracted from every
+    /// participant's shift (the covariate's declared mean times the coefficient; the share-weighted
+    /// mean of the level shifts).
+    pub centre: f64,
+}
+
+/// The shift of an outcome by one covariate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CovariateShift {
+    /// `coefficient × x` for a numeric covariate `x`.
+    PerUnit {
+        /// The outcome's change per unit of the covariate.
+        coefficient: f64,
+    },
+    /// A shift per level of a categorical covariate (0 for a level not listed).
+    PerLevel {
+        /// Shift of each level, in the variable's level order.
+        shifts: Vec<f64>,
+    },
+}
+
+impl CovariateEffect {
+    /// The centred shift of a participant with numeric value `x` or level `level` (0 when the
+    /// value is missing).
+    pub fn shift(&self, x: f64, level: u32) -> f64 {
+        let raw = match &self.shift {
+            CovariateShift::PerUnit { coefficient } => coefficient * x,
+            CovariateShift::PerLevel { shifts } => match shifts.get(level as usize) {
+                Some(&s) => s,
+                None => return 0.0,
+            },
+        };
+        if raw.is_finite() { raw - self.centre } else { 0.0 }
+    }
 }
 
 impl Analysis {
@@ -1124,6 +1215,23 @@ pub enum TestKind {
     /// the spec's own rule could have made (participants permuted within strata, or whole
     /// clusters), exactly or by seeded Monte Carlo ([`crate::stats::randomisation`]).
     Randomisation,
+    /// The t test of the treatment coefficient of a linear regression (on the covariates of
+    /// `adjust for`, if any) with HC2 robust standard errors and `n − k` degrees of freedom
+    /// (estimatr `lm_robust` / `lm_lin`).
+    RobustT,
+    /// The same regression with cluster-robust CR2 standard errors and Bell–McCaffrey
+    /// (Satterthwaite) degrees of freedom, for cluster-randomised designs (estimatr
+    /// `lm_robust(..., clusters = )`).
+    Cr2,
+    /// Student's two-sample t test with pooled variance, for means.
+    StudentT,
+}
+
+impl TestKind {
+    /// Whether the test is that of a regression coefficient (adjustable for covariates).
+    pub fn is_regression(self) -> bool {
+        matches!(self, Self::RobustT | Self::Cr2)
+    }
 }
 
 /// Sidedness of the alternative hypothesis: a statistics notion, defined in [`crate::stats`].

@@ -710,6 +710,7 @@ fn build_report(
                 (Some(law), None, Some(p_t), Some(p_c))
                     if model.outcomes[t.outcome].is_binary()
                         && a.test != TestKind::ClusterT
+                        && !a.test.is_regression()
                         && !t.simulated
                         && !lost =>
                 {
@@ -803,6 +804,22 @@ fn build_report(
                 .iter()
                 .map(|&(o, t, s)| (model.outcomes[o].name.clone(), t, s))
                 .collect(),
+            regression: a.test.is_regression().then(|| RegressionPlan {
+                method: a.adjust.as_ref().map_or("none", |x| x.method.name()),
+                covariates: a
+                    .adjust
+                    .iter()
+                    .flat_map(|x| &x.covariates)
+                    .filter_map(|&v| model.population.variables.get(v))
+                    .map(|v| v.name.clone())
+                    .collect(),
+                se_type: if a.test == TestKind::Cr2 { "CR2" } else { "HC2" },
+                binary: a
+                    .outcomes
+                    .first()
+                    .and_then(|&o| model.outcomes.get(o))
+                    .is_none_or(|o| o.is_binary()),
+            }),
         });
     }
     PowerReport {
@@ -1029,6 +1046,7 @@ fn closed_forms(
 ///     "exact_power": number | null,         exact power under the binomial model (two proportions),
 ///                                           averaged over the arm sizes the rule gives
 ///     "any_power", "any_mc_se": number,     P(at least one contrast of the family rejects)
+///     "regression": {"method", "covariates", "se_type", "binary"}   regression tests only
 ///     "test": "pooled_z" | "unpooled_z" | "fisher_exact" | "welch_t",
 ///     "sides": "greater" | "less" | "two_sided", "alpha": number,
 ///     "contrasts": [{
@@ -1176,6 +1194,23 @@ pub struct AnalysisReport {
     /// Whether the spec marks this analysis `(primary)`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub primary: bool,
+    /// For a regression test (`robust_t`, `cr2`): the adjustment and the outcome's kind; left
+    /// out of the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regression: Option<RegressionPlan>,
+}
+
+/// The regression an analysis runs on every replicate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegressionPlan {
+    /// `lin`, `ancova`, or `none` (no covariates).
+    pub method: &'static str,
+    /// The covariates adjusted for.
+    pub covariates: Vec<String>,
+    /// `HC2` or `CR2`.
+    pub se_type: &'static str,
+    /// Whether the (first) outcome is binary, regressed as a linear probability model.
+    pub binary: bool,
 }
 
 /// A subgroup level.

@@ -13,6 +13,7 @@
 //! Carlo replicate costs, per analysis, one pass that sorts the rows into cells, then one pass
 //! per outcome (integer counts for binary outcomes), and no allocation once warm.
 
+mod adjusted;
 mod balance;
 mod cluster;
 mod power;
@@ -24,16 +25,18 @@ use serde::Serialize;
 
 use crate::model::{Analysis, ArmId, Correction, Level, TestKind, TrialModel, VarId};
 use crate::stats::intervals::{
-    RiskRatio, newcombe_difference, risk_ratio, t_mean, wald_difference_proportions,
-    welch_difference_means, wilson,
+    OddsRatio, RiskRatio, newcombe_difference, odds_ratio, risk_ratio, student_difference_means, t_mean,
+    wald_difference_proportions, welch_difference_means, wilson,
 };
 use crate::stats::multiplicity::{bonferroni_into, holm_into};
 use crate::stats::randomisation::RandomisationTest;
 use crate::stats::tests::{
-    TestOutcome, fisher_exact, heterogeneity, two_proportion_z, welch_df, welch_t,
+    TestOutcome, fisher_exact, heterogeneity, student_t, two_proportion_z, welch_df, welch_t,
+    yates_chi_square,
 };
 use crate::table::{CovariateColumn, ParticipantTable};
 
+pub use adjusted::RegressionInfo;
 pub use balance::{
     BalanceCell, BalanceRow, BalanceTable, BalanceTest, Omnibus, balance, balance_between,
 };
@@ -97,6 +100,50 @@ pub struct ContrastResult {
     /// then the observed difference.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub randomisation: Option<RandomisationTest>,
+    /// For a regression analysis (`robust_t`, `cr2`, `adjust for`): the method, covariates,
+    /// standard error and what was dropped; the effect, interval and test above are the
+    /// regression's. Left out of the JSON otherwise (and in power runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regression: Option<RegressionInfo>,
+    /// Odds ratio with its Woolf interval, for binary outcomes (left out of the JSON
+    /// otherwise, and in power runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub odds_ratio: Option<OddsRatio>,
+    /// The chi-square p-value with Yates' continuity correction (R `prop.test`), in the
+    /// analysis' direction, for binary outcomes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub yates_p: Option<f64>,
+    /// Student's t test (pooled variance) beside Welch's, for continuous outcomes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub student: Option<StudentComparison>,
+}
+
+/// Student's two-sample t test of a contrast, shown beside Welch's.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StudentComparison {
+    /// t statistic.
+    pub statistic: f64,
+    /// Degrees of freedom, `n_t + n_c − 2`.
+    pub df: f64,
+    /// p-value in the analysis' direction.
+    pub p_value: f64,
+    /// 95 % interval of the difference with the pooled standard deviation.
+    pub ci: (f64, f64),
+}
+
+/// The F test of the treatment × subgroup interaction of a continuous outcome in the linear
+/// model `y ~ treatment * subgroup` over the analysed levels (R `anova(lm(y ~ treat * g))`,
+/// its `treat:g` row): the residual sums of squares with and without the interaction terms.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct InteractionF {
+    /// F statistic.
+    pub statistic: f64,
+    /// Numerator degrees of freedom (interaction terms estimated).
+    pub df1: f64,
+    /// Denominator degrees of freedom (`n` − rank of the full model).
+    pub df2: f64,
+    /// p-value.
+    pub p_value: f64,
 }
 
 /// Per-arm summary of one outcome.
@@ -130,6 +177,10 @@ pub struct InteractionResult {
     pub df: usize,
     /// p-value (NaN with fewer than two usable levels).
     pub p_value: f64,
+    /// For a continuous outcome, the interaction F test of the linear model beside Cochran's
+    /// Q; left out of the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub f_test: Option<InteractionF>,
 }
 
 /// Running sums of one outcome in one (subgroup level, arm) cell. A binary outcome fills only
@@ -228,6 +279,9 @@ struct Scratch {
     estimates: Vec<f64>,
     variances: Vec<f64>,
     cluster: cluster::ClusterScratch,
+    regression: adjusted::RegressionScratch,
+    /// Per outcome of the current analysis, the interaction F test (continuous outcomes).
+    f_tests: Vec<Option<InteractionF>>,
 }
 
 thread_local! {
@@ -381,6 +435,7 @@ fn run_analysis(
         scratch.classified_levels.clone_from(&analysis.levels);
     }
     let mut next = 0;
+    scratch.f_tests.clear();
     let whole = analysis;
     for &outcome_id in &whole.outcomes {
         // An outcome with its own test or sidedness (`test ... for OUTCOME`).
@@ -393,6 +448,23 @@ fn run_analysis(
         let outcome = model.outcomes.get(outcome_id);
         let binary = outcome.is_none_or(|o| o.is_binary());
         let name = outcome.map_or("", |o| o.name.as_str());
+        let f_test = match (&subgroup, detail) {
+            (Some(s), Detail::Full) if !binary && !analysis.test.is_regression() => {
+                s.column.map(|codes| {
+                    let levels: Vec<u32> = (0..slots).map(|k| s.level(k) as u32).collect();
+                    adjusted::interaction_f(
+                        analysis,
+                        table,
+                        outcome_id,
+                        codes,
+                        &levels,
+                        &mut scratch.regression,
+                    )
+                })
+            }
+            _ => None,
+        };
+        scratch.f_tests.push(f_test);
         accumulate(table, outcome_id, binary, slots, scratch);
         for slot in 0..slots {
             let label = subgroup.as_ref().map(|s| (s.variable, s.level_name(slot)));
@@ -434,6 +506,30 @@ fn run_analysis(
                 };
                 contrast.df = None;
                 contrast.randomisation = Some(r);
+            }
+            if analysis.test.is_regression() {
+                let codes = subgroup.as_ref().and_then(|s| s.column);
+                let wanted = subgroup.as_ref().map(|s| s.level(slot) as u32);
+                let keep = |i: usize| match (codes, wanted) {
+                    (Some(col), Some(level)) => col.get(i) == Some(&level),
+                    _ => true,
+                };
+                let r = adjusted::regression(
+                    model,
+                    analysis,
+                    table,
+                    outcome_id,
+                    keep,
+                    CONFIDENCE,
+                    detail == Detail::Full,
+                    &mut scratch.regression,
+                );
+                contrast.test = r.test;
+                contrast.difference = r.fit.estimate;
+                contrast.ci = r.ci;
+                contrast.wald_ci = r.ci;
+                contrast.df = Some(r.fit.df);
+                contrast.regression = r.info;
             }
             set_contrast(&mut out.contrasts, next, name, label, contrast);
             next += 1;
@@ -668,6 +764,10 @@ struct Numbers {
     df: Option<f64>,
     risk_ratio: Option<RiskRatio>,
     randomisation: Option<RandomisationTest>,
+    regression: Option<RegressionInfo>,
+    odds_ratio: Option<OddsRatio>,
+    yates_p: Option<f64>,
+    student: Option<StudentComparison>,
 }
 
 fn contrast(
@@ -694,12 +794,28 @@ fn contrast(
         );
         (test, Some(welch_df(treatment.sd, t.n, control.sd, c.n)))
     };
+    let student = || {
+        let test = student_t(
+            treatment.mean,
+            treatment.sd,
+            t.n,
+            control.mean,
+            control.sd,
+            c.n,
+            sides,
+        );
+        (test, Some((t.n + c.n) as f64 - 2.0))
+    };
     if binary {
         let (x_t, n_t, x_c, n_c) = (t.events, t.n, c.events, c.n);
         let (test, df) = match analysis.test {
-            // The cluster-level test replaces the statistic afterwards (see `cluster`).
-            // The cluster-level and randomisation tests replace the p-value afterwards.
-            TestKind::PooledZ | TestKind::ClusterT | TestKind::Randomisation => {
+            // The cluster-level test, the regressions and the randomisation test replace the
+            // statistic afterwards (see `cluster`, `adjusted` and `randomisation`).
+            TestKind::PooledZ
+            | TestKind::ClusterT
+            | TestKind::RobustT
+            | TestKind::Cr2
+            | TestKind::Randomisation => {
                 (two_proportion_z(x_t, n_t, x_c, n_c, true, sides), None)
             }
             TestKind::UnpooledZ => (two_proportion_z(x_t, n_t, x_c, n_c, false, sides), None),
@@ -714,6 +830,7 @@ fn contrast(
                 )
             }
             TestKind::WelchT => welch(),
+            TestKind::StudentT => student(),
         };
         Numbers {
             treatment,
@@ -729,20 +846,39 @@ fn contrast(
             df,
             risk_ratio: full.then(|| risk_ratio(x_t, n_t, x_c, n_c, CONFIDENCE)),
             randomisation: None,
+            regression: None,
+            odds_ratio: full.then(|| odds_ratio(x_t, n_t, x_c, n_c, CONFIDENCE)),
+            yates_p: full.then(|| yates_chi_square(x_t, n_t, x_c, n_c, sides).p_value),
+            student: None,
         }
     } else {
-        // Means are always compared with Welch's t; the checker pairs the z and Fisher tests
-        // with binary outcomes only.
-        let (test, df) = welch();
-        let ci = welch_difference_means(
-            treatment.mean,
-            treatment.sd,
-            t.n,
-            control.mean,
-            control.sd,
-            c.n,
-            CONFIDENCE,
-        );
+        // Means are compared with Welch's t, or Student's when the plan says so (the checker
+        // pairs the z and Fisher tests with binary outcomes only).
+        let (test, df, ci) = if analysis.test == TestKind::StudentT {
+            let (test, df) = student();
+            let ci = student_difference_means(
+                treatment.mean,
+                treatment.sd,
+                t.n,
+                control.mean,
+                control.sd,
+                c.n,
+                CONFIDENCE,
+            );
+            (test, df, ci)
+        } else {
+            let (test, df) = welch();
+            let ci = welch_difference_means(
+                treatment.mean,
+                treatment.sd,
+                t.n,
+                control.mean,
+                control.sd,
+                c.n,
+                CONFIDENCE,
+            );
+            (test, df, ci)
+        };
         Numbers {
             treatment,
             control,
@@ -753,6 +889,26 @@ fn contrast(
             df,
             risk_ratio: None,
             randomisation: None,
+            regression: None,
+            odds_ratio: None,
+            yates_p: None,
+            student: full.then(|| {
+                let (test, df) = student();
+                StudentComparison {
+                    statistic: test.statistic,
+                    df: df.unwrap_or(f64::NAN),
+                    p_value: test.p_value,
+                    ci: student_difference_means(
+                        treatment.mean,
+                        treatment.sd,
+                        t.n,
+                        control.mean,
+                        control.sd,
+                        c.n,
+                        CONFIDENCE,
+                    ),
+                }
+            }),
         }
     }
 }
@@ -780,6 +936,10 @@ fn set_contrast(
             df: None,
             risk_ratio: None,
             randomisation: None,
+            regression: None,
+            odds_ratio: None,
+            yates_p: None,
+            student: None,
         });
     }
     let c = &mut contrasts[index];
@@ -804,6 +964,10 @@ fn set_contrast(
     c.df = n.df;
     c.risk_ratio = n.risk_ratio;
     c.randomisation = n.randomisation;
+    c.regression = n.regression;
+    c.odds_ratio = n.odds_ratio;
+    c.yates_p = n.yates_p;
+    c.student = n.student;
 }
 
 /// Multiplicity correction over the analysis' contrasts and the rejection decisions.
@@ -823,8 +987,13 @@ fn adjust(analysis: &Analysis, contrasts: &mut [ContrastResult], scratch: &mut S
     }
 }
 
-/// Variance of a contrast's difference (unpooled), for the heterogeneity test.
+/// Variance of a contrast's difference (unpooled; the squared robust standard error of a
+/// regression contrast), for the heterogeneity test.
 fn difference_variance(c: &ContrastResult) -> f64 {
+    if let Some(r) = &c.regression {
+        // A regression contrast's own (robust) variance.
+        return r.se * r.se;
+    }
     let part = |a: &ArmSummary| {
         if a.events.is_some() {
             a.mean * (1.0 - a.mean) / a.n as f64
@@ -868,6 +1037,7 @@ fn interactions(
                 statistic: f64::NAN,
                 df: 0,
                 p_value: f64::NAN,
+                f_test: None,
             });
         }
         let i = &mut out.interactions[k];
@@ -880,5 +1050,6 @@ fn interactions(
         i.statistic = test.statistic;
         i.df = df;
         i.p_value = test.p_value;
+        i.f_test = scratch.f_tests.get(k).copied().flatten();
     }
 }

@@ -305,6 +305,105 @@ fn missing_line(report: &AnalysisReport, i: usize) -> Option<String> {
     ))
 }
 
+/// One line per contrast estimated by regression: the method, the covariates, the standard
+/// error and its degrees of freedom, the participants in the regression, the unadjusted
+/// difference among them, and whatever was dropped or left undefined.
+fn regression_lines(report: &AnalysisReport, i: usize) -> Vec<String> {
+    let Some(a) = report.plan.analyses.get(i) else {
+        return Vec::new();
+    };
+    a.contrasts
+        .iter()
+        .filter_map(|c| {
+            let r = c.regression.as_ref()?;
+            let b = is_binary(report, i, &c.outcome);
+            let how = match r.method {
+                "lin" => format!("adjusted for {} (Lin, interacted)", r.covariates.join(", ")),
+                "ancova" => format!("adjusted for {} (ANCOVA)", r.covariates.join(", ")),
+                _ => "unadjusted regression".to_owned(),
+            };
+            let mut line = format!(
+                "{}: {how}; {} SE {} on {} df; n = {}; unadjusted difference {}",
+                contrast_label(c),
+                r.se_type,
+                fmt_value(r.se, b),
+                if r.df.fract() == 0.0 {
+                    format!("{}", r.df)
+                } else {
+                    format!("{:.2}", r.df)
+                },
+                r.n,
+                fmt_value(r.unadjusted_difference, b)
+            );
+            if !r.dropped.is_empty() {
+                line += &format!("; dropped as constant or collinear: {}", r.dropped.join(", "));
+            }
+            if let Some(f) = &r.flag {
+                line += &format!("; UNDEFINED: {f}");
+            }
+            Some(line)
+        })
+        .collect()
+}
+
+/// One line per contrast with the figures beside the plan's own: for a binary outcome the risk
+/// ratio (Katz), the odds ratio (Woolf) and the Yates-corrected p; for a continuous one
+/// Student's t beside Welch's.
+fn comparison_lines(report: &AnalysisReport, i: usize) -> Vec<String> {
+    let Some(a) = report.plan.analyses.get(i) else {
+        return Vec::new();
+    };
+    let ratio = |x: f64| format!("{x:.3}");
+    a.contrasts
+        .iter()
+        .filter(|c| c.regression.is_none())
+        .filter_map(|c| {
+            let mut parts = Vec::new();
+            if let Some(rr) = &c.risk_ratio {
+                parts.push(format!(
+                    "risk ratio {} [{}, {}]{}",
+                    ratio(rr.estimate),
+                    ratio(rr.ci.0),
+                    ratio(rr.ci.1),
+                    if rr.zero_cell_corrected {
+                        " (0.5 added to every cell: an arm has no events)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            if let Some(or) = &c.odds_ratio {
+                parts.push(format!(
+                    "odds ratio {} [{}, {}] (Woolf{})",
+                    ratio(or.estimate),
+                    ratio(or.ci.0),
+                    ratio(or.ci.1),
+                    if or.zero_cell_corrected {
+                        "; 0.5 added to every cell: a cell is zero"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            if let Some(p) = c.yates_p {
+                parts.push(format!("Yates-corrected p {}", fmt_p(p)));
+            }
+            if let Some(st) = &c.student {
+                let b = is_binary(report, i, &c.outcome);
+                parts.push(format!(
+                    "Student t {} on {} df, p {}, 95% CI [{}, {}]",
+                    fmt_stat(st.statistic),
+                    st.df,
+                    fmt_p(st.p_value),
+                    fmt_value(st.ci.0, b),
+                    fmt_value(st.ci.1, b)
+                ));
+            }
+            (!parts.is_empty()).then(|| format!("{}: {}", contrast_label(c), parts.join("; ")))
+        })
+        .collect()
+}
+
 fn is_binary(report: &AnalysisReport, analysis: usize, outcome: &str) -> bool {
     report
         .plan_info
@@ -552,14 +651,24 @@ fn interaction_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
             a.interactions
                 .iter()
                 .map(|t| {
-                    format!(
+                    let mut line = format!(
                         "interaction {} × {}: Q = {} on {} df, p = {}",
                         t.outcome,
                         t.variable,
                         fmt_stat(t.statistic),
                         t.df,
                         fmt_p(t.p_value)
-                    )
+                    );
+                    if let Some(f) = &t.f_test {
+                        line += &format!(
+                            "; F = {} on {} and {} df, p = {} (linear model)",
+                            fmt_stat(f.statistic),
+                            f.df1,
+                            f.df2,
+                            fmt_p(f.p_value)
+                        );
+                    }
+                    line
                 })
                 .collect()
         })
@@ -881,6 +990,12 @@ pub fn render_text(report: &AnalysisReport) -> String {
     for (i, (title, rows)) in contrast_rows(report).into_iter().enumerate() {
         out += &format!("\nAnalysis {title}\n");
         out += &text_table(CONTRAST_HEAD, &rows);
+        for l in regression_lines(report, i) {
+            out += &format!("  {l}\n");
+        }
+        for l in comparison_lines(report, i) {
+            out += &format!("  {l}\n");
+        }
         for l in interaction_lines(report, i) {
             out += &format!("  {l}\n");
         }
@@ -936,7 +1051,9 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
     for (i, (title, rows)) in contrast_rows(report).into_iter().enumerate() {
         out += &format!("\n## Analysis {title}\n\n");
         out += &md_table(CONTRAST_HEAD, &rows);
-        let mut lines = interaction_lines(report, i);
+        let mut lines = regression_lines(report, i);
+        lines.extend(comparison_lines(report, i));
+        lines.extend(interaction_lines(report, i));
         lines.extend(randomisation_lines(report, i));
         lines.extend(per_outcome_lines(report, i));
         lines.extend(lee_lines(report, i));
@@ -1126,6 +1243,10 @@ mod tests {
                         df: None,
                         risk_ratio: None,
                         randomisation: None,
+                        regression: None,
+                        odds_ratio: None,
+                        yates_p: None,
+                        student: None,
                     }],
                     interactions: Vec::new(),
                 }],

@@ -473,6 +473,9 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
             TestKind::WelchT => "Welch t",
             TestKind::ClusterT => "cluster-level t",
             TestKind::Randomisation => "randomisation",
+            TestKind::RobustT => "regression t (HC2)",
+            TestKind::Cr2 => "regression t (CR2)",
+            TestKind::StudentT => "Student t",
         };
         let sides = match a.sides {
             Sides::Greater => "one-sided (treatment > control)",
@@ -516,6 +519,19 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
                 })
                 .collect();
             let _ = write!(w, ", within {} {{{}}}", var.name, names.join(", "));
+        }
+        if let Some(adj) = &a.adjust {
+            let names: Vec<&str> = adj
+                .covariates
+                .iter()
+                .filter_map(|&v| m.population.variables.get(v))
+                .map(|v| v.name.as_str())
+                .collect();
+            let how = match adj.method {
+                crate::model::AdjustMethod::Lin => "Lin",
+                crate::model::AdjustMethod::Ancova => "ANCOVA",
+            };
+            let _ = write!(w, ", adjusted for {} ({how})", names.join(", "));
         }
         match a.correction {
             Correction::None => {}

@@ -1070,6 +1070,9 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
             TestKind::WelchT => "Welch's t test",
             TestKind::ClusterT => "Student's t test on cluster means",
             TestKind::Randomisation => "the randomisation test of the difference in means",
+            TestKind::RobustT => "t test of the regression coefficient with HC2 robust standard errors",
+            TestKind::Cr2 => "t test of the regression coefficient with CR2 cluster-robust standard errors (Bell–McCaffrey degrees of freedom)",
+            TestKind::StudentT => "Student's t test (pooled variance)",
         };
         let sides = match a.sides {
             Sides::Greater => "one-sided (treatment > control)",

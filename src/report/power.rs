@@ -70,6 +70,9 @@ fn test_name(t: TestKind) -> &'static str {
         TestKind::WelchT => "Welch t",
         TestKind::ClusterT => "cluster-level t",
         TestKind::Randomisation => "randomisation",
+        TestKind::RobustT => "regression t (HC2)",
+        TestKind::Cr2 => "regression t (CR2)",
+        TestKind::StudentT => "Student t",
     }
 }
 
@@ -133,14 +136,25 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
     );
     for a in &report.analyses {
         // Proportions differ in percentage points; means in the outcome's own units.
-        let means = a.test == TestKind::WelchT || a.means;
+        let means = match &a.regression {
+            Some(r) => !r.binary,
+            None => matches!(a.test, TestKind::WelchT | TestKind::StudentT) || a.means,
+        };
         let eff = |x: Option<f64>| if means { units(x) } else { pp(x) };
         let _ = writeln!(
             s,
-            "analysis {}{}: {}, {}, alpha {}",
+            "analysis {}{}: {}{}, {}, alpha {}",
             a.name,
             if a.primary { " (primary)" } else { "" },
             test_name(a.test),
+            a.regression
+                .as_ref()
+                .filter(|r| !r.covariates.is_empty())
+                .map_or(String::new(), |r| format!(
+                    ", adjusted for {} ({})",
+                    r.covariates.join(", "),
+                    if r.method == "lin" { "Lin" } else { "ANCOVA" }
+                )),
             sides_name(a.sides),
             pct(a.alpha)
         );

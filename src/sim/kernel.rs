@@ -15,10 +15,51 @@ impl Simulator<'_> {
         // would have to be kept in memory in case of a panic).
         let mut local = rng.clone();
         match &self.simple {
-            Some(measures) => self.simulate_simple(w, &mut local, measures),
+            Some(measures) => {
+                self.simulate_simple(w, &mut local, measures);
+                self.shift_outcomes(w, false);
+            }
             None => self.simulate_each(w, &mut local, |_| {}),
         }
         *rng = local;
+    }
+
+    /// Adds each participant's covariate shifts (`depends on`) to the continuous outcomes they
+    /// act on, in the table and, with `potential`, under every arm alike: the arm's draw plus
+    /// the shift, so the effect of the arm is untouched and the outcome's spread includes the
+    /// covariate's. A missing value stays missing.
+    fn shift_outcomes(&self, w: &mut Worker, potential: bool) {
+        let (n_out, n_arms) = (self.model.outcomes.len(), self.arms.len());
+        for e in &self.model.covariate_effects {
+            let Worker {
+                table,
+                potential: po,
+                ..
+            } = w;
+            let Some(col) = table.covariates.get(e.variable) else {
+                continue;
+            };
+            let Some(values) = table.outcomes.get_mut(e.outcome) else {
+                continue;
+            };
+            for (i, v) in values.iter_mut().enumerate() {
+                let shift = match col {
+                    crate::table::CovariateColumn::Numeric(x) => {
+                        e.shift(x.get(i).copied().unwrap_or(f64::NAN), 0)
+                    }
+                    crate::table::CovariateColumn::Categorical(c) => {
+                        e.shift(0.0, c.get(i).copied().unwrap_or(crate::table::MISSING_CODE))
+                    }
+                };
+                *v += shift;
+                if potential {
+                    let at = (i * n_out + e.outcome) * n_arms;
+                    if let Some(row) = po.get_mut(at..at + n_arms) {
+                        row.iter_mut().for_each(|p| *p += shift);
+                    }
+                }
+            }
+        }
     }
 
     /// [`Self::simulate`] in the simple kernel (see [`SimpleMeasure`]).
@@ -274,6 +315,7 @@ impl Simulator<'_> {
             }
             after(w);
         }
+        self.shift_outcomes(w, potential);
     }
 
     /// Participant `i`'s outcomes under every arm into `w.potential`, the row and the flow

@@ -78,10 +78,16 @@
 //! Directly declared per-arm outcomes are drawn from their distribution, by assigned arm.
 //!
 //! **Lean runs.** `power` asks for [`SimOptions::lean`]: in a fixed sample, covariates that no
-//! analysis (`within`), rate (`by`) or stratum reads, and outcomes that no analysis compares, are
-//! left missing instead of drawn. Covariates are independent of each other and of the process,
-//! so the plan's results have the same distribution either way; `simulate --export` writes
-//! complete tables.
+//! analysis (`within`, `adjust for`), rate (`by`), stratum or outcome (`depends on`) reads, and
+//! outcomes that no analysis compares, are left missing instead of drawn. Covariates are
+//! independent of each other, and a covariate nothing reads affects nothing, so the plan's
+//! results have the same distribution either way; `simulate --export` writes complete tables.
+//!
+//! **Covariate effects.** `outcome y = continuous, depends on x 0.8` adds `0.8 × (x − mean x)`
+//! to each participant's draw of `y` (the declared mean of `x`; per level of a categorical
+//! covariate, the level's shift less the share-weighted mean shift), under every arm alike:
+//! the arm's stated distribution is the outcome's law given the covariates, its mean over
+//! the declared population is the arm's mean, and the effect is unchanged.
 //!
 //! **Truth.** [`Simulator::expected`] computes every measure's exact mean per arm (and subgroup)
 //! by propagating the same process month by month over its few profiles (path, exemption length,
@@ -794,6 +800,12 @@ impl<'m> Simulator<'m> {
                 if let Some(v) = a.within.filter(|&v| v < n_vars) {
                     vars[v] = true;
                 }
+                // A regression reads the covariates it adjusts for.
+                for &v in a.adjust.iter().flat_map(|x| &x.covariates) {
+                    if let Some(x) = vars.get_mut(v) {
+                        *x = true;
+                    }
+                }
                 for &o in &a.outcomes {
                     if let Some(x) = outs.get_mut(o) {
                         *x = true;
@@ -810,6 +822,12 @@ impl<'m> Simulator<'m> {
             }
             for b in arms.iter().filter_map(|a| a.path_by.as_ref()) {
                 if let Some(x) = vars.get_mut(b.var) {
+                    *x = true;
+                }
+            }
+            // An outcome that depends on covariates reads them.
+            for e in &model.covariate_effects {
+                if let Some(x) = vars.get_mut(e.variable) {
                     *x = true;
                 }
             }

@@ -43,6 +43,13 @@ impl Simulator<'_> {
             || (delivery.inflow.is_some() && !direct)
             || (delivery.clusters.is_some() && !direct)
             || (self.queue.as_ref().is_some_and(|q| q.arm == arm) && !direct)
+            // Covariate shifts (`depends on`) change the outcome's spread, and its mean where
+            // eligibility truncates the covariate: simulated instead.
+            || self
+                .model()
+                .covariate_effects
+                .iter()
+                .any(|e| e.outcome == outcome)
         {
             return None;
         }

@@ -1,6 +1,6 @@
 //! Thin, NaN-safe wrappers over the distributions of `statrs`.
 
-use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
+use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor, Normal, StudentsT};
 use statrs::function::erf::erfc;
 use statrs::function::gamma::ln_gamma;
 use std::f64::consts::PI;
@@ -169,6 +169,20 @@ pub fn chi2_sf(x: f64, df: f64) -> f64 {
     }
     match ChiSquared::new(df) {
         Ok(c) => c.sf(x),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// F upper tail with `df1` and `df2` degrees of freedom; NaN when either is not positive.
+pub fn f_sf(x: f64, df1: f64, df2: f64) -> f64 {
+    if x.is_nan() || !(df1 > 0.0 && df2 > 0.0) || df1.is_infinite() || df2.is_infinite() {
+        return f64::NAN;
+    }
+    if x <= 0.0 {
+        return 1.0;
+    }
+    match FisherSnedecor::new(df1, df2) {
+        Ok(f) => f.sf(x),
         Err(_) => f64::NAN,
     }
 }

@@ -116,6 +116,40 @@ pub fn welch_difference_means(
     (d - q * se, d + q * se)
 }
 
+/// Interval for `mean_t − mean_c` with the pooled standard deviation and the t quantile at
+/// `n_t + n_c − 2` degrees of freedom (the interval of Student's t test, R `t.test(var.equal =
+/// TRUE)`). Needs two observations per group (NaN otherwise).
+pub fn student_difference_means(
+    mean_t: f64,
+    sd_t: f64,
+    n_t: u64,
+    mean_c: f64,
+    sd_c: f64,
+    n_c: u64,
+    level: f64,
+) -> Interval {
+    if n_t < 2
+        || n_c < 2
+        || sd_t.is_nan()
+        || sd_t < 0.0
+        || sd_c.is_nan()
+        || sd_c < 0.0
+        || !(level > 0.0 && level < 1.0)
+    {
+        return UNDEFINED;
+    }
+    let (nt, nc) = (n_t as f64, n_c as f64);
+    let df = nt + nc - 2.0;
+    let pooled = ((nt - 1.0) * sd_t * sd_t + (nc - 1.0) * sd_c * sd_c) / df;
+    let d = mean_t - mean_c;
+    let se = (pooled * (1.0 / nt + 1.0 / nc)).sqrt();
+    if se == 0.0 {
+        return (d, d);
+    }
+    let q = t_quantile(0.5 + level / 2.0, df);
+    (d - q * se, d + q * se)
+}
+
 /// t interval for one mean (`mean ± t(n−1) · sd / √n`); NaN with fewer than two observations.
 pub fn t_mean(mean: f64, sd: f64, n: u64, level: f64) -> Interval {
     if n < 2 || sd.is_nan() || sd < 0.0 || !(level > 0.0 && level < 1.0) {
@@ -132,14 +166,53 @@ pub struct RiskRatio {
     pub estimate: f64,
     /// `exp(log RR ± z · se)`, `se² = 1/a − 1/(a+b) + 1/c − 1/(c+d)`.
     pub ci: Interval,
-    /// Whether 0.5 was added to every cell because one cell was zero.
+    /// Whether 0.5 was added to every cell because an arm had no events.
     pub zero_cell_corrected: bool,
 }
 
-/// Risk ratio of treatment to control with the log (Katz) interval. When any of the four cells
-/// is zero, 0.5 is added to all four cells first (the Haldane–Anscombe correction; note that
-/// `statsmodels`' `shift_zeros` replaces only the zero cells), so that the estimate and the
-/// interval are finite; the flag says so. An empty group gives NaN.
+/// An odds ratio with its Woolf (log) interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct OddsRatio {
+    /// `ad / bc`, from the corrected cells when `zero_cell_corrected`.
+    pub estimate: f64,
+    /// `exp(log OR ± z · se)`, `se² = 1/a + 1/b + 1/c + 1/d` (Woolf 1955).
+    pub ci: Interval,
+    /// Whether 0.5 was added to every cell because one was zero (the odds ratio or its
+    /// standard error is otherwise undefined).
+    pub zero_cell_corrected: bool,
+}
+
+/// Odds ratio of treatment to control (`a` events and `b` non-events in treatment, `c` and `d`
+/// in control) with Woolf's interval; 0.5 is added to all four cells only when one is zero.
+/// An empty group gives NaN.
+pub fn odds_ratio(x_t: u64, n_t: u64, x_c: u64, n_c: u64, level: f64) -> OddsRatio {
+    if n_t == 0 || n_c == 0 || x_t > n_t || x_c > n_c {
+        return OddsRatio {
+            estimate: f64::NAN,
+            ci: UNDEFINED,
+            zero_cell_corrected: false,
+        };
+    }
+    let cells = [x_t, n_t - x_t, x_c, n_c - x_c];
+    let corrected = cells.contains(&0);
+    let shift = if corrected { 0.5 } else { 0.0 };
+    let [a, b, c, d] = cells.map(|v| v as f64 + shift);
+    let estimate = a * d / (b * c);
+    let se = (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d).sqrt();
+    let half = z_of(level) * se;
+    let log = estimate.ln();
+    OddsRatio {
+        estimate,
+        ci: ((log - half).exp(), (log + half).exp()),
+        zero_cell_corrected: corrected,
+    }
+}
+
+/// Risk ratio of treatment to control with the log (Katz) interval. Only when an arm has no
+/// events (`a = 0` or `c = 0`: the log ratio or its standard error is undefined) is 0.5 added to
+/// all four cells first (the Haldane–Anscombe correction), so that the estimate and the interval
+/// are finite; the flag says so. An arm in which everyone has the event leaves both defined and
+/// is not corrected. An empty group gives NaN.
 pub fn risk_ratio(x_t: u64, n_t: u64, x_c: u64, n_c: u64, level: f64) -> RiskRatio {
     if n_t == 0 || n_c == 0 || x_t > n_t || x_c > n_c {
         return RiskRatio {
@@ -149,7 +222,7 @@ pub fn risk_ratio(x_t: u64, n_t: u64, x_c: u64, n_c: u64, level: f64) -> RiskRat
         };
     }
     let cells = [x_t, n_t - x_t, x_c, n_c - x_c];
-    let corrected = cells.contains(&0);
+    let corrected = x_t == 0 || x_c == 0;
     let shift = if corrected { 0.5 } else { 0.0 };
     let [a, b, c, d] = cells.map(|v| v as f64 + shift);
     let estimate = (a / (a + b)) / (c / (c + d));

@@ -17,6 +17,7 @@ pub mod lee;
 pub mod multiplicity;
 pub mod power;
 pub mod randomisation;
+pub mod regression;
 pub mod tests;
 
 /// Sidedness of the alternative hypothesis.

@@ -590,7 +590,22 @@ pub struct Outcome {
     pub measure: Measure,
     /// The measure's text.
     pub measure_span: Span,
+    /// `depends on ...` terms: how covariates shift the outcome.
+    pub depends: Vec<Dependence>,
     /// The statement.
+    pub span: Span,
+}
+
+/// One term of `depends on`: `re75 0.8` (per unit) or `ethnicity { hispanic: 500 }` (per level).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dependence {
+    /// The covariate.
+    pub variable: Ident,
+    /// The shift per unit of a numeric covariate.
+    pub per_unit: Option<Number>,
+    /// The shift per level of a categorical covariate (levels not listed shift by 0).
+    pub per_level: Vec<(Ident, Number)>,
+    /// The term.
     pub span: Span,
 }
 
@@ -632,7 +647,22 @@ pub struct Analysis {
     pub missing: Vec<Ident>,
     /// `(primary)` after the name: where it is written.
     pub primary: Option<Span>,
+    /// `adjust for` statements.
+    pub adjust: Vec<Adjust>,
+    /// `estimate` statements (estimands beside the ITT effect).
+    pub estimates: Vec<Ident>,
     /// The block.
+    pub span: Span,
+}
+
+/// `adjust for age, educ, re75 (ancova)`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adjust {
+    /// The covariates.
+    pub covariates: Vec<Ident>,
+    /// The method, if written (`lin` or `ancova`).
+    pub method: Option<Ident>,
+    /// The statement.
     pub span: Span,
 }
 

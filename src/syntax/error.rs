@@ -682,6 +682,16 @@ impl Rule {
             Rule::kw_smd => "`smd`",
             Rule::kw_above => "`above`",
             Rule::kw_bins => "`bins`",
+            Rule::kw_depends => "`depends`",
+            Rule::kw_on => "`on`",
+            Rule::kw_adjust => "`adjust`",
+            Rule::kw_estimate => "`estimate`",
+            Rule::depends => "`, depends on <covariate> <shift>`",
+            Rule::dep_term => "a covariate and its shift, such as `re75 0.8`",
+            Rule::dep_level => "a level and its shift, such as `hispanic: 500`",
+            Rule::adjust => "`adjust for <covariate>, ...`",
+            Rule::adjust_how => "`(lin)` or `(ancova)`",
+            Rule::estimate => "`estimate complier_effect`",
         }
     }
 }

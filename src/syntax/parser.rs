@@ -814,10 +814,38 @@ fn outcome(mut kids: Kids<'_>, s: Span) -> Res<Outcome> {
         Rule::m_binary => Measure::Binary,
         _ => Measure::Continuous,
     };
+    let mut depends = Vec::new();
+    if let Some(d) = kids.opt(Rule::depends) {
+        for term in Kids::of(d).rest().filter(|p| p.as_rule() == Rule::dep_term) {
+            let ts = span(&term);
+            let mut k = Kids::of(term);
+            let variable = ident(k.next("covariate")?);
+            let mut per_unit = None;
+            let mut per_level = Vec::new();
+            for p in k.rest() {
+                match p.as_rule() {
+                    Rule::number => per_unit = Some(number(p)?),
+                    Rule::dep_level => {
+                        let mut lk = Kids::of(p);
+                        let level = ident(lk.next("level")?);
+                        per_level.push((level, number(lk.next("shift")?)?));
+                    }
+                    _ => {}
+                }
+            }
+            depends.push(Dependence {
+                variable,
+                per_unit,
+                per_level,
+                span: ts,
+            });
+        }
+    }
     Ok(Outcome {
         name,
         measure,
         measure_span: ms,
+        depends,
         span: s,
     })
 }
@@ -831,6 +859,8 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
         corrections: Vec::new(),
         missing: Vec::new(),
         primary: None,
+        adjust: Vec::new(),
+        estimates: Vec::new(),
         span: s,
     };
     for kid in kids.rest() {
@@ -897,6 +927,23 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
                 a.tests.push(t);
             }
             Rule::missing => a.missing.push(ident(Kids::of(kid).next("missing")?)),
+            Rule::estimate => a.estimates.push(ident(Kids::of(kid).next("estimand")?)),
+            Rule::adjust => {
+                let mut covariates = Vec::new();
+                let mut method = None;
+                for p in Kids::of(kid).rest() {
+                    match p.as_rule() {
+                        Rule::name => covariates.push(ident(p)),
+                        Rule::adjust_how => method = Some(ident(Kids::of(p).next("method")?)),
+                        _ => {}
+                    }
+                }
+                a.adjust.push(Adjust {
+                    covariates,
+                    method,
+                    span: ks,
+                });
+            }
             _ => a.corrections.push(ident(Kids::of(kid).next("correction")?)),
         }
     }

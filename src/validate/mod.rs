@@ -123,6 +123,9 @@ fn test_word(test: TestKind) -> &'static str {
         TestKind::WelchT => "welch_t",
         TestKind::ClusterT => "cluster_t",
         TestKind::Randomisation => "randomisation",
+        TestKind::RobustT => "robust_t",
+        TestKind::Cr2 => "cr2",
+        TestKind::StudentT => "student_t",
     }
 }
 
@@ -609,7 +612,12 @@ pub fn exact(d: &Design) -> Exact {
                 ),
                 TestKind::FisherExact => fisher_exact_power(p_c, p_t, n_c, n_t, d.alpha, d.sides),
                 // No binary design of the suite uses these.
-                TestKind::WelchT | TestKind::ClusterT | TestKind::Randomisation => f64::NAN,
+                TestKind::WelchT
+                | TestKind::ClusterT
+                | TestKind::RobustT
+                | TestKind::Cr2
+                | TestKind::StudentT
+                | TestKind::Randomisation => f64::NAN,
             };
             Exact {
                 effect: p_t - p_c,
@@ -912,6 +920,9 @@ fn short_test(t: TestKind) -> &'static str {
         TestKind::WelchT => "welch",
         TestKind::ClusterT => "cluster-t",
         TestKind::Randomisation => "rand",
+        TestKind::RobustT => "robust-t",
+        TestKind::Cr2 => "cr2",
+        TestKind::StudentT => "student",
     }
 }
 

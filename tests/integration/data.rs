@@ -41,6 +41,7 @@ pub fn model() -> TrialModel {
         delivery: Default::default(),
         balance: Default::default(),
         primary: None,
+        covariate_effects: Vec::new(),
         name: "loader test".into(),
         follow_up_months: 12,
         reference_date: None,
@@ -567,6 +568,7 @@ fn extreme_arms_give_finite_results() {
         within: None,
         levels: Vec::new(),
         correction: Correction::None,
+        adjust: None,
         missing: None,
         per_outcome: Vec::new(),
     };
@@ -741,6 +743,7 @@ fn a_stated_handling_keeps_rows_with_a_missing_outcome() {
         within: None,
         levels: Vec::new(),
         correction: Correction::None,
+        adjust: None,
         missing: Some(MissingHandling::CompleteCases),
         per_outcome: Vec::new(),
     }];

@@ -248,6 +248,7 @@ fn cluster_t_matches_scipy_on_cluster_proportions() {
             within: None,
             levels: Vec::new(),
             correction: Correction::None,
+            adjust: None,
             missing: None,
             per_outcome: Vec::new(),
         }];

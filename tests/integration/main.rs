@@ -1,6 +1,7 @@
 //! The one integration-test binary. Each area is a module; `no_forgotten_test_files` makes sure
 //! every file in this folder is compiled.
 
+mod adjusted;
 mod analysis;
 mod analyze_cli;
 mod balance;

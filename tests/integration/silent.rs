@@ -278,6 +278,18 @@ const LANGUAGE_EXCEPTIONS: &[Exception] = &[
         reaches: Reaches::Analysis,
     },
     Exception {
+        anchor: "test robust_t, two_sided, alpha 5%",
+        doc: "`test`",
+        reason: "the test, its sides and alpha change the analysis of the table, not the table",
+        reaches: Reaches::Analysis,
+    },
+    Exception {
+        anchor: "adjust for score0, background (ancova)",
+        doc: "`adjust for`",
+        reason: "the covariates a regression adjusts for, and how: the analysis, not the table",
+        reaches: Reaches::Analysis,
+    },
+    Exception {
         anchor: "expect power(primary) >= 80% at 180 per arm",
         doc: "`expect`",
         reason: "a claim `power` evaluates (at its own sample size) and gates on",
@@ -350,6 +362,8 @@ const LANGUAGE_RENAMES: &[(&str, &str)] = &[
     ("test pooled_z", "test unpooled_z"),
     ("correction holm", "correction none"),
     ("welch_t, two_sided", "welch_t, one_sided greater"),
+    ("(ancova)", "(lin)"),
+    ("adjust for score0, background", "adjust for score0"),
     (
         "randomisation, one_sided less for score",
         "randomisation, two_sided for score",

@@ -765,6 +765,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         }
     }
 
+    let covariate_effects = covariate_effects(cx, &names, &outcomes, &measures);
     let mut model_analyses = Vec::new();
     for a in &analyses {
         model_analyses.push(analysis(cx, &names, &measures, a));
@@ -915,14 +916,20 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         && let Some(a) = analyses.iter().find(|a| {
             a.tests
                 .iter()
-                .any(|t| t.names.first().is_some_and(|n| n.name == "cluster_t"))
+                .any(|t| t.names.first().is_some_and(|n| n.name == "cluster_t" || n.name == "cr2"))
         })
     {
+        let test = a
+            .tests
+            .iter()
+            .filter_map(|t| t.names.first())
+            .find(|n| n.name == "cluster_t" || n.name == "cr2")
+            .map_or("cluster_t", |n| n.name.as_str());
         let e = cx
             .diag(
                 Kind::TestMismatch,
                 format!(
-                    "analysis `{}` uses `cluster_t`, but the design has no clusters",
+                    "analysis `{}` uses `{test}`, but the design has no clusters",
                     a.name.name
                 ),
             )
@@ -965,6 +972,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         delivery: delivery::delivery(clusters, inflow?, exits?, costs?),
         balance: balance?,
         primary: primary.map(|(i, _)| i),
+        covariate_effects: covariate_effects?,
     };
     let mut unknown = Vec::new();
     for (u, at) in &cx.uncertain {

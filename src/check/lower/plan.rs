@@ -235,12 +235,15 @@ fn analysis_base(
     }
     let test = match explicit {
         Some(n) => {
-            const TESTS: [&str; 7] = [
+            const TESTS: [&str; 10] = [
                 "pooled_z",
                 "unpooled_z",
                 "fisher",
                 "welch_t",
+                "student_t",
                 "cluster_t",
+                "robust_t",
+                "cr2",
                 "randomisation",
                 "permutation",
             ];
@@ -249,34 +252,40 @@ fn analysis_base(
                 "unpooled_z" => Some(TestKind::UnpooledZ),
                 "fisher" => Some(TestKind::FisherExact),
                 "welch_t" => Some(TestKind::WelchT),
+                "student_t" => Some(TestKind::StudentT),
                 "cluster_t" => Some(TestKind::ClusterT),
                 "randomisation" | "randomization" | "permutation" => Some(TestKind::Randomisation),
+                "robust_t" => Some(TestKind::RobustT),
+                "cr2" => Some(TestKind::Cr2),
                 other => {
                     let e = cx
                         .diag(Kind::UnknownTest, format!("there is no test `{other}`"))
                         .label(n.span, "unknown test")
-                        .help(suggest::help_with(other, &TESTS, "Tests are `pooled_z`, `unpooled_z`, `fisher` (binary outcomes), `welch_t` (continuous), `cluster_t` and `randomisation` (either)."));
+                        .help(suggest::help_with(other, &TESTS, "Tests are `pooled_z`, `unpooled_z`, `fisher` (binary outcomes), `welch_t` and `student_t` (continuous), `cluster_t`, `robust_t`, `cr2` and `randomisation` (either)."));
                     cx.push(e);
                     None
                 }
             }
         }
+        None if !a.adjust.is_empty() => Some(TestKind::RobustT),
         None => Some(match binary.first() {
             Some((false, _)) => TestKind::WelchT,
             _ => TestKind::PooledZ,
         }),
     };
+    let adjust = adjustment(cx, names, a, test, explicit);
     if let Some(test) = test {
-        let for_binary = test != TestKind::WelchT;
+        let for_binary = !matches!(test, TestKind::WelchT | TestKind::StudentT);
+        // The cluster-level t test and the randomisation test compare means of any outcome,
+        // and a regression takes either (a binary one as a linear probability model).
+        let either =
+            matches!(test, TestKind::ClusterT | TestKind::Randomisation) || test.is_regression();
         for (is_bin, s) in &binary {
-            // The cluster-level t test and the randomisation test compare means of any outcome.
-            if *is_bin != for_binary
-                && !matches!(test, TestKind::ClusterT | TestKind::Randomisation)
-            {
+            if *is_bin != for_binary && !either {
                 let (what, fix) = if *is_bin {
-                    ("binary", "`pooled_z`, `unpooled_z` or `fisher`")
+                    ("binary", "`pooled_z`, `unpooled_z`, `fisher` or `robust_t`")
                 } else {
-                    ("continuous", "`welch_t`")
+                    ("continuous", "`welch_t`, `student_t` or `robust_t`")
                 };
                 let mut e = cx
                     .diag(
@@ -418,6 +427,7 @@ fn analysis_base(
     }
     Some(Analysis {
         per_outcome: Vec::new(),
+        adjust: adjust?,
         missing: missing?,
         name: a.name.name.clone(),
         outcomes: outcomes.into_iter().map(|(o, _)| o).collect(),
@@ -432,6 +442,76 @@ fn analysis_base(
     })
 }
 
+/// The `adjust for` statement of an analysis: its covariates and method, and the test it needs
+/// (a regression's: `robust_t`, or `cr2` in a cluster design). `Some(None)` without one.
+fn adjustment(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    a: &ast::Analysis,
+    test: Option<TestKind>,
+    explicit: Option<&ast::Ident>,
+) -> Option<Option<Adjustment>> {
+    let Some(first) = a.adjust.first() else {
+        return Some(None);
+    };
+    for other in &a.adjust[1..] {
+        cx.duplicate("`adjust for`", first.span, other.span);
+    }
+    let mut ok = true;
+    let mut covariates = Vec::new();
+    for c in &first.covariates {
+        match names.var(cx, c) {
+            Some(v) if covariates.contains(&v) => {
+                let e = cx
+                    .diag(Kind::InvalidValue, format!("`{}` is adjusted for twice", c.name))
+                    .label(c.span, "again")
+                    .help("name each covariate once");
+                cx.push(e);
+                ok = false;
+            }
+            Some(v) => covariates.push(v),
+            None => ok = false,
+        }
+    }
+    const METHODS: [&str; 2] = ["lin", "ancova"];
+    let method = match &first.method {
+        None => AdjustMethod::Lin,
+        Some(m) if m.name == "lin" => AdjustMethod::Lin,
+        Some(m) if m.name == "ancova" => AdjustMethod::Ancova,
+        Some(m) => {
+            let e = cx
+                .diag(
+                    Kind::InvalidValue,
+                    format!("there is no adjustment method `{}`", m.name),
+                )
+                .label(m.span, "unknown method")
+                .help(suggest::help_with(
+                    &m.name,
+                    &METHODS,
+                    "Methods are `lin` (covariates centred and interacted with treatment, the default) and `ancova` (covariates added).",
+                ));
+            cx.push(e);
+            ok = false;
+            AdjustMethod::Lin
+        }
+    };
+    if let (Some(t), Some(n)) = (test, explicit)
+        && !t.is_regression()
+    {
+        let e = cx
+            .diag(
+                Kind::TestMismatch,
+                format!("{} cannot adjust for covariates", test_name(t)),
+            )
+            .label(n.span, "the test")
+            .label(first.span, "the adjustment")
+            .help("an adjusted analysis tests the regression's treatment coefficient: `test robust_t` (HC2 errors), or `test cr2` in a cluster design");
+        cx.push(e);
+        ok = false;
+    }
+    ok.then_some(Some(Adjustment { covariates, method }))
+}
+
 pub(super) fn test_name(t: TestKind) -> &'static str {
     match t {
         TestKind::PooledZ => "`pooled_z`",
@@ -440,6 +520,9 @@ pub(super) fn test_name(t: TestKind) -> &'static str {
         TestKind::WelchT => "`welch_t`",
         TestKind::ClusterT => "`cluster_t`",
         TestKind::Randomisation => "`randomisation`",
+        TestKind::RobustT => "`robust_t`",
+        TestKind::Cr2 => "`cr2`",
+        TestKind::StudentT => "`student_t`",
     }
 }
 

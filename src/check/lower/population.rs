@@ -573,3 +573,147 @@ pub(super) fn feasibility(
         }
     }
 }
+
+// ---- covariate effects on outcomes ------------------------------------------------------------
+
+/// The `depends on` terms of every outcome: how covariates shift continuous outcomes in the
+/// simulated population. Only a `continuous` outcome takes them (a binary rate depends on a
+/// categorical covariate through `by <variable> { ... }` in the arm); a numeric covariate
+/// takes a shift per unit, a categorical one a shift per level.
+pub(super) fn covariate_effects(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    outcomes: &[&ast::Outcome],
+    measures: &[Option<Measure>],
+) -> Option<Vec<CovariateEffect>> {
+    let mut effects = Vec::new();
+    let mut ok = true;
+    for (o, (outcome, measure)) in outcomes.iter().zip(measures).enumerate() {
+        let Some(first) = outcome.depends.first() else {
+            continue;
+        };
+        if !matches!(measure, Some(Measure::DirectContinuous)) {
+            if measure.is_some() {
+                let e = cx
+                    .diag(
+                        Kind::InvalidValue,
+                        format!(
+                            "outcome `{}` is not `continuous`: only a continuous outcome depends on covariates",
+                            outcome.name.name
+                        ),
+                    )
+                    .label(first.span, "not simulated for this measure")
+                    .label(outcome.measure_span, "the measure")
+                    .help("a rate of work or a direct binary outcome depends on a categorical covariate through `by <variable> { level: P% }` in the arm");
+                cx.push(e);
+            }
+            ok = false;
+            continue;
+        }
+        let mut seen: Vec<VarId> = Vec::new();
+        for term in &outcome.depends {
+            let Some(v) = names.var(cx, &term.variable) else {
+                ok = false;
+                continue;
+            };
+            if seen.contains(&v) {
+                let e = cx
+                    .diag(
+                        Kind::InvalidValue,
+                        format!("`{}` shifts `{}` twice", term.variable.name, outcome.name.name),
+                    )
+                    .label(term.span, "again")
+                    .help("give each covariate one term");
+                cx.push(e);
+                ok = false;
+                continue;
+            }
+            seen.push(v);
+            let var = &names.vars[v];
+            match (var.levels(), &term.per_unit) {
+                (None, Some(c)) => {
+                    let mean = match var.distribution {
+                        Distribution::Normal { mean, .. } => mean,
+                        Distribution::Uniform { low, high } => (low + high) / 2.0,
+                        Distribution::LogNormal { median, sigma } => {
+                            median * (sigma * sigma / 2.0).exp()
+                        }
+                        Distribution::Fixed { value } => value,
+                        Distribution::Categorical { .. } => f64::NAN,
+                    };
+                    effects.push(CovariateEffect {
+                        outcome: o,
+                        variable: v,
+                        shift: CovariateShift::PerUnit {
+                            coefficient: c.value,
+                        },
+                        centre: c.value * mean,
+                    });
+                }
+                (Some(levels), None) if !term.per_level.is_empty() => {
+                    let mut shifts = vec![0.0; levels.len()];
+                    let mut good = true;
+                    for (level, value) in &term.per_level {
+                        match names.level(cx, v, level) {
+                            Some(l) => shifts[l] = value.value,
+                            None => good = false,
+                        }
+                    }
+                    if !good {
+                        ok = false;
+                        continue;
+                    }
+                    let centre = levels
+                        .iter()
+                        .zip(&shifts)
+                        .map(|(l, s)| l.probability * s)
+                        .sum();
+                    effects.push(CovariateEffect {
+                        outcome: o,
+                        variable: v,
+                        shift: CovariateShift::PerLevel { shifts },
+                        centre,
+                    });
+                }
+                (Some(_), _) => {
+                    let e = cx
+                        .diag(
+                            Kind::InvalidValue,
+                            format!(
+                                "`{}` is categorical: it shifts an outcome per level",
+                                term.variable.name
+                            ),
+                        )
+                        .label(term.span, "a number per unit")
+                        .label(names.var_spans[v], "declared here")
+                        .help(format!(
+                            "write the shift of each level, e.g. `{} {{ {}: 500 }}` (levels not listed shift by 0)",
+                            term.variable.name,
+                            var.levels().and_then(|l| l.last()).map_or("level", |l| l.name.as_str())
+                        ));
+                    cx.push(e);
+                    ok = false;
+                }
+                (None, None) => {
+                    let e = cx
+                        .diag(
+                            Kind::InvalidValue,
+                            format!(
+                                "`{}` is numeric: it shifts an outcome per unit",
+                                term.variable.name
+                            ),
+                        )
+                        .label(term.span, "levels of a numeric covariate")
+                        .label(names.var_spans[v], "declared here")
+                        .help(format!(
+                            "write the shift per unit, e.g. `{} 0.8`",
+                            term.variable.name
+                        ));
+                    cx.push(e);
+                    ok = false;
+                }
+            }
+        }
+    }
+    ok.then_some(effects)
+}
