@@ -116,6 +116,7 @@ pub fn model() -> TrialModel {
                 adjust: None,
                 missing: None,
                 per_outcome: Vec::new(),
+                sequential: None,
             },
             Analysis {
                 name: "earnings".into(),
@@ -131,6 +132,7 @@ pub fn model() -> TrialModel {
                 adjust: None,
                 missing: None,
                 per_outcome: Vec::new(),
+                sequential: None,
             },
         ],
         expectations: Vec::new(),

@@ -314,5 +314,70 @@ fn engine(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, engine);
+/// The sequential Almere plan (specs/almere-45plus-sequential.trial): one replicate analysed
+/// once at the end (the fixed design) against the same replicate taken through its three looks
+/// (boundaries re-spent on the observed fractions, from the cache after the first replicate);
+/// and the boundaries of 5-look designs computed from scratch.
+fn sequential(c: &mut Criterion) {
+    use trialsim::sequential::{BoundaryCache, run_looks};
+    use trialsim::stats::sequential::{BetaSpending, Design, Efficacy, Spending, boundaries};
+    let model = load_spec("almere-45plus-sequential.trial");
+    let sim = Simulator::new(
+        &model,
+        SimOptions {
+            lean: true,
+            ..SimOptions::default()
+        },
+    )
+    .expect("the model simulates");
+    let a = &model.analyses[0];
+    let plan = a.sequential.as_ref().expect("the spec has looks");
+    let mut g = c.benchmark_group("almere_sequential");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("replicate/fixed", |b| {
+        let mut w = sim.worker();
+        let mut result = PlanResult::default();
+        let mut r = 0u64;
+        b.iter(|| {
+            sim.simulate(&mut w, &mut replicate_rng(2017, 0, r));
+            run_plan_into_with(&model, &w.table, &mut result, Detail::Decisions);
+            r += 1;
+            black_box(&result);
+        });
+    });
+    g.bench_function("replicate/looks", |b| {
+        let mut w = sim.worker();
+        let cache = BoundaryCache::default();
+        let mut r = 0u64;
+        b.iter(|| {
+            sim.simulate(&mut w, &mut replicate_rng(2017, 0, r));
+            let p = run_looks(&model, a, plan, &w.table, w.entry_months(), &cache);
+            r += 1;
+            black_box(p);
+        });
+    });
+    g.finish();
+    let mut g = c.benchmark_group("boundaries");
+    let design = |futility| Design {
+        fractions: vec![0.2, 0.4, 0.6, 0.8, 1.0],
+        alpha: 0.025,
+        two_sided: false,
+        efficacy: Efficacy::Spending(Spending::OBrienFleming),
+        futility,
+    };
+    g.bench_function("5_looks/efficacy", |b| {
+        b.iter(|| black_box(boundaries(&design(None)).expect("boundaries")));
+    });
+    g.bench_function("5_looks/binding_beta_spending", |b| {
+        let d = design(Some(BetaSpending {
+            spending: Spending::Pocock,
+            beta: 0.2,
+            binding: true,
+        }));
+        b.iter(|| black_box(boundaries(&d).expect("boundaries")));
+    });
+    g.finish();
+}
+
+criterion_group!(benches, engine, sequential);
 criterion_main!(benches);

@@ -1,14 +1,8 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // Rust ignores SIGPIPE, so writing to a reader that has gone away (`trialsim check … | head`)
-    // made every print panic. The default action ends the process quietly instead, as `cat` and
-    // `grep` do.
-    #[cfg(unix)]
-    // SAFETY: the first statement of main, before any thread starts; it restores the default
-    // disposition of one signal and touches no Rust state.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    // Rust ignores SIGPIPE, so a reader that goes away (`trialsim check … | head`) is an EPIPE
+    // error on the next write; `cli::output::emit` ends the output quietly on it and the command
+    // keeps its own exit status (a failing `check` still exits 1).
     trialsim::cli::run(std::env::args_os())
 }

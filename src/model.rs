@@ -1067,6 +1067,10 @@ pub struct Analysis {
     /// the JSON form when not stated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adjust: Option<Adjustment>,
+    /// Interim looks with stopping boundaries (a group-sequential design), if the plan states
+    /// them; left out of the JSON form otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<SequentialPlan>,
 }
 
 /// Regression adjustment of an analysis for baseline covariates: the treatment coefficient of
@@ -1099,6 +1103,58 @@ impl AdjustMethod {
         match self {
             Self::Lin => "lin",
             Self::Ancova => "ancova",
+        }
+    }
+}
+
+/// The interim looks of a group-sequential analysis (docs/sequential.md).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SequentialPlan {
+    /// When the looks are taken.
+    pub looks: LookSchedule,
+    /// The efficacy boundary.
+    pub efficacy: crate::stats::sequential::Efficacy,
+    /// The futility rule, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub futility: Option<FutilityRule>,
+    /// Information fractions the design plans: the share of the participants whose primary
+    /// outcome is due by each look (from the intake schedule for calendar looks).
+    pub planned_fractions: Vec<f64>,
+    /// Boundaries on the planned fractions.
+    pub boundaries: crate::stats::sequential::Boundaries,
+}
+
+impl TrialModel {
+    /// The month after intake at which the first outcome of `analysis` is due (the follow-up
+    /// for an outcome without a month of its own): when a look can see it.
+    pub fn due_month(&self, analysis: &Analysis) -> u32 {
+        analysis
+            .outcomes
+            .first()
+            .and_then(|&o| self.outcomes.get(o))
+            .and_then(|o| o.measure.read_month())
+            .unwrap_or(self.follow_up_months)
+    }
+}
+
+impl SequentialPlan {
+    /// The design on information fractions `fractions` (the planned ones, or those a replicate
+    /// or a data set observed).
+    pub fn design(
+        &self,
+        alpha: f64,
+        sides: Sides,
+        fractions: Vec<f64>,
+    ) -> crate::stats::sequential::Design {
+        crate::stats::sequential::Design {
+            fractions,
+            alpha,
+            two_sided: sides == Sides::TwoSided,
+            efficacy: self.efficacy,
+            futility: match self.futility {
+                Some(FutilityRule::BetaSpending(b)) => Some(b),
+                _ => None,
+            },
         }
     }
 }
@@ -1148,8 +1204,37 @@ impl CovariateEffect {
                 None => return 0.0,
             },
         };
-        if raw.is_finite() { raw - self.centre } else { 0.0 }
+        if raw.is_finite() {
+            raw - self.centre
+        } else {
+            0.0
+        }
     }
+}
+
+/// When the interim looks are taken.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "at")]
+pub enum LookSchedule {
+    /// Calendar months since the first intake.
+    Months(Vec<u32>),
+    /// Information fractions: a look is taken when that share of the participants' primary
+    /// outcomes is due.
+    Information(Vec<f64>),
+}
+
+/// Stopping for futility.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum FutilityRule {
+    /// A boundary from beta spending at the design's power.
+    BetaSpending(crate::stats::sequential::BetaSpending),
+    /// Stop at an interim look when the conditional power under the current trend is below
+    /// `below` (non-binding: the efficacy boundary does not count on it).
+    ConditionalPower {
+        /// The threshold.
+        below: f64,
+    },
 }
 
 impl Analysis {
@@ -1204,7 +1289,8 @@ pub enum TestKind {
     PooledZ,
     /// Two-proportion z test with unpooled (Wald) variance.
     UnpooledZ,
-    /// Fisher's exact test (conditional on the margins).
+    /// Fisher's exact test (conditional on the margins); `fisher` in the spec and the JSON.
+    #[serde(rename = "fisher")]
     FisherExact,
     /// Welch's unequal-variance t test for means.
     WelchT,

@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::analysis::{Detail, PlanResult, run_plan_into, run_plan_into_with};
 use crate::economics::{EconomicsReport, economics};
 use crate::model::{Comparison, Metric, Sides, TestKind, TrialModel};
+use crate::shard::{Fold, Words, word, word_list};
 use crate::sim::rng::{GENERATOR, replicate_rng};
 use crate::sim::{FlowLayout, SimError, SimOptions, Simulator, counter};
 use crate::stats::power::newcombe_exact_coverage;
@@ -374,6 +375,125 @@ fn run_chunk(
     acc
 }
 
+/// What a shard puts in place of another shard's chunk `c`: no rejections, no estimates, but the
+/// chunk's replicate count, so that the run goes on exactly as a whole one would (its report
+/// is not shown; the merge reads the real chunk back).
+fn filler(
+    sim: &Simulator<'_>,
+    truth: &[Vec<ContrastTruth>],
+    settings: &PowerSettings,
+    chunk: u64,
+) -> Acc {
+    let mut acc = Acc::new(truth, sim.flow_layout().len);
+    let first = chunk * CHUNK;
+    acc.replicates = (first + CHUNK).min(settings.replicates) - first;
+    if sim.model().delivery.costs.is_some() {
+        acc.estimates = vec![f64::NAN; usize::try_from(acc.replicates).unwrap_or(0)];
+    }
+    acc
+}
+
+/// Most analyses, contrasts per analysis, flow counters and estimates a chunk read back from a
+/// part file may hold (a bound against a corrupt file, far above any spec's).
+const WORDS_LIMIT: usize = 1 << 24;
+
+impl Words for Acc {
+    fn put(&self, out: &mut Vec<u64>) {
+        out.push(self.replicates);
+        out.push(self.contrasts.len() as u64);
+        for a in &self.contrasts {
+            out.push(a.len() as u64);
+            for c in a {
+                out.extend([
+                    c.rejections,
+                    c.valid,
+                    c.sum_estimate.to_bits(),
+                    c.sum_sq_estimate.to_bits(),
+                    c.sum_sq_error.to_bits(),
+                    c.covered,
+                    c.sum_treatment.to_bits(),
+                    c.sum_control.to_bits(),
+                    c.means,
+                    c.analysed_treatment,
+                    c.analysed_control,
+                ]);
+            }
+        }
+        for list in [&self.any, &self.flows] {
+            out.push(list.len() as u64);
+            out.extend_from_slice(list);
+        }
+        out.push(self.over_capacity);
+        out.extend(self.queue);
+        out.push(self.estimates.len() as u64);
+        out.extend(self.estimates.iter().map(|e| e.to_bits()));
+    }
+
+    fn take(words: &mut &[u64]) -> Option<Self> {
+        let count = |words: &mut &[u64]| {
+            word(words)
+                .and_then(|n| usize::try_from(n).ok())
+                .filter(|&n| n <= WORDS_LIMIT)
+        };
+        let replicates = word(words)?;
+        let mut contrasts = Vec::new();
+        for _ in 0..count(words)? {
+            let mut a = Vec::new();
+            for _ in 0..count(words)? {
+                let mut f = || word(words);
+                a.push(ContrastAcc {
+                    rejections: f()?,
+                    valid: f()?,
+                    sum_estimate: f64::from_bits(f()?),
+                    sum_sq_estimate: f64::from_bits(f()?),
+                    sum_sq_error: f64::from_bits(f()?),
+                    covered: f()?,
+                    sum_treatment: f64::from_bits(f()?),
+                    sum_control: f64::from_bits(f()?),
+                    means: f()?,
+                    analysed_treatment: f()?,
+                    analysed_control: f()?,
+                });
+            }
+            contrasts.push(a);
+        }
+        let any = word_list(words, WORDS_LIMIT)?;
+        let flows = word_list(words, WORDS_LIMIT)?;
+        let over_capacity = word(words)?;
+        let mut queue = [0; 5];
+        for q in &mut queue {
+            *q = word(words)?;
+        }
+        let estimates = word_list(words, WORDS_LIMIT)?
+            .into_iter()
+            .map(f64::from_bits)
+            .collect();
+        Some(Self {
+            replicates,
+            contrasts,
+            any,
+            flows,
+            over_capacity,
+            queue,
+            cost_analysis: None,
+            estimates,
+        })
+    }
+
+    fn fits(&self, filler: &Self) -> bool {
+        self.replicates == filler.replicates
+            && self.contrasts.len() == filler.contrasts.len()
+            && self
+                .contrasts
+                .iter()
+                .zip(&filler.contrasts)
+                .all(|(a, b)| a.len() == b.len())
+            && self.any.len() == filler.any.len()
+            && self.flows.len() == filler.flows.len()
+            && self.estimates.len() == filler.estimates.len()
+    }
+}
+
 /// Simulates `settings.replicates` replicates of `model` and aggregates them into a report.
 /// `progress` is called with the number of replicates done after each batch.
 pub fn run_power(
@@ -432,6 +552,8 @@ pub fn run_power_until(
         .map(|c| u64::from(c.staff) * u64::from(c.caseload));
     let mut total = Acc::new(&truth, sim.flow_layout().len);
     let chunks = settings.replicates.div_ceil(CHUNK);
+    // A sharded run computes some chunks here and reads the others back at the merge.
+    let fold = Fold::begin("power", chunks);
     let mut next = 0;
     while next < chunks {
         if cancel.load(Ordering::Relaxed) {
@@ -440,7 +562,13 @@ pub fn run_power_until(
         let end = (next + BATCH_CHUNKS).min(chunks);
         let parts: Vec<Acc> = (next..end)
             .into_par_iter()
-            .map(|c| run_chunk(&sim, &truth, settings, c, slots))
+            .map(|c| {
+                fold.value(
+                    c,
+                    || run_chunk(&sim, &truth, settings, c, slots),
+                    || filler(&sim, &truth, settings, c),
+                )
+            })
             .collect();
         for p in &parts {
             total.merge(p);
@@ -792,6 +920,7 @@ fn build_report(
             test: a.test,
             sides: a.sides,
             alpha: a.alpha,
+            correction: a.correction,
             contrasts,
             means: a
                 .outcomes
@@ -813,7 +942,11 @@ fn build_report(
                     .filter_map(|&v| model.population.variables.get(v))
                     .map(|v| v.name.clone())
                     .collect(),
-                se_type: if a.test == TestKind::Cr2 { "CR2" } else { "HC2" },
+                se_type: if a.test == TestKind::Cr2 {
+                    "CR2"
+                } else {
+                    "HC2"
+                },
                 binary: a
                     .outcomes
                     .first()
@@ -836,6 +969,7 @@ fn build_report(
         expectations: Vec::new(),
         passed: true,
         interrupted: false,
+        sequential: Vec::new(),
     }
 }
 
@@ -1047,8 +1181,10 @@ fn closed_forms(
 ///                                           averaged over the arm sizes the rule gives
 ///     "any_power", "any_mc_se": number,     P(at least one contrast of the family rejects)
 ///     "regression": {"method", "covariates", "se_type", "binary"}   regression tests only
-///     "test": "pooled_z" | "unpooled_z" | "fisher_exact" | "welch_t",
+///     "test": "pooled_z" | "unpooled_z" | "fisher" | "welch_t" | "cluster_t"
+///             | "robust_t" | "cr2" | "student_t",
 ///     "sides": "greater" | "less" | "two_sided", "alpha": number,
+///     "correction": "none" | "holm" | "bonferroni",
 ///     "contrasts": [{
 ///       "outcome": string, "subgroup": {"variable", "level"} | null,
 ///       "power", "mc_se", "power_ci",
@@ -1154,6 +1290,10 @@ pub struct PowerReport {
     pub interrupted: bool,
     /// Costs and savings, when the spec has a `costs` block.
     pub economics: Option<EconomicsReport>,
+    /// The simulated looks of every analysis with interim looks (`power` fills it; left out of
+    /// JSON when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sequential: Vec<crate::sequential::SequentialReport>,
 }
 
 /// Power of one analysis.
@@ -1181,6 +1321,8 @@ pub struct AnalysisReport {
     pub sides: Sides,
     /// Significance level.
     pub alpha: f64,
+    /// The multiplicity correction across the analysis' contrasts.
+    pub correction: crate::model::Correction,
     /// Per contrast.
     pub contrasts: Vec<ContrastReport>,
     /// Whether the analysis compares means (a continuous first outcome), so that its effects

@@ -27,6 +27,12 @@ pub struct ReadError {
     pub path: String,
     /// What the operating system said.
     pub reason: String,
+    /// For a file that is not UTF-8: its text (invalid bytes replaced), to show where.
+    #[source_code]
+    pub text: Option<NamedSource<Arc<str>>>,
+    /// For a file that is not UTF-8: the first invalid byte.
+    #[label("not UTF-8")]
+    pub at: Option<miette::SourceSpan>,
 }
 
 impl SourceFile {
@@ -39,20 +45,22 @@ impl SourceFile {
     }
 
     /// Reads a spec file; the error names the path.
+    // The error carries the text of a file that is not UTF-8, to show where; it is made once
+    // per run, so its size does not matter.
+    #[allow(clippy::result_large_err)]
     pub fn read(path: impl AsRef<Path>) -> Result<Self, ReadError> {
         let path = path.as_ref();
         let shown = path.display().to_string();
         match std::fs::read(path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => Ok(Self::new(shown, text)),
-                Err(err) => Err(ReadError {
-                    path: shown,
-                    reason: format!("not UTF-8 text ({})", err.utf8_error()),
-                }),
+                Err(err) => Err(not_utf8(shown, err.as_bytes(), err.utf8_error())),
             },
             Err(err) => Err(ReadError {
                 path: shown,
                 reason: io_reason(&err),
+                text: None,
+                at: None,
             }),
         }
     }
@@ -60,6 +68,26 @@ impl SourceFile {
     /// The text as miette source code, named for diagnostics.
     pub fn named(&self) -> NamedSource<Arc<str>> {
         NamedSource::new(self.name.clone(), self.text.clone())
+    }
+}
+
+/// The error for bytes that are not UTF-8: the line and column of the first invalid byte (in
+/// characters, as an editor counts them), with the text shown around it.
+fn not_utf8(path: String, bytes: &[u8], err: std::str::Utf8Error) -> ReadError {
+    let at = err.valid_up_to();
+    // Everything before the first invalid byte is valid, so the offsets of the lossy text agree
+    // with the file's up to and including that byte.
+    let valid = String::from_utf8_lossy(&bytes[..at]);
+    let line = valid.matches('\n').count() + 1;
+    let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let byte = bytes.get(at).copied().unwrap_or(0);
+    let text: Arc<str> = String::from_utf8_lossy(bytes).into();
+    ReadError {
+        reason: format!("not UTF-8 text: byte 0x{byte:02X} at line {line}, column {column}"),
+        text: Some(NamedSource::new(path.clone(), text)),
+        // The lossy text has U+FFFD where the invalid byte(s) were.
+        at: Some((at, char::REPLACEMENT_CHARACTER.len_utf8()).into()),
+        path,
     }
 }
 

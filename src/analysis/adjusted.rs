@@ -71,7 +71,7 @@ pub(super) struct RegressionFit {
 }
 
 /// One covariate's column in the table, if it is there.
-fn column<'a>(table: &'a ParticipantTable, var: VarId) -> Option<&'a CovariateColumn> {
+fn column(table: &ParticipantTable, var: VarId) -> Option<&CovariateColumn> {
     table.covariates.get(var)
 }
 
@@ -124,9 +124,7 @@ pub(super) fn regression(
         }
         let complete = covariates.iter().all(|&v| match column(table, v) {
             Some(CovariateColumn::Numeric(x)) => x.get(i).is_some_and(|x| !x.is_nan()),
-            Some(CovariateColumn::Categorical(c)) => {
-                c.get(i).is_some_and(|&c| c != MISSING_CODE)
-            }
+            Some(CovariateColumn::Categorical(c)) => c.get(i).is_some_and(|&c| c != MISSING_CODE),
             None => false,
         });
         if complete {
@@ -228,8 +226,12 @@ pub(super) fn regression(
             .collect();
         let flag = if fit.leverage_one {
             Some(match analysis.test {
-                TestKind::Cr2 => "a cluster is fitted exactly (leverage 1): its CR2 adjustment is undefined".to_owned(),
-                _ => "a participant is fitted exactly (leverage 1): the HC2 weight is undefined".to_owned(),
+                TestKind::Cr2 => {
+                    "a cluster is fitted exactly (leverage 1): its CR2 adjustment is undefined"
+                        .to_owned()
+                }
+                _ => "a participant is fitted exactly (leverage 1): the HC2 weight is undefined"
+                    .to_owned(),
             })
         } else if fit.estimate.is_nan() {
             Some("an arm has nobody with the outcome and covariates observed".to_owned())

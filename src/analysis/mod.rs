@@ -25,8 +25,8 @@ use serde::Serialize;
 
 use crate::model::{Analysis, ArmId, Correction, Level, TestKind, TrialModel, VarId};
 use crate::stats::intervals::{
-    OddsRatio, RiskRatio, newcombe_difference, odds_ratio, risk_ratio, student_difference_means, t_mean,
-    wald_difference_proportions, welch_difference_means, wilson,
+    OddsRatio, RiskRatio, newcombe_difference, odds_ratio, risk_ratio, student_difference_means,
+    t_mean, wald_difference_proportions, welch_difference_means, wilson,
 };
 use crate::stats::multiplicity::{bonferroni_into, holm_into};
 use crate::stats::randomisation::RandomisationTest;
@@ -815,9 +815,7 @@ fn contrast(
             | TestKind::ClusterT
             | TestKind::RobustT
             | TestKind::Cr2
-            | TestKind::Randomisation => {
-                (two_proportion_z(x_t, n_t, x_c, n_c, true, sides), None)
-            }
+            | TestKind::Randomisation => (two_proportion_z(x_t, n_t, x_c, n_c, true, sides), None),
             TestKind::UnpooledZ => (two_proportion_z(x_t, n_t, x_c, n_c, false, sides), None),
             TestKind::FisherExact => {
                 let test = fisher_exact(x_t, n_t, x_c, n_c, sides);

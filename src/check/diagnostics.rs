@@ -41,6 +41,10 @@ pub enum Kind {
     TestMismatch,
     SameArm,
     Conflict,
+    LooksNotIncreasing,
+    LookAfterFollowUp,
+    LooksNeedStaggeredIntake,
+    UnknownSpending,
     // warnings
     ZeroShare,
     OneSidedDirection,
@@ -92,6 +96,10 @@ impl Kind {
             Self::TestMismatch => "test_mismatch",
             Self::SameArm => "same_arm",
             Self::Conflict => "conflict",
+            Self::LooksNotIncreasing => "looks_not_increasing",
+            Self::LookAfterFollowUp => "look_after_follow_up",
+            Self::LooksNeedStaggeredIntake => "looks_need_staggered_intake",
+            Self::UnknownSpending => "unknown_spending",
             Self::ZeroShare => "zero_share",
             Self::OneSidedDirection => "one_sided_direction",
             Self::RateBeyondFollowUp => "rate_beyond_follow_up",
@@ -162,6 +170,47 @@ impl CheckError {
     /// The stable code, `trialsim::check::<kind>`.
     pub fn code_str(&self) -> &str {
         &self.code
+    }
+
+    /// The diagnostic as JSON: severity, code, message, help, and each label with its byte
+    /// range and its 1-based line and column (columns count characters).
+    pub fn to_json(&self, text: &str) -> serde_json::Value {
+        let place = |byte: usize| {
+            let byte = byte.min(text.len());
+            let mut b = byte;
+            while b > 0 && !text.is_char_boundary(b) {
+                b -= 1;
+            }
+            let line_start = text[..b].rfind('\n').map_or(0, |i| i + 1);
+            (
+                text[..line_start].matches('\n').count() + 1,
+                text[line_start..b].chars().count() + 1,
+            )
+        };
+        let labels: Vec<serde_json::Value> = self
+            .labels
+            .iter()
+            .map(|(span, label)| {
+                let (line, column) = place(span.start);
+                let (end_line, end_column) = place(span.end);
+                serde_json::json!({
+                    "start": span.start,
+                    "end": span.end,
+                    "line": line,
+                    "column": column,
+                    "end_line": end_line,
+                    "end_column": end_column,
+                    "label": label,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "severity": if self.is_error() { "error" } else { "warning" },
+            "code": self.code,
+            "message": self.message,
+            "labels": labels,
+            "help": self.help,
+        })
     }
 
     /// Is this an error (not a warning)?

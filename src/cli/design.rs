@@ -14,7 +14,6 @@ use crate::design::size::{SizeQuestion, size_for_model};
 use crate::design::sweep::{Axis, parse_vary, run_sweep};
 use crate::design::{DesignError, analysis_index};
 use crate::model::{TrialModel, UncertainParameter};
-use crate::power::MAX_REPLICATES;
 use crate::report::design as render;
 
 /// Flags every design command shares.
@@ -31,6 +30,9 @@ pub struct Common {
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "T")]
     pub threads: Option<usize>,
+    /// No progress on stderr (it is shown only on a terminal anyway).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Flags of `trialsim size`.
@@ -56,12 +58,11 @@ pub struct SizeArgs {
     /// follow-up) instead of keeping the spec's date, and report the analysis month needed.
     #[arg(long = "move-analysis")]
     move_analysis: bool,
-    /// No progress spinner.
-    #[arg(long)]
-    quiet: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    shard: super::shard::NoShard,
 }
 
 /// Flags of `trialsim mde`.
@@ -79,19 +80,18 @@ pub struct MdeArgs {
     /// Replicates of each confirming evaluation (bracketing and bisection use a tenth).
     #[arg(long, value_name = "R", default_value_t = 20_000)]
     reps: u64,
-    /// No progress spinner.
-    #[arg(long)]
-    quiet: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    shard: super::shard::NoShard,
 }
 
 /// Flags of `trialsim sweep`.
 #[derive(Debug, Args)]
 pub struct SweepArgs {
     #[command(flatten)]
-    common: Common,
+    pub(super) common: Common,
     /// A parameter and its values: PATH=FROM..TO[:STEP] (11 points without a step), PATH=A,B,C
     /// or PATH=V; probabilities may be percentages (20%..35%:5%). Repeat for a grid.
     #[arg(long, value_name = "PATH=RANGE")]
@@ -104,17 +104,19 @@ pub struct SweepArgs {
     reps: u64,
     /// Also write sweep.csv, sweep.json and sweep.svg (power curve) into this directory.
     #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    pub(super) shard: super::shard::ShardArgs,
 }
 
 /// Flags of `trialsim explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     #[command(flatten)]
-    common: Common,
+    pub(super) common: Common,
     /// Replicates per step for the power at each step.
     #[arg(long, value_name = "R", default_value_t = 10_000)]
     reps: u64,
@@ -123,10 +125,12 @@ pub struct ExplainArgs {
     n_per_arm: Option<u32>,
     /// Also write waterfall.svg and waterfall.json into this directory.
     #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    pub(super) shard: super::shard::ShardArgs,
 }
 
 /// Flags of `trialsim feasibility`.
@@ -165,13 +169,11 @@ pub struct ReportArgs {
     /// PATH~uniform(LOW,HIGH), PATH~normal(MEAN,SD) or PATH~fixed(V). Repeatable.
     #[arg(long, value_name = "PATH~DIST")]
     assume: Vec<String>,
+    #[command(flatten)]
+    shard: super::shard::NoShard,
 }
 
-/// Writes to stdout, ignoring a closed pipe (`trialsim sweep ... | head`).
-fn emit(text: &str) {
-    use std::io::Write as _;
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-}
+use super::output::emit;
 
 fn usage(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
@@ -202,25 +204,29 @@ fn load(path: &Path) -> Result<TrialModel, ExitCode> {
 }
 
 fn check_reps(reps: u64) -> Result<(), ExitCode> {
-    if reps == 0 || reps > MAX_REPLICATES {
-        return Err(usage(format!(
-            "--reps must be between 1 and {MAX_REPLICATES}, not {reps}"
-        )));
-    }
-    Ok(())
+    super::common::check_reps(reps, 1)
 }
 
 fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, ExitCode> {
-    if threads == Some(0) {
-        return Err(usage("--threads must be at least 1"));
+    super::common::thread_pool(threads)
+}
+
+/// Ctrl-C stops the design run after its current batch of replicates (see
+/// [`crate::design::stop_on`]).
+fn stop_on_interrupt() {
+    crate::design::stop_on(super::interrupt::flag());
+}
+
+/// The exit for a design run stopped by Ctrl-C: what it had on stdout (for a search, the
+/// evaluations so far in the error's help), a line on stderr, exit 130 (143 for SIGTERM).
+fn interrupted(e: &DesignError, what: &str) -> ExitCode {
+    if let Some(partial) = &e.help
+        && e.message == "interrupted"
+    {
+        emit(partial);
     }
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = threads {
-        builder = builder.num_threads(t);
-    }
-    builder
-        .build()
-        .map_err(|e| usage(format!("cannot start worker threads: {e}")))
+    eprintln!("interrupted: {what}");
+    ExitCode::from(super::interrupt::exit_code())
 }
 
 /// Parses a probability given as a fraction (0.8) or percentage (80%).
@@ -241,14 +247,32 @@ fn parse_ratio(text: &str, arms: usize) -> Option<Vec<u32>> {
     (weights.len() == arms).then_some(weights)
 }
 
+/// Writes `contents` to `dir/name` atomically (a temporary file renamed into place).
 fn write_file(dir: &Path, name: &str, contents: &str) -> Result<(), ExitCode> {
-    std::fs::write(dir.join(name), contents)
-        .map_err(|e| usage(format!("cannot write {}: {e}", dir.join(name).display())))
+    super::output::write_text(&dir.join(name), contents).map_err(|e| e.report())
 }
 
-fn make_dir(dir: &Path) -> Result<(), ExitCode> {
-    std::fs::create_dir_all(dir).map_err(|e| usage(format!("cannot create {}: {e}", dir.display())))
+/// Checks an output directory before any work (`..` resolved without creating anything; no
+/// file written over an input) and returns it resolved; [`make_dir`] creates it.
+fn out_dir(dir: &Path, names: &[&str], inputs: &[&Path]) -> Result<PathBuf, ExitCode> {
+    super::output::check_dir("--out", dir, names, inputs).map_err(|e| e.report())
 }
+
+fn make_dir(dir: &Path, shown: &Path) -> Result<(), ExitCode> {
+    super::output::make_dir(dir, shown).map_err(|e| e.report())
+}
+
+/// Files `sweep --out` writes.
+const SWEEP_FILES: &[&str] = &["sweep.csv", "sweep.json", "sweep.svg"];
+/// Files `explain --out` writes.
+const EXPLAIN_FILES: &[&str] = &["waterfall.svg", "waterfall.json"];
+/// Files `report --out` writes.
+const REPORT_FILES: &[&str] = &[
+    "design-report.md",
+    "power-curve.svg",
+    "waterfall.svg",
+    "design-report.json",
+];
 
 macro_rules! tri {
     ($e:expr) => {
@@ -261,6 +285,9 @@ macro_rules! tri {
 
 /// Runs `trialsim size`.
 pub fn run_size(args: SizeArgs) -> ExitCode {
+    if let Some(code) = args.shard.refuse("size") {
+        return code;
+    }
     tri!(check_reps(args.reps));
     let Some(target) = parse_probability(&args.target_power) else {
         return usage(format!(
@@ -296,11 +323,15 @@ pub fn run_size(args: SizeArgs) -> ExitCode {
         max_n: args.max_n.max(2),
         move_analysis: args.move_analysis,
     };
-    let spinner = spinner(args.quiet, "searching for the sample size");
+    stop_on_interrupt();
+    let spinner = spinner(args.common.quiet, "searching for the sample size");
     let result = pool.install(|| size_for_model(&model, &question));
     spinner.finish_and_clear();
     let report = match result {
         Ok(r) => r,
+        Err(e) if crate::design::stopped() => {
+            return interrupted(&e, "sample-size search stopped; no answer");
+        }
         Err(e) => return design_error(e),
     };
     emit(&match args.format {
@@ -310,19 +341,21 @@ pub fn run_size(args: SizeArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// A spinner on stderr while a search runs; hidden with `--quiet` or off a terminal.
+/// A spinner while a search runs, showing its latest evaluation.
 fn spinner(quiet: bool, message: &'static str) -> indicatif::ProgressBar {
-    use std::io::IsTerminal as _;
-    if quiet || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new_spinner().with_message(message);
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let bar = super::common::spinner(quiet, message);
+    let shown = bar.clone();
+    crate::design::report_progress(Box::new(move |line| {
+        shown.set_message(format!("{message}: {line}"));
+    }));
     bar
 }
 
 /// Runs `trialsim mde`.
 pub fn run_mde(args: MdeArgs) -> ExitCode {
+    if let Some(code) = args.shard.refuse("mde") {
+        return code;
+    }
     tri!(check_reps(args.reps));
     let Some(target) = parse_probability(&args.target_power) else {
         return usage(format!(
@@ -350,11 +383,18 @@ pub fn run_mde(args: MdeArgs) -> ExitCode {
         seed: args.common.seed,
         replicates: args.reps,
     };
-    let spinner = spinner(args.quiet, "searching for the minimum detectable effect");
+    stop_on_interrupt();
+    let spinner = spinner(
+        args.common.quiet,
+        "searching for the minimum detectable effect",
+    );
     let result = pool.install(|| mde_for_model(&model, &question));
     spinner.finish_and_clear();
     let report = match result {
         Ok(r) => r,
+        Err(e) if crate::design::stopped() => {
+            return interrupted(&e, "search stopped; no answer");
+        }
         Err(e) => return design_error(e),
     };
     emit(&match args.format {
@@ -382,6 +422,10 @@ fn list_parameters(model: &TrialModel) -> String {
 /// Runs `trialsim sweep`.
 pub fn run_sweep_command(args: SweepArgs) -> ExitCode {
     tri!(check_reps(args.reps));
+    let out = match &args.out {
+        Some(o) => Some(tri!(out_dir(o, SWEEP_FILES, &[&args.common.file]))),
+        None => None,
+    };
     let model = tri!(load(&args.common.file));
     if args.list {
         emit(&list_parameters(&model));
@@ -417,25 +461,47 @@ pub fn run_sweep_command(args: SweepArgs) -> ExitCode {
         Err(e) => return design_error(e),
     };
     let pool = tri!(pool(args.common.threads));
-    let report = match pool.install(|| {
+    stop_on_interrupt();
+    let total: usize = axes.iter().map(|a| a.values.len()).product();
+    let bar = super::common::progress_bar(args.common.quiet, total as u64, "sweeping: point");
+    let result = pool.install(|| {
         run_sweep(
             &model,
             analysis,
             &axes,
             args.common.seed,
             args.reps,
-            &|_, _| {},
+            &|done, _| bar.set_position(done as u64),
         )
-    }) {
+    });
+    bar.finish_and_clear();
+    let report = match result {
         Ok(r) => r,
         Err(e) => return design_error(e),
     };
+    if crate::design::stopped() {
+        // The points done so far, labelled; no files.
+        emit(&format!(
+            "interrupted: {} of {total} points done; the table below has only those\n",
+            report.points.len()
+        ));
+        emit(&match args.format {
+            Format::Text => render::sweep_text(&report),
+            Format::Json => render::json(&report),
+        });
+        eprintln!(
+            "interrupted: sweep stopped after {} of {total} points; no files written",
+            report.points.len()
+        );
+        return ExitCode::from(super::interrupt::exit_code());
+    }
     emit(&match args.format {
         Format::Text => render::sweep_text(&report),
         Format::Json => render::json(&report),
     });
-    if let Some(dir) = &args.out {
-        tri!(make_dir(dir));
+    if let (Some(out), Some(dir)) = (&args.out, &out) {
+        tri!(make_dir(dir, out));
+        let dir = dir.as_path();
         tri!(write_file(dir, "sweep.csv", &render::sweep_csv(&report)));
         tri!(write_file(dir, "sweep.json", &render::json(&report)));
         tri!(write_file(dir, "sweep.svg", &render::sweep_svg(&report)));
@@ -449,6 +515,10 @@ pub fn run_explain(args: ExplainArgs) -> ExitCode {
     if args.n_per_arm == Some(0) {
         return usage("--n-per-arm must be at least 1");
     }
+    let out = match &args.out {
+        Some(o) => Some(tri!(out_dir(o, EXPLAIN_FILES, &[&args.common.file]))),
+        None => None,
+    };
     let model = tri!(load(&args.common.file));
     let model = match args.n_per_arm {
         Some(n) => crate::design::with_sizes(&model, n, &[]),
@@ -459,8 +529,15 @@ pub fn run_explain(args: ExplainArgs) -> ExitCode {
         Err(e) => return design_error(e),
     };
     let pool = tri!(pool(args.common.threads));
-    let w = match pool.install(|| explain(&model, analysis, args.common.seed, args.reps)) {
+    stop_on_interrupt();
+    let spinner = spinner(args.common.quiet, "simulating the waterfall");
+    let result = pool.install(|| explain(&model, analysis, args.common.seed, args.reps));
+    spinner.finish_and_clear();
+    let w = match result {
         Ok(w) => w,
+        Err(e) if crate::design::stopped() => {
+            return interrupted(&e, "explain stopped; nothing printed or written");
+        }
         Err(e) => return design_error(e),
     };
     let f = feasibility(&model, None, model.capacity_arm());
@@ -474,8 +551,9 @@ pub fn run_explain(args: ExplainArgs) -> ExitCode {
             &serde_json::json!({ "waterfall": w, "feasibility": f }),
         )),
     }
-    if let Some(dir) = &args.out {
-        tri!(make_dir(dir));
+    if let (Some(out), Some(dir)) = (&args.out, &out) {
+        tri!(make_dir(dir, out));
+        let dir = dir.as_path();
         tri!(write_file(dir, "waterfall.svg", &render::waterfall_svg(&w)));
         tri!(write_file(dir, "waterfall.json", &render::json(&w)));
     }
@@ -521,6 +599,9 @@ pub fn parse_assumptions(
 
 /// Runs `trialsim report`.
 pub fn run_report(args: ReportArgs) -> ExitCode {
+    if let Some(code) = args.shard.refuse("report") {
+        return code;
+    }
     tri!(check_reps(args.reps));
     let Some(target) = parse_probability(&args.target_power) else {
         return usage(format!(
@@ -535,6 +616,7 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
             return ExitCode::from(super::EXIT_SPEC_ERROR);
         }
     };
+    let dir = tri!(out_dir(&args.out, REPORT_FILES, &[&args.common.file]));
     let model = tri!(load(&args.common.file));
     let analysis = match analysis_index(&model, args.common.analysis.as_deref()) {
         Ok(a) => a,
@@ -553,27 +635,43 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
         target,
         uncertain,
     };
-    let built = match pool.install(|| crate::design::report::build(&model, &inputs)) {
+    stop_on_interrupt();
+    let spinner = spinner(args.common.quiet, "simulating the report's figures");
+    let result = pool.install(|| crate::design::report::build(&model, &inputs));
+    spinner.finish_and_clear();
+    let mut built = match result {
         Ok(b) => b,
+        Err(e) if crate::design::stopped() => {
+            return interrupted(&e, "report stopped; no files written");
+        }
         Err(e) => return design_error(e),
     };
-    tri!(make_dir(&args.out));
+    // The report names its spec by the sha256 of the file's exact bytes, as registered.
+    let bytes = match std::fs::read(&args.common.file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", args.common.file.display());
+            return ExitCode::from(super::EXIT_SPEC_ERROR);
+        }
+    };
+    built.spec = crate::design::report::SpecRecord {
+        file: crate::fingerprint::name_relative_to_spec(&args.common.file, &args.common.file),
+        sha256: crate::fingerprint::sha256_hex(&bytes),
+        trialsim_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    tri!(make_dir(&dir, &args.out));
     let markdown = render::design_markdown(&model, &source.text, &built);
-    tri!(write_file(&args.out, "design-report.md", &markdown));
+    tri!(write_file(&dir, "design-report.md", &markdown));
     tri!(write_file(
-        &args.out,
+        &dir,
         "power-curve.svg",
         &render::sweep_svg(&built.curve)
     ));
     if let Some(w) = &built.waterfall {
-        tri!(write_file(
-            &args.out,
-            "waterfall.svg",
-            &render::waterfall_svg(w)
-        ));
+        tri!(write_file(&dir, "waterfall.svg", &render::waterfall_svg(w)));
     }
     tri!(write_file(
-        &args.out,
+        &dir,
         "design-report.json",
         &render::json(&built)
     ));

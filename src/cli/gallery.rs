@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::gallery::{GallerySettings, page};
-use crate::power::MAX_REPLICATES;
 
 /// Flags of `trialsim gallery`.
 #[derive(Debug, Args)]
@@ -22,9 +21,33 @@ pub(super) struct GalleryArgs {
     /// Master seed.
     #[arg(long, value_name = "S", default_value_t = GallerySettings::default().seed)]
     pub(super) seed: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "T")]
+    pub(super) threads: Option<usize>,
+    /// No progress on stderr (it is shown only on a terminal anyway).
+    #[arg(long)]
+    pub(super) quiet: bool,
     /// Do not write: exit 1 when the page at `--out` differs from the one generated.
     #[arg(long, requires = "out")]
     pub(super) check: bool,
+    /// Replace the page at `--out` if it exists (never one of the specs).
+    #[arg(long, requires = "out")]
+    pub(super) force: bool,
+    #[command(flatten)]
+    pub(super) shard: super::shard::NoShard,
+}
+
+/// Every spec a gallery reads: the files given, and the `.trial` files of the directories.
+fn input_files(inputs: &[String]) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for i in inputs {
+        let path = std::path::PathBuf::from(i);
+        match std::fs::read_dir(&path) {
+            Ok(entries) => files.extend(entries.filter_map(|e| e.ok().map(|e| e.path()))),
+            Err(_) => files.push(path),
+        }
+    }
+    files
 }
 
 fn fail(code: u8, msg: &str) -> ExitCode {
@@ -34,18 +57,36 @@ fn fail(code: u8, msg: &str) -> ExitCode {
 
 /// Runs `trialsim gallery`: 0 on success, 1 on a spec error or a stale page, 2 on bad flags.
 pub(super) fn run(args: &GalleryArgs) -> ExitCode {
-    if args.reps == 0 || args.reps > MAX_REPLICATES {
-        return fail(
-            super::EXIT_USAGE,
-            &format!("--reps must be between 1 and {MAX_REPLICATES}"),
-        );
+    if let Some(code) = args.shard.refuse("gallery") {
+        return code;
     }
+    if let Err(code) = super::common::check_reps(args.reps, 1) {
+        return code;
+    }
+    let pool = match super::common::thread_pool(args.threads) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let target = match (&args.out, args.check) {
+        (Some(out), false) => {
+            let inputs = input_files(&args.inputs);
+            let inputs: Vec<&std::path::Path> = inputs.iter().map(|p| p.as_path()).collect();
+            match super::output::check_target("--out", out.as_ref(), &inputs, args.force) {
+                Ok(t) => Some(t),
+                Err(e) => return e.report(),
+            }
+        }
+        _ => None,
+    };
     let g = GallerySettings {
         seed: args.seed,
         replicates: args.reps,
         ..GallerySettings::default()
     };
-    let text = match page(&args.inputs, args.out.as_deref(), &g) {
+    let spinner = super::common::spinner(args.quiet, "simulating the gallery's specs");
+    let text = pool.install(|| page(&args.inputs, args.out.as_deref(), &g));
+    spinner.finish_and_clear();
+    let text = match text {
         Ok(t) => t,
         Err(e) => return fail(super::EXIT_SPEC_ERROR, &e),
     };
@@ -58,12 +99,12 @@ pub(super) fn run(args: &GalleryArgs) -> ExitCode {
             ),
             Err(e) => fail(super::EXIT_SPEC_ERROR, &format!("cannot read {out}: {e}")),
         },
-        (Some(out), false) => match std::fs::write(out, &text) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(super::EXIT_SPEC_ERROR, &format!("cannot write {out}: {e}")),
+        (Some(_), false) => match target.map(|t| super::output::write_text(&t.path, &text)) {
+            Some(Err(e)) => e.report(),
+            _ => ExitCode::SUCCESS,
         },
         (None, _) => {
-            print!("{text}");
+            super::output::emit(&text);
             ExitCode::SUCCESS
         }
     }

@@ -1,6 +1,5 @@
 //! `trialsim power FILE`: simulate the spec's trial and report power, flows and expectations.
 
-use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,10 +8,7 @@ use clap::Args;
 use crate::model::TrialModel;
 use crate::power::{PowerSettings, run_power_until};
 
-/// Most worker threads accepted.
-pub const MAX_THREADS: usize = 1024;
-
-pub use super::common::{DEFAULT_SEED, Format};
+pub use super::common::{DEFAULT_SEED, Format, MAX_THREADS};
 
 /// Flags of `trialsim power`.
 #[derive(Debug, Args)]
@@ -52,6 +48,9 @@ pub struct PowerArgs {
     /// run; not defined with clusters or a queue for caseload slots.
     #[arg(long = "sample-estimand")]
     pub sample_estimand: bool,
+    /// Sharding: `--shard I/N`, `--part FILE`, `--checkpoint-every SECONDS`.
+    #[command(flatten)]
+    pub shard: super::shard::ShardArgs,
 }
 
 fn fail(msg: &str) -> ExitCode {
@@ -70,12 +69,8 @@ pub fn run(args: PowerArgs) -> ExitCode {
     if let Err(e) = crate::power::validate(&settings) {
         return fail(&e.0);
     }
-    if let Some(t) = args.threads
-        && !(1..=MAX_THREADS).contains(&t)
-    {
-        return fail(&format!(
-            "--threads must be between 1 and {MAX_THREADS}, not {t}"
-        ));
+    if let Err(code) = super::common::check_threads(args.threads) {
+        return code;
     }
     let checked = match super::load_model(&args.file) {
         Ok(checked) => checked,
@@ -100,15 +95,11 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
         n_per_arm: args.n_per_arm,
         scenario: 0,
     };
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = args.threads {
-        builder = builder.num_threads(t);
-    }
-    let pool = match builder.build() {
+    let pool = match super::common::thread_pool(args.threads) {
         Ok(p) => p,
-        Err(e) => return fail(&format!("cannot start worker threads: {e}")),
+        Err(code) => return code,
     };
-    let bar = if args.quiet || !std::io::stderr().is_terminal() {
+    let bar = if !super::common::show_progress(args.quiet) {
         indicatif::ProgressBar::hidden()
     } else {
         let bar = indicatif::ProgressBar::new(args.reps);
@@ -126,7 +117,13 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
             bar.set_position(done);
         }
     };
-    let cancel = super::interrupt::flag();
+    // A shard is stopped by its ledger (which checkpoints), never half-way through a fold.
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let cancel = if crate::shard::ledger().is_some() {
+        &never
+    } else {
+        super::interrupt::flag()
+    };
     let result = pool.install(|| run_power_until(model, &settings, &progress, cancel));
     bar.finish_and_clear();
     let mut report = match result {
@@ -158,6 +155,19 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
             Ok(a) => a,
             Err(code) => return code,
         };
+        for (ai, a) in model.analyses.iter().enumerate() {
+            if a.sequential.is_some() {
+                match pool.install(|| crate::sequential::run_sequential(model, ai, &settings)) {
+                    Ok(mut r) => {
+                        if let Some(c) = report.analyses.get(ai).and_then(|x| x.contrasts.first()) {
+                            r.set_truth(c.true_effect, c.true_effect_mc_se);
+                        }
+                        report.sequential.push(r);
+                    }
+                    Err(e) => return fail(&e.0),
+                }
+            }
+        }
         if args.sample_estimand
             && let Err(e) =
                 pool.install(|| crate::power::add_sample_estimands(model, &settings, &mut report))
@@ -179,7 +189,7 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
         }
         Format::Json => crate::report::power::json_with(&report, assurance.as_ref()),
     };
-    print!("{out}");
+    super::output::emit(&out);
     if report.interrupted {
         ExitCode::from(super::interrupt::EXIT_INTERRUPTED)
     } else if report.passed {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::output;
 use crate::data::export;
 use crate::sim::{SimOptions, Simulator, rng::replicate_rng};
 
@@ -45,10 +46,34 @@ pub(crate) struct SimulateArgs {
     /// defined with clusters or a queue for caseload slots.
     #[arg(long = "potential-outcomes", value_name = "CSV")]
     pub(crate) potential_outcomes: Option<PathBuf>,
+    /// Replace the CSV files if they exist (never the spec).
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 /// Runs `trialsim simulate`.
 pub(crate) fn run(args: SimulateArgs) -> ExitCode {
+    // Writing stops between rows on Ctrl-C and leaves no file behind.
+    let _ = super::interrupt::flag();
+    // Both paths are checked before anything is simulated or written.
+    let export = match output::check_target("--export", &args.export, &[&args.file], args.force) {
+        Ok(t) => t,
+        Err(e) => return e.report(),
+    };
+    let potential = match &args.potential_outcomes {
+        Some(p) => {
+            match output::check_target(
+                "--potential-outcomes",
+                p,
+                &[&args.file, &args.export],
+                args.force,
+            ) {
+                Ok(t) => Some(t),
+                Err(e) => return e.report(),
+            }
+        }
+        None => None,
+    };
     let checked = match super::load_model(&args.file) {
         Ok(c) => c,
         Err(report) => {
@@ -88,7 +113,7 @@ pub(crate) fn run(args: SimulateArgs) -> ExitCode {
     } else {
         sim.simulate(&mut worker, &mut rng);
     }
-    if let Some(path) = &args.potential_outcomes {
+    if let Some(target) = &potential {
         // The same replicate again, with every participant's counterfactuals beside it.
         let mut with = sim.worker();
         let mut rng = replicate_rng(args.seed, 0, args.replicate);
@@ -96,30 +121,24 @@ pub(crate) fn run(args: SimulateArgs) -> ExitCode {
             eprintln!("error: {e}");
             return ExitCode::from(super::EXIT_SPEC_ERROR);
         }
-        let written = std::fs::File::create(path)
-            .and_then(|f| write_potential_outcomes(&sim, &with, std::io::BufWriter::new(f)));
+        let written = output::write_file_atomic(&target.path, |f| {
+            write_potential_outcomes(&sim, &with, output::Interruptible(f))
+        });
         if let Err(e) = written {
-            eprintln!("error: cannot write `{}`: {e}", path.display());
-            return ExitCode::from(super::EXIT_USAGE);
+            return e.report();
         }
     }
-    let file = match std::fs::File::create(&args.export) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: cannot write `{}`: {e}", args.export.display());
-            return ExitCode::from(super::EXIT_USAGE);
-        }
-    };
-    let written = export::write_mapped(
-        &model,
-        &mapping,
-        &worker.table,
-        mapping.monthly_hours.is_some().then_some(&hours),
-        file,
-    );
+    let written = output::write_file_atomic(&export.path, |f| {
+        export::write_mapped(
+            &model,
+            &mapping,
+            &worker.table,
+            mapping.monthly_hours.is_some().then_some(&hours),
+            output::Interruptible(f),
+        )
+    });
     if let Err(e) = written {
-        eprintln!("error: cannot write `{}`: {e}", args.export.display());
-        return ExitCode::from(super::EXIT_USAGE);
+        return e.report();
     }
     eprintln!(
         "wrote {} participants (seed {}, replicate {}) to {}",

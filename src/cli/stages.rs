@@ -7,12 +7,18 @@ use serde_json::Value;
 use crate::audit::audit_with;
 use crate::data::Loaded;
 use crate::model::TrialModel;
-use crate::report::analysis::{AnalysisReport, DataSummary, PlanInfo};
+use crate::report::analysis::{AnalysisReport, DataSummary, Inputs, PlanInfo};
 use crate::table::{CovariateColumn, ParticipantTable};
 
 /// Runs the model's analysis plan (the shared [`crate::analysis::run_plan`]), the balance table
 /// and the assumption audit on loaded data: everything `analyze` reports but the realised power.
-pub fn analysis_report(model: &TrialModel, file: &str, loaded: &Loaded) -> AnalysisReport {
+/// `file` is the data file as typed (for the text); `inputs` identifies spec and data by content.
+pub fn analysis_report(
+    model: &TrialModel,
+    file: &str,
+    inputs: Inputs,
+    loaded: &Loaded,
+) -> AnalysisReport {
     let table = &loaded.table;
     let arms = model
         .arms
@@ -27,6 +33,7 @@ pub fn analysis_report(model: &TrialModel, file: &str, loaded: &Loaded) -> Analy
         .collect();
     AnalysisReport {
         trial: model.name.clone(),
+        inputs,
         data: DataSummary {
             file: file.to_owned(),
             rows: loaded.rows,
@@ -67,7 +74,6 @@ pub fn analysis_report(model: &TrialModel, file: &str, loaded: &Loaded) -> Analy
 
 /// The declarations of every analysis of `model`, in plan order.
 pub fn plan_info(model: &TrialModel) -> Vec<PlanInfo> {
-    let name = |v: &dyn erased::Ser| v.name();
     model
         .analyses
         .iter()
@@ -81,15 +87,15 @@ pub fn plan_info(model: &TrialModel) -> Vec<PlanInfo> {
                     let name = model.outcomes.get(o).map_or("", |o| o.name.as_str());
                     (
                         name.to_owned(),
-                        erased::Ser::name(&t),
-                        erased::Ser::name(&s),
+                        crate::report::words::test(t).to_owned(),
+                        crate::report::words::sides_keyword(s).to_owned(),
                     )
                 })
                 .collect(),
-            test: name(&a.test),
-            sides: name(&a.sides),
+            test: a.test,
+            sides: a.sides,
             alpha: a.alpha,
-            correction: name(&a.correction),
+            correction: a.correction,
             binary: a
                 .outcomes
                 .iter()
@@ -196,19 +202,4 @@ fn missing_outcomes(a: &crate::model::Analysis, table: &ParticipantTable) -> Vec
         }
     }
     out
-}
-
-mod erased {
-    /// The snake_case serde name of a unit enum variant.
-    pub(super) trait Ser {
-        fn name(&self) -> String;
-    }
-    impl<T: serde::Serialize> Ser for T {
-        fn name(&self) -> String {
-            match serde_json::to_value(self) {
-                Ok(serde_json::Value::String(s)) => s,
-                _ => String::new(),
-            }
-        }
-    }
 }

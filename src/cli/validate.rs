@@ -28,6 +28,9 @@ pub struct ValidateArgs {
     /// No progress lines on stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// Sharding: `--shard I/N`, `--part FILE`, `--checkpoint-every SECONDS`.
+    #[command(flatten)]
+    pub shard: super::shard::ShardArgs,
 }
 
 /// Runs the suite: exit 0 when every check passes, 1 on any miss, 2 on bad flags.
@@ -47,20 +50,9 @@ pub fn run_validate(args: &ValidateArgs) -> ExitCode {
     if let Some(s) = args.seed {
         settings.seed = s;
     }
-    if args.threads == Some(0) {
-        eprintln!("error: --threads must be at least 1");
-        return ExitCode::from(super::EXIT_USAGE);
-    }
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = args.threads {
-        builder = builder.num_threads(t);
-    }
-    let pool = match builder.build() {
+    let pool = match super::common::thread_pool(args.threads) {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
-            return ExitCode::from(super::EXIT_USAGE);
-        }
+        Err(code) => return code,
     };
     let quiet = args.quiet;
     let progress = move |name: &str| {
@@ -76,9 +68,9 @@ pub fn run_validate(args: &ValidateArgs) -> ExitCode {
         }
     };
     match args.format {
-        Format::Text => print!("{}", text(&summary)),
+        Format::Text => super::output::emit(&text(&summary)),
         Format::Json => match serde_json::to_string_pretty(&summary) {
-            Ok(j) => println!("{j}"),
+            Ok(j) => super::output::emit(&format!("{j}\n")),
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(1);

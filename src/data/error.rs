@@ -94,6 +94,8 @@ pub enum DataErrorKind {
     ExclusionsNotAllowed,
     /// A malformed CSV record (e.g. an unterminated quote).
     Malformed,
+    /// An arm an analysis compares has no participant in the file.
+    MissingArm,
 }
 
 impl DataErrorKind {
@@ -118,6 +120,7 @@ impl DataErrorKind {
             Self::UnmappedOutcome => "unmapped_outcome",
             Self::ExclusionsNotAllowed => "exclusions_not_allowed",
             Self::Malformed => "malformed",
+            Self::MissingArm => "missing_arm",
         }
     }
 }

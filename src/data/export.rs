@@ -1,18 +1,21 @@
 //! Writing a participant table as the CSV `trialsim analyze` reads: the export of one simulated
 //! trial (`trialsim simulate --export`).
 //!
-//! Columns of the default shape ([`write_csv`]): `id`, `arm` (arm names), `path` (`arm.path`,
-//! `NA` when unknown), one column per covariate (level names, or numbers), one per outcome (0/1
+//! Columns of the default shape ([`write_csv`]): `id`, `arm` (arm names), `path` (the path's
+//! name as the spec writes it, `arm.path` only for a name two arms share; `NA` when unknown), one column per covariate (level names, or numbers), one per outcome (0/1
 //! for binary, the value otherwise), each named as in the model; for a cluster design, a column
 //! [`CLUSTER_COLUMN`] with each participant's cluster code; then one 0/1 column per flow some arm
 //! declares (`dropout`, `exemption`, `crossover`, `non_work_exit`); `NA` for missing values.
 //! [`write_mapped`] writes the shape of a spec's own data section instead, with monthly hours
-//! columns. Numbers are written in Rust's shortest round-trip form, so reading the file back
-//! gives the very same table.
+//! columns. Numbers are written at the precision a register holds them ([`Precision`]): ages and
+//! durations to 0.01 (years, months), wages to 0.01 euro, hours to 0.1 h (truncated, so that
+//! every `hours >= H` with H a multiple of 0.1 reads back the same and with it every employment
+//! measure), other numbers in Rust's shortest round-trip form. Reading the file back gives the
+//! same table up to that precision.
 
 use std::io::{self, Write};
 
-use crate::model::{DataMapping, Flow, PathColumn, PathValue, TrialModel};
+use crate::model::{DataMapping, Flow, Measure, PathColumn, PathValue, TrialModel, Unit};
 use crate::table::{CovariateColumn, MISSING_CODE, ParticipantTable};
 
 /// Name of the exported cluster column.
@@ -21,6 +24,16 @@ pub const CLUSTER_COLUMN: &str = "cluster";
 /// The mapping of an exported file (also what `analyze` uses for a spec without a data section):
 /// every column named after the model's arm, variable or outcome.
 pub fn default_mapping(model: &TrialModel) -> DataMapping {
+    // A path is written as the spec names it (`coaching`); only a name that two arms share is
+    // qualified by its arm (`experiment.guided`), so that every value means one path.
+    let shared = |name: &str| {
+        model
+            .arms
+            .iter()
+            .filter(|arm| arm.paths.iter().any(|p| p.name == name))
+            .count()
+            > 1
+    };
     let values: Vec<PathValue> = model
         .arms
         .iter()
@@ -30,7 +43,11 @@ pub fn default_mapping(model: &TrialModel) -> DataMapping {
                 .iter()
                 .enumerate()
                 .map(move |(p, path)| PathValue {
-                    value: format!("{}.{}", arm.name, path.name),
+                    value: if shared(&path.name) {
+                        format!("{}.{}", arm.name, path.name)
+                    } else {
+                        path.name.clone()
+                    },
                     arm: a,
                     path: p,
                 })
@@ -105,17 +122,96 @@ impl Style {
         }
     }
 
-    fn number(&self, x: f64) -> String {
+    fn number_at(&self, x: f64, precision: Precision) -> String {
         if !x.is_finite() {
             return "NA".to_owned();
         }
-        let s = format!("{x}");
+        let s = precision.format(x);
         if self.decimal_comma {
             self.quote(&s.replace('.', ","))
         } else {
             s
         }
     }
+}
+
+/// How many decimals an exported number carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// Rust's shortest round-trip form (plain numbers, whose precision the spec does not say).
+    Full,
+    /// Rounded to 0.01 (ages in years, durations in months, wages in euro).
+    Hundredths,
+    /// Truncated to 0.1 (hours per month): a value at or above a threshold on the 0.1 grid stays
+    /// at or above it, and one below stays below.
+    TenthsDown,
+}
+
+impl Precision {
+    /// The precision of a covariate with unit `unit`.
+    pub fn of_unit(unit: Unit) -> Self {
+        match unit {
+            Unit::Years | Unit::Months => Self::Hundredths,
+            Unit::HoursPerMonth => Self::TenthsDown,
+            Unit::None => Self::Full,
+        }
+    }
+
+    /// The precision of an outcome measured by `measure`.
+    pub fn of_measure(measure: &Measure) -> Self {
+        match measure {
+            Measure::Hours { .. } => Self::TenthsDown,
+            Measure::Wage { .. } => Self::Hundredths,
+            _ => Self::Full,
+        }
+    }
+
+    /// `x` as text at this precision, without trailing zeros (`86.7`, `0`, `53.93`).
+    pub fn format(self, x: f64) -> String {
+        let fixed = match self {
+            Self::Full => return format!("{x}"),
+            Self::Hundredths => format!("{x:.2}"),
+            // The tiny offset keeps a value on the grid (2.3, stored as 2.2999…) on it.
+            Self::TenthsDown => format!("{:.1}", ((x * 10.0) + 1e-9).floor() / 10.0),
+        };
+        let trimmed = fixed.trim_end_matches('0').trim_end_matches('.');
+        match trimmed {
+            "" | "-" | "-0" => "0".to_owned(),
+            t => t.to_owned(),
+        }
+    }
+}
+
+/// `table` as the export writes it: every number at its [`Precision`], as reading the file back
+/// gives it. (What a round trip through the CSV must reproduce, value for value.)
+pub fn at_export_precision(model: &TrialModel, table: &ParticipantTable) -> ParticipantTable {
+    let round = |x: f64, p: Precision| -> f64 {
+        if x.is_finite() {
+            p.format(x).parse().unwrap_or(x)
+        } else {
+            x
+        }
+    };
+    let mut out = table.clone();
+    for (v, column) in out.covariates.iter_mut().enumerate() {
+        if let CovariateColumn::Numeric(values) = column {
+            let unit = model
+                .population
+                .variables
+                .get(v)
+                .map_or(Unit::None, |x| x.unit);
+            let p = Precision::of_unit(unit);
+            values.iter_mut().for_each(|x| *x = round(*x, p));
+        }
+    }
+    for (o, values) in out.outcomes.iter_mut().enumerate() {
+        let p = model
+            .outcomes
+            .get(o)
+            .map_or(Precision::Full, |x| Precision::of_measure(&x.measure));
+        values.iter_mut().for_each(|x| *x = round(*x, p));
+    }
+    out
 }
 
 /// Writes `table` (produced for `model`) as CSV.
@@ -212,14 +308,25 @@ pub fn write_mapped<W: Write>(
                         .and_then(|l| l.get(codes[i] as usize));
                     line.push_str(&name.map_or("NA".to_owned(), |l| style.quote(&l.name)));
                 }
-                Some(CovariateColumn::Numeric(values)) => line.push_str(&style.number(values[i])),
+                Some(CovariateColumn::Numeric(values)) => {
+                    let unit = model
+                        .population
+                        .variables
+                        .get(*v)
+                        .map_or(Unit::None, |x| x.unit);
+                    line.push_str(&style.number_at(values[i], Precision::of_unit(unit)));
+                }
                 None => line.push_str("NA"),
             }
         }
         for (o, _) in &mapping.outcomes {
             line.push_str(&sep);
             let v = table.outcomes.get(*o).map_or(f64::NAN, |c| c[i]);
-            line.push_str(&style.number(v));
+            let precision = model
+                .outcomes
+                .get(*o)
+                .map_or(Precision::Full, |x| Precision::of_measure(&x.measure));
+            line.push_str(&style.number_at(v, precision));
         }
         if cluster_column.is_some() {
             line.push_str(&sep);
@@ -237,10 +344,33 @@ pub fn write_mapped<W: Write>(
         if let Some((_, h)) = hours {
             for x in h.row(i) {
                 line.push_str(&sep);
-                line.push_str(&style.number(*x));
+                line.push_str(&style.number_at(*x, Precision::TenthsDown));
             }
         }
         writeln!(w, "{line}")?;
     }
     w.flush()
+}
+
+#[cfg(test)]
+mod precision_tests {
+    use super::Precision;
+
+    #[test]
+    fn numbers_carry_their_precision() {
+        assert_eq!(Precision::Hundredths.format(53.927_190_833_388_04), "53.93");
+        assert_eq!(Precision::Hundredths.format(45.0), "45");
+        assert_eq!(Precision::Full.format(0.1 + 0.2), "0.30000000000000004");
+        // Hours are truncated, so a threshold on the 0.1 grid reads the same on either side.
+        assert_eq!(Precision::TenthsDown.format(47.99), "47.9");
+        assert_eq!(Precision::TenthsDown.format(48.0), "48");
+        assert_eq!(Precision::TenthsDown.format(2.3), "2.3");
+        assert_eq!(Precision::TenthsDown.format(0.04), "0");
+        for x in [0.95, 1.0, 47.95, 47.999_999, 48.0, 48.04, 159.99] {
+            let back: f64 = Precision::TenthsDown.format(x).parse().expect("a number");
+            for threshold in [1.0, 48.0] {
+                assert_eq!(back >= threshold, x >= threshold, "{x} at {threshold}");
+            }
+        }
+    }
 }

@@ -192,6 +192,10 @@ pub fn load<R: Read + Seek>(
         .has_headers(true)
         .flexible(true)
         .buffer_capacity(1 << 16)
+        // Records end at `\n` only: with the default (`\r`, `\n` or `\r\n`) a CRLF file's
+        // records were placed at the previous line's `\n`, one line too early and with an
+        // empty snippet. The `\r` left at the end of a last field is trimmed like any blank.
+        .terminator(csv::Terminator::Any(b'\n'))
         .from_reader(Cursor::new(header_raw).chain(buffered));
     let ctx = Ctx {
         name,
@@ -237,21 +241,27 @@ pub fn load<R: Read + Seek>(
     let scanned = state.read_rows(&mut reader, &plan, mapping.allow_exclusions);
     // IDs are checked for duplicates after the scan, by sorting row indices (4 bytes a row)
     // rather than keeping a hash set beside the table; the lines are found again only on error.
-    let problem = match scanned {
-        Err(problem) => Some(problem),
-        Ok(()) => first_duplicate(&state.table.id).map(|id| Problem {
-            kind: DataErrorKind::DuplicateId,
-            line: 0,
-            byte: 0,
-            field: Some(plan.id),
-            message: String::new(),
-            label: "used again here".into(),
-            help: Some(
-                "each participant must appear once; remove the repeated row or correct its ID"
-                    .into(),
-            ),
-            first: Some((id, 0)),
-        }),
+    let (problem, more) = match scanned {
+        Err(mut problems) => {
+            let first = problems.remove(0);
+            (Some(first), problems)
+        }
+        Ok(()) => (
+            first_duplicate(&state.table.id).map(|id| Problem {
+                kind: DataErrorKind::DuplicateId,
+                line: 0,
+                byte: 0,
+                field: Some(plan.id),
+                message: String::new(),
+                label: "used again here".into(),
+                help: Some(
+                    "each participant must appear once; remove the repeated row or correct its ID"
+                        .into(),
+                ),
+                first: Some((id, 0)),
+            }),
+            Vec::new(),
+        ),
     };
     if let Some(mut problem) = problem {
         let chain = reader.into_inner();
@@ -268,7 +278,23 @@ pub fn load<R: Read + Seek>(
             problem.message =
                 format!("ID {id} appears on line {first_line} and again on line {line}");
         }
-        return Err(problem.into_error(&ctx, &mut source, bom as u64));
+        let mut err = problem.into_error(&ctx, &mut source, bom as u64);
+        if !more.is_empty() {
+            let shown = more.len() + 1;
+            err.message = format!(
+                "{} ({shown} bad values{})",
+                err.message,
+                if shown >= MAX_PROBLEMS {
+                    format!("; the first {MAX_PROBLEMS} are shown")
+                } else {
+                    String::new()
+                }
+            );
+            for p in more {
+                err = err.with_related(p.into_error(&ctx, &mut source, bom as u64));
+            }
+        }
+        return Err(err);
     }
     if state.rows == 0 {
         return Err(ctx
@@ -278,6 +304,35 @@ pub fn load<R: Read + Seek>(
                 None,
             )
             .with_help("export the participant rows too, one per line under the header"));
+    }
+    // An analysis needs both its arms: data from one arm only is an export gone wrong, and its
+    // "analysis" would compare with nobody.
+    let mut present = vec![0u64; model.arms.len()];
+    for &a in &state.table.arm {
+        if let Some(n) = present.get_mut(a as usize) {
+            *n += 1;
+        }
+    }
+    for analysis in &model.analyses {
+        for arm in [analysis.treatment, analysis.control] {
+            if present.get(arm).is_some_and(|&n| n == 0) {
+                let name = &model.arms[arm].name;
+                let column = &plan.columns[plan.arm];
+                return Err(DataError::new(
+                    DataErrorKind::MissingArm,
+                    format!(
+                        "data file `{name_file}` has no participant in arm `{name}` (column \
+                         `{column}`), which analysis `{analysis}` compares",
+                        name_file = ctx.name,
+                        analysis = analysis.name
+                    ),
+                )
+                .with_help(format!(
+                    "check that the file holds both arms and that the values in `{column}` are \
+                     the ones the spec's data section maps to `{name}`"
+                )));
+            }
+        }
     }
     if !mapping.allow_exclusions {
         // read_rows already fails on the first excludable problem; this is a guard.
@@ -803,7 +858,16 @@ fn is_missing(field: &[u8]) -> bool {
 enum NumError {
     NotANumber,
     WrongSeparator,
+    /// Both `.` and `,`: thousands grouped (`9.930,05`, `9,930.05`).
+    Grouped,
+    /// Beyond what an analysis can carry: see [`MAX_MAGNITUDE`].
+    OutOfRange,
 }
+
+/// Largest magnitude read (and smallest non-zero one is its inverse): squares and sums of
+/// values beyond it overflow (or underflow) a double in the analyses, which would report an
+/// infinite or zero standard deviation as if it were a result.
+pub const MAX_MAGNITUDE: f64 = 1e100;
 
 fn parse_number(field: &[u8], decimal_comma: bool) -> Result<f64, NumError> {
     let t = trim(field);
@@ -814,7 +878,11 @@ fn parse_number(field: &[u8], decimal_comma: bool) -> Result<f64, NumError> {
         (',', '.')
     };
     if s.contains(wrong) {
-        return Err(NumError::WrongSeparator);
+        return Err(if s.contains(right) {
+            NumError::Grouped
+        } else {
+            NumError::WrongSeparator
+        });
     }
     let owned;
     let s = if decimal_comma && s.contains(right) {
@@ -830,16 +898,59 @@ fn parse_number(field: &[u8], decimal_comma: bool) -> Result<f64, NumError> {
     {
         return Err(NumError::NotANumber);
     }
-    s.parse::<f64>()
-        .map_err(|_| NumError::NotANumber)
-        .and_then(|v| {
-            if v.is_finite() {
-                Ok(v)
-            } else {
-                Err(NumError::NotANumber)
-            }
-        })
+    let v = s.parse::<f64>().map_err(|_| NumError::NotANumber)?;
+    // Non-zero digits before the exponent that parse to 0 underflowed (`1e-400`).
+    let mantissa = s.split(['e', 'E']).next().unwrap_or_default();
+    let nonzero = mantissa.bytes().any(|b| matches!(b, b'1'..=b'9'));
+    if !v.is_finite() || v.abs() > MAX_MAGNITUDE || (nonzero && v.abs() < 1.0 / MAX_MAGNITUDE) {
+        return Err(NumError::OutOfRange);
+    }
+    Ok(v)
 }
+
+/// A binary value written exactly: `0` or `1` (with a decimal mark and zeros after it, `1.0`,
+/// `1,00`) or `true`/`false` in any case. A number that only rounds to 0 or 1 (`1e-400`,
+/// `0.99999999999999999999`) is not one.
+fn parse_binary(text: &str) -> Option<bool> {
+    if text.eq_ignore_ascii_case("true") {
+        return Some(true);
+    }
+    if text.eq_ignore_ascii_case("false") {
+        return Some(false);
+    }
+    let t = text.strip_prefix('+').unwrap_or(text);
+    let (digit, rest) = t.split_at_checked(1)?;
+    let zeros = match rest.strip_prefix(['.', ',']) {
+        Some(z) => z,
+        None if rest.is_empty() => "",
+        None => return None,
+    };
+    if !zeros.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    match digit {
+        "0" => Some(false),
+        "1" => Some(true),
+        _ => None,
+    }
+}
+
+/// `text` read as a grouped number (`9.930,05`, `9,930.05`): the last of `.` and `,` is its
+/// decimal mark, the other groups thousands. Written back without grouping, with the file's
+/// decimal mark.
+fn ungrouped(text: &str, decimal_comma: bool) -> String {
+    let decimal = text
+        .rfind(['.', ','])
+        .map_or('.', |i| char::from(text.as_bytes()[i]));
+    let mark = if decimal_comma { ',' } else { '.' };
+    text.chars()
+        .filter(|&c| c == decimal || !matches!(c, '.' | ','))
+        .map(|c| if c == decimal { mark } else { c })
+        .collect()
+}
+
+/// Most bad values reported from one file.
+pub const MAX_PROBLEMS: usize = 20;
 
 /// The streaming state: the table being filled and the counts.
 struct State {
@@ -906,15 +1017,40 @@ impl State {
         }
     }
 
+    /// Reads every row. A bad value (one that `allow exclusions` would exclude) does not stop
+    /// the scan: up to [`MAX_PROBLEMS`] of them are collected and reported together; a problem
+    /// with the file's shape stops it at once.
     fn read_rows<R: Read>(
         &mut self,
         reader: &mut csv::Reader<R>,
         plan: &Plan,
         allow_exclusions: bool,
+    ) -> Result<(), Vec<Problem>> {
+        let mut problems = Vec::new();
+        let result = self.scan_rows(reader, plan, allow_exclusions, &mut problems);
+        if let Err(p) = result {
+            problems.push(p);
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    fn scan_rows<R: Read>(
+        &mut self,
+        reader: &mut csv::Reader<R>,
+        plan: &Plan,
+        allow_exclusions: bool,
+        problems: &mut Vec<Problem>,
     ) -> Result<(), Problem> {
         let mut record = ByteRecord::new();
         let mut pending_missing: Vec<String> = Vec::new();
         loop {
+            if problems.len() >= MAX_PROBLEMS {
+                return Ok(());
+            }
             match reader.read_byte_record(&mut record) {
                 Ok(true) => {}
                 Ok(false) => return Ok(()),
@@ -973,10 +1109,14 @@ impl State {
                         *self.missing.entry(key).or_insert(0) += 1;
                     }
                 }
-                Err(RowError::Fatal(p)) => return Err(p),
+                Err(RowError::Fatal(p)) => {
+                    problems.push(p);
+                    continue;
+                }
                 Err(RowError::Exclude(reason, p)) => {
                     if !allow_exclusions {
-                        return Err(p);
+                        problems.push(p);
+                        continue;
                     }
                     *self.excluded.entry(reason).or_insert(0) += 1;
                 }
@@ -1036,7 +1176,7 @@ impl State {
                     Some(
                         if what.ends_with("outcome value") || what.ends_with("hours value") {
                             format!(
-                                "fill in the {what}; if outcomes are missing by design (lost to follow-up), state `missing complete_cases` in the analysis plan to analyse complete cases (the missing values are counted per arm in the report), or allow exclusions in the spec's data section"
+                                "fill in the {what}; if outcomes are missing by design (lost to follow-up), state `missing complete_cases` in the analysis plan, or `allow exclusions` in the spec's data section: the row is kept and left out of that outcome's contrasts (complete cases; the missing values are counted per arm in the report)"
                             )
                         } else {
                             format!(
@@ -1060,17 +1200,31 @@ impl State {
                     NumError::WrongSeparator => {
                         "this file is read with decimal points; write `1.5`, or declare `decimal comma` in the spec's data section (and quote such fields in a `,`-delimited file)".to_owned()
                     }
+                    NumError::Grouped => {
+                        format!("`{}` groups thousands; write numbers without a thousands separator and with this file's decimal mark ({}): `{}`", t.escape_debug(), if plan.decimal_comma { "a comma" } else { "a point" }, ungrouped(t, plan.decimal_comma))
+                    }
+                    NumError::OutOfRange => {
+                        format!("values beyond ±{MAX_MAGNITUDE:e}, or non-zero values closer to 0 than {:e}, overflow the analysis; rescale the column (e.g. thousands of euro) or correct the value", 1.0 / MAX_MAGNITUDE)
+                    }
                     NumError::NotANumber => {
                         "write a number, or leave the field empty (or NA) if the value is missing".to_owned()
                     }
                 };
+                let (reason, verdict, label) = match e {
+                    NumError::OutOfRange => (
+                        "out-of-range value",
+                        "is out of range",
+                        "out of range",
+                    ),
+                    _ => ("non-numeric value", "is not a number", "not a number"),
+                };
                 RowError::Exclude(
-                    format!("non-numeric value in column `{}`", col(i)),
+                    format!("{reason} in column `{}`", col(i)),
                     problem(
                         DataErrorKind::NotANumber,
                         i,
-                        format!("line {line}, column {} (`{}`): `{}` is not a number ({what})", i + 1, col(i), t.escape_debug()),
-                        "not a number",
+                        format!("line {line}, column {} (`{}`): `{}` {verdict} ({what})", i + 1, col(i), t.escape_debug()),
+                        label,
                         Some(help),
                     ),
                 )
@@ -1260,15 +1414,7 @@ impl State {
             }
             let v = if binary {
                 let t = text(i)?;
-                let v = if t.eq_ignore_ascii_case("true") {
-                    Some(1.0)
-                } else if t.eq_ignore_ascii_case("false") {
-                    Some(0.0)
-                } else {
-                    parse_number(field(i), plan.decimal_comma)
-                        .ok()
-                        .filter(|v| *v == 0.0 || *v == 1.0)
-                };
+                let v = parse_binary(t).map(|b| if b { 1.0 } else { 0.0 });
                 v.ok_or_else(|| {
                     RowError::Exclude(
                         format!("non-binary value in column `{}`", col(i)),
@@ -1296,17 +1442,7 @@ impl State {
                 continue;
             }
             let t = text(i)?;
-            let v = if t.eq_ignore_ascii_case("true") {
-                Some(true)
-            } else if t.eq_ignore_ascii_case("false") {
-                Some(false)
-            } else {
-                match parse_number(field(i), plan.decimal_comma) {
-                    Ok(0.0) => Some(false),
-                    Ok(1.0) => Some(true),
-                    _ => None,
-                }
-            };
+            let v = parse_binary(t);
             match v {
                 Some(true) => self.row_flags.0 |= bit,
                 Some(false) => {}

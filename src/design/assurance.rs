@@ -220,47 +220,56 @@ pub fn run_assurance(
         .map(|u| params::handle(&focused, &u.parameter))
         .collect::<Result<Vec<_>, _>>()?;
     let chunks = replicates.div_ceil(CHUNK);
+    // A sharded run computes some chunks here and reads the others back at the merge.
+    let fold = crate::shard::Fold::begin("assurance", chunks);
     let rejections: Result<Vec<u64>, DesignError> = (0..chunks)
         .into_par_iter()
-        .map(|chunk| -> Result<u64, DesignError> {
-            let mut m = focused.clone();
-            let mut plan = PlanResult::default();
-            // One table for the whole chunk: drawn parameter values change rates and shares,
-            // never the table's shape (arms, variables, outcomes, flow counters), and
-            // `simulate` clears it first.
-            let mut worker = None;
-            let mut rejected = 0;
-            let first = chunk * CHUNK;
-            for r in first..(first + CHUNK).min(replicates) {
-                let mut prior = replicate_rng(seed, ASSURANCE_SCENARIO, r);
-                for (u, h) in uncertain.iter().zip(&handles) {
-                    let set = draw(&u.distribution, &mut prior, |v| h.set(&mut m, v).is_ok());
-                    if set.is_none() {
-                        return Err(DesignError::new(format!(
-                            "no value drawn from the belief about `{}` is admissible",
-                            u.parameter
-                        )));
+        .map(|chunk| {
+            fold.chunk(
+                chunk,
+                || -> Result<u64, DesignError> {
+                    let mut m = focused.clone();
+                    let mut plan = PlanResult::default();
+                    // One table for the whole chunk: drawn parameter values change rates and shares,
+                    // never the table's shape (arms, variables, outcomes, flow counters), and
+                    // `simulate` clears it first.
+                    let mut worker = None;
+                    let mut rejected = 0;
+                    let first = chunk * CHUNK;
+                    for r in first..(first + CHUNK).min(replicates) {
+                        let mut prior = replicate_rng(seed, ASSURANCE_SCENARIO, r);
+                        for (u, h) in uncertain.iter().zip(&handles) {
+                            let set =
+                                draw(&u.distribution, &mut prior, |v| h.set(&mut m, v).is_ok());
+                            if set.is_none() {
+                                return Err(DesignError::new(format!(
+                                    "no value drawn from the belief about `{}` is admissible",
+                                    u.parameter
+                                )));
+                            }
+                        }
+                        let sim = Simulator::new(
+                            &m,
+                            SimOptions {
+                                lean: true,
+                                ..SimOptions::default()
+                            },
+                        )?;
+                        let w = worker.get_or_insert_with(|| sim.worker());
+                        let mut rng = replicate_rng(seed, 0, r);
+                        sim.simulate(w, &mut rng);
+                        run_plan_into_with(&m, &w.table, &mut plan, Detail::Decisions);
+                        let reject = plan
+                            .analyses
+                            .get(analysis)
+                            .and_then(|a| a.contrasts.first())
+                            .is_some_and(|c| c.reject);
+                        rejected += u64::from(reject);
                     }
-                }
-                let sim = Simulator::new(
-                    &m,
-                    SimOptions {
-                        lean: true,
-                        ..SimOptions::default()
-                    },
-                )?;
-                let w = worker.get_or_insert_with(|| sim.worker());
-                let mut rng = replicate_rng(seed, 0, r);
-                sim.simulate(w, &mut rng);
-                run_plan_into_with(&m, &w.table, &mut plan, Detail::Decisions);
-                let reject = plan
-                    .analyses
-                    .get(analysis)
-                    .and_then(|a| a.contrasts.first())
-                    .is_some_and(|c| c.reject);
-                rejected += u64::from(reject);
-            }
-            Ok(rejected)
+                    Ok(rejected)
+                },
+                || 0,
+            )
         })
         .collect();
     let successes: u64 = rejections?.iter().sum();

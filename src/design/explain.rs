@@ -228,6 +228,9 @@ pub fn explain(
         .sample
         .as_ref()
         .and_then(|s| Some((s.get(a.treatment).copied()?, s.get(a.control).copied()?)));
+    // The engine's own refusal (a sample beyond its limit) is the reason there is no waterfall,
+    // not that the exact effect cannot be computed.
+    crate::sim::Simulator::new(&focused, crate::sim::SimOptions::default())?;
     let mut steps = Vec::new();
     for (short_label, label, description, m) in stages(&focused, a.treatment) {
         let [t, c, ..] = exact_means(&m, analysis)

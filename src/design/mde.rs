@@ -182,6 +182,7 @@ pub fn mde_for_model(model: &TrialModel, question: &MdeQuestion) -> Result<MdeRe
             "give it as a fraction or percentage strictly between 0 and 1, e.g. 0.8 or 80%",
         ));
     }
+    super::check_resolvable(question.target, question.replicates, None)?;
     let a = model
         .analyses
         .get(question.analysis)

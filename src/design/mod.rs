@@ -15,10 +15,13 @@ pub mod report;
 pub mod size;
 pub mod sweep;
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde::Serialize;
 
 use crate::model::{AnalysisId, TestKind, TrialModel};
-use crate::power::{PowerSettings, run_power};
+use crate::power::{PowerSettings, run_power_until};
 use crate::sim::{SimOptions, Simulator};
 use crate::stats::power::{two_mean_normal_n, two_proportion_exact_n, two_proportion_normal_n};
 
@@ -180,8 +183,37 @@ pub struct PointEconomics {
     pub p_break_even: f64,
 }
 
+/// The flag that stops design runs (set by Ctrl-C in the command line), if one is installed.
+static STOP: OnceLock<&'static AtomicBool> = OnceLock::new();
+/// Where a search reports each evaluation (a progress line), if anywhere.
+type Progress = Box<dyn Fn(&str) + Send + Sync>;
+static PROGRESS: OnceLock<Progress> = OnceLock::new();
+
+/// Lets `flag` stop every design run of this process: once it is set, [`evaluate`] stops after
+/// its current batch of replicates and fails, and the searches and sweeps report what they had.
+pub fn stop_on(flag: &'static AtomicBool) {
+    let _ = STOP.set(flag);
+}
+
+/// Whether a stop has been asked for (see [`stop_on`]).
+pub fn stopped() -> bool {
+    STOP.get().is_some_and(|f| f.load(Ordering::Relaxed))
+}
+
+/// Sends each search step's one-line summary to `show` (a spinner's message).
+pub fn report_progress(show: Progress) {
+    let _ = PROGRESS.set(show);
+}
+
+/// Shows one line of progress, if anyone listens.
+pub(crate) fn progress(line: &str) {
+    if let Some(show) = PROGRESS.get() {
+        show(line);
+    }
+}
+
 /// Simulates `model` (already [`focus`]ed) with scenario 0 and reads the first contrast of
-/// `analysis`.
+/// `analysis`. Fails without a figure once a stop is asked for ([`stop_on`]).
 pub fn evaluate(
     model: &TrialModel,
     analysis: AnalysisId,
@@ -194,7 +226,12 @@ pub fn evaluate(
         n_per_arm: None,
         scenario: 0,
     };
-    let report = run_power(model, &settings, &|_| {})?;
+    let never = AtomicBool::new(false);
+    let stop = STOP.get().copied().unwrap_or(&never);
+    let report = run_power_until(model, &settings, &|_| {}, stop)?;
+    if report.interrupted {
+        return Err(DesignError::new("interrupted"));
+    }
     let contrast = report
         .analyses
         .get(analysis)
@@ -252,6 +289,66 @@ pub fn exact_means(model: &TrialModel, analysis: AnalysisId) -> Option<[f64; 4]>
     let t = sim.expected(a.treatment, outcome, subgroup)?;
     let c = sim.expected(a.control, outcome, subgroup)?;
     Some([t.mean, c.mean, t.variance.sqrt(), c.variance.sqrt()])
+}
+
+/// Fewest replicates expected to fall on the rarer side of the target (to miss it, near a
+/// target power of 1): below this, a confirming estimate of `R` replicates cannot tell the target
+/// from its neighbours, and a search answers where every replicate happens to reject.
+pub const MIN_EXPECTED_MISSES: f64 = 10.0;
+
+/// Checks that a search with `replicates` per confirming evaluation can resolve `target`:
+/// `min(target, 1 − target) × replicates ≥` [`MIN_EXPECTED_MISSES`]. `closed` names what a
+/// formula answers, for the help.
+pub fn check_resolvable(
+    target: f64,
+    replicates: u64,
+    closed: Option<String>,
+) -> Result<(), DesignError> {
+    let rare = target.min(1.0 - target);
+    let expected = rare * replicates as f64;
+    if expected >= MIN_EXPECTED_MISSES {
+        return Ok(());
+    }
+    // Two significant figures: the float of `1 − target` is not exact (1 − 0.999999999).
+    let exact = MIN_EXPECTED_MISSES / rare;
+    let unit = 10f64.powf(exact.log10().floor() - 1.0).max(1.0);
+    let needed = (exact / unit).round() * unit;
+    let more = if needed <= crate::power::MAX_REPLICATES as f64 {
+        format!("at least --reps {needed:.0}")
+    } else {
+        format!(
+            "at least {needed:.0} replicates, more than the limit of {}",
+            crate::power::MAX_REPLICATES
+        )
+    };
+    let mut help = format!(
+        "a confirming evaluation needs {more}, so that about {MIN_EXPECTED_MISSES:.0} replicates \
+         are expected to miss the target"
+    );
+    if let Some(c) = closed {
+        help.push_str(&format!("; or use the closed form: {c}"));
+    }
+    Err(DesignError::with_help(
+        format!(
+            "the simulation cannot resolve a target power of {} with {replicates} replicates: \
+             it expects {} of them to miss it, so it would answer where every \
+             replicate happens to reject",
+            pct_fine(target),
+            if expected >= 0.01 {
+                format!("{expected:.2}")
+            } else {
+                format!("{expected:.1e}")
+            }
+        ),
+        help,
+    ))
+}
+
+/// A power with as many decimals as it needs (99.9999999 %).
+fn pct_fine(x: f64) -> String {
+    let s = format!("{:.10}", 100.0 * x);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s}%")
 }
 
 /// Sample sizes from formulas, beside the simulated one.

@@ -59,6 +59,21 @@ pub struct DesignReport {
     pub feasibility: Feasibility,
     /// The random generator and how its streams are derived (for the reproducibility section).
     pub generator: String,
+    /// Which spec, by its exact bytes, and which trialsim made the report (filled in by the
+    /// command, which read the file).
+    pub spec: SpecRecord,
+}
+
+/// What ties a registered report to its spec: the file's name, the sha256 of its exact bytes as
+/// registered, and the trialsim version that computed the report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SpecRecord {
+    /// The spec file's base name.
+    pub file: String,
+    /// sha256 of the spec file's bytes.
+    pub sha256: String,
+    /// The trialsim version.
+    pub trialsim_version: String,
 }
 
 /// Computes a design report.
@@ -197,5 +212,6 @@ pub fn build(model: &TrialModel, s: &ReportSettings) -> Result<DesignReport, Des
         waterfall_error,
         feasibility,
         generator: crate::sim::rng::GENERATOR.to_owned(),
+        spec: SpecRecord::default(),
     })
 }

@@ -202,6 +202,55 @@ pub fn search(
     })
 }
 
+/// What a search stopped by Ctrl-C had found: the error's help holds the evaluations so far and
+/// the bracket they give (the largest point that fell short, the smallest that reached).
+pub fn interrupted_search(
+    seen: &[GridPoint],
+    target: f64,
+    words: impl Fn(u32) -> String,
+) -> DesignError {
+    use std::fmt::Write as _;
+    let mut text = format!(
+        "interrupted: the search stopped after {} evaluation(s); no answer yet (target {})\n",
+        seen.len(),
+        super::pct(target)
+    );
+    for p in seen {
+        let _ = writeln!(
+            text,
+            "  {:<32} power {:>7} ± {} ({} replicates)",
+            words(p.at),
+            super::pct(p.power),
+            super::pct(p.mc_se),
+            p.replicates
+        );
+    }
+    let short = seen.iter().filter(|p| p.power < target).map(|p| p.at).max();
+    let reached = seen
+        .iter()
+        .filter(|p| p.power >= target)
+        .map(|p| p.at)
+        .min();
+    match (short, reached) {
+        (Some(s), Some(r)) if s < r => {
+            let _ = writeln!(
+                text,
+                "so far the answer lies above {} and at most {} (not confirmed)",
+                words(s),
+                words(r)
+            );
+        }
+        _ => {
+            let _ = writeln!(text, "so far no bracket for the answer");
+        }
+    }
+    DesignError {
+        message: "interrupted".into(),
+        help: Some(text),
+        no_answer: false,
+    }
+}
+
 /// The largest size searched unless told otherwise (participants per ratio unit):
 /// `trialsim size`'s default, and what `trialsim report` searches up to.
 pub const DEFAULT_MAX_N: u32 = 100_000;
@@ -565,6 +614,15 @@ pub fn size_for_model(
         question.target,
         &question.ratio,
     );
+    super::check_resolvable(
+        question.target,
+        question.replicates,
+        closed.map(|c| match (c.exact_n, c.normal_n) {
+            (Some(e), _) => format!("the exact z test needs {e} per arm"),
+            (None, Some(n)) => format!("the normal approximation gives {n} per ratio unit"),
+            (None, None) => "none applies to this design".into(),
+        }),
+    )?;
     let guess = if clustered {
         cluster_closed.map(|(_, k)| k.ceil().min(1e9) as u32)
     } else {
@@ -608,9 +666,26 @@ pub fn size_for_model(
         max,
     };
     let mut failure = None;
+    let mut seen: Vec<GridPoint> = Vec::new();
     let answer = search(settings, guess, |at, reps| {
+        if failure.is_some() {
+            return (f64::NAN, f64::NAN);
+        }
         match evaluate(&grid.model(at), question.analysis, question.seed, reps) {
-            Ok(e) => (e.power, e.mc_se),
+            Ok(e) => {
+                super::progress(&format!(
+                    "{}: power {} ({reps} replicates)",
+                    grid.words(at),
+                    super::pct(e.power)
+                ));
+                seen.push(GridPoint {
+                    at,
+                    power: e.power,
+                    mc_se: e.mc_se,
+                    replicates: reps,
+                });
+                (e.power, e.mc_se)
+            }
             Err(e) => {
                 failure.get_or_insert(e);
                 (f64::NAN, f64::NAN)
@@ -618,6 +693,11 @@ pub fn size_for_model(
         }
     });
     if let Some(e) = failure {
+        if super::stopped() {
+            return Err(interrupted_search(&seen, question.target, |at| {
+                grid.words(at)
+            }));
+        }
         return Err(e);
     }
     let answer = match answer {

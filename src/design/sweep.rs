@@ -378,16 +378,29 @@ pub fn run_sweep(
     let focused = focus(model, analysis);
     check_axes_take_effect(&focused, axes)?;
     let mut points = Vec::with_capacity(total);
+    // Stopped by Ctrl-C ([`super::stopped`]): the points done so far, without the spec's own.
+    let mut stopped = false;
     for (i, values) in grid(axes).into_iter().enumerate() {
         let m = apply(&focused, axes, &values)?;
-        points.push(SweepPoint {
-            values,
-            result: evaluate(&m, analysis, seed, replicates)?,
-        });
+        let result = match evaluate(&m, analysis, seed, replicates) {
+            Ok(r) => r,
+            Err(_) if super::stopped() => {
+                stopped = true;
+                break;
+            }
+            Err(e) => return Err(e),
+        };
+        points.push(SweepPoint { values, result });
         progress(i + 1, total);
     }
-    let spec_point = if focused.sample.is_some() || focused.population.pool.is_some() {
-        Some(evaluate(&focused, analysis, seed, replicates)?)
+    let spec_point = if stopped {
+        None
+    } else if focused.sample.is_some() || focused.population.pool.is_some() {
+        match evaluate(&focused, analysis, seed, replicates) {
+            Ok(e) => Some(e),
+            Err(_) if super::stopped() => None,
+            Err(e) => return Err(e),
+        }
     } else {
         None
     };

@@ -2,11 +2,18 @@
 //! the balance table and the assumption audit, rendered as text, Markdown or JSON.
 //!
 //! All renderers are pure and byte-deterministic: fixed ordering (plan order, then reasons and
-//! columns sorted by name), fixed float formatting. The JSON rounds every float to 6 significant
-//! digits (so snapshots do not churn on the last bit) and writes non-finite numbers as `null`.
+//! columns sorted by name), fixed float formatting. The JSON writes every float at its shortest round-trip
+//! representation (what `serde_json` gives an `f64`), never rounded, and non-finite numbers as
+//! `null`; the text and Markdown round for people. `--check` compares numbers with a tolerance
+//! ([`NUMBERS_EQUAL_REL`], [`NUMBERS_EQUAL_ABS`]) so that a snapshot stays valid across platforms
+//! whose last bits differ. The full schema is in `docs/outputs.md`.
 //!
 //! JSON schema (`"schema": "trialsim.analysis/1"`; object keys are written in sorted order):
-//! - `trial`: the spec's title; `data`: `file`, `rows` (data rows read), `participants`,
+//! - `inputs`: `spec` and `data` (file names relative to the spec's folder, or base names),
+//!   `model_sha256` (of the checked model's canonical form: comments and layout do not change
+//!   it) and `data_sha256` (of the data file's bytes); `--check` compares the hashes and ignores
+//!   the names;
+//! - `trial`: the spec's title; `data`: `file` (as in `inputs.data`), `rows` (data rows read), `participants`,
 //!   `excluded` (reason → rows), `excluded_total`, `missing` (column → values), `delimiter`,
 //!   `decimal` (`point`/`comma`), `arms` (`[{arm, n}]`);
 //! - `analyses`: per analysis `name`, `test`, `sides`, `alpha`, `correction`, `contrasts`; each
@@ -44,6 +51,8 @@ use crate::stats::randomisation::Method;
 pub struct AnalysisReport {
     /// The spec's title.
     pub trial: String,
+    /// What the report was computed from, by content.
+    pub inputs: Inputs,
     /// What was read.
     pub data: DataSummary,
     /// Tests, sides, alpha and correction per analysis, in plan order.
@@ -65,17 +74,41 @@ pub struct AnalysisReport {
     pub realised_power: Value,
 }
 
+/// The inputs of a report, identified by content so that a snapshot passes from any working
+/// directory and on any byte-identical copy of the data, and fails only when content changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Inputs {
+    /// The spec file's name, relative to nothing (its base name).
+    pub spec: String,
+    /// sha256 of the checked model's canonical serialisation ([`crate::fingerprint`]).
+    pub model_sha256: String,
+    /// The data file's name, relative to the spec's folder (or its base name).
+    pub data: String,
+    /// sha256 of the data file's bytes.
+    pub data_sha256: String,
+}
+
+/// Two numbers in a report are the same under `--check` when they differ by at most this
+/// fraction of the larger magnitude…
+pub const NUMBERS_EQUAL_REL: f64 = 1e-9;
+/// …or by at most this much in absolute terms (for numbers at or near zero).
+pub const NUMBERS_EQUAL_ABS: f64 = 1e-12;
+
+/// Fields that name files rather than say what they hold; `--check` ignores them (the hashes in
+/// `inputs` stand for the content).
+const PATH_FIELDS: [&str; 3] = ["data.file", "inputs.spec", "inputs.data"];
+
 /// How one analysis of the plan is declared (for the report's headings).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlanInfo {
-    /// `pooled_z`, `fisher_exact`, …
-    pub test: String,
-    /// `greater`, `less`, `two_sided`.
-    pub sides: String,
+    /// The test (`pooled_z`, `fisher`, … in the JSON; [`super::words::test`]).
+    pub test: crate::model::TestKind,
+    /// The alternative (`greater`, `less`, `two_sided` in the JSON).
+    pub sides: crate::stats::Sides,
     /// Significance level.
     pub alpha: f64,
-    /// `none`, `holm`, `bonferroni`.
-    pub correction: String,
+    /// The multiplicity correction (`none`, `holm`, `bonferroni` in the JSON).
+    pub correction: crate::model::Correction,
     /// Whether the analysis' outcomes are binary, by outcome name.
     pub binary: BTreeMap<String, bool>,
     /// How missing outcomes are handled (`complete_cases`).
@@ -113,29 +146,6 @@ pub struct DataSummary {
     pub arms: Vec<(String, u64)>,
 }
 
-/// Rounds to 6 significant digits (deterministically, through decimal text).
-pub fn round6(x: f64) -> f64 {
-    if !x.is_finite() || x == 0.0 {
-        return x;
-    }
-    format!("{x:.5e}").parse().unwrap_or(x)
-}
-
-/// Rounds every float in a JSON value to 6 significant digits (non-finite floats are already
-/// `null` in JSON).
-fn round_floats(v: &mut Value) {
-    match v {
-        Value::Number(n) if n.is_f64() => {
-            if let Some(x) = n.as_f64() {
-                *v = serde_json::Number::from_f64(round6(x)).map_or(Value::Null, Value::Number);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(round_floats),
-        Value::Object(map) => map.values_mut().for_each(round_floats),
-        _ => {}
-    }
-}
-
 /// The label of a contrast: `outcome` or `outcome [variable=level]`.
 pub fn contrast_label(c: &ContrastResult) -> String {
     match &c.subgroup {
@@ -144,7 +154,7 @@ pub fn contrast_label(c: &ContrastResult) -> String {
     }
 }
 
-/// The report as a JSON value (floats rounded).
+/// The report as a JSON value (floats at full precision).
 pub fn to_json(report: &AnalysisReport) -> Value {
     let mut analyses = Vec::new();
     for (i, a) in report.plan.analyses.iter().enumerate() {
@@ -207,11 +217,12 @@ pub fn to_json(report: &AnalysisReport) -> Value {
         analyses.push(Value::Object(head));
     }
     let d = &report.data;
-    let mut v = json!({
+    json!({
         "schema": "trialsim.analysis/1",
+        "inputs": report.inputs,
         "trial": report.trial,
         "data": {
-            "file": d.file,
+            "file": report.inputs.data,
             "rows": d.rows,
             "participants": d.participants,
             "excluded": d.excluded,
@@ -225,9 +236,7 @@ pub fn to_json(report: &AnalysisReport) -> Value {
         "balance": report.balance,
         "audit": report.audit,
         "realised_power": report.realised_power,
-    });
-    round_floats(&mut v);
-    v
+    })
 }
 
 /// The JSON report text (pretty, with a final newline).
@@ -336,7 +345,10 @@ fn regression_lines(report: &AnalysisReport, i: usize) -> Vec<String> {
                 fmt_value(r.unadjusted_difference, b)
             );
             if !r.dropped.is_empty() {
-                line += &format!("; dropped as constant or collinear: {}", r.dropped.join(", "));
+                line += &format!(
+                    "; dropped as constant or collinear: {}",
+                    r.dropped.join(", ")
+                );
             }
             if let Some(f) = &r.flag {
                 line += &format!("; UNDEFINED: {f}");
@@ -441,13 +453,15 @@ fn contrast_rows(report: &AnalysisReport) -> Vec<(String, Vec<[String; 8]>)> {
             let info = report.plan_info.get(i);
             let title = match info {
                 Some(info) => format!(
-                    "{}{}: {}, {}, alpha {}, correction {}",
+                    "{}{}: {}",
                     a.name,
                     if info.primary { " (primary)" } else { "" },
-                    info.test,
-                    info.sides.replace('_', "-"),
-                    fmt_value(info.alpha, true),
-                    info.correction
+                    super::words::analysis_header(
+                        info.test,
+                        info.sides,
+                        &fmt_value(info.alpha, true),
+                        info.correction
+                    )
                 ),
                 None => a.name.clone(),
             };
@@ -500,8 +514,12 @@ const CONTRAST_HEAD: [&str; 8] = [
 ];
 const AUDIT_HEAD: [&str; 5] = ["assumption", "planned", "observed [95% CI]", "n", "verdict"];
 
-fn audit_rows(report: &AnalysisReport) -> Vec<[String; 5]> {
-    report
+/// The audit table's rows and the notes that go under it: a row with a note says `see [k]` in its
+/// verdict and note `k` is printed below the table, so the verdict column stays narrow however
+/// long a note is (identical notes share a number).
+fn audit_rows(report: &AnalysisReport) -> (Vec<[String; 5]>, Vec<String>) {
+    let mut notes: Vec<String> = Vec::new();
+    let rows = report
         .audit
         .iter()
         .map(|item| {
@@ -533,7 +551,14 @@ fn audit_rows(report: &AnalysisReport) -> Vec<[String; 5]> {
             };
             let mut verdict = status_word(item.status).to_owned();
             if let Some(note) = &item.note {
-                write!(verdict, " ({note})").ok();
+                let k = match notes.iter().position(|n| n == note) {
+                    Some(k) => k,
+                    None => {
+                        notes.push(note.clone());
+                        notes.len() - 1
+                    }
+                };
+                write!(verdict, " [{}]", k + 1).ok();
             }
             [
                 item.assumption.clone(),
@@ -543,7 +568,73 @@ fn audit_rows(report: &AnalysisReport) -> Vec<[String; 5]> {
                 verdict,
             ]
         })
-        .collect()
+        .collect();
+    (rows, notes)
+}
+
+/// The widest the audit's assumption column grows in the text report before it wraps, so that
+/// the table, verdict column included, stays within 100 characters.
+const AUDIT_ASSUMPTION_WIDTH: usize = 40;
+
+/// `rows` with a first cell wider than `width` wrapped onto continuation rows (indented by two,
+/// the other cells empty).
+fn wrap_first_column<const N: usize>(rows: &[[String; N]], width: usize) -> Vec<[String; N]> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let lines = wrap(&row[0], width);
+        if lines.len() <= 1 {
+            out.push(row.clone());
+            continue;
+        }
+        let mut first = row.clone();
+        first[0] = lines[0].clone();
+        out.push(first);
+        for line in &lines[1..] {
+            let mut more: [String; N] = std::array::from_fn(|_| String::new());
+            more[0] = format!("  {line}");
+            out.push(more);
+        }
+    }
+    out
+}
+
+/// `text` broken into lines of at most `width` characters at spaces (a longer word stands alone).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The audit notes under the table, `[k] text` (in Markdown a list item `- [k] text`), wrapped
+/// so that no line passes 100 characters.
+fn audit_notes(notes: &[String], indent: &str, markdown: bool) -> String {
+    let mut out = String::new();
+    for (k, note) in notes.iter().enumerate() {
+        let mark = if markdown {
+            format!("- [{}] ", k + 1)
+        } else {
+            format!("[{}] ", k + 1)
+        };
+        let hang = " ".repeat(if markdown { 2 } else { mark.chars().count() });
+        let width = 100 - indent.chars().count() - mark.chars().count();
+        for (i, l) in wrap(note, width).iter().enumerate() {
+            let lead = if i == 0 { &mark } else { &hang };
+            out += &format!("{indent}{lead}{l}\n");
+        }
+    }
+    out
 }
 
 /// One line per contrast with Lee bounds (`missing lee_bounds`).
@@ -955,7 +1046,7 @@ fn power_lines(power: &Value) -> Vec<String> {
                 .and_then(Value::as_f64)
                 .unwrap_or(f64::NAN);
             Some(format!(
-                "{name}: {:.1}% (MC s.e. {:.1}%; any contrast of the family: {:.1}%)",
+                "{name}: {:.1}% (MC SE {:.1}%; any contrast of the family: {:.1}%)",
                 power * 100.0,
                 se * 100.0,
                 any * 100.0
@@ -1020,7 +1111,12 @@ pub fn render_text(report: &AnalysisReport) -> String {
         }
     }
     out += "\nAssumption audit (planned value against the data, 95% Wilson / normal intervals)\n";
-    out += &text_table(AUDIT_HEAD, &audit_rows(report));
+    let (rows, notes) = audit_rows(report);
+    out += &text_table(
+        AUDIT_HEAD,
+        &wrap_first_column(&rows, AUDIT_ASSUMPTION_WIDTH),
+    );
+    out += &audit_notes(&notes, "  ", false);
     let flagged = report
         .audit
         .iter()
@@ -1077,7 +1173,12 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
         }
     }
     out += "\n## Assumption audit\n\nPlanned value against the data, with 95 % intervals (Wilson for proportions).\n\n";
-    out += &md_table(AUDIT_HEAD, &audit_rows(report));
+    let (rows, notes) = audit_rows(report);
+    out += &md_table(AUDIT_HEAD, &rows);
+    if !notes.is_empty() {
+        out += "\n";
+        out += &audit_notes(&notes, "", true);
+    }
     let flagged = report
         .audit
         .iter()
@@ -1128,7 +1229,25 @@ fn show(v: &Value) -> String {
     }
 }
 
+/// Whether two JSON numbers are the same report value: within [`NUMBERS_EQUAL_REL`] of the
+/// larger magnitude, or within [`NUMBERS_EQUAL_ABS`]. Integers compare exactly.
+fn numbers_equal(a: &serde_json::Number, b: &serde_json::Number) -> bool {
+    if a == b {
+        return true;
+    }
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) if !(a.is_u64() || a.is_i64()) || !(b.is_u64() || b.is_i64()) => {
+            let d = (x - y).abs();
+            d <= NUMBERS_EQUAL_ABS || d <= NUMBERS_EQUAL_REL * x.abs().max(y.abs())
+        }
+        _ => false,
+    }
+}
+
 fn diff_into(path: &str, old: &Value, new: &Value, out: &mut Vec<String>) {
+    if PATH_FIELDS.contains(&path) {
+        return;
+    }
     let join = |k: &str| {
         if path.is_empty() {
             k.to_owned()
@@ -1176,7 +1295,11 @@ fn diff_into(path: &str, old: &Value, new: &Value, out: &mut Vec<String>) {
             } else if a.len() == b.len()
                 && a.iter().chain(b).all(|v| !v.is_object() && !v.is_array())
             {
-                if a != b {
+                let same = a.iter().zip(b).all(|(x, y)| match (x, y) {
+                    (Value::Number(x), Value::Number(y)) => numbers_equal(x, y),
+                    _ => x == y,
+                });
+                if !same {
                     out.push(format!("{path}: {} → {}", show(old), show(new)));
                 }
             } else {
@@ -1188,6 +1311,11 @@ fn diff_into(path: &str, old: &Value, new: &Value, out: &mut Vec<String>) {
                         (None, None) => {}
                     }
                 }
+            }
+        }
+        (Value::Number(a), Value::Number(b)) => {
+            if !numbers_equal(a, b) {
+                out.push(format!("{path}: {a} → {b}"));
             }
         }
         (a, b) => {
@@ -1213,6 +1341,7 @@ mod tests {
         };
         AnalysisReport {
             trial: "t".into(),
+            inputs: Inputs::default(),
             data: DataSummary {
                 file: "d.csv".into(),
                 rows: 3,
@@ -1259,18 +1388,13 @@ mod tests {
     }
 
     #[test]
-    fn round6_keeps_six_significant_digits() {
-        assert_eq!(round6(0.012_736_411_146_287_267), 0.0127364);
-        assert_eq!(round6(1_794.343_084_875_259_6), 1794.34);
-        assert_eq!(round6(3.983_886_837_585_077e-5), 3.98389e-5);
-        assert_eq!(round6(0.0), 0.0);
-        assert!(round6(f64::NAN).is_nan());
-    }
-
-    #[test]
-    fn json_is_rounded_and_nan_is_null() {
-        let text = render_json(&report(0.012_736_411_146_287_267));
-        assert!(text.contains("\"p_value\": 0.0127364"), "{text}");
+    fn json_floats_round_trip_and_nan_is_null() {
+        let p = 0.012_736_411_146_287_267;
+        let text = render_json(&report(p));
+        assert!(text.contains("\"p_value\": 0.012736411146287267"), "{text}");
+        let back: Value = serde_json::from_str(&text).expect("valid JSON");
+        let read = back["analyses"][0]["contrasts"][0]["p_value"].as_f64();
+        assert_eq!(read.map(f64::to_bits), Some(p.to_bits()));
         assert!(text.contains("\"statistic\": null"), "{text}");
         assert!(text.contains("\"label\": \"employed\""), "{text}");
         assert!(text.contains("\"excluded_total\": 1"), "{text}");
@@ -1289,6 +1413,20 @@ mod tests {
                 "analyses[primary].contrasts[employed].reject: true → false",
             ]
         );
+    }
+
+    #[test]
+    fn check_tolerates_the_last_bits_but_not_a_real_change_and_ignores_paths() {
+        let a = to_json(&report(0.0127));
+        let mut b = to_json(&report(0.0127 * (1.0 + 1e-12)));
+        b["data"]["file"] = json!("elsewhere/copy.csv");
+        b["inputs"]["data"] = json!("copy.csv");
+        assert!(diff(&a, &b).is_empty(), "{:?}", diff(&a, &b));
+        let c = to_json(&report(0.0127 * (1.0 + 1e-8)));
+        assert_eq!(diff(&a, &c).len(), 2);
+        let mut d = to_json(&report(0.0127));
+        d["inputs"]["data_sha256"] = json!("00");
+        assert_eq!(diff(&a, &d), ["inputs.data_sha256: \"\" → \"00\""]);
     }
 
     #[test]

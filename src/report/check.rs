@@ -466,25 +466,9 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
             .iter()
             .map(|o| m.outcomes[*o].name.as_str())
             .collect();
-        let test = match a.test {
-            TestKind::PooledZ => "pooled z",
-            TestKind::UnpooledZ => "unpooled z",
-            TestKind::FisherExact => "Fisher exact",
-            TestKind::WelchT => "Welch t",
-            TestKind::ClusterT => "cluster-level t",
-            TestKind::Randomisation => "randomisation",
-            TestKind::RobustT => "regression t (HC2)",
-            TestKind::Cr2 => "regression t (CR2)",
-            TestKind::StudentT => "Student t",
-        };
-        let sides = match a.sides {
-            Sides::Greater => "one-sided (treatment > control)",
-            Sides::Less => "one-sided (treatment < control)",
-            Sides::TwoSided => "two-sided",
-        };
         let _ = write!(
             w,
-            "    {}{}: {}, {} vs {}, {test}, {sides}, alpha {}",
+            "    {}{}: {}, {} vs {}, {}",
             a.name,
             if m.primary
                 .is_some_and(|p| m.analyses.get(p).is_some_and(|x| x.name == a.name))
@@ -496,15 +480,15 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
             outcomes.join(", "),
             m.arms[a.treatment].name,
             m.arms[a.control].name,
-            pct(a.alpha)
+            super::words::analysis_header(a.test, a.sides, &pct(a.alpha), a.correction)
         );
         for &(o, t, s) in &a.per_outcome {
             let _ = write!(
                 w,
                 "; {}: {}, {}",
                 m.outcomes[o].name,
-                crate::report::power::test_words(t),
-                crate::report::power::sides_words(s)
+                super::words::test(t),
+                super::words::sides(s)
             );
         }
         if let Some(v) = a.within {
@@ -527,20 +511,12 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
                 .filter_map(|&v| m.population.variables.get(v))
                 .map(|v| v.name.as_str())
                 .collect();
-            let how = match adj.method {
-                crate::model::AdjustMethod::Lin => "Lin",
-                crate::model::AdjustMethod::Ancova => "ANCOVA",
-            };
-            let _ = write!(w, ", adjusted for {} ({how})", names.join(", "));
-        }
-        match a.correction {
-            Correction::None => {}
-            Correction::Bonferroni => {
-                let _ = write!(w, ", Bonferroni");
-            }
-            Correction::Holm => {
-                let _ = write!(w, ", Holm");
-            }
+            let _ = write!(
+                w,
+                ", adjusted for {} ({})",
+                names.join(", "),
+                adj.method.name()
+            );
         }
         // The handling of missing outcomes is said where outcomes can go missing.
         let loses = [a.treatment, a.control]
@@ -554,6 +530,11 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
             );
         }
         let _ = writeln!(w);
+        if let Some(plan) = &a.sequential {
+            for line in super::sequential::summary_lines(plan) {
+                let _ = writeln!(w, "      {line}");
+            }
+        }
     }
     if !m.expectations.is_empty() {
         let _ = writeln!(w, "  expectations");
@@ -605,7 +586,7 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
 /// ([`crate::design::feasibility::pool_answer`]); `None` when the spec states no pool.
 fn pool_line(sizes: &[u32], a: &PoolAnswer) -> Option<String> {
     let verdict = a.verdict_text()?;
-    let total: u32 = sizes.iter().sum();
+    let total: u64 = sizes.iter().map(|&n| u64::from(n)).sum();
     let need = a.candidates.map_or_else(
         || "cannot be reached".to_string(),
         |c| format!("take {c:.0}"),

@@ -116,7 +116,7 @@ pub fn size_text(r: &SizeReport) -> String {
             s,
             "intake             {} months for {} participants; analysis at month {}{}",
             i.intake_months,
-            r.arm_sizes.iter().sum::<u32>(),
+            r.arm_sizes.iter().map(|&n| u64::from(n)).sum::<u64>(),
             i.analysis_month,
             if i.analysis_moves && i.analysis_month > i.spec_analysis_month {
                 format!(" (moved from month {})", i.spec_analysis_month)
@@ -461,14 +461,15 @@ pub fn sweep_csv(r: &SweepReport) -> String {
     s
 }
 
+/// An axis in the reader's words ([`super::words::parameter`]) with its unit, unless the words
+/// already name it: "share of experiment referred to Team Zorg (%)", "participants per arm".
 fn axis_label(a: &Axis) -> String {
-    if a.path == "n_per_arm" {
-        return "participants per arm (n_per_arm)".into();
-    }
+    let words = super::words::parameter(&a.path);
     match a.unit {
-        "%" => format!("{} (%)", a.path),
-        "" => a.path.clone(),
-        unit => format!("{} ({unit})", a.path),
+        "%" => format!("{words} (%)"),
+        "" => words,
+        unit if words.contains(unit) => words,
+        unit => format!("{words} ({unit})"),
     }
 }
 
@@ -490,7 +491,7 @@ pub fn sweep_svg(r: &SweepReport) -> String {
             .filter(|p| g.is_none_or(|g| p.values.get(1) == Some(&g)))
             .collect();
         let name = match (g, r.axes.get(1)) {
-            (Some(v), Some(a)) => format!("{} = {}", short(&a.path), axis_value(a, v)),
+            (Some(v), Some(a)) => legend_entry(a, v),
             _ => "simulated power".into(),
         };
         series.push(Series {
@@ -517,9 +518,13 @@ pub fn sweep_svg(r: &SweepReport) -> String {
         "spec".into()
     };
     svg::line_chart(&LineChart {
-        title: format!("Power of `{}` ({})", r.analysis, r.outcome),
+        title: format!("Power of analysis {} ({})", r.analysis, r.outcome),
+        subtitle: format!(
+            "bands: 95% Monte Carlo interval, {} replicates per point",
+            r.replicates
+        ),
         x_label: axis_label(x_axis),
-        y_label: format!("power (%; band: 95% MC interval, {} reps)", r.replicates),
+        y_label: "power (%)".into(),
         series,
         y_range: Some((0.0, 1.0)),
         reference: Some((0.8, "80% power".into())),
@@ -531,13 +536,14 @@ pub fn sweep_svg(r: &SweepReport) -> String {
     })
 }
 
-/// The last segment of a path (`share` of `arm.experiment.team_zorg.share` keeps its path).
-fn short(path: &str) -> String {
-    let parts: Vec<&str> = path.split('.').collect();
-    if parts.len() > 2 {
-        parts[parts.len() - 2..].join(".")
-    } else {
-        path.to_string()
+/// A legend entry for one value of the second axis: "150 participants per arm", "share of
+/// experiment referred to Team Zorg 25%".
+fn legend_entry(a: &Axis, v: f64) -> String {
+    let words = super::words::parameter(&a.path);
+    match a.path.as_str() {
+        "n_per_arm" => format!("{} per arm", axis_value(a, v)),
+        "clusters.per_arm" => format!("{} clusters per arm", axis_value(a, v)),
+        _ => format!("{words}: {}", axis_value(a, v)),
     }
 }
 
@@ -695,7 +701,7 @@ pub fn feasibility_text(f: &Feasibility) -> String {
         let _ = writeln!(s, "  expected randomised     {m:.1} (SD {sd:.1}{range})");
     }
     if let Some(req) = &f.required {
-        let total: u32 = req.iter().sum();
+        let total: u64 = req.iter().map(|&n| u64::from(n)).sum();
         let parts: Vec<String> = req.iter().map(u32::to_string).collect();
         let _ = writeln!(
             s,
@@ -766,7 +772,7 @@ fn describe_distribution(d: &crate::model::Distribution, unit: crate::model::Uni
 
 /// The design in words, generated from the model.
 pub fn design_in_words(model: &crate::model::TrialModel) -> String {
-    use crate::model::{AssignmentRule, Comparison, CriterionTest, RateMeaning, Sides, TestKind};
+    use crate::model::{AssignmentRule, Comparison, CriterionTest, RateMeaning};
     let mut s = String::new();
     let arm_names: Vec<&str> = model.arms.iter().map(|a| a.name.as_str()).collect();
     let _ = writeln!(
@@ -1063,31 +1069,17 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
             .filter_map(|&o| model.outcomes.get(o))
             .map(|o| format!("{} ({})", o.name, measure_words(&o.measure)))
             .collect();
-        let test = match a.test {
-            TestKind::PooledZ => "two-proportion z test with pooled variance",
-            TestKind::UnpooledZ => "two-proportion z test with unpooled variance",
-            TestKind::FisherExact => "Fisher's exact test",
-            TestKind::WelchT => "Welch's t test",
-            TestKind::ClusterT => "Student's t test on cluster means",
-            TestKind::Randomisation => "the randomisation test of the difference in means",
-            TestKind::RobustT => "t test of the regression coefficient with HC2 robust standard errors",
-            TestKind::Cr2 => "t test of the regression coefficient with CR2 cluster-robust standard errors (Bell–McCaffrey degrees of freedom)",
-            TestKind::StudentT => "Student's t test (pooled variance)",
-        };
-        let sides = match a.sides {
-            Sides::Greater => "one-sided (treatment > control)",
-            Sides::Less => "one-sided (treatment < control)",
-            Sides::TwoSided => "two-sided",
-        };
+        let test = format!(
+            "`{}` ({})",
+            super::words::test(a.test),
+            super::words::test_explained(a.test)
+        );
+        let sides = super::words::sides(a.sides);
         let within = a
             .within
             .and_then(|v| pop.variables.get(v))
             .map_or_else(String::new, |v| format!(", within levels of {}", v.name));
-        let correction = match a.correction {
-            crate::model::Correction::None => String::new(),
-            crate::model::Correction::Bonferroni => ", Bonferroni correction".into(),
-            crate::model::Correction::Holm => ", Holm correction".into(),
-        };
+        let correction = format!(", correction `{}`", super::words::correction(a.correction));
         let missing = if model.loses_outcomes(a) || a.missing.is_some() {
             format!(
                 "; missing outcomes: {} (participants without a value are left out)",
@@ -1178,9 +1170,14 @@ pub fn design_markdown(
         s,
         "Generated by trialsim {} from the spec, seed {}, {} Monte Carlo replicates per simulated \
          figure. The same spec, seed and replicate count give the same report on any machine.",
-        env!("CARGO_PKG_VERSION"),
-        r.seed,
-        r.replicates
+        r.spec.trialsim_version, r.seed, r.replicates
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Spec `{}`, sha256 `{}` (of the file's exact bytes: the spec as registered). Section 9 \
+         maps this report to the SPIRIT 2025 checklist.",
+        r.spec.file, r.spec.sha256
     );
     let _ = writeln!(s);
     let _ = writeln!(s, "## 1. Design");
@@ -1210,7 +1207,7 @@ pub fn design_markdown(
     let p = &r.power_at_spec;
     let _ = writeln!(
         s,
-        "Analysis `{}`: simulated power **{:.1}%** (Monte Carlo SE {:.1} pp; 95% interval {:.1}% \
+        "Analysis `{}`: simulated power **{:.1}%** (MC SE {:.1} pp; 95% interval {:.1}% \
          to {:.1}%).",
         r.analysis,
         100.0 * p.power,
@@ -1380,6 +1377,116 @@ pub fn design_markdown(
          seed {} and scenario 0, so figures share common random numbers. Assurance draws the \
          uncertain parameters from a separate scenario.",
         r.generator, r.seed
+    );
+    let _ = writeln!(s);
+    s.push_str(&spirit_section());
+    s
+}
+
+/// SPIRIT 2025 items this report answers, with the section that answers them. Item numbers from
+/// the SPIRIT 2025 checklist (Chan et al., BMJ 2025;389:e081477); see docs/outputs.md for what
+/// the mapping was checked against.
+const SPIRIT_COVERED: [(&str, &str, &str); 10] = [
+    (
+        "12",
+        "Trial design",
+        "§1 (arms, allocation ratio, assignment rule)",
+    ),
+    ("14", "Eligibility criteria", "§1 (eligibility)"),
+    (
+        "15",
+        "Intervention and comparator",
+        "§1 (arms and their paths, as modelled; not the programme's content)",
+    ),
+    (
+        "16",
+        "Outcomes",
+        "§1 (each outcome measure, its month and hours threshold)",
+    ),
+    (
+        "18",
+        "Participant timeline",
+        "§1 (follow-up), §7 (months of intake)",
+    ),
+    (
+        "19",
+        "Sample size",
+        "§3, §4, §5 (power, sample size and assurance, with every assumption in §2)",
+    ),
+    ("20", "Recruitment", "§7 (pool, screening and intake)"),
+    (
+        "21",
+        "Sequence generation",
+        "§1 (the assignment rule), §8 (random streams)",
+    ),
+    (
+        "27",
+        "Statistical methods",
+        "§1 (test, sides, alpha, multiplicity correction, subgroups, missing outcomes)",
+    ),
+    ("—", "Reproducibility of the figures", "§8"),
+];
+
+/// SPIRIT 2025 items a spec cannot answer: the protocol must say them elsewhere.
+const SPIRIT_NOT_ANSWERED: [(&str, &str); 19] = [
+    (
+        "1",
+        "Title and structured summary (the spec gives the title only)",
+    ),
+    ("2", "Protocol version"),
+    ("3", "Roles and responsibilities"),
+    ("4", "Trial registration"),
+    (
+        "5",
+        "Where the protocol and statistical analysis plan can be accessed",
+    ),
+    ("6", "Data sharing"),
+    ("7", "Funding and conflicts of interest"),
+    ("8", "Dissemination policy"),
+    ("9", "Background and rationale"),
+    ("10", "Objectives"),
+    ("11", "Patient and public involvement"),
+    ("13", "Trial setting"),
+    ("17", "Harms"),
+    ("22", "Allocation concealment mechanism"),
+    (
+        "23",
+        "Implementation (who generates the sequence, enrols and assigns)",
+    ),
+    ("24", "Blinding"),
+    ("25", "Data collection methods"),
+    ("26", "Data management"),
+    (
+        "28–34",
+        "Oversight and monitoring, ethics approval, protocol amendments, consent, confidentiality, \
+         ancillary and post-trial care",
+    ),
+];
+
+/// Section 9 of the design report: the SPIRIT 2025 items it covers and those it cannot.
+fn spirit_section() -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "## 9. SPIRIT 2025");
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Items of the SPIRIT 2025 checklist (Chan et al., BMJ 2025;389:e081477) this report answers:"
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(s, "| item | topic | answered in |");
+    let _ = writeln!(s, "|---|---|---|");
+    for (item, topic, section) in SPIRIT_COVERED {
+        let _ = writeln!(s, "| {item} | {topic} | {section} |");
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "A spec cannot answer these; the protocol must: {}.",
+        SPIRIT_NOT_ANSWERED
+            .iter()
+            .map(|(item, topic)| format!("{item} {topic}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     );
     s
 }

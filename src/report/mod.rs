@@ -3,5 +3,8 @@
 pub mod analysis;
 pub mod check;
 pub mod design;
+pub mod diagnostics;
 pub mod power;
+pub mod sequential;
 pub mod svg;
+pub mod words;

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::design::assurance::AssuranceReport;
-use crate::model::{Sides, TestKind};
+use crate::model::TestKind;
 use crate::power::{ContrastReport, Judgement, PowerReport, Verdict};
 
 /// The report as pretty-printed JSON, with a final newline.
@@ -50,38 +50,6 @@ fn units(x: Option<f64>) -> String {
 
 fn num(x: Option<f64>) -> String {
     x.map_or_else(|| "n/a".into(), |v| format!("{v:.4}"))
-}
-
-/// A test's name in reports (`pooled z`, `Welch t`, ...).
-pub fn test_words(t: TestKind) -> &'static str {
-    test_name(t)
-}
-
-/// A sidedness in reports.
-pub fn sides_words(s: Sides) -> &'static str {
-    sides_name(s)
-}
-
-fn test_name(t: TestKind) -> &'static str {
-    match t {
-        TestKind::PooledZ => "pooled z",
-        TestKind::UnpooledZ => "unpooled z",
-        TestKind::FisherExact => "Fisher's exact",
-        TestKind::WelchT => "Welch t",
-        TestKind::ClusterT => "cluster-level t",
-        TestKind::Randomisation => "randomisation",
-        TestKind::RobustT => "regression t (HC2)",
-        TestKind::Cr2 => "regression t (CR2)",
-        TestKind::StudentT => "Student t",
-    }
-}
-
-fn sides_name(s: Sides) -> &'static str {
-    match s {
-        Sides::Greater => "one-sided (treatment > control)",
-        Sides::Less => "one-sided (treatment < control)",
-        Sides::TwoSided => "two-sided",
-    }
 }
 
 fn contrast_label(c: &ContrastReport) -> String {
@@ -143,23 +111,32 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
         let eff = |x: Option<f64>| if means { units(x) } else { pp(x) };
         let _ = writeln!(
             s,
-            "analysis {}{}: {}{}, {}, alpha {}",
+            "analysis {}{}: {}{}",
             a.name,
             if a.primary { " (primary)" } else { "" },
-            test_name(a.test),
+            super::words::analysis_header(a.test, a.sides, &pct(a.alpha), a.correction),
             a.regression
                 .as_ref()
                 .filter(|r| !r.covariates.is_empty())
                 .map_or(String::new(), |r| format!(
                     ", adjusted for {} ({})",
                     r.covariates.join(", "),
-                    if r.method == "lin" { "Lin" } else { "ANCOVA" }
-                )),
-            sides_name(a.sides),
-            pct(a.alpha)
+                    r.method
+                ))
         );
         for (o, t, sides) in &a.per_outcome {
-            let _ = writeln!(s, "  {o}: {}, {}", test_name(*t), sides_name(*sides));
+            let _ = writeln!(
+                s,
+                "  {o}: {}, {}",
+                super::words::test(*t),
+                super::words::sides(*sides)
+            );
+        }
+        if report.sequential.iter().any(|r| r.analysis == a.name) {
+            let _ = writeln!(
+                s,
+                "  (analysed once at the end here; its interim looks are under `looks` below)"
+            );
         }
         if a.contrasts.len() == 1 {
             let c = &a.contrasts[0];
@@ -420,6 +397,14 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
             "  replicates reaching break-even: {}",
             pct(e.p_break_even)
         );
+    }
+    for r in &report.sequential {
+        let means = report
+            .analyses
+            .iter()
+            .find(|a| a.name == r.analysis)
+            .is_some_and(|a| a.test == TestKind::WelchT);
+        s.push_str(&crate::report::sequential::power_text(r, means));
     }
     if !report.expectations.is_empty() {
         let _ = writeln!(s, "\nexpectations");

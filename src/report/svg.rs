@@ -7,13 +7,50 @@ use std::fmt::Write as _;
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 440.0;
+/// Room left of the plot for the y tick labels and the rotated y-axis label.
 const LEFT: f64 = 78.0;
-const RIGHT: f64 = 170.0;
-const TOP: f64 = 48.0;
+/// Room right of the plot when there is no legend (the last x tick label is centred on the edge).
+const RIGHT_MIN: f64 = 28.0;
+/// Room above the plot: the title, and a subtitle when there is one.
+const TOP: f64 = 40.0;
+const TOP_WITH_SUBTITLE: f64 = 58.0;
+/// Room below the plot for the x tick labels and the x-axis label.
 const BOTTOM: f64 = 64.0;
+/// The widest a legend may grow before its entries wrap.
+const LEGEND_MAX: f64 = 200.0;
 const PALETTE: [&str; 6] = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
 ];
+
+/// The width a text takes at `size` px, estimated generously (0.6 em a character, more than the
+/// average advance of a sans-serif font), so that a layout made with it does not clip or collide.
+/// The figures' geometry test uses the same estimate.
+pub fn text_width(text: &str, size: f64) -> f64 {
+    text.chars().count() as f64 * size * 0.6
+}
+
+/// `text` broken at spaces into lines no wider than `width` px at `size` (a longer word stands
+/// on a line of its own).
+fn wrap(text: &str, size: f64, width: f64) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if line.is_empty() {
+            word.to_owned()
+        } else {
+            format!("{line} {word}")
+        };
+        if !line.is_empty() && text_width(&candidate, size) > width {
+            lines.push(std::mem::replace(&mut line, word.to_owned()));
+        } else {
+            line = candidate;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
 
 /// One line of a [`LineChart`].
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +68,8 @@ pub struct Series {
 pub struct LineChart {
     /// Title above the plot.
     pub title: String,
+    /// A smaller line under the title (e.g. what the bands are); empty for none.
+    pub subtitle: String,
     /// X-axis label, with its unit.
     pub x_label: String,
     /// Y-axis label, with its unit.
@@ -68,7 +107,8 @@ pub struct Waterfall {
     pub y_label: String,
     /// The steps, in order.
     pub steps: Vec<WaterfallStep>,
-    /// Formats values and ticks as percentage points (values are fractions).
+    /// Values are fractions shown in percentage points: ticks and bar labels are multiplied by
+    /// 100 (the axis label says the unit; the ticks carry no `%`, which would read as a level).
     pub percent_points: bool,
 }
 
@@ -91,10 +131,42 @@ pub fn line_chart(chart: &LineChart) -> String {
         let refs = chart.reference.iter().map(|r| r.0);
         finite_range(ys.chain(refs))
     });
-    let frame = Frame::new(x_min, x_max, y_min, y_max);
-    let mut svg = open_document(&chart.title);
+    // The legend sits right of the plot, as wide as its widest entry (wrapped past LEGEND_MAX);
+    // a single unnamed series needs none.
+    let legend: Vec<Vec<String>> = if chart.series.len() > 1 {
+        chart
+            .series
+            .iter()
+            .map(|s| wrap(&s.name, 12.0, LEGEND_MAX))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let legend_width = legend
+        .iter()
+        .flatten()
+        .map(|l| text_width(l, 12.0))
+        .fold(0.0, f64::max);
+    let right = if legend.is_empty() {
+        RIGHT_MIN
+    } else {
+        (16.0 + 28.0 + legend_width + 12.0).max(RIGHT_MIN)
+    };
+    let top = if chart.subtitle.is_empty() {
+        TOP
+    } else {
+        TOP_WITH_SUBTITLE
+    };
+    let layout = Layout {
+        right,
+        top,
+        bottom: BOTTOM,
+    };
+    let frame = Frame::new(layout, x_min, x_max, y_min, y_max);
+    let mut svg = open_document(&chart.title, &chart.subtitle);
     frame.axes(&mut svg, &chart.x_label, &chart.y_label, chart.y_percent);
 
+    let mut legend_y = top + 14.0;
     for (index, series) in chart.series.iter().enumerate() {
         let colour = PALETTE[index % PALETTE.len()];
         if series.band.len() >= 2 {
@@ -140,36 +212,51 @@ pub fn line_chart(chart: &LineChart) -> String {
                 frame.y(y)
             );
         }
-        let legend_y = TOP + 14.0 + 20.0 * index as f64;
-        let legend_x = WIDTH - RIGHT + 16.0;
-        let _ = writeln!(
-            svg,
-            r#"<line x1="{legend_x:.2}" y1="{legend_y:.2}" x2="{:.2}" y2="{legend_y:.2}" stroke="{colour}" stroke-width="2"/>"#,
-            legend_x + 22.0
-        );
-        let _ = writeln!(
-            svg,
-            r#"<text x="{:.2}" y="{:.2}" font-size="12">{}</text>"#,
-            legend_x + 28.0,
-            legend_y + 4.0,
-            escape(&series.name)
-        );
+        if let Some(lines) = legend.get(index) {
+            let legend_x = WIDTH - right + 16.0;
+            let _ = writeln!(
+                svg,
+                r#"<line x1="{legend_x:.2}" y1="{legend_y:.2}" x2="{:.2}" y2="{legend_y:.2}" stroke="{colour}" stroke-width="2"/>"#,
+                legend_x + 22.0
+            );
+            for line in lines {
+                let _ = writeln!(
+                    svg,
+                    r#"<text x="{:.2}" y="{:.2}" font-size="12">{}</text>"#,
+                    legend_x + 28.0,
+                    legend_y + 4.0,
+                    escape(line)
+                );
+                legend_y += 15.0;
+            }
+            legend_y += 7.0;
+        }
     }
 
+    // Labels inside the plot: the reference line's at its right end, above the line; the
+    // marker's beside the marker, on whichever side keeps it inside the plot and clear of the
+    // reference label.
+    let mut placed: Vec<[f64; 4]> = Vec::new();
     if let Some((y, label)) = &chart.reference {
         let py = frame.y(*y);
         let _ = writeln!(
             svg,
             r##"<line x1="{LEFT:.2}" y1="{py:.2}" x2="{:.2}" y2="{py:.2}" stroke="#555" stroke-dasharray="6 4"/>"##,
-            WIDTH - RIGHT
+            WIDTH - right
         );
+        let x = WIDTH - right - 4.0;
         let _ = writeln!(
             svg,
-            r##"<text x="{:.2}" y="{:.2}" font-size="11" fill="#555">{}</text>"##,
-            WIDTH - RIGHT + 6.0,
-            py + 4.0,
+            r##"<text x="{x:.2}" y="{:.2}" font-size="11" fill="#555" text-anchor="end">{}</text>"##,
+            py - 5.0,
             escape(label)
         );
+        placed.push([
+            x - text_width(label, 11.0),
+            py - 5.0 - 11.0,
+            x,
+            py - 5.0 + 3.0,
+        ]);
     }
     if let Some((x, y, label)) = &chart.marker {
         let (px, py) = (frame.x(*x), frame.y(*y));
@@ -177,11 +264,29 @@ pub fn line_chart(chart: &LineChart) -> String {
             svg,
             r##"<circle cx="{px:.2}" cy="{py:.2}" r="6" fill="none" stroke="#000" stroke-width="2"/>"##
         );
+        let w = text_width(label, 12.0);
+        let candidates = [
+            (px + 9.0, py - 9.0),
+            (px - 9.0 - w, py - 9.0),
+            (px + 9.0, py + 21.0),
+            (px - 9.0 - w, py + 21.0),
+        ];
+        let fits = |&(lx, ly): &(f64, f64)| {
+            let b = [lx, ly - 12.0, lx + w, ly + 3.0];
+            b[0] >= LEFT
+                && b[2] <= WIDTH - right
+                && b[1] >= top
+                && b[3] <= HEIGHT - BOTTOM
+                && placed.iter().all(|o| !overlaps(o, &b))
+        };
+        let (lx, ly) = candidates
+            .iter()
+            .copied()
+            .find(fits)
+            .unwrap_or(candidates[0]);
         let _ = writeln!(
             svg,
-            r#"<text x="{:.2}" y="{:.2}" font-size="12">{}</text>"#,
-            px + 9.0,
-            py - 9.0,
+            r#"<text x="{lx:.2}" y="{ly:.2}" font-size="12">{}</text>"#,
             escape(label)
         );
     }
@@ -189,23 +294,42 @@ pub fn line_chart(chart: &LineChart) -> String {
     svg
 }
 
+/// Whether two boxes `[x0, y0, x1, y1]` overlap.
+fn overlaps(a: &[f64; 4], b: &[f64; 4]) -> bool {
+    a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]
+}
+
 /// Renders a waterfall as a standalone SVG document.
 pub fn waterfall(chart: &Waterfall) -> String {
     let values = chart.steps.iter().map(|s| s.value).chain([0.0]);
     let (low, high) = finite_range(values);
     let x_max = chart.steps.len().max(1) as f64;
+    // Step labels are horizontal, wrapped to the width of their slot; the plot leaves room for
+    // as many lines as the longest needs.
+    let slot = (WIDTH - LEFT - RIGHT_MIN) / x_max;
+    let labels: Vec<Vec<String>> = chart
+        .steps
+        .iter()
+        .map(|s| wrap(&s.label, 11.0, slot - 6.0))
+        .collect();
+    let lines = labels.iter().map(Vec::len).max().unwrap_or(1).max(1) as f64;
+    let layout = Layout {
+        right: RIGHT_MIN,
+        top: TOP,
+        bottom: 30.0 + 14.0 * lines,
+    };
     // Headroom above the tallest bar for the two lines of text printed over it.
     let (low, high) = (low.min(0.0), high.max(0.0));
-    let frame = Frame::new(0.0, x_max, low, high + 0.15 * (high - low));
-    let mut svg = open_document(&chart.title);
-    frame.y_axis(&mut svg, &chart.y_label, chart.percent_points);
+    let frame = Frame::new(layout, 0.0, x_max, low, high + 0.15 * (high - low));
+    let mut svg = open_document(&chart.title, "");
+    let scale = if chart.percent_points { 100.0 } else { 1.0 };
+    frame.y_axis(&mut svg, &chart.y_label, scale, "");
     let zero = frame.y(0.0);
     let _ = writeln!(
         svg,
         r##"<line x1="{LEFT:.2}" y1="{zero:.2}" x2="{:.2}" y2="{zero:.2}" stroke="#000"/>"##,
-        WIDTH - RIGHT
+        WIDTH - layout.right
     );
-    let slot = (WIDTH - LEFT - RIGHT) / x_max;
     let mut previous = 0.0;
     for (index, step) in chart.steps.iter().enumerate() {
         let (from, to) = if index == 0 {
@@ -255,21 +379,31 @@ pub fn waterfall(chart: &Waterfall) -> String {
             top - 5.0,
             escape(&step.note)
         );
-        let _ = writeln!(
-            svg,
-            r#"<text x="{centre:.2}" y="{:.2}" font-size="11" text-anchor="end" transform="rotate(-30 {centre:.2} {:.2})">{}</text>"#,
-            HEIGHT - BOTTOM + 16.0,
-            HEIGHT - BOTTOM + 16.0,
-            escape(&step.label)
-        );
+        for (k, line) in labels[index].iter().enumerate() {
+            let _ = writeln!(
+                svg,
+                r#"<text x="{centre:.2}" y="{:.2}" font-size="11" text-anchor="middle">{}</text>"#,
+                HEIGHT - layout.bottom + 16.0 + 14.0 * k as f64,
+                escape(line)
+            );
+        }
         previous = step.value;
     }
     svg.push_str("</svg>\n");
     svg
 }
 
+/// The margins around the plotting area.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    right: f64,
+    top: f64,
+    bottom: f64,
+}
+
 /// Maps data coordinates onto the plotting area.
 struct Frame {
+    layout: Layout,
     x_min: f64,
     x_max: f64,
     y_min: f64,
@@ -277,10 +411,11 @@ struct Frame {
 }
 
 impl Frame {
-    fn new(x_min: f64, x_max: f64, y_min: f64, y_max: f64) -> Self {
+    fn new(layout: Layout, x_min: f64, x_max: f64, y_min: f64, y_max: f64) -> Self {
         let (x_min, x_max) = widen(x_min, x_max);
         let (y_min, y_max) = widen(y_min, y_max);
         Self {
+            layout,
             x_min,
             x_max,
             y_min,
@@ -288,21 +423,34 @@ impl Frame {
         }
     }
 
+    fn plot_right(&self) -> f64 {
+        WIDTH - self.layout.right
+    }
+
+    fn plot_bottom(&self) -> f64 {
+        HEIGHT - self.layout.bottom
+    }
+
     fn x(&self, x: f64) -> f64 {
-        LEFT + (x - self.x_min) / (self.x_max - self.x_min) * (WIDTH - LEFT - RIGHT)
+        LEFT + (x - self.x_min) / (self.x_max - self.x_min) * (self.plot_right() - LEFT)
     }
 
     fn y(&self, y: f64) -> f64 {
-        HEIGHT - BOTTOM - (y - self.y_min) / (self.y_max - self.y_min) * (HEIGHT - TOP - BOTTOM)
+        self.plot_bottom()
+            - (y - self.y_min) / (self.y_max - self.y_min) * (self.plot_bottom() - self.layout.top)
     }
 
     fn axes(&self, svg: &mut String, x_label: &str, y_label: &str, y_percent: bool) {
-        self.y_axis(svg, y_label, y_percent);
-        let base = HEIGHT - BOTTOM;
+        if y_percent {
+            self.y_axis(svg, y_label, 100.0, "%");
+        } else {
+            self.y_axis(svg, y_label, 1.0, "");
+        }
+        let base = self.plot_bottom();
         let _ = writeln!(
             svg,
             r##"<line x1="{LEFT:.2}" y1="{base:.2}" x2="{:.2}" y2="{base:.2}" stroke="#000"/>"##,
-            WIDTH - RIGHT
+            self.plot_right()
         );
         for tick in ticks(self.x_min, self.x_max) {
             let px = self.x(tick);
@@ -315,23 +463,26 @@ impl Frame {
                 svg,
                 r#"<text x="{px:.2}" y="{:.2}" font-size="11" text-anchor="middle">{}</text>"#,
                 base + 18.0,
-                format_tick(tick, false)
+                format_tick(tick, 1.0, "")
             );
         }
         let _ = writeln!(
             svg,
             r#"<text x="{:.2}" y="{:.2}" font-size="13" text-anchor="middle">{}</text>"#,
-            LEFT + (WIDTH - LEFT - RIGHT) / 2.0,
+            LEFT + (self.plot_right() - LEFT) / 2.0,
             HEIGHT - 18.0,
             escape(x_label)
         );
     }
 
-    fn y_axis(&self, svg: &mut String, y_label: &str, percent: bool) {
+    /// The y axis; tick labels show `value × scale` (100 for percentages and percentage points)
+    /// and `suffix` (`%` only for percentages of a whole, never for points).
+    fn y_axis(&self, svg: &mut String, y_label: &str, scale: f64, suffix: &str) {
         let _ = writeln!(
             svg,
-            r##"<line x1="{LEFT:.2}" y1="{TOP:.2}" x2="{LEFT:.2}" y2="{:.2}" stroke="#000"/>"##,
-            HEIGHT - BOTTOM
+            r##"<line x1="{LEFT:.2}" y1="{:.2}" x2="{LEFT:.2}" y2="{:.2}" stroke="#000"/>"##,
+            self.layout.top,
+            self.plot_bottom()
         );
         for tick in ticks(self.y_min, self.y_max) {
             let py = self.y(tick);
@@ -339,17 +490,17 @@ impl Frame {
                 svg,
                 r##"<line x1="{:.2}" y1="{py:.2}" x2="{:.2}" y2="{py:.2}" stroke="#ddd"/>"##,
                 LEFT,
-                WIDTH - RIGHT
+                self.plot_right()
             );
             let _ = writeln!(
                 svg,
                 r#"<text x="{:.2}" y="{:.2}" font-size="11" text-anchor="end">{}</text>"#,
                 LEFT - 8.0,
                 py + 4.0,
-                format_tick(tick, percent)
+                format_tick(tick, scale, suffix)
             );
         }
-        let centre = TOP + (HEIGHT - TOP - BOTTOM) / 2.0;
+        let centre = self.layout.top + (self.plot_bottom() - self.layout.top) / 2.0;
         let _ = writeln!(
             svg,
             r#"<text x="20" y="{centre:.2}" font-size="13" text-anchor="middle" transform="rotate(-90 20 {centre:.2})">{}</text>"#,
@@ -358,7 +509,7 @@ impl Frame {
     }
 }
 
-fn open_document(title: &str) -> String {
+fn open_document(title: &str, subtitle: &str) -> String {
     let mut svg = String::new();
     let _ = writeln!(
         svg,
@@ -370,10 +521,18 @@ fn open_document(title: &str) -> String {
     );
     let _ = writeln!(
         svg,
-        r#"<text x="{:.2}" y="28" font-size="15" font-weight="bold" text-anchor="middle">{}</text>"#,
+        r#"<text x="{:.2}" y="24" font-size="15" font-weight="bold" text-anchor="middle">{}</text>"#,
         WIDTH / 2.0,
         escape(title)
     );
+    if !subtitle.is_empty() {
+        let _ = writeln!(
+            svg,
+            r##"<text x="{:.2}" y="42" font-size="11" text-anchor="middle" fill="#444">{}</text>"##,
+            WIDTH / 2.0,
+            escape(subtitle)
+        );
+    }
     svg
 }
 
@@ -412,8 +571,10 @@ fn ticks(low: f64, high: f64) -> Vec<f64> {
     (first..=last).map(|i| i as f64 * step).collect()
 }
 
-fn format_tick(value: f64, percent: bool) -> String {
-    let value = if percent { value * 100.0 } else { value };
+/// A tick label: `value × scale` followed by `suffix` (`%` for a percentage; nothing for
+/// percentage points, whose unit the axis label names).
+fn format_tick(value: f64, scale: f64, suffix: &str) -> String {
+    let value = value * scale;
     let rounded = (value * 1e6).round() / 1e6;
     let text = if rounded.fract() == 0.0 {
         format!("{rounded:.0}")
@@ -421,7 +582,7 @@ fn format_tick(value: f64, percent: bool) -> String {
         let text = format!("{rounded:.3}");
         text.trim_end_matches('0').to_string()
     };
-    if percent { format!("{text}%") } else { text }
+    format!("{text}{suffix}")
 }
 
 fn escape(text: &str) -> String {
@@ -448,6 +609,7 @@ mod tests {
     fn text_is_escaped() {
         let chart = LineChart {
             title: "a < b & c".into(),
+            subtitle: String::new(),
             x_label: "x".into(),
             y_label: "y".into(),
             series: vec![],
@@ -461,8 +623,9 @@ mod tests {
 
     #[test]
     fn tick_labels_read_as_numbers_or_percentages() {
-        assert_eq!(format_tick(0.8, true), "80%");
-        assert_eq!(format_tick(0.25, false), "0.25");
-        assert_eq!(format_tick(180.0, false), "180");
+        assert_eq!(format_tick(0.8, 100.0, "%"), "80%");
+        assert_eq!(format_tick(0.05, 100.0, ""), "5");
+        assert_eq!(format_tick(0.25, 1.0, ""), "0.25");
+        assert_eq!(format_tick(180.0, 1.0, ""), "180");
     }
 }

@@ -213,6 +213,7 @@ pub fn almere_plan() -> TrialModel {
                 adjust: None,
                 missing: None,
                 per_outcome: Vec::new(),
+                sequential: None,
             },
             Analysis {
                 name: "by_background".into(),
@@ -228,6 +229,7 @@ pub fn almere_plan() -> TrialModel {
                 adjust: None,
                 missing: None,
                 per_outcome: Vec::new(),
+                sequential: None,
             },
         ],
         expectations: vec![Expectation {

@@ -335,7 +335,7 @@ pub struct Worker {
     /// Per cluster: the probability of each directly declared binary outcome.
     cluster_p: Vec<f64>,
     /// Intake month per participant, with an inflow.
-    entry: Vec<u32>,
+    pub(crate) entry: Vec<u32>,
     /// The simulator whose fixed sample `table` is laid out for: its ids, arms and the columns a
     /// lean run leaves missing are the same in every replicate and are written only once.
     laid_out_for: Option<u64>,
@@ -354,6 +354,13 @@ pub struct Worker {
     /// Scratch for one row while its counterfactuals run: outcomes, then the flow counters.
     row_saved: Vec<f64>,
     flows_saved: Vec<u64>,
+}
+
+impl Worker {
+    /// Each row's intake month in the last replicate (with an inflow; empty otherwise).
+    pub fn entry_months(&self) -> &[u32] {
+        &self.entry
+    }
 }
 
 /// Tells simulators apart, for [`Worker::laid_out_for`].

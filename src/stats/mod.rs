@@ -18,6 +18,7 @@ pub mod multiplicity;
 pub mod power;
 pub mod randomisation;
 pub mod regression;
+pub mod sequential;
 pub mod tests;
 
 /// Sidedness of the alternative hypothesis.

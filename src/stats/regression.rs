@@ -16,9 +16,12 @@
 //! [`Ols`] is a workspace: its buffers are kept from fit to fit, so a Monte Carlo replicate
 //! costs no allocation once warm.
 
+// The loops index several arrays at once, as the algebra is written (Q, R, the design matrix).
+#![allow(clippy::needless_range_loop)]
+
+use super::Sides;
 use super::dist::{p_from_t, t_quantile};
 use super::tests::TestOutcome;
-use super::Sides;
 
 /// Relative tolerance below which a column counts as dependent on the columns before it (R's
 /// `lm` default).
@@ -451,13 +454,18 @@ impl Ols {
             }
             // Householder vector v = x + sign(x_k) |x| e_k, stored in place of the column
             // below the diagonal with v_k kept in tau; R_kk = −sign(x_k) |x|.
-            let alpha = if self.x[k * n + k] >= 0.0 { -rest } else { rest };
+            let alpha = if self.x[k * n + k] >= 0.0 {
+                -rest
+            } else {
+                rest
+            };
             let v0 = self.x[k * n + k] - alpha;
             self.x[k * n + k] = v0;
-            let vnorm2 = v0 * v0 + (self.x[k * n + k + 1..(k + 1) * n])
-                .iter()
-                .map(|v| v * v)
-                .sum::<f64>();
+            let vnorm2 = v0 * v0
+                + (self.x[k * n + k + 1..(k + 1) * n])
+                    .iter()
+                    .map(|v| v * v)
+                    .sum::<f64>();
             self.tau[k] = if vnorm2 == 0.0 { 0.0 } else { 2.0 / vnorm2 };
             for j in k + 1..active {
                 self.reflect_column(k, j);
@@ -505,12 +513,7 @@ impl Ols {
         let v0 = self.v0[k];
         let below = &self.x[k * n + k + 1..(k + 1) * n];
         let y = &mut self.qty[k..n];
-        let dot = v0 * y[0]
-            + below
-                .iter()
-                .zip(&y[1..])
-                .map(|(a, b)| a * b)
-                .sum::<f64>();
+        let dot = v0 * y[0] + below.iter().zip(&y[1..]).map(|(a, b)| a * b).sum::<f64>();
         let s = self.tau[k] * dot;
         y[0] -= s * v0;
         for (yi, vi) in y[1..].iter_mut().zip(below) {
@@ -575,10 +578,16 @@ fn norm(v: &[f64]) -> f64 {
     if scale == 0.0 || !scale.is_finite() {
         return scale;
     }
-    scale * v.iter().map(|x| (x / scale) * (x / scale)).sum::<f64>().sqrt()
+    scale
+        * v.iter()
+            .map(|x| (x / scale) * (x / scale))
+            .sum::<f64>()
+            .sqrt()
 }
 
 #[cfg(test)]
+// Reference values are written with every digit R printed.
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 

@@ -651,6 +651,12 @@ pub struct Analysis {
     pub adjust: Vec<Adjust>,
     /// `estimate` statements (estimands beside the ITT effect).
     pub estimates: Vec<Ident>,
+    /// `looks at ...` statements.
+    pub looks: Vec<Looks>,
+    /// `efficacy ...` statements.
+    pub efficacy: Vec<SpendingFn>,
+    /// `futility ...` statements.
+    pub futility: Vec<Futility>,
     /// The block.
     pub span: Span,
 }
@@ -664,6 +670,60 @@ pub struct Adjust {
     pub method: Option<Ident>,
     /// The statement.
     pub span: Span,
+}
+
+/// `looks at 18, 27, 36 months` or `looks at 30%, 65%, 100% information`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Looks {
+    /// The values as written (the unit usually only on the last).
+    pub values: Vec<Quantity>,
+    /// Ends in `information`.
+    pub information: bool,
+    /// The statement.
+    pub span: Span,
+}
+
+/// A spending function as written: `obrien_fleming`, `hsd(-4)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpendingFn {
+    /// Its name.
+    pub name: Ident,
+    /// Its parameter, if written.
+    pub parameter: Option<Number>,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// A futility rule as written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Futility {
+    /// `beta_spending <function>, power P%, binding|non_binding`
+    BetaSpending {
+        /// The spending function applied to beta.
+        spending: SpendingFn,
+        /// The design's power.
+        power: Quantity,
+        /// `binding` (true) or `non_binding`.
+        binding: bool,
+        /// The statement.
+        span: Span,
+    },
+    /// `conditional_power below P%`
+    ConditionalPower {
+        /// The threshold.
+        below: Quantity,
+        /// The statement.
+        span: Span,
+    },
+}
+
+impl Futility {
+    /// Where it is written.
+    pub fn span(&self) -> Span {
+        match self {
+            Self::BetaSpending { span, .. } | Self::ConditionalPower { span, .. } => *span,
+        }
+    }
 }
 
 /// `compare a, b: treatment vs control within background {dutch, non_western}`

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
 use pest::error::{ErrorVariant, InputLocation};
 use thiserror::Error;
 
@@ -22,6 +22,24 @@ pub struct SyntaxError {
     label: String,
     #[help]
     help: Option<String>,
+    /// Further places: where the statement that shows a block unclosed starts.
+    #[label(collection)]
+    also: Vec<LabeledSpan>,
+    /// How the parser can go on after this error to find the next one.
+    pub(crate) recovery: Recovery,
+}
+
+/// How to go on parsing after an error, to report the next one as well.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recovery {
+    /// Skip the statement (line) holding the error.
+    SkipStatement,
+    /// Close the open block just before this byte (where the next statement starts).
+    CloseBefore(usize),
+    /// Remove the character at this byte (a stray `}`).
+    Blank(usize),
+    /// Nothing sensible follows.
+    Stop,
 }
 
 impl SyntaxError {
@@ -36,7 +54,16 @@ impl SyntaxError {
     }
 
     pub(crate) fn from_pest(source: &SourceFile, err: &pest::error::Error<Rule>) -> Self {
-        let text = &*source.text;
+        Self::from_pest_in(source, &source.text, err)
+    }
+
+    /// The error in `text`, which is the source's text with some statements already blanked out
+    /// (same length, same lines) by error recovery.
+    pub(crate) fn from_pest_in(
+        source: &SourceFile,
+        text: &str,
+        err: &pest::error::Error<Rule>,
+    ) -> Self {
         let (start, end) = match err.location {
             InputLocation::Pos(p) => (p, p),
             InputLocation::Span((s, e)) => (s, e),
@@ -81,6 +108,20 @@ impl SyntaxError {
                 } else {
                     None
                 };
+                let at_eoi = positives.as_slice() == [Rule::EOI];
+                if let Some(special) =
+                    special_case(text, start, found, previous, after_statement_name, at_eoi)
+                {
+                    return Self {
+                        src: source.named(),
+                        span: (special.at.0, special.at.1 - special.at.0).into(),
+                        message: special.message,
+                        label: special.label,
+                        help: Some(special.help),
+                        also: special.also,
+                        recovery: special.recovery,
+                    };
+                }
                 let hours_before_colon = matches!(found, "hours" | "hour" | "h")
                     && positives.contains(&Rule::unit_word)
                     && text[start + found.len()..].trim_start().starts_with(':');
@@ -96,7 +137,7 @@ impl SyntaxError {
                         ),
                     )
                 } else if found.is_empty() && positives.contains(&Rule::rbrace) {
-                    let label = match unclosed_brace(text) {
+                    let label = match open_braces(text).1 {
                         Some(open) => {
                             at = (open, open + 1);
                             "this `{` is never closed".to_string()
@@ -154,12 +195,19 @@ impl SyntaxError {
                 Some("split long statements or remove repeated text".to_string()),
             ),
         };
+        let recovery = if start >= text.len() || found.is_empty() {
+            Recovery::Stop
+        } else {
+            Recovery::SkipStatement
+        };
         Self {
             src: source.named(),
             span: (at.0, at.1 - at.0).into(),
             message,
             label,
             help,
+            also: Vec::new(),
+            recovery,
         }
     }
 
@@ -170,6 +218,8 @@ impl SyntaxError {
             message: format!("could not read this {what}"),
             label: "here".to_string(),
             help: Some("this is a bug in trialsim; please report it with the spec".to_string()),
+            also: Vec::new(),
+            recovery: Recovery::Stop,
         }
     }
 }
@@ -222,9 +272,214 @@ const DATA_KEYWORDS: &[Rule] = &[
     Rule::kw_allow,
 ];
 
-/// The innermost `{` left open at the end of the text (outside strings and comments).
-fn unclosed_brace(text: &str) -> Option<usize> {
-    let mut open = Vec::new();
+/// A syntax error with a message written for a mistake people make.
+struct Special {
+    at: (usize, usize),
+    message: String,
+    label: String,
+    help: String,
+    also: Vec<LabeledSpan>,
+    recovery: Recovery,
+}
+
+/// Statements that only the trial's own block holds.
+const TOP_LEVEL: &[&str] = &[
+    "follow_up",
+    "reference_date",
+    "population",
+    "eligibility",
+    "assignment",
+    "sample",
+    "employment",
+    "arm",
+    "outcome",
+    "analysis",
+    "expect",
+    "data",
+    "inflow",
+    "costs",
+];
+
+/// The mistakes that pest's "expected ..." would explain badly: a block left open (seen where
+/// the next top-level statement starts inside it), a decimal comma, `stratified by`.
+fn special_case(
+    text: &str,
+    start: usize,
+    found: &str,
+    previous: &str,
+    after_statement_name: bool,
+    at_eoi: bool,
+) -> Option<Special> {
+    // Text after the trial's `}`: a `}` without its `{` closed the trial early.
+    if at_eoi && TOP_LEVEL.contains(&found) {
+        let stray = last_brace_before(text, start)?;
+        let line = text[..stray].matches('\n').count() + 1;
+        return Some(Special {
+            at: (stray, stray + 1),
+            message: format!(
+                "the `}}` on line {line} closes the trial, and `{found}` is left outside it"
+            ),
+            label: "this `}` has no `{` of its own".to_string(),
+            help: "remove this `}`, or add the block header (such as `arm control {`) it closes"
+                .to_string(),
+            also: vec![LabeledSpan::new_with_span(
+                Some("outside the trial".to_string()),
+                (start, found.len()),
+            )],
+            recovery: Recovery::Blank(stray),
+        });
+    }
+    let bytes = text.as_bytes();
+    let digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
+    // `12,5%`: the error is at the comma, or at the digits after it.
+    let comma = if bytes.get(start) == Some(&b',') && start > 0 && digit(start - 1) {
+        Some(start)
+    } else if start > 0 && bytes[start - 1] == b',' && digit(start) && start > 1 && digit(start - 2)
+    {
+        Some(start - 1)
+    } else {
+        None
+    };
+    if let Some(c) = comma.filter(|&c| digit(c + 1)) {
+        let mut from = c;
+        while from > 0 && digit(from - 1) {
+            from -= 1;
+        }
+        let mut to = c + 1;
+        while digit(to) {
+            to += 1;
+        }
+        let written = &text[from..to];
+        let fixed = written.replace(',', ".");
+        return Some(Special {
+            at: (from, to),
+            message: format!("`{written}` has a decimal comma"),
+            label: "a decimal comma".to_string(),
+            help: format!("did you mean `{fixed}`? Numbers in a spec take a decimal point"),
+            also: Vec::new(),
+            recovery: Recovery::SkipStatement,
+        });
+    }
+    // `randomise 1:1 in blocks of 4 stratified by gender`
+    let strata_word = |w: &str| matches!(w, "stratified" | "stratify" | "stratum" | "strata");
+    let (start, found) = if !strata_word(found) && strata_word(previous) {
+        (text[..start].trim_end().len() - previous.len(), previous)
+    } else {
+        (start, found)
+    };
+    if strata_word(found) {
+        let rest = &text[start + found.len()..];
+        let by = rest.len() - rest.trim_start().len();
+        let end = if rest.trim_start().starts_with("by") {
+            start + found.len() + by + 2
+        } else {
+            start + found.len()
+        };
+        let variable = previous_word_after(text, end);
+        let example = if variable.is_empty() {
+            "`within gender`".to_string()
+        } else {
+            format!("`within {variable}`")
+        };
+        return Some(Special {
+            at: (start, end),
+            message: format!("`{}` is not how strata are written", &text[start..end]),
+            label: "write `within` and the covariate".to_string(),
+            help: format!(
+                "did you mean `within`? Strata follow the blocks: `randomise 1:1 in blocks of 4 \
+                 {}`",
+                example.trim_matches('`')
+            ),
+            also: Vec::new(),
+            recovery: Recovery::SkipStatement,
+        });
+    }
+    // A top-level statement inside a block: the block before it was never closed.
+    let word_at = if TOP_LEVEL.contains(&found) {
+        Some((start, found))
+    } else if after_statement_name && TOP_LEVEL.contains(&previous) {
+        let p = text[..start].trim_end().len() - previous.len();
+        Some((p, previous))
+    } else {
+        None
+    };
+    if let Some((at, word)) = word_at {
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let starts_line = text[line_start..at].trim().is_empty();
+        let (depth, brace) = open_braces(&text[..at]);
+        if let (true, true, Some(brace)) = (starts_line, depth >= 2, brace) {
+            let line = text[..brace].matches('\n').count() + 1;
+            let header = text[text[..brace].rfind('\n').map_or(0, |i| i + 1)..brace].trim();
+            return Some(Special {
+                at: (brace, brace + 1),
+                message: format!("the block `{header} {{` on line {line} is never closed"),
+                label: "this `{` is never closed".to_string(),
+                help: format!("add `}}` before `{word}`: `{word}` cannot stand inside `{header}`"),
+                also: vec![LabeledSpan::new_with_span(
+                    Some(format!("`{word}` starts the next statement here")),
+                    (at, word.len()),
+                )],
+                recovery: Recovery::CloseBefore(at),
+            });
+        }
+    }
+    None
+}
+
+/// The last `}` before `pos`, outside comments and strings.
+fn last_brace_before(text: &str, pos: usize) -> Option<usize> {
+    let mut last = None;
+    let mut chars = text[..pos].char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' | '#' => {
+                let end = if c == '"' { '"' } else { '\n' };
+                for (_, d) in chars.by_ref() {
+                    if d == end || d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek().is_some_and(|(_, d)| *d == '/') => {
+                for (_, d) in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '}' => last = Some(i),
+            _ => {}
+        }
+    }
+    last
+}
+
+/// The word after `pos` (skipping whitespace).
+fn previous_word_after(text: &str, pos: usize) -> &str {
+    let rest = text[pos.min(text.len())..].trim_start();
+    let len = rest
+        .char_indices()
+        .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+        .map(|(i, c)| i + c.len_utf8())
+        .last()
+        .unwrap_or(0);
+    &rest[..len]
+}
+
+/// How many `{` are open at the end of the text, and which one most likely lacks its `}`. A `}`
+/// that starts a line belongs to the block whose header is indented as far as it: a block
+/// indented deeper that is still open then is the one left unclosed (the indentation tells
+/// better than counting, which blames the outer block); without one, the innermost open `{`.
+fn open_braces(text: &str) -> (usize, Option<usize>) {
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    let mut depth: usize = 0;
+    let mut unclosed: Vec<usize> = Vec::new();
+    let indent_of = |i: usize| {
+        let ls = text[..i].rfind('\n').map_or(0, |n| n + 1);
+        let line = &text[ls..];
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        (indent, ls + indent == i)
+    };
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         match c {
@@ -249,14 +504,27 @@ fn unclosed_brace(text: &str) -> Option<usize> {
                     }
                 }
             }
-            '{' => open.push(i),
+            '{' => {
+                depth += 1;
+                open.push((i, indent_of(i).0));
+            }
             '}' => {
+                depth = depth.saturating_sub(1);
+                let (indent, first) = indent_of(i);
+                if first {
+                    while open.len() > 1 && open.last().is_some_and(|(_, ind)| *ind > indent) {
+                        if let Some((b, _)) = open.pop() {
+                            unclosed.push(b);
+                        }
+                    }
+                }
                 open.pop();
             }
             _ => {}
         }
     }
-    open.pop()
+    let innermost = open.last().map(|(b, _)| *b);
+    (depth, unclosed.first().copied().or(innermost))
 }
 
 /// The word just before `pos` (skipping whitespace), if any.
@@ -536,6 +804,12 @@ impl Rule {
             Rule::alpha => "`alpha P%`",
             Rule::test_name => "a test name",
             Rule::correction => "`correction ...`",
+            Rule::looks => "`looks at ...`",
+            Rule::efficacy => "`efficacy <spending function>`",
+            Rule::spending_fn => "a spending function such as `obrien_fleming` or `hsd(-4)`",
+            Rule::futility => "`futility ...`",
+            Rule::fut_beta => "`beta_spending <function>, power P%, binding`",
+            Rule::fut_cp => "`conditional_power below P%`",
             Rule::expect => "`expect ...`",
             Rule::at_n => "`at N per arm`",
             Rule::data => "a `data` block",
@@ -692,6 +966,16 @@ impl Rule {
             Rule::adjust => "`adjust for <covariate>, ...`",
             Rule::adjust_how => "`(lin)` or `(ancova)`",
             Rule::estimate => "`estimate complier_effect`",
+            Rule::kw_looks => "`looks`",
+            Rule::kw_information => "`information`",
+            Rule::kw_efficacy => "`efficacy`",
+            Rule::kw_futility => "`futility`",
+            Rule::kw_beta_spending => "`beta_spending`",
+            Rule::kw_power => "`power`",
+            Rule::kw_binding => "`binding`",
+            Rule::kw_non_binding => "`non_binding`",
+            Rule::kw_conditional_power => "`conditional_power`",
+            Rule::kw_below => "`below`",
         }
     }
 }
@@ -705,5 +989,12 @@ impl SyntaxError {
     /// The help line, if any.
     pub fn help_text(&self) -> Option<&str> {
         self.help.as_deref()
+    }
+
+    /// Further labelled places.
+    pub fn also(&self) -> impl Iterator<Item = (SourceSpan, String)> + '_ {
+        self.also
+            .iter()
+            .map(|l| (*l.inner(), l.label().unwrap_or_default().to_string()))
     }
 }

@@ -2,11 +2,13 @@
 
 pub mod ast;
 mod error;
+pub mod format;
 #[allow(unreachable_pub, missing_docs)]
-mod parser;
+pub(crate) mod parser;
 
 use std::num::NonZeroUsize;
 
+use error::Recovery;
 pub use error::SyntaxError;
 
 use crate::source::SourceFile;
@@ -14,13 +16,141 @@ use crate::source::SourceFile;
 /// Bound on the parser's rule calls, so no input can make it run away.
 const CALL_LIMIT: usize = 20_000_000;
 
+fn set_limit() {
+    pest::set_call_limit(NonZeroUsize::new(CALL_LIMIT));
+}
+
 /// Parses a spec into its syntax tree.
 pub fn parse(source: &SourceFile) -> Result<ast::Spec, Box<SyntaxError>> {
-    pest::set_call_limit(NonZeroUsize::new(CALL_LIMIT));
+    set_limit();
     match parser::parse_spec(&source.text) {
         Ok(Ok(spec)) => Ok(spec),
         Ok(Err(bug)) => Err(Box::new(SyntaxError::internal(source, bug.span, bug.what))),
         Err(err) => Err(Box::new(SyntaxError::from_pest(source, &err))),
+    }
+}
+
+/// At most this many syntax errors are reported in one run.
+pub const MAX_ERRORS: usize = 20;
+
+/// Parses a spec, reporting every syntax error (up to [`MAX_ERRORS`]) rather than the first.
+///
+/// After an error the parser blanks out the statement that holds it (or, for a block that is
+/// never closed, closes it where the next top-level statement starts) and parses again. The
+/// text keeps its length and its lines, so every later error points at the right place.
+pub fn parse_all(source: &SourceFile) -> Result<ast::Spec, Vec<SyntaxError>> {
+    let (spec, errors, _) = parse_recovering(source);
+    match spec {
+        Some(spec) if errors.is_empty() => Ok(spec),
+        _ => Err(errors),
+    }
+}
+
+/// The text with the statements that hold syntax errors blanked out (same length, same lines):
+/// what the editor support reads names and blocks from while the spec has mistakes in it.
+pub fn recovered_text(source: &SourceFile) -> String {
+    parse_recovering(source).2
+}
+
+fn parse_recovering(source: &SourceFile) -> (Option<ast::Spec>, Vec<SyntaxError>, String) {
+    set_limit();
+    let mut text = source.text.to_string();
+    let mut errors: Vec<SyntaxError> = Vec::new();
+    loop {
+        match parser::parse_spec(&text) {
+            Ok(Ok(spec)) => return (Some(spec), errors, text),
+            Ok(Err(bug)) => {
+                if errors.is_empty() {
+                    errors.push(SyntaxError::internal(source, bug.span, bug.what));
+                }
+                break;
+            }
+            Err(err) => {
+                let e = SyntaxError::from_pest_in(source, &text, &err);
+                let at = e.span().offset();
+                let recovery = e.recovery;
+                errors.push(e);
+                if errors.len() >= MAX_ERRORS || !recover(&mut text, at, recovery) {
+                    break;
+                }
+            }
+        }
+    }
+    (None, errors, text)
+}
+
+/// Changes the text so that the error at `at` is gone; false when it cannot.
+fn recover(text: &mut String, at: usize, recovery: Recovery) -> bool {
+    match recovery {
+        Recovery::Stop => false,
+        Recovery::Blank(at) => {
+            if text.as_bytes().get(at) != Some(&b'}') {
+                return false;
+            }
+            text.replace_range(at..at + 1, " ");
+            true
+        }
+        Recovery::CloseBefore(word) => {
+            // A `}` in place of the whitespace just before the statement, unless that is a line
+            // break ending a comment (the `}` would join the comment).
+            let Some(ws) = word.checked_sub(1) else {
+                return false;
+            };
+            let line_start = text[..ws].rfind('\n').map_or(0, |i| i + 1);
+            let in_comment =
+                text[line_start..ws].contains('#') || text[line_start..ws].contains("//");
+            match text.as_bytes()[ws] {
+                b' ' | b'\t' => {}
+                b'\n' if !in_comment => {}
+                _ => return false,
+            }
+            text.replace_range(ws..ws + 1, "}");
+            true
+        }
+        Recovery::SkipStatement => {
+            let at = at.min(text.len());
+            let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            let mut end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+            // The trial's own header: nothing after it can be read.
+            if text[start..end].trim_start().starts_with("trial") {
+                return false;
+            }
+            let opens = text[start..end].matches('{').count();
+            let closes = text[start..end].matches('}').count();
+            if opens > closes {
+                // Skip the whole block this line opens.
+                let mut depth = 0usize;
+                let mut close = None;
+                for (i, c) in text[start..].char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                close = Some(start + i + 1);
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                end = close.unwrap_or(text.len());
+            }
+            let keep_closes = closes > opens;
+            let blanked: String = text[start..end]
+                .chars()
+                .flat_map(|c| {
+                    let keep = c == '\n' || (keep_closes && c == '}');
+                    let with = if keep { c } else { ' ' };
+                    std::iter::repeat_n(with, if keep { 1 } else { c.len_utf8() })
+                })
+                .collect();
+            if blanked == text[start..end] {
+                return false;
+            }
+            text.replace_range(start..end, &blanked);
+            true
+        }
     }
 }
 

@@ -861,6 +861,9 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
         primary: None,
         adjust: Vec::new(),
         estimates: Vec::new(),
+        looks: Vec::new(),
+        efficacy: Vec::new(),
+        futility: Vec::new(),
         span: s,
     };
     for kid in kids.rest() {
@@ -944,10 +947,59 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
                     span: ks,
                 });
             }
+            Rule::looks => {
+                let information = has(&kid, Rule::kw_information);
+                let values = Kids::of(kid)
+                    .rest()
+                    .map(quantity)
+                    .collect::<Res<Vec<_>>>()?;
+                a.looks.push(Looks {
+                    values,
+                    information,
+                    span: ks,
+                });
+            }
+            Rule::efficacy => a
+                .efficacy
+                .push(spending_fn(Kids::of(kid).next("spending function")?)?),
+            Rule::futility => {
+                let rule = Kids::of(kid).next("futility rule")?;
+                let binding = has(&rule, Rule::kw_binding);
+                let f = if rule.as_rule() == Rule::fut_beta {
+                    let mut k = Kids::of(rule);
+                    Futility::BetaSpending {
+                        spending: spending_fn(k.next("spending function")?)?,
+                        power: quantity(k.next("power")?)?,
+                        binding,
+                        span: ks,
+                    }
+                } else {
+                    Futility::ConditionalPower {
+                        below: quantity(Kids::of(rule).next("threshold")?)?,
+                        span: ks,
+                    }
+                };
+                a.futility.push(f);
+            }
             _ => a.corrections.push(ident(Kids::of(kid).next("correction")?)),
         }
     }
     Ok(a)
+}
+
+fn spending_fn(pair: Pair<'_, Rule>) -> Res<SpendingFn> {
+    let s = span(&pair);
+    let mut k = Kids::of(pair);
+    let name = ident(k.next("spending function name")?);
+    let parameter = match k.opt(Rule::number) {
+        Some(n) => Some(number(n)?),
+        None => None,
+    };
+    Ok(SpendingFn {
+        name,
+        parameter,
+        span: s,
+    })
 }
 
 fn expect(mut kids: Kids<'_>, s: Span) -> Res<Expect> {

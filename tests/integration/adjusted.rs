@@ -2,6 +2,8 @@
 //! flagged results of bad input. Reference values: tests/reference/regression.R (estimatr 1.0.0
 //! `lm_lin` and `lm_robust`, HC2; CR2 with `clusters =`), printed with 17 significant digits
 //! and compared here to 1e-8 relative.
+// Every digit R printed is kept.
+#![allow(clippy::excessive_precision)]
 
 use trialsim::analysis::{ContrastResult, PlanResult, run_plan};
 use trialsim::check::compile;
@@ -274,7 +276,8 @@ fn a_collinear_covariate_is_dropped() {
     let (re74, re75) = (variable(&model, "re74"), variable(&model, "re75"));
     let copy = table.covariates[re75].clone();
     if let CovariateColumn::Numeric(v) = copy {
-        table.covariates[re74] = CovariateColumn::Numeric(v.iter().map(|x| 2.0 * x + 7.0).collect());
+        table.covariates[re74] =
+            CovariateColumn::Numeric(v.iter().map(|x| 2.0 * x + 7.0).collect());
     }
     let plan = run_plan(&model, &table);
     let c = contrast(&plan, "ancova", 0);
@@ -290,7 +293,11 @@ fn an_empty_arm_in_a_subgroup_is_flagged() {
     use trialsim::table::CovariateColumn;
     let (model, mut table) = load("examples/nsw/adjusted.trial", "examples/nsw/data.csv");
     let nodegree = variable(&model, "nodegree");
-    let treatment = model.arms.iter().position(|a| a.name == "treatment").expect("arm") as u32;
+    let treatment = model
+        .arms
+        .iter()
+        .position(|a| a.name == "treatment")
+        .expect("arm") as u32;
     if let CovariateColumn::Categorical(codes) = &mut table.covariates[nodegree] {
         for (code, &arm) in codes.iter_mut().zip(&table.arm) {
             if arm == treatment {
@@ -367,7 +374,12 @@ fn comparisons_match_r() {
     // A binary outcome's interaction has Cochran's Q only.
     let (model, table) = load("examples/nsw/nsw.trial", "examples/nsw/data.csv");
     let plan = run_plan(&model, &table);
-    assert!(plan.analyses.iter().flat_map(|a| &a.interactions).all(|i| i.f_test.is_none()));
+    assert!(
+        plan.analyses
+            .iter()
+            .flat_map(|a| &a.interactions)
+            .all(|i| i.f_test.is_none())
+    );
 }
 
 fn power_of(text: &str, reps: u64) -> trialsim::power::PowerReport {

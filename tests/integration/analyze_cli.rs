@@ -228,7 +228,7 @@ fn dutch_export_with_monthly_hours() {
         &spec,
         "--data",
         "clients.csv",
-        "--replicates",
+        "--reps",
         "0",
     ]));
     assert_eq!(out.status, Some(0), "{out}");
@@ -239,18 +239,136 @@ fn dutch_export_with_monthly_hours() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Too many replicates is a usage error that names the flag the user typed.
+/// Too many replicates is a usage error naming `--reps`, the flag every simulating command
+/// shares (the old `--replicates` is still accepted as an alias).
 #[test]
 fn too_many_replicates_is_a_usage_error() {
+    for flag in ["--reps", "--replicates"] {
+        let out = run(trialsim().args([
+            "analyze",
+            "examples/nsw/nsw.trial",
+            "--data",
+            "examples/nsw/data.csv",
+            flag,
+            "100000000000",
+        ]));
+        assert_eq!(out.status, Some(2), "{out}");
+        assert!(out.stderr.contains("--reps must be between 0 and"), "{out}");
+    }
+}
+
+/// A snapshot identifies its inputs by content: `--check` passes from another working directory
+/// with the data path typed differently, and on a byte-identical copy of the data elsewhere; it
+/// fails when the data's content changes, and says so by its hash.
+#[test]
+fn check_passes_from_anywhere_on_identical_data_and_fails_on_changed_data() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let nsw = format!("{root}/examples/nsw");
+    let from_example_dir = run(trialsim().current_dir(&nsw).args([
+        "analyze",
+        "nsw.trial",
+        "--data",
+        "./data.csv",
+        "--replicates",
+        "1000",
+        "--check",
+        "report.json",
+    ]));
+    assert_eq!(from_example_dir.status, Some(0), "{from_example_dir}");
+
+    let dir = std::env::temp_dir().join(format!("trialsim-copy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let data = std::fs::read_to_string(format!("{nsw}/data.csv")).expect("data");
+    let copy = dir.join("nsw-copy.csv");
+    std::fs::write(&copy, &data).expect("write");
+    let check = |csv: &std::path::Path| {
+        run(trialsim()
+            .current_dir(&dir)
+            .args(["analyze", &format!("{nsw}/nsw.trial"), "--data"])
+            .arg(csv)
+            .args(["--check", &format!("{nsw}/report.json")]))
+    };
+    let on_copy = check(&copy);
+    assert_eq!(on_copy.status, Some(0), "{on_copy}");
+
+    // A comment and a blank line added to the spec change its bytes, not its model.
+    let spec = std::fs::read_to_string(format!("{nsw}/nsw.trial")).expect("spec");
+    let edited = dir.join("nsw-commented.trial");
+    std::fs::write(&edited, format!("# a comment added in review\n\n{spec}")).expect("write");
+    let commented = run(trialsim()
+        .current_dir(&dir)
+        .arg("analyze")
+        .arg(&edited)
+        .arg("--data")
+        .arg(&copy)
+        .args(["--check", &format!("{nsw}/report.json")]));
+    assert_eq!(commented.status, Some(0), "{commented}");
+
+    // One participant's age changed: the data hash and the balance table differ.
+    let changed = data.replacen("\n1,treatment,37,", "\n1,treatment,38,", 1);
+    assert_ne!(changed, data, "the edit must change the data");
+    std::fs::write(&copy, changed).expect("write");
+    let on_changed = check(&copy);
+    assert_eq!(on_changed.status, Some(1), "{on_changed}");
+    assert!(
+        on_changed.stderr.contains("inputs.data_sha256"),
+        "{on_changed}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--format json` on a bad CSV prints the diagnostics as the JSON error document on stdout.
+#[test]
+fn bad_data_with_format_json_prints_json_diagnostics() {
+    let dir = std::env::temp_dir().join(format!("trialsim-badjson-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let good = std::fs::read_to_string(format!(
+        "{}/examples/nsw/data.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("data");
+    let bad = good.replacen("\n3,treatment,", "\n3,treated,", 1);
+    std::fs::write(dir.join("nsw-bad.csv"), bad).expect("write");
+    let out = run(trialsim().current_dir(&dir).args([
+        "analyze",
+        &format!("{}/examples/nsw/nsw.trial", env!("CARGO_MANIFEST_DIR")),
+        "--data",
+        "nsw-bad.csv",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(out.status, Some(1), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("stdout is JSON");
+    assert_eq!(v["schema"], "trialsim.diagnostics/1");
+    insta::assert_snapshot!(out.to_string());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The audit table stays within 100 characters: long notes go under the table as `[k]`, and a
+/// long assumption wraps onto a continuation line.
+#[test]
+fn audit_table_and_notes_fit_in_100_columns() {
     let out = run(trialsim().args([
         "analyze",
-        "examples/nsw/nsw.trial",
+        "specs/almere-45plus-observed.trial",
         "--data",
-        "examples/nsw/data.csv",
+        "examples/almere-synthetic/data.csv",
         "--replicates",
-        "100000000000",
+        "0",
     ]));
-    assert_eq!(out.status, Some(2), "{out}");
-    assert!(out.stderr.contains("--replicates"), "{out}");
-    assert!(!out.stderr.contains("--reps"), "{out}");
+    assert_eq!(out.status, Some(0), "{out}");
+    let audit = out
+        .stdout
+        .split("Assumption audit")
+        .nth(1)
+        .expect("an audit section");
+    assert!(audit.contains("ok [1]"), "{audit}");
+    assert!(audit.contains("\n  [1] planned:"), "{audit}");
+    for line in audit.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} chars: {line}",
+            line.chars().count()
+        );
+    }
 }

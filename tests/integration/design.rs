@@ -288,6 +288,7 @@ fn waterfall_of_the_observed_almere_flows_starts_at_the_guided_clients() {
 }
 
 fn svg_texts(svg: &str) -> Vec<String> {
+    crate::svg::assert_labels_fit(svg);
     let document = roxmltree::Document::parse(svg).expect("the SVG is well-formed XML");
     assert_eq!(document.root_element().tag_name().name(), "svg");
     document
@@ -310,11 +311,12 @@ fn sweep_figure_is_valid_labelled_and_stable() {
     let svg = sweep_svg(&sweep);
     let texts = svg_texts(&svg);
     for label in [
-        "arm.treatment.employed (%)",
-        "power (%; band: 95% MC interval, 128 reps)",
+        "employed in treatment (%)",
+        "power (%)",
+        "bands: 95% Monte Carlo interval, 128 replicates per point",
         "80% power",
         "spec: 30%",
-        "n_per_arm = 200",
+        "200 per arm",
     ] {
         assert!(
             texts.iter().any(|t| t == label),
@@ -511,6 +513,15 @@ fn design_report_snapshot() {
         ]));
         assert_eq!(out.status, Some(0), "{out}");
         let md = std::fs::read_to_string(dir.join("design-report.md")).expect("report written");
+        // The report carries the sha256 of the spec's exact bytes and the trialsim version.
+        let bytes = std::fs::read("specs/almere-45plus.trial").expect("spec");
+        let sha = trialsim::fingerprint::sha256_hex(&bytes);
+        assert!(md.contains(&format!("sha256 `{sha}`")), "{md}");
+        assert!(
+            md.contains(&format!("trialsim {}", env!("CARGO_PKG_VERSION"))),
+            "{md}"
+        );
+        assert!(md.contains("## 9. SPIRIT 2025"), "{md}");
         for figure in ["power-curve.svg", "waterfall.svg"] {
             let svg = std::fs::read_to_string(dir.join(figure)).expect("figure written");
             svg_texts(&svg);

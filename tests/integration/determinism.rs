@@ -57,7 +57,7 @@ fn analyze_is_identical_for_any_thread_count() {
                 "--data",
                 "examples/nsw/data.csv",
             ])
-            .args(["--replicates", "300", "--seed", seed, "--format", "json"]));
+            .args(["--reps", "300", "--seed", seed, "--format", "json"]));
         assert_eq!(out.status, Some(0), "{out}");
         out.stdout
     };

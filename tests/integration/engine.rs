@@ -444,7 +444,7 @@ fn a_fisher_analysis_shows_fishers_exact_power() {
     let _ = std::fs::remove_dir_all(&dir);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
     let a = &v["analyses"][0];
-    assert_eq!(a["test"], "fisher_exact", "{a}");
+    assert_eq!(a["test"], "fisher", "{a}");
     let exact = a["exact_power"].as_f64().expect("Fisher's exact power");
     let reference = trialsim::stats::power::fisher_exact_power(
         0.20,

@@ -251,6 +251,7 @@ fn cluster_t_matches_scipy_on_cluster_proportions() {
             adjust: None,
             missing: None,
             per_outcome: Vec::new(),
+            sequential: None,
         }];
         let r = run_plan(&model, &t);
         let c = &r.analyses[0].contrasts[0];

@@ -11,7 +11,7 @@ const SPECS: [&str; 3] = [
 ];
 
 #[derive(Debug, Clone)]
-enum Mutation {
+pub(crate) enum Mutation {
     Delete(usize),
     Duplicate(usize),
     Swap(usize, usize),
@@ -19,7 +19,7 @@ enum Mutation {
     Insert(usize, Vec<u8>),
 }
 
-fn mutation() -> impl Strategy<Value = Mutation> {
+pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         any::<usize>().prop_map(Mutation::Delete),
         any::<usize>().prop_map(Mutation::Duplicate),
@@ -47,7 +47,7 @@ fn tokens(text: &str) -> Vec<String> {
     out
 }
 
-fn apply(text: &str, mutations: &[Mutation]) -> String {
+pub(crate) fn apply(text: &str, mutations: &[Mutation]) -> String {
     let mut toks = tokens(text);
     for m in mutations {
         let n = toks.len().max(1);

@@ -142,6 +142,13 @@ trial "inflow" {
   outcome left_24m   = benefit ended by month 24
   outcome werkom_24m = exited to werkom by month 24
   analysis primary { compare left_24m, e12, werkom_24m: treatment vs control }
+  analysis interim {
+    compare e12: treatment vs control
+    test pooled_z, one_sided greater, alpha 2.5%
+    looks at 24, 36 months
+    efficacy hsd(-4)
+    futility beta_spending pocock, power 80%, binding
+  }
   costs for primary {
     fixed 90000 euro
     per participant 100 euro
@@ -151,12 +158,27 @@ trial "inflow" {
 }
 "#;
 
-const INFLOW_EXCEPTIONS: &[Exception] = &[Exception {
-    anchor: "fixed 90000 euro\n    per participant 100 euro\n    saving 14000 euro per benefit year\n    exit avoids 1 year",
-    doc: "`costs`",
-    reason: "costs and savings turn the simulated effect into the economics lines of `power`",
-    reaches: Reaches::Economics,
-}];
+const INFLOW_EXCEPTIONS: &[Exception] = &[
+    Exception {
+        anchor: "fixed 90000 euro\n    per participant 100 euro\n    saving 14000 euro per benefit year\n    exit avoids 1 year",
+        doc: "`costs`",
+        reason: "costs and savings turn the simulated effect into the economics lines of `power`",
+        reaches: Reaches::Economics,
+    },
+    Exception {
+        anchor: "test pooled_z, one_sided greater, alpha 2.5%\n    looks at 24, 36 months\n    efficacy hsd(-4)\n    futility beta_spending pocock, power 80%, binding",
+        doc: "`looks`, `efficacy`, `futility`",
+        reason: "interim looks and their boundaries decide when the table is analysed and what \
+                 stops the trial (the boundaries the engine applies at each look), not what \
+                 happens to participants",
+        reaches: Reaches::Recorded(|m| {
+            format!(
+                "{:?}",
+                m.analyses.iter().map(|a| &a.sequential).collect::<Vec<_>>()
+            )
+        }),
+    },
+];
 
 const INFLOW_RENAMES: &[(&str, &str)] = &[
     (
@@ -164,6 +186,9 @@ const INFLOW_RENAMES: &[(&str, &str)] = &[
         "even -> control, odd -> treatment",
     ),
     ("per year", "per month"),
+    ("efficacy hsd(-4)", "efficacy obrien_fleming"),
+    ("power 80%, binding", "power 80%, non_binding"),
+    ("looks at 24, 36 months", "looks at 55%, 100% information"),
     ("exited to werkom", "exited to non_work"),
     ("benefit ended by month 24", "exited to work by month 24"),
     (

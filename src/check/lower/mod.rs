@@ -17,6 +17,7 @@ mod delivery;
 mod design;
 mod plan;
 mod population;
+mod sequential;
 
 use arms::*;
 use design::*;
@@ -231,6 +232,32 @@ impl Cx<'_> {
     /// A whole number of months.
     fn whole_months(&mut self, q: &Quantity, what: &str) -> Option<u32> {
         let m = self.months(q, what)?;
+        let fraction = (m - m.round()).abs() > 1e-9;
+        if fraction && m.is_finite() && matches!(q.unit, UnitSpec::Weeks | UnitSpec::Years) {
+            // `10 weeks`: say it in months and offer the whole months around it.
+            let written = match q.unit {
+                UnitSpec::Weeks => format!("{} weeks", q.value),
+                _ => format!("{} years", q.value),
+            };
+            let (lo, hi) = (m.floor(), m.ceil());
+            let options = if lo >= 1.0 {
+                format!("`{lo} months` or `{hi} months`")
+            } else {
+                format!("`{hi} months`")
+            };
+            let e = self
+                .diag(
+                    Kind::InvalidValue,
+                    format!("{what} must be a whole number of months; {written} is {m:.1} months"),
+                )
+                .label(q.span, format!("{m:.1} months"))
+                .help(format!(
+                    "the simulation steps a month at a time: write {options} (a year is 52 weeks \
+                     and 12 months, so 13 weeks is 3 months)"
+                ));
+            self.push(e);
+            return None;
+        }
         self.whole(m, q.span, what, "months")
     }
 
@@ -914,9 +941,11 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
     }
     if clusters.is_none()
         && let Some(a) = analyses.iter().find(|a| {
-            a.tests
-                .iter()
-                .any(|t| t.names.first().is_some_and(|n| n.name == "cluster_t" || n.name == "cr2"))
+            a.tests.iter().any(|t| {
+                t.names
+                    .first()
+                    .is_some_and(|n| n.name == "cluster_t" || n.name == "cr2")
+            })
         })
     {
         let test = a
@@ -974,6 +1003,17 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         primary: primary.map(|(i, _)| i),
         covariate_effects: covariate_effects?,
     };
+    let mut model = model;
+    let mut looks_ok = true;
+    for (i, a) in analyses.iter().enumerate() {
+        match sequential::plan(cx, a, &model, i) {
+            Some(p) => model.analyses[i].sequential = p,
+            None => looks_ok = false,
+        }
+    }
+    if !looks_ok {
+        return None;
+    }
     let mut unknown = Vec::new();
     for (u, at) in &cx.uncertain {
         if let Err(e) = crate::params::get(&model, &u.parameter) {

@@ -429,6 +429,7 @@ fn analysis_base(
         per_outcome: Vec::new(),
         adjust: adjust?,
         missing: missing?,
+        sequential: None,
         name: a.name.name.clone(),
         outcomes: outcomes.into_iter().map(|(o, _)| o).collect(),
         treatment: treatment?,
@@ -463,7 +464,10 @@ fn adjustment(
         match names.var(cx, c) {
             Some(v) if covariates.contains(&v) => {
                 let e = cx
-                    .diag(Kind::InvalidValue, format!("`{}` is adjusted for twice", c.name))
+                    .diag(
+                        Kind::InvalidValue,
+                        format!("`{}` is adjusted for twice", c.name),
+                    )
                     .label(c.span, "again")
                     .help("name each covariate once");
                 cx.push(e);

@@ -620,7 +620,10 @@ pub(super) fn covariate_effects(
                 let e = cx
                     .diag(
                         Kind::InvalidValue,
-                        format!("`{}` shifts `{}` twice", term.variable.name, outcome.name.name),
+                        format!(
+                            "`{}` shifts `{}` twice",
+                            term.variable.name, outcome.name.name
+                        ),
                     )
                     .label(term.span, "again")
                     .help("give each covariate one term");

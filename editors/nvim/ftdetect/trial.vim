@@ -1,0 +1,2 @@
+" trialsim specs
+autocmd BufRead,BufNewFile *.trial setfiletype trial
