@@ -524,9 +524,17 @@ fn audit_rows(report: &AnalysisReport) -> (Vec<[String; 5]>, Vec<String>) {
         .iter()
         .map(|item| {
             if item.kind == "balance" {
+                // The test's statistic, or why it is undefined, goes to the notes.
                 let mut verdict = status_word(item.status).to_owned();
-                if let Some(note) = &item.note {
-                    write!(verdict, " ({note})").ok();
+                match &item.note {
+                    Some(note) => {
+                        let k = notes.iter().position(|n| n == note).unwrap_or_else(|| {
+                            notes.push(note.clone());
+                            notes.len() - 1
+                        });
+                        write!(verdict, " [{}]", k + 1).ok();
+                    }
+                    None => {}
                 }
                 return [
                     item.assumption.clone(),
