@@ -526,15 +526,12 @@ fn audit_rows(report: &AnalysisReport) -> (Vec<[String; 5]>, Vec<String>) {
             if item.kind == "balance" {
                 // The test's statistic, or why it is undefined, goes to the notes.
                 let mut verdict = status_word(item.status).to_owned();
-                match &item.note {
-                    Some(note) => {
-                        let k = notes.iter().position(|n| n == note).unwrap_or_else(|| {
-                            notes.push(note.clone());
-                            notes.len() - 1
-                        });
-                        write!(verdict, " [{}]", k + 1).ok();
-                    }
-                    None => {}
+                if let Some(note) = &item.note {
+                    let k = notes.iter().position(|n| n == note).unwrap_or_else(|| {
+                        notes.push(note.clone());
+                        notes.len() - 1
+                    });
+                    write!(verdict, " [{}]", k + 1).ok();
                 }
                 return [
                     item.assumption.clone(),
