@@ -23,6 +23,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind) -> Analysis {
         correction: Correction::None,
         adjust: None,
         missing: None,
+        per_outcome: Vec::new(),
         sequential: None,
     }
 }
@@ -49,6 +50,8 @@ fn model(analyses: Vec<Analysis>) -> TrialModel {
     };
     TrialModel {
         delivery: Default::default(),
+        balance: Default::default(),
+        primary: None,
         covariate_effects: Vec::new(),
         name: "bench".into(),
         follow_up_months: 12,

@@ -46,6 +46,8 @@ pub fn model() -> TrialModel {
     };
     TrialModel {
         delivery: Default::default(),
+        balance: Default::default(),
+        primary: None,
         covariate_effects: Vec::new(),
         name: "bench".into(),
         follow_up_months: 12,
@@ -113,6 +115,7 @@ pub fn model() -> TrialModel {
                 correction: Correction::Holm,
                 adjust: None,
                 missing: None,
+                per_outcome: Vec::new(),
                 sequential: None,
             },
             Analysis {
@@ -128,6 +131,7 @@ pub fn model() -> TrialModel {
                 correction: Correction::None,
                 adjust: None,
                 missing: None,
+                per_outcome: Vec::new(),
                 sequential: None,
             },
         ],

@@ -65,6 +65,9 @@ pub enum AuditStatus {
     Contradicted,
     /// The data cannot show this assumption.
     NotObserved,
+    /// A baseline covariate differs between the arms beyond the plan's balance level: a chance
+    /// imbalance of the randomisation (kind `balance`), not a wrong assumption.
+    Imbalanced,
 }
 
 /// Wilson score interval for `x` successes out of `n` at 95 % (the statistics module's).
@@ -826,7 +829,54 @@ pub fn audit_with(
         }
     }
     items.extend(lost_items(model, table));
+    items.extend(balance_items(model, table));
     items
+}
+
+/// One item per balance test of the first analysis' arms: the randomisation balances every
+/// baseline covariate in expectation; `planned` is 0 (no difference), `observed` the test's p
+/// and the verdict [`AuditStatus::Imbalanced`] where p < the plan's balance alpha.
+fn balance_items(model: &TrialModel, table: &ParticipantTable) -> Vec<AuditItem> {
+    let b = crate::analysis::balance(model, table);
+    b.tests
+        .iter()
+        .map(|t| {
+            let what = match (&t.bins, t.test) {
+                (Some(edges), _) => format!(
+                    "Pearson chi-square on {} bins",
+                    edges.len().saturating_sub(1)
+                ),
+                (None, "welch_t") => "Welch t".to_owned(),
+                (None, _) => "Pearson chi-square".to_owned(),
+            };
+            let statistic = if t.test == "welch_t" {
+                format!("t = {:.3}, df {:.1}", t.statistic, t.df)
+            } else {
+                format!("chi-square = {:.3} on {} df", t.statistic, t.df)
+            };
+            let defined = !t.p_value.is_nan();
+            AuditItem {
+                kind: "balance",
+                assumption: format!("balance of {} ({what})", t.variable),
+                planned: 0.0,
+                observed: defined.then_some(t.p_value),
+                n: t.n,
+                ci: None,
+                status: if !defined {
+                    AuditStatus::NotObserved
+                } else if t.imbalanced {
+                    AuditStatus::Imbalanced
+                } else {
+                    AuditStatus::Consistent
+                },
+                note: Some(if defined {
+                    statistic
+                } else {
+                    "the test is undefined: one level or bin, or an arm without values".to_owned()
+                }),
+            }
+        })
+        .collect()
 }
 
 /// Loss to follow-up against the outcomes missing in the data: per arm that declares it and per
@@ -1182,7 +1232,7 @@ fn recalibrate_hazards(
     obs: &Observed<'_>,
     m: &mut TrialModel,
 ) -> Option<String> {
-    let first = model.analyses.first()?;
+    let first = model.primary_analysis()?;
     let c = first.control;
     let control = model.arms.get(c)?;
     if !control.direct_outcomes.is_empty() || control.paths.is_empty() {

@@ -57,6 +57,15 @@ pub struct TrialModel {
     /// is left out of the JSON form).
     #[serde(skip_serializing_if = "Delivery::is_none")]
     pub delivery: Delivery,
+    /// How the arms' baseline balance is judged (`balance { ... }`); the defaults when the spec
+    /// has no `balance` block, which leaves it out of the JSON form.
+    #[serde(skip_serializing_if = "BalancePlan::is_default")]
+    pub balance: BalancePlan,
+    /// The analysis marked `(primary)`, if one is: the one design questions, the balance table
+    /// and the programme arm default to (else the first analysis). Left out of the JSON form
+    /// when none is marked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary: Option<AnalysisId>,
     /// How baseline covariates shift continuous outcomes in the simulated population
     /// (`depends on`); left out of the JSON form when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -188,14 +197,28 @@ impl TrialModel {
             .map(|(o, _)| o)
     }
 
+    /// The primary analysis: the one marked `(primary)`, else the first.
+    pub fn primary_analysis(&self) -> Option<&Analysis> {
+        self.primary
+            .and_then(|i| self.analyses.get(i))
+            .or_else(|| self.analyses.first())
+    }
+
+    /// Index of [`Self::primary_analysis`] (0 when the plan is empty).
+    pub fn primary_index(&self) -> usize {
+        self.primary
+            .filter(|&i| i < self.analyses.len())
+            .unwrap_or(0)
+    }
+
     /// The arm whose participants take the caseload slots: the one `capacity ..., for ARM`
-    /// names, else the first analysis' treatment arm, else the first arm.
+    /// names, else the primary analysis' treatment arm, else the first arm.
     pub fn capacity_arm(&self) -> ArmId {
         self.assignment
             .capacity
             .as_ref()
             .and_then(|c| c.arm)
-            .or_else(|| self.analyses.first().map(|a| a.treatment))
+            .or_else(|| self.primary_analysis().map(|a| a.treatment))
             .unwrap_or(0)
     }
 
@@ -258,6 +281,47 @@ impl TrialModel {
                 .get(a)
                 .is_some_and(|arm| arm.lost_to_follow_up.is_some())
         })
+    }
+}
+
+/// How the arms' baseline balance is judged: `balance { flag smd above 0.1  alpha 5%  educ bins
+/// [0, 9, 12, 16, 99) }`. Balance is a property of the data, not of the simulated outcomes, so
+/// the plan changes the balance table and the audit of `analyze`, never a simulated number.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BalancePlan {
+    /// A covariate row is flagged when its |standardised mean difference| exceeds this.
+    pub smd_threshold: f64,
+    /// Level of each covariate's balance test (chi-square or Welch t) and of the omnibus test;
+    /// the audit reports a chance imbalance where p < alpha.
+    pub alpha: f64,
+    /// Numeric covariates binned for a Pearson chi-square test: the covariate and the edges
+    /// `e0 < e1 < ... < ek` of the half-open bins `[e0, e1), ..., [e(k-1), ek)`, in the
+    /// covariate's model unit.
+    pub bins: Vec<(VarId, Vec<f64>)>,
+}
+
+impl Default for BalancePlan {
+    fn default() -> Self {
+        Self {
+            smd_threshold: 0.1,
+            alpha: 0.05,
+            bins: Vec::new(),
+        }
+    }
+}
+
+impl BalancePlan {
+    /// Whether this is the plan a spec without a `balance` block gets.
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The bin edges of covariate `var`, if the plan bins it.
+    pub fn bins_of(&self, var: VarId) -> Option<&[f64]> {
+        self.bins
+            .iter()
+            .find(|(v, _)| *v == var)
+            .map(|(_, e)| e.as_slice())
     }
 }
 
@@ -994,6 +1058,11 @@ pub struct Analysis {
     /// ([`Analysis::missing_handling`]). Left out of the JSON form when not stated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing: Option<MissingHandling>,
+    /// Outcomes whose test or sidedness differ from [`Analysis::test`] and
+    /// [`Analysis::sides`], which are those of the first outcome (`test welch_t, two_sided for
+    /// hours_12m`): (outcome, test, sides). Left out of the JSON form when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub per_outcome: Vec<(OutcomeId, TestKind, Sides)>,
     /// Regression adjustment for baseline covariates (`adjust for ...`), if stated. Left out of
     /// the JSON form when not stated.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1169,6 +1238,18 @@ pub enum FutilityRule {
 }
 
 impl Analysis {
+    /// The analysis as it applies to `outcome`, when its test or sidedness differ from the
+    /// analysis-wide ones (`None`: the analysis as it is).
+    pub fn for_outcome(&self, outcome: OutcomeId) -> Option<Self> {
+        let &(_, test, sides) = self.per_outcome.iter().find(|(o, ..)| *o == outcome)?;
+        Some(Self {
+            test,
+            sides,
+            per_outcome: Vec::new(),
+            ..self.clone()
+        })
+    }
+
     /// How missing outcome values are handled: as stated, or complete cases.
     pub fn missing_handling(&self) -> MissingHandling {
         self.missing.unwrap_or_default()
@@ -1184,6 +1265,10 @@ pub enum MissingHandling {
     /// outcome's contrasts (the default); the number analysed and missing per arm is reported.
     #[default]
     CompleteCases,
+    /// Complete cases, and Lee (2009) trimming bounds with their Imbens–Manski interval beside
+    /// every contrast of `analyze` ([`crate::stats::lee`]); `power` simulates the complete-case
+    /// test, which decides.
+    LeeBounds,
 }
 
 impl MissingHandling {
@@ -1191,6 +1276,7 @@ impl MissingHandling {
     pub fn name(self) -> &'static str {
         match self {
             Self::CompleteCases => "complete_cases",
+            Self::LeeBounds => "lee_bounds",
         }
     }
 }
@@ -1211,6 +1297,10 @@ pub enum TestKind {
     /// Cluster-level analysis: the outcome's mean per cluster, compared between arms with
     /// Student's two-sample t test on the cluster means (clusters − 2 degrees of freedom).
     ClusterT,
+    /// Randomisation inference: the p-value of the difference in means over the assignments
+    /// the spec's own rule could have made (participants permuted within strata, or whole
+    /// clusters), exactly or by seeded Monte Carlo ([`crate::stats::randomisation`]).
+    Randomisation,
     /// The t test of the treatment coefficient of a linear regression (on the covariates of
     /// `adjust for`, if any) with HC2 robust standard errors and `n − k` degrees of freedom
     /// (estimatr `lm_robust` / `lm_lin`).

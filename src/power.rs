@@ -922,6 +922,17 @@ fn build_report(
             alpha: a.alpha,
             correction: a.correction,
             contrasts,
+            means: a
+                .outcomes
+                .first()
+                .and_then(|&o| model.outcomes.get(o))
+                .is_some_and(|o| !o.is_binary()),
+            primary: model.primary == Some(ai),
+            per_outcome: a
+                .per_outcome
+                .iter()
+                .map(|&(o, t, s)| (model.outcomes[o].name.clone(), t, s))
+                .collect(),
             regression: a.test.is_regression().then(|| RegressionPlan {
                 method: a.adjust.as_ref().map_or("none", |x| x.method.name()),
                 covariates: a
@@ -1314,6 +1325,17 @@ pub struct AnalysisReport {
     pub correction: crate::model::Correction,
     /// Per contrast.
     pub contrasts: Vec<ContrastReport>,
+    /// Whether the analysis compares means (a continuous first outcome), so that its effects
+    /// read in the outcome's own units rather than percentage points.
+    #[serde(skip)]
+    pub means: bool,
+    /// Outcomes with their own test and sidedness (`test ... for OUTCOME`): (outcome, test,
+    /// sides); `test` and `sides` above are the first outcome's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub per_outcome: Vec<(String, TestKind, Sides)>,
+    /// Whether the spec marks this analysis `(primary)`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub primary: bool,
     /// For a regression test (`robust_t`, `cr2`): the adjustment and the outcome's kind; left
     /// out of the JSON otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]

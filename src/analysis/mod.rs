@@ -17,6 +17,7 @@ mod adjusted;
 mod balance;
 mod cluster;
 mod power;
+mod randomisation;
 
 use std::cell::RefCell;
 
@@ -28,6 +29,7 @@ use crate::stats::intervals::{
     t_mean, wald_difference_proportions, welch_difference_means, wilson,
 };
 use crate::stats::multiplicity::{bonferroni_into, holm_into};
+use crate::stats::randomisation::RandomisationTest;
 use crate::stats::tests::{
     TestOutcome, fisher_exact, heterogeneity, student_t, two_proportion_z, welch_df, welch_t,
     yates_chi_square,
@@ -35,7 +37,9 @@ use crate::stats::tests::{
 use crate::table::{CovariateColumn, ParticipantTable};
 
 pub use adjusted::RegressionInfo;
-pub use balance::{BalanceCell, BalanceRow, BalanceTable, balance, balance_between};
+pub use balance::{
+    BalanceCell, BalanceRow, BalanceTable, BalanceTest, Omnibus, balance, balance_between,
+};
 pub use power::{Effect, closed_form_power, exact_power};
 
 /// Confidence level of every interval in the results.
@@ -91,6 +95,11 @@ pub struct ContrastResult {
     pub df: Option<f64>,
     /// Risk ratio treatment / control with its 95 % log interval, for binary outcomes.
     pub risk_ratio: Option<RiskRatio>,
+    /// How the randomisation test's p-value was obtained (exactly or by Monte Carlo, over how
+    /// many assignments, with its Monte Carlo error), when that is the test; the statistic is
+    /// then the observed difference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub randomisation: Option<RandomisationTest>,
     /// For a regression analysis (`robust_t`, `cr2`, `adjust for`): the method, covariates,
     /// standard error and what was dropped; the effect, interval and test above are the
     /// regression's. Left out of the JSON otherwise (and in power runs).
@@ -427,7 +436,15 @@ fn run_analysis(
     }
     let mut next = 0;
     scratch.f_tests.clear();
-    for &outcome_id in &analysis.outcomes {
+    let whole = analysis;
+    for &outcome_id in &whole.outcomes {
+        // An outcome with its own test or sidedness (`test ... for OUTCOME`).
+        let own = if whole.per_outcome.is_empty() {
+            None
+        } else {
+            whole.for_outcome(outcome_id)
+        };
+        let analysis = own.as_ref().unwrap_or(whole);
         let outcome = model.outcomes.get(outcome_id);
         let binary = outcome.is_none_or(|o| o.is_binary());
         let name = outcome.map_or("", |o| o.name.as_str());
@@ -473,6 +490,22 @@ fn run_analysis(
                 contrast.ci = ct.ci;
                 contrast.wald_ci = ct.ci;
                 contrast.df = Some(ct.df);
+            }
+            if analysis.test == TestKind::Randomisation {
+                let codes = subgroup.as_ref().and_then(|s| s.column);
+                let wanted = subgroup.as_ref().map(|s| s.level(slot) as u32);
+                let keep = |i: usize| match (codes, wanted) {
+                    (Some(col), Some(level)) => col.get(i) == Some(&level),
+                    _ => true,
+                };
+                let r =
+                    randomisation::contrast_test(model, analysis, table, outcome_id, binary, keep);
+                contrast.test = TestOutcome {
+                    statistic: r.statistic,
+                    p_value: r.p_value,
+                };
+                contrast.df = None;
+                contrast.randomisation = Some(r);
             }
             if analysis.test.is_regression() {
                 let codes = subgroup.as_ref().and_then(|s| s.column);
@@ -730,6 +763,7 @@ struct Numbers {
     test: TestOutcome,
     df: Option<f64>,
     risk_ratio: Option<RiskRatio>,
+    randomisation: Option<RandomisationTest>,
     regression: Option<RegressionInfo>,
     odds_ratio: Option<OddsRatio>,
     yates_p: Option<f64>,
@@ -775,11 +809,13 @@ fn contrast(
     if binary {
         let (x_t, n_t, x_c, n_c) = (t.events, t.n, c.events, c.n);
         let (test, df) = match analysis.test {
-            // The cluster-level test and the regressions replace the statistic afterwards (see
-            // `cluster` and `adjusted`).
-            TestKind::PooledZ | TestKind::ClusterT | TestKind::RobustT | TestKind::Cr2 => {
-                (two_proportion_z(x_t, n_t, x_c, n_c, true, sides), None)
-            }
+            // The cluster-level test, the regressions and the randomisation test replace the
+            // statistic afterwards (see `cluster`, `adjusted` and `randomisation`).
+            TestKind::PooledZ
+            | TestKind::ClusterT
+            | TestKind::RobustT
+            | TestKind::Cr2
+            | TestKind::Randomisation => (two_proportion_z(x_t, n_t, x_c, n_c, true, sides), None),
             TestKind::UnpooledZ => (two_proportion_z(x_t, n_t, x_c, n_c, false, sides), None),
             TestKind::FisherExact => {
                 let test = fisher_exact(x_t, n_t, x_c, n_c, sides);
@@ -807,6 +843,7 @@ fn contrast(
             test,
             df,
             risk_ratio: full.then(|| risk_ratio(x_t, n_t, x_c, n_c, CONFIDENCE)),
+            randomisation: None,
             regression: None,
             odds_ratio: full.then(|| odds_ratio(x_t, n_t, x_c, n_c, CONFIDENCE)),
             yates_p: full.then(|| yates_chi_square(x_t, n_t, x_c, n_c, sides).p_value),
@@ -849,6 +886,7 @@ fn contrast(
             test,
             df,
             risk_ratio: None,
+            randomisation: None,
             regression: None,
             odds_ratio: None,
             yates_p: None,
@@ -895,6 +933,7 @@ fn set_contrast(
             wald_ci: (f64::NAN, f64::NAN),
             df: None,
             risk_ratio: None,
+            randomisation: None,
             regression: None,
             odds_ratio: None,
             yates_p: None,
@@ -922,6 +961,7 @@ fn set_contrast(
     c.p_value = n.test.p_value;
     c.df = n.df;
     c.risk_ratio = n.risk_ratio;
+    c.randomisation = n.randomisation;
     c.regression = n.regression;
     c.odds_ratio = n.odds_ratio;
     c.yates_p = n.yates_p;

@@ -64,11 +64,13 @@ pub fn exact_power(analysis: &Analysis, effect: Effect, n_c: u64, n_t: u64) -> O
         TestKind::UnpooledZ => two_proportion_exact_power(p_c, p_t, n_c, n_t, alpha, sides, false),
         TestKind::FisherExact => fisher_exact_power(p_c, p_t, n_c, n_t, alpha, sides),
         // Cluster designs have no participant-level binomial law.
+        // The randomisation test's law depends on the realised outcomes; it is simulated only.
         TestKind::WelchT
         | TestKind::ClusterT
         | TestKind::RobustT
         | TestKind::Cr2
-        | TestKind::StudentT => return None,
+        | TestKind::StudentT
+        | TestKind::Randomisation => return None,
     };
     (!power.is_nan()).then_some(power)
 }

@@ -102,12 +102,15 @@ impl From<crate::params::ParamError> for DesignError {
     }
 }
 
-/// The analysis a design question is about: the one named, or the first (primary) one.
+/// The analysis a design question is about: the one named, else the one marked `(primary)`,
+/// else the first.
 pub fn analysis_index(model: &TrialModel, name: Option<&str>) -> Result<AnalysisId, DesignError> {
     if model.analyses.is_empty() {
         return Err(DesignError::new("the spec declares no analysis"));
     }
-    let Some(name) = name else { return Ok(0) };
+    let Some(name) = name else {
+        return Ok(model.primary_index());
+    };
     if let Some(i) = model.analyses.iter().position(|a| a.name == name) {
         return Ok(i);
     }

@@ -43,6 +43,7 @@ use serde_json::{Map, Value, json};
 
 use crate::analysis::{ContrastResult, PlanResult};
 use crate::audit::{AuditItem, AuditStatus};
+use crate::stats::randomisation::Method;
 
 /// Everything `trialsim analyze` reports, computed by the command
 /// ([`crate::cli::stages::analysis_report`]); the functions here only render it.
@@ -64,6 +65,9 @@ pub struct AnalysisReport {
     pub missing_outcomes: Vec<Vec<[u64; 2]>>,
     /// Covariate balance, as the analysis module computes it (already JSON).
     pub balance: Value,
+    /// Per analysis and contrast (as `missing_outcomes`), the Lee bounds of an analysis that
+    /// states `missing lee_bounds` (`None` elsewhere, or where an arm has no observed value).
+    pub lee_bounds: Vec<Vec<Option<crate::stats::lee::LeeBounds>>>,
     /// The assumption audit.
     pub audit: Vec<AuditItem>,
     /// Power the trial really had, re-simulated with the observed flows (JSON), if computed.
@@ -112,6 +116,13 @@ pub struct PlanInfo {
     /// Whether the spec expects missing outcomes in this analysis: it states the handling, or
     /// an arm it compares loses outcomes to follow-up.
     pub missing_planned: bool,
+    /// Whether the spec marks this analysis `(primary)`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub primary: bool,
+    /// Outcomes with their own test and sidedness (`test ... for OUTCOME`): (outcome, test,
+    /// sides); `test` and `sides` above are the first outcome's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub per_outcome: Vec<(String, String, String)>,
 }
 
 /// What the loader read.
@@ -171,6 +182,12 @@ pub fn to_json(report: &AnalysisReport) -> Value {
                         }),
                     );
                 }
+                if let Some(Some(b)) = report.lee_bounds.get(i).and_then(|l| l.get(k)) {
+                    obj.insert(
+                        "lee_bounds".into(),
+                        serde_json::to_value(b).unwrap_or(Value::Null),
+                    );
+                }
                 Value::Object(obj)
             })
             .collect();
@@ -185,6 +202,12 @@ pub fn to_json(report: &AnalysisReport) -> Value {
             head.insert("sides".into(), json!(info.sides));
             head.insert("alpha".into(), json!(info.alpha));
             head.insert("correction".into(), json!(info.correction));
+            if info.primary {
+                head.insert("primary".into(), json!(true));
+            }
+            if !info.per_outcome.is_empty() {
+                head.insert("per_outcome".into(), json!(info.per_outcome));
+            }
         }
         if let Value::Object(map) = obj {
             for (k, v) in map {
@@ -281,6 +304,10 @@ fn missing_line(report: &AnalysisReport, i: usize) -> Option<String> {
         .plan_info
         .get(i)
         .map_or("complete_cases", |x| x.missing.as_str())
+        .replace(
+            "lee_bounds",
+            "complete cases, with Lee bounds as the sensitivity analysis",
+        )
         .replace('_', " ");
     Some(format!(
         "missing outcomes: {handling} (participants without a value are left out of a contrast; {total} missing values across its contrasts, counted per arm above)"
@@ -402,6 +429,7 @@ fn status_word(s: AuditStatus) -> &'static str {
         AuditStatus::Consistent => "ok",
         AuditStatus::Contradicted => "CONTRADICTED",
         AuditStatus::NotObserved => "not observed",
+        AuditStatus::Imbalanced => "IMBALANCED",
     }
 }
 
@@ -425,8 +453,9 @@ fn contrast_rows(report: &AnalysisReport) -> Vec<(String, Vec<[String; 8]>)> {
             let info = report.plan_info.get(i);
             let title = match info {
                 Some(info) => format!(
-                    "{}: {}",
+                    "{}{}: {}",
                     a.name,
+                    if info.primary { " (primary)" } else { "" },
                     super::words::analysis_header(
                         info.test,
                         info.sides,
@@ -494,6 +523,25 @@ fn audit_rows(report: &AnalysisReport) -> (Vec<[String; 5]>, Vec<String>) {
         .audit
         .iter()
         .map(|item| {
+            if item.kind == "balance" {
+                // The test's statistic, or why it is undefined, goes to the notes.
+                let mut verdict = status_word(item.status).to_owned();
+                if let Some(note) = &item.note {
+                    let k = notes.iter().position(|n| n == note).unwrap_or_else(|| {
+                        notes.push(note.clone());
+                        notes.len() - 1
+                    });
+                    write!(verdict, " [{}]", k + 1).ok();
+                }
+                return [
+                    item.assumption.clone(),
+                    "balanced".to_owned(),
+                    item.observed
+                        .map_or_else(|| "–".to_owned(), |p| format!("p = {}", fmt_p(p))),
+                    item.n.to_string(),
+                    verdict,
+                ];
+            }
             let observed = match (item.observed, item.ci) {
                 (Some(x), Some((lo, hi))) => {
                     format!(
@@ -592,6 +640,101 @@ fn audit_notes(notes: &[String], indent: &str, markdown: bool) -> String {
         }
     }
     out
+}
+
+/// One line per contrast with Lee bounds (`missing lee_bounds`).
+fn lee_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
+    let (Some(bounds), Some(a)) = (
+        report.lee_bounds.get(analysis),
+        report.plan.analyses.get(analysis),
+    ) else {
+        return Vec::new();
+    };
+    bounds
+        .iter()
+        .zip(&a.contrasts)
+        .map(|(b, c)| {
+            let label = match &c.subgroup {
+                Some((v, l)) => format!("{} [{v}={l}]", c.outcome),
+                None => c.outcome.clone(),
+            };
+            let binary = is_binary(report, analysis, &c.outcome);
+            match b {
+                Some(b) => format!(
+                    "Lee bounds of {label} (always-observed; observed {} vs {}, {} of the {} arm's observed trimmed, ties fractionally): [{}, {}]; Imbens-Manski 95% CI [{}, {}] (bootstrap SE, {} resamples)",
+                    fmt_value(b.observed_treatment, true),
+                    fmt_value(b.observed_control, true),
+                    fmt_value(b.trimmed_share, true),
+                    b.trimmed_arm,
+                    fmt_value(b.lower, binary),
+                    fmt_value(b.upper, binary),
+                    fmt_value(b.ci.0, binary),
+                    fmt_value(b.ci.1, binary),
+                    crate::stats::lee::BOOTSTRAP
+                ),
+                None => format!("Lee bounds of {label}: undefined (an arm has no observed value)"),
+            }
+        })
+        .collect()
+}
+
+/// One line per outcome with its own test and sidedness (`test ... for OUTCOME`).
+fn per_outcome_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
+    report
+        .plan_info
+        .get(analysis)
+        .map_or_else(Vec::new, |info| {
+            info.per_outcome
+                .iter()
+                .map(|(o, t, s)| format!("{o} is tested by {t}, {}", s.replace('_', "-")))
+                .collect()
+        })
+}
+
+/// One line per contrast tested by randomisation: how its p-value was obtained.
+fn randomisation_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
+    let Some(a) = report.plan.analyses.get(analysis) else {
+        return Vec::new();
+    };
+    a.contrasts
+        .iter()
+        .filter_map(|c| {
+            let r = c.randomisation.as_ref()?;
+            let label = match &c.subgroup {
+                Some((v, l)) => format!("{} [{v}={l}]", c.outcome),
+                None => c.outcome.clone(),
+            };
+            let how = match r.method {
+                Method::Hypergeometric => format!(
+                    "exact (hypergeometric, Fisher's exact test) over {} assignments",
+                    fmt_count(r.assignments)
+                ),
+                Method::Exact => format!(
+                    "exact, all {} assignments enumerated",
+                    fmt_count(r.assignments)
+                ),
+                Method::MonteCarlo => format!(
+                    "Monte Carlo, {} of {} assignments drawn, MC SE of p {}",
+                    r.draws,
+                    fmt_count(r.assignments),
+                    fmt_p(r.mc_se)
+                ),
+            };
+            Some(format!(
+                "randomisation test of {label}: p = {} {how}",
+                fmt_p(r.p_value)
+            ))
+        })
+        .collect()
+}
+
+/// A count of assignments: whole below a million, else in scientific notation.
+fn fmt_count(x: f64) -> String {
+    if x < 1e6 {
+        format!("{:.0}", x.round())
+    } else {
+        format!("{x:.3e}")
+    }
 }
 
 /// One line per interaction (heterogeneity) test of the analysis.
@@ -725,20 +868,23 @@ fn balance_table(balance: &Value) -> Option<(Vec<String>, Vec<Vec<String>>)> {
             .unwrap_or(k)
             .to_owned()
     };
+    let num = |v: Option<&Value>| v.and_then(Value::as_f64).unwrap_or(f64::NAN);
     let head = vec![
         "covariate".to_owned(),
         arm("treatment"),
         arm("control"),
         "std. difference".to_owned(),
+        "flag".to_owned(),
         "missing".to_owned(),
     ];
-    let num = |v: Option<&Value>| v.and_then(Value::as_f64).unwrap_or(f64::NAN);
+    let threshold = num(balance.get("smd_threshold"));
     let body = rows
         .iter()
         .map(|r| {
             let level = r.get("level").and_then(Value::as_str);
             let name = r.get("variable").and_then(Value::as_str).unwrap_or("?");
             let label = match level {
+                Some(l) if l.starts_with('[') => format!("{name} in {l}"),
                 Some(l) => format!("{name} = {l}"),
                 None => name.to_owned(),
             };
@@ -768,11 +914,86 @@ fn balance_table(balance: &Value) -> Option<(Vec<String>, Vec<Vec<String>>)> {
                 cell("treatment"),
                 cell("control"),
                 fmt_stat(num(r.get("standardized_difference"))),
+                if r.get("flagged").and_then(Value::as_bool) == Some(true) {
+                    format!("|SMD| > {threshold}")
+                } else {
+                    String::new()
+                },
                 missing.to_string(),
             ]
         })
         .collect();
     Some((head, body))
+}
+
+/// One line per balance test and one for the omnibus test (JSON `balance.tests`,
+/// `balance.omnibus`), each marked `IMBALANCED` where p < the balance alpha.
+fn balance_lines(balance: &Value) -> Vec<String> {
+    let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
+    let alpha = num(balance, "alpha");
+    let mark = |v: &Value| {
+        if v.get("imbalanced").and_then(Value::as_bool) == Some(true) {
+            format!("  IMBALANCED (p < {})", fmt_value(alpha, true))
+        } else {
+            String::new()
+        }
+    };
+    let mut lines = Vec::new();
+    for t in balance
+        .get("tests")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = t.get("variable").and_then(Value::as_str).unwrap_or("?");
+        let (p, stat) = (num(t, "p_value"), num(t, "statistic"));
+        let line = if t.get("test").and_then(Value::as_str) == Some("welch_t") {
+            format!(
+                "{name}: Welch t = {} on {:.1} df, p = {}",
+                fmt_stat(stat),
+                num(t, "df"),
+                fmt_p(p)
+            )
+        } else {
+            let bins = t.get("bins").and_then(Value::as_array).map(|e| {
+                let e: Vec<String> = e
+                    .iter()
+                    .filter_map(Value::as_f64)
+                    .map(|x| x.to_string())
+                    .collect();
+                format!(" in bins [{})", e.join(", "))
+            });
+            let mut l = format!(
+                "{name}{}: Pearson chi-square = {} on {} df, p = {}",
+                bins.unwrap_or_default(),
+                fmt_stat(stat),
+                num(t, "df"),
+                fmt_p(p)
+            );
+            let small = num(t, "small_expected");
+            if small > 0.0 {
+                write!(l, " ({small} cell(s) expected below 5)").ok();
+            }
+            let outside = num(t, "outside_bins");
+            if outside > 0.0 {
+                write!(l, " ({outside} outside the bins)").ok();
+            }
+            l
+        };
+        lines.push(line + &mark(t));
+    }
+    if let Some(o) = balance.get("omnibus") {
+        lines.push(format!(
+            "omnibus (arm on all covariates): F = {} on {} and {} df, p = {}, n = {}{}",
+            fmt_stat(num(o, "statistic")),
+            num(o, "df1"),
+            num(o, "df2"),
+            fmt_p(num(o, "p_value")),
+            num(o, "n"),
+            mark(o)
+        ));
+    }
+    lines
 }
 
 fn dyn_text_table(head: &[String], rows: &[Vec<String>], markdown: bool) -> String {
@@ -846,6 +1067,15 @@ fn power_lines(power: &Value) -> Vec<String> {
     lines
 }
 
+/// Audit items that are chance imbalances of the randomisation.
+fn imbalances(report: &AnalysisReport) -> usize {
+    report
+        .audit
+        .iter()
+        .filter(|a| a.status == AuditStatus::Imbalanced)
+        .count()
+}
+
 /// The report as plain text.
 pub fn render_text(report: &AnalysisReport) -> String {
     let mut out = format!("Analysis of \"{}\"\n\n", report.trial);
@@ -865,6 +1095,15 @@ pub fn render_text(report: &AnalysisReport) -> String {
         for l in interaction_lines(report, i) {
             out += &format!("  {l}\n");
         }
+        for l in randomisation_lines(report, i) {
+            out += &format!("  {l}\n");
+        }
+        for l in per_outcome_lines(report, i) {
+            out += &format!("  {l}\n");
+        }
+        for l in lee_lines(report, i) {
+            out += &format!("  {l}\n");
+        }
         if let Some(l) = missing_line(report, i) {
             out += &format!("  {l}\n");
         }
@@ -872,6 +1111,9 @@ pub fn render_text(report: &AnalysisReport) -> String {
     if let Some((head, rows)) = balance_table(&report.balance) {
         out += "\nCovariate balance\n";
         out += &dyn_text_table(&head, &rows, false);
+        for l in balance_lines(&report.balance) {
+            out += &format!("  {l}\n");
+        }
     }
     out += "\nAssumption audit (planned value against the data, 95% Wilson / normal intervals)\n";
     let (rows, notes) = audit_rows(report);
@@ -886,6 +1128,10 @@ pub fn render_text(report: &AnalysisReport) -> String {
         .filter(|a| a.status == AuditStatus::Contradicted)
         .count();
     out += &format!("  {flagged} assumption(s) contradicted by the data\n");
+    let imbalanced = imbalances(report);
+    if imbalanced > 0 {
+        out += &format!("  {imbalanced} chance imbalance(s) between the arms at baseline\n");
+    }
     let power = power_lines(&report.realised_power);
     if !power.is_empty() {
         out += "\nPower the trial really had (re-simulated with the observed flows)\n";
@@ -909,6 +1155,9 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
         let mut lines = regression_lines(report, i);
         lines.extend(comparison_lines(report, i));
         lines.extend(interaction_lines(report, i));
+        lines.extend(randomisation_lines(report, i));
+        lines.extend(per_outcome_lines(report, i));
+        lines.extend(lee_lines(report, i));
         lines.extend(missing_line(report, i));
         if !lines.is_empty() {
             out += "\n";
@@ -920,6 +1169,13 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
     if let Some((head, rows)) = balance_table(&report.balance) {
         out += "\n## Covariate balance\n\n";
         out += &dyn_text_table(&head, &rows, true);
+        let lines = balance_lines(&report.balance);
+        if !lines.is_empty() {
+            out += "\n";
+        }
+        for l in lines {
+            out += &format!("- {l}\n");
+        }
     }
     out += "\n## Assumption audit\n\nPlanned value against the data, with 95 % intervals (Wilson for proportions).\n\n";
     let (rows, notes) = audit_rows(report);
@@ -934,6 +1190,10 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
         .filter(|a| a.status == AuditStatus::Contradicted)
         .count();
     out += &format!("\n{flagged} assumption(s) contradicted by the data.\n");
+    let imbalanced = imbalances(report);
+    if imbalanced > 0 {
+        out += &format!("{imbalanced} chance imbalance(s) between the arms at baseline.\n");
+    }
     let power = power_lines(&report.realised_power);
     if !power.is_empty() {
         out += "\n## Power the trial really had\n\nRe-simulated with the observed flows.\n\n";
@@ -1116,6 +1376,7 @@ mod tests {
                         wald_ci: (f64::NAN, f64::NAN),
                         df: None,
                         risk_ratio: None,
+                        randomisation: None,
                         regression: None,
                         odds_ratio: None,
                         yates_p: None,
@@ -1125,6 +1386,7 @@ mod tests {
                 }],
             },
             balance: Value::Null,
+            lee_bounds: Vec::new(),
             audit: Vec::new(),
             realised_power: Value::Null,
         }

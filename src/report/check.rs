@@ -31,7 +31,7 @@ fn dist(d: &Distribution, unit: Unit) -> String {
         Distribution::Categorical { levels } => {
             let parts: Vec<String> = levels
                 .iter()
-                .map(|l| format!("{}: {}", l.name, pct(l.probability)))
+                .map(|l| format!("{}: {}", level_text(&l.name), pct(l.probability)))
                 .collect();
             format!("categorical {{ {} }}", parts.join(", "))
         }
@@ -81,7 +81,7 @@ fn rate(m: &TrialModel, w: &WorkRate) -> String {
         let parts: Vec<String> = levels
             .iter()
             .zip(&by.probabilities)
-            .filter_map(|(l, p)| p.map(|p| format!("{}: {}", l.name, pct(p))))
+            .filter_map(|(l, p)| p.map(|p| format!("{}: {}", level_text(&l.name), pct(p))))
             .collect();
         let _ = write!(s, " by {} {{ {} }}", var.name, parts.join(", "));
         if every_level_stated(m, by) {
@@ -177,9 +177,13 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
                 )
             }
             CriterionTest::InSet { levels } => {
-                let names: Vec<&str> = levels
+                let names: Vec<String> = levels
                     .iter()
-                    .filter_map(|i| v.levels().and_then(|l| l.get(*i)).map(|l| l.name.as_str()))
+                    .filter_map(|i| {
+                        v.levels()
+                            .and_then(|l| l.get(*i))
+                            .map(|l| level_text(&l.name))
+                    })
                     .collect();
                 format!("{} in {{{}}}", v.name, names.join(", "))
             }
@@ -424,7 +428,7 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
                     .unwrap_or(&[])
                     .iter()
                     .zip(&by.probabilities)
-                    .filter_map(|(l, p)| p.map(|p| format!("{}: {}", l.name, pct(p))))
+                    .filter_map(|(l, p)| p.map(|p| format!("{}: {}", level_text(&l.name), pct(p))))
                     .collect();
                 let _ = write!(w, ", by {} {{ {} }}", var.name, parts.join(", "));
             }
@@ -464,22 +468,38 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
             .collect();
         let _ = write!(
             w,
-            "    {}: {}, {} vs {}, {}",
+            "    {}{}: {}, {} vs {}, {}",
             a.name,
+            if m.primary
+                .is_some_and(|p| m.analyses.get(p).is_some_and(|x| x.name == a.name))
+            {
+                " (primary)"
+            } else {
+                ""
+            },
             outcomes.join(", "),
             m.arms[a.treatment].name,
             m.arms[a.control].name,
             super::words::analysis_header(a.test, a.sides, &pct(a.alpha), a.correction)
         );
+        for &(o, t, s) in &a.per_outcome {
+            let _ = write!(
+                w,
+                "; {}: {}, {}",
+                m.outcomes[o].name,
+                super::words::test(t),
+                super::words::sides(s)
+            );
+        }
         if let Some(v) = a.within {
             let var = &m.population.variables[v];
-            let names: Vec<&str> = a
+            let names: Vec<String> = a
                 .levels
                 .iter()
                 .filter_map(|i| {
                     var.levels()
                         .and_then(|l| l.get(*i))
-                        .map(|l| l.name.as_str())
+                        .map(|l| level_text(&l.name))
                 })
                 .collect();
             let _ = write!(w, ", within {} {{{}}}", var.name, names.join(", "));
@@ -590,7 +610,7 @@ fn share_by(m: &TrialModel, p: &SubPath) -> String {
     let parts: Vec<String> = levels
         .iter()
         .zip(&by.probabilities)
-        .filter_map(|(l, x)| x.map(|x| format!("{}: {}", l.name, pct(x))))
+        .filter_map(|(l, x)| x.map(|x| format!("{}: {}", level_text(&l.name), pct(x))))
         .collect();
     let unused = if every_level_stated(m, by) && !p.rest {
         format!(" ({} reaches no one)", pct(p.share))
@@ -641,4 +661,18 @@ fn intake_calendar(m: &TrialModel) -> Option<String> {
 
 fn ratio_text(r: &[u32]) -> String {
     r.iter().map(u32::to_string).collect::<Vec<_>>().join(":")
+}
+
+/// A level name as a spec writes it: quoted when it holds anything but letters, digits, `_`,
+/// `.` and `-` (`"50k plus"`).
+fn level_text(name: &str) -> String {
+    if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    {
+        name.to_owned()
+    } else {
+        format!("\"{name}\"")
+    }
 }

@@ -65,6 +65,9 @@ fn analysed_line(c: &ContrastReport) -> Option<String> {
     let a = c.analysed.as_ref()?;
     let handling = match a.missing {
         crate::model::MissingHandling::CompleteCases => "complete cases",
+        crate::model::MissingHandling::LeeBounds => {
+            "complete cases (Lee bounds are reported by `analyze`)"
+        }
     };
     Some(format!(
         "{handling}; analysed on average {:.1} of {:.1} (treatment), {:.1} of {:.1} (control)",
@@ -103,13 +106,14 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
         // Proportions differ in percentage points; means in the outcome's own units.
         let means = match &a.regression {
             Some(r) => !r.binary,
-            None => matches!(a.test, TestKind::WelchT | TestKind::StudentT),
+            None => matches!(a.test, TestKind::WelchT | TestKind::StudentT) || a.means,
         };
         let eff = |x: Option<f64>| if means { units(x) } else { pp(x) };
         let _ = writeln!(
             s,
-            "analysis {}: {}{}",
+            "analysis {}{}: {}{}",
             a.name,
+            if a.primary { " (primary)" } else { "" },
             super::words::analysis_header(a.test, a.sides, &pct(a.alpha), a.correction),
             a.regression
                 .as_ref()
@@ -120,6 +124,14 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
                     r.method
                 ))
         );
+        for (o, t, sides) in &a.per_outcome {
+            let _ = writeln!(
+                s,
+                "  {o}: {}, {}",
+                super::words::test(*t),
+                super::words::sides(*sides)
+            );
+        }
         if report.sequential.iter().any(|r| r.analysis == a.name) {
             let _ = writeln!(
                 s,

@@ -22,6 +22,7 @@ pub fn test(t: TestKind) -> &'static str {
         TestKind::ClusterT => "cluster_t",
         TestKind::RobustT => "robust_t",
         TestKind::Cr2 => "cr2",
+        TestKind::Randomisation => "randomisation",
     }
 }
 
@@ -39,6 +40,7 @@ pub fn test_explained(t: TestKind) -> &'static str {
             "t test of the regression coefficient with CR2 cluster-robust standard errors \
              (Bell–McCaffrey degrees of freedom)"
         }
+        TestKind::Randomisation => "the randomisation test of the difference in means",
     }
 }
 
@@ -233,6 +235,7 @@ mod tests {
             TestKind::ClusterT,
             TestKind::RobustT,
             TestKind::Cr2,
+            TestKind::Randomisation,
         ] {
             assert_eq!(name(serde_json::json!(t)).as_deref(), Some(test(t)));
         }

@@ -53,6 +53,8 @@ pub fn almere_plan() -> TrialModel {
     let uniform = |low, high| Distribution::Uniform { low, high };
     TrialModel {
         delivery: crate::model::Delivery::default(),
+        balance: Default::default(),
+        primary: None,
         covariate_effects: Vec::new(),
         name: "Aanpak 45+ Almere (plan, 2017)".into(),
         follow_up_months: 18,
@@ -210,6 +212,7 @@ pub fn almere_plan() -> TrialModel {
                 correction: Correction::None,
                 adjust: None,
                 missing: None,
+                per_outcome: Vec::new(),
                 sequential: None,
             },
             Analysis {
@@ -225,6 +228,7 @@ pub fn almere_plan() -> TrialModel {
                 correction: Correction::Holm,
                 adjust: None,
                 missing: None,
+                per_outcome: Vec::new(),
                 sequential: None,
             },
         ],

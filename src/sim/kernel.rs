@@ -242,10 +242,10 @@ impl Simulator<'_> {
             .unwrap_or(f64::NAN)
     }
 
-    /// The arm whose process is "the programme" for receipt: the first analysis' treatment arm
-    /// (the first arm without an analysis).
+    /// The arm whose process is "the programme" for receipt: the primary analysis' treatment
+    /// arm (the first arm without an analysis).
     pub fn programme_arm(&self) -> usize {
-        self.model.analyses.first().map_or(0, |a| a.treatment)
+        self.model.primary_analysis().map_or(0, |a| a.treatment)
     }
 
     /// Whether a participant assigned to `arm`, with the flow `flags` of that run, received the

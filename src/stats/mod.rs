@@ -10,10 +10,13 @@
 //! - Where a limit exists (a zero variance with a non-zero difference) the limit is returned
 //!   (an infinite statistic, a p-value of 0 or 1), never NaN.
 
+pub mod balance;
 pub mod dist;
 pub mod intervals;
+pub mod lee;
 pub mod multiplicity;
 pub mod power;
+pub mod randomisation;
 pub mod regression;
 pub mod sequential;
 pub mod tests;

@@ -132,6 +132,8 @@ pub enum Item {
     Data(Data),
     /// `inflow 80, 70, 50 per year, analysis at month 36`
     Inflow(Inflow),
+    /// `balance { flag smd above 0.1  educ bins [0, 9, 12, 16, 99) }`
+    Balance(Balance),
     /// `costs for primary { ... }`
     Costs(Costs),
 }
@@ -643,6 +645,8 @@ pub struct Analysis {
     pub corrections: Vec<Ident>,
     /// `missing` statements (how missing outcomes are handled).
     pub missing: Vec<Ident>,
+    /// `(primary)` after the name: where it is written.
+    pub primary: Option<Span>,
     /// `adjust for` statements.
     pub adjust: Vec<Adjust>,
     /// `estimate` statements (estimands beside the ITT effect).
@@ -746,6 +750,8 @@ pub struct Test {
     pub sides: Vec<Sides>,
     /// Alpha options.
     pub alphas: Vec<Quantity>,
+    /// `for o1, o2`: the outcomes this test is for (empty: every outcome of the analysis).
+    pub outcomes: Vec<Ident>,
     /// The statement.
     pub span: Span,
 }
@@ -758,6 +764,30 @@ pub struct Sides {
     /// `greater` (true) / `less` (false), if stated.
     pub greater: Option<bool>,
     /// The option.
+    pub span: Span,
+}
+
+/// `balance { flag smd above 0.1  alpha 5%  educ bins [0, 9, 12, 16, 99) }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Balance {
+    /// `flag smd above X` statements.
+    pub flags: Vec<Quantity>,
+    /// `alpha P` statements.
+    pub alphas: Vec<Quantity>,
+    /// `VAR bins [e0, e1, ..., ek)` statements.
+    pub bins: Vec<Bins>,
+    /// The block.
+    pub span: Span,
+}
+
+/// `educ bins [0, 9, 12, 16, 99)`: half-open bins `[e0, e1), [e1, e2), ...` of a numeric covariate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bins {
+    /// The covariate.
+    pub variable: Ident,
+    /// The edges, as written.
+    pub edges: Vec<Number>,
+    /// The statement.
     pub span: Span,
 }
 

@@ -39,6 +39,7 @@ fn is_token(rule: Rule) -> bool {
         || matches!(
             rule,
             Rule::lbrace
+                | Rule::lbracket
                 | Rule::rbrace
                 | Rule::lparen
                 | Rule::rparen
@@ -110,8 +111,17 @@ fn end_of(pair: &Pair<'_, Rule>) -> usize {
 }
 
 fn ident(pair: Pair<'_, Rule>) -> Ident {
+    // A quoted level (`"50k plus"`) is its text without the quotes.
+    let text = pair.as_str();
+    let name = match pair.as_rule() {
+        Rule::level_name => text
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap_or(text),
+        _ => text,
+    };
     Ident {
-        name: pair.as_str().to_string(),
+        name: name.to_string(),
         span: span(&pair),
     }
 }
@@ -233,6 +243,7 @@ fn item(pair: Pair<'_, Rule>) -> Res<Item> {
         Rule::data => Item::Data(data(kids, s)?),
         Rule::inflow => Item::Inflow(inflow(kids, has(&pair, Rule::kw_year), s)?),
         Rule::costs => Item::Costs(costs(kids, s)?),
+        Rule::balance => Item::Balance(balance(kids, s)?),
         _ => {
             return Err(Bug {
                 span: s,
@@ -391,6 +402,34 @@ fn costs(mut kids: Kids<'_>, s: Span) -> Res<Costs> {
         }
     }
     Ok(c)
+}
+
+fn balance(mut kids: Kids<'_>, s: Span) -> Res<Balance> {
+    let mut b = Balance {
+        flags: Vec::new(),
+        alphas: Vec::new(),
+        bins: Vec::new(),
+        span: s,
+    };
+    for kid in kids.rest() {
+        let ks = span(&kid);
+        let rule = kid.as_rule();
+        let mut k = Kids::of(kid);
+        match rule {
+            Rule::b_flag => b.flags.push(quantity(k.next("smd threshold")?)?),
+            Rule::b_alpha => b.alphas.push(quantity(k.next("alpha")?)?),
+            _ => {
+                let variable = ident(k.next("binned covariate")?);
+                let edges = k.rest().map(number).collect::<Res<Vec<_>>>()?;
+                b.bins.push(Bins {
+                    variable,
+                    edges,
+                    span: ks,
+                });
+            }
+        }
+    }
+    Ok(b)
 }
 
 fn assignment(mut kids: Kids<'_>, s: Span) -> Res<Assignment> {
@@ -819,6 +858,7 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
         tests: Vec::new(),
         corrections: Vec::new(),
         missing: Vec::new(),
+        primary: None,
         adjust: Vec::new(),
         estimates: Vec::new(),
         looks: Vec::new(),
@@ -829,6 +869,7 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
     for kid in kids.rest() {
         let ks = span(&kid);
         match kid.as_rule() {
+            Rule::primary_mark => a.primary = Some(ks),
             Rule::compare_stmt => {
                 let names: Vec<Pair<'_, Rule>> = Kids::of(kid.clone())
                     .rest()
@@ -864,6 +905,7 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
                     names: Vec::new(),
                     sides: Vec::new(),
                     alphas: Vec::new(),
+                    outcomes: Vec::new(),
                     span: ks,
                 };
                 for item in Kids::of(kid).rest() {
@@ -881,6 +923,7 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
                             });
                         }
                         Rule::alpha => t.alphas.push(quantity(Kids::of(item).next("alpha")?)?),
+                        Rule::test_for => t.outcomes.extend(Kids::of(item).rest().map(ident)),
                         _ => t.names.push(ident(Kids::of(item).next("test name")?)),
                     }
                 }

@@ -122,6 +122,7 @@ fn test_word(test: TestKind) -> &'static str {
         TestKind::FisherExact => "fisher",
         TestKind::WelchT => "welch_t",
         TestKind::ClusterT => "cluster_t",
+        TestKind::Randomisation => "randomisation",
         TestKind::RobustT => "robust_t",
         TestKind::Cr2 => "cr2",
         TestKind::StudentT => "student_t",
@@ -615,7 +616,8 @@ pub fn exact(d: &Design) -> Exact {
                 | TestKind::ClusterT
                 | TestKind::RobustT
                 | TestKind::Cr2
-                | TestKind::StudentT => f64::NAN,
+                | TestKind::StudentT
+                | TestKind::Randomisation => f64::NAN,
             };
             Exact {
                 effect: p_t - p_c,
@@ -917,6 +919,7 @@ fn short_test(t: TestKind) -> &'static str {
         TestKind::FisherExact => "fisher",
         TestKind::WelchT => "welch",
         TestKind::ClusterT => "cluster-t",
+        TestKind::Randomisation => "rand",
         TestKind::RobustT => "robust-t",
         TestKind::Cr2 => "cr2",
         TestKind::StudentT => "student",

@@ -92,6 +92,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind, sides: Sides) 
         correction: Correction::None,
         adjust: None,
         missing: None,
+        per_outcome: Vec::new(),
         sequential: None,
     }
 }
@@ -101,6 +102,8 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind, sides: Sides) 
 fn model(analyses: Vec<Analysis>) -> TrialModel {
     TrialModel {
         delivery: Default::default(),
+        balance: Default::default(),
+        primary: None,
         covariate_effects: Vec::new(),
         name: "test".into(),
         follow_up_months: 12,

@@ -39,6 +39,8 @@ fn arm(name: &str) -> Arm {
 pub fn model() -> TrialModel {
     TrialModel {
         delivery: Default::default(),
+        balance: Default::default(),
+        primary: None,
         covariate_effects: Vec::new(),
         name: "loader test".into(),
         follow_up_months: 12,
@@ -569,6 +571,7 @@ fn extreme_arms_give_finite_results() {
         correction: Correction::None,
         adjust: None,
         missing: None,
+        per_outcome: Vec::new(),
         sequential: None,
     };
     m.analyses = vec![
@@ -744,6 +747,7 @@ fn a_stated_handling_keeps_rows_with_a_missing_outcome() {
         correction: Correction::None,
         adjust: None,
         missing: Some(MissingHandling::CompleteCases),
+        per_outcome: Vec::new(),
         sequential: None,
     }];
     let csv = with_rows(

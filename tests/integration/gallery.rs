@@ -250,6 +250,7 @@ fn cluster_t_matches_scipy_on_cluster_proportions() {
             correction: Correction::None,
             adjust: None,
             missing: None,
+            per_outcome: Vec::new(),
             sequential: None,
         }];
         let r = run_plan(&model, &t);

@@ -297,6 +297,12 @@ const LANGUAGE_EXCEPTIONS: &[Exception] = &[
         reaches: Reaches::Analysis,
     },
     Exception {
+        anchor: "test randomisation, one_sided less for score",
+        doc: "`test`",
+        reason: "a test and sides for one outcome change the analysis of the table, not the table",
+        reaches: Reaches::Analysis,
+    },
+    Exception {
         anchor: "test robust_t, two_sided, alpha 5%",
         doc: "`test`",
         reason: "the test, its sides and alpha change the analysis of the table, not the table",
@@ -319,6 +325,13 @@ const LANGUAGE_EXCEPTIONS: &[Exception] = &[
         doc: "`expect`",
         reason: "a claim `power` evaluates and gates on",
         reaches: Reaches::Recorded(|m| format!("{:?}", m.expectations)),
+    },
+    Exception {
+        anchor: "flag smd above 0.1\n    alpha 5%\n    age bins [45, 55, 60, 66)",
+        doc: "`balance`",
+        reason: "how the arms' baseline balance is judged in `analyze` (the SMD flag, the tests' \
+                 level, the bins of a chi-square test): a reading of the data, not the table",
+        reaches: Reaches::Recorded(|m| format!("{:?}", m.balance)),
     },
     Exception {
         anchor: "decimal comma",
@@ -376,6 +389,10 @@ const LANGUAGE_RENAMES: &[(&str, &str)] = &[
     ("welch_t, two_sided", "welch_t, one_sided greater"),
     ("(ancova)", "(lin)"),
     ("adjust for score0, background", "adjust for score0"),
+    (
+        "randomisation, one_sided less for score",
+        "randomisation, two_sided for score",
+    ),
     (
         "control starts paired with experiment",
         "experiment starts paired with control",

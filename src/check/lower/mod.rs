@@ -12,6 +12,7 @@ use crate::syntax::ast::{self, Quantity, Share, UnitSpec};
 const MAX_WHOLE: u64 = 1_000_000;
 
 mod arms;
+mod balance;
 mod delivery;
 mod design;
 mod plan;
@@ -574,6 +575,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
     let mut datas = Vec::new();
     let mut inflows: Vec<&ast::Inflow> = Vec::new();
     let mut costs: Vec<&ast::Costs> = Vec::new();
+    let mut balances: Vec<&ast::Balance> = Vec::new();
     for item in &spec.items {
         match item {
             Item::FollowUp(q, s) => follow_ups.push((q, *s)),
@@ -590,6 +592,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
             Item::Data(d) => datas.push((d, d.span)),
             Item::Inflow(i) => inflows.push(i),
             Item::Costs(c) => costs.push(c),
+            Item::Balance(b) => balances.push(b),
         }
     }
     let follow_up = single(cx, "`follow_up`", follow_ups);
@@ -649,6 +652,15 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         vars,
         var_spans,
     };
+    let balance = balance::balance(cx, &names, &balances);
+    let mut primary: Option<(usize, Span)> = None;
+    for (i, a) in analyses.iter().enumerate() {
+        let Some(at) = a.primary else { continue };
+        match primary {
+            Some((_, first)) => cx.duplicate("the mark `(primary)`", first, at),
+            None => primary = Some((i, at)),
+        }
+    }
 
     // Outcomes (need follow-up, which defaults from them).
     let mut measures = Vec::new();
@@ -987,6 +999,8 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         data,
         uncertain: cx.uncertain.iter().map(|(u, _)| u.clone()).collect(),
         delivery: delivery::delivery(clusters, inflow?, exits?, costs?),
+        balance: balance?,
+        primary: primary.map(|(i, _)| i),
         covariate_effects: covariate_effects?,
     };
     let mut model = model;

@@ -4,7 +4,151 @@ use super::*;
 
 // ---- analyses ----------------------------------------------------------------------------------
 
+/// An analysis; a `test ... for OUTCOME` statement gives those outcomes their own test and
+/// sidedness. The analysis-wide test and sides are those of the first outcome, so that every
+/// design question about the first contrast reads them as before; the other outcomes that
+/// differ are listed in [`Analysis::per_outcome`]. Each group of outcomes is lowered with its
+/// own test statement by [`analysis_base`], which checks the test against those outcomes.
 pub(super) fn analysis(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    measures: &[Option<Measure>],
+    a: &ast::Analysis,
+) -> Option<Analysis> {
+    let (qualified, plain): (Vec<&ast::Test>, Vec<&ast::Test>) =
+        a.tests.iter().partition(|t| !t.outcomes.is_empty());
+    let Some(c) = a.compares.first().filter(|_| !qualified.is_empty()) else {
+        return analysis_base(cx, names, measures, a);
+    };
+    // Which group each compared outcome belongs to: the test statement naming it, or none.
+    let mut ok = true;
+    let mut group: Vec<Option<usize>> = vec![None; c.outcomes.len()];
+    for (q, t) in qualified.iter().enumerate() {
+        for alpha in &t.alphas {
+            let e = cx
+                .diag(
+                    Kind::InvalidValue,
+                    "alpha applies to the whole analysis, not to some of its outcomes",
+                )
+                .label(alpha.span, "alpha for some outcomes")
+                .help("state alpha in the analysis' `test` statement without `for`");
+            cx.push(e);
+            ok = false;
+        }
+        for o in &t.outcomes {
+            match c.outcomes.iter().position(|x| x.name == o.name) {
+                Some(i) if group[i].is_some() => {
+                    let e = cx
+                        .diag(
+                            Kind::Duplicate,
+                            format!("outcome `{}` is given a test twice", o.name),
+                        )
+                        .label(o.span, "given again here")
+                        .help("give each outcome at most one `test ... for` statement");
+                    cx.push(e);
+                    ok = false;
+                }
+                Some(i) => group[i] = Some(q),
+                None => {
+                    let compared: Vec<&str> = c.outcomes.iter().map(|x| x.name.as_str()).collect();
+                    let e = cx
+                        .diag(
+                            Kind::UnknownOutcome,
+                            format!("analysis `{}` does not compare `{}`", a.name.name, o.name),
+                        )
+                        .label(o.span, "not compared here")
+                        .help(suggest::help("outcome", &o.name, &compared));
+                    cx.push(e);
+                    ok = false;
+                }
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
+    // The analysis-wide lowering, over the outcomes without a test of their own (or the first
+    // outcome when every outcome has one), with the plain test statement.
+    let rest: Vec<ast::Ident> = c
+        .outcomes
+        .iter()
+        .zip(&group)
+        .filter(|(_, g)| g.is_none())
+        .map(|(o, _)| o.clone())
+        .collect();
+    let with = |outcomes: Vec<ast::Ident>, tests: Vec<ast::Test>| ast::Analysis {
+        compares: vec![ast::Compare {
+            outcomes,
+            ..c.clone()
+        }],
+        tests,
+        ..a.clone()
+    };
+    let plain: Vec<ast::Test> = plain.into_iter().cloned().collect();
+    let base_outcomes = if rest.is_empty() {
+        c.outcomes[..1].to_vec()
+    } else {
+        rest
+    };
+    let base = analysis_base(cx, names, measures, &with(base_outcomes, plain))?;
+    // Each `for` group with its own test; its warnings were given by the base lowering already
+    // (the compare, correction and missing statements are the same), so only errors are kept.
+    let mut own: Vec<(usize, TestKind, Sides)> = Vec::new();
+    for (q, t) in qualified.iter().enumerate() {
+        let outcomes: Vec<ast::Ident> = c
+            .outcomes
+            .iter()
+            .zip(&group)
+            .filter(|(_, g)| **g == Some(q))
+            .map(|(o, _)| o.clone())
+            .collect();
+        let mut test = (*t).clone();
+        test.outcomes.clear();
+        let before = cx.diags.len();
+        let sub = analysis_base(cx, names, measures, &with(outcomes.clone(), vec![test]));
+        let mut i = before;
+        while i < cx.diags.len() {
+            if cx.diags[i].is_error() {
+                i += 1;
+            } else {
+                cx.diags.remove(i);
+            }
+        }
+        let sub = sub?;
+        for o in &sub.outcomes {
+            own.push((*o, sub.test, sub.sides));
+        }
+    }
+    let mut out = Analysis {
+        outcomes: Vec::new(),
+        ..base
+    };
+    for o in &c.outcomes {
+        if let Some(id) = names.outcomes.iter().position(|x| x.name.name == o.name) {
+            out.outcomes.push(id);
+        }
+    }
+    let wide = (out.test, out.sides);
+    let first = out.outcomes.first().copied();
+    if let Some(&(_, test, sides)) = own.iter().find(|(o, ..)| Some(*o) == first) {
+        out.test = test;
+        out.sides = sides;
+        // The first outcome's own test is now the analysis-wide one; the outcomes without a
+        // test of their own keep the plain statement's.
+        for &o in &out.outcomes {
+            if !own.iter().any(|(x, ..)| *x == o) && (test, sides) != wide {
+                own.push((o, wide.0, wide.1));
+            }
+        }
+    }
+    out.per_outcome = own
+        .into_iter()
+        .filter(|&(o, test, sides)| Some(o) != first && (test, sides) != (out.test, out.sides))
+        .collect();
+    Some(out)
+}
+
+fn analysis_base(
     cx: &mut Cx<'_>,
     names: &Names<'_>,
     measures: &[Option<Measure>],
@@ -91,7 +235,7 @@ pub(super) fn analysis(
     }
     let test = match explicit {
         Some(n) => {
-            const TESTS: [&str; 8] = [
+            const TESTS: [&str; 10] = [
                 "pooled_z",
                 "unpooled_z",
                 "fisher",
@@ -100,6 +244,8 @@ pub(super) fn analysis(
                 "cluster_t",
                 "robust_t",
                 "cr2",
+                "randomisation",
+                "permutation",
             ];
             match n.name.as_str() {
                 "pooled_z" => Some(TestKind::PooledZ),
@@ -108,13 +254,14 @@ pub(super) fn analysis(
                 "welch_t" => Some(TestKind::WelchT),
                 "student_t" => Some(TestKind::StudentT),
                 "cluster_t" => Some(TestKind::ClusterT),
+                "randomisation" | "randomization" | "permutation" => Some(TestKind::Randomisation),
                 "robust_t" => Some(TestKind::RobustT),
                 "cr2" => Some(TestKind::Cr2),
                 other => {
                     let e = cx
                         .diag(Kind::UnknownTest, format!("there is no test `{other}`"))
                         .label(n.span, "unknown test")
-                        .help(suggest::help_with(other, &TESTS, "Tests are `pooled_z`, `unpooled_z`, `fisher` (binary outcomes), `welch_t` and `student_t` (continuous), `cluster_t`, `robust_t` and `cr2` (either)."));
+                        .help(suggest::help_with(other, &TESTS, "Tests are `pooled_z`, `unpooled_z`, `fisher` (binary outcomes), `welch_t` and `student_t` (continuous), `cluster_t`, `robust_t`, `cr2` and `randomisation` (either)."));
                     cx.push(e);
                     None
                 }
@@ -129,9 +276,10 @@ pub(super) fn analysis(
     let adjust = adjustment(cx, names, a, test, explicit);
     if let Some(test) = test {
         let for_binary = !matches!(test, TestKind::WelchT | TestKind::StudentT);
-        // The cluster-level t test compares cluster means of any outcome, and a regression
-        // takes either (a binary one as a linear probability model).
-        let either = matches!(test, TestKind::ClusterT) || test.is_regression();
+        // The cluster-level t test and the randomisation test compare means of any outcome,
+        // and a regression takes either (a binary one as a linear probability model).
+        let either =
+            matches!(test, TestKind::ClusterT | TestKind::Randomisation) || test.is_regression();
         for (is_bin, s) in &binary {
             if *is_bin != for_binary && !either {
                 let (what, fix) = if *is_bin {
@@ -252,9 +400,10 @@ pub(super) fn analysis(
             for r in rest {
                 cx.duplicate("`missing`", m.span, r.span);
             }
-            const HANDLINGS: [&str; 1] = ["complete_cases"];
+            const HANDLINGS: [&str; 2] = ["complete_cases", "lee_bounds"];
             match m.name.as_str() {
                 "complete_cases" => Some(Some(MissingHandling::CompleteCases)),
+                "lee_bounds" => Some(Some(MissingHandling::LeeBounds)),
                 other => {
                     let e = cx
                         .diag(
@@ -265,7 +414,7 @@ pub(super) fn analysis(
                         .help(suggest::help_with(
                             other,
                             &HANDLINGS,
-                            "Missing outcomes are handled by `complete_cases` (those without a value are left out of the contrast, and counted).",
+                            "Missing outcomes are handled by `complete_cases` (those without a value are left out of the contrast, and counted) or `lee_bounds` (complete cases, with Lee bounds beside).",
                         ));
                     cx.push(e);
                     None
@@ -277,6 +426,7 @@ pub(super) fn analysis(
         return None;
     }
     Some(Analysis {
+        per_outcome: Vec::new(),
         adjust: adjust?,
         missing: missing?,
         sequential: None,
@@ -373,6 +523,7 @@ pub(super) fn test_name(t: TestKind) -> &'static str {
         TestKind::FisherExact => "`fisher`",
         TestKind::WelchT => "`welch_t`",
         TestKind::ClusterT => "`cluster_t`",
+        TestKind::Randomisation => "`randomisation`",
         TestKind::RobustT => "`robust_t`",
         TestKind::Cr2 => "`cr2`",
         TestKind::StudentT => "`student_t`",
