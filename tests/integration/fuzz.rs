@@ -548,7 +548,10 @@ fn long_line(text: &str, at: usize, pad: usize) -> String {
 /// `text` with one of its lines repeated `times` times before the closing brace.
 fn repeated_line(text: &str, line: usize, times: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
-    let chosen = lines.get(line % lines.len().max(1)).copied().unwrap_or_default();
+    let chosen = lines
+        .get(line % lines.len().max(1))
+        .copied()
+        .unwrap_or_default();
     let close = text.rfind('}').unwrap_or(text.len());
     let mut out = text[..close].to_string();
     for _ in 0..times {

@@ -15,7 +15,8 @@ const NSW_CSV: &str = "examples/nsw/data.csv";
 
 /// A fresh scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("trialsim-hardening-{name}-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("trialsim-hardening-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch directory");
     dir
@@ -43,8 +44,11 @@ fn partial_files(dir: &Path) -> Vec<String> {
 fn a_line_longer_than_65536_characters_is_diagnosed_at_its_true_column() {
     let dir = scratch("long-line");
     let spec = dir.join("r.trial");
-    std::fs::write(&spec, format!("trial \"x\" {{{}bogus }}\n", " ".repeat(65_525)))
-        .expect("written");
+    std::fs::write(
+        &spec,
+        format!("trial \"x\" {{{}bogus }}\n", " ".repeat(65_525)),
+    )
+    .expect("written");
     let out = run(trialsim().arg("check").arg(&spec));
     no_panic(&out);
     assert_eq!(out.status, Some(1), "{out}");
@@ -83,7 +87,10 @@ fn a_spec_that_is_not_utf8_is_located_by_line_and_column() {
     let out = run(trialsim().current_dir(&dir).args(["check", "bad.trial"]));
     no_panic(&out);
     assert_eq!(out.status, Some(1), "{out}");
-    assert!(out.stderr.contains("byte 0xFF at line 2, column 3"), "{out}");
+    assert!(
+        out.stderr.contains("byte 0xFF at line 2, column 3"),
+        "{out}"
+    );
     assert!(out.stderr.contains("bad.trial:2:3]"), "{out}");
     assert!(!out.stderr.contains("from index"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -181,7 +188,12 @@ fn no_command_writes_over_its_own_inputs() {
     let sneaky = dir.join("sub/../data.csv");
     for (args, input) in [
         (
-            vec!["simulate".into(), spec.clone(), "--export".into(), spec.clone()],
+            vec![
+                "simulate".into(),
+                spec.clone(),
+                "--export".into(),
+                spec.clone(),
+            ],
             &spec,
         ),
         (
@@ -245,7 +257,11 @@ fn an_existing_output_is_replaced_only_with_force() {
         .args(["simulate", SPEC, "--force", "--export"])
         .arg(&csv));
     assert_eq!(out.status, Some(0), "{out}");
-    assert!(std::fs::read_to_string(&csv).expect("csv").starts_with("id,arm"));
+    assert!(
+        std::fs::read_to_string(&csv)
+            .expect("csv")
+            .starts_with("id,arm")
+    );
 
     let page = dir.join("gallery.md");
     std::fs::write(&page, "precious\n").expect("written");
@@ -258,7 +274,15 @@ fn an_existing_output_is_replaced_only_with_force() {
     let snapshot = dir.join("report.json");
     std::fs::write(&snapshot, "{}").expect("written");
     let out = run(trialsim()
-        .args(["analyze", NSW, "--data", NSW_CSV, "--reps", "0", "--snapshot"])
+        .args([
+            "analyze",
+            NSW,
+            "--data",
+            NSW_CSV,
+            "--reps",
+            "0",
+            "--snapshot",
+        ])
         .arg(&snapshot));
     assert_eq!(out.status, Some(0), "{out}");
     assert!(std::fs::read_to_string(&snapshot).expect("json").len() > 100);
@@ -310,7 +334,11 @@ fn an_interrupted_export_leaves_no_partial_file() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     match out.status.code() {
         Some(130) => {
-            assert!(!csv.exists(), "an interrupted export left {}", csv.display());
+            assert!(
+                !csv.exists(),
+                "an interrupted export left {}",
+                csv.display()
+            );
             assert!(stderr.contains("interrupted"), "{stderr}");
         }
         Some(0) => {
@@ -384,9 +412,18 @@ fn sweep_shows_progress_on_a_terminal_and_stops_on_ctrl_c_with_its_points() {
         "sweeping: point 0/11",
     );
     assert_eq!(code, Some(130), "{shown}");
-    assert!(shown.contains("interrupted: finishing the current batch"), "{shown}");
-    assert!(shown.contains("of 11 points done; the table below has only those"), "{shown}");
-    assert!(shown.contains("interrupted: sweep stopped after"), "{shown}");
+    assert!(
+        shown.contains("interrupted: finishing the current batch"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("of 11 points done; the table below has only those"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("interrupted: sweep stopped after"),
+        "{shown}"
+    );
 }
 
 #[cfg(target_os = "linux")]
@@ -398,8 +435,14 @@ fn size_shows_progress_on_a_terminal_and_stops_on_ctrl_c_with_its_evaluations() 
         "searching for the sample size",
     );
     assert_eq!(code, Some(130), "{shown}");
-    assert!(shown.contains("interrupted: the search stopped after"), "{shown}");
-    assert!(shown.contains("interrupted: sample-size search stopped"), "{shown}");
+    assert!(
+        shown.contains("interrupted: the search stopped after"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("interrupted: sample-size search stopped"),
+        "{shown}"
+    );
 }
 
 /// Off a terminal there is no progress at all (nothing for a log to fill up with).
@@ -439,7 +482,10 @@ fn sigterm_stops_size_with_exit_143() {
         };
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(code, 143, "{stderr}");
-        assert!(stderr.contains("terminated: finishing the current batch"), "{stderr}");
+        assert!(
+            stderr.contains("terminated: finishing the current batch"),
+            "{stderr}"
+        );
         return;
     }
     panic!("the child never installed its signal handler");
@@ -556,7 +602,11 @@ fn the_reader_reports_up_to_twenty_bad_values_in_one_run() {
     });
     let out = analyze(&csv);
     assert_eq!(out.status, Some(1), "{out}");
-    assert_eq!(out.stderr.matches("`abc` is not a number").count(), 20, "{out}");
+    assert_eq!(
+        out.stderr.matches("`abc` is not a number").count(),
+        20,
+        "{out}"
+    );
     assert!(out.stderr.contains("the first 20 are shown"), "{out}");
     let (dir2, csv) = nsw_with("three", |rows| {
         let age = column(rows, "age");
@@ -565,7 +615,11 @@ fn the_reader_reports_up_to_twenty_bad_values_in_one_run() {
         }
     });
     let out = analyze(&csv);
-    assert_eq!(out.stderr.matches("`abc` is not a number").count(), 3, "{out}");
+    assert_eq!(
+        out.stderr.matches("`abc` is not a number").count(),
+        3,
+        "{out}"
+    );
     assert!(out.stderr.contains("(3 bad values)"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&dir2);
@@ -600,8 +654,15 @@ fn size_refuses_a_target_the_simulation_cannot_resolve() {
     ]));
     no_panic(&out);
     assert_eq!(out.status, Some(2), "{out}");
-    assert!(out.stderr.contains("cannot resolve a target power of 99.9999999%"), "{out}");
-    assert!(out.stderr.contains("the exact z test needs 2350 per arm"), "{out}");
+    assert!(
+        out.stderr
+            .contains("cannot resolve a target power of 99.9999999%"),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains("the exact z test needs 2350 per arm"),
+        "{out}"
+    );
     assert!(out.stdout.is_empty(), "{out}");
     let out = run(trialsim().args([
         "mde",
@@ -639,20 +700,44 @@ fn explain_with_a_huge_sample_gives_the_real_reason() {
 #[test]
 fn every_simulating_command_takes_the_same_flags() {
     for (command, flags) in [
-        ("power", &["--reps", "--seed", "--threads", "--quiet", "--format"][..]),
-        ("size", &["--reps", "--seed", "--threads", "--quiet", "--format"]),
-        ("mde", &["--reps", "--seed", "--threads", "--quiet", "--format"]),
-        ("sweep", &["--reps", "--seed", "--threads", "--quiet", "--format"]),
-        ("explain", &["--reps", "--seed", "--threads", "--quiet", "--format"]),
-        ("analyze", &["--reps", "--seed", "--threads", "--quiet", "--format"]),
-        ("validate", &["--reps", "--seed", "--threads", "--quiet", "--format"]),
+        (
+            "power",
+            &["--reps", "--seed", "--threads", "--quiet", "--format"][..],
+        ),
+        (
+            "size",
+            &["--reps", "--seed", "--threads", "--quiet", "--format"],
+        ),
+        (
+            "mde",
+            &["--reps", "--seed", "--threads", "--quiet", "--format"],
+        ),
+        (
+            "sweep",
+            &["--reps", "--seed", "--threads", "--quiet", "--format"],
+        ),
+        (
+            "explain",
+            &["--reps", "--seed", "--threads", "--quiet", "--format"],
+        ),
+        (
+            "analyze",
+            &["--reps", "--seed", "--threads", "--quiet", "--format"],
+        ),
+        (
+            "validate",
+            &["--reps", "--seed", "--threads", "--quiet", "--format"],
+        ),
         ("report", &["--reps", "--seed", "--threads", "--quiet"]),
         ("gallery", &["--reps", "--seed", "--threads", "--quiet"]),
     ] {
         let out = run(trialsim().args([command, "--help"]));
         assert_eq!(out.status, Some(0), "{out}");
         for flag in flags {
-            assert!(out.stdout.contains(flag), "`{command}` has no {flag}: {out}");
+            assert!(
+                out.stdout.contains(flag),
+                "`{command}` has no {flag}: {out}"
+            );
         }
     }
     // The same check, and the same words, for a bad --threads everywhere.
@@ -665,7 +750,8 @@ fn every_simulating_command_takes_the_same_flags() {
         let out = run(trialsim().args(&args).args(["--threads", "0"]));
         assert_eq!(out.status, Some(2), "{args:?}: {out}");
         assert!(
-            out.stderr.contains("--threads must be between 1 and 1024, not 0"),
+            out.stderr
+                .contains("--threads must be between 1 and 1024, not 0"),
             "{args:?}: {out}"
         );
     }
