@@ -90,6 +90,7 @@ fn is_block(rule: Rule) -> bool {
             | Rule::analysis
             | Rule::data
             | Rule::costs
+            | Rule::balance
     )
 }
 
@@ -247,7 +248,7 @@ fn space_between(prev: &Tok, next: &Tok) -> bool {
     let tight_braces = |t: &Tok| matches!(t.parent, Rule::in_set | Rule::subgroup);
     match (prev.rule, next.rule) {
         (_, Rule::comma | Rule::percent | Rule::rparen) => false,
-        (Rule::lparen, _) => false,
+        (Rule::lparen | Rule::lbracket, _) => false,
         (_, Rule::dot) | (Rule::dot, _) => false,
         (_, Rule::colon) => false,
         (Rule::colon, _) => prev.parent != Rule::ratio,
@@ -591,6 +592,21 @@ mod tests {
           }
 
           expect power(p) >= 80% at 10 per arm
+        }
+        "#);
+    }
+
+    #[test]
+    fn balance_is_a_block_and_bins_an_interval() {
+        let text =
+            "trial \"t\" { balance { flag smd above 0.1 alpha 5% educ bins [ 0 , 9, 12 , 99 ) } }";
+        insta::assert_snapshot!(fmt(text), @r#"
+        trial "t" {
+          balance {
+            flag smd above 0.1
+            alpha 5%
+            educ bins [0, 9, 12, 99)
+          }
         }
         "#);
     }
