@@ -195,7 +195,10 @@ impl SyntaxError {
                 Some("split long statements or remove repeated text".to_string()),
             ),
         };
-        let recovery = if start >= text.len() || found.is_empty() {
+        // A spec too complex to parse stays so however it is repaired: parsing it again would
+        // only spend the call limit once more per reported error.
+        let too_complex = matches!(err.variant, ErrorVariant::CustomError { .. });
+        let recovery = if too_complex || start >= text.len() || found.is_empty() {
             Recovery::Stop
         } else {
             Recovery::SkipStatement
