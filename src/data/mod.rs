@@ -281,15 +281,15 @@ pub fn load<R: Read + Seek>(
         let mut err = problem.into_error(&ctx, &mut source, bom as u64);
         if !more.is_empty() {
             let shown = more.len() + 1;
-            err.message = format!(
-                "{} ({shown} bad values{})",
-                err.message,
-                if shown >= MAX_PROBLEMS {
-                    format!("; the first {MAX_PROBLEMS} are shown")
-                } else {
-                    String::new()
-                }
-            );
+            // The scan stops at MAX_PROBLEMS, so a full list may not be all of them.
+            err.message = if shown >= MAX_PROBLEMS {
+                format!(
+                    "{} (the first {MAX_PROBLEMS} bad values; the reader stopped there, there may be more)",
+                    err.message
+                )
+            } else {
+                format!("{} ({shown} bad values)", err.message)
+            };
             for p in more {
                 err = err.with_related(p.into_error(&ctx, &mut source, bom as u64));
             }
