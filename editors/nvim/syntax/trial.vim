@@ -16,7 +16,8 @@ syntax keyword trialKeyword without crossover worked durable for benefit ended b
 syntax keyword trialKeyword one_sided two_sided greater less alpha correction expect id covariate monthly_hours
 syntax keyword trialKeyword delimiter decimal comma point allow exclusions icc cluster inflow exits exited fixed
 syntax keyword trialKeyword participant saving avoids top_up excluded starts paired with lost_to_follow_up if missing
-syntax keyword trialKeyword depends on adjust estimate
+syntax keyword trialKeyword depends on adjust estimate looks information efficacy futility beta_spending
+syntax keyword trialKeyword power binding non_binding conditional_power below balance primary flag smd above bins
 syntax keyword trialUnit years year months month weeks week euro hours hour
 syntax match trialOperator "->\|→\|>=\|<=\|==\|[<>~=]"
 highlight default link trialComment Comment
