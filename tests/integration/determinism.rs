@@ -76,6 +76,8 @@ fn analyze_is_identical_for_any_thread_count() {
 fn simulate_export_is_identical_across_runs_and_threads() {
     let export = |name: &str, threads: &str, replicate: &str| {
         let path = temp(name);
+        // A previous run's file: `simulate` refuses to overwrite it without --force.
+        let _ = std::fs::remove_file(&path);
         let out = run(trialsim()
             .env("RAYON_NUM_THREADS", threads)
             .args(["simulate", "specs/almere-45plus.trial", "--seed", "9"])
