@@ -7,7 +7,7 @@ syntax match trialComment "//.*$"
 syntax region trialString start=+"+ end=+"+ oneline
 syntax match trialDate "\<\d\{4}-\d\{2}-\d\{2}\>"
 syntax match trialNumber "-\=\<\d\+\(\.\d\+\)\=%\="
-syntax keyword trialBlock trial population eligibility assignment employment arm path outcome analysis data costs
+syntax keyword trialBlock trial population eligibility assignment employment arm path outcome analysis data costs balance
 syntax keyword trialKeyword follow_up reference_date pool categorical rest and in amended from screening removes observed
 syntax keyword trialKeyword parity of even odd randomise randomize blocks within intake clock guidance waiting
 syntax keyword trialKeyword randomisation randomization order random simultaneous capacity staff caseload intakes per
@@ -17,7 +17,10 @@ syntax keyword trialKeyword one_sided two_sided greater less alpha correction ex
 syntax keyword trialKeyword delimiter decimal comma point allow exclusions icc cluster inflow exits exited fixed
 syntax keyword trialKeyword participant saving avoids top_up excluded starts paired with lost_to_follow_up if missing
 syntax keyword trialKeyword depends on adjust estimate looks information efficacy futility beta_spending
-syntax keyword trialKeyword power binding non_binding conditional_power below balance primary flag smd above bins
+syntax keyword trialKeyword binding non_binding conditional_power below flag smd above bins
+" Keywords only in context, names elsewhere: `analysis NAME (primary)`, `power 80%` of a futility rule.
+syntax match trialKeyword "\s(\s*\zsprimary\ze\s*)"
+syntax match trialKeyword "\<power\ze\s\+\d"
 syntax keyword trialUnit years year months month weeks week euro hours hour
 syntax match trialOperator "->\|→\|>=\|<=\|==\|[<>~=]"
 highlight default link trialComment Comment
