@@ -23,13 +23,7 @@ pub const GENERATOR: &str = "xoshiro256++ (SplitMix64-seeded per replicate)";
 
 const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 
-/// The SplitMix64 output function (Steele, Lea & Flood 2014).
-#[inline]
-pub fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
+pub use crate::stats::mix64;
 
 /// The 32-byte seed of replicate `replicate` in `scenario` under `seed`.
 pub fn stream_seed(seed: u64, scenario: u64, replicate: u64) -> [u8; 32] {

@@ -24,7 +24,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 use super::dist::{norm_cdf, norm_quantile};
-use crate::sim::rng::mix64;
+use super::mix64;
 
 /// Bootstrap resamples behind the bounds' standard errors.
 pub const BOOTSTRAP: u32 = 1000;

@@ -21,6 +21,16 @@ pub mod regression;
 pub mod sequential;
 pub mod tests;
 
+/// The SplitMix64 output function (Steele, Lea & Flood 2014): a 64-bit mixer. Randomisation
+/// inference and the Lee bounds' bootstrap key their seeded draws on their data with it; the
+/// engine derives its per-replicate streams from it.
+#[inline]
+pub fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// Sidedness of the alternative hypothesis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -28,7 +28,7 @@ use serde::Serialize;
 use statrs::function::factorial::ln_binomial;
 
 use super::Sides;
-use crate::sim::rng::mix64;
+use super::mix64;
 
 /// Largest number of assignments enumerated exactly.
 pub const EXACT_LIMIT: f64 = 20_000.0;

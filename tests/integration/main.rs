@@ -19,6 +19,7 @@ mod gallery;
 mod hardening;
 mod language;
 mod language_fuzz;
+mod layers;
 mod lee;
 mod limits;
 mod lsp;
