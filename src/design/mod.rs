@@ -237,10 +237,23 @@ pub fn evaluate(
         .get(analysis)
         .and_then(|a| a.contrasts.first())
         .ok_or_else(|| DesignError::new("the analysis has no contrast"))?;
+    // An analysis with interim looks is powered as the group-sequential design it is: the
+    // probability of crossing an efficacy boundary at some look, not of one final test.
+    let (power, mc_se, power_ci) = if model.analyses[analysis].sequential.is_some() {
+        let seq = crate::sequential::run_sequential(model, analysis, &settings)?;
+        let rejections = (seq.power.value * seq.replicates as f64).round() as u64;
+        (
+            seq.power.value,
+            seq.power.mc_se,
+            crate::power::wilson(rejections, seq.replicates),
+        )
+    } else {
+        (contrast.power, contrast.mc_se, contrast.power_ci)
+    };
     Ok(Evaluation {
-        power: contrast.power,
-        mc_se: contrast.mc_se,
-        power_ci: contrast.power_ci,
+        power,
+        mc_se,
+        power_ci,
         replicates: report.replicates,
         true_effect: contrast.true_effect,
         true_treatment: contrast.true_treatment,

@@ -376,6 +376,10 @@ pub struct SizeReport {
     pub intake: Option<IntakeReport>,
     /// Every evaluation of the search, in order.
     pub evaluations: Vec<PowerPoint>,
+    /// For an analysis with interim looks: how many, since every power above is then that of the
+    /// group-sequential design (efficacy at any look) and the answer is its maximum sample size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub looks: Option<usize>,
 }
 
 /// Participants (all arms) `inflow` takes in before its analysis date, by the intake schedule of
@@ -804,6 +808,10 @@ pub fn size_for_model(
         truth: fine.truth,
         intake,
         evaluations: answer.evaluations.iter().map(|p| grid.point(p)).collect(),
+        looks: analysis
+            .sequential
+            .as_ref()
+            .map(|plan| plan.planned_fractions.len()),
     })
 }
 
@@ -817,6 +825,25 @@ fn inflow_error(
     capacity: u64,
     message: String,
 ) -> DesignError {
+    // Looks at calendar months stay where they are when the analysis date moves: no later date
+    // helps, and searching for one would simulate ever larger trials for nothing.
+    let calendar_looks = model.analyses.get(question.analysis).is_some_and(|a| {
+        a.sequential
+            .as_ref()
+            .is_some_and(|p| matches!(p.looks, crate::model::LookSchedule::Months(_)))
+    });
+    if calendar_looks {
+        return DesignError::no_answer(
+            message,
+            format!(
+                "the looks are at fixed calendar months, which a later analysis date does not \
+                 move: state them as information fractions (`looks at 33%, 67%, 100% \
+                 information`) to let them follow the intake, or a higher inflow, taking in \
+                 more than {capacity} participants before month {}",
+                inflow.analysis_month
+            ),
+        );
+    }
     let moved = size_for_model(
         model,
         &SizeQuestion {

@@ -45,6 +45,13 @@ pub fn size_text(r: &SizeReport) -> String {
         r.arms.join(":"),
         r.seed
     );
+    if let Some(k) = r.looks {
+        let _ = writeln!(
+            s,
+            "group-sequential: {k} looks; power is that of stopping for efficacy at any look, \
+             and the answer is the design's maximum sample size"
+        );
+    }
     if let (Some(t), Some(c)) = (r.true_treatment, r.true_control) {
         let _ = writeln!(
             s,

@@ -54,5 +54,8 @@ fn renderers_do_not_reach_into_the_engine_or_the_commands() {
         .into_iter()
         .filter(|(_, m)| matches!(m.as_str(), "sim" | "cli" | "data" | "check" | "syntax"))
         .collect();
-    assert!(forbidden.is_empty(), "a renderer uses a stage: {forbidden:?}");
+    assert!(
+        forbidden.is_empty(),
+        "a renderer uses a stage: {forbidden:?}"
+    );
 }

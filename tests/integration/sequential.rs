@@ -865,3 +865,54 @@ fn type_one_error_is_alpha_under_the_null() {
         r.power.value
     );
 }
+
+/// `size` powers an analysis with interim looks as the group-sequential design: the power it
+/// reports at its answer is `power`'s sequential figure there (same seed and replicates), below
+/// the one-look power of the same replicates, and the answer is where that power reaches the
+/// target.
+#[test]
+fn size_answers_with_the_power_of_the_sequential_design() {
+    let text = include_str!("../../specs/almere-45plus-sequential.trial").replace(
+        "looks at 18, 27, 36 months",
+        "looks at 33%, 67%, 100% information",
+    );
+    assert!(
+        text.contains("100% information"),
+        "the shipped spec changed"
+    );
+    let checked = compile(&SourceFile::new("seq.trial", text)).expect("the spec checks");
+    let model = &checked.model;
+    let analysis = model
+        .analyses
+        .iter()
+        .position(|a| a.sequential.is_some())
+        .expect("an analysis with looks");
+    let question = trialsim::design::size::SizeQuestion {
+        analysis,
+        target: 0.8,
+        ratio: vec![1, 1],
+        seed: 11,
+        replicates: 2000,
+        max_n: 100_000,
+        move_analysis: false,
+    };
+    let answer = trialsim::design::size::size_for_model(model, &question).expect("an answer");
+    assert_eq!(answer.looks, Some(3));
+    let settings = PowerSettings {
+        seed: 11,
+        replicates: 2000,
+        n_per_arm: Some(answer.n_per_arm),
+        scenario: 0,
+    };
+    let seq = run_sequential(model, analysis, &settings).expect("simulates");
+    assert_eq!(answer.power, seq.power.value);
+    assert!(answer.power >= 0.8 - 2.0 * answer.mc_se, "{}", answer.power);
+    // Looks cost power: the fixed design on the same replicates has more, by far more than the
+    // Monte Carlo error of a difference on common replicates.
+    assert!(
+        seq.fixed_power.value > seq.power.value + 2.0 * seq.power.mc_se,
+        "{} vs {}",
+        seq.fixed_power.value,
+        seq.power.value
+    );
+}
