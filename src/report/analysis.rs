@@ -1381,6 +1381,7 @@ mod tests {
                         odds_ratio: None,
                         yates_p: None,
                         student: None,
+                        ipw: None,
                     }],
                     interactions: Vec::new(),
                 }],

@@ -68,6 +68,9 @@ fn analysed_line(c: &ContrastReport) -> Option<String> {
         crate::model::MissingHandling::LeeBounds => {
             "complete cases (Lee bounds are reported by `analyze`)"
         }
+        crate::model::MissingHandling::Ipw => {
+            "inverse-probability weighted (the observed weighted by 1/p̂ of a logistic model of being observed per arm, z test with the sandwich SE)"
+        }
     };
     Some(format!(
         "{handling}; analysed on average {:.1} of {:.1} (treatment), {:.1} of {:.1} (control)",
