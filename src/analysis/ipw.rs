@@ -84,6 +84,7 @@ fn value(col: Option<&CovariateColumn>, level: u32, i: usize) -> f64 {
 }
 
 /// Weighted difference of `outcome` between the analysis' arms, over the rows `keep` admits.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn ipw_contrast(
     model: &TrialModel,
     analysis: &Analysis,
@@ -114,9 +115,10 @@ pub(super) fn ipw_contrast(
             if a != arm || !keep(i) {
                 continue;
             }
-            let complete = b.terms.iter().all(|&(k, level)| {
-                !value(table.covariates.get(covariates[k]), level, i).is_nan()
-            });
+            let complete = b
+                .terms
+                .iter()
+                .all(|&(k, level)| !value(table.covariates.get(covariates[k]), level, i).is_nan());
             if !complete {
                 covariate_missing += 1;
                 continue;

@@ -38,10 +38,10 @@ use crate::stats::tests::{
 use crate::table::{CovariateColumn, ParticipantTable};
 
 pub use adjusted::RegressionInfo;
-pub use ipw::{IpwArmInfo, IpwInfo};
 pub use balance::{
     BalanceCell, BalanceRow, BalanceTable, BalanceTest, Omnibus, balance, balance_between,
 };
+pub use ipw::{IpwArmInfo, IpwInfo};
 pub use power::{Effect, closed_form_power, exact_power};
 
 /// Confidence level of every interval in the results.

@@ -334,11 +334,7 @@ pub fn weighted_mean(y: &[f64], columns: &[Vec<f64>], scratch: &mut IpwScratch) 
     let mut var = 0.0;
     for i in 0..n {
         let row = &x[i * k..][..k];
-        let psi_mu = if r(i) == 1.0 {
-            (y[i] - mu) / p[i]
-        } else {
-            0.0
-        };
+        let psi_mu = if r(i) == 1.0 { (y[i] - mu) / p[i] } else { 0.0 };
         let e = r(i) - p[i];
         let correction: f64 = (0..k).map(|a| g[a] * e * row[a]).sum();
         let phi = (psi_mu - correction) / s;
@@ -374,7 +370,11 @@ mod tests {
 
     #[test]
     fn all_observed_is_the_plain_mean() {
-        let got = weighted_mean(&[1.0, 2.0, 6.0], &[vec![1.0, 0.0, 5.0]], &mut IpwScratch::default());
+        let got = weighted_mean(
+            &[1.0, 2.0, 6.0],
+            &[vec![1.0, 0.0, 5.0]],
+            &mut IpwScratch::default(),
+        );
         assert_eq!(got.mean, 3.0);
         // Σ(y − ȳ)² / n² = 14 / 9.
         assert!((got.variance - 14.0 / 9.0).abs() < 1e-12);
@@ -383,7 +383,11 @@ mod tests {
 
     #[test]
     fn nobody_observed_is_flagged() {
-        let got = weighted_mean(&[f64::NAN, f64::NAN], &[vec![1.0, 2.0]], &mut IpwScratch::default());
+        let got = weighted_mean(
+            &[f64::NAN, f64::NAN],
+            &[vec![1.0, 2.0]],
+            &mut IpwScratch::default(),
+        );
         assert!(got.mean.is_nan());
         assert!(got.flag.is_some());
     }
