@@ -311,3 +311,62 @@ trial "All lost" {
     assert!((w.treatment.mean - 4.0 / 3.0).abs() < 1e-12);
     assert_eq!(w.treatment.max_weight, 1.0);
 }
+
+/// A covariate pattern where one in 25 is observed: with a categorical covariate the model is
+/// saturated, so p̂ is that share and the weight 25, above the flag's 20.
+#[test]
+fn an_extreme_weight_is_flagged() {
+    let spec = r#"
+trial "Rare" {
+  population { site ~ categorical { north: 50%, south: rest } }
+  sample 30 per arm
+  arm a { score ~ normal(mean 1, sd 1) }
+  arm b { score ~ normal(mean 0, sd 1) }
+  outcome score = continuous
+  analysis w {
+    compare score: a vs b
+    missing ipw on site
+  }
+  data {
+    id "id"
+    arm "arm" { "a" -> a, "b" -> b }
+    covariate site "site"
+    outcome score "score"
+  }
+}
+"#;
+    let model = compile_text(spec).expect("checks");
+    let mut csv = String::from("id,arm,site,score\n");
+    for i in 0..25 {
+        let score = if i == 0 { "8" } else { "" };
+        csv += &format!("{i},a,north,{score}\n");
+    }
+    for i in 25..30 {
+        csv += &format!("{i},a,south,{}\n", i - 25);
+    }
+    for i in 30..40 {
+        csv += &format!(
+            "{i},b,{},{}\n",
+            if i % 2 == 0 { "north" } else { "south" },
+            i % 3
+        );
+    }
+    let mapping = model.data.clone().expect("mapping");
+    let loaded =
+        trialsim::data::load(&model, &mapping, "d.csv", std::io::Cursor::new(csv)).expect("loads");
+    let plan = run_plan(&model, &loaded.table);
+    let w = plan.analyses[0].contrasts[0].ipw.clone().expect("weighted");
+    assert!(
+        (w.treatment.max_weight - 25.0).abs() < 1e-6,
+        "{}",
+        w.treatment.max_weight
+    );
+    assert!(w.treatment.extreme_weight && !w.control.extreme_weight);
+    // Post-stratified: (25 × 8 + 5 × 2) / 30 = 7, the south mean being (0+1+2+3+4)/5 = 2
+    // (complete cases would give (8 + 10) / 6 = 3).
+    assert!(
+        (w.treatment.mean - 7.0).abs() < 1e-9,
+        "{}",
+        w.treatment.mean
+    );
+}
