@@ -23,6 +23,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind) -> Analysis {
         correction: Correction::None,
         adjust: None,
         missing: None,
+        missing_covariates: Vec::new(),
         per_outcome: Vec::new(),
         sequential: None,
     }

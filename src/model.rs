@@ -1058,6 +1058,10 @@ pub struct Analysis {
     /// ([`Analysis::missing_handling`]). Left out of the JSON form when not stated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing: Option<MissingHandling>,
+    /// The covariates of the model of being observed, under `missing ipw on ...` (empty
+    /// otherwise, and then left out of the JSON form).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_covariates: Vec<VarId>,
     /// Outcomes whose test or sidedness differ from [`Analysis::test`] and
     /// [`Analysis::sides`], which are those of the first outcome (`test welch_t, two_sided for
     /// hours_12m`): (outcome, test, sides). Left out of the JSON form when empty.
@@ -1269,6 +1273,11 @@ pub enum MissingHandling {
     /// every contrast of `analyze` ([`crate::stats::lee`]); `power` simulates the complete-case
     /// test, which decides.
     LeeBounds,
+    /// Inverse-probability weighting (`missing ipw on age, educ`): per arm a logistic model of
+    /// being observed given [`Analysis::missing_covariates`], the Hájek mean of the observed
+    /// weighted by 1/p̂, and the difference tested by a z test with the M-estimation sandwich
+    /// standard error ([`crate::stats::ipw`]), in `analyze` and in simulation.
+    Ipw,
 }
 
 impl MissingHandling {
@@ -1277,6 +1286,7 @@ impl MissingHandling {
         match self {
             Self::CompleteCases => "complete_cases",
             Self::LeeBounds => "lee_bounds",
+            Self::Ipw => "ipw",
         }
     }
 }

@@ -953,6 +953,15 @@ fn build_report(
                     .and_then(|&o| model.outcomes.get(o))
                     .is_none_or(|o| o.is_binary()),
             }),
+            weighted_on: if a.missing == Some(crate::model::MissingHandling::Ipw) {
+                a.missing_covariates
+                    .iter()
+                    .filter_map(|&v| model.population.variables.get(v))
+                    .map(|v| v.name.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            },
         });
     }
     PowerReport {
@@ -1340,6 +1349,11 @@ pub struct AnalysisReport {
     /// out of the JSON otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub regression: Option<RegressionPlan>,
+    /// Under `missing ipw on ...`: the covariates of the model of being observed (the test is
+    /// then the weighted difference's z test with the sandwich standard error); left out of the
+    /// JSON otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub weighted_on: Vec<String>,
 }
 
 /// The regression an analysis runs on every replicate.

@@ -16,6 +16,7 @@
 mod adjusted;
 mod balance;
 mod cluster;
+mod ipw;
 mod power;
 mod randomisation;
 
@@ -40,6 +41,7 @@ pub use adjusted::RegressionInfo;
 pub use balance::{
     BalanceCell, BalanceRow, BalanceTable, BalanceTest, Omnibus, balance, balance_between,
 };
+pub use ipw::{IpwArmInfo, IpwInfo};
 pub use power::{Effect, closed_form_power, exact_power};
 
 /// Confidence level of every interval in the results.
@@ -116,6 +118,11 @@ pub struct ContrastResult {
     /// Student's t test (pooled variance) beside Welch's, for continuous outcomes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub student: Option<StudentComparison>,
+    /// Under `missing ipw`: the weighted means, the model of being observed and its weights;
+    /// the effect, interval and test above are the weighted ones (a z test with the sandwich
+    /// standard error). Left out of the JSON otherwise (and in power runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipw: Option<IpwInfo>,
 }
 
 /// Student's two-sample t test of a contrast, shown beside Welch's.
@@ -280,6 +287,7 @@ struct Scratch {
     variances: Vec<f64>,
     cluster: cluster::ClusterScratch,
     regression: adjusted::RegressionScratch,
+    ipw: ipw::IpwBuffers,
     /// Per outcome of the current analysis, the interaction F test (continuous outcomes).
     f_tests: Vec<Option<InteractionF>>,
 }
@@ -531,6 +539,30 @@ fn run_analysis(
                 contrast.df = Some(r.fit.df);
                 contrast.regression = r.info;
             }
+            if analysis.missing == Some(crate::model::MissingHandling::Ipw) {
+                let codes = subgroup.as_ref().and_then(|s| s.column);
+                let wanted = subgroup.as_ref().map(|s| s.level(slot) as u32);
+                let keep = |i: usize| match (codes, wanted) {
+                    (Some(col), Some(level)) => col.get(i) == Some(&level),
+                    _ => true,
+                };
+                let r = ipw::ipw_contrast(
+                    model,
+                    analysis,
+                    table,
+                    outcome_id,
+                    keep,
+                    CONFIDENCE,
+                    detail == Detail::Full,
+                    &mut scratch.ipw,
+                );
+                contrast.test = r.test;
+                contrast.difference = r.difference;
+                contrast.ci = r.ci;
+                contrast.wald_ci = r.ci;
+                contrast.df = None;
+                contrast.ipw = r.info;
+            }
             set_contrast(&mut out.contrasts, next, name, label, contrast);
             next += 1;
         }
@@ -768,6 +800,7 @@ struct Numbers {
     odds_ratio: Option<OddsRatio>,
     yates_p: Option<f64>,
     student: Option<StudentComparison>,
+    ipw: Option<IpwInfo>,
 }
 
 fn contrast(
@@ -848,6 +881,7 @@ fn contrast(
             odds_ratio: full.then(|| odds_ratio(x_t, n_t, x_c, n_c, CONFIDENCE)),
             yates_p: full.then(|| yates_chi_square(x_t, n_t, x_c, n_c, sides).p_value),
             student: None,
+            ipw: None,
         }
     } else {
         // Means are compared with Welch's t, or Student's when the plan says so (the checker
@@ -907,6 +941,7 @@ fn contrast(
                     ),
                 }
             }),
+            ipw: None,
         }
     }
 }
@@ -938,6 +973,7 @@ fn set_contrast(
             odds_ratio: None,
             yates_p: None,
             student: None,
+            ipw: None,
         });
     }
     let c = &mut contrasts[index];
@@ -966,6 +1002,7 @@ fn set_contrast(
     c.odds_ratio = n.odds_ratio;
     c.yates_p = n.yates_p;
     c.student = n.student;
+    c.ipw = n.ipw;
 }
 
 /// Multiplicity correction over the analysis' contrasts and the rejection decisions.

@@ -198,7 +198,12 @@ pub fn to_json(report: &AnalysisReport) -> Value {
         let mut head = Map::new();
         head.insert("name".into(), json!(a.name));
         if let Some(info) = info {
-            head.insert("test".into(), json!(info.test));
+            // A weighted analysis is tested by its own z test, whatever the default test.
+            if info.missing == "ipw" {
+                head.insert("test".into(), json!("ipw_z"));
+            } else {
+                head.insert("test".into(), json!(info.test));
+            }
             head.insert("sides".into(), json!(info.sides));
             head.insert("alpha".into(), json!(info.alpha));
             head.insert("correction".into(), json!(info.correction));
@@ -309,6 +314,11 @@ fn missing_line(report: &AnalysisReport, i: usize) -> Option<String> {
             "complete cases, with Lee bounds as the sensitivity analysis",
         )
         .replace('_', " ");
+    if handling == "ipw" {
+        return Some(format!(
+            "missing outcomes: inverse-probability weighting (the observed weighted by 1/p̂ of a logistic model of being observed, fitted in each arm; {total} missing values across its contrasts, counted per arm above)"
+        ));
+    }
     Some(format!(
         "missing outcomes: {handling} (participants without a value are left out of a contrast; {total} missing values across its contrasts, counted per arm above)"
     ))
@@ -368,7 +378,7 @@ fn comparison_lines(report: &AnalysisReport, i: usize) -> Vec<String> {
     let ratio = |x: f64| format!("{x:.3}");
     a.contrasts
         .iter()
-        .filter(|c| c.regression.is_none())
+        .filter(|c| c.regression.is_none() && c.ipw.is_none())
         .filter_map(|c| {
             let mut parts = Vec::new();
             if let Some(rr) = &c.risk_ratio {
@@ -452,6 +462,14 @@ fn contrast_rows(report: &AnalysisReport) -> Vec<(String, Vec<[String; 8]>)> {
         .map(|(i, a)| {
             let info = report.plan_info.get(i);
             let title = match info {
+                Some(info) if info.missing == "ipw" => format!(
+                    "{}{}: inverse-probability weighted z (sandwich SE), {}, alpha {}, correction {}",
+                    a.name,
+                    if info.primary { " (primary)" } else { "" },
+                    super::words::sides(info.sides),
+                    fmt_value(info.alpha, true),
+                    super::words::correction(info.correction)
+                ),
                 Some(info) => format!(
                     "{}{}: {}",
                     a.name,
@@ -480,10 +498,15 @@ fn contrast_rows(report: &AnalysisReport) -> Vec<(String, Vec<[String; 8]>)> {
                             format!("{} (n={n})", fmt_value(mean, b))
                         }
                     };
+                    // Under weighting, the arms' weighted means (the difference is theirs).
+                    let (mean_t, mean_c) = match &c.ipw {
+                        Some(w) => (w.treatment.mean, w.control.mean),
+                        None => (c.treatment.mean, c.control.mean),
+                    };
                     [
                         contrast_label(c),
-                        arm(c.treatment.mean, c.treatment.n, mt),
-                        arm(c.control.mean, c.control.n, mc),
+                        arm(mean_t, c.treatment.n, mt),
+                        arm(mean_c, c.control.n, mc),
                         format!(
                             "{} [{}, {}]",
                             fmt_value(c.difference, b),
@@ -640,6 +663,78 @@ fn audit_notes(notes: &[String], indent: &str, markdown: bool) -> String {
         }
     }
     out
+}
+
+/// One line per inverse-probability weighted contrast (`missing ipw on ...`): the share
+/// observed per arm, the model's covariates, the standard error and its method, the largest
+/// weight per arm (flagged when extreme), and whatever was dropped or left undefined.
+fn ipw_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
+    let Some(a) = report.plan.analyses.get(analysis) else {
+        return Vec::new();
+    };
+    a.contrasts
+        .iter()
+        .filter_map(|c| {
+            let w = c.ipw.as_ref()?;
+            let b = is_binary(report, analysis, &c.outcome);
+            let share = |x: &crate::analysis::IpwArmInfo| {
+                if x.n == 0 {
+                    "–".to_owned()
+                } else {
+                    fmt_value(x.observed as f64 / x.n as f64, true)
+                }
+            };
+            let weight = |x: &crate::analysis::IpwArmInfo| {
+                let mut s = if x.max_weight.is_finite() {
+                    format!("{:.2}", x.max_weight)
+                } else {
+                    "–".to_owned()
+                };
+                if x.extreme_weight {
+                    s += " EXTREME";
+                }
+                s
+            };
+            let mut line = format!(
+                "{}: weighted on {}; observed {} of {} (treatment, {}) and {} of {} (control, {}); SE {} (M-estimation sandwich with the estimated model); largest weight {} (treatment), {} (control)",
+                contrast_label(c),
+                w.covariates.join(", "),
+                w.treatment.observed,
+                w.treatment.n,
+                share(&w.treatment),
+                w.control.observed,
+                w.control.n,
+                share(&w.control),
+                fmt_value(w.se, b),
+                weight(&w.treatment),
+                weight(&w.control),
+            );
+            if w.covariate_missing > 0 {
+                line += &format!(
+                    "; {} left out with a covariate missing",
+                    w.covariate_missing
+                );
+            }
+            for (arm, x) in [("treatment", &w.treatment), ("control", &w.control)] {
+                if !x.dropped.is_empty() {
+                    line += &format!(
+                        "; dropped as constant or collinear in the {arm} arm: {}",
+                        x.dropped.join(", ")
+                    );
+                }
+                if x.separated > 0 {
+                    line += &format!(
+                        "; SEPARATION in the {arm} arm: {} without an outcome in a covariate pattern nobody was observed in (fitted probability 0), whom the weighting cannot represent",
+                        x.separated
+                    );
+                }
+            }
+            if let Some(f) = &w.flag {
+                line += &format!("; UNDEFINED: {f}");
+            }
+            Some(line)
+        })
+        .collect()
 }
 
 /// One line per contrast with Lee bounds (`missing lee_bounds`).
@@ -1101,6 +1196,9 @@ pub fn render_text(report: &AnalysisReport) -> String {
         for l in per_outcome_lines(report, i) {
             out += &format!("  {l}\n");
         }
+        for l in ipw_lines(report, i) {
+            out += &format!("  {l}\n");
+        }
         for l in lee_lines(report, i) {
             out += &format!("  {l}\n");
         }
@@ -1157,6 +1255,7 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
         lines.extend(interaction_lines(report, i));
         lines.extend(randomisation_lines(report, i));
         lines.extend(per_outcome_lines(report, i));
+        lines.extend(ipw_lines(report, i));
         lines.extend(lee_lines(report, i));
         lines.extend(missing_line(report, i));
         if !lines.is_empty() {
@@ -1381,6 +1480,7 @@ mod tests {
                         odds_ratio: None,
                         yates_p: None,
                         student: None,
+                        ipw: None,
                     }],
                     interactions: Vec::new(),
                 }],

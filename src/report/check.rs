@@ -480,7 +480,22 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
             outcomes.join(", "),
             m.arms[a.treatment].name,
             m.arms[a.control].name,
-            super::words::analysis_header(a.test, a.sides, &pct(a.alpha), a.correction)
+            if a.missing == Some(crate::model::MissingHandling::Ipw) {
+                format!(
+                    "inverse-probability weighted z (sandwich SE, weighted on {}), {}, alpha {}, correction {}",
+                    a.missing_covariates
+                        .iter()
+                        .filter_map(|&v| m.population.variables.get(v))
+                        .map(|v| v.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    super::words::sides(a.sides),
+                    pct(a.alpha),
+                    super::words::correction(a.correction)
+                )
+            } else {
+                super::words::analysis_header(a.test, a.sides, &pct(a.alpha), a.correction)
+            }
         );
         for &(o, t, s) in &a.per_outcome {
             let _ = write!(

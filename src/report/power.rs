@@ -68,6 +68,9 @@ fn analysed_line(c: &ContrastReport) -> Option<String> {
         crate::model::MissingHandling::LeeBounds => {
             "complete cases (Lee bounds are reported by `analyze`)"
         }
+        crate::model::MissingHandling::Ipw => {
+            "inverse-probability weighted (the observed weighted by 1/p̂ of a logistic model of being observed per arm, z test with the sandwich SE)"
+        }
     };
     Some(format!(
         "{handling}; analysed on average {:.1} of {:.1} (treatment), {:.1} of {:.1} (control)",
@@ -114,7 +117,17 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
             "analysis {}{}: {}{}",
             a.name,
             if a.primary { " (primary)" } else { "" },
-            super::words::analysis_header(a.test, a.sides, &pct(a.alpha), a.correction),
+            if a.weighted_on.is_empty() {
+                super::words::analysis_header(a.test, a.sides, &pct(a.alpha), a.correction)
+            } else {
+                format!(
+                    "inverse-probability weighted z (sandwich SE, weighted on {}), {}, alpha {}, correction {}",
+                    a.weighted_on.join(", "),
+                    super::words::sides(a.sides),
+                    pct(a.alpha),
+                    super::words::correction(a.correction)
+                )
+            },
             a.regression
                 .as_ref()
                 .filter(|r| !r.covariates.is_empty())

@@ -807,8 +807,14 @@ impl<'m> Simulator<'m> {
                 if let Some(v) = a.within.filter(|&v| v < n_vars) {
                     vars[v] = true;
                 }
-                // A regression reads the covariates it adjusts for.
-                for &v in a.adjust.iter().flat_map(|x| &x.covariates) {
+                // A regression reads the covariates it adjusts for, inverse-probability
+                // weighting those of its model of being observed.
+                for &v in a
+                    .adjust
+                    .iter()
+                    .flat_map(|x| &x.covariates)
+                    .chain(&a.missing_covariates)
+                {
                     if let Some(x) = vars.get_mut(v) {
                         *x = true;
                     }

@@ -13,6 +13,7 @@
 pub mod balance;
 pub mod dist;
 pub mod intervals;
+pub mod ipw;
 pub mod lee;
 pub mod multiplicity;
 pub mod power;

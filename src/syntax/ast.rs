@@ -644,7 +644,7 @@ pub struct Analysis {
     /// `correction` statements.
     pub corrections: Vec<Ident>,
     /// `missing` statements (how missing outcomes are handled).
-    pub missing: Vec<Ident>,
+    pub missing: Vec<Missing>,
     /// `(primary)` after the name: where it is written.
     pub primary: Option<Span>,
     /// `adjust for` statements.
@@ -658,6 +658,19 @@ pub struct Analysis {
     /// `futility ...` statements.
     pub futility: Vec<Futility>,
     /// The block.
+    pub span: Span,
+}
+
+/// `missing ipw on age, educ`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Missing {
+    /// The handling (`complete_cases`, `lee_bounds`, `ipw`).
+    pub how: Ident,
+    /// The covariates after `on`, if written.
+    pub on: Vec<Ident>,
+    /// Where `on` and its covariates are written, if they are.
+    pub on_span: Option<Span>,
+    /// The statement.
     pub span: Span,
 }
 

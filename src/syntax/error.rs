@@ -781,6 +781,7 @@ impl Rule {
             Rule::lost_by => "`by month N`",
             Rule::lost_if => "`F x if <outcome>`",
             Rule::missing => "`missing complete_cases`",
+            Rule::missing_on => "`on <covariate>, ...`",
             Rule::exit_rate => "`exit without work within N months: P%`",
             Rule::crossover => "`crossover P% -> arm`",
             Rule::process_ref => "an arm or `arm.path`",

@@ -929,7 +929,24 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
                 }
                 a.tests.push(t);
             }
-            Rule::missing => a.missing.push(ident(Kids::of(kid).next("missing")?)),
+            Rule::missing => {
+                let mut kids = Kids::of(kid);
+                let how = ident(kids.next("missing")?);
+                let mut on = Vec::new();
+                let mut on_span = None;
+                for p in kids.rest() {
+                    if p.as_rule() == Rule::missing_on {
+                        on_span = Some(span(&p));
+                        on.extend(Kids::of(p).rest().map(ident));
+                    }
+                }
+                a.missing.push(Missing {
+                    how,
+                    on,
+                    on_span,
+                    span: ks,
+                });
+            }
             Rule::estimate => a.estimates.push(ident(Kids::of(kid).next("estimand")?)),
             Rule::adjust => {
                 let mut covariates = Vec::new();

@@ -571,6 +571,7 @@ fn extreme_arms_give_finite_results() {
         correction: Correction::None,
         adjust: None,
         missing: None,
+        missing_covariates: Vec::new(),
         per_outcome: Vec::new(),
         sequential: None,
     };
@@ -747,6 +748,7 @@ fn a_stated_handling_keeps_rows_with_a_missing_outcome() {
         correction: Correction::None,
         adjust: None,
         missing: Some(MissingHandling::CompleteCases),
+        missing_covariates: Vec::new(),
         per_outcome: Vec::new(),
         sequential: None,
     }];

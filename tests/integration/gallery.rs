@@ -250,6 +250,7 @@ fn cluster_t_matches_scipy_on_cluster_proportions() {
             correction: Correction::None,
             adjust: None,
             missing: None,
+            missing_covariates: Vec::new(),
             per_outcome: Vec::new(),
             sequential: None,
         }];

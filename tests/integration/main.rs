@@ -17,6 +17,7 @@ mod fmt;
 mod fuzz;
 mod gallery;
 mod hardening;
+mod ipw;
 mod language;
 mod language_fuzz;
 mod layers;

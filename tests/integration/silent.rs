@@ -315,6 +315,12 @@ const LANGUAGE_EXCEPTIONS: &[Exception] = &[
         reaches: Reaches::Analysis,
     },
     Exception {
+        anchor: "missing ipw on score0, background",
+        doc: "`missing ipw on`",
+        reason: "the covariates of the model of being observed: the analysis, not the table",
+        reaches: Reaches::Analysis,
+    },
+    Exception {
         anchor: "expect power(primary) >= 80% at 180 per arm",
         doc: "`expect`",
         reason: "a claim `power` evaluates (at its own sample size) and gates on",
@@ -389,6 +395,7 @@ const LANGUAGE_RENAMES: &[(&str, &str)] = &[
     ("welch_t, two_sided", "welch_t, one_sided greater"),
     ("(ancova)", "(lin)"),
     ("adjust for score0, background", "adjust for score0"),
+    ("ipw on score0, background", "ipw on score0"),
     (
         "randomisation, one_sided less for score",
         "randomisation, two_sided for score",

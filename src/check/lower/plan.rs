@@ -278,8 +278,11 @@ fn analysis_base(
         let for_binary = !matches!(test, TestKind::WelchT | TestKind::StudentT);
         // The cluster-level t test and the randomisation test compare means of any outcome,
         // and a regression takes either (a binary one as a linear probability model).
-        let either =
-            matches!(test, TestKind::ClusterT | TestKind::Randomisation) || test.is_regression();
+        // So does inverse-probability weighting (a weighted difference of means or shares).
+        let ipw = a.missing.first().is_some_and(|m| m.how.name == "ipw");
+        let either = matches!(test, TestKind::ClusterT | TestKind::Randomisation)
+            || test.is_regression()
+            || ipw;
         for (is_bin, s) in &binary {
             if *is_bin != for_binary && !either {
                 let (what, fix) = if *is_bin {
@@ -400,21 +403,22 @@ fn analysis_base(
             for r in rest {
                 cx.duplicate("`missing`", m.span, r.span);
             }
-            const HANDLINGS: [&str; 2] = ["complete_cases", "lee_bounds"];
-            match m.name.as_str() {
+            const HANDLINGS: [&str; 3] = ["complete_cases", "lee_bounds", "ipw"];
+            match m.how.name.as_str() {
                 "complete_cases" => Some(Some(MissingHandling::CompleteCases)),
                 "lee_bounds" => Some(Some(MissingHandling::LeeBounds)),
+                "ipw" => Some(Some(MissingHandling::Ipw)),
                 other => {
                     let e = cx
                         .diag(
                             Kind::InvalidValue,
                             format!("there is no handling of missing outcomes `{other}`"),
                         )
-                        .label(m.span, "unknown handling")
+                        .label(m.how.span, "unknown handling")
                         .help(suggest::help_with(
                             other,
                             &HANDLINGS,
-                            "Missing outcomes are handled by `complete_cases` (those without a value are left out of the contrast, and counted) or `lee_bounds` (complete cases, with Lee bounds beside).",
+                            "Missing outcomes are handled by `complete_cases` (those without a value are left out of the contrast, and counted), `lee_bounds` (complete cases, with Lee bounds beside) or `ipw on <covariates>` (inverse-probability weighting).",
                         ));
                     cx.push(e);
                     None
@@ -422,6 +426,7 @@ fn analysis_base(
             }
         }
     };
+    let missing_covariates = missing_model(cx, names, a, missing.flatten(), explicit);
     if !ok {
         return None;
     }
@@ -429,6 +434,7 @@ fn analysis_base(
         per_outcome: Vec::new(),
         adjust: adjust?,
         missing: missing?,
+        missing_covariates: missing_covariates?,
         sequential: None,
         name: a.name.name.clone(),
         outcomes: outcomes.into_iter().map(|(o, _)| o).collect(),
@@ -441,6 +447,87 @@ fn analysis_base(
         levels: levels?,
         correction: correction?,
     })
+}
+
+/// The covariates of `missing ipw on ...` (empty for another handling), and the statements
+/// that cannot go with it: an explicit test (the weighted difference has its own z test) and
+/// `adjust for`.
+fn missing_model(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    a: &ast::Analysis,
+    handling: Option<MissingHandling>,
+    explicit: Option<&ast::Ident>,
+) -> Option<Vec<VarId>> {
+    let Some(m) = a.missing.first() else {
+        return Some(Vec::new());
+    };
+    if handling != Some(MissingHandling::Ipw) {
+        if let (Some(span), Some(_)) = (m.on_span, handling) {
+            let e = cx
+                .diag(
+                    Kind::InvalidValue,
+                    format!("`missing {}` takes no covariates", m.how.name),
+                )
+                .label(span, "covariates of a model of being observed")
+                .help("covariates belong to inverse-probability weighting: `missing ipw on age, educ`; otherwise leave out `on ...`");
+            cx.push(e);
+            return None;
+        }
+        return Some(Vec::new());
+    }
+    let mut ok = true;
+    if m.on.is_empty() {
+        let e = cx
+            .diag(
+                Kind::MissingSection,
+                "`missing ipw` needs the covariates that predict being observed",
+            )
+            .label(m.span, "no covariates")
+            .help("name them: `missing ipw on age, educ` (a logistic model of being observed given them is fitted in each arm)");
+        cx.push(e);
+        ok = false;
+    }
+    let mut covariates = Vec::new();
+    for c in &m.on {
+        match names.var(cx, c) {
+            Some(v) if covariates.contains(&v) => {
+                let e = cx
+                    .diag(Kind::InvalidValue, format!("`{}` is named twice", c.name))
+                    .label(c.span, "again")
+                    .help("name each covariate once");
+                cx.push(e);
+                ok = false;
+            }
+            Some(v) => covariates.push(v),
+            None => ok = false,
+        }
+    }
+    if let Some(n) = explicit {
+        let e = cx
+            .diag(
+                Kind::TestMismatch,
+                "inverse-probability weighting has its own test",
+            )
+            .label(n.span, "the test")
+            .label(m.span, "the weighting")
+            .help("the weighted difference is tested by a z test with the M-estimation sandwich standard error; leave out the test's name (sidedness and alpha stay)");
+        cx.push(e);
+        ok = false;
+    }
+    if let Some(adj) = a.adjust.first() {
+        let e = cx
+            .diag(
+                Kind::Conflict,
+                "`adjust for` and `missing ipw` cannot be combined",
+            )
+            .label(adj.span, "regression adjustment")
+            .label(m.span, "inverse-probability weighting")
+            .help("weight the unadjusted difference (`missing ipw on ...`) or adjust the complete cases (`adjust for ...`), in separate analyses");
+        cx.push(e);
+        ok = false;
+    }
+    ok.then_some(covariates)
 }
 
 /// The `adjust for` statement of an analysis: its covariates and method, and the test it needs
