@@ -24,6 +24,7 @@ pub mod design;
 pub mod economics;
 pub mod fingerprint;
 pub mod gallery;
+pub mod imbalance;
 pub mod lsp;
 pub mod model;
 pub mod params;

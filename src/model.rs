@@ -286,7 +286,8 @@ impl TrialModel {
 
 /// How the arms' baseline balance is judged: `balance { flag smd above 0.1  alpha 5%  educ bins
 /// [0, 9, 12, 16, 99) }`. Balance is a property of the data, not of the simulated outcomes, so
-/// the plan changes the balance table and the audit of `analyze`, never a simulated number.
+/// the plan changes the balance table and the audit of `analyze`, and the chance-imbalance rates
+/// `power` simulates for it, never an outcome or a power.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BalancePlan {
     /// A covariate row is flagged when its |standardised mean difference| exceeds this.
@@ -298,6 +299,11 @@ pub struct BalancePlan {
     /// `e0 < e1 < ... < ek` of the half-open bins `[e0, e1), ..., [e(k-1), ek)`, in the
     /// covariate's model unit.
     pub bins: Vec<(VarId, Vec<f64>)>,
+    /// Whether the spec states a `balance` block: then `power` also simulates how often the
+    /// audit flags a chance imbalance ([`crate::imbalance`]). Not part of the model's JSON,
+    /// which shows the plan's values either way.
+    #[serde(skip)]
+    pub stated: bool,
 }
 
 impl Default for BalancePlan {
@@ -306,6 +312,7 @@ impl Default for BalancePlan {
             smd_threshold: 0.1,
             alpha: 0.05,
             bins: Vec::new(),
+            stated: false,
         }
     }
 }

@@ -979,6 +979,7 @@ fn build_report(
         passed: true,
         interrupted: false,
         sequential: Vec::new(),
+        imbalance: None,
     }
 }
 
@@ -1303,6 +1304,10 @@ pub struct PowerReport {
     /// JSON when empty).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sequential: Vec<crate::sequential::SequentialReport>,
+    /// How often the balance audit flags a chance imbalance, when the spec states a `balance`
+    /// block (`power` fills it; left out of JSON otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imbalance: Option<crate::imbalance::ImbalanceReport>,
 }
 
 /// Power of one analysis.

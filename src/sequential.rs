@@ -336,7 +336,7 @@ impl Estimate {
         }
     }
 
-    fn share(k: u64, n: u64) -> Self {
+    pub(crate) fn share(k: u64, n: u64) -> Self {
         let p = k as f64 / n as f64;
         Self {
             value: p,

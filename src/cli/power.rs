@@ -168,6 +168,12 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
                 }
             }
         }
+        if model.balance.stated {
+            match pool.install(|| crate::imbalance::run_imbalance(model, &settings)) {
+                Ok(r) => report.imbalance = Some(r),
+                Err(e) => return fail(&e.0),
+            }
+        }
         if args.sample_estimand
             && let Err(e) =
                 pool.install(|| crate::power::add_sample_estimands(model, &settings, &mut report))

@@ -419,6 +419,9 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
             .is_some_and(|a| a.test == TestKind::WelchT);
         s.push_str(&crate::report::sequential::power_text(r, means));
     }
+    if let Some(b) = &report.imbalance {
+        s.push_str(&imbalance_text(b));
+    }
     if !report.expectations.is_empty() {
         let _ = writeln!(s, "\nexpectations");
         for e in &report.expectations {
@@ -461,5 +464,51 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
     if let Some(a) = assurance {
         let _ = write!(s, "\n{}", crate::report::design::assurance_text(a));
     }
+    s
+}
+
+/// The chance-imbalance section: how often the balance audit flags a randomised trial.
+fn imbalance_text(b: &crate::imbalance::ImbalanceReport) -> String {
+    let mut s = String::new();
+    let rate = |e: &crate::sequential::Estimate| {
+        format!(
+            "{:.4} ({} {:.4})",
+            e.value,
+            crate::report::words::MC_SE,
+            e.mc_se
+        )
+    };
+    let _ = writeln!(
+        s,
+        "\nchance imbalance at baseline ({} vs {}, the balance audit on {} simulated trials)",
+        b.treatment, b.control, b.replicates
+    );
+    let level = pct(b.alpha);
+    let rows = [
+        (format!("some covariate's test p < {level}"), &b.any_test),
+        (format!("omnibus F test p < {level}"), &b.omnibus),
+        (format!("some |SMD| > {}", b.smd_threshold), &b.any_smd),
+    ];
+    for (what, e) in rows {
+        let _ = writeln!(s, "  {what:<46} {}", rate(e));
+    }
+    for t in &b.tests {
+        let bins = t.bins.as_ref().map_or_else(String::new, |edges| {
+            let edges: Vec<String> = edges.iter().map(|e| format!("{e}")).collect();
+            format!(" on bins {}", edges.join(", "))
+        });
+        let name = format!("{} ({}{bins})", t.variable, t.test);
+        let undefined = if t.undefined > 0 {
+            format!("; undefined in {} trials", t.undefined)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(s, "    {name:<44} {}{undefined}", rate(&t.rate));
+    }
+    let _ = writeln!(
+        s,
+        "  (the arms were randomised, so every flag is a false alarm: the rates at which the\n   \
+         audit of real data flags an imbalance by chance)"
+    );
     s
 }

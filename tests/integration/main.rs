@@ -17,6 +17,7 @@ mod fmt;
 mod fuzz;
 mod gallery;
 mod hardening;
+mod imbalance;
 mod ipw;
 mod language;
 mod language_fuzz;

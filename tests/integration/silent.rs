@@ -336,7 +336,8 @@ const LANGUAGE_EXCEPTIONS: &[Exception] = &[
         anchor: "flag smd above 0.1\n    alpha 5%\n    age bins [45, 55, 60, 66)",
         doc: "`balance`",
         reason: "how the arms' baseline balance is judged in `analyze` (the SMD flag, the tests' \
-                 level, the bins of a chi-square test): a reading of the data, not the table",
+                 level, the bins of a chi-square test) and in `power`'s chance-imbalance rates: \
+                 a reading of the data, not the table",
         reaches: Reaches::Recorded(|m| format!("{:?}", m.balance)),
     },
     Exception {

@@ -12,6 +12,7 @@ pub(super) fn balance(
     let Some((b, rest)) = blocks.split_first() else {
         return Some(plan);
     };
+    plan.stated = true;
     for r in rest {
         cx.duplicate("the `balance` block", b.span, r.span);
     }
