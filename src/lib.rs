@@ -17,6 +17,7 @@
 
 pub mod analysis;
 pub mod audit;
+pub mod bounds;
 pub mod check;
 pub mod cli;
 pub mod data;

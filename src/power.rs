@@ -980,6 +980,7 @@ fn build_report(
         interrupted: false,
         sequential: Vec::new(),
         imbalance: None,
+        lee_bounds: Vec::new(),
     }
 }
 
@@ -1308,6 +1309,10 @@ pub struct PowerReport {
     /// block (`power` fills it; left out of JSON otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub imbalance: Option<crate::imbalance::ImbalanceReport>,
+    /// The simulated Lee bounds of every analysis that states `missing lee_bounds` (`power`
+    /// fills it; left out of JSON when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lee_bounds: Vec<crate::bounds::AnalysisBounds>,
 }
 
 /// Power of one analysis.

@@ -327,7 +327,7 @@ pub struct Estimate {
 }
 
 impl Estimate {
-    fn of(sum: f64, sum_sq: f64, n: f64) -> Self {
+    pub(crate) fn of(sum: f64, sum_sq: f64, n: f64) -> Self {
         let mean = sum / n;
         let var = ((sum_sq - n * mean * mean) / (n - 1.0).max(1.0)).max(0.0);
         Self {

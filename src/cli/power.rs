@@ -174,6 +174,10 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
                 Err(e) => return fail(&e.0),
             }
         }
+        match pool.install(|| crate::bounds::run_bounds(model, &settings, &report)) {
+            Ok(b) => report.lee_bounds = b,
+            Err(e) => return fail(&e.0),
+        }
         if args.sample_estimand
             && let Err(e) =
                 pool.install(|| crate::power::add_sample_estimands(model, &settings, &mut report))

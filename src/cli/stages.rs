@@ -119,49 +119,10 @@ fn lee_bounds(
     a: &crate::model::Analysis,
     table: &ParticipantTable,
 ) -> Vec<Option<crate::stats::lee::LeeBounds>> {
-    contrast_values(a, table)
+    crate::analysis::contrast_values(a, table)
         .into_iter()
         .map(|[t, c]| crate::stats::lee::lee_bounds(&t, &c, crate::analysis::CONFIDENCE))
         .collect()
-}
-
-/// Per contrast of `a` (as [`missing_outcomes`]), each arm's values in its cell (NaN missing;
-/// a binary outcome as 0/1).
-fn contrast_values(a: &crate::model::Analysis, table: &ParticipantTable) -> Vec<[Vec<f64>; 2]> {
-    let codes = a.within.and_then(|v| match table.covariates.get(v) {
-        Some(CovariateColumn::Categorical(c)) => Some(c.as_slice()),
-        _ => None,
-    });
-    let levels: Vec<Option<u32>> = match (a.within, codes) {
-        (None, _) => vec![None],
-        (Some(_), Some(c)) if a.levels.is_empty() => {
-            let top = c.iter().filter(|&&x| x != crate::table::MISSING_CODE).max();
-            (0..top.map_or(0, |&x| x + 1)).map(Some).collect()
-        }
-        (Some(_), _) => a.levels.iter().map(|&l| Some(l as u32)).collect(),
-    };
-    let mut out = Vec::new();
-    for &o in &a.outcomes {
-        let values = table.outcomes.get(o);
-        for level in &levels {
-            let mut cell = [Vec::new(), Vec::new()];
-            for (i, &arm) in table.arm.iter().enumerate() {
-                let side = if arm as usize == a.treatment {
-                    0
-                } else if arm as usize == a.control {
-                    1
-                } else {
-                    continue;
-                };
-                if level.is_some() && codes.and_then(|c| c.get(i)) != level.as_ref() {
-                    continue;
-                }
-                cell[side].push(values.and_then(|v| v.get(i)).copied().unwrap_or(f64::NAN));
-            }
-            out.push(cell);
-        }
-    }
-    out
 }
 
 /// Per contrast of `a` (outcome-major, then subgroup level, as the plan orders them): the

@@ -756,7 +756,7 @@ fn lee_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
             let binary = is_binary(report, analysis, &c.outcome);
             match b {
                 Some(b) => format!(
-                    "Lee bounds of {label} (always-observed; observed {} vs {}, {} of the {} arm's observed trimmed, ties fractionally): [{}, {}]; Imbens-Manski 95% CI [{}, {}] (bootstrap SE, {} resamples)",
+                    "Lee bounds of {label} (always-observed; observed {} vs {}, {} of the {} arm's observed trimmed, ties fractionally): [{}, {}]; Imbens-Manski 95% CI [{}, {}] (SE of Lee 2009, Prop. 3: {} and {})",
                     fmt_value(b.observed_treatment, true),
                     fmt_value(b.observed_control, true),
                     fmt_value(b.trimmed_share, true),
@@ -765,7 +765,8 @@ fn lee_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
                     fmt_value(b.upper, binary),
                     fmt_value(b.ci.0, binary),
                     fmt_value(b.ci.1, binary),
-                    crate::stats::lee::BOOTSTRAP
+                    fmt_value(b.se_lower, binary),
+                    fmt_value(b.se_upper, binary)
                 ),
                 None => format!("Lee bounds of {label}: undefined (an arm has no observed value)"),
             }

@@ -66,7 +66,7 @@ fn analysed_line(c: &ContrastReport) -> Option<String> {
     let handling = match a.missing {
         crate::model::MissingHandling::CompleteCases => "complete cases",
         crate::model::MissingHandling::LeeBounds => {
-            "complete cases (Lee bounds are reported by `analyze`)"
+            "complete cases (Lee bounds simulated below)"
         }
         crate::model::MissingHandling::Ipw => {
             "inverse-probability weighted (the observed weighted by 1/p̂ of a logistic model of being observed per arm, z test with the sandwich SE)"
@@ -422,6 +422,9 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
     if let Some(b) = &report.imbalance {
         s.push_str(&imbalance_text(b));
     }
+    for b in &report.lee_bounds {
+        s.push_str(&bounds_text(b));
+    }
     if !report.expectations.is_empty() {
         let _ = writeln!(s, "\nexpectations");
         for e in &report.expectations {
@@ -463,6 +466,48 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
     }
     if let Some(a) = assurance {
         let _ = write!(s, "\n{}", crate::report::design::assurance_text(a));
+    }
+    s
+}
+
+/// The simulated Lee bounds of one analysis: the bounds a trial can expect and how often the
+/// sensitivity analysis still excludes no effect.
+fn bounds_text(b: &crate::bounds::AnalysisBounds) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\nLee bounds of analysis {} (always-observed; SE of Lee 2009, Prop. 3; Imbens-Manski 95% interval)",
+        b.analysis
+    );
+    for c in &b.contrasts {
+        let label = c
+            .subgroup
+            .as_ref()
+            .map_or_else(|| c.outcome.clone(), |g| format!("{} [{g}]", c.outcome));
+        let se = crate::report::words::MC_SE;
+        let _ = writeln!(
+            s,
+            "  {label}: mean bounds [{:.4}, {:.4}] ({se} {:.4}, {:.4}), {:.1}% trimmed; mean interval [{:.4}, {:.4}]",
+            c.lower.value,
+            c.upper.value,
+            c.lower.mc_se,
+            c.upper.mc_se,
+            100.0 * c.trimmed_share,
+            c.ci_lower,
+            c.ci_upper
+        );
+        let _ = writeln!(
+            s,
+            "    interval excludes 0 in {:.4} ({se} {:.4}) of {} trials",
+            c.excludes_zero.value, c.excludes_zero.mc_se, c.replicates
+        );
+        if let Some(e) = &c.contains_true_effect {
+            let _ = writeln!(
+                s,
+                "    interval contains the true effect in {:.4} ({se} {:.4}) (the always-observed effect when the effect is the same for everyone)",
+                e.value, e.mc_se
+            );
+        }
     }
     s
 }

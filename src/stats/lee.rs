@@ -12,9 +12,23 @@
 //! so a 0/1 outcome with share `ȳ` bounds at `max(0, (ȳ − p) / (1 − p))` and
 //! `min(1, ȳ / (1 − p))`, whichever of its equal values is "removed".
 //!
-//! **Standard errors** are bootstrapped: participants are resampled with replacement within each
-//! arm (missing ones included, so the observed shares vary), [`BOOTSTRAP`] times, from a
-//! Xoshiro256++ stream keyed by the data. **Imbens–Manski**: `[L − c·σ_L, U + c·σ_U]` with `c`
+//! **Standard errors** are Lee's (2009, Proposition 3) asymptotic ones, in finite-sample form.
+//! For the lower bound with the treatment arm trimmed from the top (mean `μ`, variance `σ²` and
+//! cut `ξ` of the kept mass; `m` observed of `n` randomised per arm):
+//!
+//! ```text
+//! Var(L) = [σ² + p·(ξ − μ)²] / ((1 − p)·m_t)                   the trimmed mean at a known p
+//!        + (μ − ξ)² · [(1 − q_c)/(q_c·n_c) + (1 − q_t)/(q_t·n_t)]  the estimated trimming share
+//!        + s_c² / m_c                                           the other arm's mean
+//! ```
+//!
+//! (the influence function of a trimmed mean, plus `∂μ/∂p = (μ − ξ)/(1 − p)` times the delta-method
+//! variance of `p̂ = 1 − q̂_c/q̂_t`); the upper bound trims from the bottom, and with `q_c > q_t`
+//! the arms swap. Moments divide by the mass (`m`, or the kept `(1 − p)·m`). For a 0/1 outcome the
+//! same formula is the delta-method variance of `(ȳ − p)/(1 − p)`. The same estimator serves
+//! `analyze` and `power`; [`bootstrap_standard_errors`] cross-checks it in the tests.
+//!
+//! **Imbens–Manski**: `[L − c·σ_L, U + c·σ_U]` with `c`
 //! solving `Φ(c + (U − L) / max(σ_L, σ_U)) − Φ(−c) = level`, which covers the true effect (not the
 //! whole set) with the stated probability; `c` lies between the one-sided and the two-sided
 //! normal quantile.
@@ -25,9 +39,6 @@ use serde::Serialize;
 
 use super::dist::{norm_cdf, norm_quantile};
 use super::mix64;
-
-/// Bootstrap resamples behind the bounds' standard errors.
-pub const BOOTSTRAP: u32 = 1000;
 
 /// Lee bounds and their interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -44,9 +55,9 @@ pub struct LeeBounds {
     pub lower: f64,
     /// Upper bound.
     pub upper: f64,
-    /// Bootstrap standard error of the lower bound.
+    /// Standard error of the lower bound (Lee 2009, Proposition 3).
     pub se_lower: f64,
-    /// Bootstrap standard error of the upper bound.
+    /// Standard error of the upper bound.
     pub se_upper: f64,
     /// The Imbens–Manski critical value.
     pub critical: f64,
@@ -57,86 +68,145 @@ pub struct LeeBounds {
 /// Mean of the values after removing a share `p` of the mass from the top (`from_top`) or the
 /// bottom, trimming the value at the cut fractionally. `values` must be sorted ascending.
 pub fn trimmed_mean(sorted: &[f64], p: f64, from_top: bool) -> f64 {
-    let n = sorted.len() as f64;
-    let keep = n * (1.0 - p);
-    if sorted.is_empty() || keep <= 0.0 {
-        return f64::NAN;
-    }
-    let mut sum = 0.0;
-    let mut mass = 0.0;
-    let ordered: Box<dyn Iterator<Item = &f64>> = if from_top {
-        Box::new(sorted.iter())
-    } else {
-        Box::new(sorted.iter().rev())
-    };
-    for &v in ordered {
-        let w = (keep - mass).clamp(0.0, 1.0);
-        if w <= 0.0 {
-            break;
-        }
-        sum += w * v;
-        mass += w;
-    }
-    sum / keep
+    trimmed(sorted, sorted.len() as f64 * (1.0 - p), from_top).mean
 }
 
-/// The bounds' point estimates: (observed shares, trimmed arm, share, lower, upper). `t` and `c`
-/// hold each arm's outcomes, NaN for a missing one.
-fn point(t: &[f64], c: &[f64]) -> Option<(f64, f64, bool, f64, f64, f64)> {
-    let observed = |v: &[f64]| {
-        let mut o: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
-        o.sort_by(f64::total_cmp);
-        o
+/// What is left of a sorted sample after trimming: its mean and variance (over the kept mass)
+/// and the value at the cut (the last value kept, wholly or in part; a sliver of mass below
+/// 1e-9, a rounding error of the kept mass, keeps nothing).
+#[derive(Debug, Clone, Copy)]
+struct Trimmed {
+    mean: f64,
+    variance: f64,
+    cut: f64,
+}
+
+fn trimmed(sorted: &[f64], keep: f64, from_top: bool) -> Trimmed {
+    let nan = Trimmed {
+        mean: f64::NAN,
+        variance: f64::NAN,
+        cut: f64::NAN,
     };
+    if sorted.is_empty() || keep <= 0.0 {
+        return nan;
+    }
+    let kept = |visit: &mut dyn FnMut(f64, f64)| {
+        let mut mass = 0.0;
+        let mut step = |v: f64| {
+            let w = (keep - mass).clamp(0.0, 1.0);
+            if w <= 1e-9 {
+                return false;
+            }
+            visit(w, v);
+            mass += w;
+            true
+        };
+        if from_top {
+            for &v in sorted {
+                if !step(v) {
+                    break;
+                }
+            }
+        } else {
+            for &v in sorted.iter().rev() {
+                if !step(v) {
+                    break;
+                }
+            }
+        }
+    };
+    let (mut sum, mut cut) = (0.0, f64::NAN);
+    kept(&mut |w, v| {
+        sum += w * v;
+        cut = v;
+    });
+    let mean = sum / keep;
+    let mut squares = 0.0;
+    kept(&mut |w, v| squares += w * (v - mean) * (v - mean));
+    Trimmed {
+        mean,
+        variance: squares / keep,
+        cut,
+    }
+}
+
+/// Each arm's observed outcomes, sorted.
+fn observed(v: &[f64]) -> Vec<f64> {
+    let mut o: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+    o.sort_by(f64::total_cmp);
+    o
+}
+
+/// Mean and variance (dividing by the count) of a sample.
+fn moments(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    (mean, v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n)
+}
+
+/// The bounds and their standard errors: (observed shares, whether the treatment arm is
+/// trimmed, share, lower, upper, se lower, se upper). `t` and `c` hold each arm's outcomes, NaN
+/// for a missing one.
+type Point = (f64, f64, bool, f64, f64, f64, f64, f64);
+
+fn point(t: &[f64], c: &[f64]) -> Option<Point> {
     let (ot, oc) = (observed(t), observed(c));
     if ot.is_empty() || oc.is_empty() {
         return None;
     }
-    let qt = ot.len() as f64 / t.len() as f64;
-    let qc = oc.len() as f64 / c.len() as f64;
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    if qt >= qc {
-        let p = (qt - qc) / qt;
-        let lower = trimmed_mean(&ot, p, true) - mean(&oc);
-        let upper = trimmed_mean(&ot, p, false) - mean(&oc);
-        Some((qt, qc, true, p, lower, upper))
+    let (mt, mc) = (ot.len() as f64, oc.len() as f64);
+    let (nt, nc) = (t.len() as f64, c.len() as f64);
+    let (qt, qc) = (mt / nt, mc / nc);
+    // The delta-method variance of p̂, divided by (1 − p)²: the same whichever arm is trimmed.
+    let share_var = (1.0 - qc) / (qc * nc) + (1.0 - qt) / (qt * nt);
+    // Variance of a trimmed mean of the kept mass `(1 − p)·m`, p estimated.
+    let trimmed_var = |k: &Trimmed, p: f64, keep: f64| {
+        let gap = (k.cut - k.mean).powi(2);
+        (k.variance + p * gap) / keep + gap * share_var
+    };
+    let trim_t = qt >= qc;
+    let (trim, other, m_trim, m_other) = if trim_t {
+        (&ot, &oc, mt, mc)
     } else {
-        let p = (qc - qt) / qc;
-        let lower = mean(&ot) - trimmed_mean(&oc, p, false);
-        let upper = mean(&ot) - trimmed_mean(&oc, p, true);
-        Some((qt, qc, false, p, lower, upper))
-    }
+        (&oc, &ot, mc, mt)
+    };
+    let p = if trim_t { (qt - qc) / qt } else { (qc - qt) / qc };
+    // The kept mass m_trim·q_other/q_trim, in the form that is exact when it is whole.
+    let keep = if trim_t { mc * nt / nc } else { mt * nc / nt }.min(m_trim);
+    let (other_mean, other_var) = moments(other);
+    let other_var = other_var / m_other;
+    let (low, high) = (trimmed(trim, keep, true), trimmed(trim, keep, false));
+    let (var_low, var_high) = (trimmed_var(&low, p, keep), trimmed_var(&high, p, keep));
+    Some(if trim_t {
+        (
+            qt,
+            qc,
+            true,
+            p,
+            low.mean - other_mean,
+            high.mean - other_mean,
+            (var_low + other_var).sqrt(),
+            (var_high + other_var).sqrt(),
+        )
+    } else {
+        // Control trimmed: its highest values give the lower bound of treatment − control.
+        (
+            qt,
+            qc,
+            false,
+            p,
+            other_mean - high.mean,
+            other_mean - low.mean,
+            (var_high + other_var).sqrt(),
+            (var_low + other_var).sqrt(),
+        )
+    })
 }
 
 /// Lee bounds of treatment − control from each arm's outcomes (NaN = missing), with the
 /// Imbens–Manski interval at `level` (e.g. 0.95). `None` when an arm has no observed outcome.
 pub fn lee_bounds(t: &[f64], c: &[f64], level: f64) -> Option<LeeBounds> {
-    let (qt, qc, trim_t, p, lower, upper) = point(t, c)?;
-    // Bootstrap within arms, from a stream keyed by the data.
-    let mut key = mix64(t.len() as u64 ^ (c.len() as u64) << 32);
-    for v in t.iter().chain(c) {
-        key = mix64(key ^ v.to_bits());
-    }
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(key);
-    let draw = |v: &[f64], rng: &mut Xoshiro256PlusPlus| -> Vec<f64> {
-        let n = v.len() as u64;
-        (0..v.len())
-            .map(|_| v[((u128::from(rng.next_u64()) * u128::from(n)) >> 64) as usize])
-            .collect()
-    };
-    let (mut lows, mut highs) = (Vec::new(), Vec::new());
-    for _ in 0..BOOTSTRAP {
-        let (bt, bc) = (draw(t, &mut rng), draw(c, &mut rng));
-        if let Some((.., l, u)) = point(&bt, &bc) {
-            lows.push(l);
-            highs.push(u);
-        }
-    }
-    let sd = |v: &[f64]| {
-        let m = v.iter().sum::<f64>() / v.len() as f64;
-        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0)).sqrt()
-    };
-    let (se_lower, se_upper) = (sd(&lows), sd(&highs));
+    let (qt, qc, trim_t, p, lower, upper, se_lower, se_upper) = point(t, c)?;
     let critical = imbens_manski_critical(upper - lower, se_lower.max(se_upper), level);
     Some(LeeBounds {
         observed_treatment: qt,
@@ -150,6 +220,36 @@ pub fn lee_bounds(t: &[f64], c: &[f64], level: f64) -> Option<LeeBounds> {
         critical,
         ci: (lower - critical * se_lower, upper + critical * se_upper),
     })
+}
+
+/// Bootstrap standard errors of the two bounds (participants resampled with replacement within
+/// each arm, missing ones included so the observed shares vary), `resamples` times from a stream
+/// keyed by the data: the cross-check of the analytic ones.
+pub fn bootstrap_standard_errors(t: &[f64], c: &[f64], resamples: u32) -> (f64, f64) {
+    let mut key = mix64(t.len() as u64 ^ (c.len() as u64) << 32);
+    for v in t.iter().chain(c) {
+        key = mix64(key ^ v.to_bits());
+    }
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(key);
+    let draw = |v: &[f64], rng: &mut Xoshiro256PlusPlus| -> Vec<f64> {
+        let n = v.len() as u64;
+        (0..v.len())
+            .map(|_| v[((u128::from(rng.next_u64()) * u128::from(n)) >> 64) as usize])
+            .collect()
+    };
+    let (mut lows, mut highs) = (Vec::new(), Vec::new());
+    for _ in 0..resamples {
+        let (bt, bc) = (draw(t, &mut rng), draw(c, &mut rng));
+        if let Some((.., l, u, _, _)) = point(&bt, &bc) {
+            lows.push(l);
+            highs.push(u);
+        }
+    }
+    let sd = |v: &[f64]| {
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0)).sqrt()
+    };
+    (sd(&lows), sd(&highs))
 }
 
 /// The `c` of Imbens and Manski (2004): `Φ(c + width / se) − Φ(−c) = level`, by bisection
@@ -196,6 +296,16 @@ mod tests {
         assert!((b.upper - 2.5).abs() < 1e-12, "{b:?}");
         assert!(b.ci.0 < b.lower && b.ci.1 > b.upper);
         assert!(b.critical > 1.6448 && b.critical < 1.9600);
+        // Proposition 3 by hand: kept 1..6 (mean 3.5, variance 35/12, cut 6), p = 1/4, m_t = 8;
+        // V_q = 0.4/(0.6·10) + 0.2/(0.8·10); control variance 2/3 over 6:
+        // (35/12 + 6.25/4)/6 + 6.25·V_q + 1/9 = 1.430555…; and the independent base-R
+        // reference (tests/reference/lee.R) prints se 1.19605834120061, c 1.64921187232049.
+        let v_q: f64 = 0.4 / 6.0 + 0.2 / 8.0;
+        let var: f64 = (35.0 / 12.0 + 6.25 / 4.0) / 6.0 + 6.25 * v_q + 1.0 / 9.0;
+        assert!((b.se_lower - var.sqrt()).abs() < 1e-12, "{b:?}");
+        assert!((b.se_lower - 1.196_058_341_200_61).abs() < 1e-12, "{b:?}");
+        assert!((b.se_upper - 1.196_058_341_200_61).abs() < 1e-12, "{b:?}");
+        assert!((b.critical - 1.649_211_872_320_49).abs() < 1e-10, "{b:?}");
         // The same data with the arms swapped: the control arm is trimmed, the bounds mirror.
         let m = lee_bounds(&c, &t, 0.95).expect("bounds");
         assert_eq!(m.trimmed_arm, "control");
@@ -224,6 +334,64 @@ mod tests {
         assert!((c0 - 1.959_963_984_540_054).abs() < 1e-9);
         let wide = imbens_manski_critical(100.0, 1.0, 0.95);
         assert!((wide - 1.644_853_626_951_472_2).abs() < 1e-9);
+    }
+
+    /// The analytic standard errors agree with the bootstrap's on a large sample (normal
+    /// outcomes, 20 % against 35 % lost, so the treatment arm is trimmed by 18.75 %, and the
+    /// arms swapped): within 5 %, about three times the bootstrap's own relative error at 2,000
+    /// resamples (1/√(2·2000) ≈ 1.6 %).
+    #[test]
+    fn analytic_standard_errors_match_the_bootstrap() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut arm = |n: usize, mean: f64, lost: f64| -> Vec<f64> {
+            (0..n)
+                .map(|_| {
+                    let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng);
+                    if ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < lost { NA } else { mean + 2.0 * z }
+                })
+                .collect()
+        };
+        let (t, c) = (arm(1000, 5.0, 0.20), arm(1000, 4.0, 0.35));
+        for (t, c) in [(&t, &c), (&c, &t)] {
+            let b = lee_bounds(t, c, 0.95).expect("bounds");
+            let (boot_lower, boot_upper) = bootstrap_standard_errors(t, c, 2000);
+            assert!((b.se_lower / boot_lower - 1.0).abs() < 0.05, "{b:?} {boot_lower}");
+            assert!((b.se_upper / boot_upper - 1.0).abs() < 0.05, "{b:?} {boot_upper}");
+        }
+    }
+
+    /// A 0/1 outcome: the lower bound (ȳ − p)/(1 − p) with p = 1 − q̂_c/q̂_t has the delta-method
+    /// variance ȳ(1 − ȳ)/(m_t(1 − p)²) + ((1 − ȳ)/(1 − p)²)²·(1 − p)²·V_q + control's, worked
+    /// out here for treatment 48 of 60 observed, 30 ones; control 36 of 60, 15 ones.
+    #[test]
+    fn binary_standard_errors_are_the_delta_method() {
+        let arm = |n: usize, observed: usize, ones: usize| -> Vec<f64> {
+            (0..n)
+                .map(|i| match i {
+                    i if i < ones => 1.0,
+                    i if i < observed => 0.0,
+                    _ => NA,
+                })
+                .collect()
+        };
+        let (t, c) = (arm(60, 48, 30), arm(60, 36, 15));
+        let b = lee_bounds(&t, &c, 0.95).expect("bounds");
+        let (qt, qc, y, yc): (f64, f64, f64, f64) = (0.8, 0.6, 30.0 / 48.0, 15.0 / 36.0);
+        let p = 1.0 - qc / qt;
+        let share_var = (1.0 - qc) / (qc * 60.0) + (1.0 - qt) / (qt * 60.0);
+        let control = yc * (1.0 - yc) / 36.0;
+        let lower = (y - p) / (1.0 - p);
+        let var_lower = y * (1.0 - y) / (48.0 * (1.0 - p).powi(2))
+            + ((1.0 - y) / (1.0 - p)).powi(2) * share_var
+            + control;
+        assert!((b.lower - (lower - yc)).abs() < 1e-12, "{b:?}");
+        assert!((b.se_lower - var_lower.sqrt()).abs() < 1e-12, "{b:?}");
+        // Upper: ȳ/(1 − p), derivative ȳ/(1 − p)² in p.
+        let upper = y / (1.0 - p);
+        let var_upper =
+            y * (1.0 - y) / (48.0 * (1.0 - p).powi(2)) + (y / (1.0 - p)).powi(2) * share_var + control;
+        assert!((b.upper - (upper - yc)).abs() < 1e-12, "{b:?}");
+        assert!((b.se_upper - var_upper.sqrt()).abs() < 1e-12, "{b:?}");
     }
 
     #[test]

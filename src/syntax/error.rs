@@ -214,6 +214,24 @@ impl SyntaxError {
         }
     }
 
+    /// A spec longer than [`super::MAX_SPEC_BYTES`], refused before it is parsed.
+    pub(crate) fn too_long(source: &SourceFile) -> Self {
+        let at = floor_char(&source.text, super::MAX_SPEC_BYTES);
+        Self {
+            src: source.named(),
+            span: (at, 0).into(),
+            message: format!(
+                "the spec is too complex to parse: {:.1} MB, more than the {} MB a spec may hold",
+                source.text.len() as f64 / 1e6,
+                super::MAX_SPEC_BYTES / 1_000_000
+            ),
+            label: "parsing stopped here".to_string(),
+            help: Some("split the spec or remove repeated text".to_string()),
+            also: Vec::new(),
+            recovery: Recovery::Stop,
+        }
+    }
+
     pub(crate) fn internal(source: &SourceFile, span: crate::source::Span, what: &str) -> Self {
         Self {
             src: source.named(),

@@ -20,8 +20,16 @@ fn set_limit() {
     pest::set_call_limit(NonZeroUsize::new(CALL_LIMIT));
 }
 
+/// The longest spec read: some 600 times the longest shipped one. Longer text is refused at
+/// once instead of spending the parser's call limit on it (seconds for a spec of millions of
+/// lines).
+pub const MAX_SPEC_BYTES: usize = 4_000_000;
+
 /// Parses a spec into its syntax tree.
 pub fn parse(source: &SourceFile) -> Result<ast::Spec, Box<SyntaxError>> {
+    if source.text.len() > MAX_SPEC_BYTES {
+        return Err(Box::new(SyntaxError::too_long(source)));
+    }
     set_limit();
     match parser::parse_spec(&source.text) {
         Ok(Ok(spec)) => Ok(spec),
@@ -53,6 +61,9 @@ pub fn recovered_text(source: &SourceFile) -> String {
 }
 
 fn parse_recovering(source: &SourceFile) -> (Option<ast::Spec>, Vec<SyntaxError>, String) {
+    if source.text.len() > MAX_SPEC_BYTES {
+        return (None, vec![SyntaxError::too_long(source)], source.text.to_string());
+    }
     set_limit();
     let mut text = source.text.to_string();
     let mut errors: Vec<SyntaxError> = Vec::new();
