@@ -88,10 +88,9 @@ pub fn run_bounds(
     let truths: Vec<Vec<Option<f64>>> = wanted
         .iter()
         .map(|&i| {
-            report
-                .analyses
-                .get(i)
-                .map_or_else(Vec::new, |a| a.contrasts.iter().map(|c| c.true_effect).collect())
+            report.analyses.get(i).map_or_else(Vec::new, |a| {
+                a.contrasts.iter().map(|c| c.true_effect).collect()
+            })
         })
         .collect();
     let width: Vec<usize> = truths.iter().map(Vec::len).collect();
@@ -146,7 +145,10 @@ pub fn run_bounds(
         .zip(&total)
         .enumerate()
         .map(|(k, (&ai, sums))| {
-            let contrasts = report.analyses.get(ai).map_or(&[][..], |a| &a.contrasts[..]);
+            let contrasts = report
+                .analyses
+                .get(ai)
+                .map_or(&[][..], |a| &a.contrasts[..]);
             AnalysisBounds {
                 analysis: model.analyses[ai].name.clone(),
                 contrasts: sums

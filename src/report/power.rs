@@ -65,9 +65,7 @@ fn analysed_line(c: &ContrastReport) -> Option<String> {
     let a = c.analysed.as_ref()?;
     let handling = match a.missing {
         crate::model::MissingHandling::CompleteCases => "complete cases",
-        crate::model::MissingHandling::LeeBounds => {
-            "complete cases (Lee bounds simulated below)"
-        }
+        crate::model::MissingHandling::LeeBounds => "complete cases (Lee bounds simulated below)",
         crate::model::MissingHandling::Ipw => {
             "inverse-probability weighted (the observed weighted by 1/p̂ of a logistic model of being observed per arm, z test with the sandwich SE)"
         }

@@ -170,7 +170,11 @@ fn point(t: &[f64], c: &[f64]) -> Option<Point> {
     } else {
         (&oc, &ot, mc, mt)
     };
-    let p = if trim_t { (qt - qc) / qt } else { (qc - qt) / qc };
+    let p = if trim_t {
+        (qt - qc) / qt
+    } else {
+        (qc - qt) / qc
+    };
     // The kept mass m_trim·q_other/q_trim, in the form that is exact when it is whole.
     let keep = if trim_t { mc * nt / nc } else { mt * nc / nt }.min(m_trim);
     let (other_mean, other_var) = moments(other);
@@ -346,8 +350,13 @@ mod tests {
         let mut arm = |n: usize, mean: f64, lost: f64| -> Vec<f64> {
             (0..n)
                 .map(|_| {
-                    let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng);
-                    if ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < lost { NA } else { mean + 2.0 * z }
+                    let z: f64 =
+                        rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng);
+                    if ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < lost {
+                        NA
+                    } else {
+                        mean + 2.0 * z
+                    }
                 })
                 .collect()
         };
@@ -355,8 +364,14 @@ mod tests {
         for (t, c) in [(&t, &c), (&c, &t)] {
             let b = lee_bounds(t, c, 0.95).expect("bounds");
             let (boot_lower, boot_upper) = bootstrap_standard_errors(t, c, 2000);
-            assert!((b.se_lower / boot_lower - 1.0).abs() < 0.05, "{b:?} {boot_lower}");
-            assert!((b.se_upper / boot_upper - 1.0).abs() < 0.05, "{b:?} {boot_upper}");
+            assert!(
+                (b.se_lower / boot_lower - 1.0).abs() < 0.05,
+                "{b:?} {boot_lower}"
+            );
+            assert!(
+                (b.se_upper / boot_upper - 1.0).abs() < 0.05,
+                "{b:?} {boot_upper}"
+            );
         }
     }
 
@@ -388,8 +403,9 @@ mod tests {
         assert!((b.se_lower - var_lower.sqrt()).abs() < 1e-12, "{b:?}");
         // Upper: ȳ/(1 − p), derivative ȳ/(1 − p)² in p.
         let upper = y / (1.0 - p);
-        let var_upper =
-            y * (1.0 - y) / (48.0 * (1.0 - p).powi(2)) + (y / (1.0 - p)).powi(2) * share_var + control;
+        let var_upper = y * (1.0 - y) / (48.0 * (1.0 - p).powi(2))
+            + (y / (1.0 - p)).powi(2) * share_var
+            + control;
         assert!((b.upper - (upper - yc)).abs() < 1e-12, "{b:?}");
         assert!((b.se_upper - var_upper.sqrt()).abs() < 1e-12, "{b:?}");
     }

@@ -62,7 +62,11 @@ pub fn recovered_text(source: &SourceFile) -> String {
 
 fn parse_recovering(source: &SourceFile) -> (Option<ast::Spec>, Vec<SyntaxError>, String) {
     if source.text.len() > MAX_SPEC_BYTES {
-        return (None, vec![SyntaxError::too_long(source)], source.text.to_string());
+        return (
+            None,
+            vec![SyntaxError::too_long(source)],
+            source.text.to_string(),
+        );
     }
     set_limit();
     let mut text = source.text.to_string();
