@@ -24,6 +24,7 @@ fn analysis(name: &str, outcomes: Vec<OutcomeId>, test: TestKind) -> Analysis {
         adjust: None,
         missing: None,
         missing_covariates: Vec::new(),
+        complier_effect: false,
         per_outcome: Vec::new(),
         sequential: None,
     }

@@ -383,6 +383,8 @@ fn planned_flow(model: &TrialModel, a: usize, flow: Flow) -> f64 {
             let h = f64::from(horizon(model));
             1.0 - (1.0 - e.probability).powf(h / f64::from(e.months))
         }),
+        // Receipt follows from the flows above; the audit does not plan it.
+        Flow::Received => f64::NAN,
     }
 }
 
@@ -393,6 +395,7 @@ fn flow_declared(model: &TrialModel, a: usize, flow: Flow) -> bool {
         Flow::Exemption => arm.exemption.is_some(),
         Flow::Crossover => arm.crossover.is_some(),
         Flow::NonWorkExit => arm.non_work_exit.is_some(),
+        Flow::Received => false,
     }
 }
 
@@ -770,6 +773,9 @@ pub fn audit_with(
         }
         // Flows: planned share against the flow column, when the data have one.
         for flow in Flow::ALL {
+            if flow == Flow::Received {
+                continue;
+            }
             if let Some(item) = flow_item(model, table, obs, a, flow) {
                 items.push(item);
             }

@@ -1069,6 +1069,11 @@ pub struct Analysis {
     /// otherwise, and then left out of the JSON form).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing_covariates: Vec<VarId>,
+    /// `estimate complier_effect`: the complier effect (Wald / two-stage least squares with the
+    /// assigned arm as instrument for receipt) beside every ITT contrast. Left out of the JSON
+    /// form when not stated.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub complier_effect: bool,
     /// Outcomes whose test or sidedness differ from [`Analysis::test`] and
     /// [`Analysis::sides`], which are those of the first outcome (`test welch_t, two_sided for
     /// hours_12m`): (outcome, test, sides). Left out of the JSON form when empty.
@@ -1419,15 +1424,19 @@ pub enum Flow {
     Crossover,
     /// Left benefit for a non-work reason within the follow-up.
     NonWorkExit,
+    /// Received the programme (the primary analysis' treatment arm's process), whatever the
+    /// arm: D in a complier analysis (`estimate complier_effect`).
+    Received,
 }
 
 impl Flow {
     /// Every flow, in this order.
-    pub const ALL: [Flow; 4] = [
+    pub const ALL: [Flow; 5] = [
         Flow::Dropout,
         Flow::Exemption,
         Flow::Crossover,
         Flow::NonWorkExit,
+        Flow::Received,
     ];
 
     /// The name used in the `data` section and in reports (`non_work_exit`).
@@ -1437,6 +1446,7 @@ impl Flow {
             Flow::Exemption => "exemption",
             Flow::Crossover => "crossover",
             Flow::NonWorkExit => "non_work_exit",
+            Flow::Received => "received",
         }
     }
 

@@ -19,6 +19,9 @@ pub mod flags {
     /// Lost to follow-up by the month the spec's share refers to (outcomes measured from the
     /// month of loss on are missing).
     pub const LOST_TO_FOLLOW_UP: u8 = 1 << 5;
+    /// Received the programme (set by the engine when some analysis estimates a complier
+    /// effect; read from a `received` column in data).
+    pub const RECEIVED: u8 = 1 << 6;
 }
 
 /// Marks a missing categorical value or unknown path.

@@ -77,7 +77,7 @@ fn column(table: &ParticipantTable, var: VarId) -> Option<&CovariateColumn> {
 
 /// The value of term `(k, level)` for row `i`: the numeric value, or the level indicator.
 #[inline]
-fn term_value(col: Option<&CovariateColumn>, level: u32, i: usize) -> f64 {
+pub(super) fn term_value(col: Option<&CovariateColumn>, level: u32, i: usize) -> f64 {
     match col {
         Some(CovariateColumn::Numeric(v)) => v.get(i).copied().unwrap_or(f64::NAN),
         Some(CovariateColumn::Categorical(c)) => match c.get(i) {

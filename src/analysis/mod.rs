@@ -16,6 +16,7 @@
 mod adjusted;
 mod balance;
 mod cluster;
+pub mod complier;
 mod ipw;
 mod power;
 mod randomisation;

@@ -67,6 +67,28 @@ pub fn analysis_report(
                 }
             })
             .collect(),
+        complier_effects: model
+            .analyses
+            .iter()
+            .map(|a| {
+                if !a.complier_effect {
+                    return Ok(Vec::new());
+                }
+                let observed = loaded.observed();
+                if observed.flow_bits & crate::table::flags::RECEIVED == 0 {
+                    return Err("the data mapping has no `received` column; add `received \"column\"` (1 when the participant received the programme, 0 when not) to the data section".to_owned());
+                }
+                let known = |i: usize| observed.known(i, crate::table::flags::RECEIVED);
+                Ok(crate::analysis::complier::complier_effects(
+                    model,
+                    a,
+                    table,
+                    &known,
+                    crate::analysis::CONFIDENCE,
+                    &mut crate::analysis::complier::ComplierScratch::default(),
+                ))
+            })
+            .collect(),
         audit: audit_with(model, table, &loaded.observed()),
         realised_power: Value::Null,
     }

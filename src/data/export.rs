@@ -100,6 +100,7 @@ pub fn declared_flows(model: &TrialModel) -> Vec<Flow> {
                 Flow::Exemption => a.exemption.is_some(),
                 Flow::Crossover => a.crossover.is_some(),
                 Flow::NonWorkExit => a.non_work_exit.is_some(),
+                Flow::Received => model.analyses.iter().any(|x| x.complier_effect),
             })
         })
         .collect()

@@ -85,6 +85,7 @@ pub fn flag_bit(flow: Flow) -> u8 {
         Flow::Exemption => flags::EXEMPT,
         Flow::Crossover => flags::CROSSOVER,
         Flow::NonWorkExit => flags::NON_WORK_EXIT,
+        Flow::Received => flags::RECEIVED,
     }
 }
 

@@ -68,6 +68,11 @@ pub struct AnalysisReport {
     /// Per analysis and contrast (as `missing_outcomes`), the Lee bounds of an analysis that
     /// states `missing lee_bounds` (`None` elsewhere, or where an arm has no observed value).
     pub lee_bounds: Vec<Vec<Option<crate::stats::lee::LeeBounds>>>,
+    /// Per analysis and contrast (as `missing_outcomes`), the complier effect of an analysis
+    /// that states `estimate complier_effect`: `Err` with the reason when it cannot be
+    /// estimated from these data (no `received` column); empty elsewhere.
+    pub complier_effects:
+        Vec<Result<Vec<Option<crate::analysis::complier::ComplierEffect>>, String>>,
     /// The assumption audit.
     pub audit: Vec<AuditItem>,
     /// Power the trial really had, re-simulated with the observed flows (JSON), if computed.
@@ -187,6 +192,21 @@ pub fn to_json(report: &AnalysisReport) -> Value {
                         "lee_bounds".into(),
                         serde_json::to_value(b).unwrap_or(Value::Null),
                     );
+                }
+                match report.complier_effects.get(i) {
+                    Some(Ok(effects)) if !effects.is_empty() => {
+                        obj.insert(
+                            "complier_effect".into(),
+                            effects
+                                .get(k)
+                                .and_then(|e| serde_json::to_value(e).ok())
+                                .unwrap_or(Value::Null),
+                        );
+                    }
+                    Some(Err(why)) => {
+                        obj.insert("complier_effect".into(), json!({ "not_estimated": why }));
+                    }
+                    _ => {}
                 }
                 Value::Object(obj)
             })
@@ -737,6 +757,54 @@ fn ipw_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
         .collect()
 }
 
+/// One line per contrast with a complier effect (`estimate complier_effect`).
+fn complier_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
+    let (Some(effects), Some(a)) = (
+        report.complier_effects.get(analysis),
+        report.plan.analyses.get(analysis),
+    ) else {
+        return Vec::new();
+    };
+    let effects = match effects {
+        Ok(e) => e,
+        Err(why) => return vec![format!("complier effect: not estimated ({why})")],
+    };
+    effects
+        .iter()
+        .zip(&a.contrasts)
+        .map(|(e, c)| {
+            let label = match &c.subgroup {
+                Some((v, l)) => format!("{} [{v}={l}]", c.outcome),
+                None => c.outcome.clone(),
+            };
+            let binary = is_binary(report, analysis, &c.outcome);
+            match e {
+                Some(e) => {
+                    let adjusted = if e.covariates.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", adjusted for {}", e.covariates.join(", "))
+                    };
+                    let flag = e.flag.as_ref().map_or_else(String::new, |f| format!("; {f}"));
+                    format!(
+                        "complier effect of {label} (CACE: 2SLS, assignment as instrument for receipt{adjusted}; HC2): {} [{}, {}], SE {} on {} df, p {}; first stage {} (F {:.1}); n = {}{flag}",
+                        fmt_value(e.estimate, binary),
+                        fmt_value(e.ci.0, binary),
+                        fmt_value(e.ci.1, binary),
+                        fmt_value(e.se, binary),
+                        e.df,
+                        fmt_p(e.p_value),
+                        fmt_value(e.first_stage, true),
+                        e.first_stage_f,
+                        e.n
+                    )
+                }
+                None => format!("complier effect of {label}: undefined (an arm has nobody with the outcome and receipt known)"),
+            }
+        })
+        .collect()
+}
+
 /// One line per contrast with Lee bounds (`missing lee_bounds`).
 fn lee_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
     let (Some(bounds), Some(a)) = (
@@ -1203,6 +1271,9 @@ pub fn render_text(report: &AnalysisReport) -> String {
         for l in lee_lines(report, i) {
             out += &format!("  {l}\n");
         }
+        for l in complier_lines(report, i) {
+            out += &format!("  {l}\n");
+        }
         if let Some(l) = missing_line(report, i) {
             out += &format!("  {l}\n");
         }
@@ -1258,6 +1329,7 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
         lines.extend(per_outcome_lines(report, i));
         lines.extend(ipw_lines(report, i));
         lines.extend(lee_lines(report, i));
+        lines.extend(complier_lines(report, i));
         lines.extend(missing_line(report, i));
         if !lines.is_empty() {
             out += "\n";
@@ -1488,6 +1560,7 @@ mod tests {
             },
             balance: Value::Null,
             lee_bounds: Vec::new(),
+            complier_effects: Vec::new(),
             audit: Vec::new(),
             realised_power: Value::Null,
         }

@@ -49,6 +49,7 @@ impl Simulator<'_> {
         self.simulate_each(w, rng, |w| {
             push_hours(&w.spells, months, w.lost_month, out);
         });
+        self.mark_receipt(w);
     }
 }
 

@@ -22,6 +22,20 @@ impl Simulator<'_> {
             None => self.simulate_each(w, &mut local, |_| {}),
         }
         *rng = local;
+        self.mark_receipt(w);
+    }
+
+    /// Marks who received the programme under their own arm, for complier analyses.
+    pub(super) fn mark_receipt(&self, w: &mut Worker) {
+        if !self.mark_receipt {
+            return;
+        }
+        for i in 0..w.table.len() {
+            let arm = w.table.arm[i] as usize;
+            if self.receives(arm, w.table.flags[i]) {
+                w.table.flags[i] |= crate::table::flags::RECEIVED;
+            }
+        }
     }
 
     /// Adds each participant's covariate shifts (`depends on`) to the continuous outcomes they
@@ -230,6 +244,7 @@ impl Simulator<'_> {
             ));
         }
         self.run_each(w, rng, |_| {}, true);
+        self.mark_receipt(w);
         Ok(())
     }
 

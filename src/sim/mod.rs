@@ -413,6 +413,9 @@ pub struct Simulator<'m> {
     /// Per outcome: the month it is measured in, for loss to follow-up (the measure's month;
     /// the window's end for `worked within`; the follow-up for a direct outcome).
     measured_at: Vec<u32>,
+    /// Whether some analysis estimates a complier effect, so each participant's receipt is
+    /// marked in the table ([`crate::table::flags::RECEIVED`]).
+    mark_receipt: bool,
 }
 
 impl<'m> Simulator<'m> {
@@ -950,6 +953,7 @@ impl<'m> Simulator<'m> {
                 .iter()
                 .map(|o| o.measure.read_month().unwrap_or(model.follow_up_months))
                 .collect(),
+            mark_receipt: model.analyses.iter().any(|a| a.complier_effect),
         })
     }
 

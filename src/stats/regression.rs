@@ -163,6 +163,39 @@ impl Ols {
         }
     }
 
+    /// Two-stage least squares: fits `y` on the design, whose original column `coef` holds the
+    /// first stage's fitted values of an endogenous regressor with values `actual`, and returns
+    /// the HC2 inference on it with the structural residuals `y − Xβ` (`actual` in column
+    /// `coef`) and the leverages of the fitted design, as estimatr `iv_robust` computes them.
+    pub fn fit_hc2_two_stage(&mut self, y: &[f64], coef: usize, actual: &[f64]) -> CoefficientFit {
+        if let Err(undefined) = self.fit(y, coef) {
+            return undefined;
+        }
+        if actual.len() != self.n {
+            return CoefficientFit {
+                estimate: f64::NAN,
+                se: f64::NAN,
+                df: f64::NAN,
+                n: self.n,
+                rank: self.rank,
+                leverage_one: false,
+            };
+        }
+        let n = self.n;
+        if let Some(at) = self.label[..self.rank].iter().position(|&l| l == coef) {
+            let column = &self.x0[at * n..(at + 1) * n];
+            for ((e, &d), &fitted) in self.resid.iter_mut().zip(actual).zip(column) {
+                *e -= (d - fitted) * self.estimate;
+            }
+        }
+        self.hc2()
+    }
+
+    /// The residuals of the last fit (empty when its coefficient was not estimable).
+    pub fn residuals(&self) -> &[f64] {
+        &self.resid
+    }
+
     /// Fits `y` and returns the CR2 inference on original column `coef`, with `cluster` the
     /// cluster code of each row (Bell–McCaffrey degrees of freedom, see [`Ols::cr2`]).
     pub fn fit_cr2(&mut self, y: &[f64], coef: usize, cluster: &[u32]) -> CoefficientFit {

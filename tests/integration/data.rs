@@ -572,6 +572,7 @@ fn extreme_arms_give_finite_results() {
         adjust: None,
         missing: None,
         missing_covariates: Vec::new(),
+        complier_effect: false,
         per_outcome: Vec::new(),
         sequential: None,
     };
@@ -749,6 +750,7 @@ fn a_stated_handling_keeps_rows_with_a_missing_outcome() {
         adjust: None,
         missing: Some(MissingHandling::CompleteCases),
         missing_covariates: Vec::new(),
+        complier_effect: false,
         per_outcome: Vec::new(),
         sequential: None,
     }];

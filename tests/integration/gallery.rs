@@ -251,6 +251,7 @@ fn cluster_t_matches_scipy_on_cluster_proportions() {
             adjust: None,
             missing: None,
             missing_covariates: Vec::new(),
+            complier_effect: false,
             per_outcome: Vec::new(),
             sequential: None,
         }];

@@ -7,6 +7,7 @@ mod analyze_cli;
 mod balance;
 mod commands;
 mod common;
+mod complier;
 mod data;
 mod design;
 mod determinism;

@@ -427,6 +427,31 @@ fn analysis_base(
         }
     };
     let missing_covariates = missing_model(cx, names, a, missing.flatten(), explicit);
+    let mut complier_effect = false;
+    for (k, e) in a.estimates.iter().enumerate() {
+        if let Some(first) = a.estimates[..k].iter().find(|f| f.name == e.name) {
+            cx.duplicate(&format!("`estimate {}`", e.name), first.span, e.span);
+            continue;
+        }
+        match e.name.as_str() {
+            "complier_effect" => complier_effect = true,
+            other => {
+                let d = cx
+                    .diag(
+                        Kind::InvalidValue,
+                        format!("there is no estimand `{other}`"),
+                    )
+                    .label(e.span, "unknown estimand")
+                    .help(suggest::help_with(
+                        other,
+                        &["complier_effect"],
+                        "`estimate complier_effect` adds the complier effect (CACE: the assigned arm as instrument for receipt) beside the ITT effect.",
+                    ));
+                cx.push(d);
+                ok = false;
+            }
+        }
+    }
     if !ok {
         return None;
     }
@@ -435,6 +460,7 @@ fn analysis_base(
         adjust: adjust?,
         missing: missing?,
         missing_covariates: missing_covariates?,
+        complier_effect,
         sequential: None,
         name: a.name.name.clone(),
         outcomes: outcomes.into_iter().map(|(o, _)| o).collect(),

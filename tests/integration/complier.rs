@@ -1,0 +1,191 @@
+//! `estimate complier_effect` (src/analysis/complier.rs): two-stage least squares with HC2
+//! errors against estimatr `iv_robust`, the diagnostics of a weak or absent first stage and of
+//! data without receipt, and in simulation the complier effect against the simulated one.
+
+use crate::common;
+
+const SPEC: &str = "tests/reference/complier/complier.trial";
+const DATA: &str = "tests/reference/complier/data.csv";
+
+fn analyze_json(spec: &str, data: &str) -> serde_json::Value {
+    let out = common::run(
+        common::trialsim()
+            .arg("analyze")
+            .arg(spec)
+            .arg("--data")
+            .arg(data)
+            .args(["--replicates", "0", "--format", "json"]),
+    );
+    assert_eq!(out.status, Some(0), "{out}");
+    serde_json::from_str(&out.stdout).expect("JSON")
+}
+
+fn num(v: &serde_json::Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+#[track_caller]
+fn close(what: &str, got: f64, want: f64) {
+    assert!(
+        ((got - want) / want).abs() < 1e-8,
+        "{what}: {got} against estimatr's {want}"
+    );
+}
+
+/// The three fits of `tests/reference/complier/iv.R` (estimatr 1.0.x `iv_robust`, HC2): per
+/// fit estimate, se, p, ci low, ci high, df; then the first stages' coefficient and F
+/// (the squared HC2 t of `lm_robust(received ~ z [+ age + background])`).
+#[test]
+fn two_stage_least_squares_matches_estimatr() {
+    let v = analyze_json(SPEC, DATA);
+    let reference = [
+        (
+            "itt",
+            [
+                0.218905472636817,
+                0.0503970944425646,
+                1.64641232844115e-05,
+                0.119928658512088,
+                0.317882286761547,
+                598.0,
+            ],
+            [0.669999999999999, 491.472354448919],
+        ),
+        (
+            "itt_score",
+            [
+                2.44937751863289,
+                1.25836639429956,
+                0.0520657602227919,
+                -0.021977191137871,
+                4.92073222840365,
+                598.0,
+            ],
+            [0.669999999999999, 491.472354448919],
+        ),
+        (
+            "adjusted",
+            [
+                2.72443781249051,
+                1.23263488376929,
+                0.0274666072383643,
+                0.303601742631333,
+                5.14527388234969,
+                596.0,
+            ],
+            [0.671788829845306, 492.461892068347],
+        ),
+    ];
+    let analyses = v["analyses"].as_array().expect("analyses");
+    for (name, fit, first) in reference {
+        let a = analyses
+            .iter()
+            .find(|a| a["name"] == name)
+            .unwrap_or_else(|| panic!("no analysis {name}"));
+        let c = &a["contrasts"][0]["complier_effect"];
+        close("estimate", num(&c["estimate"]), fit[0]);
+        close("se", num(&c["se"]), fit[1]);
+        close("p", num(&c["p_value"]), fit[2]);
+        close("ci low", num(&c["ci"][0]), fit[3]);
+        close("ci high", num(&c["ci"][1]), fit[4]);
+        close("df", num(&c["df"]), fit[5]);
+        close("first stage", num(&c["first_stage"]), first[0]);
+        close("first-stage F", num(&c["first_stage_f"]), first[1]);
+        assert_eq!(c["weak"], false, "{c}");
+        assert_eq!(num(&c["n"]), 600.0);
+    }
+}
+
+/// Data in which receipt does not follow assignment, or hardly: flagged, never a silent NaN;
+/// data without a `received` column: said plainly; an unknown estimand: a diagnostic.
+#[test]
+fn weak_absent_and_unstated_receipt_are_flagged() {
+    let dir = std::env::temp_dir().join(format!("trialsim-complier-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let spec = std::fs::read_to_string(SPEC).expect("spec");
+    std::fs::write(dir.join("spec.trial"), &spec).expect("spec");
+    let data = std::fs::read_to_string(DATA).expect("data");
+    // Receipt: everyone (no difference), then one participant more in the treatment arm.
+    let mut rows = data.lines();
+    let header = rows.next().expect("header");
+    let body: Vec<&str> = rows.collect();
+    let with_receipt = |received: &dyn Fn(usize, &str) -> &'static str| {
+        let mut out = format!("{header}\n");
+        for (k, line) in body.iter().enumerate() {
+            let (rest, _) = line.rsplit_once(',').expect("received column");
+            out += &format!("{rest},{}\n", received(k, line));
+        }
+        out
+    };
+    std::fs::write(dir.join("all.csv"), with_receipt(&|_, _| "1")).expect("csv");
+    let v = analyze_json(
+        dir.join("spec.trial").to_str().expect("path"),
+        dir.join("all.csv").to_str().expect("path"),
+    );
+    let c = &v["analyses"][0]["contrasts"][0]["complier_effect"];
+    assert!(
+        c["flag"]
+            .as_str()
+            .is_some_and(|f| f.contains("receipt does not differ")),
+        "{c}"
+    );
+    // Half of each arm receives, a few more in the treatment arm: a weak first stage.
+    std::fs::write(
+        dir.join("weak.csv"),
+        with_receipt(&|k, line| {
+            let treated = line.contains(",coaching,");
+            if k % 2 == 0 || (treated && k % 10 == 1) {
+                "1"
+            } else {
+                "0"
+            }
+        }),
+    )
+    .expect("csv");
+    let v = analyze_json(
+        dir.join("spec.trial").to_str().expect("path"),
+        dir.join("weak.csv").to_str().expect("path"),
+    );
+    let c = &v["analyses"][0]["contrasts"][0]["complier_effect"];
+    assert_eq!(c["weak"], true, "{c}");
+    assert!(num(&c["first_stage_f"]) < 10.0, "{c}");
+    assert!(
+        c["flag"]
+            .as_str()
+            .is_some_and(|f| f.contains("weak instrument")),
+        "{c}"
+    );
+    // No `received` in the mapping.
+    let unmapped = spec.replace("    received \"received\"\n", "");
+    assert_ne!(unmapped, spec);
+    std::fs::write(dir.join("unmapped.trial"), unmapped).expect("spec");
+    let out = common::run(
+        common::trialsim()
+            .arg("analyze")
+            .arg(dir.join("unmapped.trial"))
+            .arg("--data")
+            .arg(DATA)
+            .args(["--replicates", "0"]),
+    );
+    assert_eq!(out.status, Some(0), "{out}");
+    assert!(
+        out.stdout
+            .contains("complier effect: not estimated (the data mapping has no `received` column"),
+        "{out}"
+    );
+    // A misspelt estimand.
+    let misspelt = spec.replacen("estimate complier_effect", "estimate complier_efect", 1);
+    std::fs::write(dir.join("misspelt.trial"), misspelt).expect("spec");
+    let out = common::run(
+        common::trialsim()
+            .arg("check")
+            .arg(dir.join("misspelt.trial")),
+    );
+    assert_eq!(out.status, Some(1), "{out}");
+    assert!(
+        out.stderr.contains("there is no estimand `complier_efect`"),
+        "{out}"
+    );
+    assert!(out.stderr.contains("complier_effect"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

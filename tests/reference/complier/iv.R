@@ -1,0 +1,22 @@
+# Reference figures of tests/integration/complier.rs: estimatr iv_robust (HC2, the default) on
+# data.csv, written by `trialsim simulate tests/reference/complier/complier.trial --seed 3
+# --model-columns --export data.csv`. Run from the repository root: Rscript tests/reference/complier/iv.R
+# Prints per fit: estimate, se, p, ci low, ci high, df; then first stages: coefficient, F.
+suppressMessages(library(estimatr))
+d <- read.csv("tests/reference/complier/data.csv")
+d$z <- as.numeric(d$arm == "coaching")
+d$background <- factor(d$background, levels = c("dutch", "other"))
+show <- function(f) {
+  s <- summary(f)$coefficients
+  r <- s["received", ]
+  cat(sprintf("%.15g ", c(r["Estimate"], r["Std. Error"], r["Pr(>|t|)"], r["CI Lower"], r["CI Upper"], r["DF"])), "\n")
+}
+show(iv_robust(work_12m ~ received | z, data = d))
+show(iv_robust(score ~ received | z, data = d))
+show(iv_robust(score ~ received + age + background | z + age + background, data = d))
+fs <- lm_robust(received ~ z + age + background, data = d)
+cat(sprintf("%.15g ", c(coef(fs)["z"], (coef(fs)["z"] / fs$std.error["z"])^2)), "\n")
+fs <- lm_robust(received ~ z, data = d)
+cat(sprintf("%.15g ", c(coef(fs)["z"], (coef(fs)["z"] / fs$std.error["z"])^2)), "\n")
+f <- iv_robust(score ~ received | z, data = d, diagnostics = TRUE)
+print(f$diagnostic_first_stage_fstatistic)
