@@ -18,6 +18,7 @@
 pub mod analysis;
 pub mod audit;
 pub mod bounds;
+pub mod cace;
 pub mod check;
 pub mod cli;
 pub mod data;

@@ -981,6 +981,7 @@ fn build_report(
         sequential: Vec::new(),
         imbalance: None,
         lee_bounds: Vec::new(),
+        compliers: Vec::new(),
     }
 }
 
@@ -1313,6 +1314,10 @@ pub struct PowerReport {
     /// fills it; left out of JSON when empty).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lee_bounds: Vec<crate::bounds::AnalysisBounds>,
+    /// The simulated complier effects of every analysis that states `estimate
+    /// complier_effect` (`power` fills it; left out of JSON when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub compliers: Vec<crate::cace::AnalysisCompliers>,
 }
 
 /// Power of one analysis.
@@ -1654,8 +1659,13 @@ pub struct SampleEstimand {
     /// Mean over replicates of the share of participants who would receive the programme under
     /// treatment and not under control, D(treatment) − D(control) averaged (the first stage).
     pub first_stage: f64,
-    /// Mean over replicates of the effect among those compliers, Y(treatment) − Y(control):
-    /// the complier effect, whatever the exclusion restriction (null when no replicate has one).
+    /// The complier effect: the mean sample estimand over the mean first stage, the effect
+    /// among compliers where monotonicity and the exclusion restriction hold (what the
+    /// instrumental-variable estimate targets). Not read off the potential outcomes of the
+    /// compliers directly: those are drawn with common random numbers, and which of a
+    /// participant's draws decides receipt and which the outcome depends on the flows each arm
+    /// declares, so principal strata read that way would carry an artefact of the draw order.
+    /// Null when the first stage is 0.
     pub complier_effect: Option<f64>,
 }
 
@@ -1678,14 +1688,13 @@ pub fn add_sample_estimands(
     let replicates = report.replicates;
     let n_contrasts: usize = report.analyses.iter().map(|a| a.contrasts.len()).sum();
     let chunks = replicates.div_ceil(CHUNK);
-    // Per contrast: [valid, Σ sate, Σ sate², covered, Σ first stage, replicates with
-    // compliers, Σ complier effect].
-    let parts: Vec<Result<Vec<[f64; 7]>, SimError>> = (0..chunks)
+    // Per contrast: [valid, Σ sate, Σ sate², covered, Σ first stage].
+    let parts: Vec<Result<Vec<[f64; 5]>, SimError>> = (0..chunks)
         .into_par_iter()
         .map(|c| {
             let mut w = sim.worker();
             let mut plan = PlanResult::default();
-            let mut acc = vec![[0.0; 7]; n_contrasts];
+            let mut acc = vec![[0.0; 5]; n_contrasts];
             for r in c * CHUNK..((c + 1) * CHUNK).min(replicates) {
                 let mut rng = replicate_rng(settings.seed, settings.scenario, r);
                 sim.simulate_potential(&mut w, &mut rng)?;
@@ -1702,7 +1711,7 @@ pub fn add_sample_estimands(
                         .flat_map(|&o| groups.iter().map(move |&g| (o, g)));
                     for ((o, g), contrast) in keys.zip(&result.contrasts) {
                         let (mut n, mut sum) = (0.0, 0.0);
-                        let (mut first, mut compliers, mut complier_sum) = (0.0, 0.0, 0.0);
+                        let mut first = 0.0;
                         for i in 0..w.table.len() {
                             if let (Some(v), Some(l)) = (a.within, g)
                                 && !matches!(&w.table.covariates[v],
@@ -1721,10 +1730,6 @@ pub fn add_sample_estimands(
                                     sim.potential_receipt(&w, i, a.control),
                                 );
                                 first += f64::from(u8::from(dt)) - f64::from(u8::from(dc));
-                                if dt && !dc {
-                                    compliers += 1.0;
-                                    complier_sum += d;
-                                }
                             }
                         }
                         let (lo, hi) = contrast.ci;
@@ -1736,10 +1741,6 @@ pub fn add_sample_estimands(
                             x[2] += sate * sate;
                             x[3] += f64::from(u8::from(lo <= sate && sate <= hi));
                             x[4] += first / n;
-                            if compliers > 0.0 {
-                                x[5] += 1.0;
-                                x[6] += complier_sum / compliers;
-                            }
                         }
                         k += 1;
                     }
@@ -1748,7 +1749,7 @@ pub fn add_sample_estimands(
             Ok(acc)
         })
         .collect();
-    let mut total = vec![[0.0; 7]; n_contrasts];
+    let mut total = vec![[0.0; 5]; n_contrasts];
     for part in parts {
         for (t, p) in total.iter_mut().zip(part?) {
             for (x, y) in t.iter_mut().zip(p) {
@@ -1759,7 +1760,7 @@ pub fn add_sample_estimands(
     let mut k = 0;
     for a in &mut report.analyses {
         for c in &mut a.contrasts {
-            let [n, sum, sum_sq, covered, first, with_compliers, complier_sum] = total[k];
+            let [n, sum, sum_sq, covered, first] = total[k];
             k += 1;
             if n < 2.0 {
                 continue;
@@ -1773,7 +1774,7 @@ pub fn add_sample_estimands(
                 coverage_mc_se: (coverage * (1.0 - coverage) / n).sqrt(),
                 replicates: n as u64,
                 first_stage: first / n,
-                complier_effect: (with_compliers > 0.0).then(|| complier_sum / with_compliers),
+                complier_effect: (first.abs() > 0.0).then(|| sum / first),
             });
         }
     }

@@ -178,6 +178,10 @@ pub fn run_model(model: &TrialModel, args: &PowerArgs) -> ExitCode {
             Ok(b) => report.lee_bounds = b,
             Err(e) => return fail(&e.0),
         }
+        match pool.install(|| crate::cace::run_compliers(model, &settings, &report)) {
+            Ok(c) => report.compliers = c,
+            Err(e) => return fail(&e.0),
+        }
         if args.sample_estimand
             && let Err(e) =
                 pool.install(|| crate::power::add_sample_estimands(model, &settings, &mut report))

@@ -212,7 +212,7 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
                 );
                 let _ = writeln!(
                     s,
-                    "  receipt             {} more receive the programme under treatment; effect among those compliers {}",
+                    "  receipt             {} more receive the programme under treatment; complier effect (ITT / first stage) {}",
                     pct(se.first_stage),
                     eff(se.complier_effect)
                 );
@@ -423,6 +423,9 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
     for b in &report.lee_bounds {
         s.push_str(&bounds_text(b));
     }
+    for c in &report.compliers {
+        s.push_str(&compliers_text(c));
+    }
     if !report.expectations.is_empty() {
         let _ = writeln!(s, "\nexpectations");
         for e in &report.expectations {
@@ -464,6 +467,55 @@ pub fn text_with(report: &PowerReport, assurance: Option<&AssuranceReport>) -> S
     }
     if let Some(a) = assurance {
         let _ = write!(s, "\n{}", crate::report::design::assurance_text(a));
+    }
+    s
+}
+
+/// The simulated complier effects of one analysis: where the estimates centre, how often the
+/// test rejects and the interval covers, and how often the first stage is weak.
+fn compliers_text(a: &crate::cace::AnalysisCompliers) -> String {
+    let mut s = String::new();
+    let se = crate::report::words::MC_SE;
+    let _ = writeln!(
+        s,
+        "\ncomplier effect of analysis {} (CACE: 2SLS, assignment as instrument for receipt; HC2)",
+        a.analysis
+    );
+    for c in &a.contrasts {
+        let label = c
+            .subgroup
+            .as_ref()
+            .map_or_else(|| c.outcome.clone(), |g| format!("{} [{g}]", c.outcome));
+        let truth = match (&c.true_effect, c.median_bias) {
+            (Some(t), Some(b)) => format!(
+                "; complier effect ITT / first stage {:.4} ({se} {:.4}), median bias {b:+.4}",
+                t.value, t.mc_se
+            ),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "  {label}: median estimate {:.4} ({se} {:.4}){truth}",
+            c.median.value, c.median.mc_se
+        );
+        let coverage = c.coverage.as_ref().map_or_else(String::new, |e| {
+            format!(
+                "; 95% interval covers it in {:.4} ({se} {:.4})",
+                e.value, e.mc_se
+            )
+        });
+        let _ = writeln!(
+            s,
+            "    rejects no effect in {:.4} ({se} {:.4}) of {} trials{coverage}",
+            c.power.value, c.power.mc_se, c.replicates
+        );
+        let _ = writeln!(
+            s,
+            "    first stage {:.4} ({se} {:.4}); weak (F < 10) in {:.1}% of trials",
+            c.first_stage.value,
+            c.first_stage.mc_se,
+            100.0 * c.weak
+        );
     }
     s
 }
