@@ -10,16 +10,18 @@
 //! outcome on an intercept, the fitted receipt and the covariates. Its HC2 standard error uses
 //! the structural residuals `y − Xβ` (the actual receipt in X) and the leverages of the fitted
 //! design, with `n − k` degrees of freedom. Without covariates the estimate is the Wald ratio
-//! (difference in outcomes over difference in receipt).
+//! (difference in outcomes over difference in receipt). Under `test cr2` both stages have CR2
+//! cluster-robust errors with Bell–McCaffrey degrees of freedom instead (estimatr
+//! `iv_robust(..., clusters = )`).
 //!
-//! The first stage is reported with its robust F statistic (the squared HC2 t of `z`): below
+//! The first stage is reported with its robust F statistic (the squared robust t of `z`): below
 //! [`WEAK_F`] the instrument is flagged as weak, and where receipt does not differ between the
 //! arms the effect is undefined and flagged, never a silent NaN.
 
 use serde::Serialize;
 
 use super::adjusted::term_value;
-use crate::model::{Analysis, TrialModel, VarId};
+use crate::model::{Analysis, TestKind, TrialModel, VarId};
 use crate::stats::regression::Ols;
 use crate::table::{CovariateColumn, ParticipantTable, flags};
 
@@ -31,9 +33,9 @@ pub const WEAK_F: f64 = 10.0;
 pub struct ComplierEffect {
     /// The two-stage least-squares estimate.
     pub estimate: f64,
-    /// Its HC2 standard error.
+    /// Its HC2 standard error (CR2 under `test cr2`).
     pub se: f64,
-    /// Degrees of freedom of the t reference (`n − k`).
+    /// Degrees of freedom of the t reference (`n − k`; Bell–McCaffrey under CR2).
     pub df: f64,
     /// The t test's p-value in the analysis' direction.
     pub p_value: f64,
@@ -44,7 +46,7 @@ pub struct ComplierEffect {
     /// The first stage: the (adjusted) difference in the share receiving the programme,
     /// treatment − control.
     pub first_stage: f64,
-    /// Its robust F statistic (the squared HC2 t).
+    /// Its robust F statistic (the squared HC2 or CR2 t).
     pub first_stage_f: f64,
     /// Whether the F statistic is below [`WEAK_F`].
     pub weak: bool,
@@ -63,6 +65,7 @@ pub struct ComplierScratch {
     y: Vec<f64>,
     d: Vec<f64>,
     fitted: Vec<f64>,
+    clusters: Vec<u32>,
     terms: Vec<(VarId, u32)>,
 }
 
@@ -176,8 +179,18 @@ fn one(
             }
         }
     };
+    // Cluster-robust (CR2) errors in both stages when the analysis' test is `cr2`.
+    let cr2 = analysis.test == TestKind::Cr2 && table.cluster.len() == table.arm.len();
+    s.clusters.clear();
+    if cr2 {
+        s.clusters.extend(s.rows.iter().map(|&i| table.cluster[i]));
+    }
     fill(&mut s.ols, &s.rows, &s.terms, None);
-    let first = s.ols.fit_hc2(&s.d, 1);
+    let first = if cr2 {
+        s.ols.fit_cr2(&s.d, 1, &s.clusters)
+    } else {
+        s.ols.fit_hc2(&s.d, 1)
+    };
     let first_stage_f = (first.estimate / first.se).powi(2);
     s.fitted.clear();
     let residuals = s.ols.residuals();
@@ -189,7 +202,11 @@ fn one(
     }
     let fitted = std::mem::take(&mut s.fitted);
     fill(&mut s.ols, &s.rows, &s.terms, Some(&fitted));
-    let second = s.ols.fit_hc2_two_stage(&s.y, 1, &s.d);
+    let second = if cr2 {
+        s.ols.fit_cr2_two_stage(&s.y, 1, &s.d, &s.clusters)
+    } else {
+        s.ols.fit_hc2_two_stage(&s.y, 1, &s.d)
+    };
     s.fitted = fitted;
     let test = second.test(analysis.sides);
     // An undefined F (NaN) is weak too.

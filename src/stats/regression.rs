@@ -168,18 +168,44 @@ impl Ols {
     /// the HC2 inference on it with the structural residuals `y − Xβ` (`actual` in column
     /// `coef`) and the leverages of the fitted design, as estimatr `iv_robust` computes them.
     pub fn fit_hc2_two_stage(&mut self, y: &[f64], coef: usize, actual: &[f64]) -> CoefficientFit {
-        if let Err(undefined) = self.fit(y, coef) {
-            return undefined;
+        match self.fit_two_stage(y, coef, actual) {
+            Ok(()) => self.hc2(),
+            Err(undefined) => undefined,
         }
+    }
+
+    /// [`Ols::fit_hc2_two_stage`] with CR2 errors for the clusters `cluster` (estimatr
+    /// `iv_robust(..., clusters = )`).
+    pub fn fit_cr2_two_stage(
+        &mut self,
+        y: &[f64],
+        coef: usize,
+        actual: &[f64],
+        cluster: &[u32],
+    ) -> CoefficientFit {
+        match self.fit_two_stage(y, coef, actual) {
+            Ok(()) => self.cr2(cluster),
+            Err(undefined) => undefined,
+        }
+    }
+
+    /// The fit with the structural residuals in place of the second stage's.
+    fn fit_two_stage(
+        &mut self,
+        y: &[f64],
+        coef: usize,
+        actual: &[f64],
+    ) -> Result<(), CoefficientFit> {
+        self.fit(y, coef)?;
         if actual.len() != self.n {
-            return CoefficientFit {
+            return Err(CoefficientFit {
                 estimate: f64::NAN,
                 se: f64::NAN,
                 df: f64::NAN,
                 n: self.n,
                 rank: self.rank,
                 leverage_one: false,
-            };
+            });
         }
         let n = self.n;
         if let Some(at) = self.label[..self.rank].iter().position(|&l| l == coef) {
@@ -188,7 +214,7 @@ impl Ols {
                 *e -= (d - fitted) * self.estimate;
             }
         }
-        self.hc2()
+        Ok(())
     }
 
     /// The residuals of the last fit (empty when its coefficient was not estimable).

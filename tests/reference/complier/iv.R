@@ -20,3 +20,11 @@ fs <- lm_robust(received ~ z, data = d)
 cat(sprintf("%.15g ", c(coef(fs)["z"], (coef(fs)["z"] / fs$std.error["z"])^2)), "\n")
 f <- iv_robust(score ~ received | z, data = d, diagnostics = TRUE)
 print(f$diagnostic_first_stage_fstatistic)
+# The clustered design (clustered.csv, written by `trialsim simulate
+# tests/reference/complier/clustered.trial --seed 4 --model-columns --export clustered.csv`):
+# CR2 in both stages, Bell-McCaffrey degrees of freedom.
+d <- read.csv("tests/reference/complier/clustered.csv")
+d$z <- as.numeric(d$arm == "sessions")
+show(iv_robust(work_12m ~ received + age | z + age, data = d, clusters = cluster, se_type = "CR2"))
+fs <- lm_robust(received ~ z + age, data = d, clusters = cluster, se_type = "CR2")
+cat(sprintf("%.15g ", c(coef(fs)["z"], (coef(fs)["z"] / fs$std.error["z"])^2)), "\n")
