@@ -379,5 +379,48 @@ fn sequential(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, engine, sequential);
+/// The observed Almere flows' primary contrast (dropout before intake, control crossovers) with
+/// its complier effect: per replicate, simulate and analyse the ITT plan, then the two-stage
+/// least squares of `estimate complier_effect` (two HC2 regressions), against the ITT plan
+/// alone.
+fn complier(c: &mut Criterion) {
+    let mut model = load_spec("almere-45plus-flows.trial");
+    model.analyses.truncate(1);
+    model.expectations.clear();
+    model.analyses[0].complier_effect = true;
+    let sim = Simulator::new(&model, SimOptions::default()).expect("simulates");
+    let mut g = c.benchmark_group("complier");
+    g.throughput(Throughput::Elements(1));
+    let mut w = sim.worker();
+    let mut plan = PlanResult::default();
+    let mut scratch = trialsim::analysis::complier::ComplierScratch::default();
+    let mut r = 0u64;
+    g.bench_function("almere_flows/itt", |b| {
+        b.iter(|| {
+            sim.simulate(&mut w, &mut replicate_rng(2017, 0, r));
+            run_plan_into_with(&model, &w.table, &mut plan, Detail::Decisions);
+            r += 1;
+            black_box(&plan);
+        });
+    });
+    g.bench_function("almere_flows/itt+complier", |b| {
+        b.iter(|| {
+            sim.simulate(&mut w, &mut replicate_rng(2017, 0, r));
+            run_plan_into_with(&model, &w.table, &mut plan, Detail::Decisions);
+            let effects = trialsim::analysis::complier::complier_effects(
+                &model,
+                &model.analyses[0],
+                &w.table,
+                &|_| true,
+                0.95,
+                &mut scratch,
+            );
+            r += 1;
+            black_box((&plan, effects));
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, engine, sequential, complier);
 criterion_main!(benches);

@@ -361,11 +361,19 @@ fn complier_long_type_one_error_and_coverage() {
         assert!((size - 0.05).abs() <= 3.0 * se, "{name}: size {size}");
         let c = &compliers_of(&effect, reps)[0].contrasts[0];
         let coverage = c.coverage.expect("coverage").value;
+        eprintln!(
+            "{name}: size {size:.4}, coverage {coverage:.4}, median {:.4} against {:.4}, weak {:.4}",
+            c.median.value,
+            c.true_effect.map_or(f64::NAN, |t| t.value),
+            c.weak
+        );
         assert!(
             (coverage - 0.95).abs() <= 3.0 * se,
             "{name}: coverage {coverage}"
         );
     }
-    let size = compliers_of(&pilot(10), reps)[0].contrasts[0].power.value;
+    let pilot = &compliers_of(&pilot(10), reps)[0].contrasts[0];
+    let size = pilot.power.value;
+    eprintln!("8 + 8 pilot: size {size:.4}, weak {:.4}", pilot.weak);
     assert!(size <= 0.05 + 3.0 * se, "pilot: size {size}");
 }
