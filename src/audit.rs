@@ -162,7 +162,7 @@ fn distribution_mean(d: &Distribution) -> Option<f64> {
         Distribution::Normal { mean, .. } => Some(mean),
         Distribution::LogNormal { median, sigma } => Some(median * (sigma * sigma / 2.0).exp()),
         Distribution::Fixed { value } => Some(value),
-        Distribution::Categorical { .. } => None,
+        Distribution::Categorical { .. } | Distribution::Binned { .. } => None,
     }
 }
 
@@ -1345,7 +1345,7 @@ fn shift_value(v: &mut crate::model::DirectValue, shift: f64) {
                     *median *= (mean + shift) / mean;
                 }
             }
-            Distribution::Categorical { .. } => {}
+            Distribution::Categorical { .. } | Distribution::Binned { .. } => {}
         },
     }
 }

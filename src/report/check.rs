@@ -45,6 +45,10 @@ fn dist(d: &Distribution, unit: Unit) -> String {
             )
         }
         Distribution::Fixed { value } => format!("fixed {}{u}", num(*value)),
+        Distribution::Binned { levels, .. } => {
+            let parts: Vec<String> = levels.iter().map(|l| l.name.clone()).collect();
+            format!("bins {}", parts.join(", "))
+        }
     }
 }
 

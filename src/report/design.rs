@@ -774,6 +774,10 @@ fn describe_distribution(d: &crate::model::Distribution, unit: crate::model::Uni
             format!("log-normal with median {median}{u} (SD of the log {sigma})")
         }
         D::Fixed { value } => format!("{value}{u} for everyone"),
+        D::Binned { levels, .. } => {
+            let parts: Vec<String> = levels.iter().map(|l| l.name.clone()).collect();
+            format!("binned into {}", parts.join(", "))
+        }
     }
 }
 

@@ -51,6 +51,9 @@ impl NumDist {
                 }
             }
             Distribution::Fixed { value } => Self::Fixed(*value),
+            Distribution::Binned { .. } => {
+                return err(format!("{what}: bins are levels, not numbers"));
+            }
             Distribution::Categorical { levels } => {
                 let mut values = Vec::with_capacity(levels.len());
                 for l in levels {
