@@ -781,6 +781,10 @@ pub fn audit_with(
         let Some(column) = table.covariates.get(v) else {
             continue;
         };
+        // Bins of a covariate have no distribution of their own to audit.
+        if var.binned_from().is_some() {
+            continue;
+        }
         let restricted = model.eligibility.criteria.iter().any(|c| c.variable == v);
         match (&var.distribution, column) {
             (Distribution::Categorical { levels }, CovariateColumn::Categorical(codes)) => {
