@@ -162,7 +162,7 @@ fn distribution_mean(d: &Distribution) -> Option<f64> {
         Distribution::Normal { mean, .. } => Some(mean),
         Distribution::LogNormal { median, sigma } => Some(median * (sigma * sigma / 2.0).exp()),
         Distribution::Fixed { value } => Some(value),
-        Distribution::Categorical { .. } => None,
+        Distribution::Categorical { .. } | Distribution::Binned { .. } => None,
     }
 }
 
@@ -787,6 +787,10 @@ pub fn audit_with(
         let Some(column) = table.covariates.get(v) else {
             continue;
         };
+        // Bins of a covariate have no distribution of their own to audit.
+        if var.binned_from().is_some() {
+            continue;
+        }
         let restricted = model.eligibility.criteria.iter().any(|c| c.variable == v);
         match (&var.distribution, column) {
             (Distribution::Categorical { levels }, CovariateColumn::Categorical(codes)) => {
@@ -1351,7 +1355,7 @@ fn shift_value(v: &mut crate::model::DirectValue, shift: f64) {
                     *median *= (mean + shift) / mean;
                 }
             }
-            Distribution::Categorical { .. } => {}
+            Distribution::Categorical { .. } | Distribution::Binned { .. } => {}
         },
     }
 }

@@ -461,10 +461,22 @@ pub struct Variable {
 }
 
 impl Variable {
+    /// The numeric variable this one bins, for a derived variable
+    /// ([`Distribution::Binned`]); such a variable is not declared in the spec and is left out
+    /// wherever the declared covariates are listed, drawn, audited or exported.
+    pub fn binned_from(&self) -> Option<VarId> {
+        match &self.distribution {
+            Distribution::Binned { source, .. } => Some(*source),
+            _ => None,
+        }
+    }
+
     /// Level names, for a categorical variable.
     pub fn levels(&self) -> Option<&[Level]> {
         match &self.distribution {
-            Distribution::Categorical { levels } => Some(levels),
+            Distribution::Categorical { levels } | Distribution::Binned { levels, .. } => {
+                Some(levels)
+            }
             _ => None,
         }
     }
@@ -520,6 +532,33 @@ pub enum Distribution {
         /// The value.
         value: f64,
     },
+    /// A categorical covariate derived from a numeric one: its level is the half-open bin
+    /// `[edges[k], edges[k + 1])` holding the source's value, none (missing) when the value is
+    /// missing or outside all bins. Written `within educ bins [0, 9, 12, 16, 99)`; the checker
+    /// appends one such variable per binning that analyses use, after the declared ones, named
+    /// `educ bins [0, 9, 12, 16, 99)` (no declared name can look like that).
+    Binned {
+        /// The numeric covariate binned.
+        source: VarId,
+        /// `e0 < e1 < ... < ek`.
+        edges: Vec<f64>,
+        /// One level per bin, named `[e0, e1)` as the balance report prints a bin; its
+        /// probability is the source distribution's mass in the bin (the levels' sum falls
+        /// short of 1 by the mass outside all bins), before eligibility.
+        levels: Vec<Level>,
+    },
+}
+
+impl Distribution {
+    /// The bin `[edges[b], edges[b + 1])` holding `v`, if any (none for NaN).
+    pub fn bin_of(edges: &[f64], v: f64) -> Option<usize> {
+        edges.windows(2).position(|w| w[0] <= v && v < w[1])
+    }
+
+    /// The name of the bin `[lo, hi)`, as reports print it.
+    pub fn bin_name(lo: f64, hi: f64) -> String {
+        format!("[{lo}, {hi})")
+    }
 }
 
 /// One level of a categorical distribution.

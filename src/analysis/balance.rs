@@ -165,6 +165,10 @@ pub fn balance_between(
     let mut columns: Vec<Vec<f64>> = Vec::new();
     let mut names = Vec::new();
     for (var, variable) in model.population.variables.iter().enumerate() {
+        // Bins a subgroup analysis derives repeat their source (the plan's `bins` test it).
+        if variable.binned_from().is_some() {
+            continue;
+        }
         match table.covariates.get(var) {
             Some(CovariateColumn::Numeric(values)) => {
                 let mut sums = [Moments::default(); 2];

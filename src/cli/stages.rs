@@ -54,6 +54,11 @@ pub fn analysis_report(
             .iter()
             .map(|a| missing_outcomes(a, table))
             .collect(),
+        outside_bins: model
+            .analyses
+            .iter()
+            .map(|a| outside_bins(model, a, table))
+            .collect(),
         balance: serde_json::to_value(crate::analysis::balance(model, table))
             .unwrap_or(Value::Null),
         lee_bounds: model
@@ -92,6 +97,44 @@ pub fn analysis_report(
         audit: audit_with(model, table, &loaded.observed()),
         realised_power: Value::Null,
     }
+}
+
+/// The participants of `a`'s two arms in none of its bins, when it compares within bins of a
+/// numeric covariate and left someone out.
+fn outside_bins(
+    model: &TrialModel,
+    a: &crate::model::Analysis,
+    table: &ParticipantTable,
+) -> Option<crate::report::analysis::OutsideBins> {
+    let v = a.within?;
+    let crate::model::Distribution::Binned { source, edges, .. } =
+        &model.population.variables.get(v)?.distribution
+    else {
+        return None;
+    };
+    let Some(CovariateColumn::Categorical(codes)) = table.covariates.get(v) else {
+        return None;
+    };
+    let mut out = [0u64; 2];
+    for (&arm, &code) in table.arm.iter().zip(codes) {
+        let side = if arm as usize == a.treatment {
+            0
+        } else if arm as usize == a.control {
+            1
+        } else {
+            continue;
+        };
+        out[side] += u64::from(code == crate::table::MISSING_CODE);
+    }
+    if out == [0, 0] {
+        return None;
+    }
+    Some(crate::report::analysis::OutsideBins {
+        variable: model.population.variables.get(*source)?.name.clone(),
+        range: crate::model::Distribution::bin_name(*edges.first()?, *edges.last()?),
+        treatment: out[0],
+        control: out[1],
+    })
 }
 
 /// The declarations of every analysis of `model`, in plan order.

@@ -90,6 +90,8 @@ pub enum DataErrorKind {
     MissingValue,
     /// The mapping does not say where an outcome comes from.
     UnmappedOutcome,
+    /// An analysis bins a covariate (`within educ bins [...)`) the mapping has no column for.
+    UnmappedCovariate,
     /// Rows were excluded, but the mapping does not allow exclusions.
     ExclusionsNotAllowed,
     /// A malformed CSV record (e.g. an unterminated quote).
@@ -118,6 +120,7 @@ impl DataErrorKind {
             Self::DuplicateId => "duplicate_id",
             Self::MissingValue => "missing_value",
             Self::UnmappedOutcome => "unmapped_outcome",
+            Self::UnmappedCovariate => "unmapped_covariate",
             Self::ExclusionsNotAllowed => "exclusions_not_allowed",
             Self::Malformed => "malformed",
             Self::MissingArm => "missing_arm",

@@ -67,6 +67,8 @@ pub fn default_mapping(model: &TrialModel) -> DataMapping {
             .variables
             .iter()
             .enumerate()
+            // Bins are computed from their source when the file is read back.
+            .filter(|(_, var)| var.binned_from().is_none())
             .map(|(v, var)| (v, var.name.clone()))
             .collect(),
         outcomes: model

@@ -505,6 +505,9 @@ struct Plan {
     computed: Vec<(OutcomeId, Measure, String)>,
     /// Population variables without a column (filled with missing values).
     unmapped_vars: Vec<VarId>,
+    /// Derived variables (`within educ bins [...)`): (variable, its numeric source, the edges),
+    /// computed from the source's column.
+    binned: Vec<(VarId, VarId, Vec<f64>)>,
     decimal_comma: bool,
     /// Flow columns: (flag bit, column).
     flows: Vec<(u8, usize)>,
@@ -619,6 +622,36 @@ impl Plan {
                 }
                 _ => unmapped.push(outcome.name.clone()),
             }
+        }
+        // Bins of a covariate are computed from its column, which the mapping must give.
+        let mut binned = Vec::new();
+        for (v, var) in model.population.variables.iter().enumerate() {
+            let Distribution::Binned { source, edges, .. } = &var.distribution else {
+                continue;
+            };
+            if !mapping.covariates.iter().any(|(m, _)| m == source) {
+                let name = model
+                    .population
+                    .variables
+                    .get(*source)
+                    .map_or("?", |s| s.name.as_str());
+                let analysis = model
+                    .analyses
+                    .iter()
+                    .find(|a| a.within == Some(v))
+                    .map_or("an analysis", |a| a.name.as_str());
+                return Err(DataError::new(
+                    DataErrorKind::UnmappedCovariate,
+                    format!(
+                        "analysis `{analysis}` compares within bins of `{name}`, but the data \
+                         mapping has no column for `{name}`"
+                    ),
+                )
+                .with_help(format!(
+                    "map it to a column in the spec's data section, e.g. `covariate {name} \"column\"`"
+                )));
+            }
+            binned.push((v, *source, edges.clone()));
         }
         if let Some(name) = unmapped.first() {
             let why = if mapping.monthly_hours.is_some() {
@@ -756,7 +789,9 @@ impl Plan {
             computed,
             unmapped_vars: (0..model.population.variables.len())
                 .filter(|v| !mapping.covariates.iter().any(|(m, _)| m == v))
+                .filter(|v| !binned.iter().any(|(b, ..)| b == v))
                 .collect(),
+            binned,
             decimal_comma,
             flows,
             rate_measures,
@@ -994,7 +1029,9 @@ impl State {
             .variables
             .iter()
             .map(|v| match v.distribution {
-                Distribution::Categorical { .. } => CovariateColumn::Categorical(Vec::new()),
+                Distribution::Categorical { .. } | Distribution::Binned { .. } => {
+                    CovariateColumn::Categorical(Vec::new())
+                }
                 _ => CovariateColumn::Numeric(Vec::new()),
             })
             .collect();
@@ -1560,6 +1597,16 @@ impl State {
             match &mut t.covariates[var] {
                 CovariateColumn::Categorical(c) => c.push(MISSING_CODE),
                 CovariateColumn::Numeric(c) => c.push(f64::NAN),
+            }
+        }
+        // Bins of this row's value (missing when it is missing or outside all bins).
+        for (var, source, edges) in &plan.binned {
+            let x = match t.covariates.get(*source) {
+                Some(CovariateColumn::Numeric(c)) => c.last().copied().unwrap_or(f64::NAN),
+                _ => f64::NAN,
+            };
+            if let Some(CovariateColumn::Categorical(c)) = t.covariates.get_mut(*var) {
+                c.push(Distribution::bin_of(edges, x).map_or(MISSING_CODE, |b| b as u32));
             }
         }
         for (o, col) in t.outcomes.iter_mut().enumerate() {

@@ -86,6 +86,8 @@ pub fn describe(d: &Distribution, percent: bool) -> String {
                 .collect();
             format!("categorical {{ {} }}", parts.join(", "))
         }
+        // Not a belief (only covariates are binned); described for completeness.
+        Distribution::Binned { edges, .. } => format!("bins of {edges:?}"),
     }
 }
 
@@ -100,6 +102,7 @@ pub fn central(d: &Distribution) -> Option<f64> {
             .iter()
             .map(|l| l.value.map(|v| v * l.probability))
             .sum(),
+        Distribution::Binned { .. } => None,
     }
 }
 
@@ -140,6 +143,7 @@ fn draw<R: Rng + ?Sized>(
                 }
                 chosen
             }
+            Distribution::Binned { .. } => return None,
         };
         if ok(value) {
             return Some(value);

@@ -77,7 +77,7 @@ fn cdf(d: &Distribution, x: f64) -> Option<f64> {
                 0.0
             }
         }
-        Distribution::Categorical { .. } => return None,
+        Distribution::Categorical { .. } | Distribution::Binned { .. } => return None,
     })
 }
 

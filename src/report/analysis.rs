@@ -63,6 +63,10 @@ pub struct AnalysisReport {
     /// control arm (within the contrast's subgroup) without a value of the outcome, who are left
     /// out of it (complete cases).
     pub missing_outcomes: Vec<Vec<[u64; 2]>>,
+    /// Per analysis within bins of a numeric covariate (`within educ bins [...)`): the
+    /// participants of its two arms in no bin (the value missing or outside all bins), who are
+    /// left out of every contrast; `None` for other analyses and when nobody was left out.
+    pub outside_bins: Vec<Option<OutsideBins>>,
     /// Covariate balance, as the analysis module computes it (already JSON).
     pub balance: Value,
     /// Per analysis and contrast (as `missing_outcomes`), the Lee bounds of an analysis that
@@ -128,6 +132,33 @@ pub struct PlanInfo {
     /// sides); `test` and `sides` above are the first outcome's.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub per_outcome: Vec<(String, String, String)>,
+}
+
+/// Participants an analysis within bins leaves out: in no bin of `variable` (its value
+/// missing or outside `[first edge, last edge)`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutsideBins {
+    /// The binned covariate (as declared).
+    pub variable: String,
+    /// The bins' span, e.g. `[0, 99)`.
+    pub range: String,
+    /// Left out of the treatment arm.
+    pub treatment: u64,
+    /// Left out of the control arm.
+    pub control: u64,
+}
+
+/// The line that says who analysis `i` left out for being in no bin.
+fn outside_bins_line(report: &AnalysisReport, i: usize) -> Option<String> {
+    let o = report.outside_bins.get(i)?.as_ref()?;
+    Some(format!(
+        "{} participant(s) (treatment {}, control {}) are in no bin and left out of every contrast: their {} is missing or outside {}",
+        o.treatment + o.control,
+        o.treatment,
+        o.control,
+        o.variable,
+        o.range
+    ))
 }
 
 /// What the loader read.
@@ -217,6 +248,9 @@ pub fn to_json(report: &AnalysisReport) -> Value {
         }
         let mut head = Map::new();
         head.insert("name".into(), json!(a.name));
+        if let Some(Some(o)) = report.outside_bins.get(i) {
+            head.insert("outside_bins".into(), json!(o));
+        }
         if let Some(info) = info {
             // A weighted analysis is tested by its own z test, whatever the default test.
             if info.missing == "ipw" {
@@ -1277,6 +1311,9 @@ pub fn render_text(report: &AnalysisReport) -> String {
         if let Some(l) = missing_line(report, i) {
             out += &format!("  {l}\n");
         }
+        if let Some(l) = outside_bins_line(report, i) {
+            out += &format!("  {l}\n");
+        }
     }
     if let Some((head, rows)) = balance_table(&report.balance) {
         out += "\nCovariate balance\n";
@@ -1331,6 +1368,7 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
         lines.extend(lee_lines(report, i));
         lines.extend(complier_lines(report, i));
         lines.extend(missing_line(report, i));
+        lines.extend(outside_bins_line(report, i));
         if !lines.is_empty() {
             out += "\n";
         }
@@ -1531,6 +1569,7 @@ mod tests {
             },
             plan_info: Vec::new(),
             missing_outcomes: Vec::new(),
+            outside_bins: Vec::new(),
             plan: PlanResult {
                 analyses: vec![AnalysisResult {
                     name: "primary".into(),

@@ -45,6 +45,10 @@ fn dist(d: &Distribution, unit: Unit) -> String {
             )
         }
         Distribution::Fixed { value } => format!("fixed {}{u}", num(*value)),
+        Distribution::Binned { levels, .. } => {
+            let parts: Vec<String> = levels.iter().map(|l| l.name.clone()).collect();
+            format!("bins {}", parts.join(", "))
+        }
     }
 }
 
@@ -155,7 +159,13 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
             format!("pool of {p}")
         });
     let _ = writeln!(w, "  population   {pool}");
-    for v in &m.population.variables {
+    // Derived variables (bins of a declared one) are shown where an analysis uses them.
+    for v in m
+        .population
+        .variables
+        .iter()
+        .filter(|v| v.binned_from().is_none())
+    {
         let _ = writeln!(
             w,
             "                 {} ~ {}",
@@ -506,7 +516,14 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
                 super::words::sides(s)
             );
         }
-        if let Some(v) = a.within {
+        if let Some(var) = a
+            .within
+            .and_then(|v| m.population.variables.get(v))
+            .filter(|v| v.binned_from().is_some())
+        {
+            // The derived variable's name is the binning as written; every bin is analysed.
+            let _ = write!(w, ", within {}", var.name);
+        } else if let Some(v) = a.within {
             let var = &m.population.variables[v];
             let names: Vec<String> = a
                 .levels

@@ -774,6 +774,10 @@ fn describe_distribution(d: &crate::model::Distribution, unit: crate::model::Uni
             format!("log-normal with median {median}{u} (SD of the log {sigma})")
         }
         D::Fixed { value } => format!("{value}{u} for everyone"),
+        D::Binned { levels, .. } => {
+            let parts: Vec<String> = levels.iter().map(|l| l.name.clone()).collect();
+            format!("binned into {}", parts.join(", "))
+        }
     }
 }
 
@@ -793,7 +797,13 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
     );
     let _ = writeln!(s);
     let pop = &model.population;
-    match (pop.pool, pop.variables.is_empty()) {
+    // Bins of a declared covariate (`within educ bins [...)`) are not characteristics of their own.
+    let declared: Vec<&crate::model::Variable> = pop
+        .variables
+        .iter()
+        .filter(|v| v.binned_from().is_none())
+        .collect();
+    match (pop.pool, declared.is_empty()) {
         (Some(pool), _) => {
             let _ = write!(s, "**Population.** A pool of {pool} people");
         }
@@ -804,14 +814,14 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
             let _ = write!(s, "**Population.** Not described beyond the arms");
         }
     }
-    if pop.variables.is_empty() {
+    if declared.is_empty() {
         let _ = writeln!(s, ".");
     } else {
         let _ = writeln!(
             s,
             " with these characteristics (independent of each other):"
         );
-        for v in &pop.variables {
+        for v in declared {
             let _ = writeln!(
                 s,
                 "- {}: {}",
@@ -1085,7 +1095,18 @@ pub fn design_in_words(model: &crate::model::TrialModel) -> String {
         let within = a
             .within
             .and_then(|v| pop.variables.get(v))
-            .map_or_else(String::new, |v| format!(", within levels of {}", v.name));
+            .map_or_else(String::new, |v| match &v.distribution {
+                crate::model::Distribution::Binned { source, levels, .. } => format!(
+                    ", within bins of {} ({})",
+                    pop.variables.get(*source).map_or("?", |s| s.name.as_str()),
+                    levels
+                        .iter()
+                        .map(|l| l.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                _ => format!(", within levels of {}", v.name),
+            });
         let correction = format!(", correction `{}`", super::words::correction(a.correction));
         let missing = if model.loses_outcomes(a) || a.missing.is_some() {
             format!(

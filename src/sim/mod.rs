@@ -435,6 +435,27 @@ impl<'m> Simulator<'m> {
                 .filter(|c| c.variable == vi)
                 .collect();
             match &var.distribution {
+                Distribution::Binned { source, edges, .. } => {
+                    // The source is declared, so it comes first and is prepared already.
+                    let Some(VarSampler::Numeric {
+                        dist, criteria: cr, ..
+                    }) = vars.get(*source)
+                    else {
+                        return err(format!(
+                            "`{}` bins a variable that is not a numeric covariate before it",
+                            var.name
+                        ));
+                    };
+                    if !criteria.is_empty() {
+                        return err(format!("`{}` has bins, not criteria of its own", var.name));
+                    }
+                    let probs_elig = bin_probs(dist, cr, edges);
+                    vars.push(VarSampler::Binned {
+                        source: *source,
+                        edges: edges.clone(),
+                        probs_elig,
+                    });
+                }
                 Distribution::Categorical { levels } => {
                     let mut admitted = vec![true; levels.len()];
                     for c in &criteria {
@@ -803,6 +824,7 @@ impl<'m> Simulator<'m> {
         let max_paths = model.arms.iter().map(|a| a.paths.len()).max().unwrap_or(1);
         // What a lean run draws.
         let n_vars = model.population.variables.len();
+        let self_vars = &vars;
         let (draw_var, eval_outcome) = if options.lean {
             let mut vars = vec![false; n_vars];
             let mut outs = vec![false; model.outcomes.len()];
@@ -835,6 +857,15 @@ impl<'m> Simulator<'m> {
             }
             for &(v, _) in &strata_radix {
                 vars[v] = true;
+            }
+            // Bins are read from their source's drawn values.
+            for (v, s) in self_vars.iter().enumerate() {
+                if let VarSampler::Binned { source, .. } = s
+                    && vars.get(v).copied().unwrap_or(false)
+                    && let Some(x) = vars.get_mut(*source)
+                {
+                    *x = true;
+                }
             }
             for b in arms.iter().filter_map(|a| a.path_by.as_ref()) {
                 if let Some(x) = vars.get_mut(b.var) {
@@ -999,7 +1030,9 @@ impl<'m> Simulator<'m> {
     /// Level probabilities of a categorical covariate among the eligible.
     pub(crate) fn eligible_level_probs(&self, v: VarId) -> Option<&[f64]> {
         match self.vars.get(v)? {
-            VarSampler::Categorical { probs_elig, .. } => Some(probs_elig),
+            VarSampler::Categorical { probs_elig, .. } | VarSampler::Binned { probs_elig, .. } => {
+                Some(probs_elig)
+            }
             VarSampler::Numeric { .. } => None,
         }
     }
@@ -1021,7 +1054,7 @@ impl<'m> Simulator<'m> {
         };
         for v in &self.vars {
             table.covariates.push(match v {
-                VarSampler::Categorical { .. } => {
+                VarSampler::Categorical { .. } | VarSampler::Binned { .. } => {
                     CovariateColumn::Categorical(Vec::with_capacity(cap))
                 }
                 VarSampler::Numeric { .. } => CovariateColumn::Numeric(Vec::with_capacity(cap)),

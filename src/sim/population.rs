@@ -51,6 +51,9 @@ impl NumDist {
                 }
             }
             Distribution::Fixed { value } => Self::Fixed(*value),
+            Distribution::Binned { .. } => {
+                return err(format!("{what}: bins are levels, not numbers"));
+            }
             Distribution::Categorical { levels } => {
                 let mut values = Vec::with_capacity(levels.len());
                 for l in levels {
@@ -166,6 +169,76 @@ pub(super) enum VarSampler {
         truncated: Option<NumDist>,
         criteria: Vec<(Comparison, f64)>,
     },
+    /// A variable derived from an earlier numeric one (`within educ bins [...)`): no draw of
+    /// its own; its level is the bin holding the source's value ([`MISSING_CODE`] outside).
+    Binned {
+        source: VarId,
+        edges: Vec<f64>,
+        /// Bin probabilities conditional on eligibility (summing to less than 1 by the mass
+        /// outside all bins).
+        probs_elig: Vec<f64>,
+    },
+}
+
+/// The code of the bin holding `x`, [`MISSING_CODE`] outside all bins (and for NaN).
+#[inline]
+pub(super) fn bin_code(edges: &[f64], x: f64) -> u32 {
+    Distribution::bin_of(edges, x).map_or(MISSING_CODE, |b| b as u32)
+}
+
+/// The probability of each bin of `edges` under `dist` conditional on the criteria.
+pub(super) fn bin_probs(dist: &NumDist, criteria: &[(Comparison, f64)], edges: &[f64]) -> Vec<f64> {
+    let ok = |x: f64| VarSampler::numeric_ok(criteria, x);
+    let bins = edges.len().saturating_sub(1);
+    let mut p = vec![0.0; bins];
+    let total = match dist {
+        NumDist::Fixed(x) => {
+            if let Some(b) = Distribution::bin_of(edges, *x).filter(|_| ok(*x)) {
+                p[b] = 1.0;
+            }
+            1.0
+        }
+        NumDist::Levels { cum, values } => {
+            let (mut prev, mut total) = (0.0, 0.0);
+            for (c, &v) in cum.iter().zip(values) {
+                let w = c - prev;
+                prev = *c;
+                if ok(v) {
+                    total += w;
+                    if let Some(b) = Distribution::bin_of(edges, v) {
+                        p[b] += w;
+                    }
+                }
+            }
+            total
+        }
+        _ => {
+            // Continuous: the criteria admit an interval (an equality has no mass).
+            let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
+            for (op, v) in criteria {
+                match op {
+                    Comparison::Gt | Comparison::Ge => lo = lo.max(*v),
+                    Comparison::Lt | Comparison::Le => hi = hi.min(*v),
+                    Comparison::Eq => {}
+                }
+            }
+            let between = |a: f64, b: f64| {
+                if a < b {
+                    (dist.sf(a) - dist.sf(b)).max(0.0)
+                } else {
+                    0.0
+                }
+            };
+            for (b, w) in edges.windows(2).enumerate() {
+                p[b] = between(w[0].max(lo), w[1].min(hi));
+            }
+            between(lo, hi)
+        }
+    };
+    if total > 0.0 {
+        p.iter_mut().for_each(|x| *x /= total);
+    }
+    p
 }
 
 impl VarSampler {
@@ -304,6 +377,24 @@ impl Simulator<'_> {
                 _ => {}
             }
         }
+        // Bins of a covariate drawn above (a derived variable comes after its source).
+        for (v, s) in self.vars.iter().enumerate() {
+            let VarSampler::Binned { source, edges, .. } = s else {
+                continue;
+            };
+            if !self.draw_var[v] {
+                continue;
+            }
+            let (before, after) = w.table.covariates.split_at_mut(v);
+            if let (
+                Some(CovariateColumn::Numeric(values)),
+                Some(CovariateColumn::Categorical(col)),
+            ) = (before.get(*source), after.first_mut())
+            {
+                col.clear();
+                col.extend(values.iter().map(|&x| bin_code(edges, x)));
+            }
+        }
     }
 
     /// Draws a pool member into `w.cov`; returns whether all criteria hold.
@@ -322,6 +413,10 @@ impl Simulator<'_> {
                     let x = dist.draw(rng);
                     ok &= VarSampler::numeric_ok(criteria, x);
                     w.cov[v] = x;
+                }
+                VarSampler::Binned { source, edges, .. } => {
+                    let x = w.cov.get(*source).copied().unwrap_or(f64::NAN);
+                    w.cov[v] = f64::from(bin_code(edges, x));
                 }
             }
         }

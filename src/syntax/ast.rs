@@ -750,6 +750,10 @@ pub struct Compare {
     pub control: Ident,
     /// Subgroup variable and levels.
     pub within: Option<(Ident, Vec<Ident>)>,
+    /// `within educ bins [0, 9, 12, 16, 99)`: the subgroups are the bins of the (numeric)
+    /// variable, with these edges as written (then the levels are empty); and the span of
+    /// `bins [...)`.
+    pub within_bins: Option<(Vec<Number>, Span)>,
     /// The statement.
     pub span: Span,
 }

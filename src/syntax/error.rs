@@ -819,6 +819,7 @@ impl Rule {
             Rule::analysis => "an `analysis` block",
             Rule::compare_stmt => "`compare ...`",
             Rule::subgroup => "`within <variable>`",
+            Rule::sub_bins => "bins such as `bins [0, 9, 12, 16, 99)`",
             Rule::test_stmt => "`test ...`",
             Rule::test_item => "a test option",
             Rule::sides => "`one_sided` or `two_sided`",

@@ -876,10 +876,16 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
                     .filter(|p| p.as_rule() == Rule::name)
                     .collect();
                 let mut idents: Vec<Ident> = names.into_iter().map(ident).collect();
+                let mut within_bins = None;
                 let within = match Kids::of(kid).rest().find(|p| p.as_rule() == Rule::subgroup) {
                     Some(sg) => {
                         let mut k = Kids::of(sg);
                         let var = ident(k.next("subgroup variable")?);
+                        if let Some(b) = k.opt(Rule::sub_bins) {
+                            let bs = span(&b);
+                            let edges = Kids::of(b).rest().map(number).collect::<Res<Vec<_>>>()?;
+                            within_bins = Some((edges, bs));
+                        }
                         Some((var, k.rest().map(ident).collect()))
                     }
                     None => None,
@@ -897,6 +903,7 @@ fn analysis(mut kids: Kids<'_>, s: Span) -> Res<Analysis> {
                     treatment,
                     control,
                     within,
+                    within_bins,
                     span: ks,
                 });
             }

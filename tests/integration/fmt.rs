@@ -221,3 +221,18 @@ fn every_shipped_spec_is_formatted() {
         "not formatted (run `trialsim fmt` on them): {unformatted:?}"
     );
 }
+
+/// `within VAR bins [...)` is laid out like the balance block's bins: no space inside the
+/// interval, one after each comma; idempotent and the same model.
+#[test]
+fn subgroup_bins_are_laid_out_as_an_interval() {
+    let text = "trial \"t\" { population { x ~ uniform(0, 10) }\nassignment { randomise 1:1 }\narm a { y ~ normal(mean 1, sd 1) } arm b { y ~ normal(mean 0, sd 1) }\noutcome y = continuous\nanalysis p { compare y : a vs b within x bins [ 0 ,2,5 , 10 ) } }";
+    let once =
+        format(&SourceFile::new("t.trial", text)).unwrap_or_else(|e| panic!("{}", e.message()));
+    assert!(
+        once.contains("    compare y: a vs b within x bins [0, 2, 5, 10)\n"),
+        "{once}"
+    );
+    assert_formats_faithfully("bins.trial", text);
+    assert!(meaning(text).is_ok());
+}

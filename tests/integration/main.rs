@@ -5,6 +5,7 @@ mod adjusted;
 mod analysis;
 mod analyze_cli;
 mod balance;
+mod bins;
 mod commands;
 mod common;
 mod complier;

@@ -88,39 +88,65 @@ pub(super) fn balance(
             continue;
         }
         seen.push((var, bins.span));
-        if names.vars[var].levels().is_some() {
-            let e = cx
-                .diag(
-                    Kind::InvalidValue,
-                    format!(
-                        "`{}` is categorical: its levels are its bins",
-                        bins.variable.name
-                    ),
-                )
-                .label(bins.variable.span, "a categorical covariate")
-                .label(names.var_spans[var], "declared here")
-                .help("bin only numeric covariates; a categorical one is tested on its levels");
-            cx.push(e);
-            ok = false;
-            continue;
+        match check_bins(cx, names, var, &bins.variable, &bins.edges) {
+            Some(edges) => plan.bins.push((var, edges)),
+            None => ok = false,
         }
-        let edges: Vec<f64> = bins.edges.iter().map(|n| n.value).collect();
-        if let Some(w) = bins.edges.windows(2).find(|w| w[1].value <= w[0].value) {
-            let e = cx
-                .diag(
-                    Kind::InvalidValue,
-                    format!(
-                        "bin edges must increase: {} does not come after {}",
-                        w[1].value, w[0].value
-                    ),
-                )
-                .label(w[1].span, "not above the edge before it")
-                .help("write the edges in increasing order, e.g. `educ bins [0, 9, 12, 16, 99)`");
-            cx.push(e);
-            ok = false;
-            continue;
-        }
-        plan.bins.push((var, edges));
     }
     ok.then_some(plan)
+}
+
+/// The edges of bins of covariate `var` (written `name`), checked: the covariate is numeric
+/// and the edges increase. Shared by the balance block and `within VAR bins [...)`.
+pub(super) fn check_bins(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    var: VarId,
+    name: &ast::Ident,
+    edges: &[ast::Number],
+) -> Option<Vec<f64>> {
+    if names.vars[var].levels().is_some() {
+        let e = cx
+            .diag(
+                Kind::InvalidValue,
+                format!("`{}` is categorical: its levels are its bins", name.name),
+            )
+            .label(name.span, "a categorical covariate")
+            .label(names.var_spans[var], "declared here")
+            .help("bin only numeric covariates; a categorical one is tested on its levels");
+        cx.push(e);
+        return None;
+    }
+    if let Some(w) = edges.windows(2).find(|w| w[1].value <= w[0].value) {
+        let e = cx
+            .diag(
+                Kind::InvalidValue,
+                format!(
+                    "bin edges must increase: {} does not come after {}",
+                    w[1].value, w[0].value
+                ),
+            )
+            .label(w[1].span, "not above the edge before it")
+            .help("write the edges in increasing order, e.g. `educ bins [0, 9, 12, 16, 99)`");
+        cx.push(e);
+        return None;
+    }
+    if let Some(n) = edges.iter().find(|n| !n.value.is_finite()) {
+        let e = cx
+            .diag(Kind::InvalidValue, "a bin edge must be a finite number")
+            .label(n.span, "not finite")
+            .help("write the edges as plain numbers, e.g. `educ bins [0, 9, 12, 16, 99)`");
+        cx.push(e);
+        return None;
+    }
+    if edges.len() < 2 {
+        let at = edges.first().map_or(name.span, |n| n.span);
+        let e = cx
+            .diag(Kind::InvalidValue, "bins need at least two edges")
+            .label(at, "one edge")
+            .help("give the edges of at least one bin, e.g. `educ bins [0, 9, 12, 16, 99)`");
+        cx.push(e);
+        return None;
+    }
+    Some(edges.iter().map(|n| n.value).collect())
 }

@@ -354,6 +354,8 @@ struct Names<'s> {
     outcomes: Vec<&'s ast::Outcome>,
     vars: Vec<Variable>,
     var_spans: Vec<Span>,
+    /// Variables derived from declared ones (`within educ bins [...)`), numbered after them.
+    derived: std::cell::RefCell<Vec<Variable>>,
 }
 
 impl Names<'_> {
@@ -651,6 +653,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         outcomes: outcomes.clone(),
         vars,
         var_spans,
+        derived: std::cell::RefCell::new(Vec::new()),
     };
     let balance = balance::balance(cx, &names, &balances);
     let mut primary: Option<(usize, Span)> = None;
@@ -977,7 +980,12 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         reference_date,
         population: Population {
             pool,
-            variables: names.vars.clone(),
+            variables: names
+                .vars
+                .iter()
+                .cloned()
+                .chain(names.derived.take())
+                .collect(),
         },
         eligibility: eligibility?,
         assignment: assignment?,

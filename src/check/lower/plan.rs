@@ -4,6 +4,79 @@ use super::*;
 
 // ---- analyses ----------------------------------------------------------------------------------
 
+/// `within VAR bins [e0, ..., ek)`: checks the binning (as the balance block's) and returns the
+/// derived categorical variable of its bins, appended to [`Names::derived`] unless an earlier
+/// analysis binned the variable the same way, with the number of bins.
+fn binned(
+    cx: &mut Cx<'_>,
+    names: &Names<'_>,
+    var: &ast::Ident,
+    edges: &[ast::Number],
+) -> Option<(VarId, usize)> {
+    let source = names.var(cx, var)?;
+    let edges = super::balance::check_bins(cx, names, source, var, edges)?;
+    let mut derived = names.derived.borrow_mut();
+    let found = derived.iter().position(|d| {
+        matches!(&d.distribution, Distribution::Binned { source: s, edges: e, .. }
+            if *s == source && *e == edges)
+    });
+    let bins = edges.len() - 1;
+    let index = match found {
+        Some(i) => i,
+        None => {
+            let declared = &names.vars[source];
+            let levels = edges
+                .windows(2)
+                .map(|w| Level {
+                    name: Distribution::bin_name(w[0], w[1]),
+                    value: None,
+                    probability: mass_between(&declared.distribution, w[0], w[1]),
+                })
+                .collect();
+            let written: Vec<String> = edges.iter().map(|e| e.to_string()).collect();
+            derived.push(Variable {
+                name: format!("{} bins [{})", declared.name, written.join(", ")),
+                unit: Unit::None,
+                distribution: Distribution::Binned {
+                    source,
+                    edges,
+                    levels,
+                },
+            });
+            derived.len() - 1
+        }
+    };
+    Some((names.vars.len() + index, bins))
+}
+
+/// The probability that a draw of `d` lies in `[lo, hi)` (NaN for a distribution without
+/// numeric values, which the binning checks refuse).
+fn mass_between(d: &Distribution, lo: f64, hi: f64) -> f64 {
+    use crate::stats::dist::norm_cdf;
+    let cdf = |x: f64| match d {
+        Distribution::Uniform { low, high } => ((x - low) / (high - low)).clamp(0.0, 1.0),
+        Distribution::Normal { mean, sd } => norm_cdf((x - mean) / sd),
+        Distribution::LogNormal { median, sigma } => {
+            if x <= 0.0 {
+                0.0
+            } else {
+                norm_cdf((x / median).ln() / sigma)
+            }
+        }
+        _ => f64::NAN,
+    };
+    match d {
+        Distribution::Fixed { value } => f64::from(u8::from(lo <= *value && *value < hi)),
+        Distribution::Categorical { levels } => levels
+            .iter()
+            .filter(|l| l.value.is_some_and(|v| lo <= v && v < hi))
+            .map(|l| l.probability)
+            .sum(),
+        Distribution::Binned { .. } => f64::NAN,
+        _ => (cdf(hi) - cdf(lo)).max(0.0),
+    }
+}
+
 /// An analysis; a `test ... for OUTCOME` statement gives those outcomes their own test and
 /// sidedness. The analysis-wide test and sides are those of the first outcome, so that every
 /// design question about the first contrast reads them as before; the other outcomes that
@@ -194,9 +267,13 @@ fn analysis_base(
         cx.push(e);
         ok = false;
     }
-    let (within, levels) = match &c.within {
-        None => (Some(None), Some(Vec::new())),
-        Some((var, lv)) => match names.categorical(cx, var, "subgroup variable") {
+    let (within, levels) = match (&c.within, &c.within_bins) {
+        (None, _) => (Some(None), Some(Vec::new())),
+        (Some((var, _)), Some((edges, _))) => match binned(cx, names, var, edges) {
+            Some((v, bins)) => (Some(Some(v)), Some((0..bins).collect())),
+            None => (None, None),
+        },
+        (Some((var, lv)), None) => match names.categorical(cx, var, "subgroup variable") {
             None => (None, None),
             Some(v) => {
                 let mut ids = Vec::new();

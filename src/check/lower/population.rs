@@ -642,7 +642,7 @@ pub(super) fn covariate_effects(
                             median * (sigma * sigma / 2.0).exp()
                         }
                         Distribution::Fixed { value } => value,
-                        Distribution::Categorical { .. } => f64::NAN,
+                        Distribution::Categorical { .. } | Distribution::Binned { .. } => f64::NAN,
                     };
                     effects.push(CovariateEffect {
                         outcome: o,
