@@ -286,6 +286,10 @@ pub struct SweepReport {
     pub analysis: String,
     /// Outcome of its first contrast.
     pub outcome: String,
+    /// Whether that outcome is binary (its true effect in percentage points) or continuous (in
+    /// its own unit): for the text table only.
+    #[serde(skip)]
+    pub binary_outcome: bool,
     /// Master seed.
     pub seed: u64,
     /// Replicates per point.
@@ -412,6 +416,11 @@ pub fn run_sweep(
             .first()
             .and_then(|&o| model.outcomes.get(o))
             .map_or_else(String::new, |o| o.name.clone()),
+        binary_outcome: a
+            .outcomes
+            .first()
+            .and_then(|&o| model.outcomes.get(o))
+            .is_none_or(|o| o.is_binary()),
         seed,
         replicates,
         axes: axes.to_vec(),

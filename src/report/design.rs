@@ -387,7 +387,14 @@ pub fn sweep_text(r: &SweepReport) -> String {
             p4(e.power),
             p4(e.mc_se),
             format!("{:.3} to {:.3}", e.power_ci.0, e.power_ci.1),
-            e.true_effect.map_or_else(|| "n/a".into(), pp)
+            e.true_effect.map_or_else(
+                || "n/a".into(),
+                |t| if r.binary_outcome {
+                    pp(t)
+                } else {
+                    format!("{t:+.2}")
+                }
+            )
         );
         if let Some(x) = &e.economics {
             let _ = write!(

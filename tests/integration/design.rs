@@ -158,6 +158,27 @@ fn size_search_is_stable_across_seeds() {
     }
 }
 
+/// The sweep table gives a continuous outcome's true effect in its own unit, a binary one's in
+/// percentage points (the earnings pilot's effect of about 1,090 once read "+109059.12 pp").
+#[test]
+fn sweep_table_states_the_true_effect_in_the_outcome_unit() {
+    let row = |spec: &str| {
+        let model = spec_model(spec);
+        let axis = parse_vary(&model, "n_per_arm=100").expect("valid");
+        let sweep = run_sweep(&model, 0, &[axis], 5, 16, &|_, _| {}).expect("runs");
+        let effect = sweep.points[0].result.true_effect.expect("a true effect");
+        let text = trialsim::report::design::sweep_text(&sweep);
+        (effect, text.lines().nth(2).unwrap_or_default().to_owned())
+    };
+    let (effect, line) = row("specs/earnings-adjusted.trial");
+    assert!(line.ends_with(&format!("{effect:+.2}")), "{line}");
+    let (effect, line) = row("specs/almere-45plus.trial");
+    assert!(
+        line.ends_with(&format!("{:+.2} pp", 100.0 * effect)),
+        "{line}"
+    );
+}
+
 /// A sweep point is exactly what `power` gives for the same value and seed: same streams, same
 /// analysis.
 #[test]
