@@ -193,39 +193,9 @@ fn lee_bounds(
 /// Per contrast of `a` (outcome-major, then subgroup level, as the plan orders them): the
 /// participants of the treatment and the control arm in the contrast's cell without a value.
 fn missing_outcomes(a: &crate::model::Analysis, table: &ParticipantTable) -> Vec<[u64; 2]> {
-    let codes = a.within.and_then(|v| match table.covariates.get(v) {
-        Some(CovariateColumn::Categorical(c)) => Some(c.as_slice()),
-        _ => None,
-    });
-    let levels: Vec<Option<u32>> = match (a.within, codes) {
-        (None, _) => vec![None],
-        (Some(_), Some(c)) if a.levels.is_empty() => {
-            let top = c.iter().filter(|&&x| x != crate::table::MISSING_CODE).max();
-            (0..top.map_or(0, |&x| x + 1)).map(Some).collect()
-        }
-        (Some(_), _) => a.levels.iter().map(|&l| Some(l as u32)).collect(),
-    };
-    let mut out = Vec::with_capacity(a.outcomes.len() * levels.len());
-    for &o in &a.outcomes {
-        let values = table.outcomes.get(o);
-        for level in &levels {
-            let mut missing = [0u64; 2];
-            for (i, &arm) in table.arm.iter().enumerate() {
-                let side = if arm as usize == a.treatment {
-                    0
-                } else if arm as usize == a.control {
-                    1
-                } else {
-                    continue;
-                };
-                if level.is_some() && codes.and_then(|c| c.get(i)) != level.as_ref() {
-                    continue;
-                }
-                let value = values.and_then(|v| v.get(i)).copied().unwrap_or(f64::NAN);
-                missing[side] += u64::from(value.is_nan());
-            }
-            out.push(missing);
-        }
-    }
-    out
+    let missing = |v: &[f64]| v.iter().filter(|x| x.is_nan()).count() as u64;
+    crate::analysis::contrast_values(a, table)
+        .iter()
+        .map(|[t, c]| [missing(t), missing(c)])
+        .collect()
 }
