@@ -561,6 +561,12 @@ pub fn summary(file: &str, m: &TrialModel, funnel: Option<&PoolAnswer>) -> Strin
                 a.missing_handling().name().replace('_', " ")
             );
         }
+        if a.complier_effect {
+            let _ = write!(
+                w,
+                ", complier effect (2SLS, assignment as instrument for receipt)"
+            );
+        }
         let _ = writeln!(w);
         if let Some(plan) = &a.sequential {
             for line in super::sequential::summary_lines(plan) {

@@ -315,6 +315,12 @@ const LANGUAGE_EXCEPTIONS: &[Exception] = &[
         reaches: Reaches::Analysis,
     },
     Exception {
+        anchor: "within score0 bins [0, 45, 55, 100)",
+        doc: "`compare ... within V bins [...)`",
+        reason: "the bins that cut a numeric covariate into subgroups: the analysis, not the table",
+        reaches: Reaches::Analysis,
+    },
+    Exception {
         anchor: "missing ipw on score0, background",
         doc: "`missing ipw on`",
         reason: "the covariates of the model of being observed: the analysis, not the table",
