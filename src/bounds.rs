@@ -164,7 +164,7 @@ pub fn run_bounds(
                             subgroup: c
                                 .subgroup
                                 .as_ref()
-                                .map(|g| format!("{}={}", g.variable, g.level)),
+                                .map(|g| crate::model::subgroup_label(&g.variable, &g.level)),
                             replicates: defined,
                             lower: Estimate::of(s[1], s[2], n),
                             upper: Estimate::of(s[3], s[4], n),

@@ -251,7 +251,7 @@ pub fn run_compliers(
                             subgroup: c
                                 .subgroup
                                 .as_ref()
-                                .map(|s| format!("{}={}", s.variable, s.level)),
+                                .map(|s| crate::model::subgroup_label(&s.variable, &s.level)),
                             replicates: n,
                             median_bias: truth.map(|t| median.value - t.value),
                             true_effect: truth,

@@ -543,8 +543,9 @@ pub enum Distribution {
         /// `e0 < e1 < ... < ek`.
         edges: Vec<f64>,
         /// One level per bin, named `[e0, e1)` as the balance report prints a bin; its
-        /// probability is the source distribution's mass in the bin (the levels' sum falls
-        /// short of 1 by the mass outside all bins), before eligibility.
+        /// probability is the share of the population in the bin that the eligibility criteria
+        /// on the source admit (the levels' sum falls short of 1 by the mass outside all bins
+        /// or refused on the source).
         levels: Vec<Level>,
     },
 }
@@ -558,6 +559,26 @@ impl Distribution {
     /// The name of the bin `[lo, hi)`, as reports print it.
     pub fn bin_name(lo: f64, hi: f64) -> String {
         format!("[{lo}, {hi})")
+    }
+
+    /// The name of the variable that bins `source` at `edges`: `educ bins [0, 9, 12, 16, 99)`,
+    /// as the spec writes it. A declared name is an identifier, so it never holds the space
+    /// that tells [`subgroup_label`] a derived variable from a declared one.
+    pub fn binned_name(source: &str, edges: &[String]) -> String {
+        format!("{source} {BINS_INFIX}{})", edges.join(", "))
+    }
+}
+
+/// What separates a binned variable's source from its edges in its name.
+const BINS_INFIX: &str = "bins [";
+
+/// A subgroup as every output labels it: `nodegree=1` for a level of a declared variable, and
+/// `educ in [9, 12)` for a bin, rather than the derived variable's full name
+/// (`educ bins [0, 9, 12, 16, 99)=[9, 12)`).
+pub fn subgroup_label(variable: &str, level: &str) -> String {
+    match variable.split_once(&format!(" {BINS_INFIX}")) {
+        Some((source, _)) => format!("{source} in {level}"),
+        None => format!("{variable}={level}"),
     }
 }
 

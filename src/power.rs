@@ -667,7 +667,11 @@ fn expectation(model: &TrialModel, ei: usize, from: &PowerReport) -> Expectation
         .get(e.analysis)
         .is_some_and(|a| a.contrasts.len() > 1);
     let contrast = first.filter(|_| several).map(|c| match &c.subgroup {
-        Some(g) => format!("{} [{} = {}]", c.outcome, g.variable, g.level),
+        Some(g) => format!(
+            "{} [{}]",
+            c.outcome,
+            crate::model::subgroup_label(&g.variable, &g.level)
+        ),
         None => c.outcome.clone(),
     });
     let n_text = e

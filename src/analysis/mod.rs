@@ -877,7 +877,9 @@ fn contrast(
             c.n,
             sides,
         );
-        (test, Some((t.n + c.n) as f64 - 2.0))
+        // The test needs two participants in each arm; its df is not defined without them.
+        let df = (t.n >= 2 && c.n >= 2).then(|| (t.n + c.n) as f64 - 2.0);
+        (test, df)
     };
     if binary {
         let (x_t, n_t, x_c, n_c) = (t.events, t.n, c.events, c.n);

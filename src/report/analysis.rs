@@ -43,6 +43,7 @@ use serde_json::{Map, Value, json};
 
 use crate::analysis::{ContrastResult, PlanResult};
 use crate::audit::{AuditItem, AuditStatus};
+use crate::model::subgroup_label;
 use crate::stats::randomisation::Method;
 
 /// Everything `trialsim analyze` reports, computed by the command
@@ -185,7 +186,7 @@ pub struct DataSummary {
 /// The label of a contrast: `outcome` or `outcome [variable=level]`.
 pub fn contrast_label(c: &ContrastResult) -> String {
     match &c.subgroup {
-        Some((var, level)) => format!("{} [{var}={level}]", c.outcome),
+        Some((var, level)) => format!("{} [{}]", c.outcome, subgroup_label(var, level)),
         None => c.outcome.clone(),
     }
 }
@@ -464,7 +465,9 @@ fn comparison_lines(report: &AnalysisReport, i: usize) -> Vec<String> {
             if let Some(p) = c.yates_p {
                 parts.push(format!("Yates-corrected p {}", fmt_p(p)));
             }
-            if let Some(st) = &c.student {
+            if c.student.is_some_and(|st| st.df.is_nan()) {
+                parts.push("Student t not defined (an arm has fewer than 2 participants)".into());
+            } else if let Some(st) = &c.student {
                 let b = is_binary(report, i, &c.outcome);
                 parts.push(format!(
                     "Student t {} on {} df, p {}, 95% CI [{}, {}]",
@@ -808,7 +811,7 @@ fn complier_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
         .zip(&a.contrasts)
         .map(|(e, c)| {
             let label = match &c.subgroup {
-                Some((v, l)) => format!("{} [{v}={l}]", c.outcome),
+                Some((v, l)) => format!("{} [{}]", c.outcome, subgroup_label(v, l)),
                 None => c.outcome.clone(),
             };
             let binary = is_binary(report, analysis, &c.outcome);
@@ -852,7 +855,7 @@ fn lee_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
         .zip(&a.contrasts)
         .map(|(b, c)| {
             let label = match &c.subgroup {
-                Some((v, l)) => format!("{} [{v}={l}]", c.outcome),
+                Some((v, l)) => format!("{} [{}]", c.outcome, subgroup_label(v, l)),
                 None => c.outcome.clone(),
             };
             let binary = is_binary(report, analysis, &c.outcome);
@@ -899,7 +902,7 @@ fn randomisation_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> 
         .filter_map(|c| {
             let r = c.randomisation.as_ref()?;
             let label = match &c.subgroup {
-                Some((v, l)) => format!("{} [{v}={l}]", c.outcome),
+                Some((v, l)) => format!("{} [{}]", c.outcome, subgroup_label(v, l)),
                 None => c.outcome.clone(),
             };
             let how = match r.method {

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::design::assurance::AssuranceReport;
 use crate::model::TestKind;
+use crate::model::subgroup_label;
 use crate::power::{ContrastReport, Judgement, PowerReport, Verdict};
 
 /// The report as pretty-printed JSON, with a final newline.
@@ -54,7 +55,7 @@ fn num(x: Option<f64>) -> String {
 
 fn contrast_label(c: &ContrastReport) -> String {
     match &c.subgroup {
-        Some(g) => format!("{} [{} = {}]", c.outcome, g.variable, g.level),
+        Some(g) => format!("{} [{}]", c.outcome, subgroup_label(&g.variable, &g.level)),
         None => c.outcome.clone(),
     }
 }

@@ -202,6 +202,133 @@ fn bad_bins_are_diagnosed_with_spans() {
     assert!(compile(&within("educ bins [0)")).is_err());
 }
 
+/// The NSW spec with `eligibility` inserted after the population.
+fn nsw_eligible(eligibility: &str, analyses: &str) -> String {
+    nsw(analyses, &["educ", "ethnicity"]).replacen(
+        "  assignment {",
+        &format!("  eligibility {{\n{eligibility}\n  }}\n  assignment {{"),
+        1,
+    )
+}
+
+#[test]
+fn eligibility_weighs_the_bins_and_empty_subgroups_are_warned_about() {
+    let checked = match compile(&nsw_eligible(
+        "    educ >= 10\n    educ < 15\n    ethnicity in {black, hispanic}",
+        &format!(
+            "{BY_SCHOOL}
+  analysis by_ethnicity {{
+    compare re78: treatment vs control within ethnicity
+  }}"
+        ),
+    )) {
+        Ok(c) => c,
+        Err(e) => panic!("expected the spec to check: {e:?}"),
+    };
+    let m = &checked.model;
+    let binned = m
+        .population
+        .variables
+        .iter()
+        .find(|v| v.binned_from().is_some())
+        .expect("the derived variable");
+    // educ ~ normal(10, 2) admitted on [10, 15): bin [9, 12) keeps [10, 12), bin [12, 16)
+    // keeps [12, 15), and [0, 9) and [16, 99) keep nothing.
+    let probabilities: Vec<f64> = binned
+        .levels()
+        .expect("levels")
+        .iter()
+        .map(|l| l.probability)
+        .collect();
+    let expected = [0.0, phi(1.0) - phi(0.0), phi(2.5) - phi(1.0), 0.0];
+    for (got, want) in probabilities.iter().zip(expected) {
+        assert!(
+            (got - want).abs() < 1e-6,
+            "{probabilities:?} vs {expected:?}"
+        );
+    }
+    // One warning per analysis, naming what is empty, at the clause that asks for it.
+    let text = nsw_eligible(
+        "    educ >= 10\n    educ < 15\n    ethnicity in {black, hispanic}",
+        &format!(
+            "{BY_SCHOOL}
+  analysis by_ethnicity {{
+    compare re78: treatment vs control within ethnicity
+  }}"
+        ),
+    );
+    let warnings: Vec<(String, String, String)> = checked
+        .warnings
+        .iter()
+        .filter(|w| w.code_str() == "trialsim::check::impossible_eligibility")
+        .map(|w| {
+            let label = w.labels().and_then(|mut l| l.next()).expect("a label");
+            (
+                w.to_string(),
+                text[label.offset()..label.offset() + label.len()].to_owned(),
+                w.help().map(|h| h.to_string()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:#?}");
+    assert!(
+        warnings[0]
+            .0
+            .starts_with("no eligible participant falls in bins [0, 9), [16, 99) of `educ`"),
+        "{warnings:#?}"
+    );
+    assert_eq!(warnings[0].1, "bins [0, 9, 12, 16, 99)");
+    assert!(warnings[0].2.contains("`educ`"), "{warnings:#?}");
+    assert!(
+        warnings[1]
+            .0
+            .starts_with("no eligible participant has level other of `ethnicity`"),
+        "{warnings:#?}"
+    );
+    assert_eq!(warnings[1].1, "ethnicity");
+
+    // Without eligibility the bins are the population's, and nothing is warned about.
+    let plain = compile(&nsw(BY_SCHOOL, &["educ"])).expect("checks");
+    assert!(
+        plain
+            .warnings
+            .iter()
+            .all(|w| w.code_str() != "trialsim::check::impossible_eligibility"),
+        "{:?}",
+        plain.warnings
+    );
+}
+
+#[test]
+fn subgroup_labels_name_the_source_and_the_bin() {
+    let path = temp("bins-labels.trial");
+    std::fs::write(&path, nsw(BY_SCHOOL, &["educ"])).expect("writes the spec");
+    let out = run(trialsim().arg("analyze").arg(&path).args([
+        "--data",
+        "examples/nsw/data.csv",
+        "--reps",
+        "20",
+        "--quiet",
+    ]));
+    assert_eq!(out.status, Some(0), "{out}");
+    for bin in ["[0, 9)", "[9, 12)", "[12, 16)", "[16, 99)"] {
+        assert!(
+            out.stdout.contains(&format!("  re78 [educ in {bin}]  ")),
+            "{bin}\n{out}"
+        );
+    }
+    assert!(!out.stdout.contains("99)=["), "{out}");
+    // The bin [16, 99) holds one treated man and no control: Student's t is said to be
+    // undefined rather than printed on −1 df.
+    assert!(
+        out.stdout.contains(
+            "re78 [educ in [16, 99)]: Student t not defined (an arm has fewer than 2 participants)"
+        ),
+        "{out}"
+    );
+    assert!(!out.stdout.contains("-1 df"), "{out}");
+}
+
 /// `examples/nsw/data.csv`: (arm, educ, re78) per row, read by hand.
 fn nsw_rows() -> Vec<(String, f64, f64)> {
     let text = std::fs::read_to_string(root().join("examples/nsw/data.csv")).expect("data");

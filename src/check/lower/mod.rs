@@ -1012,6 +1012,7 @@ fn lower_spec(cx: &mut Cx<'_>, spec: &ast::Spec) -> Option<TrialModel> {
         covariate_effects: covariate_effects?,
     };
     let mut model = model;
+    eligible_subgroups(cx, &mut model, &analyses);
     let mut looks_ok = true;
     for (i, a) in analyses.iter().enumerate() {
         match sequential::plan(cx, a, &model, i) {

@@ -35,7 +35,7 @@ fn binned(
                 .collect();
             let written: Vec<String> = edges.iter().map(|e| e.to_string()).collect();
             derived.push(Variable {
-                name: format!("{} bins [{})", declared.name, written.join(", ")),
+                name: Distribution::binned_name(&declared.name, &written),
                 unit: Unit::None,
                 distribution: Distribution::Binned {
                     source,
@@ -1056,3 +1056,121 @@ const DATA_KEYWORDS: [&str; 9] = [
     "delimiter",
     "decimal",
 ];
+
+/// Eligibility applied to subgroups. A bin's probability becomes the share of the population in
+/// it that the criteria on its source admit (the simulator draws the source under the same
+/// criteria), and a subgroup level no eligible participant can have, such as a bin the criteria
+/// exclude or a level outside `in {...}`, is warned about where the analysis asks for it: its
+/// contrast is never estimable, in simulation or on data from this design.
+pub(super) fn eligible_subgroups(
+    cx: &mut Cx<'_>,
+    model: &mut TrialModel,
+    analyses: &[&ast::Analysis],
+) {
+    let declared = model.population.variables.clone();
+    for var in &mut model.population.variables {
+        let Distribution::Binned {
+            source,
+            edges,
+            levels,
+        } = &mut var.distribution
+        else {
+            continue;
+        };
+        let criteria: Vec<(Comparison, f64)> = model
+            .eligibility
+            .criteria
+            .iter()
+            .filter(|c| c.variable == *source)
+            .filter_map(|c| match c.test {
+                CriterionTest::Compare { op, value } => Some((op, value)),
+                CriterionTest::InSet { .. } => None,
+            })
+            .collect();
+        let Some(from) = declared.get(*source) else {
+            continue;
+        };
+        for (level, bin) in levels.iter_mut().zip(edges.windows(2)) {
+            level.probability = admitted_mass(&from.distribution, bin[0], bin[1], &criteria);
+        }
+    }
+    for (analysis, written) in model.analyses.iter().zip(analyses) {
+        let (Some(var), Some(compare)) = (analysis.within, written.compares.first()) else {
+            continue;
+        };
+        let Some(variable) = model.population.variables.get(var) else {
+            continue;
+        };
+        let unreachable: Vec<&str> = analysis
+            .levels
+            .iter()
+            .filter(|&&l| !model.level_possible(var, l))
+            .filter_map(|&l| variable.levels()?.get(l).map(|l| l.name.as_str()))
+            .collect();
+        if unreachable.is_empty() {
+            continue;
+        }
+        let plural = unreachable.len() > 1;
+        let (subject, at) = match (&compare.within, &compare.within_bins) {
+            (Some((name, _)), Some((_, span))) => (
+                format!(
+                    "falls in {} {} of `{}`",
+                    if plural { "bins" } else { "bin" },
+                    unreachable.join(", "),
+                    name.name
+                ),
+                *span,
+            ),
+            (Some((name, _)), None) => (
+                format!(
+                    "has {} {} of `{}`",
+                    if plural { "levels" } else { "level" },
+                    unreachable.join(", "),
+                    name.name
+                ),
+                name.span,
+            ),
+            (None, _) => continue,
+        };
+        let source = variable
+            .binned_from()
+            .and_then(|s| model.population.variables.get(s))
+            .map_or(variable.name.as_str(), |s| s.name.as_str());
+        let e = cx
+            .diag(
+                Kind::ImpossibleEligibility,
+                format!(
+                    "no eligible participant {subject}: {} in every simulated trial and on data that meet the criteria",
+                    if plural { "their contrasts are empty" } else { "its contrast is empty" }
+                ),
+            )
+            .label(at, "a subgroup the eligibility criteria or the population leave empty")
+            .help(format!(
+                "drop or merge these subgroups, or check the population and eligibility criteria on `{source}`"
+            ))
+            .warning();
+        cx.push(e);
+    }
+}
+
+/// The population mass of `d` in `[lo, hi)` that the comparisons `criteria` admit.
+fn admitted_mass(d: &Distribution, lo: f64, hi: f64, criteria: &[(Comparison, f64)]) -> f64 {
+    if let Distribution::Fixed { value } = d {
+        let admitted = criteria.iter().all(|(op, v)| op.holds(*value, *v));
+        return f64::from(u8::from(admitted && lo <= *value && *value < hi));
+    }
+    // A continuous source: the criteria admit an interval, and an equality holds no mass.
+    let (mut lower, mut upper) = (lo, hi);
+    for (op, v) in criteria {
+        match op {
+            Comparison::Gt | Comparison::Ge => lower = lower.max(*v),
+            Comparison::Lt | Comparison::Le => upper = upper.min(*v),
+            Comparison::Eq => return 0.0,
+        }
+    }
+    if lower < upper {
+        mass_between(d, lower, upper)
+    } else {
+        0.0
+    }
+}
