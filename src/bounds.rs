@@ -11,14 +11,12 @@
 //! target, when the effect is the same for everyone (as in every shipped spec); with effects
 //! that vary with what also drives the loss, the two differ and the rate is no coverage.
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analysis::{CONFIDENCE, contrast_values};
 use crate::model::{MissingHandling, TrialModel};
-use crate::power::{CHUNK, PowerReport, PowerSettings, validate};
+use crate::power::{PowerReport, PowerSettings, simulate_chunks, validate};
 use crate::sequential::Estimate;
-use crate::sim::rng::replicate_rng;
 use crate::sim::{SimError, SimOptions, Simulator};
 use crate::stats::lee::lee_bounds;
 
@@ -94,41 +92,34 @@ pub fn run_bounds(
         })
         .collect();
     let width: Vec<usize> = truths.iter().map(Vec::len).collect();
-    let chunks = settings.replicates.div_ceil(CHUNK);
-    let parts: Vec<Vec<Vec<Sums>>> = (0..chunks)
-        .into_par_iter()
-        .map(|c| {
-            let mut w = sim.worker();
-            let mut acc: Vec<Vec<Sums>> = width.iter().map(|&k| vec![[0.0; 10]; k]).collect();
-            let first = c * CHUNK;
-            for r in first..(first + CHUNK).min(settings.replicates) {
-                let mut rng = replicate_rng(settings.seed, settings.scenario, r);
-                sim.simulate(&mut w, &mut rng);
-                for (k, &ai) in wanted.iter().enumerate() {
-                    let cells = contrast_values(&model.analyses[ai], &w.table);
-                    for (j, [t, ctl]) in cells.iter().enumerate().take(width[k]) {
-                        let Some(b) = lee_bounds(t, ctl, CONFIDENCE) else {
-                            continue;
-                        };
-                        let s = &mut acc[k][j];
-                        s[0] += 1.0;
-                        s[1] += b.lower;
-                        s[2] += b.lower * b.lower;
-                        s[3] += b.upper;
-                        s[4] += b.upper * b.upper;
-                        s[5] += b.trimmed_share;
-                        s[6] += b.ci.0;
-                        s[7] += b.ci.1;
-                        s[8] += f64::from(u8::from(b.ci.0 > 0.0 || b.ci.1 < 0.0));
-                        if let Some(truth) = truths[k][j] {
-                            s[9] += f64::from(u8::from(b.ci.0 <= truth && truth <= b.ci.1));
-                        }
+    let parts = simulate_chunks(
+        &sim,
+        settings,
+        || -> Vec<Vec<Sums>> { width.iter().map(|&k| vec![[0.0; 10]; k]).collect() },
+        |acc, w, _| {
+            for (k, &ai) in wanted.iter().enumerate() {
+                let cells = contrast_values(&model.analyses[ai], &w.table);
+                for (j, [t, ctl]) in cells.iter().enumerate().take(width[k]) {
+                    let Some(b) = lee_bounds(t, ctl, CONFIDENCE) else {
+                        continue;
+                    };
+                    let s = &mut acc[k][j];
+                    s[0] += 1.0;
+                    s[1] += b.lower;
+                    s[2] += b.lower * b.lower;
+                    s[3] += b.upper;
+                    s[4] += b.upper * b.upper;
+                    s[5] += b.trimmed_share;
+                    s[6] += b.ci.0;
+                    s[7] += b.ci.1;
+                    s[8] += f64::from(u8::from(b.ci.0 > 0.0 || b.ci.1 < 0.0));
+                    if let Some(truth) = truths[k][j] {
+                        s[9] += f64::from(u8::from(b.ci.0 <= truth && truth <= b.ci.1));
                     }
                 }
             }
-            acc
-        })
-        .collect();
+        },
+    );
     // Folded in chunk order: the same sums for any number of threads.
     let mut total: Vec<Vec<Sums>> = width.iter().map(|&k| vec![[0.0; 10]; k]).collect();
     for part in &parts {

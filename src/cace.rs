@@ -15,15 +15,13 @@
 //! `1.2533 · σ̂ / √R`, σ̂ from the interquartile range over 1.349) and its bias the median
 //! less the truth. Coverage is that of the 95 % interval around the truth.
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analysis::CONFIDENCE;
 use crate::analysis::complier::{ComplierScratch, complier_effects};
 use crate::model::TrialModel;
-use crate::power::{CHUNK, PowerReport, PowerSettings, validate};
+use crate::power::{PowerReport, PowerSettings, simulate_chunks, validate};
 use crate::sequential::Estimate;
-use crate::sim::rng::replicate_rng;
 use crate::sim::{SimError, SimOptions, Simulator};
 use crate::table::{CovariateColumn, ParticipantTable, flags};
 
@@ -147,50 +145,44 @@ pub fn run_compliers(
                 .collect()
         })
         .collect();
-    let chunks = settings.replicates.div_ceil(CHUNK);
-    let parts: Vec<Vec<Vec<Gathered>>> = (0..chunks)
-        .into_par_iter()
-        .map(|c| {
-            let mut w = sim.worker();
-            let mut scratch = ComplierScratch::default();
-            let mut acc: Vec<Vec<Gathered>> = cells
+    let parts = simulate_chunks(
+        &sim,
+        settings,
+        || {
+            let acc: Vec<Vec<Gathered>> = cells
                 .iter()
                 .map(|k| vec![Gathered::default(); k.len()])
                 .collect();
-            let first = c * CHUNK;
-            for r in first..(first + CHUNK).min(settings.replicates) {
-                let mut rng = replicate_rng(settings.seed, settings.scenario, r);
-                sim.simulate(&mut w, &mut rng);
-                for (k, &ai) in wanted.iter().enumerate() {
-                    let a = &model.analyses[ai];
-                    let effects =
-                        complier_effects(model, a, &w.table, &|_| true, CONFIDENCE, &mut scratch);
-                    for (j, e) in effects.iter().enumerate().take(cells[k].len()) {
-                        let Some(e) = e.as_ref().filter(|e| e.estimate.is_finite()) else {
-                            continue;
-                        };
-                        let g = &mut acc[k][j];
-                        g.estimates.push(e.estimate);
-                        g.intervals.push(e.ci);
-                        g.rejected += u64::from(e.p_value < a.alpha);
-                        g.weak += u64::from(e.weak);
-                        if let Some(d) = receipt_difference(&w.table, a, cells[k][j].1) {
-                            g.shares += 1;
-                            g.share_sum += d;
-                            g.share_sum_sq += d * d;
-                        }
+            (acc, ComplierScratch::default())
+        },
+        |(acc, scratch), w, _| {
+            for (k, &ai) in wanted.iter().enumerate() {
+                let a = &model.analyses[ai];
+                let effects = complier_effects(model, a, &w.table, &|_| true, CONFIDENCE, scratch);
+                for (j, e) in effects.iter().enumerate().take(cells[k].len()) {
+                    let Some(e) = e.as_ref().filter(|e| e.estimate.is_finite()) else {
+                        continue;
+                    };
+                    let g = &mut acc[k][j];
+                    g.estimates.push(e.estimate);
+                    g.intervals.push(e.ci);
+                    g.rejected += u64::from(e.p_value < a.alpha);
+                    g.weak += u64::from(e.weak);
+                    if let Some(d) = receipt_difference(&w.table, a, cells[k][j].1) {
+                        g.shares += 1;
+                        g.share_sum += d;
+                        g.share_sum_sq += d * d;
                     }
                 }
             }
-            acc
-        })
-        .collect();
+        },
+    );
     // Gathered in chunk order: the same figures for any number of threads.
     let mut total: Vec<Vec<Gathered>> = cells
         .iter()
         .map(|k| vec![Gathered::default(); k.len()])
         .collect();
-    for part in parts {
+    for (part, _) in parts {
         for (t, p) in total.iter_mut().zip(part) {
             for (a, b) in t.iter_mut().zip(p) {
                 a.estimates.extend(b.estimates);

@@ -9,12 +9,11 @@
 //! arm). The same function as `analyze` ([`crate::analysis::balance`]) reads each
 //! simulated trial, so the rates are those of the audit as it will run.
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analysis::balance;
 use crate::model::TrialModel;
-use crate::power::{CHUNK, PowerSettings, validate};
+use crate::power::{PowerSettings, simulate_chunks, validate};
 use crate::sequential::Estimate;
 use crate::sim::rng::replicate_rng;
 use crate::sim::{SimError, SimOptions, Simulator};
@@ -107,34 +106,26 @@ pub fn run_imbalance(
         balance(model, &w.table)
     };
     let k = shape.tests.len();
-    let chunks = settings.replicates.div_ceil(CHUNK);
-    let parts: Vec<Counts> = (0..chunks)
-        .into_par_iter()
-        .map(|c| {
-            let mut w = sim.worker();
-            let mut counts = Counts {
-                tests: vec![0; k],
-                undefined: vec![0; k],
-                ..Counts::default()
-            };
-            let first = c * CHUNK;
-            let last = (first + CHUNK).min(settings.replicates);
-            for r in first..last {
-                let mut rng = replicate_rng(settings.seed, settings.scenario, r);
-                sim.simulate(&mut w, &mut rng);
-                let table = balance(model, &w.table);
-                counts.replicates += 1;
-                counts.any_test += u64::from(table.tests.iter().any(|t| t.imbalanced));
-                counts.omnibus += u64::from(table.omnibus.imbalanced);
-                counts.any_smd += u64::from(table.rows.iter().any(|r| r.flagged));
-                for (i, t) in table.tests.iter().enumerate().take(k) {
-                    counts.tests[i] += u64::from(t.imbalanced);
-                    counts.undefined[i] += u64::from(t.p_value.is_nan());
-                }
+    let parts = simulate_chunks(
+        &sim,
+        settings,
+        || Counts {
+            tests: vec![0; k],
+            undefined: vec![0; k],
+            ..Counts::default()
+        },
+        |counts, w, _| {
+            let table = balance(model, &w.table);
+            counts.replicates += 1;
+            counts.any_test += u64::from(table.tests.iter().any(|t| t.imbalanced));
+            counts.omnibus += u64::from(table.omnibus.imbalanced);
+            counts.any_smd += u64::from(table.rows.iter().any(|r| r.flagged));
+            for (i, t) in table.tests.iter().enumerate().take(k) {
+                counts.tests[i] += u64::from(t.imbalanced);
+                counts.undefined[i] += u64::from(t.p_value.is_nan());
             }
-            counts
-        })
-        .collect();
+        },
+    );
     // Folded in chunk order: the same sums for any number of threads.
     let mut total = Counts {
         tests: vec![0; k],

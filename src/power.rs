@@ -21,7 +21,7 @@ use crate::economics::{EconomicsReport, economics};
 use crate::model::{Comparison, Metric, Sides, TestKind, TrialModel};
 use crate::shard::{Fold, Words, word, word_list};
 use crate::sim::rng::{GENERATOR, replicate_rng};
-use crate::sim::{FlowLayout, SimError, SimOptions, Simulator, counter};
+use crate::sim::{FlowLayout, SimError, SimOptions, Simulator, Worker, counter};
 use crate::stats::power::newcombe_exact_coverage;
 
 /// Replicates folded together before chunks are combined (fixed, so results never depend on the
@@ -299,27 +299,39 @@ pub fn replicate_results(
             lean: true,
         },
     )?;
-    let chunks = settings.replicates.div_ceil(CHUNK);
-    let parts: Vec<Vec<PlanResult>> = (0..chunks)
+    let parts = simulate_chunks(&sim, settings, Vec::new, |plans, w, _| {
+        let mut plan = PlanResult::default();
+        run_plan_into(model, &w.table, &mut plan);
+        plans.push(plan);
+    });
+    Ok(parts.into_iter().flatten().collect())
+}
+
+/// Simulates replicates `0..settings.replicates` with `sim` on all cores, each from its own
+/// stream (`replicate_rng(seed, scenario, r)`), in chunks of [`CHUNK`]: `each(acc, worker, r)`
+/// reads replicate `r`'s simulated trial into its chunk's accumulator, which `init` makes. The
+/// accumulators come back in chunk order, so a fold over them in that order gives the same
+/// figures on any number of threads.
+pub fn simulate_chunks<A: Send>(
+    sim: &Simulator<'_>,
+    settings: &PowerSettings,
+    init: impl Fn() -> A + Sync,
+    each: impl Fn(&mut A, &Worker, u64) + Sync,
+) -> Vec<A> {
+    (0..settings.replicates.div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
             let mut w = sim.worker();
+            let mut acc = init();
             let first = c * CHUNK;
-            let last = (first + CHUNK).min(settings.replicates);
-            (first..last)
-                .map(|r| {
-                    sim.simulate(
-                        &mut w,
-                        &mut replicate_rng(settings.seed, settings.scenario, r),
-                    );
-                    let mut plan = PlanResult::default();
-                    run_plan_into(model, &w.table, &mut plan);
-                    plan
-                })
-                .collect()
+            for r in first..(first + CHUNK).min(settings.replicates) {
+                let mut rng = replicate_rng(settings.seed, settings.scenario, r);
+                sim.simulate(&mut w, &mut rng);
+                each(&mut acc, &w, r);
+            }
+            acc
         })
-        .collect();
-    Ok(parts.into_iter().flatten().collect())
+        .collect()
 }
 
 /// Checks settings a user controls.

@@ -15,14 +15,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::model::{
     Analysis, FutilityRule, LookSchedule, SequentialPlan, Sides, TestKind, TrialModel,
 };
-use crate::power::{CHUNK, PowerSettings, validate};
-use crate::sim::rng::replicate_rng;
+use crate::power::{PowerSettings, simulate_chunks, validate};
 use crate::sim::{SimError, SimOptions, Simulator};
 use crate::stats::dist::{norm_quantile, norm_sf};
 use crate::stats::sequential::{self as seq, Boundaries};
@@ -559,25 +557,16 @@ pub fn run_sequential(
         Sides::TwoSided => norm_quantile(1.0 - a.alpha / 2.0),
         _ => norm_quantile(1.0 - a.alpha),
     };
-    let chunks = settings.replicates.div_ceil(CHUNK);
-    let parts: Vec<(Acc, f64)> = (0..chunks)
-        .into_par_iter()
-        .map(|c| {
-            let mut w = sim.worker();
-            let mut acc = Acc::new(k);
-            let mut max_enrolled = 0.0f64;
-            let first = c * CHUNK;
-            let last = (first + CHUNK).min(settings.replicates);
-            for r in first..last {
-                let mut rng = replicate_rng(settings.seed, settings.scenario, r);
-                sim.simulate(&mut w, &mut rng);
-                let p = run_looks(model, a, plan, &w.table, w.entry_months(), &cache);
-                max_enrolled = max_enrolled.max(w.table.len() as f64);
-                acc.add(&p, a, fixed_crit, r);
-            }
-            (acc, max_enrolled)
-        })
-        .collect();
+    let parts = simulate_chunks(
+        &sim,
+        settings,
+        || (Acc::new(k), 0.0f64),
+        |(acc, max_enrolled), w, r| {
+            let p = run_looks(model, a, plan, &w.table, w.entry_months(), &cache);
+            *max_enrolled = max_enrolled.max(w.table.len() as f64);
+            acc.add(&p, a, fixed_crit, r);
+        },
+    );
     let mut acc = Acc::new(k);
     let mut max_enrolled = 0.0f64;
     for (p, m) in &parts {

@@ -723,9 +723,9 @@ fn boundaries_and_operating_characteristics_match_rpact() {
 }
 
 #[test]
-fn five_looks_take_well_under_a_second() {
-    // Not a timing assertion (timings live in the benchmark): this only exercises the largest
-    // design the benchmark times, with binding beta-spending futility.
+fn five_looks_with_binding_futility_meet_at_the_last_look() {
+    // The largest design the benchmark times, with binding beta-spending futility: binding
+    // futility closes the gap at the last look, where the two boundaries meet.
     let design = Design {
         fractions: vec![0.2, 0.4, 0.6, 0.8, 1.0],
         alpha: 0.025,
