@@ -32,6 +32,10 @@ pub struct BalanceTable {
     /// The omnibus F test of the regression of the arm indicator (1 = treatment) on every
     /// covariate, over the participants with no covariate missing.
     pub omnibus: Omnibus,
+    /// Covariates with no value in either arm (on data: declared but not mapped to a column),
+    /// left out of the rows, the tests and the omnibus rather than reported as undefined.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub without_values: Vec<String>,
 }
 
 /// One covariate's test of balance.
@@ -164,9 +168,26 @@ pub fn balance_between(
     // The omnibus regression's columns, over every participant of the two arms (NaN = missing).
     let mut columns: Vec<Vec<f64>> = Vec::new();
     let mut names = Vec::new();
+    let mut without_values = Vec::new();
     for (var, variable) in model.population.variables.iter().enumerate() {
         // Bins a subgroup analysis derives repeat their source (the plan's `bins` test it).
         if variable.binned_from().is_some() {
+            continue;
+        }
+        let in_arms = |i: usize| table.arm.get(i).is_some_and(|&a| side(a).is_some());
+        let has_value = match table.covariates.get(var) {
+            Some(CovariateColumn::Numeric(values)) => values
+                .iter()
+                .enumerate()
+                .any(|(i, v)| !v.is_nan() && in_arms(i)),
+            Some(CovariateColumn::Categorical(codes)) => codes
+                .iter()
+                .enumerate()
+                .any(|(i, &c)| c != MISSING_CODE && in_arms(i)),
+            None => true,
+        };
+        if !has_value {
+            without_values.push(variable.name.clone());
             continue;
         }
         match table.covariates.get(var) {
@@ -329,6 +350,7 @@ pub fn balance_between(
             imbalanced: f.p_value < plan.alpha,
             f,
         },
+        without_values,
     }
 }
 

@@ -1060,8 +1060,22 @@ fn data_lines(d: &DataSummary) -> Vec<String> {
 /// Balance rows from the analysis module's balance table (as JSON: `{treatment, control, rows:
 /// [{variable, level, treatment: {n, missing, mean, sd}, control: {…}, standardized_difference}]}`):
 /// variable (and level), each arm's mean (sd) or share, and the standardised difference.
+/// What the balance section says when the data map no baseline covariate.
+const NO_COVARIATES: &str = "no baseline covariate is mapped (`covariate NAME \"column\"` in the data block), so there is no balance to check";
+
+/// Whether the balance was computed but had no covariate to compare.
+fn balance_without_covariates(balance: &Value) -> bool {
+    balance
+        .get("rows")
+        .and_then(Value::as_array)
+        .is_some_and(Vec::is_empty)
+}
+
 fn balance_table(balance: &Value) -> Option<(Vec<String>, Vec<Vec<String>>)> {
     let rows = balance.get("rows")?.as_array()?;
+    if rows.is_empty() {
+        return None;
+    }
     let arm = |k: &str| {
         balance
             .get(k)
@@ -1194,6 +1208,17 @@ fn balance_lines(balance: &Value) -> Vec<String> {
             mark(o)
         ));
     }
+    let without: Vec<&str> = balance
+        .get("without_values")
+        .and_then(Value::as_array)
+        .map(|v| v.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if !without.is_empty() {
+        lines.push(format!(
+            "left out, no value in either arm (declared, not mapped to a column): {}",
+            without.join(", ")
+        ));
+    }
     lines
 }
 
@@ -1324,6 +1349,8 @@ pub fn render_text(report: &AnalysisReport) -> String {
         for l in balance_lines(&report.balance) {
             out += &format!("  {l}\n");
         }
+    } else if balance_without_covariates(&report.balance) {
+        out += &format!("\nCovariate balance\n  {NO_COVARIATES}\n");
     }
     out += "\nAssumption audit (planned value against the data, 95% Wilson / normal intervals)\n";
     let (rows, notes) = audit_rows(report);
@@ -1389,6 +1416,8 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
         for l in lines {
             out += &format!("- {l}\n");
         }
+    } else if balance_without_covariates(&report.balance) {
+        out += &format!("\n## Covariate balance\n\n{NO_COVARIATES}.\n");
     }
     out += "\n## Assumption audit\n\nPlanned value against the data, with 95 % intervals (Wilson for proportions).\n\n";
     let (rows, notes) = audit_rows(report);

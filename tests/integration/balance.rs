@@ -20,9 +20,14 @@ fn close(actual: f64, expected: f64) {
 }
 
 fn nsw() -> (TrialModel, ParticipantTable) {
+    nsw_mapping(|spec| spec)
+}
+
+/// The NSW example with its spec text changed by `edit` first.
+fn nsw_mapping(edit: impl Fn(String) -> String) -> (TrialModel, ParticipantTable) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let source = trialsim::source::SourceFile::read(root.join("examples/nsw/nsw.trial"))
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let text = std::fs::read_to_string(root.join("examples/nsw/nsw.trial")).expect("the spec");
+    let source = trialsim::source::SourceFile::new("nsw.trial", edit(text));
     let model = trialsim::check::compile(&source)
         .unwrap_or_else(|e| panic!("{e:?}"))
         .model;
@@ -128,6 +133,30 @@ fn nsw_balance_matches_r() {
     assert_eq!(flagged("nodegree", "1"), Some(true));
     assert_eq!(flagged("married", "1"), Some(false));
     assert_eq!(flagged("educ", "[12, 16)"), Some(true));
+}
+
+/// A covariate the spec declares but the data block does not map has no value in either arm:
+/// it is named as left out, and the omnibus test runs on the others (R's figures: the last
+/// line of `Rscript tests/reference/balance.R`), not on no one.
+#[test]
+fn an_unmapped_covariate_is_left_out_not_undefined() {
+    let (model, table) = nsw_mapping(|spec| spec.replace("    covariate re74 \"re74\"\n", ""));
+    let b = balance(&model, &table);
+    assert_eq!(b.without_values, ["re74"]);
+    assert!(b.rows.iter().all(|r| r.variable != "re74"));
+    assert!(b.tests.iter().all(|t| t.variable != "re74"));
+    let o = &b.omnibus;
+    assert!(
+        !o.covariates.iter().any(|c| c == "re74"),
+        "{:?}",
+        o.covariates
+    );
+    close(o.f.statistic, 2.2247432936681095);
+    assert_eq!((o.f.df1, o.f.df2, o.n), (7, 437, 445));
+    close(o.f.p_value, 0.031320940367715412);
+    // The full mapping leaves nothing out.
+    let (full, full_table) = nsw();
+    assert!(balance(&full, &full_table).without_values.is_empty());
 }
 
 #[test]

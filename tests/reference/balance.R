@@ -28,3 +28,8 @@ for (v in c("age", "educ", "re74", "re75")) {
 m <- lm(treat ~ age + educ + factor(ethnicity) + factor(married) + factor(nodegree) + re74 + re75, d)
 f <- summary(m)$fstatistic
 p("omnibus", f[1], f[2], f[3], pf(f[1], f[2], f[3], lower.tail = FALSE))
+
+# Omnibus without re74 (declared by the spec but not mapped to a column).
+m <- lm(treat ~ age + educ + factor(ethnicity) + factor(married) + factor(nodegree) + re75, d)
+f <- summary(m)$fstatistic
+p("omnibus_without_re74", f[1], f[2], f[3], pf(f[1], f[2], f[3], lower.tail = FALSE))
