@@ -171,6 +171,53 @@ fn bad_data_gives_a_located_diagnostic_and_exit_1() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A cluster-randomised design's cluster with participants in two arms is refused where it
+/// happens: participant 14 of cluster 1 (a `sessions` cluster) written as `control`.
+#[test]
+fn a_cluster_in_two_arms_is_refused_at_its_row() {
+    let dir = std::env::temp_dir().join(format!("trialsim-mixed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let good =
+        std::fs::read_to_string(format!("{root}/tests/reference/clustered.csv")).expect("data");
+    let row = "\n14,sessions,41.230358084219844,male,0,44.651081168732055,1\n";
+    assert!(good.contains(row));
+    let bad = good.replacen(row, &row.replacen("sessions", "control", 1), 1);
+    std::fs::write(dir.join("mixed.csv"), bad).expect("write");
+    let out = run(trialsim().current_dir(&dir).args([
+        "analyze",
+        &format!("{root}/tests/reference/clustered.trial"),
+        "--data",
+        "mixed.csv",
+        "--reps",
+        "0",
+    ]));
+    assert_eq!(out.status, Some(1), "{out}");
+    assert!(out.stdout.is_empty(), "{out}");
+    assert!(
+        out.stderr.contains("trialsim::data::cluster_in_two_arms"),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains(
+            "line 15 puts cluster `1` in arm `control`, but line 14 put it in arm `sessions`"
+        ),
+        "{out}"
+    );
+    assert!(out.stderr.contains("within school"), "{out}");
+    // The file as it was is read.
+    let out = run(trialsim().args([
+        "analyze",
+        &format!("{root}/tests/reference/clustered.trial"),
+        "--data",
+        &format!("{root}/tests/reference/clustered.csv"),
+        "--reps",
+        "0",
+    ]));
+    assert_eq!(out.status, Some(0), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The Almere "observed" spec reads a Dutch export: `;`, decimal commas, CRLF, a BOM, monthly
 /// hours from which the employment measures are computed, and a sub-path column.
 #[test]
