@@ -860,7 +860,14 @@ fn balance_items(model: &TrialModel, table: &ParticipantTable) -> Vec<AuditItem>
                 (None, _) => "Pearson chi-square".to_owned(),
             };
             let statistic = if t.test == "welch_t" {
-                format!("t = {:.3}, df {:.1}", t.statistic, t.df)
+                if t.df.is_finite() {
+                    format!("t = {:.3}, df {:.1}", t.statistic, t.df)
+                } else {
+                    format!(
+                        "t = {:.3}, df undefined (no spread in either arm)",
+                        t.statistic
+                    )
+                }
             } else {
                 format!("chi-square = {:.3} on {} df", t.statistic, t.df)
             };

@@ -100,7 +100,11 @@ pub fn run_bounds(
             for (k, &ai) in wanted.iter().enumerate() {
                 let cells = contrast_values(&model.analyses[ai], &w.table);
                 for (j, [t, ctl]) in cells.iter().enumerate().take(width[k]) {
-                    let Some(b) = lee_bounds(t, ctl, CONFIDENCE) else {
+                    // A trial counts when its bounds and their interval are defined (an arm
+                    // with fewer than 2 observed values has no interval).
+                    let Some(b) = lee_bounds(t, ctl, CONFIDENCE)
+                        .filter(|b| b.ci.0.is_finite() && b.ci.1.is_finite())
+                    else {
                         continue;
                     };
                     let s = &mut acc[k][j];

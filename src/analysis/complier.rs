@@ -55,6 +55,10 @@ pub struct ComplierEffect {
     /// Why the effect is undefined or to be read with care, when it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flag: Option<String>,
+    /// Participants with the outcome left out for an unknown receipt.
+    pub receipt_unknown: u64,
+    /// Participants with the outcome and receipt left out for a missing covariate.
+    pub covariate_missing: u64,
 }
 
 /// Per-thread buffers.
@@ -130,8 +134,13 @@ fn one(
     let (treatment, control) = (analysis.treatment as u32, analysis.control as u32);
     s.rows.clear();
     let (mut n_t, mut n_c) = (0u64, 0u64);
+    let (mut receipt_unknown, mut covariate_missing) = (0u64, 0u64);
     for (i, (&arm, &y)) in table.arm.iter().zip(values).enumerate() {
-        if (arm != treatment && arm != control) || y.is_nan() || !known(i) || !in_cell(i) {
+        if (arm != treatment && arm != control) || y.is_nan() || !in_cell(i) {
+            continue;
+        }
+        if !known(i) {
+            receipt_unknown += 1;
             continue;
         }
         let complete = s
@@ -139,6 +148,7 @@ fn one(
             .iter()
             .all(|&(var, level)| term_value(table.covariates.get(var), level, i).is_finite());
         if !complete {
+            covariate_missing += 1;
             continue;
         }
         if arm == treatment {
@@ -234,5 +244,7 @@ fn one(
         weak,
         covariates: names.to_vec(),
         flag,
+        receipt_unknown,
+        covariate_missing,
     })
 }

@@ -893,7 +893,13 @@ fn contrast(
             | TestKind::Randomisation => (two_proportion_z(x_t, n_t, x_c, n_c, true, sides), None),
             TestKind::UnpooledZ => (two_proportion_z(x_t, n_t, x_c, n_c, false, sides), None),
             TestKind::FisherExact => {
-                let test = fisher_exact(x_t, n_t, x_c, n_c, sides);
+                // With an arm empty there is nothing to compare: undefined, as the other tests
+                // say, not the p = 1 of the one possible table.
+                let test = if n_t == 0 || n_c == 0 {
+                    TestOutcome::UNDEFINED
+                } else {
+                    fisher_exact(x_t, n_t, x_c, n_c, sides)
+                };
                 (
                     TestOutcome {
                         statistic: f64::NAN,

@@ -430,7 +430,13 @@ fn comparison_lines(report: &AnalysisReport, i: usize) -> Vec<String> {
     let Some(a) = report.plan.analyses.get(i) else {
         return Vec::new();
     };
-    let ratio = |x: f64| format!("{x:.3}");
+    let ratio = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.3}")
+        } else {
+            "–".to_owned()
+        }
+    };
     a.contrasts
         .iter()
         .filter(|c| c.regression.is_none() && c.ipw.is_none())
@@ -555,15 +561,30 @@ fn contrast_rows(report: &AnalysisReport) -> Vec<(String, Vec<[String; 8]>)> {
                             format!("{} (n={n})", fmt_value(mean, b))
                         }
                     };
-                    // Under weighting, the arms' weighted means (the difference is theirs).
-                    let (mean_t, mean_c) = match &c.ipw {
-                        Some(w) => (w.treatment.mean, w.control.mean),
-                        None => (c.treatment.mean, c.control.mean),
+                    // Under weighting, the arms' weighted means over those weighted (the
+                    // difference is theirs; the JSON's `ipw` holds them, `treatment` and
+                    // `control` the unweighted complete cases).
+                    let (cell_t, cell_c) = match &c.ipw {
+                        Some(w) => {
+                            let weighted = |x: &crate::analysis::IpwArmInfo, m: u64| {
+                                let mut cell =
+                                    format!("{} weighted (n={}", fmt_value(x.mean, b), x.observed);
+                                if m > 0 {
+                                    write!(cell, ", {m} missing").ok();
+                                }
+                                cell + ")"
+                            };
+                            (weighted(&w.treatment, mt), weighted(&w.control, mc))
+                        }
+                        None => (
+                            arm(c.treatment.mean, c.treatment.n, mt),
+                            arm(c.control.mean, c.control.n, mc),
+                        ),
                     };
                     [
                         contrast_label(c),
-                        arm(mean_t, c.treatment.n, mt),
-                        arm(mean_c, c.control.n, mc),
+                        cell_t,
+                        cell_c,
                         format!(
                             "{} [{}, {}]",
                             fmt_value(c.difference, b),
@@ -822,7 +843,13 @@ fn complier_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
                     } else {
                         format!(", adjusted for {}", e.covariates.join(", "))
                     };
-                    let flag = e.flag.as_ref().map_or_else(String::new, |f| format!("; {f}"));
+                    let mut flag = e.flag.as_ref().map_or_else(String::new, |f| format!("; {f}"));
+                    if e.receipt_unknown > 0 {
+                        write!(flag, "; {} with the outcome left out for an unknown receipt", e.receipt_unknown).ok();
+                    }
+                    if e.covariate_missing > 0 {
+                        write!(flag, "; {} left out with a covariate missing", e.covariate_missing).ok();
+                    }
                     format!(
                         "complier effect of {label} (CACE: 2SLS, assignment as instrument for receipt{adjusted}; HC2): {} [{}, {}], SE {} on {} df, p {}; first stage {} (F {:.1}); n = {}{flag}",
                         fmt_value(e.estimate, binary),
@@ -860,6 +887,15 @@ fn lee_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
             };
             let binary = is_binary(report, analysis, &c.outcome);
             match b {
+                Some(b) if b.se_lower.is_nan() => format!(
+                    "Lee bounds of {label} (always-observed; observed {} vs {}, {} of the {} arm's observed trimmed, ties fractionally): [{}, {}]; no interval (an arm has fewer than 2 observed values, so the SEs are not estimable)",
+                    fmt_value(b.observed_treatment, true),
+                    fmt_value(b.observed_control, true),
+                    fmt_value(b.trimmed_share, true),
+                    b.trimmed_arm,
+                    fmt_value(b.lower, binary),
+                    fmt_value(b.upper, binary),
+                ),
                 Some(b) => format!(
                     "Lee bounds of {label} (always-observed; observed {} vs {}, {} of the {} arm's observed trimmed, ties fractionally): [{}, {}]; Imbens-Manski 95% CI [{}, {}] (SE of Lee 2009, Prop. 3: {} and {})",
                     fmt_value(b.observed_treatment, true),
@@ -908,16 +944,16 @@ fn randomisation_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> 
             let how = match r.method {
                 Method::Hypergeometric => format!(
                     "exact (hypergeometric, Fisher's exact test) over {} assignments",
-                    fmt_count(r.assignments)
+                    fmt_count(r.assignments, r.log10_assignments)
                 ),
                 Method::Exact => format!(
                     "exact, all {} assignments enumerated",
-                    fmt_count(r.assignments)
+                    fmt_count(r.assignments, r.log10_assignments)
                 ),
                 Method::MonteCarlo => format!(
                     "Monte Carlo, {} of {} assignments drawn, MC SE of p {}",
                     r.draws,
-                    fmt_count(r.assignments),
+                    fmt_count(r.assignments, r.log10_assignments),
                     fmt_p(r.mc_se)
                 ),
             };
@@ -929,8 +965,21 @@ fn randomisation_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> 
         .collect()
 }
 
-/// A count of assignments: whole below a million, else in scientific notation.
-fn fmt_count(x: f64) -> String {
+/// Degrees of freedom to one decimal, or "–" when undefined.
+fn fmt_df(df: f64) -> String {
+    if df.is_finite() {
+        format!("{df:.1}")
+    } else {
+        "–".to_owned()
+    }
+}
+
+/// A count of assignments: whole below a million, else in scientific notation, and as a power
+/// of ten from its logarithm beyond the largest float.
+fn fmt_count(x: f64, log10: f64) -> String {
+    if !x.is_finite() && log10.is_finite() {
+        return format!("about 10^{}", log10.floor());
+    }
     if x < 1e6 {
         format!("{:.0}", x.round())
     } else {
@@ -1164,9 +1213,9 @@ fn balance_lines(balance: &Value) -> Vec<String> {
         let (p, stat) = (num(t, "p_value"), num(t, "statistic"));
         let line = if t.get("test").and_then(Value::as_str) == Some("welch_t") {
             format!(
-                "{name}: Welch t = {} on {:.1} df, p = {}",
+                "{name}: Welch t = {} on {} df, p = {}",
                 fmt_stat(stat),
-                num(t, "df"),
+                fmt_df(num(t, "df")),
                 fmt_p(p)
             )
         } else {

@@ -142,6 +142,14 @@ pub fn weighted_mean(y: &[f64], columns: &[Vec<f64>], scratch: &mut IpwScratch) 
         out.flag = Some("nobody in the arm has the outcome observed");
         return out;
     }
+    if observed == 1 {
+        // One value is its own weighted mean, but its spread (and so the SE) is unknown.
+        out.mean = y.iter().copied().find(|v| !v.is_nan()).unwrap_or(f64::NAN);
+        out.flag = Some(
+            "one participant in the arm has the outcome observed: the variance is not estimable",
+        );
+        return out;
+    }
     if observed == n {
         // Every weight is 1: the plain mean, with the sandwich's n-divisor variance.
         let mean = y.iter().sum::<f64>() / n as f64;
@@ -390,6 +398,20 @@ mod tests {
         );
         assert!(got.mean.is_nan());
         assert!(got.flag.is_some());
+    }
+
+    #[test]
+    fn one_observed_value_has_its_mean_but_no_variance() {
+        let nan = f64::NAN;
+        let got = weighted_mean(
+            &[nan, 7.5, nan],
+            &[vec![1.0, 2.0, 3.0]],
+            &mut IpwScratch::default(),
+        );
+        assert_eq!(got.mean, 7.5);
+        // A variance of 0 would give SE 0 and p 0: a rejection out of one value.
+        assert!(got.variance.is_nan(), "{got:?}");
+        assert!(got.flag.is_some_and(|f| f.contains("not estimable")));
     }
 
     #[test]

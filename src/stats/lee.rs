@@ -210,7 +210,12 @@ fn point(t: &[f64], c: &[f64]) -> Option<Point> {
 /// Lee bounds of treatment − control from each arm's outcomes (NaN = missing), with the
 /// Imbens–Manski interval at `level` (e.g. 0.95). `None` when an arm has no observed outcome.
 pub fn lee_bounds(t: &[f64], c: &[f64], level: f64) -> Option<LeeBounds> {
-    let (qt, qc, trim_t, p, lower, upper, se_lower, se_upper) = point(t, c)?;
+    let (qt, qc, trim_t, p, lower, upper, mut se_lower, mut se_upper) = point(t, c)?;
+    // One observed value in an arm gives its mean no estimable spread: the SEs would be 0.
+    let observed = |v: &[f64]| v.iter().filter(|x| !x.is_nan()).count();
+    if observed(t) < 2 || observed(c) < 2 {
+        (se_lower, se_upper) = (f64::NAN, f64::NAN);
+    }
     let critical = imbens_manski_critical(upper - lower, se_lower.max(se_upper), level);
     Some(LeeBounds {
         observed_treatment: qt,
@@ -408,6 +413,16 @@ mod tests {
             + control;
         assert!((b.upper - (upper - yc)).abs() < 1e-12, "{b:?}");
         assert!((b.se_upper - var_upper.sqrt()).abs() < 1e-12, "{b:?}");
+    }
+
+    #[test]
+    fn one_observed_value_in_an_arm_has_bounds_but_no_interval() {
+        let b = lee_bounds(&[3.0, NA], &[1.0, 2.0], 0.95).expect("both arms observed");
+        // The control arm (2 of 2 observed) is trimmed to the treatment's 1 of 2: bounds
+        // [3 − 2, 3 − 1]; with one treated value its mean has no estimable spread.
+        assert_eq!((b.lower, b.upper), (1.0, 2.0));
+        assert!(b.se_lower.is_nan() && b.se_upper.is_nan(), "{b:?}");
+        assert!(b.ci.0.is_nan() && b.ci.1.is_nan(), "{b:?}");
     }
 
     #[test]

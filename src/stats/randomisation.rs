@@ -67,8 +67,11 @@ pub struct RandomisationTest {
     pub p_value: f64,
     /// How it was computed.
     pub method: Method,
-    /// Assignments the design could have made, Π over strata of C(units, treated).
+    /// Assignments the design could have made, Π over strata of C(units, treated) (infinite
+    /// beyond the largest float; see `log10_assignments`).
     pub assignments: f64,
+    /// Its base-10 logarithm, finite however many assignments there are.
+    pub log10_assignments: f64,
     /// Assignments drawn (Monte Carlo) or enumerated.
     pub draws: u64,
     /// Monte Carlo standard error of the p-value, `√(p(1 − p) / draws)`; 0 when exact.
@@ -100,6 +103,7 @@ pub fn randomisation_test(strata: &[Vec<Unit>], binary: bool, sides: Sides) -> R
         p_value: f64::NAN,
         method: Method::Exact,
         assignments,
+        log10_assignments: ln_assignments / std::f64::consts::LN_10,
         draws: 0,
         mc_se: 0.0,
     };
@@ -366,6 +370,22 @@ mod tests {
         assert_eq!(r.draws, 6);
         // The observed split is the most extreme of the six: p = 1/6.
         assert!((r.p_value - 1.0 / 6.0).abs() < 1e-12, "{r:?}");
+    }
+
+    #[test]
+    fn the_count_of_assignments_keeps_its_logarithm_beyond_the_largest_float() {
+        // C(4000, 2000) ≈ 1.7 × 10^1202 overflows a float, its logarithm does not.
+        // R: print(lchoose(4000, 2000) / log(10), digits = 17) gives 1202.2208655783406.
+        let t: Vec<f64> = (0..2000).map(f64::from).collect();
+        let c: Vec<f64> = (0..2000).map(|i| f64::from(i) + 0.5).collect();
+        let r = randomisation_test(&[units(&t, &c)], false, Sides::TwoSided);
+        assert!(r.assignments.is_infinite(), "{r:?}");
+        let small = randomisation_test(&[units(&t[..8], &c[..8])], false, Sides::TwoSided);
+        assert!((small.log10_assignments - 12_870f64.log10()).abs() < 1e-9);
+        assert!(
+            (r.log10_assignments - 1202.2208655783406).abs() < 1e-8,
+            "{r:?}"
+        );
     }
 
     #[test]

@@ -473,3 +473,22 @@ fn adjusted_long_type_one_error_and_coverage() {
     let lin = &pilot.analyses[1];
     assert!(lin.power < 0.065, "8 + 8 Lin: {}", lin.power);
 }
+
+/// Fisher's exact test with an arm empty has one possible table, whose p-value R gives as 1;
+/// as a contrast it is undefined like every other test's, not a p = 1 that reads as evidence.
+#[test]
+fn fishers_test_with_an_empty_arm_is_undefined() {
+    let (model, mut table) = load("examples/nsw/nsw.trial", "examples/nsw/data.csv");
+    let control = model
+        .arms
+        .iter()
+        .position(|a| a.name == "control")
+        .expect("arm") as u32;
+    let plan = run_plan(&model, &table);
+    assert!(contrast(&plan, "primary_exact", 0).p_value.is_finite());
+    table.arm.iter_mut().for_each(|a| *a = control);
+    let plan = run_plan(&model, &table);
+    let c = contrast(&plan, "primary_exact", 0);
+    assert_eq!(c.treatment.n, 0);
+    assert!(c.p_value.is_nan() && !c.reject, "{c:?}");
+}

@@ -377,3 +377,49 @@ fn complier_long_type_one_error_and_coverage() {
     eprintln!("8 + 8 pilot: size {size:.4}, weak {:.4}", pilot.weak);
     assert!(size <= 0.05 + 3.0 * se, "pilot: size {size}");
 }
+
+/// Participants left out of the complier effect are counted and said: an unknown receipt
+/// (three rows) in every fit, a missing covariate (two more rows) only in the adjusted one.
+#[test]
+fn participants_left_out_for_unknown_receipt_or_covariate_are_counted() {
+    let dir = std::env::temp_dir().join(format!("trialsim-complier-left-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let data = std::fs::read_to_string(DATA).expect("data");
+    let mut out = String::new();
+    for (k, line) in data.lines().enumerate() {
+        let mut cells: Vec<&str> = line.split(',').collect();
+        match k {
+            1..=3 => *cells.last_mut().expect("received") = "NA",
+            4 | 5 => cells[3] = "NA",
+            _ => {}
+        }
+        out += &cells.join(",");
+        out.push('\n');
+    }
+    let csv = dir.join("left-out.csv");
+    std::fs::write(&csv, out).expect("csv");
+    let v = analyze_json(SPEC, csv.to_str().expect("path"));
+    let plain = &v["analyses"][0]["contrasts"][0]["complier_effect"];
+    assert_eq!(plain["receipt_unknown"], 3, "{plain}");
+    assert_eq!(plain["covariate_missing"], 0, "{plain}");
+    assert_eq!(num(&plain["n"]), 597.0, "{plain}");
+    let adjusted = &v["analyses"][2]["contrasts"][0]["complier_effect"];
+    assert_eq!(adjusted["receipt_unknown"], 3, "{adjusted}");
+    assert_eq!(adjusted["covariate_missing"], 2, "{adjusted}");
+    assert_eq!(num(&adjusted["n"]), 595.0, "{adjusted}");
+    let text = common::run(
+        common::trialsim()
+            .arg("analyze")
+            .arg(SPEC)
+            .arg("--data")
+            .arg(&csv)
+            .args(["--replicates", "0"]),
+    );
+    assert_eq!(text.status, Some(0), "{text}");
+    assert!(
+        text.stdout
+            .contains("n = 595; 3 with the outcome left out for an unknown receipt; 2 left out with a covariate missing"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
