@@ -1387,17 +1387,20 @@ pub fn realised_power(
         },
         seed,
         replicates,
+        &|_| {},
     )
 }
 
 /// [`realised_power`] on [`observed_model_with`]: observed flows and the recalibrated employment
-/// process too; the note lists those changes after the usual text.
+/// process too; the note lists those changes after the usual text. `progress` gets the number
+/// of replicates done, as in [`crate::power::run_power`].
 pub fn realised_power_with(
     model: &TrialModel,
     table: &ParticipantTable,
     obs: &Observed<'_>,
     seed: u64,
     replicates: u64,
+    progress: &(dyn Fn(u64) + Sync),
 ) -> Result<serde_json::Value, crate::sim::SimError> {
     let (observed, changes) = observed_model_with(model, table, obs);
     let settings = crate::power::PowerSettings {
@@ -1406,7 +1409,7 @@ pub fn realised_power_with(
         n_per_arm: None,
         scenario: 0,
     };
-    let report = crate::power::run_power(&observed, &settings, &|_| {})?;
+    let report = crate::power::run_power(&observed, &settings, progress)?;
     let mut note = "observed arm sizes, sub-path shares, baseline employment and comparator levels; planned effects".to_owned();
     if obs.flow_bits != 0 {
         note.push_str("; observed flows");

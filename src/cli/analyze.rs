@@ -122,7 +122,13 @@ pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
     };
     let mut report = super::stages::analysis_report(&model, &data_name, inputs, &loaded);
     if args.reps > 0 {
-        let spinner = super::common::spinner(args.quiet, "simulating the power the trial had");
+        // A bar, not a spinner: on a large trial with many analyses this pass is the slow
+        // part of `analyze` (`--replicates 0` skips it).
+        let bar = super::common::progress_bar(
+            args.quiet,
+            args.reps,
+            "simulating the power the trial had:",
+        );
         let realised = pool.install(|| {
             crate::audit::realised_power_with(
                 &model,
@@ -130,9 +136,10 @@ pub(crate) fn run(args: AnalyzeArgs) -> ExitCode {
                 &loaded.observed(),
                 args.seed,
                 args.reps,
+                &|done| bar.set_position(done),
             )
         });
-        spinner.finish_and_clear();
+        bar.finish_and_clear();
         report.realised_power = match realised {
             Ok(v) => v,
             Err(e) => serde_json::json!({ "error": e.to_string() }),
