@@ -37,7 +37,7 @@ const Z975: f64 = 1.959_963_984_540_054;
 pub struct AuditItem {
     /// What kind of assumption: `allocation`, `sample`, `rate`, `path_share`,
     /// `baseline_employment`, `outcome`, `covariate`, `dropout`, `crossover`, `exemption`,
-    /// `non_work_exit`, `lost_to_follow_up`.
+    /// `non_work_exit`, `lost_to_follow_up`, `clusters`.
     pub kind: &'static str,
     /// The assumption in words, e.g. `arm control: work within 12 months`.
     pub assumption: String,
@@ -545,6 +545,26 @@ pub fn audit_with(
                 note: ((n as f64) < planned).then(|| "fewer participants than planned".to_owned()),
             });
         }
+    }
+    // A cluster design puts each cluster in one arm; the data can say otherwise.
+    if model.delivery.clusters.is_some() && !table.cluster.is_empty() {
+        let (mixed, clusters) = table.clusters_in_two_arms(|_| true);
+        items.push(AuditItem {
+            kind: "clusters",
+            assumption: "clusters in more than one arm".to_owned(),
+            planned: 0.0,
+            observed: Some(mixed as f64),
+            n: clusters,
+            ci: None,
+            status: if mixed > 0 {
+                AuditStatus::Contradicted
+            } else {
+                AuditStatus::Consistent
+            },
+            note: (mixed > 0).then(|| {
+                "the design randomises whole clusters: cluster-level tests (cluster_t, the randomisation test) are undefined; CR2 standard errors use the clusters as they are".to_owned()
+            }),
+        });
     }
 
     for (a, arm) in model.arms.iter().enumerate() {

@@ -79,7 +79,8 @@ pub struct ParticipantTable {
     /// NaN when missing.
     pub outcomes: Vec<Vec<f64>>,
     /// Cluster (group, cohort) per participant, for cluster-randomised designs; empty when the
-    /// design has no clusters. Cluster codes are unique across arms.
+    /// design has no clusters. A simulated cluster is in one arm; in real data a cluster can
+    /// hold participants of several arms (see [`ParticipantTable::clusters_in_two_arms`]).
     pub cluster: Vec<u32>,
 }
 
@@ -112,6 +113,27 @@ impl ParticipantTable {
             end += 1;
         }
         end
+    }
+
+    /// Among the clusters with a participant in an arm `counts` admits: how many hold
+    /// participants of more than one such arm, and how many there are. `(0, 0)` without a
+    /// cluster column. A cluster-randomised design puts each cluster in one arm, so a mixed
+    /// cluster contradicts it and leaves cluster-level tests without their units.
+    pub fn clusters_in_two_arms(&self, counts: impl Fn(u32) -> bool) -> (u64, u64) {
+        if self.cluster.len() != self.arm.len() {
+            return (0, 0);
+        }
+        // Per cluster code: its first arm, and whether another arm was seen.
+        let mut seen: std::collections::HashMap<u32, (u32, bool)> = Default::default();
+        for (&cluster, &arm) in self.cluster.iter().zip(&self.arm) {
+            if !counts(arm) {
+                continue;
+            }
+            let entry = seen.entry(cluster).or_insert((arm, false));
+            entry.1 |= entry.0 != arm;
+        }
+        let mixed = seen.values().filter(|(_, mixed)| *mixed).count();
+        (mixed as u64, seen.len() as u64)
     }
 
     /// Empties every column, keeping the allocations for the next replicate.

@@ -19,6 +19,8 @@
 //! Without a cluster column (an empty [`ParticipantTable::cluster`]) the clusters are unknown and
 //! the contrast is undefined (NaN statistic and p-value, never a rejection): falling back to
 //! participants would be exactly the naive test this one replaces.
+//! A cluster with participants in both arms (real data that contradict the design) leaves the
+//! test without its units: undefined too, and said in the report.
 
 use std::collections::HashMap;
 
@@ -67,6 +69,7 @@ pub(super) fn cluster_test(
         &[][..]
     };
     let (treatment, control) = (analysis.treatment as u32, analysis.control as u32);
+    let mut mixed = false;
     for (i, (&arm, &value)) in table.arm.iter().zip(values).enumerate() {
         let side = if arm == treatment {
             0
@@ -88,8 +91,17 @@ pub(super) fn cluster_test(
             });
         }
         let cell = &mut scratch.cells[slot];
+        mixed |= cell.side != side;
         cell.n += 1;
         cell.sum += value;
+    }
+    if mixed {
+        return ClusterTest {
+            test: TestOutcome::UNDEFINED,
+            difference: f64::NAN,
+            ci: (f64::NAN, f64::NAN),
+            df: f64::NAN,
+        };
     }
     // Welford over cluster means, per arm.
     let mut k = [0u64; 2];

@@ -11,6 +11,9 @@
 //!
 //! Participants without a value of the outcome are left out (complete cases), and a subgroup
 //! contrast is re-randomised within its subgroup.
+//!
+//! A cluster with participants in both arms (real data that contradict a cluster design) has no
+//! side to be re-randomised from: the test is undefined, and the report says why.
 
 use crate::model::{Analysis, AssignmentRule, TrialModel};
 use crate::stats::randomisation::{RandomisationTest, Unit, randomisation_test};
@@ -38,6 +41,7 @@ pub(super) fn contrast_test(
     // (stratum key, cluster or row) → unit; a small linear map keeps the first-seen order.
     let mut keys: Vec<(Vec<u32>, u64)> = Vec::new();
     let mut units: Vec<Unit> = Vec::new();
+    let mut mixed = false;
     for (i, &arm) in table.arm.iter().enumerate() {
         let treated = if arm as usize == analysis.treatment {
             true
@@ -62,6 +66,7 @@ pub(super) fn contrast_test(
                 .iter()
                 .position(|(s, c)| *c == cluster && *s == stratum)
             {
+                mixed |= units[k].treated != treated;
                 units[k].sum += v;
                 units[k].n += 1.0;
                 continue;
@@ -84,5 +89,8 @@ pub(super) fn contrast_test(
         }
     }
     let strata: Vec<Vec<Unit>> = strata.into_iter().map(|(_, u)| u).collect();
+    if mixed {
+        return RandomisationTest::UNDEFINED;
+    }
     randomisation_test(&strata, binary && !clustered, analysis.sides)
 }

@@ -98,8 +98,6 @@ pub enum DataErrorKind {
     Malformed,
     /// An arm an analysis compares has no participant in the file.
     MissingArm,
-    /// A cluster of a cluster-randomised design has participants in two arms.
-    ClusterInTwoArms,
 }
 
 impl DataErrorKind {
@@ -126,7 +124,6 @@ impl DataErrorKind {
             Self::ExclusionsNotAllowed => "exclusions_not_allowed",
             Self::Malformed => "malformed",
             Self::MissingArm => "missing_arm",
-            Self::ClusterInTwoArms => "cluster_in_two_arms",
         }
     }
 }

@@ -999,8 +999,6 @@ struct State {
     out: Vec<f64>,
     /// Cluster value → code, in order of first appearance.
     cluster_codes: HashMap<Vec<u8>, u32>,
-    /// Per cluster code, the arm of its first row, that row's line and its arm value as written.
-    cluster_arm: Vec<(u32, u64, String)>,
     /// The current row's flow bits, and those missing in it.
     row_flags: (u8, u8),
     /// Per participant kept, the flow bits whose value was missing.
@@ -1050,7 +1048,6 @@ impl State {
             cov: Vec::with_capacity(plan.covariates.len()),
             out: vec![f64::NAN; model.outcomes.len()],
             cluster_codes: HashMap::new(),
-            cluster_arm: Vec::new(),
             row_flags: (0, 0),
             flow_unknown: Vec::new(),
             rate_row: vec![f64::NAN; plan.rate_measures.len()],
@@ -1376,41 +1373,9 @@ impl State {
                 if is_missing(field(i)) {
                     return Err(missing_value(i, "cluster"));
                 }
-                let value = text(i)?;
+                let key = text(i)?.as_bytes().to_vec();
                 let next = self.cluster_codes.len() as u32;
-                let code = *self
-                    .cluster_codes
-                    .entry(value.as_bytes().to_vec())
-                    .or_insert(next);
-                // A randomised cluster is in one arm: a cluster in two is either an error in
-                // the file or a design randomised within groups, which these are not.
-                match self.cluster_arm.get(code as usize) {
-                    None => self.cluster_arm.push((arm, line, arm_text.to_owned())),
-                    Some((first, first_line, first_arm)) if *first != arm => {
-                        return Err(RowError::Fatal(problem(
-                            DataErrorKind::ClusterInTwoArms,
-                            i,
-                            format!(
-                                "line {line} puts cluster `{}` in arm `{}`, but line {first_line} \
-                                 put it in arm `{}`: the design randomises whole clusters",
-                                value.escape_debug(),
-                                arm_text.escape_debug(),
-                                first_arm.escape_debug()
-                            ),
-                            "a cluster already in another arm",
-                            Some(
-                                "correct this row's arm or cluster; if participants were \
-                                 randomised one by one within these groups, the design is not \
-                                 clustered: declare the group as a categorical covariate, \
-                                 randomise within it (`randomise 1:1 in blocks of 4 within school`) and map it \
-                                 with `covariate school \"column\"` instead of `cluster`"
-                                    .into(),
-                            ),
-                        )));
-                    }
-                    Some(_) => {}
-                }
-                Some(code)
+                Some(*self.cluster_codes.entry(key).or_insert(next))
             }
             None => None,
         };

@@ -171,10 +171,12 @@ fn bad_data_gives_a_located_diagnostic_and_exit_1() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A cluster-randomised design's cluster with participants in two arms is refused where it
-/// happens: participant 14 of cluster 1 (a `sessions` cluster) written as `control`.
+/// A cluster-randomised design's cluster with participants in two arms (participant 14 of
+/// cluster 1, a `sessions` cluster, written as `control`): the data contradict the design, so the
+/// cluster-level test, which has no units, is undefined and says why, the audit contradicts the
+/// design, and CR2 (clusters for the standard errors only) is still computed.
 #[test]
-fn a_cluster_in_two_arms_is_refused_at_its_row() {
+fn a_cluster_in_two_arms_leaves_the_cluster_level_test_undefined() {
     let dir = std::env::temp_dir().join(format!("trialsim-mixed-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let root = env!("CARGO_MANIFEST_DIR");
@@ -184,37 +186,75 @@ fn a_cluster_in_two_arms_is_refused_at_its_row() {
     assert!(good.contains(row));
     let bad = good.replacen(row, &row.replacen("sessions", "control", 1), 1);
     std::fs::write(dir.join("mixed.csv"), bad).expect("write");
-    let out = run(trialsim().current_dir(&dir).args([
-        "analyze",
-        &format!("{root}/tests/reference/clustered.trial"),
-        "--data",
-        "mixed.csv",
-        "--reps",
-        "0",
-    ]));
-    assert_eq!(out.status, Some(1), "{out}");
-    assert!(out.stdout.is_empty(), "{out}");
-    assert!(
-        out.stderr.contains("trialsim::data::cluster_in_two_arms"),
-        "{out}"
-    );
-    assert!(
-        out.stderr.contains(
-            "line 15 puts cluster `1` in arm `control`, but line 14 put it in arm `sessions`"
-        ),
-        "{out}"
-    );
-    assert!(out.stderr.contains("within school"), "{out}");
-    // The file as it was is read.
-    let out = run(trialsim().args([
-        "analyze",
-        &format!("{root}/tests/reference/clustered.trial"),
-        "--data",
-        &format!("{root}/tests/reference/clustered.csv"),
-        "--reps",
-        "0",
-    ]));
+    let analyze = |data: &str, format: &str| {
+        run(trialsim().current_dir(&dir).args([
+            "analyze",
+            &format!("{root}/tests/reference/clustered.trial"),
+            "--data",
+            data,
+            "--reps",
+            "0",
+            "--format",
+            format,
+        ]))
+    };
+    let out = analyze("mixed.csv", "text");
     assert_eq!(out.status, Some(0), "{out}");
+    assert!(
+        out.stdout
+            .contains("UNDEFINED: 1 of the 10 clusters holds participants of both arms"),
+        "{out}"
+    );
+    let json = analyze("mixed.csv", "json");
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let analysis = |name: &str| {
+        v["analyses"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["name"] == name))
+            .unwrap_or_else(|| panic!("no analysis {name}"))
+            .clone()
+    };
+    let cluster_level = analysis("cluster_level");
+    assert_eq!(
+        cluster_level["clusters_in_two_arms"],
+        serde_json::json!({"mixed": 1, "clusters": 10})
+    );
+    let c = &cluster_level["contrasts"][0];
+    assert!(c["p_value"].is_null() && c["reject"] == false, "{c}");
+    let cr2 = analysis("cr2_plain");
+    assert!(cr2.get("clusters_in_two_arms").is_none());
+    // estimatr `lm_robust(score ~ treat, clusters = group)` on the same table
+    // (tests/reference/regression.R, "group 1 in both arms").
+    let c = &cr2["contrasts"][0];
+    for (key, got, want) in [
+        ("difference", &c["difference"], 7.351_319_647_172_306),
+        ("se", &c["regression"]["se"], 1.9116664814874544),
+        ("df", &c["regression"]["df"], 8.044444608925355),
+        ("p", &c["p_value"], 0.004_857_521_059_628_646),
+        ("ci low", &c["ci"][0], 2.9472446235057026),
+    ] {
+        let got = got.as_f64().unwrap_or(f64::NAN);
+        assert!(((got - want) / want).abs() < 1e-8, "{key}: {got} vs {want}");
+    }
+    let audit = v["audit"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["kind"] == "clusters"))
+        .expect("a clusters item");
+    assert_eq!(audit["status"], "contradicted", "{audit}");
+    assert_eq!(audit["observed"], 1.0, "{audit}");
+    // The file as it was: every cluster in one arm, the test defined, the audit consistent.
+    let json = analyze(&format!("{root}/tests/reference/clustered.csv"), "json");
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let cluster_level = v["analyses"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["name"] == "cluster_level"))
+        .expect("cluster_level");
+    assert!(cluster_level.get("clusters_in_two_arms").is_none());
+    assert!(cluster_level["contrasts"][0]["p_value"].as_f64().is_some());
+    assert!(v["audit"].as_array().is_some_and(|a| {
+        a.iter()
+            .any(|x| x["kind"] == "clusters" && x["status"] == "consistent")
+    }));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -49,3 +49,11 @@ show("cr2 lin score ~ age+gender", lm_lin(score ~ treat, covariates = ~ age + ge
 show("cr2 lin employed ~ age+gender", lm_lin(employed ~ treat, covariates = ~ age + gender, data = cl, clusters = group))
 show("cr2 ancova score ~ age", lm_robust(score ~ treat + age, data = cl, clusters = group))
 show("cr2 score", lm_robust(score ~ treat, data = cl, clusters = group))
+
+# The same table with participant 14 (group 1, a sessions group) written as control: a cluster
+# in both arms. The cluster-level test is then undefined, CR2 uses the groups as they are
+# (tests/integration/analyze_cli.rs, a_cluster_in_two_arms_leaves_the_cluster_level_test_undefined).
+mixed <- cl
+mixed$arm[mixed$id == 14] <- "control"
+mixed$treat <- as.numeric(mixed$arm == "sessions")
+show("cr2 score, group 1 in both arms", lm_robust(score ~ treat, data = mixed, clusters = group))
