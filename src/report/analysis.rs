@@ -914,31 +914,30 @@ fn lee_lines(report: &AnalysisReport, analysis: usize) -> Vec<String> {
                 None => c.outcome.clone(),
             };
             let binary = is_binary(report, analysis, &c.outcome);
-            match b {
-                Some(b) if b.se_lower.is_nan() => format!(
-                    "Lee bounds of {label} (always-observed; observed {} vs {}, {} of the {} arm's observed trimmed, ties fractionally): [{}, {}]; no interval (an arm has fewer than 2 observed values, so the SEs are not estimable)",
-                    fmt_value(b.observed_treatment, true),
-                    fmt_value(b.observed_control, true),
-                    fmt_value(b.trimmed_share, true),
-                    b.trimmed_arm,
-                    fmt_value(b.lower, binary),
-                    fmt_value(b.upper, binary),
-                ),
-                Some(b) => format!(
-                    "Lee bounds of {label} (always-observed; observed {} vs {}, {} of the {} arm's observed trimmed, ties fractionally): [{}, {}]; Imbens-Manski 95% CI [{}, {}] (SE of Lee 2009, Prop. 3: {} and {})",
-                    fmt_value(b.observed_treatment, true),
-                    fmt_value(b.observed_control, true),
-                    fmt_value(b.trimmed_share, true),
-                    b.trimmed_arm,
-                    fmt_value(b.lower, binary),
-                    fmt_value(b.upper, binary),
+            let Some(b) = b else {
+                return format!("Lee bounds of {label}: undefined (an arm has no observed value)");
+            };
+            let interval = if b.se_lower.is_nan() {
+                "no interval (an arm has fewer than 2 observed values, so the SEs are not estimable)"
+                    .to_owned()
+            } else {
+                format!(
+                    "Imbens-Manski 95% CI [{}, {}] (SE of Lee 2009, Prop. 3: {} and {})",
                     fmt_value(b.ci.0, binary),
                     fmt_value(b.ci.1, binary),
                     fmt_value(b.se_lower, binary),
                     fmt_value(b.se_upper, binary)
-                ),
-                None => format!("Lee bounds of {label}: undefined (an arm has no observed value)"),
-            }
+                )
+            };
+            format!(
+                "Lee bounds of {label} (always-observed; observed {} vs {}, {} of the {} arm's observed trimmed, ties fractionally): [{}, {}]; {interval}",
+                fmt_value(b.observed_treatment, true),
+                fmt_value(b.observed_control, true),
+                fmt_value(b.trimmed_share, true),
+                b.trimmed_arm,
+                fmt_value(b.lower, binary),
+                fmt_value(b.upper, binary),
+            )
         })
         .collect()
 }

@@ -70,6 +70,31 @@ fn analyze_reports_lee_bounds_worked_by_hand() {
             .contains("complete cases, with Lee bounds as the sensitivity analysis"),
         "{text}"
     );
+    // One control outcome observed (2): 7 of the 8 treated trimmed (p = 0.875), bounds
+    // [1 − 2, 8 − 2]; one value has no spread, so there is no interval (not a zero-width one).
+    let mut csv = String::from("id,arm,score\n");
+    for (i, v) in treated.iter().enumerate() {
+        csv += &format!("{},treatment,{v}\n", i + 1);
+    }
+    for i in 0..10 {
+        csv += &format!("{},control,{}\n", i + 11, if i == 0 { "2" } else { "" });
+    }
+    std::fs::write(dir.join("data.csv"), csv).expect("csv");
+    let json = run("json");
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let b = &v["analyses"][0]["contrasts"][0]["lee_bounds"];
+    assert_eq!(
+        (b["lower"].as_f64(), b["upper"].as_f64()),
+        (Some(-1.0), Some(6.0)),
+        "{b}"
+    );
+    assert!(b["ci"][0].is_null() && b["se_lower"].is_null(), "{b}");
+    let text = run("text");
+    assert!(
+        text.stdout
+            .contains("[-1.00, 6.00]; no interval (an arm has fewer than 2 observed values"),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
