@@ -37,7 +37,8 @@ pub struct ContrastBounds {
     /// `variable=level` of a subgroup contrast.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subgroup: Option<String>,
-    /// Trials in which the bounds were defined (both arms with an observed value).
+    /// Trials in which the bounds and their interval were defined (both arms with at least two
+    /// observed values).
     pub replicates: u64,
     /// Mean lower bound.
     pub lower: Estimate,
