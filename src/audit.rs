@@ -562,7 +562,7 @@ pub fn audit_with(
                 AuditStatus::Consistent
             },
             note: (mixed > 0).then(|| {
-                "the design randomises whole clusters: cluster-level tests (cluster_t, the randomisation test) are undefined; CR2 standard errors use the clusters as they are".to_owned()
+                "the design randomises whole clusters: a cluster-level test (cluster_t, the randomisation test) of two arms a cluster spans is undefined; CR2 standard errors use the clusters as they are".to_owned()
             }),
         });
     }

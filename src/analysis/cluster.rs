@@ -33,6 +33,8 @@ use crate::table::ParticipantTable;
 #[derive(Debug, Clone, Copy, Default)]
 struct Cell {
     side: usize,
+    /// Whether the cluster also has participants on the other side.
+    mixed: bool,
     n: u64,
     sum: f64,
 }
@@ -50,6 +52,8 @@ pub(super) struct ClusterTest {
     pub difference: f64,
     pub ci: (f64, f64),
     pub df: f64,
+    /// Clusters in both arms, when any are (the test is then undefined).
+    pub clusters_in_two_arms: Option<super::ClustersInTwoArms>,
 }
 
 /// Runs the cluster-level t test of `outcome` for the participants `keep` admits.
@@ -69,7 +73,6 @@ pub(super) fn cluster_test(
         &[][..]
     };
     let (treatment, control) = (analysis.treatment as u32, analysis.control as u32);
-    let mut mixed = false;
     for (i, (&arm, &value)) in table.arm.iter().zip(values).enumerate() {
         let side = if arm == treatment {
             0
@@ -91,16 +94,21 @@ pub(super) fn cluster_test(
             });
         }
         let cell = &mut scratch.cells[slot];
-        mixed |= cell.side != side;
+        cell.mixed |= cell.side != side;
         cell.n += 1;
         cell.sum += value;
     }
-    if mixed {
+    let mixed = scratch.cells.iter().filter(|c| c.mixed).count() as u64;
+    if mixed > 0 {
         return ClusterTest {
             test: TestOutcome::UNDEFINED,
             difference: f64::NAN,
             ci: (f64::NAN, f64::NAN),
             df: f64::NAN,
+            clusters_in_two_arms: Some(super::ClustersInTwoArms {
+                mixed,
+                clusters: scratch.cells.len() as u64,
+            }),
         };
     }
     // Welford over cluster means, per arm.
@@ -143,5 +151,6 @@ pub(super) fn cluster_test(
         difference,
         ci,
         df,
+        clusters_in_two_arms: None,
     }
 }

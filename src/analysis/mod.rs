@@ -124,6 +124,20 @@ pub struct ContrastResult {
     /// standard error). Left out of the JSON otherwise (and in power runs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ipw: Option<IpwInfo>,
+    /// For a cluster-level test (`cluster_t`, the randomisation test of a cluster design) on
+    /// data in which clusters hold participants of both arms: how many, of how many clusters.
+    /// The test is then undefined (it has no units); left out of the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clusters_in_two_arms: Option<ClustersInTwoArms>,
+}
+
+/// Clusters of a contrast with participants in both of its arms, out of all its clusters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ClustersInTwoArms {
+    /// Clusters with participants in both arms.
+    pub mixed: u64,
+    /// Clusters with a participant in either arm.
+    pub clusters: u64,
 }
 
 /// Student's two-sample t test of a contrast, shown beside Welch's.
@@ -538,6 +552,11 @@ fn run_analysis(
                 contrast.ci = ct.ci;
                 contrast.wald_ci = ct.ci;
                 contrast.df = Some(ct.df);
+                contrast.clusters_in_two_arms = ct.clusters_in_two_arms;
+                // Participant-level tests beside a cluster-level one would count correlated
+                // people as independent: not shown.
+                contrast.student = None;
+                contrast.yates_p = None;
             }
             if analysis.test == TestKind::Randomisation {
                 let codes = subgroup.as_ref().and_then(|s| s.column);
@@ -546,14 +565,25 @@ fn run_analysis(
                     (Some(col), Some(level)) => col.get(i) == Some(&level),
                     _ => true,
                 };
-                let r =
-                    randomisation::contrast_test(model, analysis, table, outcome_id, binary, keep);
-                contrast.test = TestOutcome {
-                    statistic: r.statistic,
-                    p_value: r.p_value,
-                };
+                match randomisation::contrast_test(model, analysis, table, outcome_id, binary, keep)
+                {
+                    Ok(r) => {
+                        contrast.test = TestOutcome {
+                            statistic: r.statistic,
+                            p_value: r.p_value,
+                        };
+                        contrast.randomisation = Some(r);
+                    }
+                    Err(mixed) => {
+                        contrast.test = TestOutcome::UNDEFINED;
+                        contrast.clusters_in_two_arms = Some(mixed);
+                    }
+                }
                 contrast.df = None;
-                contrast.randomisation = Some(r);
+                if model.delivery.clusters.is_some() && !table.cluster.is_empty() {
+                    contrast.student = None;
+                    contrast.yates_p = None;
+                }
             }
             if analysis.test.is_regression() {
                 let codes = subgroup.as_ref().and_then(|s| s.column);
@@ -841,6 +871,7 @@ struct Numbers {
     yates_p: Option<f64>,
     student: Option<StudentComparison>,
     ipw: Option<IpwInfo>,
+    clusters_in_two_arms: Option<ClustersInTwoArms>,
 }
 
 fn contrast(
@@ -930,6 +961,7 @@ fn contrast(
             yates_p: full.then(|| yates_chi_square(x_t, n_t, x_c, n_c, sides).p_value),
             student: None,
             ipw: None,
+            clusters_in_two_arms: None,
         }
     } else {
         // Means are compared with Welch's t, or Student's when the plan says so (the checker
@@ -990,6 +1022,7 @@ fn contrast(
                 }
             }),
             ipw: None,
+            clusters_in_two_arms: None,
         }
     }
 }
@@ -1022,6 +1055,7 @@ fn set_contrast(
             yates_p: None,
             student: None,
             ipw: None,
+            clusters_in_two_arms: None,
         });
     }
     let c = &mut contrasts[index];
@@ -1051,6 +1085,7 @@ fn set_contrast(
     c.yates_p = n.yates_p;
     c.student = n.student;
     c.ipw = n.ipw;
+    c.clusters_in_two_arms = n.clusters_in_two_arms;
 }
 
 /// Multiplicity correction over the analysis' contrasts and the rejection decisions.

@@ -19,7 +19,8 @@ use crate::model::{Analysis, AssignmentRule, TrialModel};
 use crate::stats::randomisation::{RandomisationTest, Unit, randomisation_test};
 use crate::table::{CovariateColumn, MISSING_CODE, ParticipantTable};
 
-/// The randomisation test of `outcome` between the analysis' arms over the rows `keep` admits.
+/// The randomisation test of `outcome` between the analysis' arms over the rows `keep` admits;
+/// `Err` with the count when clusters of a cluster design hold participants of both arms.
 pub(super) fn contrast_test(
     model: &TrialModel,
     analysis: &Analysis,
@@ -27,7 +28,7 @@ pub(super) fn contrast_test(
     outcome: usize,
     binary: bool,
     keep: impl Fn(usize) -> bool,
-) -> RandomisationTest {
+) -> Result<RandomisationTest, super::ClustersInTwoArms> {
     let values = table.outcomes.get(outcome).map_or(&[][..], Vec::as_slice);
     let clustered = model.delivery.clusters.is_some() && !table.cluster.is_empty();
     let strata_vars: &[usize] = match &model.assignment.rule {
@@ -41,7 +42,8 @@ pub(super) fn contrast_test(
     // (stratum key, cluster or row) → unit; a small linear map keeps the first-seen order.
     let mut keys: Vec<(Vec<u32>, u64)> = Vec::new();
     let mut units: Vec<Unit> = Vec::new();
-    let mut mixed = false;
+    // Per unit, whether it (a cluster) also has participants on the other side.
+    let mut mixed: Vec<bool> = Vec::new();
     for (i, &arm) in table.arm.iter().enumerate() {
         let treated = if arm as usize == analysis.treatment {
             true
@@ -66,7 +68,7 @@ pub(super) fn contrast_test(
                 .iter()
                 .position(|(s, c)| *c == cluster && *s == stratum)
             {
-                mixed |= units[k].treated != treated;
+                mixed[k] |= units[k].treated != treated;
                 units[k].sum += v;
                 units[k].n += 1.0;
                 continue;
@@ -80,6 +82,14 @@ pub(super) fn contrast_test(
             n: 1.0,
             treated,
         });
+        mixed.push(false);
+    }
+    let in_two_arms = mixed.iter().filter(|&&m| m).count() as u64;
+    if in_two_arms > 0 {
+        return Err(super::ClustersInTwoArms {
+            mixed: in_two_arms,
+            clusters: units.len() as u64,
+        });
     }
     let mut strata: Vec<(Vec<u32>, Vec<Unit>)> = Vec::new();
     for ((stratum, _), unit) in keys.into_iter().zip(units) {
@@ -89,8 +99,9 @@ pub(super) fn contrast_test(
         }
     }
     let strata: Vec<Vec<Unit>> = strata.into_iter().map(|(_, u)| u).collect();
-    if mixed {
-        return RandomisationTest::UNDEFINED;
-    }
-    randomisation_test(&strata, binary && !clustered, analysis.sides)
+    Ok(randomisation_test(
+        &strata,
+        binary && !clustered,
+        analysis.sides,
+    ))
 }

@@ -59,11 +59,6 @@ pub fn analysis_report(
             .iter()
             .map(|a| outside_bins(model, a, table))
             .collect(),
-        clusters_in_two_arms: model
-            .analyses
-            .iter()
-            .map(|a| clusters_in_two_arms(model, a, table))
-            .collect(),
         balance: serde_json::to_value(crate::analysis::balance(model, table))
             .unwrap_or(Value::Null),
         lee_bounds: model
@@ -140,27 +135,6 @@ fn outside_bins(
         treatment: out[0],
         control: out[1],
     })
-}
-
-/// The clusters of `a`'s two arms with participants in both, when its test needs whole
-/// clusters and some are not.
-fn clusters_in_two_arms(
-    model: &TrialModel,
-    a: &crate::model::Analysis,
-    table: &ParticipantTable,
-) -> Option<crate::report::analysis::ClustersInTwoArms> {
-    use crate::model::TestKind;
-    let cluster_level = |test: TestKind| match test {
-        TestKind::ClusterT => true,
-        TestKind::Randomisation => model.delivery.clusters.is_some(),
-        _ => false,
-    };
-    if !cluster_level(a.test) && !a.per_outcome.iter().any(|&(_, t, _)| cluster_level(t)) {
-        return None;
-    }
-    let (treatment, control) = (a.treatment as u32, a.control as u32);
-    let (mixed, clusters) = table.clusters_in_two_arms(|arm| arm == treatment || arm == control);
-    (mixed > 0).then_some(crate::report::analysis::ClustersInTwoArms { mixed, clusters })
 }
 
 /// The declarations of every analysis of `model`, in plan order.

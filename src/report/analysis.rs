@@ -68,10 +68,6 @@ pub struct AnalysisReport {
     /// participants of its two arms in no bin (the value missing or outside all bins), who are
     /// left out of every contrast; `None` for other analyses and when nobody was left out.
     pub outside_bins: Vec<Option<OutsideBins>>,
-    /// Per analysis whose test needs whole clusters (`cluster_t`, the randomisation test of a
-    /// cluster design): the clusters of its two arms that hold participants of both, when any
-    /// do (the test is then undefined); `None` for other analyses and when none do.
-    pub clusters_in_two_arms: Vec<Option<ClustersInTwoArms>>,
     /// Covariate balance, as the analysis module computes it (already JSON).
     pub balance: Value,
     /// Per analysis and contrast (as `missing_outcomes`), the Lee bounds of an analysis that
@@ -153,24 +149,25 @@ pub struct OutsideBins {
     pub control: u64,
 }
 
-/// Clusters of an analysis' two arms with participants in both, out of all its clusters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ClustersInTwoArms {
-    /// Clusters with participants in both arms.
-    pub mixed: u64,
-    /// Clusters with a participant in either arm.
-    pub clusters: u64,
-}
-
-/// The line that says why analysis `i`'s cluster-level test is undefined, when it is.
-fn clusters_in_two_arms_line(report: &AnalysisReport, i: usize) -> Option<String> {
-    let m = report.clusters_in_two_arms.get(i)?.as_ref()?;
-    Some(format!(
-        "UNDEFINED: {} of the {} clusters {} participants of both arms, so the data were not randomised by cluster as the design says and the cluster-level test has no units; with clusters for the standard errors only, `test cr2` is defined",
-        m.mixed,
-        m.clusters,
-        if m.mixed == 1 { "holds" } else { "hold" }
-    ))
+/// One line per contrast of analysis `i` whose cluster-level test is undefined because
+/// clusters hold participants of both arms.
+fn clusters_in_two_arms_lines(report: &AnalysisReport, i: usize) -> Vec<String> {
+    let Some(a) = report.plan.analyses.get(i) else {
+        return Vec::new();
+    };
+    a.contrasts
+        .iter()
+        .filter_map(|c| {
+            let m = c.clusters_in_two_arms?;
+            Some(format!(
+                "{}: UNDEFINED: {} of its {} clusters {} participants of both arms, so the data were not randomised by cluster as the design says and the cluster-level test has no units; with clusters for the standard errors only, `test cr2` is defined",
+                contrast_label(c),
+                m.mixed,
+                m.clusters,
+                if m.mixed == 1 { "holds" } else { "hold" }
+            ))
+        })
+        .collect()
 }
 
 /// The line that says who analysis `i` left out for being in no bin.
@@ -275,9 +272,6 @@ pub fn to_json(report: &AnalysisReport) -> Value {
         head.insert("name".into(), json!(a.name));
         if let Some(Some(o)) = report.outside_bins.get(i) {
             head.insert("outside_bins".into(), json!(o));
-        }
-        if let Some(Some(m)) = report.clusters_in_two_arms.get(i) {
-            head.insert("clusters_in_two_arms".into(), json!(m));
         }
         if let Some(info) = info {
             // A weighted analysis is tested by its own z test, whatever the default test.
@@ -1418,7 +1412,7 @@ pub fn render_text(report: &AnalysisReport) -> String {
         if let Some(l) = outside_bins_line(report, i) {
             out += &format!("  {l}\n");
         }
-        if let Some(l) = clusters_in_two_arms_line(report, i) {
+        for l in clusters_in_two_arms_lines(report, i) {
             out += &format!("  {l}\n");
         }
     }
@@ -1478,7 +1472,7 @@ pub fn render_markdown(report: &AnalysisReport) -> String {
         lines.extend(complier_lines(report, i));
         lines.extend(missing_line(report, i));
         lines.extend(outside_bins_line(report, i));
-        lines.extend(clusters_in_two_arms_line(report, i));
+        lines.extend(clusters_in_two_arms_lines(report, i));
         if !lines.is_empty() {
             out += "\n";
         }
@@ -1682,7 +1676,6 @@ mod tests {
             plan_info: Vec::new(),
             missing_outcomes: Vec::new(),
             outside_bins: Vec::new(),
-            clusters_in_two_arms: Vec::new(),
             plan: PlanResult {
                 analyses: vec![AnalysisResult {
                     name: "primary".into(),
@@ -1706,6 +1699,7 @@ mod tests {
                         yates_p: None,
                         student: None,
                         ipw: None,
+                        clusters_in_two_arms: None,
                     }],
                     interactions: Vec::new(),
                 }],

@@ -78,19 +78,6 @@ pub struct RandomisationTest {
     pub mc_se: f64,
 }
 
-impl RandomisationTest {
-    /// A test that could not be run (its units are not defined by the data).
-    pub const UNDEFINED: Self = Self {
-        statistic: f64::NAN,
-        p_value: f64::NAN,
-        method: Method::Exact,
-        assignments: f64::NAN,
-        log10_assignments: f64::NAN,
-        draws: 0,
-        mc_se: 0.0,
-    };
-}
-
 /// The randomisation test of `strata` (each a list of units) in the direction `sides`. `binary`
 /// says that every unit is a single participant with a 0/1 outcome (the hypergeometric path).
 pub fn randomisation_test(strata: &[Vec<Unit>], binary: bool, sides: Sides) -> RandomisationTest {

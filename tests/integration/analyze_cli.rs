@@ -171,25 +171,49 @@ fn bad_data_gives_a_located_diagnostic_and_exit_1() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A cluster-randomised design's cluster with participants in two arms (participant 14 of
-/// cluster 1, a `sessions` cluster, written as `control`): the data contradict the design, so the
-/// cluster-level test, which has no units, is undefined and says why, the audit contradicts the
-/// design, and CR2 (clusters for the standard errors only) is still computed.
+/// A cluster-randomised design's cluster with participants in two arms (participant 14, a man
+/// of cluster 1, a `sessions` cluster, written as `control`): the data contradict the design, so
+/// each cluster-level test (cluster_t, the randomisation test) whose participants include both
+/// arms of that cluster has no units and is undefined, and says why; one whose participants do
+/// not (the women's subgroup; the outcome missing for participant 14) is computed as usual; the
+/// audit contradicts the design; CR2 (clusters for the standard errors only) is computed as
+/// estimatr computes it.
 #[test]
 fn a_cluster_in_two_arms_leaves_the_cluster_level_test_undefined() {
     let dir = std::env::temp_dir().join(format!("trialsim-mixed-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let root = env!("CARGO_MANIFEST_DIR");
+    let spec =
+        std::fs::read_to_string(format!("{root}/tests/reference/clustered.trial")).expect("spec");
+    let spec = spec.replacen(
+        "  data {",
+        "  analysis cluster_by_gender {
+    compare score: sessions vs control within gender
+    test cluster_t, two_sided, alpha 5%
+  }
+
+  analysis permutation {
+    compare score, employed: sessions vs control
+    test randomisation, two_sided, alpha 5%
+    missing complete_cases
+  }
+
+  data {",
+        1,
+    );
+    std::fs::write(dir.join("clustered.trial"), spec).expect("spec");
     let good =
         std::fs::read_to_string(format!("{root}/tests/reference/clustered.csv")).expect("data");
     let row = "\n14,sessions,41.230358084219844,male,0,44.651081168732055,1\n";
     assert!(good.contains(row));
-    let bad = good.replacen(row, &row.replacen("sessions", "control", 1), 1);
-    std::fs::write(dir.join("mixed.csv"), bad).expect("write");
+    let moved = row.replacen("sessions", "control", 1);
+    std::fs::write(dir.join("mixed.csv"), good.replacen(row, &moved, 1)).expect("write");
+    let unscored = moved.replacen(",44.651081168732055,", ",,", 1);
+    std::fs::write(dir.join("unscored.csv"), good.replacen(row, &unscored, 1)).expect("write");
     let analyze = |data: &str, format: &str| {
         run(trialsim().current_dir(&dir).args([
             "analyze",
-            &format!("{root}/tests/reference/clustered.trial"),
+            "clustered.trial",
             "--data",
             data,
             "--reps",
@@ -198,34 +222,54 @@ fn a_cluster_in_two_arms_leaves_the_cluster_level_test_undefined() {
             format,
         ]))
     };
-    let out = analyze("mixed.csv", "text");
-    assert_eq!(out.status, Some(0), "{out}");
-    assert!(
-        out.stdout
-            .contains("UNDEFINED: 1 of the 10 clusters holds participants of both arms"),
-        "{out}"
-    );
-    let json = analyze("mixed.csv", "json");
-    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
-    let analysis = |name: &str| {
+    let json = |data: &str| -> serde_json::Value {
+        let out = analyze(data, "json");
+        assert_eq!(out.status, Some(0), "{out}");
+        serde_json::from_str(&out.stdout).expect("JSON")
+    };
+    let contrast = |v: &serde_json::Value, name: &str, k: usize| {
         v["analyses"]
             .as_array()
             .and_then(|a| a.iter().find(|x| x["name"] == name))
-            .unwrap_or_else(|| panic!("no analysis {name}"))
+            .unwrap_or_else(|| panic!("no analysis {name}"))["contrasts"][k]
             .clone()
     };
-    let cluster_level = analysis("cluster_level");
-    assert_eq!(
-        cluster_level["clusters_in_two_arms"],
-        serde_json::json!({"mixed": 1, "clusters": 10})
+    let undefined = |c: &serde_json::Value| {
+        assert_eq!(
+            c["clusters_in_two_arms"],
+            serde_json::json!({"mixed": 1, "clusters": 10}),
+            "{c}"
+        );
+        assert!(c["p_value"].is_null() && c["reject"] == false, "{c}");
+        assert!(
+            c.get("randomisation").is_none() && c.get("student").is_none(),
+            "{c}"
+        );
+    };
+    let defined = |c: &serde_json::Value| {
+        assert!(c.get("clusters_in_two_arms").is_none(), "{c}");
+        assert!(c["p_value"].as_f64().is_some(), "{c}");
+    };
+
+    let out = analyze("mixed.csv", "text");
+    assert_eq!(out.status, Some(0), "{out}");
+    assert!(
+        out.stdout.contains(
+            "score [gender=male]: UNDEFINED: 1 of its 10 clusters holds participants of both arms"
+        ),
+        "{out}"
     );
-    let c = &cluster_level["contrasts"][0];
-    assert!(c["p_value"].is_null() && c["reject"] == false, "{c}");
-    let cr2 = analysis("cr2_plain");
-    assert!(cr2.get("clusters_in_two_arms").is_none());
+    assert!(!out.stdout.contains("[gender=female]: UNDEFINED"), "{out}");
+    let v = json("mixed.csv");
+    undefined(&contrast(&v, "cluster_level", 0));
+    defined(&contrast(&v, "cluster_by_gender", 0)); // women: cluster 1's man is not among them
+    undefined(&contrast(&v, "cluster_by_gender", 1));
+    undefined(&contrast(&v, "permutation", 0));
+    undefined(&contrast(&v, "permutation", 1));
     // estimatr `lm_robust(score ~ treat, clusters = group)` on the same table
     // (tests/reference/regression.R, "group 1 in both arms").
-    let c = &cr2["contrasts"][0];
+    let c = contrast(&v, "cr2_plain", 0);
+    defined(&c);
     for (key, got, want) in [
         ("difference", &c["difference"], 7.351_319_647_172_306),
         ("se", &c["regression"]["se"], 1.9116664814874544),
@@ -242,15 +286,18 @@ fn a_cluster_in_two_arms_leaves_the_cluster_level_test_undefined() {
         .expect("a clusters item");
     assert_eq!(audit["status"], "contradicted", "{audit}");
     assert_eq!(audit["observed"], 1.0, "{audit}");
-    // The file as it was: every cluster in one arm, the test defined, the audit consistent.
-    let json = analyze(&format!("{root}/tests/reference/clustered.csv"), "json");
-    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
-    let cluster_level = v["analyses"]
-        .as_array()
-        .and_then(|a| a.iter().find(|x| x["name"] == "cluster_level"))
-        .expect("cluster_level");
-    assert!(cluster_level.get("clusters_in_two_arms").is_none());
-    assert!(cluster_level["contrasts"][0]["p_value"].as_f64().is_some());
+
+    // Participant 14 without a score: the score tests have whole clusters, `employed` does not.
+    let v = json("unscored.csv");
+    defined(&contrast(&v, "cluster_level", 0));
+    defined(&contrast(&v, "permutation", 0));
+    undefined(&contrast(&v, "permutation", 1));
+
+    // The file as it was: every cluster in one arm, every test defined, the audit consistent.
+    let v = json(&format!("{root}/tests/reference/clustered.csv"));
+    defined(&contrast(&v, "cluster_level", 0));
+    defined(&contrast(&v, "cluster_by_gender", 1));
+    defined(&contrast(&v, "permutation", 1));
     assert!(v["audit"].as_array().is_some_and(|a| {
         a.iter()
             .any(|x| x["kind"] == "clusters" && x["status"] == "consistent")
