@@ -548,7 +548,7 @@ pub fn audit_with(
     }
     // A cluster design puts each cluster in one arm; the data can say otherwise.
     if model.delivery.clusters.is_some() && !table.cluster.is_empty() {
-        let (mixed, clusters) = table.clusters_in_two_arms(|_| true);
+        let (mixed, clusters) = table.clusters_in_two_arms();
         items.push(AuditItem {
             kind: "clusters",
             assumption: "clusters in more than one arm".to_owned(),

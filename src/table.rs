@@ -115,20 +115,16 @@ impl ParticipantTable {
         end
     }
 
-    /// Among the clusters with a participant in an arm `counts` admits: how many hold
-    /// participants of more than one such arm, and how many there are. `(0, 0)` without a
-    /// cluster column. A cluster-randomised design puts each cluster in one arm, so a mixed
-    /// cluster contradicts it and leaves cluster-level tests without their units.
-    pub fn clusters_in_two_arms(&self, counts: impl Fn(u32) -> bool) -> (u64, u64) {
+    /// How many clusters hold participants of more than one arm, and how many clusters there
+    /// are. `(0, 0)` without a cluster column. A cluster-randomised design puts each cluster in
+    /// one arm, so a mixed cluster contradicts it.
+    pub fn clusters_in_two_arms(&self) -> (u64, u64) {
         if self.cluster.len() != self.arm.len() {
             return (0, 0);
         }
         // Per cluster code: its first arm, and whether another arm was seen.
         let mut seen: std::collections::HashMap<u32, (u32, bool)> = Default::default();
         for (&cluster, &arm) in self.cluster.iter().zip(&self.arm) {
-            if !counts(arm) {
-                continue;
-            }
             let entry = seen.entry(cluster).or_insert((arm, false));
             entry.1 |= entry.0 != arm;
         }

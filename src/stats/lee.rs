@@ -180,7 +180,12 @@ fn point(t: &[f64], c: &[f64]) -> Option<Point> {
     let (other_mean, other_var) = moments(other);
     let other_var = other_var / m_other;
     let (low, high) = (trimmed(trim, keep, true), trimmed(trim, keep, false));
-    let (var_low, var_high) = (trimmed_var(&low, p, keep), trimmed_var(&high, p, keep));
+    let (var_low, var_high) = if ot.len() < 2 || oc.len() < 2 {
+        // One observed value gives its arm's mean no estimable spread (not a spread of 0).
+        (f64::NAN, f64::NAN)
+    } else {
+        (trimmed_var(&low, p, keep), trimmed_var(&high, p, keep))
+    };
     Some(if trim_t {
         (
             qt,
@@ -210,12 +215,7 @@ fn point(t: &[f64], c: &[f64]) -> Option<Point> {
 /// Lee bounds of treatment − control from each arm's outcomes (NaN = missing), with the
 /// Imbens–Manski interval at `level` (e.g. 0.95). `None` when an arm has no observed outcome.
 pub fn lee_bounds(t: &[f64], c: &[f64], level: f64) -> Option<LeeBounds> {
-    let (qt, qc, trim_t, p, lower, upper, mut se_lower, mut se_upper) = point(t, c)?;
-    // One observed value in an arm gives its mean no estimable spread: the SEs would be 0.
-    let observed = |v: &[f64]| v.iter().filter(|x| !x.is_nan()).count();
-    if observed(t) < 2 || observed(c) < 2 {
-        (se_lower, se_upper) = (f64::NAN, f64::NAN);
-    }
+    let (qt, qc, trim_t, p, lower, upper, se_lower, se_upper) = point(t, c)?;
     let critical = imbens_manski_critical(upper - lower, se_lower.max(se_upper), level);
     Some(LeeBounds {
         observed_treatment: qt,
